@@ -1,0 +1,13 @@
+package dev.podserve;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+
+@SpringBootApplication
+@ConfigurationPropertiesScan
+public class PodserveApplication {
+    public static void main(String[] args) {
+        SpringApplication.run(PodserveApplication.class, args);
+    }
+}
