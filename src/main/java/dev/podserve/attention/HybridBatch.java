@@ -48,7 +48,8 @@ public record HybridBatch(
             int pages = kvIndptr[i + 1] - kvIndptr[i];
             require(pages >= 1 && kvLastPageLen[i] >= 1 && kvLastPageLen[i] <= pageSize,
                     "request " + i + " has a malformed page list");
-            int kvLen = kvLength(i);
+            // Not kvLength(i): a compact constructor runs before the fields are assigned.
+            int kvLen = (pages - 1) * pageSize + kvLastPageLen[i];
             // The last query row must be the last KV position: this step's tokens end the context.
             require(positions[qoIndptr[i + 1] - 1] == kvLen - 1, "request " + i + " last position is not its KV end");
         }

@@ -1,0 +1,51 @@
+package dev.podserve.api;
+
+import java.nio.charset.StandardCharsets;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.annotation.Order;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebExceptionHandler;
+
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * Every error that reaches the web layer, from a controller, the JSON decoder or routing, leaves
+ * in OpenAI's envelope. Runs before Spring Boot's default handler, which would answer in its own shape.
+ */
+@Component
+@Order(-2)
+class OpenAiErrorHandler implements WebExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(OpenAiErrorHandler.class);
+
+    private final ObjectMapper json;
+
+    OpenAiErrorHandler(ObjectMapper json) {
+        this.json = json;
+    }
+
+    @Override
+    public Mono<Void> handle(ServerWebExchange exchange, Throwable error) {
+        OpenAiErrors.Mapped mapped = OpenAiErrors.map(error);
+        if (mapped.status().is5xxServerError() && mapped.status().value() != 503) {
+            log.error("request {} {} failed", exchange.getRequest().getMethod(), exchange.getRequest().getPath(), error);
+        } else {
+            log.debug("request {} {} rejected: {}", exchange.getRequest().getMethod(), exchange.getRequest().getPath(),
+                    error.toString());
+        }
+        ServerHttpResponse response = exchange.getResponse();
+        if (response.isCommitted()) return Mono.error(error);
+        response.setStatusCode(mapped.status());
+        response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
+        byte[] bytes = json.writeValueAsString(mapped.body()).getBytes(StandardCharsets.UTF_8);
+        DataBuffer buffer = response.bufferFactory().wrap(bytes);
+        return response.writeWith(Mono.just(buffer));
+    }
+}

@@ -1,0 +1,34 @@
+package dev.podserve.api.dto;
+
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * Body of {@code POST /v1/completions}. Fields left out are null so the server can tell "not
+ * given" from a value and apply the model's defaults. {@code prompt} is a string or a list of
+ * token ids; {@code stop} a string or a list of strings. Unknown fields are ignored.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record CompletionRequest(
+        String model,
+        Object prompt,
+        @JsonProperty("max_tokens") Integer maxTokens,
+        Double temperature,
+        @JsonProperty("top_p") Double topP,
+        @JsonProperty("top_k") Integer topK,
+        @JsonProperty("min_p") Double minP,
+        Long seed,
+        Object stop,
+        @JsonProperty("stop_token_ids") java.util.List<Integer> stopTokenIds,
+        @JsonProperty("ignore_eos") Boolean ignoreEos,
+        @JsonProperty("min_tokens") Integer minTokens,
+        @JsonProperty("presence_penalty") Double presencePenalty,
+        @JsonProperty("frequency_penalty") Double frequencyPenalty,
+        @JsonProperty("repetition_penalty") Double repetitionPenalty,
+        @JsonProperty("logit_bias") Map<String, Double> logitBias,
+        Integer logprobs,
+        Boolean stream,
+        String user) {
+}

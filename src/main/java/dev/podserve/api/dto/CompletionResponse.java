@@ -1,0 +1,22 @@
+package dev.podserve.api.dto;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/** A {@code text_completion} object. */
+public record CompletionResponse(String id, String object, long created, String model, List<Choice> choices, Usage usage) {
+
+    /** {@code logprobs} is null unless requested (OpenAI sends the key with null). */
+    public record Choice(int index, String text, @JsonInclude(JsonInclude.Include.ALWAYS) CompletionLogprobs logprobs,
+                         @JsonProperty("finish_reason") String finishReason) {
+    }
+
+    /** Legacy completions log-probabilities: parallel lists per generated token. */
+    public record CompletionLogprobs(List<String> tokens,
+                                     @JsonProperty("token_logprobs") List<Float> tokenLogprobs,
+                                     @JsonProperty("top_logprobs") List<java.util.Map<String, Float>> topLogprobs,
+                                     @JsonProperty("text_offset") List<Integer> textOffset) {
+    }
+}

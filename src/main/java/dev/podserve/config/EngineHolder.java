@@ -1,0 +1,72 @@
+package dev.podserve.config;
+
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ApplicationContext;
+import org.springframework.stereotype.Component;
+
+import dev.podserve.engine.EngineListener;
+import dev.podserve.engine.EngineUnavailableException;
+import dev.podserve.engine.ServingModel;
+
+/**
+ * Loads the model on a background thread so the HTTP port answers from the start (503 while
+ * loading, as {@code /health} reports). A model that cannot load stops the application.
+ */
+@Component
+public class EngineHolder implements DisposableBean {
+
+    private static final Logger log = LoggerFactory.getLogger(EngineHolder.class);
+
+    private final AtomicReference<ServingModel> model = new AtomicReference<>();
+    private volatile String failure;
+    private final Thread loader;
+
+    public EngineHolder(PodserveProperties props, Optional<EngineListener> listener, ApplicationContext context) {
+        this.loader = new Thread(() -> {
+            try {
+                model.set(ModelLoader.load(props, listener.orElse(EngineListener.NONE)));
+            } catch (RuntimeException | Error e) {
+                failure = e.getMessage();
+                log.error("podserve cannot start: {}", e.getMessage(), e);
+                int code = SpringApplication.exit(context, () -> 1);
+                System.exit(code == 0 ? 1 : code);
+            }
+        }, "podserve-model-loader");
+        loader.setDaemon(true);
+        loader.start();
+    }
+
+    /** The model, once ready. */
+    public Optional<ServingModel> ready() {
+        return Optional.ofNullable(model.get());
+    }
+
+    /** The model, or a 503-worthy exception while it loads. */
+    public ServingModel require() {
+        ServingModel m = model.get();
+        if (m != null) return m;
+        throw new EngineUnavailableException(failure != null ? "the model failed to load: " + failure
+                : "the model is still loading; retry shortly");
+    }
+
+    /** Blocks until the model is ready or failed (tests and benchmarks). */
+    public ServingModel await() throws InterruptedException {
+        loader.join();
+        return require();
+    }
+
+    @Override
+    public void destroy() {
+        ServingModel m = model.get();
+        if (m != null) {
+            m.engine().close();
+            m.tokenizer().close();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.podserve.config;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.stream.Stream;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.podserve.backend.ComputeBackend;
+import dev.podserve.backend.cpu.CpuBackend;
+import dev.podserve.engine.Engine;
+import dev.podserve.engine.EngineListener;
+import dev.podserve.engine.ServingModel;
+import dev.podserve.kvcache.KvCacheManager;
+import dev.podserve.model.DummyWeights;
+import dev.podserve.model.GenerationConfig;
+import dev.podserve.model.ModelConfig;
+import dev.podserve.model.ModelFolder;
+import dev.podserve.model.ModelWeights;
+import dev.podserve.scheduler.ChunkedPrefillScheduler;
+import dev.podserve.scheduler.SchedulerSettings;
+import dev.podserve.tokenizer.ChatTemplate;
+import dev.podserve.tokenizer.HfTokenizer;
+
+/**
+ * Turns {@link PodserveProperties} into a running {@link ServingModel}: finds the model folder,
+ * reads its config, makes the weights, sizes the KV cache, and starts the engine. Every failure
+ * names the setting or file at fault.
+ */
+public final class ModelLoader {
+
+    private static final Logger log = LoggerFactory.getLogger(ModelLoader.class);
+
+    private ModelLoader() {
+    }
+
+    public static ServingModel load(PodserveProperties props, EngineListener listener) {
+        long t0 = System.nanoTime();
+        PodserveProperties.Model m = props.model();
+        ModelFolder folder = m.path() == null || m.path().isBlank()
+                ? ModelFolder.embeddedDefault() : ModelFolder.of(Path.of(m.path()));
+        ModelConfig config;
+        GenerationConfig generation;
+        try {
+            config = ModelConfig.load(folder.configJson());
+            generation = GenerationConfig.load(folder.generationConfigJson());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + folder.configJson(), e);
+        }
+        boolean dummy = folder.embedded() || "dummy".equals(m.loadFormat());
+        if (!dummy) {
+            throw new IllegalStateException("podserve.model.path=" + folder.dir() + ": reading checkpoint weights"
+                    + (hasSafetensors(folder.dir()) ? "" : " (and this folder has no *.safetensors)")
+                    + " is not in this build yet; set podserve.model.load-format=dummy to serve this config with"
+                    + " weights drawn from podserve.model.seed");
+        }
+
+        int maxModelLen = props.scheduler().maxModelLen() == 0 ? config.maxPositionEmbeddings() : props.scheduler().maxModelLen();
+        if (maxModelLen > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("podserve.scheduler.max-model-len=" + maxModelLen
+                    + " exceeds the model's max_position_embeddings=" + config.maxPositionEmbeddings());
+        }
+        int blockSize = props.kvCache().blockSize();
+        int numBlocks = kvBlocks(props.kvCache(), config);
+        SchedulerSettings settings = new SchedulerSettings(props.scheduler().maxNumBatchedTokens(),
+                props.scheduler().maxNumSeqs(), props.scheduler().longPrefillTokenThreshold(), maxModelLen);
+
+        HfTokenizer tokenizer = HfTokenizer.load(folder.dir());
+        ChatTemplate template = tokenizer.chatTemplate()
+                .map(t -> new ChatTemplate(t, tokenizer.bosToken(), tokenizer.eosToken())).orElse(null);
+
+        ModelWeights weights = DummyWeights.generate(config, m.seed());
+        ComputeBackend backend = new CpuBackend(config, weights, numBlocks, blockSize, props.cpu().effectiveThreads());
+        ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings, new KvCacheManager(numBlocks, blockSize));
+        Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, generation.eosIdsWith(config), listener);
+
+        String name = m.servedName() == null || m.servedName().isBlank() ? folder.name() : m.servedName();
+        String root = folder.embedded() ? ModelFolder.EMBEDDED_NAME : folder.dir().toString();
+        log.info("model {} ready in {} ms: {}, {} parameters ({} weights), fp32, max_model_len {}, KV cache {} blocks x {} tokens"
+                        + " ({} tokens), backend {}", name, (System.nanoTime() - t0) / 1_000_000, config.architecture(),
+                config.parameterCount(), dummy ? "dummy, seed " + m.seed() : "checkpoint", maxModelLen, numBlocks,
+                blockSize, (long) numBlocks * blockSize, backend.describe());
+        return new ServingModel(name, root, config, generation, tokenizer, template, engine, backend.describe(),
+                Instant.now().getEpochSecond());
+    }
+
+    /** KV pages: the configured count, or as many fp32 K+V pages of every layer as the memory holds. */
+    static int kvBlocks(PodserveProperties.KvCache kv, ModelConfig config) {
+        if (kv.numBlocks() > 0) return kv.numBlocks();
+        long bytesPerBlock = 2L * config.numLayers() * kv.blockSize() * config.kvDim() * Float.BYTES;
+        long blocks = kv.memory().toBytes() / bytesPerBlock;
+        if (blocks < 1) {
+            throw new IllegalArgumentException("podserve.kv-cache.memory=" + kv.memory() + " holds no KV block of "
+                    + bytesPerBlock + " bytes for this model");
+        }
+        return (int) Math.min(blocks, Integer.MAX_VALUE / Math.max(1, kv.blockSize()));
+    }
+
+    private static boolean hasSafetensors(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.anyMatch(f -> f.getFileName().toString().endsWith(".safetensors"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

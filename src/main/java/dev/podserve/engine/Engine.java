@@ -1,0 +1,343 @@
+package dev.podserve.engine;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.podserve.backend.ComputeBackend;
+import dev.podserve.sampling.SampleResult;
+import dev.podserve.sampling.Sampler;
+import dev.podserve.sampling.SamplingParams;
+import dev.podserve.sampling.SamplingState;
+import dev.podserve.scheduler.ChunkedPrefillScheduler;
+import dev.podserve.scheduler.ScheduledSequence;
+import dev.podserve.scheduler.SchedulerOutput;
+import dev.podserve.scheduler.Sequence;
+import dev.podserve.tokenizer.HfTokenizer;
+import dev.podserve.tokenizer.IncrementalDetokenizer;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+
+/**
+ * The serving loop. One thread owns the scheduler, the backend and every request's state, and
+ * repeats: take new requests and aborts, schedule a hybrid batch, run the forward pass, sample,
+ * emit. Other threads talk to it only through its inbox, so nothing below needs locks.
+ */
+public final class Engine implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
+
+    private sealed interface Command permits Add, Abort, Stop { }
+    private record Add(ActiveRequest request) implements Command { }
+    private record Abort(String requestId) implements Command { }
+    private record Stop() implements Command { }
+
+    private final ComputeBackend backend;
+    private final ChunkedPrefillScheduler scheduler;
+    private final HfTokenizer tokenizer;
+    private final Sampler sampler = new Sampler();
+    private final int maxModelLen;
+    private final int[] eosTokenIds;
+    private final EngineListener listener;
+
+    private final LinkedBlockingQueue<Command> inbox = new LinkedBlockingQueue<>();
+    /** Requests the engine thread knows, in arrival order. */
+    private final Map<String, ActiveRequest> active = new LinkedHashMap<>();
+    private final Thread thread;
+    private volatile boolean accepting = true;
+    private final AtomicLong steps = new AtomicLong();
+    private volatile EngineStats stats = new EngineStats(0, 0, 0.0, 0, 0);
+
+    public Engine(ComputeBackend backend, ChunkedPrefillScheduler scheduler, HfTokenizer tokenizer,
+                  int maxModelLen, int[] eosTokenIds, EngineListener listener) {
+        this.backend = backend;
+        this.scheduler = scheduler;
+        this.tokenizer = tokenizer;
+        this.maxModelLen = maxModelLen;
+        this.eosTokenIds = eosTokenIds.clone();
+        Arrays.sort(this.eosTokenIds);
+        this.listener = listener;
+        this.thread = new Thread(this::loop, "podserve-engine");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    public int maxModelLen() {
+        return maxModelLen;
+    }
+
+    public int[] eosTokenIds() {
+        return eosTokenIds.clone();
+    }
+
+    public EngineStats stats() {
+        return stats;
+    }
+
+    /**
+     * Queues a request and returns its outputs, one per step that produced text or tokens; the last
+     * carries the finish reason. Cancelling the subscription aborts the request and its KV pages
+     * are freed at the next step boundary.
+     *
+     * @throws RequestRejectedException     the request can never be served as asked
+     * @throws dev.podserve.sampling.InvalidSamplingParamException a sampling parameter is out of range
+     * @throws EngineUnavailableException  the engine is shutting down
+     */
+    public Flux<RequestOutput> submit(GenerationRequest request) {
+        validate(request);
+        if (!accepting) throw new EngineUnavailableException("the engine is shutting down");
+        Sinks.Many<RequestOutput> sink = Sinks.many().unicast().onBackpressureBuffer();
+        Sequence sequence = new Sequence(request.requestId(), request.promptTokenIds());
+        SamplingState sampling = new SamplingState(request.params(), request.promptTokenIds(), eosTokenIds,
+                backend.config().vocabSize());
+        IncrementalDetokenizer detokenizer =
+                new IncrementalDetokenizer(tokenizer, request.promptTokenIds(), request.skipSpecialTokens());
+        ActiveRequest active = new ActiveRequest(request, sequence, sampling, detokenizer, sink, System.nanoTime());
+        inbox.add(new Add(active));
+        return sink.asFlux().doOnCancel(() -> abort(request.requestId()));
+    }
+
+    /** Aborts a request wherever it is; its KV pages return at the next step boundary. */
+    public void abort(String requestId) {
+        inbox.add(new Abort(requestId));
+    }
+
+    /** Steps run so far (for tests and metrics). */
+    public long stepCount() {
+        return steps.get();
+    }
+
+    private void validate(GenerationRequest request) {
+        int[] prompt = request.promptTokenIds();
+        SamplingParams params = request.params();
+        int vocab = backend.config().vocabSize();
+        params.validate(vocab);
+        if (prompt.length == 0) {
+            throw new RequestRejectedException("prompt", "The prompt is empty: at least one token is required.");
+        }
+        for (int id : prompt) {
+            if (id < 0 || id >= vocab) {
+                throw new RequestRejectedException("prompt",
+                        "Token id " + id + " is out of vocabulary range [0, " + vocab + ").");
+            }
+        }
+        long total = (long) prompt.length + params.maxTokens();
+        if (total > maxModelLen) {
+            throw new RequestRejectedException("max_tokens", "This model's maximum context length is " + maxModelLen
+                    + " tokens. However, you requested " + total + " tokens (" + prompt.length + " in the prompt, "
+                    + params.maxTokens() + " for the completion). Please reduce the prompt or max_tokens.");
+        }
+        long kvTokens = (long) backend.numKvBlocks() * backend.pageSize();
+        if (total > kvTokens) {
+            throw new RequestRejectedException("max_tokens", "The request needs " + total
+                    + " tokens of KV cache but the whole cache holds " + kvTokens + " tokens.");
+        }
+    }
+
+    // ---------------------------------------------------------------- the engine thread
+
+    private void loop() {
+        try {
+            while (true) {
+                boolean idle = scheduler.numRunning() == 0 && scheduler.numWaiting() == 0;
+                if (!drainInbox(idle)) break;
+                SchedulerOutput out = scheduler.schedule();
+                if (!out.preempted().isEmpty()) listener.onPreempted(out.preempted().size());
+                if (out.isEmpty()) {
+                    // Work is queued but none fits this step (all pages taken by requests that
+                    // cannot run): wait for an abort or a new arrival rather than spin.
+                    if (scheduler.numRunning() + scheduler.numWaiting() > 0) parkBriefly();
+                    publishStats();
+                    continue;
+                }
+                step(out);
+                publishStats();
+            }
+        } catch (Throwable t) {
+            log.error("engine loop died", t);
+        } finally {
+            accepting = false;
+            failAll(new EngineUnavailableException("the engine shut down before the request finished"));
+        }
+    }
+
+    /** Applies queued commands; blocks for the first one when idle. Returns false on stop. */
+    private boolean drainInbox(boolean block) throws InterruptedException {
+        Command c = block ? inbox.take() : inbox.poll();
+        while (c != null) {
+            if (c instanceof Add add) {
+                admit(add.request());
+            } else if (c instanceof Abort abort) {
+                abortNow(abort.requestId());
+            } else {
+                return false;
+            }
+            c = inbox.poll();
+        }
+        return true;
+    }
+
+    private void admit(ActiveRequest r) {
+        if (active.containsKey(r.id())) {
+            r.sink.tryEmitError(new RequestRejectedException(null, "A request with id " + r.id() + " is already running."));
+            return;
+        }
+        try {
+            scheduler.add(r.sequence);
+        } catch (IllegalArgumentException e) {
+            // submit() checked the limits already; this guards the loop, which must not die on one request.
+            r.sink.tryEmitError(new RequestRejectedException(null, e.getMessage()));
+            return;
+        }
+        active.put(r.id(), r);
+    }
+
+    private void parkBriefly() throws InterruptedException {
+        Command c = inbox.poll(1, TimeUnit.MILLISECONDS);
+        if (c != null) inbox.add(c);
+    }
+
+    private void step(SchedulerOutput out) {
+        long now = System.nanoTime();
+        for (ScheduledSequence s : out.scheduled()) {
+            ActiveRequest r = active.get(s.sequence().requestId());
+            if (r != null && r.firstScheduledNanos < 0) r.firstScheduledNanos = now;
+        }
+        float[][] logits;
+        try {
+            logits = backend.forward(out.batch());
+        } catch (RuntimeException | Error e) {
+            log.error("forward pass failed for a batch of {} requests; failing them and going on", out.scheduled().size(), e);
+            for (ScheduledSequence s : out.scheduled()) {
+                fail(s.sequence().requestId(), new StepFailedException("the compute step failed: " + e, e));
+            }
+            return;
+        }
+        long forwardNanos = System.nanoTime() - now;
+        steps.incrementAndGet();
+        scheduler.onStepComplete(out);
+        listener.onStep(out, forwardNanos);
+        int row = 0;
+        for (ScheduledSequence s : out.scheduled()) {
+            if (!s.sample()) continue;
+            float[] rowLogits = logits[row++];
+            ActiveRequest r = active.get(s.sequence().requestId());
+            if (r == null) continue;
+            try {
+                advance(r, rowLogits);
+            } catch (RuntimeException e) {
+                log.error("sampling failed for request {}", r.id(), e);
+                fail(r.id(), new StepFailedException("sampling failed: " + e, e));
+            }
+        }
+    }
+
+    /** Samples one token for r, updates its text and decides whether it finished. */
+    private void advance(ActiveRequest r, float[] logits) {
+        SampleResult sample = sampler.sample(logits, r.sampling);
+        int token = sample.token();
+        r.sequence.appendToken(token);
+        r.sampling.accept(token);
+        long now = System.nanoTime();
+        listener.onToken(r.id(), r.lastTokenNanos < 0 ? -1 : now - r.lastTokenNanos);
+        if (r.firstTokenNanos < 0) r.firstTokenNanos = now;
+        r.lastTokenNanos = now;
+
+        SamplingParams p = r.request.params();
+        int generated = r.sampling.numOutputTokens();
+        boolean pastMin = generated >= p.minTokens();
+        boolean eos = !p.ignoreEos() && Arrays.binarySearch(eosTokenIds, token) >= 0;
+        boolean stopId = p.stopTokenIds().contains(token);
+        FinishReason finish = null;
+        String text;
+        if (pastMin && (eos || stopId)) {
+            // The terminating token is counted but its text is not part of the answer.
+            finish = FinishReason.STOP;
+            text = r.stopMatcher.finish(r.detokenizer.flush());
+        } else {
+            String delta = r.detokenizer.push(token);
+            // Stop strings count only once min_tokens is reached, as vLLM does.
+            text = r.stopMatcher.offer(delta, pastMin);
+            if (r.stopMatcher.stopped()) {
+                finish = FinishReason.STOP;
+            } else if (generated >= p.maxTokens() || r.sequence.numTokens() >= maxModelLen) {
+                finish = FinishReason.LENGTH;
+                text += r.stopMatcher.finish(r.detokenizer.flush());
+                if (r.stopMatcher.stopped()) finish = FinishReason.STOP;
+            }
+        }
+        List<TokenLogprob> logprobs = p.logprobs() == null ? List.of()
+                : List.of(new TokenLogprob(token, sample.logprob(), sample.topTokens(), sample.topLogprobs()));
+        RequestOutput output = new RequestOutput(r.id(), text, new int[] {token}, logprobs, finish,
+                r.sequence.numPromptTokens(), generated);
+        r.sink.tryEmitNext(output);
+        if (finish != null) complete(r, finish);
+    }
+
+    private void complete(ActiveRequest r, FinishReason reason) {
+        scheduler.finish(r.sequence);
+        active.remove(r.id());
+        r.sink.tryEmitComplete();
+        report(r, reason);
+    }
+
+    private void abortNow(String requestId) {
+        ActiveRequest r = active.remove(requestId);
+        scheduler.abort(requestId);
+        if (r == null) return;
+        r.sink.tryEmitNext(new RequestOutput(r.id(), "", new int[0], List.of(), FinishReason.ABORT,
+                r.sequence.numPromptTokens(), r.sampling.numOutputTokens()));
+        r.sink.tryEmitComplete();
+        report(r, FinishReason.ABORT);
+    }
+
+    private void fail(String requestId, RuntimeException error) {
+        ActiveRequest r = active.remove(requestId);
+        scheduler.abort(requestId);
+        if (r == null) return;
+        r.sink.tryEmitError(error);
+        report(r, null);
+    }
+
+    private void failAll(RuntimeException error) {
+        for (String id : new ArrayList<>(active.keySet())) fail(id, error);
+        for (Command c; (c = inbox.poll()) != null; ) {
+            if (c instanceof Add add) add.request().sink.tryEmitError(error);
+        }
+    }
+
+    private void report(ActiveRequest r, FinishReason reason) {
+        long end = System.nanoTime();
+        long started = r.firstScheduledNanos < 0 ? end : r.firstScheduledNanos;
+        listener.onFinished(r.id(), reason, r.sequence.numPromptTokens(), r.sampling.numOutputTokens(),
+                started - r.arrivalNanos, r.firstTokenNanos < 0 ? -1 : r.firstTokenNanos - r.arrivalNanos,
+                end - r.arrivalNanos);
+    }
+
+    private void publishStats() {
+        stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), scheduler.kvUsage(),
+                scheduler.numPreemptions(), steps.get());
+    }
+
+    /** Stops taking requests, ends the loop and fails whatever was still pending. */
+    @Override
+    public void close() {
+        accepting = false;
+        inbox.add(new Stop());
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        backend.close();
+    }
+}

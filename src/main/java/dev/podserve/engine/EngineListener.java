@@ -1,0 +1,26 @@
+package dev.podserve.engine;
+
+import dev.podserve.scheduler.SchedulerOutput;
+
+/**
+ * Hooks the engine thread calls as it works, for metrics. Implementations must be cheap and must
+ * not block: they run inside the step loop.
+ */
+public interface EngineListener {
+
+    EngineListener NONE = new EngineListener() { };
+
+    default void onStep(SchedulerOutput output, long forwardNanos) {
+    }
+
+    default void onPreempted(int count) {
+    }
+
+    /** Called once per request when it ends, whatever the reason (null reason: it failed). */
+    default void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
+                            long queueNanos, long firstTokenNanos, long e2eNanos) {
+    }
+
+    default void onToken(String requestId, long sincePreviousNanos) {
+    }
+}

@@ -1,0 +1,49 @@
+package dev.podserve.model;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.Set;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The sampling defaults a checkpoint ships in {@code generation_config.json}. Fields absent there
+ * stay empty, so the API falls back to OpenAI's defaults.
+ */
+public record GenerationConfig(int[] eosTokenIds, OptionalDouble temperature, OptionalDouble topP,
+                               OptionalInt topK, OptionalDouble repetitionPenalty) {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    public static GenerationConfig empty() {
+        return new GenerationConfig(new int[0], OptionalDouble.empty(), OptionalDouble.empty(),
+                OptionalInt.empty(), OptionalDouble.empty());
+    }
+
+    public static GenerationConfig load(Path file) throws IOException {
+        return Files.isRegularFile(file) ? parse(Files.readString(file)) : empty();
+    }
+
+    public static GenerationConfig parse(String json) {
+        JsonNode n = JSON.readTree(json);
+        return new GenerationConfig(ModelConfig.ids(n.get("eos_token_id")),
+                n.hasNonNull("temperature") ? OptionalDouble.of(n.get("temperature").asDouble()) : OptionalDouble.empty(),
+                n.hasNonNull("top_p") ? OptionalDouble.of(n.get("top_p").asDouble()) : OptionalDouble.empty(),
+                n.hasNonNull("top_k") ? OptionalInt.of(n.get("top_k").asInt()) : OptionalInt.empty(),
+                n.hasNonNull("repetition_penalty") ? OptionalDouble.of(n.get("repetition_penalty").asDouble()) : OptionalDouble.empty());
+    }
+
+    /** EOS ids from both config files: a generation stops at any of them. */
+    public int[] eosIdsWith(ModelConfig config) {
+        Set<Integer> ids = new LinkedHashSet<>();
+        Arrays.stream(config.eosTokenIds()).forEach(ids::add);
+        Arrays.stream(eosTokenIds).forEach(ids::add);
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+}

@@ -1,0 +1,68 @@
+package dev.podserve.sampling;
+
+import java.util.BitSet;
+import java.util.Map;
+
+/**
+ * The request-specific edits to a logits row that come before the distribution is shaped: logit
+ * bias, the EOS / stop-token masks, and the repetition, frequency and presence penalties. Works in
+ * place on the sampler's scratch copy.
+ */
+final class LogitsProcessor {
+
+    private LogitsProcessor() {
+    }
+
+    /**
+     * @param withMasks false only for the fallback when the masks left no token at all
+     */
+    static void apply(float[] x, SamplingState state, boolean withMasks) {
+        SamplingParams p = state.params();
+        addBias(x, p.logitBias());
+        if (withMasks) mask(x, state);
+        if (state.seenTokens() != null) applyRepetitionPenalty(x, state.seenTokens(), p.repetitionPenalty());
+        if (state.outputCounts() != null) {
+            applyFrequencyAndPresence(x, state.outputCounts(), p.frequencyPenalty(), p.presencePenalty());
+        }
+    }
+
+    private static void addBias(float[] x, Map<Integer, Double> bias) {
+        for (Map.Entry<Integer, Double> e : bias.entrySet()) {
+            int token = e.getKey();
+            x[token] = (float) (x[token] + e.getValue());
+        }
+    }
+
+    /**
+     * Below min_tokens every way of ending (EOS and stop_token_ids) is masked. ignore_eos masks EOS
+     * for the whole request but leaves stop_token_ids alone: the client asked for those explicitly.
+     */
+    private static void mask(float[] x, SamplingState state) {
+        SamplingParams p = state.params();
+        boolean belowMin = state.numOutputTokens() < p.minTokens();
+        if (belowMin || p.ignoreEos()) {
+            for (int token : state.eosTokenIds()) x[token] = Float.NEGATIVE_INFINITY;
+        }
+        if (belowMin) {
+            for (int token : state.stopTokenIds()) x[token] = Float.NEGATIVE_INFINITY;
+        }
+    }
+
+    /**
+     * HF / vLLM semantics: dividing a positive logit and multiplying a negative one both move the
+     * token towards less likely when the penalty is above 1, whatever the logit's sign.
+     */
+    private static void applyRepetitionPenalty(float[] x, BitSet seen, double penalty) {
+        for (int token = seen.nextSetBit(0); token >= 0; token = seen.nextSetBit(token + 1)) {
+            double v = x[token];
+            // A penalty close to 0 can push a large positive logit past float range; keep it finite so
+            // the distribution stays well defined (that token simply dominates).
+            x[token] = v > 0 ? (float) Math.min(v / penalty, Float.MAX_VALUE) : (float) (v * penalty);
+        }
+    }
+
+    /** OpenAI semantics: logit -= count * frequency_penalty + (count > 0) * presence_penalty. */
+    private static void applyFrequencyAndPresence(float[] x, TokenCounts counts, double frequency, double presence) {
+        counts.forEach((token, count) -> x[token] = (float) (x[token] - (count * frequency + presence)));
+    }
+}

@@ -1,0 +1,105 @@
+package dev.podserve.sampling;
+
+/**
+ * Chooses one token from one logits row. Stateless and thread-safe: everything that belongs to a
+ * request lives in its {@link SamplingState}, and scratch space is per thread.
+ *
+ * <p>Order of operations, each on a private copy of the logits (the caller's array is never
+ * written):
+ * <ol>
+ *   <li>logit_bias is added;</li>
+ *   <li>while fewer than min_tokens were produced, EOS and stop_token_ids are masked to -inf;
+ *       with ignore_eos, EOS is masked for the whole request;</li>
+ *   <li>repetition penalty over prompt and output tokens, then frequency and presence penalties
+ *       over output tokens;</li>
+ *   <li>log-probabilities are taken here, as log_softmax of this processed row;</li>
+ *   <li>greedy (temperature below 1e-5): argmax, ties to the lowest id. Otherwise the row is
+ *       divided by the temperature, cut by top-k, top-p and min-p, and one uniform number from the
+ *       request's generator picks a token from what is left.</li>
+ * </ol>
+ *
+ * <p>Why logprobs come before temperature and truncation: they then describe the model's
+ * distribution as the request's own edits (bias, masks, penalties) shaped it, and do not depend on
+ * how the sampler was told to explore it. Every token keeps a finite logprob unless the request
+ * itself removed it, a greedy and a sampled run of the same request report the same numbers, and a
+ * token kept out by top-k still gets its true rank in the top-N list. The cost is that the reported
+ * value is not the probability with which the token was actually drawn.
+ *
+ * <p>If the masks remove every token (for example a vocabulary made only of EOS ids while
+ * min_tokens is pending), the row is processed again without the masks: a request must still get
+ * a token, and the masks are the only edit that can take all of them away.
+ */
+public final class Sampler {
+
+    public SampleResult sample(float[] logits, SamplingState state) {
+        int n = state.vocabSize();
+        if (logits.length != n) {
+            throw new IllegalArgumentException("logits row has " + logits.length + " entries, but the request's vocabulary has " + n);
+        }
+        Workspace ws = Workspace.forVocabulary(n);
+        float[] x = ws.logits;
+        copyChecked(logits, x, n);
+        LogitsProcessor.apply(x, state, true);
+        float max = max(x, n);
+        if (max == Float.NEGATIVE_INFINITY) {
+            System.arraycopy(logits, 0, x, 0, n);
+            LogitsProcessor.apply(x, state, false);
+            max = max(x, n);
+            if (max == Float.NEGATIVE_INFINITY) {
+                throw new IllegalArgumentException("every logit is -inf: there is no token to sample");
+            }
+        }
+        double logSumExp = Logprobs.logSumExp(x, n, max, ws.weights);
+
+        SamplingParams p = state.params();
+        int token = p.greedy()
+                ? argmax(x, n)
+                : TruncatedDistribution.draw(x, n, max, p, state.nextUniform(), ws);
+        float logprob = (float) (x[token] - logSumExp);
+        return p.logprobs() == null
+                ? SampleResult.withoutAlternatives(token, logprob)
+                : Logprobs.withTop(token, logprob, x, n, logSumExp, p.logprobs());
+    }
+
+    /**
+     * Index of the largest entry, the lowest index among equal maxima; NaN entries never win.
+     *
+     * @throws IllegalArgumentException the array is empty or holds only NaN
+     */
+    public static int argmax(float[] logits) {
+        return argmax(logits, logits.length);
+    }
+
+    static int argmax(float[] x, int n) {
+        int best = -1;
+        float bestValue = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            // Strict comparison keeps the first of equal maxima; the best < 0 case admits an all -inf row.
+            if (x[i] > bestValue || (best < 0 && x[i] == Float.NEGATIVE_INFINITY)) {
+                best = i;
+                bestValue = x[i];
+            }
+        }
+        if (best < 0) throw new IllegalArgumentException("argmax of an empty or all-NaN row");
+        return best;
+    }
+
+    /** The model's output is trusted to be -inf or finite; NaN or +inf means a broken forward pass. */
+    private static void copyChecked(float[] from, float[] to, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = from[i];
+            if (Float.isNaN(v) || v == Float.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("logit of token " + i + " is " + v + "; expected a finite value or -inf");
+            }
+            to[i] = v;
+        }
+    }
+
+    private static float max(float[] x, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            if (x[i] > max) max = x[i];
+        }
+        return max;
+    }
+}

@@ -1,0 +1,310 @@
+package dev.podserve.scheduler;
+
+import dev.podserve.kvcache.KvCacheManager;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Chunked-prefill scheduling in the Sarathi-Serve / vLLM v1 style. There are no prefill and decode
+ * phases: every step each admitted sequence's computed count catches up with its tokens as far as
+ * the token budget allows, so prompt chunks and single-token decodes share one hybrid batch.
+ *
+ * <p>One step is filled in this order:
+ * <ol>
+ *   <li>running sequences with exactly one uncomputed token (decodes), oldest admission first. The
+ *       budget is at least {@code maxNumSeqs}, so they always fit: a decode is never held back by a
+ *       prefill;</li>
+ *   <li>running sequences with more uncomputed tokens (partial prefills, or recomputation after a
+ *       preemption), oldest first, each at most {@code longPrefillTokenThreshold} tokens;</li>
+ *   <li>waiting sequences, strictly first come first served, while the budget, {@code maxNumSeqs} and
+ *       the free KV pages allow; the last one admitted may get only a chunk. A sequence whose first
+ *       chunk does not fit in the free pages stops admission: letting smaller ones pass would starve
+ *       long prompts under load.</li>
+ * </ol>
+ *
+ * <p>When a running sequence cannot get pages for its tokens, the most recently admitted running
+ * sequence is preempted by recompute (its pages freed, its computed count reset, back at the head of
+ * the waiting queue), and the allocation is retried; a sequence that is itself the newest preempts
+ * itself. The oldest running sequence is thus never preempted on another's behalf, which guarantees
+ * progress. No sequence is admitted in a step that preempted, so a victim is not re-admitted into
+ * the pressure that evicted it.
+ *
+ * <p>Step protocol for the engine: {@link #schedule()}, run the batch, {@link #onStepComplete},
+ * then {@link Sequence#appendToken} for each sampled sequence, then {@link #finish} those that stop.
+ * A sequence must be finished once it holds {@link #maxSequenceTokens()} tokens. If a step fails,
+ * simply call {@link #schedule()} again: nothing advanced, so the same tokens are scheduled anew.
+ */
+public final class ChunkedPrefillScheduler {
+
+    private final SchedulerSettings settings;
+    private final KvCacheManager kv;
+    private final int maxSequenceTokens;
+
+    /** Admitted sequences in admission order: the last one is the next preemption victim. */
+    private final ArrayList<Sequence> running = new ArrayList<>();
+    private final WaitingQueue waiting = new WaitingQueue();
+    private final Map<String, Sequence> live = new HashMap<>();
+    private volatile long numPreemptions;
+    /** The output of the last {@link #schedule()} until its step completes; guards against stale completions. */
+    private SchedulerOutput pending;
+
+    // The step being built. Fields rather than locals so that preemption can give back a victim's tokens.
+    private int budget;
+    private final ArrayList<Sequence> stepOrder = new ArrayList<>();
+    private final ArrayList<Sequence> stepPreempted = new ArrayList<>();
+
+    public ChunkedPrefillScheduler(SchedulerSettings settings, KvCacheManager kv) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.kv = Objects.requireNonNull(kv, "kv");
+        SchedulerSettings.validateAgainstKvCache(settings, kv.blockSize(), kv.numBlocks());
+        this.maxSequenceTokens = Math.min(settings.maxModelLen(), kv.capacityTokens());
+    }
+
+    public SchedulerSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Most tokens one sequence may hold: the model length, or less when the whole KV pool holds
+     * less. The engine must finish a sequence (reason "length") once it has this many tokens.
+     */
+    public int maxSequenceTokens() {
+        return maxSequenceTokens;
+    }
+
+    public int numRunning() {
+        return running.size();
+    }
+
+    public int numWaiting() {
+        return waiting.size();
+    }
+
+    public boolean hasUnfinishedSequences() {
+        return !live.isEmpty();
+    }
+
+    /** Preemptions since this scheduler was made. */
+    public long numPreemptions() {
+        return numPreemptions;
+    }
+
+    /** Fraction of KV pages in use, 0.0 .. 1.0. */
+    public double kvUsage() {
+        return kv.usage();
+    }
+
+    /**
+     * Queues a new sequence behind every waiting one.
+     *
+     * @throws IllegalArgumentException if it is longer than {@code maxModelLen} or than the whole KV
+     *                                  pool, if it is not fresh, or if its request id is already queued
+     */
+    public void add(Sequence s) {
+        Objects.requireNonNull(s, "sequence");
+        if (s.status() != SequenceStatus.WAITING || s.numComputedTokens() != 0) {
+            throw new IllegalArgumentException("request " + s.requestId() + " is not a fresh sequence: " + s);
+        }
+        if (s.numTokens() > settings.maxModelLen()) {
+            throw new IllegalArgumentException("request " + s.requestId() + " has " + s.numTokens()
+                    + " tokens, more than maxModelLen " + settings.maxModelLen());
+        }
+        if (s.numTokens() > kv.capacityTokens()) {
+            throw new IllegalArgumentException("request " + s.requestId() + " has " + s.numTokens()
+                    + " tokens, more than the whole KV cache holds (" + kv.capacityTokens() + ")");
+        }
+        if (live.containsKey(s.requestId())) {
+            throw new IllegalArgumentException("request " + s.requestId() + " is already queued");
+        }
+        s.markSubmitted();
+        live.put(s.requestId(), s);
+        waiting.addLast(s);
+    }
+
+    /** Plans the next step; see the class comment for the order. Empty when there is nothing to run. */
+    public SchedulerOutput schedule() {
+        requireRunningWithinCapacity();
+        budget = settings.maxNumBatchedTokens();
+        stepOrder.clear();
+        stepPreempted.clear();
+        for (Sequence s : running) {
+            s.stepTokens = 0;
+        }
+        int maxChunk = settings.maxChunkTokens();
+
+        // Indexed loops: preemption only ever removes the tail, so indices already visited stay valid.
+        for (int i = 0; i < running.size(); i++) {
+            Sequence s = running.get(i);
+            if (s.numTokens() - s.numComputedTokens() == 1) {
+                reserve(s, 1);
+            }
+        }
+        for (int i = 0; i < running.size() && budget > 0; i++) {
+            Sequence s = running.get(i);
+            int remaining = s.numTokens() - s.numComputedTokens();
+            if (remaining > 1) {
+                reserve(s, Math.min(remaining, maxChunk));
+            }
+        }
+        if (stepPreempted.isEmpty()) {
+            admitWaiting(maxChunk);
+        }
+
+        pending = buildOutput();
+        stepOrder.clear();
+        stepPreempted.clear();
+        return pending;
+    }
+
+    /**
+     * Records that the step planned by {@code out} ran: each scheduled sequence's computed count
+     * advances by its tokens. Sequences finished or aborted meanwhile are skipped.
+     *
+     * @throws IllegalStateException if {@code out} is not the latest {@link #schedule()} result or was
+     *                               already completed
+     */
+    public void onStepComplete(SchedulerOutput out) {
+        Objects.requireNonNull(out, "out");
+        if (out.isEmpty()) {
+            if (out == pending) {
+                pending = null;
+            }
+            return;
+        }
+        if (out != pending) {
+            throw new IllegalStateException("step output is stale or already completed");
+        }
+        pending = null;
+        for (ScheduledSequence entry : out.scheduled()) {
+            if (entry.sequence().status() == SequenceStatus.RUNNING) {
+                entry.sequence().advanceComputed(entry.numNewTokens());
+            }
+        }
+    }
+
+    /** Ends a sequence wherever it is: its pages are freed and it is never scheduled again. Idempotent. */
+    public void finish(Sequence s) {
+        Objects.requireNonNull(s, "sequence");
+        if (live.get(s.requestId()) == s) {
+            remove(s);
+        } else if (!s.isSubmitted()) {
+            // Never queued (e.g. the engine gave up before submitting it): nothing to free.
+            s.markFinished();
+        }
+    }
+
+    /** Ends the sequence with this request id, wherever it is. @return whether one was queued */
+    public boolean abort(String requestId) {
+        Sequence s = live.get(requestId);
+        if (s == null) {
+            return false;
+        }
+        remove(s);
+        return true;
+    }
+
+    private void remove(Sequence s) {
+        live.remove(s.requestId());
+        SequenceStatus was = s.status();
+        kv.free(s.requestId());
+        s.markFinished();
+        if (was == SequenceStatus.RUNNING) {
+            running.remove(s);
+        } else {
+            waiting.removeFinished(s);
+        }
+    }
+
+    private void requireRunningWithinCapacity() {
+        for (Sequence s : running) {
+            requireWithinCapacity(s);
+        }
+    }
+
+    private void requireWithinCapacity(Sequence s) {
+        if (s.numTokens() > maxSequenceTokens) {
+            // Failing here, before anything changes, beats the alternative: a sequence that can never
+            // fit preempts everyone, then waits at the head of the queue forever and blocks admission.
+            throw new IllegalStateException("request " + s.requestId() + " holds " + s.numTokens()
+                    + " tokens, more than maxSequenceTokens " + maxSequenceTokens + "; it should have been finished");
+        }
+    }
+
+    /**
+     * Gives {@code s} up to {@code wanted} tokens this step, as many as the budget allows, preempting
+     * the newest running sequences as needed for their pages.
+     */
+    private void reserve(Sequence s, int wanted) {
+        while (true) {
+            // Recomputed on every try: a preempted victim may have given tokens back to the budget.
+            int n = Math.min(wanted, budget);
+            if (kv.allocateSlots(s.requestId(), s.numComputedTokens() + n)) {
+                s.stepTokens = n;
+                budget -= n;
+                stepOrder.add(s);
+                return;
+            }
+            Sequence victim = running.get(running.size() - 1);
+            preemptNewest();
+            if (victim == s) {
+                return;
+            }
+        }
+    }
+
+    private void preemptNewest() {
+        Sequence victim = running.remove(running.size() - 1);
+        // A partial prefill can evict a newer sequence whose decode is already in this step.
+        budget += victim.stepTokens;
+        kv.free(victim.requestId());
+        victim.preempt();
+        // Victims go newest first, so after several the oldest of them ends up at the head.
+        waiting.addFirst(victim);
+        stepPreempted.add(victim);
+        numPreemptions++;
+    }
+
+    private void admitWaiting(int maxChunk) {
+        while (budget > 0 && running.size() < settings.maxNumSeqs()) {
+            Sequence s = waiting.peek();
+            if (s == null) {
+                return;
+            }
+            requireWithinCapacity(s);
+            int n = Math.min(s.numTokens(), Math.min(maxChunk, budget));
+            if (!kv.allocateSlots(s.requestId(), n)) {
+                return;
+            }
+            waiting.poll();
+            s.admit();
+            running.add(s);
+            s.stepTokens = n;
+            budget -= n;
+            stepOrder.add(s);
+        }
+    }
+
+    private SchedulerOutput buildOutput() {
+        List<ScheduledSequence> prefills = new ArrayList<>();
+        List<ScheduledSequence> decodes = new ArrayList<>();
+        for (Sequence s : stepOrder) {
+            // Preempted victims stay in stepOrder but lost their tokens.
+            if (s.status() != SequenceStatus.RUNNING || s.stepTokens == 0) {
+                continue;
+            }
+            boolean sample = s.numComputedTokens() + s.stepTokens == s.numTokens();
+            (s.stepTokens > 1 ? prefills : decodes).add(new ScheduledSequence(s, s.stepTokens, sample));
+            s.stepTokens = 0;
+        }
+        if (prefills.isEmpty() && decodes.isEmpty()) {
+            return SchedulerOutput.empty(stepPreempted);
+        }
+        int numPrefills = prefills.size();
+        prefills.addAll(decodes);
+        return new SchedulerOutput(prefills, HybridBatchAssembler.assemble(prefills, numPrefills, kv), stepPreempted);
+    }
+}

@@ -1,0 +1,157 @@
+package dev.podserve.scheduler;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * The scheduler's state of one sequence: its tokens so far (prompt, then sampled output) and how
+ * many of them have their K/V in the cache ({@link #numComputedTokens()}).
+ *
+ * <p>The engine appends sampled tokens; only the scheduler moves the computed count and the status.
+ * A request asking for several choices is several sequences.
+ */
+public final class Sequence {
+
+    private final String requestId;
+    private final int numPromptTokens;
+    private final long arrivalNanos;
+    private int[] tokens;
+    private int numTokens;
+    private int numComputedTokens;
+    private SequenceStatus status = SequenceStatus.WAITING;
+    private int numPreemptions;
+    private boolean submitted;
+    /** Tokens given to this sequence by the step being built; 0 when not (or no longer) in it. */
+    int stepTokens;
+
+    public Sequence(String requestId, int[] promptTokenIds) {
+        this(requestId, promptTokenIds, System.nanoTime());
+    }
+
+    public Sequence(String requestId, int[] promptTokenIds, long arrivalNanos) {
+        this.requestId = Objects.requireNonNull(requestId, "requestId");
+        Objects.requireNonNull(promptTokenIds, "promptTokenIds");
+        // Sampling needs the logits of a last prompt token, so an empty prompt has nothing to start from.
+        if (promptTokenIds.length == 0) {
+            throw new IllegalArgumentException("request " + requestId + " has an empty prompt");
+        }
+        this.numPromptTokens = promptTokenIds.length;
+        this.tokens = Arrays.copyOf(promptTokenIds, promptTokenIds.length + 16);
+        this.numTokens = promptTokenIds.length;
+        this.arrivalNanos = arrivalNanos;
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public int numPromptTokens() {
+        return numPromptTokens;
+    }
+
+    /** Prompt plus generated tokens. */
+    public int numTokens() {
+        return numTokens;
+    }
+
+    public int numOutputTokens() {
+        return numTokens - numPromptTokens;
+    }
+
+    public int tokenAt(int i) {
+        Objects.checkIndex(i, numTokens);
+        return tokens[i];
+    }
+
+    public int lastToken() {
+        return tokens[numTokens - 1];
+    }
+
+    public int[] promptTokenIds() {
+        return Arrays.copyOf(tokens, numPromptTokens);
+    }
+
+    public int[] outputTokenIds() {
+        return Arrays.copyOfRange(tokens, numPromptTokens, numTokens);
+    }
+
+    /** Adds a sampled token; called by the engine after a step whose output asked to sample this sequence. */
+    public void appendToken(int token) {
+        if (status == SequenceStatus.FINISHED) {
+            throw new IllegalStateException("request " + requestId + " is finished, cannot append a token");
+        }
+        if (numTokens == tokens.length) {
+            tokens = Arrays.copyOf(tokens, tokens.length * 2);
+        }
+        tokens[numTokens++] = token;
+    }
+
+    /** Leading tokens whose K/V are in the cache. */
+    public int numComputedTokens() {
+        return numComputedTokens;
+    }
+
+    public SequenceStatus status() {
+        return status;
+    }
+
+    public boolean isFinished() {
+        return status == SequenceStatus.FINISHED;
+    }
+
+    /** Times this sequence lost its KV pages and had to recompute them. */
+    public int numPreemptions() {
+        return numPreemptions;
+    }
+
+    /** {@link System#nanoTime()} when it was created, unless given. */
+    public long arrivalNanos() {
+        return arrivalNanos;
+    }
+
+    void copyTokens(int from, int[] dest, int destPos, int count) {
+        Objects.checkFromIndexSize(from, count, numTokens);
+        System.arraycopy(tokens, from, dest, destPos, count);
+    }
+
+    void advanceComputed(int n) {
+        if (n < 1 || numComputedTokens + n > numTokens) {
+            throw new IllegalStateException("request " + requestId + " cannot advance " + n + " tokens: "
+                    + numComputedTokens + " of " + numTokens + " computed");
+        }
+        numComputedTokens += n;
+    }
+
+    boolean isSubmitted() {
+        return submitted;
+    }
+
+    void markSubmitted() {
+        if (submitted) {
+            throw new IllegalArgumentException("request " + requestId + " was already submitted to a scheduler");
+        }
+        submitted = true;
+    }
+
+    void admit() {
+        status = SequenceStatus.RUNNING;
+    }
+
+    void preempt() {
+        status = SequenceStatus.WAITING;
+        numComputedTokens = 0;
+        stepTokens = 0;
+        numPreemptions++;
+    }
+
+    void markFinished() {
+        status = SequenceStatus.FINISHED;
+        stepTokens = 0;
+    }
+
+    @Override
+    public String toString() {
+        return "Sequence[" + requestId + ", " + status + ", tokens=" + numTokens + " (prompt " + numPromptTokens
+                + "), computed=" + numComputedTokens + ", preemptions=" + numPreemptions + "]";
+    }
+}

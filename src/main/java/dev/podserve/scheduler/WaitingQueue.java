@@ -1,0 +1,71 @@
+package dev.podserve.scheduler;
+
+import java.util.ArrayDeque;
+
+/**
+ * FCFS queue of waiting sequences. Preempted sequences go back to the head, new ones to the tail.
+ *
+ * <p>Removing an aborted sequence from the middle of an {@link ArrayDeque} is a linear scan; with
+ * thousands queued and aborts coming in bursts (clients disconnecting) that adds up to quadratic
+ * work. So removal only counts: the finished sequence stays in the deque, is skipped when it reaches
+ * the head, and the deque is compacted once dead entries outnumber live ones.
+ */
+final class WaitingQueue {
+
+    private static final int MIN_DEAD_BEFORE_COMPACTION = 64;
+
+    private final ArrayDeque<Sequence> deque = new ArrayDeque<>();
+    private int numLive;
+    private int numDead;
+
+    int size() {
+        return numLive;
+    }
+
+    boolean isEmpty() {
+        return numLive == 0;
+    }
+
+    void addLast(Sequence s) {
+        deque.addLast(s);
+        numLive++;
+    }
+
+    void addFirst(Sequence s) {
+        deque.addFirst(s);
+        numLive++;
+    }
+
+    /** The oldest live sequence, or null. */
+    Sequence peek() {
+        Sequence head = deque.peekFirst();
+        while (head != null && head.isFinished()) {
+            deque.pollFirst();
+            numDead--;
+            head = deque.peekFirst();
+        }
+        return head;
+    }
+
+    Sequence poll() {
+        Sequence head = peek();
+        if (head != null) {
+            deque.pollFirst();
+            numLive--;
+        }
+        return head;
+    }
+
+    /** Forgets a sequence that the caller has already marked finished. */
+    void removeFinished(Sequence s) {
+        if (!s.isFinished()) {
+            throw new IllegalStateException("only a finished sequence can be dropped from the queue: " + s);
+        }
+        numLive--;
+        numDead++;
+        if (numDead >= MIN_DEAD_BEFORE_COMPACTION && numDead > numLive) {
+            deque.removeIf(Sequence::isFinished);
+            numDead = 0;
+        }
+    }
+}

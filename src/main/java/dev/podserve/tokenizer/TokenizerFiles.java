@@ -1,0 +1,97 @@
+package dev.podserve.tokenizer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What the tokenizer library does not expose, read from the model folder: the vocabulary (for
+ * token lookups and its size), which added tokens are special, and from
+ * {@code tokenizer_config.json} the BOS/EOS tokens, the BOS/EOS policy and the chat template.
+ *
+ * @param byteFallbackIds SentencePiece's {@code <0xNN>} byte tokens
+ * @param addBosToken null where the config does not say, so the tokenizer.json post-processor decides
+ */
+record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialIds, BitSet byteFallbackIds, String bosToken,
+                      String eosToken, Boolean addBosToken, Boolean addEosToken, String chatTemplate) {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Pattern BYTE_TOKEN = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
+
+    static TokenizerFiles read(Path dir) throws IOException {
+        JsonNode tokenizer = readJson(dir.resolve("tokenizer.json"));
+        Path configFile = dir.resolve("tokenizer_config.json");
+        JsonNode config = Files.isRegularFile(configFile) ? readJson(configFile) : JSON.createObjectNode();
+
+        Map<String, Integer> vocab = new HashMap<>();
+        JsonNode modelVocab = tokenizer.path("model").path("vocab");
+        if (modelVocab.isObject()) {
+            for (var e : modelVocab.properties()) vocab.put(e.getKey(), e.getValue().asInt());
+        } else if (modelVocab.isArray()) {
+            // Unigram lists [piece, score] pairs; the position is the id.
+            for (int id = 0; id < modelVocab.size(); id++) vocab.put(modelVocab.get(id).path(0).asString(), id);
+        }
+        BitSet special = new BitSet();
+        for (JsonNode added : tokenizer.path("added_tokens")) {
+            int id = added.path("id").asInt();
+            vocab.put(added.path("content").asString(), id);
+            if (added.path("special").asBoolean(false)) special.set(id);
+        }
+        int size = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
+        BitSet byteFallback = new BitSet();
+        vocab.forEach((token, id) -> {
+            if (BYTE_TOKEN.matcher(token).matches()) byteFallback.set(id);
+        });
+
+        return new TokenizerFiles(Map.copyOf(vocab), size, special, byteFallback,
+                tokenText(config.get("bos_token")), tokenText(config.get("eos_token")),
+                flag(config, "add_bos_token"), flag(config, "add_eos_token"), chatTemplate(dir, config));
+    }
+
+    private static JsonNode readJson(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return JSON.readTree(in);
+        } catch (tools.jackson.core.JacksonException e) {
+            throw new IOException(file + " is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Special tokens are written as plain strings or as serialized AddedToken objects. */
+    private static String tokenText(JsonNode node) {
+        if (node == null || node.isNull()) return null;
+        if (node.isString()) return node.asString();
+        JsonNode content = node.get("content");
+        return content != null && content.isString() ? content.asString() : null;
+    }
+
+    private static Boolean flag(JsonNode config, String field) {
+        JsonNode v = config.get(field);
+        return v != null && v.isBoolean() ? v.asBoolean() : null;
+    }
+
+    /**
+     * transformers 5 writes the template to chat_template.jinja, which then takes precedence; older
+     * configs hold a string, or a list of named templates of which serving uses "default".
+     */
+    private static String chatTemplate(Path dir, JsonNode config) throws IOException {
+        Path jinja = dir.resolve("chat_template.jinja");
+        if (Files.isRegularFile(jinja)) return Files.readString(jinja);
+        JsonNode t = config.get("chat_template");
+        if (t == null || t.isNull()) return null;
+        if (t.isString()) return t.asString();
+        if (t.isArray()) {
+            for (JsonNode named : t) {
+                if ("default".equals(named.path("name").asString(null))) return named.path("template").asString(null);
+            }
+        }
+        return null;
+    }
+}

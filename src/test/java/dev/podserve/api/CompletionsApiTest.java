@@ -1,0 +1,191 @@
+package dev.podserve.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+import dev.podserve.config.EngineHolder;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+
+/** The HTTP surface over a real port, on the embedded default model. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CompletionsApiTest {
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    EngineHolder holder;
+
+    @Autowired
+    ObjectMapper json;
+
+    WebTestClient client;
+
+    @BeforeAll
+    void modelReady() throws InterruptedException {
+        holder.await();
+    }
+
+    @BeforeEach
+    void client() {
+        client = WebTestClient.bindToServer().baseUrl("http://localhost:" + port).responseTimeout(Duration.ofSeconds(60)).build();
+    }
+
+    private JsonNode post(String path, String body, HttpStatus expected) {
+        byte[] bytes = client.post().uri(path).contentType(MediaType.APPLICATION_JSON).bodyValue(body)
+                .exchange().expectStatus().isEqualTo(expected).expectBody().returnResult().getResponseBody();
+        return json.readTree(bytes);
+    }
+
+    private static void assertEnvelope(JsonNode body, int code, String type, String param) {
+        JsonNode e = body.get("error");
+        assertThat(e).as("error envelope in %s", body).isNotNull();
+        assertThat(e.get("code").asInt()).isEqualTo(code);
+        assertThat(e.get("type").asString()).isEqualTo(type);
+        assertThat(e.get("message").asString()).isNotBlank();
+        if (param == null) assertThat(e.get("param").isNull()).isTrue();
+        else assertThat(e.get("param").asString()).isEqualTo(param);
+    }
+
+    @Test
+    void healthAndModels() {
+        client.get().uri("/health").exchange().expectStatus().isOk();
+        JsonNode models = json.readTree(client.get().uri("/v1/models").exchange().expectStatus().isOk()
+                .expectBody().returnResult().getResponseBody());
+        assertThat(models.get("object").asString()).isEqualTo("list");
+        JsonNode card = models.get("data").get(0);
+        assertThat(card.get("id").asString()).isEqualTo("podserve-tiny");
+        assertThat(card.get("object").asString()).isEqualTo("model");
+        assertThat(card.get("max_model_len").asInt()).isEqualTo(4096);
+        client.get().uri("/v1/models/podserve-tiny").exchange().expectStatus().isOk();
+        JsonNode missing = json.readTree(client.get().uri("/v1/models/gpt-4").exchange().expectStatus().isNotFound()
+                .expectBody().returnResult().getResponseBody());
+        assertEnvelope(missing, 404, "NotFoundError", "model");
+    }
+
+    @Test
+    void greedyCompletionOfTwoHundredTokens() {
+        JsonNode r = post("/v1/completions",
+                "{\"model\":\"podserve-tiny\",\"prompt\":\"Hello\",\"max_tokens\":200,\"temperature\":0,\"ignore_eos\":true}",
+                HttpStatus.OK);
+        assertThat(r.get("object").asString()).isEqualTo("text_completion");
+        assertThat(r.get("id").asString()).startsWith("cmpl-");
+        assertThat(r.get("model").asString()).isEqualTo("podserve-tiny");
+        JsonNode choice = r.get("choices").get(0);
+        assertThat(choice.get("finish_reason").asString()).isEqualTo("length");
+        assertThat(choice.has("logprobs")).isTrue();
+        assertThat(r.get("usage").get("prompt_tokens").asInt()).isEqualTo(5);
+        assertThat(r.get("usage").get("completion_tokens").asInt()).isEqualTo(200);
+        assertThat(r.get("usage").get("total_tokens").asInt()).isEqualTo(205);
+        assertThat(choice.get("text").asString()).isNotEmpty();
+    }
+
+    @Test
+    void tokenIdPromptEqualsTextPrompt() {
+        String text = post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":12,\"temperature\":0}", HttpStatus.OK)
+                .get("choices").get(0).get("text").asString();
+        String ids = post("/v1/completions", "{\"prompt\":[72,105],\"max_tokens\":12,\"temperature\":0}", HttpStatus.OK)
+                .get("choices").get(0).get("text").asString();
+        assertThat(ids).isEqualTo(text);
+    }
+
+    @Test
+    void sixteenConcurrentIdenticalRequestsReturnTheTextOfOneAlone() throws Exception {
+        String body = "{\"prompt\":\"Concurrency is not parallelism.\",\"max_tokens\":40,\"temperature\":0,\"ignore_eos\":true}";
+        String alone = post("/v1/completions", body, HttpStatus.OK).get("choices").get(0).get("text").asString();
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<CompletableFuture<String>> all = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                all.add(CompletableFuture.supplyAsync(() ->
+                        post("/v1/completions", body, HttpStatus.OK).get("choices").get(0).get("text").asString(), pool));
+            }
+            for (CompletableFuture<String> f : all) assertThat(f.get()).isEqualTo(alone);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void seededSamplingIsReproducible() {
+        String body = "{\"prompt\":\"seed\",\"max_tokens\":30,\"temperature\":0.9,\"top_p\":0.95,\"seed\":1234,\"ignore_eos\":true}";
+        String a = post("/v1/completions", body, HttpStatus.OK).get("choices").get(0).get("text").asString();
+        String b = post("/v1/completions", body, HttpStatus.OK).get("choices").get(0).get("text").asString();
+        assertThat(a).isEqualTo(b);
+    }
+
+    @Test
+    void logprobsAreReturnedWhenAsked() {
+        JsonNode lp = post("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":3,\"temperature\":0,\"ignore_eos\":true,\"logprobs\":2}",
+                HttpStatus.OK).get("choices").get(0).get("logprobs");
+        assertThat(lp.get("tokens")).hasSize(3);
+        assertThat(lp.get("token_logprobs").get(0).asDouble()).isLessThanOrEqualTo(0.0);
+        assertThat(lp.get("top_logprobs").get(0).size()).isBetween(1, 2);
+    }
+
+    @Test
+    void badInputIsA400InTheEnvelope() {
+        assertEnvelope(post("/v1/completions", "{not json", HttpStatus.BAD_REQUEST), 400, "BadRequestError", null);
+        assertEnvelope(post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":\"many\"}", HttpStatus.BAD_REQUEST),
+                400, "BadRequestError", "max_tokens");
+        assertEnvelope(post("/v1/completions", "{\"prompt\":\"x\",\"temperature\":7}", HttpStatus.BAD_REQUEST),
+                400, "BadRequestError", "temperature");
+        assertEnvelope(post("/v1/completions", "{\"max_tokens\":3}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "prompt");
+        assertEnvelope(post("/v1/completions", "{\"prompt\":[1,\"x\"]}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "prompt");
+        assertEnvelope(post("/v1/completions", "{\"prompt\":[1, 99999]}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "prompt");
+        assertEnvelope(post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":5000}", HttpStatus.BAD_REQUEST),
+                400, "BadRequestError", "max_tokens");
+        assertEnvelope(post("/v1/completions", "{\"model\":\"nope\",\"prompt\":\"x\"}", HttpStatus.NOT_FOUND),
+                404, "NotFoundError", "model");
+        JsonNode tooLong = post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":5000}", HttpStatus.BAD_REQUEST);
+        assertThat(tooLong.get("error").get("message").asString()).contains("4096").contains("5001");
+    }
+
+    @Test
+    void unknownRoutesAndMethodsAndMediaTypesKeepTheEnvelope() {
+        JsonNode notFound = json.readTree(client.get().uri("/v1/nothing").exchange().expectStatus().isNotFound()
+                .expectBody().returnResult().getResponseBody());
+        assertEnvelope(notFound, 404, "NotFoundError", null);
+        JsonNode method = json.readTree(client.get().uri("/v1/completions").exchange()
+                .expectStatus().isEqualTo(HttpStatus.METHOD_NOT_ALLOWED).expectBody().returnResult().getResponseBody());
+        assertEnvelope(method, 405, "MethodNotAllowedError", null);
+        JsonNode media = json.readTree(client.post().uri("/v1/completions").contentType(MediaType.TEXT_PLAIN).bodyValue("hi")
+                .exchange().expectStatus().isEqualTo(HttpStatus.UNSUPPORTED_MEDIA_TYPE).expectBody().returnResult().getResponseBody());
+        assertEnvelope(media, 415, "UnsupportedMediaTypeError", null);
+    }
+
+    @Test
+    void unknownFieldsAreIgnored() {
+        JsonNode r = post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":2,\"frobnicate\":{\"a\":[1]},\"user\":\"u\"}", HttpStatus.OK);
+        assertThat(r.get("usage").get("completion_tokens").asInt()).isBetween(1, 2);
+    }
+
+    @Test
+    void everyBlockIsFreeAfterTheRequests() throws Exception {
+        post("/v1/completions", "{\"prompt\":\"free\",\"max_tokens\":5}", HttpStatus.OK);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (holder.require().engine().stats().kvUsage() > 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        assertThat(holder.require().engine().stats().kvUsage()).isZero();
+    }
+}

@@ -1,0 +1,96 @@
+package dev.podserve.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+class StopStringMatcherTest {
+
+    @Test
+    void stopStringSplitAcrossPiecesIsNeverEmitted() {
+        StopStringMatcher m = new StopStringMatcher(List.of("STOP"));
+        StringBuilder out = new StringBuilder();
+        for (String piece : List.of("hello S", "T", "O", "P and more")) {
+            out.append(m.offer(piece, true));
+            if (m.stopped()) break;
+        }
+        assertThat(m.stopped()).isTrue();
+        assertThat(out.toString()).isEqualTo("hello ");
+    }
+
+    @Test
+    void falseStartIsReleasedOnceItCannotMatch() {
+        StopStringMatcher m = new StopStringMatcher(List.of("abc"));
+        assertThat(m.offer("xa", true)).isEqualTo("x");
+        assertThat(m.offer("b", true)).isEqualTo("");
+        assertThat(m.offer("d", true)).isEqualTo("abd");
+        assertThat(m.finish("")).isEqualTo("");
+        assertThat(m.stopped()).isFalse();
+    }
+
+    @Test
+    void earliestOfSeveralStopsWins() {
+        StopStringMatcher m = new StopStringMatcher(List.of("long stop", "x"));
+        assertThat(m.offer("abc long stox", true)).isEqualTo("abc long sto");
+        assertThat(m.stopped()).isTrue();
+        assertThat(m.offer("more", true)).isEmpty();
+    }
+
+    @Test
+    void noStopsMeansNothingHeldBack() {
+        StopStringMatcher m = new StopStringMatcher(List.of());
+        assertThat(m.offer("abc", true)).isEqualTo("abc");
+        assertThat(m.finish("d")).isEqualTo("d");
+    }
+
+    @Test
+    void notSearchingBeforeMinTokensStillHoldsBack() {
+        StopStringMatcher m = new StopStringMatcher(List.of("ab"));
+        assertThat(m.offer("xab", false)).isEqualTo("xab");
+        assertThat(m.stopped()).isFalse();
+        assertThat(m.offer("xa", false)).isEqualTo("x");
+        assertThat(m.offer("b", true)).isEqualTo("");
+        assertThat(m.stopped()).isTrue();
+    }
+
+    @Test
+    void surrogatePairsAreNotSplit() {
+        String emoji = "\uD83D\uDE00";
+        StopStringMatcher m = new StopStringMatcher(List.of(emoji + "!"));
+        String out = m.offer("a" + emoji, true);
+        assertThat(out).isEqualTo("a");
+        assertThat(out + m.finish("")).isEqualTo("a" + emoji);
+    }
+
+    /** Random text, random piece boundaries: output is the text up to the first stop, exactly. */
+    @Test
+    void randomPiecesMatchWholeTextSearch() {
+        Random rnd = new Random(7);
+        for (int trial = 0; trial < 2000; trial++) {
+            StringBuilder text = new StringBuilder();
+            int len = rnd.nextInt(40);
+            for (int i = 0; i < len; i++) text.append((char) ('a' + rnd.nextInt(3)));
+            List<String> stops = List.of("abca".substring(0, 1 + rnd.nextInt(4)), "cc");
+            int expectedCut = -1;
+            for (String s : stops) {
+                int at = text.indexOf(s);
+                if (at >= 0 && (expectedCut < 0 || at < expectedCut)) expectedCut = at;
+            }
+            StopStringMatcher m = new StopStringMatcher(stops);
+            StringBuilder out = new StringBuilder();
+            int i = 0;
+            while (i < text.length() && !m.stopped()) {
+                int j = Math.min(text.length(), i + 1 + rnd.nextInt(4));
+                out.append(m.offer(text.substring(i, j), true));
+                i = j;
+            }
+            if (!m.stopped()) out.append(m.finish(""));
+            String expected = expectedCut >= 0 ? text.substring(0, expectedCut) : text.toString();
+            assertThat(out.toString()).as("text %s stops %s", text, stops).isEqualTo(expected);
+            assertThat(m.stopped()).isEqualTo(expectedCut >= 0);
+        }
+    }
+}

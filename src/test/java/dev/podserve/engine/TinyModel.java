@@ -1,0 +1,54 @@
+package dev.podserve.engine;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.function.UnaryOperator;
+
+import dev.podserve.backend.ComputeBackend;
+import dev.podserve.backend.cpu.CpuBackend;
+import dev.podserve.kvcache.KvCacheManager;
+import dev.podserve.model.DummyWeights;
+import dev.podserve.model.GenerationConfig;
+import dev.podserve.model.ModelConfig;
+import dev.podserve.model.ModelFolder;
+import dev.podserve.model.ModelWeights;
+import dev.podserve.scheduler.ChunkedPrefillScheduler;
+import dev.podserve.scheduler.SchedulerSettings;
+import dev.podserve.tokenizer.HfTokenizer;
+
+/** The embedded default model, loaded once per test JVM, and engines built over it. */
+public final class TinyModel {
+
+    public static final ModelFolder FOLDER = ModelFolder.embeddedDefault();
+    public static final ModelConfig CONFIG;
+    public static final int[] EOS;
+    public static final ModelWeights WEIGHTS;
+    public static final HfTokenizer TOKENIZER;
+
+    static {
+        try {
+            CONFIG = ModelConfig.load(FOLDER.configJson());
+            EOS = GenerationConfig.load(FOLDER.generationConfigJson()).eosIdsWith(CONFIG);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        WEIGHTS = DummyWeights.generate(CONFIG, 20250302L);
+        TOKENIZER = HfTokenizer.load(FOLDER.dir());
+    }
+
+    private TinyModel() {
+    }
+
+    public static Engine engine(int numBlocks, int budget, int maxSeqs, int threshold, UnaryOperator<ComputeBackend> wrap) {
+        int blockSize = 16;
+        ComputeBackend backend = wrap.apply(new CpuBackend(CONFIG, WEIGHTS, numBlocks, blockSize, 2));
+        ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(
+                new SchedulerSettings(budget, maxSeqs, threshold, CONFIG.maxPositionEmbeddings()),
+                new KvCacheManager(numBlocks, blockSize));
+        return new Engine(backend, scheduler, TOKENIZER, CONFIG.maxPositionEmbeddings(), EOS, EngineListener.NONE);
+    }
+
+    public static Engine engine() {
+        return engine(512, 256, 32, 64, b -> b);
+    }
+}

@@ -1,0 +1,112 @@
+package dev.podserve.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * A long random workload against a KV pool small enough that preemption is routine. The harness
+ * checks every invariant after every step; at the end every page must be back and every request
+ * must have finished or been aborted.
+ */
+class ChunkedPrefillSchedulerRandomizedTest {
+
+    private static final int STEPS = 10_000;
+    /** Arrivals pause while this many wait, as an API server's queue limit would. */
+    private static final int MAX_QUEUED = 24;
+    /** Far above what a fair FCFS scheduler needs here, far below what starvation would take. */
+    private static final int MAX_WAIT_STEPS = 1_500;
+
+    @ParameterizedTest(name = "budget={0} seqs={1} threshold={2} maxLen={3} blocks={4}x{5} seed={6}")
+    @CsvSource({
+            "32, 8, 8, 160, 48, 4, 1",
+            "24, 6, 0, 150, 150, 1, 2",
+            "64, 16, 0, 192, 12, 16, 3",
+            "256, 32, 48, 600, 40, 16, 4",
+            "8, 8, 0, 40, 12, 4, 5",
+    })
+    void randomWorkloadKeepsEveryInvariantAndReturnsEveryBlock(int budget, int maxSeqs, int threshold, int maxLen,
+                                                             int numBlocks, int blockSize, long seed) {
+        SchedulerHarness h = new SchedulerHarness(new SchedulerSettings(budget, maxSeqs, threshold, maxLen),
+                numBlocks, blockSize);
+        Random random = new Random(seed);
+        int maxPrompt = Math.min(maxLen, h.kv.capacityTokens());
+        Map<Sequence, Integer> targetOutput = new HashMap<>();
+        int submitted = 0;
+        int finished = 0;
+        int aborted = 0;
+        int longPrompts = 0;
+
+        for (int step = 0; step < STEPS * 3 && (step < STEPS || h.numLive() > 0); step++) {
+            boolean arrivalsOpen = step < STEPS;
+            if (arrivalsOpen && h.scheduler.numWaiting() < MAX_QUEUED) {
+                int arrivals = random.nextInt(10) < 3 ? 1 + random.nextInt(2) : 0;
+                for (int i = 0; i < arrivals; i++) {
+                    int length = promptLength(random, budget, maxPrompt);
+                    longPrompts += length > budget ? 1 : 0;
+                    Sequence s = h.submit("r" + submitted, randomTokens(random, length));
+                    submitted++;
+                    targetOutput.put(s, 1 + random.nextInt(random.nextInt(8) == 0 ? 200 : 30));
+                }
+            }
+            if (h.numLive() > 0 && random.nextInt(100) < 3) {
+                List<Sequence> live = h.liveSequences();
+                h.abort(live.get(random.nextInt(live.size())).requestId());
+                aborted++;
+            }
+
+            SchedulerOutput out = h.schedule();
+            if (!out.isEmpty() && random.nextInt(100) == 0) {
+                // A client disconnects while its step is on the device.
+                Sequence victim = out.scheduled().get(random.nextInt(out.scheduled().size())).sequence();
+                h.abort(victim.requestId());
+                aborted++;
+            }
+            List<Sequence> sampled = h.complete(out, () -> random.nextInt(50_000));
+            for (Sequence s : sampled) {
+                if (s.numOutputTokens() >= targetOutput.get(s) || s.numTokens() >= h.scheduler.maxSequenceTokens()) {
+                    h.finish(s);
+                    finished++;
+                }
+            }
+        }
+
+        h.assertDrained();
+        assertThat(finished + aborted).isEqualTo(submitted);
+        assertThat(submitted).isGreaterThan(1_000);
+        assertThat(finished).isGreaterThan(submitted / 2);
+        assertThat(longPrompts).isPositive();
+        assertThat(h.numPreemptionsSeen).as("the pool is small enough to force preemptions").isPositive();
+        assertThat(h.maxWaitSteps).as("longest stay in the waiting queue").isLessThan(MAX_WAIT_STEPS);
+    }
+
+    private static int promptLength(Random random, int budget, int maxPrompt) {
+        int kind = random.nextInt(10);
+        if (kind < 2) {
+            return 1;
+        }
+        if (kind < 6) {
+            return 2 + random.nextInt(Math.min(15, maxPrompt - 1));
+        }
+        if (kind < 9) {
+            return 1 + random.nextInt(Math.min(budget, maxPrompt));
+        }
+        // Longer than a step's budget where the pool allows, so it is prefilled over several steps.
+        return Math.min(maxPrompt, budget + 1 + random.nextInt(Math.max(1, maxPrompt - budget)));
+    }
+
+    private static int[] randomTokens(Random random, int length) {
+        int[] tokens = new int[length];
+        for (int i = 0; i < length; i++) {
+            tokens[i] = random.nextInt(50_000);
+        }
+        return tokens;
+    }
+}

@@ -1,0 +1,365 @@
+package dev.podserve.scheduler;
+
+import dev.podserve.attention.HybridBatch;
+import dev.podserve.kvcache.KvCacheManager;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Drives a scheduler the way the engine does and checks, after every {@link #schedule()}, every
+ * invariant of the step against an independent model of the queues: budget, sequence limit, batch
+ * order, CSR arrays against the KV manager, sample flags, decodes never stalled, oldest-first
+ * prefills, strict FCFS admission, preemption of the newest, and exact KV page accounting.
+ */
+final class SchedulerHarness {
+
+    final SchedulerSettings settings;
+    final KvCacheManager kv;
+    final ChunkedPrefillScheduler scheduler;
+
+    /** Every sequence submitted and not yet finished, with the tokens it must hold. */
+    private final Map<Sequence, List<Integer>> expected = new IdentityHashMap<>();
+    private final LinkedHashSet<Sequence> live = new LinkedHashSet<>();
+    /** Model of the scheduler's queues: waiting head first, running in admission order. */
+    private final List<Sequence> modelWaiting = new ArrayList<>();
+    private final List<Sequence> modelRunning = new ArrayList<>();
+    private final Map<Sequence, Integer> waitingSince = new IdentityHashMap<>();
+    private final Map<Sequence, Integer> stepTokens = new IdentityHashMap<>();
+
+    int step;
+    int maxWaitSteps;
+    int numPreemptionsSeen;
+    long scheduledTokens;
+
+    SchedulerHarness(SchedulerSettings settings, int numBlocks, int blockSize) {
+        this.settings = settings;
+        this.kv = new KvCacheManager(numBlocks, blockSize);
+        this.scheduler = new ChunkedPrefillScheduler(settings, kv);
+    }
+
+    static int[] prompt(int length, int firstToken) {
+        int[] tokens = new int[length];
+        for (int i = 0; i < length; i++) {
+            tokens[i] = firstToken + i;
+        }
+        return tokens;
+    }
+
+    Sequence submit(String id, int[] prompt) {
+        Sequence s = new Sequence(id, prompt);
+        scheduler.add(s);
+        List<Integer> tokens = new ArrayList<>();
+        for (int t : prompt) {
+            tokens.add(t);
+        }
+        expected.put(s, tokens);
+        live.add(s);
+        modelWaiting.add(s);
+        waitingSince.put(s, step);
+        return s;
+    }
+
+    int numLive() {
+        return live.size();
+    }
+
+    List<Sequence> liveSequences() {
+        return new ArrayList<>(live);
+    }
+
+    List<Integer> expectedTokens(Sequence s) {
+        return expected.get(s);
+    }
+
+    /** Schedules one step and checks it. */
+    SchedulerOutput schedule() {
+        Map<Sequence, int[]> before = new IdentityHashMap<>();
+        for (Sequence s : live) {
+            before.put(s, new int[] {s.status().ordinal(), s.numComputedTokens(), s.numTokens()});
+        }
+        SchedulerOutput out = scheduler.schedule();
+        step++;
+        stepTokens.clear();
+        for (ScheduledSequence e : out.scheduled()) {
+            stepTokens.put(e.sequence(), e.numNewTokens());
+        }
+        checkBatch(out, before);
+        List<Sequence> admitted = checkPreemptionsAndAdmissions(out, before);
+        checkRunningProgress(out, before);
+        checkKvAccounting();
+        check(scheduler.numRunning() <= settings.maxNumSeqs(), () -> "running exceeds maxNumSeqs");
+        for (Sequence s : admitted) {
+            maxWaitSteps = Math.max(maxWaitSteps, step - waitingSince.remove(s));
+        }
+        scheduledTokens += out.numScheduledTokens();
+        return out;
+    }
+
+    /** Completes the step and appends a token to every sequence the step samples. @return those sequences */
+    List<Sequence> complete(SchedulerOutput out, IntSupplier nextToken) {
+        Map<Sequence, Integer> computedBefore = new IdentityHashMap<>();
+        for (ScheduledSequence e : out.scheduled()) {
+            computedBefore.put(e.sequence(), e.sequence().numComputedTokens());
+        }
+        scheduler.onStepComplete(out);
+        List<Sequence> sampled = new ArrayList<>();
+        for (ScheduledSequence e : out.scheduled()) {
+            Sequence s = e.sequence();
+            if (s.isFinished()) {
+                check(s.numComputedTokens() == computedBefore.get(s), () -> "finished sequence advanced: " + s);
+                continue;
+            }
+            check(s.numComputedTokens() == computedBefore.get(s) + e.numNewTokens(), () -> "did not advance: " + s);
+            if (e.sample()) {
+                int token = nextToken.getAsInt();
+                s.appendToken(token);
+                expected.get(s).add(token);
+                sampled.add(s);
+            }
+        }
+        return sampled;
+    }
+
+    /** One whole step with sequential output tokens. */
+    SchedulerOutput runStep() {
+        SchedulerOutput out = schedule();
+        complete(out, () -> 1_000_000 + step);
+        return out;
+    }
+
+    void finish(Sequence s) {
+        scheduler.finish(s);
+        forget(s);
+    }
+
+    boolean abort(String requestId) {
+        Sequence target = null;
+        for (Sequence s : live) {
+            if (s.requestId().equals(requestId)) {
+                target = s;
+            }
+        }
+        boolean known = scheduler.abort(requestId);
+        check(known == (target != null), () -> "abort of " + requestId + " answered " + known);
+        if (target != null) {
+            forget(target);
+        }
+        return known;
+    }
+
+    private void forget(Sequence s) {
+        check(s.status() == SequenceStatus.FINISHED, () -> "not finished: " + s);
+        check(kv.numBlocksOf(s.requestId()) == 0, () -> "finished sequence kept blocks: " + s);
+        live.remove(s);
+        expected.remove(s);
+        modelWaiting.remove(s);
+        modelRunning.remove(s);
+        waitingSince.remove(s);
+        check(scheduler.numRunning() == modelRunning.size(), () -> "running count after finish");
+        check(scheduler.numWaiting() == modelWaiting.size(), () -> "waiting count after finish");
+    }
+
+    void assertDrained() {
+        check(live.isEmpty(), () -> live.size() + " sequences never finished: " + live);
+        check(!scheduler.hasUnfinishedSequences(), () -> "scheduler still holds sequences");
+        check(scheduler.numRunning() == 0 && scheduler.numWaiting() == 0, () -> "queues not empty");
+        check(kv.numFreeBlocks() == kv.numBlocks(), () -> "leaked " + (kv.numBlocks() - kv.numFreeBlocks()) + " blocks");
+        check(kv.numRequestsWithBlocks() == 0, () -> kv.numRequestsWithBlocks() + " requests still own blocks");
+    }
+
+    private void checkBatch(SchedulerOutput out, Map<Sequence, int[]> before) {
+        List<ScheduledSequence> scheduled = out.scheduled();
+        if (out.isEmpty()) {
+            check(out.batch() == null, () -> "empty output with a batch");
+            return;
+        }
+        HybridBatch batch = out.batch();
+        int r = scheduled.size();
+        check(batch.numRequests() == r, () -> "batch requests " + batch.numRequests() + " != " + r);
+        check(r <= settings.maxNumSeqs(), () -> r + " sequences exceed maxNumSeqs");
+        check(batch.numTokens() <= settings.maxNumBatchedTokens(),
+                () -> batch.numTokens() + " tokens exceed the budget " + settings.maxNumBatchedTokens());
+        check(batch.pageSize() == kv.blockSize(), () -> "page size");
+        int numPrefills = 0;
+        while (numPrefills < r && scheduled.get(numPrefills).numNewTokens() > 1) {
+            numPrefills++;
+        }
+        for (int i = numPrefills; i < r; i++) {
+            int n = scheduled.get(i).numNewTokens();
+            check(n == 1, () -> "a multi-token chunk after the decode group: " + scheduled);
+        }
+        check(batch.numPrefillRequests() == numPrefills, () -> "numPrefillRequests " + batch.numPrefillRequests());
+        Set<Sequence> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Integer> pages = new HashSet<>();
+        List<Integer> samples = new ArrayList<>();
+        int bs = kv.blockSize();
+        for (int i = 0; i < r; i++) {
+            final int ri = i;
+            ScheduledSequence e = scheduled.get(i);
+            Sequence s = e.sequence();
+            int n = e.numNewTokens();
+            int[] snap = before.get(s);
+            check(snap != null, () -> "scheduled an unknown sequence " + s);
+            check(seen.add(s), () -> "scheduled twice: " + s);
+            check(s.status() == SequenceStatus.RUNNING, () -> "scheduled but not running: " + s);
+            int start = s.numComputedTokens();
+            int expectedStart = snap[0] == SequenceStatus.WAITING.ordinal() ? 0 : snap[1];
+            check(start == expectedStart, () -> "chunk of " + s + " starts at " + start + ", expected " + expectedStart);
+            check(start + n <= s.numTokens(), () -> "scheduled past the known tokens: " + s + " +" + n);
+            check(e.sample() == (start + n == s.numTokens()), () -> "sample flag of " + s + " +" + n);
+            if (settings.longPrefillTokenThreshold() > 0) {
+                check(n <= settings.longPrefillTokenThreshold(), () -> "chunk " + n + " above the threshold");
+            }
+            check(batch.qoIndptr()[i + 1] - batch.qoIndptr()[i] == n, () -> "qoIndptr of request " + ri);
+            List<Integer> tokens = expected.get(s);
+            for (int t = 0; t < n; t++) {
+                int row = batch.qoIndptr()[i] + t;
+                int pos = start + t;
+                check(batch.positions()[row] == pos, () -> "position of row " + row + " is " + batch.positions()[row]
+                        + ", expected " + pos);
+                check(batch.tokenIds()[row] == tokens.get(pos), () -> "token at position " + pos + " of " + s);
+            }
+            int kvLen = start + n;
+            int numPages = kv.blocksNeeded(kvLen);
+            check(batch.kvIndptr()[i + 1] - batch.kvIndptr()[i] == numPages, () -> "page count of request " + ri);
+            int[] owned = kv.blocks(s.requestId());
+            check(owned.length == numPages, () -> s + " owns " + owned.length + " pages, needs " + numPages);
+            for (int p = 0; p < numPages; p++) {
+                int page = batch.kvPageIndices()[batch.kvIndptr()[i] + p];
+                check(page == owned[p], () -> "page list of request " + ri + " differs from the KV manager");
+                check(pages.add(page), () -> "page " + page + " appears twice in the batch");
+            }
+            check(batch.kvLastPageLen()[i] == kvLen - (numPages - 1) * bs, () -> "lastPageLen of request " + ri);
+            check(batch.kvLength(i) == kvLen, () -> "kvLength of request " + ri);
+            if (e.sample()) {
+                samples.add(i);
+            }
+        }
+        int[] expectedSamples = samples.stream().mapToInt(Integer::intValue).toArray();
+        check(Arrays.equals(batch.sampleRequests(), expectedSamples), () -> "sampleRequests "
+                + Arrays.toString(batch.sampleRequests()) + ", expected " + Arrays.toString(expectedSamples));
+    }
+
+    /** @return the sequences admitted this step, in queue order */
+    private List<Sequence> checkPreemptionsAndAdmissions(SchedulerOutput out, Map<Sequence, int[]> before) {
+        List<Sequence> preempted = out.preempted();
+        numPreemptionsSeen += preempted.size();
+        check(preempted.size() <= modelRunning.size(), () -> "more preempted than running");
+        for (int i = 0; i < preempted.size(); i++) {
+            Sequence victim = preempted.get(i);
+            Sequence newest = modelRunning.get(modelRunning.size() - 1 - i);
+            check(victim == newest, () -> "preempted " + victim + " but the newest running was " + newest);
+            check(victim.status() == SequenceStatus.WAITING && victim.numComputedTokens() == 0,
+                    () -> "victim not reset: " + victim);
+            check(kv.numBlocksOf(victim.requestId()) == 0, () -> "victim kept its blocks: " + victim);
+            check(!stepTokens.containsKey(victim), () -> "victim still scheduled: " + victim);
+        }
+        for (Sequence victim : preempted) {
+            modelRunning.remove(modelRunning.size() - 1);
+            modelWaiting.add(0, victim);
+            waitingSince.put(victim, step);
+        }
+        check(scheduler.numPreemptions() == numPreemptionsSeen, () -> "scheduler counts "
+                + scheduler.numPreemptions() + " preemptions, outputs reported " + numPreemptionsSeen);
+
+        Set<Sequence> admittedSet = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (ScheduledSequence e : out.scheduled()) {
+            if (before.get(e.sequence())[0] == SequenceStatus.WAITING.ordinal()) {
+                admittedSet.add(e.sequence());
+            }
+        }
+        int k = admittedSet.size();
+        check(preempted.isEmpty() || k == 0, () -> "admitted a waiting sequence in a step that preempted");
+        check(k <= modelWaiting.size(), () -> "admitted more than waited");
+        List<Sequence> admitted = new ArrayList<>(modelWaiting.subList(0, k));
+        // Strict FCFS: exactly the k oldest waiting sequences, nothing behind them.
+        check(admittedSet.containsAll(admitted), () -> "admission skipped the head of the queue: admitted "
+                + admittedSet + ", queue head " + admitted);
+        modelWaiting.subList(0, k).clear();
+        modelRunning.addAll(admitted);
+        int budgetLeft = settings.maxNumBatchedTokens() - out.numScheduledTokens();
+        if (preempted.isEmpty() && !modelWaiting.isEmpty() && budgetLeft > 0
+                && modelRunning.size() < settings.maxNumSeqs()) {
+            Sequence head = modelWaiting.get(0);
+            int chunk = Math.min(head.numTokens(), Math.min(settings.maxChunkTokens(), budgetLeft));
+            check(!kv.canAllocate(head.requestId(), chunk), () -> "admission stopped although " + head
+                    + " fits (budget left " + budgetLeft + ")");
+        }
+        return admitted;
+    }
+
+    private void checkRunningProgress(SchedulerOutput out, Map<Sequence, int[]> before) {
+        boolean cut = false;
+        for (Sequence s : modelRunning) {
+            int[] snap = before.get(s);
+            if (snap[0] != SequenceStatus.RUNNING.ordinal()) {
+                continue;
+            }
+            int remaining = snap[2] - snap[1];
+            int n = stepTokens.getOrDefault(s, 0);
+            if (remaining == 1) {
+                // Decodes are never held back: a running sequence with one token to go is in every step.
+                check(n == 1, () -> "running decode " + s + " was stalled");
+            } else if (remaining > 1) {
+                int full = Math.min(remaining, settings.maxChunkTokens());
+                // Oldest first: once one prefill is cut short by the budget, every newer one gets nothing.
+                if (cut) {
+                    check(n == 0, () -> "newer prefill " + s + " got tokens after an older one was cut");
+                } else if (n < full) {
+                    cut = true;
+                    check(out.numScheduledTokens() == settings.maxNumBatchedTokens(),
+                            () -> "prefill " + s + " cut to " + n + " while budget was left");
+                }
+            }
+        }
+    }
+
+    private void checkKvAccounting() {
+        int used = 0;
+        int owners = 0;
+        int running = 0;
+        int waiting = 0;
+        for (Sequence s : live) {
+            int blocks = kv.numBlocksOf(s.requestId());
+            if (s.status() == SequenceStatus.RUNNING) {
+                running++;
+                int need = kv.blocksNeeded(s.numComputedTokens() + stepTokens.getOrDefault(s, 0));
+                check(blocks == need, () -> s + " owns " + blocks + " blocks, needs exactly " + need);
+            } else {
+                waiting++;
+                check(s.status() == SequenceStatus.WAITING && blocks == 0, () -> "waiting sequence owns blocks: " + s);
+            }
+            used += blocks;
+            owners += blocks > 0 ? 1 : 0;
+        }
+        int usedFinal = used;
+        check(kv.numBlocks() - kv.numFreeBlocks() == usedFinal, () -> "pool says " + (kv.numBlocks() - kv.numFreeBlocks())
+                + " blocks used, sequences own " + usedFinal);
+        check(kv.numRequestsWithBlocks() == owners, () -> "owner count");
+        int runningFinal = running;
+        int waitingFinal = waiting;
+        check(scheduler.numRunning() == runningFinal && modelRunning.size() == runningFinal,
+                () -> "running: scheduler " + scheduler.numRunning() + ", model " + modelRunning.size() + ", seen " + runningFinal);
+        check(scheduler.numWaiting() == waitingFinal && modelWaiting.size() == waitingFinal,
+                () -> "waiting: scheduler " + scheduler.numWaiting() + ", model " + modelWaiting.size() + ", seen " + waitingFinal);
+        for (Sequence s : modelRunning) {
+            check(s.status() == SequenceStatus.RUNNING, () -> "model says running: " + s);
+        }
+    }
+
+    static void check(boolean ok, Supplier<String> message) {
+        if (!ok) {
+            throw new AssertionError(message.get());
+        }
+    }
+}
