@@ -5,23 +5,25 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.podserve.api.dto.CompletionRequest;
+import dev.podserve.api.dto.SamplingFields;
 import dev.podserve.model.GenerationConfig;
 import dev.podserve.sampling.SamplingParams;
 
 /**
  * Builds {@link SamplingParams} from a request: given fields win, then the checkpoint's
- * {@code generation_config.json}, then OpenAI's defaults (temperature 1, top_p 1).
+ * {@code generation_config.json}, then OpenAI's defaults (temperature 1, top_p 1). Range checks
+ * are {@link SamplingParams#validate}'s; this only checks shapes JSON binding cannot.
  */
 final class SamplingMapper {
-
-    /** OpenAI's default {@code max_tokens} for text completions. */
-    static final int DEFAULT_COMPLETION_MAX_TOKENS = 16;
 
     private SamplingMapper() {
     }
 
-    static SamplingParams fromCompletion(CompletionRequest r, GenerationConfig defaults) {
+    /**
+     * @param maxTokens the request's token limit, already resolved (chat and text differ in defaults)
+     * @param logprobs  top-N alternatives to report, or null for none
+     */
+    static SamplingParams from(SamplingFields r, int maxTokens, Integer logprobs, GenerationConfig defaults) {
         SamplingParams.Builder b = SamplingParams.builder();
         b.temperature(r.temperature() != null ? r.temperature() : defaults.temperature().orElse(1.0));
         b.topP(r.topP() != null ? r.topP() : defaults.topP().orElse(1.0));
@@ -31,14 +33,35 @@ final class SamplingMapper {
         if (r.presencePenalty() != null) b.presencePenalty(r.presencePenalty());
         if (r.frequencyPenalty() != null) b.frequencyPenalty(r.frequencyPenalty());
         if (r.seed() != null) b.seed(r.seed());
-        b.maxTokens(r.maxTokens() != null ? r.maxTokens() : DEFAULT_COMPLETION_MAX_TOKENS);
+        b.maxTokens(maxTokens);
         if (r.minTokens() != null) b.minTokens(r.minTokens());
         if (r.ignoreEos() != null) b.ignoreEos(r.ignoreEos());
-        if (r.logprobs() != null) b.logprobs(r.logprobs());
+        if (logprobs != null) b.logprobs(logprobs);
         b.stop(stopStrings(r.stop()));
         if (r.stopTokenIds() != null) b.stopTokenIds(r.stopTokenIds());
         if (r.logitBias() != null) b.logitBias(logitBias(r.logitBias()));
         return b.build();
+    }
+
+    /** Choice i of a seeded request draws from its own seed, so the n choices differ but reproduce. */
+    static SamplingParams forChoice(SamplingParams p, int choice) {
+        return choice == 0 || p.seed() == null ? p : p.toBuilder().seed(p.seed() + choice).build();
+    }
+
+    /** {@code n}, checked: at least 1. */
+    static int choices(SamplingFields r) {
+        int n = r.n() == null ? 1 : r.n();
+        if (n < 1) throw ApiException.badRequest("n", "n must be at least 1; got " + n + ".");
+        return n;
+    }
+
+    /** Whether to stream, and whether a usage chunk ends the stream; include_usage needs stream. */
+    static boolean includeUsage(SamplingFields r) {
+        boolean stream = Boolean.TRUE.equals(r.stream());
+        if (r.streamOptions() != null && !stream) {
+            throw ApiException.badRequest("stream_options", "stream_options is only allowed when stream is true.");
+        }
+        return stream && r.streamOptions() != null && Boolean.TRUE.equals(r.streamOptions().includeUsage());
     }
 
     static List<String> stopStrings(Object stop) {
@@ -47,23 +70,23 @@ final class SamplingMapper {
         if (stop instanceof List<?> list) {
             List<String> out = new ArrayList<>();
             for (Object o : list) {
-                if (!(o instanceof String s)) throw ApiException.badRequest("stop", "'stop' must be a string or a list of strings.");
+                if (!(o instanceof String s)) throw ApiException.badRequest("stop", "stop must be a string or a list of strings.");
                 out.add(s);
             }
             return out;
         }
-        throw ApiException.badRequest("stop", "'stop' must be a string or a list of strings.");
+        throw ApiException.badRequest("stop", "stop must be a string or a list of strings.");
     }
 
     static Map<Integer, Double> logitBias(Map<String, Double> bias) {
         Map<Integer, Double> out = new LinkedHashMap<>();
         for (Map.Entry<String, Double> e : bias.entrySet()) {
+            if (e.getValue() == null) throw ApiException.badRequest("logit_bias", "logit_bias values must be numbers.");
             try {
                 out.put(Integer.parseInt(e.getKey().trim()), e.getValue());
             } catch (NumberFormatException ex) {
-                throw ApiException.badRequest("logit_bias", "'logit_bias' keys must be token ids; got '" + e.getKey() + "'.");
+                throw ApiException.badRequest("logit_bias", "logit_bias keys must be token ids; got '" + e.getKey() + "'.");
             }
-            if (e.getValue() == null) throw ApiException.badRequest("logit_bias", "'logit_bias' values must be numbers.");
         }
         return out;
     }

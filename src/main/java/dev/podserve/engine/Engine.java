@@ -84,9 +84,10 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Queues a request and returns its outputs, one per step that produced text or tokens; the last
-     * carries the finish reason. Cancelling the subscription aborts the request and its KV pages
-     * are freed at the next step boundary.
+     * Checks a request and returns its outputs, one per step that produced text or tokens; the
+     * last carries the finish reason. The request enters the queue when the Flux is subscribed,
+     * so a caller that never subscribes leaves nothing behind; cancelling the subscription aborts
+     * the request and its KV pages are freed at the next step boundary.
      *
      * @throws RequestRejectedException     the request can never be served as asked
      * @throws dev.podserve.sampling.InvalidSamplingParamException a sampling parameter is out of range
@@ -95,15 +96,17 @@ public final class Engine implements AutoCloseable {
     public Flux<RequestOutput> submit(GenerationRequest request) {
         validate(request);
         if (!accepting) throw new EngineUnavailableException("the engine is shutting down");
-        Sinks.Many<RequestOutput> sink = Sinks.many().unicast().onBackpressureBuffer();
-        Sequence sequence = new Sequence(request.requestId(), request.promptTokenIds());
-        SamplingState sampling = new SamplingState(request.params(), request.promptTokenIds(), eosTokenIds,
-                backend.config().vocabSize());
-        IncrementalDetokenizer detokenizer =
-                new IncrementalDetokenizer(tokenizer, request.promptTokenIds(), request.skipSpecialTokens());
-        ActiveRequest active = new ActiveRequest(request, sequence, sampling, detokenizer, sink, System.nanoTime());
-        inbox.add(new Add(active));
-        return sink.asFlux().doOnCancel(() -> abort(request.requestId()));
+        return Flux.defer(() -> {
+            if (!accepting) return Flux.error(new EngineUnavailableException("the engine is shutting down"));
+            Sinks.Many<RequestOutput> sink = Sinks.many().unicast().onBackpressureBuffer();
+            Sequence sequence = new Sequence(request.requestId(), request.promptTokenIds());
+            SamplingState sampling = new SamplingState(request.params(), request.promptTokenIds(), eosTokenIds,
+                    backend.config().vocabSize());
+            IncrementalDetokenizer detokenizer =
+                    new IncrementalDetokenizer(tokenizer, request.promptTokenIds(), request.skipSpecialTokens());
+            inbox.add(new Add(new ActiveRequest(request, sequence, sampling, detokenizer, sink, System.nanoTime())));
+            return sink.asFlux().doOnCancel(() -> abort(request.requestId()));
+        });
     }
 
     /** Aborts a request wherever it is; its KV pages return at the next step boundary. */
@@ -116,7 +119,8 @@ public final class Engine implements AutoCloseable {
         return steps.get();
     }
 
-    private void validate(GenerationRequest request) {
+    /** Throws what {@link #submit} would for a request that can never be served; queues nothing. */
+    public void validate(GenerationRequest request) {
         int[] prompt = request.promptTokenIds();
         SamplingParams params = request.params();
         int vocab = backend.config().vocabSize();

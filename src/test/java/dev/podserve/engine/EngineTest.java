@@ -9,7 +9,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
@@ -99,10 +101,10 @@ class EngineTest {
         Engine engine = track(TinyModel.engine());
         int[] p = prompt("The quick brown fox jumps over the lazy dog. ".repeat(3));
         Result alone = run(engine, p, greedy(48).build());
-        List<Flux<RequestOutput>> fluxes = new ArrayList<>();
-        for (int i = 0; i < 16; i++) fluxes.add(engine.submit(request(p, greedy(48).build())));
-        for (Flux<RequestOutput> f : fluxes) {
-            Result r = Result.of(f.collectList().block(TIMEOUT));
+        List<CompletableFuture<List<RequestOutput>>> all = new ArrayList<>();
+        for (int i = 0; i < 16; i++) all.add(engine.submit(request(p, greedy(48).build())).collectList().toFuture());
+        for (CompletableFuture<List<RequestOutput>> f : all) {
+            Result r = Result.of(f.get(60, TimeUnit.SECONDS));
             assertThat(r.tokens()).containsExactly(alone.tokens());
             assertThat(r.text()).isEqualTo(alone.text());
         }
@@ -121,9 +123,10 @@ class EngineTest {
             prompts.add(p);
         }
         List<Result> alone = prompts.stream().map(p -> run(engine, p, greedy(20).build())).toList();
-        List<Flux<RequestOutput>> fluxes = prompts.stream().map(p -> engine.submit(request(p, greedy(20).build()))).toList();
+        List<CompletableFuture<List<RequestOutput>>> all = prompts.stream()
+                .map(p -> engine.submit(request(p, greedy(20).build())).collectList().toFuture()).toList();
         for (int i = 0; i < prompts.size(); i++) {
-            assertThat(Result.of(fluxes.get(i).collectList().block(TIMEOUT)).tokens())
+            assertThat(Result.of(all.get(i).get(60, TimeUnit.SECONDS)).tokens())
                     .as("prompt %d", i).containsExactly(alone.get(i).tokens());
         }
         awaitIdle(engine);
@@ -135,12 +138,13 @@ class EngineTest {
         SamplingParams seeded = SamplingParams.builder().temperature(1.0).topP(0.9).seed(42L).maxTokens(40).ignoreEos(true).build();
         int[] p = prompt("seeded");
         Result alone = run(engine, p, seeded);
-        List<Flux<RequestOutput>> noise = new ArrayList<>();
+        List<CompletableFuture<List<RequestOutput>>> noise = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            noise.add(engine.submit(request(prompt("noise " + i), SamplingParams.builder().temperature(1.0).maxTokens(30).ignoreEos(true).build())));
+            noise.add(engine.submit(request(prompt("noise " + i), SamplingParams.builder().temperature(1.0).maxTokens(30)
+                    .ignoreEos(true).build())).collectList().toFuture());
         }
         Result together = Result.of(engine.submit(request(p, seeded)).collectList().block(TIMEOUT));
-        noise.forEach(f -> f.blockLast(TIMEOUT));
+        for (CompletableFuture<List<RequestOutput>> f : noise) f.get(60, TimeUnit.SECONDS);
         assertThat(together.tokens()).containsExactly(alone.tokens());
         Result otherSeed = run(engine, p, SamplingParams.builder().temperature(1.0).topP(0.9).seed(43L).maxTokens(40).ignoreEos(true).build());
         assertThat(otherSeed.tokens()).isNotEqualTo(alone.tokens());
@@ -155,9 +159,10 @@ class EngineTest {
         for (int i = 0; i < 4; i++) prompts.add(rnd.ints(30, 0, 256).toArray());
         List<Result> alone = prompts.stream().map(p -> run(engine, p, greedy(50).build())).toList();
         assertThat(engine.stats().preemptions()).isZero();
-        List<Flux<RequestOutput>> fluxes = prompts.stream().map(p -> engine.submit(request(p, greedy(50).build()))).toList();
+        List<CompletableFuture<List<RequestOutput>>> all = prompts.stream()
+                .map(p -> engine.submit(request(p, greedy(50).build())).collectList().toFuture()).toList();
         for (int i = 0; i < prompts.size(); i++) {
-            assertThat(Result.of(fluxes.get(i).collectList().block(TIMEOUT)).tokens()).containsExactly(alone.get(i).tokens());
+            assertThat(Result.of(all.get(i).get(60, TimeUnit.SECONDS)).tokens()).containsExactly(alone.get(i).tokens());
         }
         assertThat(engine.stats().preemptions()).isPositive();
         awaitIdle(engine);
@@ -170,7 +175,7 @@ class EngineTest {
         Disposable sub = engine.submit(request(prompt("cancel me"), greedy(3000).build()))
                 .subscribeOn(Schedulers.boundedElastic())
                 .subscribe(o -> three.countDown());
-        assertThat(three.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(three.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(engine.stats().kvUsage()).isPositive();
         sub.dispose();
         awaitIdle(engine);
@@ -186,7 +191,7 @@ class EngineTest {
         List<RequestOutput> seen = java.util.Collections.synchronizedList(new ArrayList<>());
         Flux<RequestOutput> flux = engine.submit(req);
         Disposable d = flux.subscribe(o -> { seen.add(o); first.countDown(); });
-        assertThat(first.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(first.await(30, TimeUnit.SECONDS)).isTrue();
         engine.abort(req.requestId());
         awaitIdle(engine);
         Thread.sleep(20);

@@ -1,5 +1,6 @@
 package dev.podserve.api.dto;
 
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
@@ -7,13 +8,16 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * Body of {@code POST /v1/completions}. Fields left out are null so the server can tell "not
- * given" from a value and apply the model's defaults. {@code prompt} is a string or a list of
- * token ids; {@code stop} a string or a list of strings. Unknown fields are ignored.
+ * given" from a value and apply the model's defaults. {@code prompt} is a string, a list of
+ * strings, a list of token ids or a list of such lists; {@code stop} a string or a list of
+ * strings. Unknown fields are ignored.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record CompletionRequest(
         String model,
         Object prompt,
+        Boolean stream,
+        @JsonProperty("stream_options") StreamOptions streamOptions,
         @JsonProperty("max_tokens") Integer maxTokens,
         Double temperature,
         @JsonProperty("top_p") Double topP,
@@ -21,7 +25,9 @@ public record CompletionRequest(
         @JsonProperty("min_p") Double minP,
         Long seed,
         Object stop,
-        @JsonProperty("stop_token_ids") java.util.List<Integer> stopTokenIds,
+        @JsonProperty("stop_token_ids") List<Integer> stopTokenIds,
+        Integer n,
+        Boolean echo,
         @JsonProperty("ignore_eos") Boolean ignoreEos,
         @JsonProperty("min_tokens") Integer minTokens,
         @JsonProperty("presence_penalty") Double presencePenalty,
@@ -29,6 +35,7 @@ public record CompletionRequest(
         @JsonProperty("repetition_penalty") Double repetitionPenalty,
         @JsonProperty("logit_bias") Map<String, Double> logitBias,
         Integer logprobs,
-        Boolean stream,
-        String user) {
+        @JsonProperty("skip_special_tokens") Boolean skipSpecialTokens,
+        String suffix,
+        String user) implements SamplingFields {
 }

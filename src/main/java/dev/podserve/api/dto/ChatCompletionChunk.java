@@ -1,0 +1,23 @@
+package dev.podserve.api.dto;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * A {@code chat.completion.chunk}. {@code usage} is left out unless the client asked for usage;
+ * then it is JSON null on every chunk but the last (pass a JSON null node for that).
+ */
+public record ChatCompletionChunk(String id, String object, long created, String model, List<ChunkChoice> choices,
+                                  @JsonInclude(JsonInclude.Include.NON_NULL) Object usage) {
+
+    public record ChunkChoice(int index, Delta delta, @JsonInclude(JsonInclude.Include.ALWAYS) ChatLogprobs logprobs,
+                              @JsonInclude(JsonInclude.Include.ALWAYS) @JsonProperty("finish_reason") String finishReason) {
+    }
+
+    /** Only the fields that changed: {@code {}} on the finishing chunk. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Delta(String role, String content) {
+    }
+}

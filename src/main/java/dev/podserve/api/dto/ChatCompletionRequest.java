@@ -1,0 +1,43 @@
+package dev.podserve.api.dto;
+
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * Body of {@code POST /v1/chat/completions}, with vLLM's sampling extensions. Fields left out are
+ * null so the server can apply the model's defaults. Unknown fields are ignored.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record ChatCompletionRequest(
+        String model,
+        List<ChatMessage> messages,
+        Boolean stream,
+        @JsonProperty("stream_options") StreamOptions streamOptions,
+        @JsonProperty("max_tokens") Integer maxTokens,
+        @JsonProperty("max_completion_tokens") Integer maxCompletionTokens,
+        Double temperature,
+        @JsonProperty("top_p") Double topP,
+        @JsonProperty("top_k") Integer topK,
+        @JsonProperty("min_p") Double minP,
+        Long seed,
+        Object stop,
+        @JsonProperty("stop_token_ids") List<Integer> stopTokenIds,
+        Integer n,
+        @JsonProperty("presence_penalty") Double presencePenalty,
+        @JsonProperty("frequency_penalty") Double frequencyPenalty,
+        @JsonProperty("repetition_penalty") Double repetitionPenalty,
+        @JsonProperty("logit_bias") Map<String, Double> logitBias,
+        Boolean logprobs,
+        @JsonProperty("top_logprobs") Integer topLogprobs,
+        @JsonProperty("ignore_eos") Boolean ignoreEos,
+        @JsonProperty("min_tokens") Integer minTokens,
+        @JsonProperty("add_generation_prompt") Boolean addGenerationPrompt,
+        @JsonProperty("skip_special_tokens") Boolean skipSpecialTokens,
+        Object tools,
+        @JsonProperty("tool_choice") Object toolChoice,
+        @JsonProperty("response_format") Map<String, Object> responseFormat,
+        String user) implements SamplingFields {
+}

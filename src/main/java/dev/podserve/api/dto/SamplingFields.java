@@ -1,0 +1,44 @@
+package dev.podserve.api.dto;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The sampling fields chat and text completion requests share; both request records implement
+ * it by having the same accessors, so one mapper serves both.
+ */
+public interface SamplingFields {
+    Double temperature();
+
+    Double topP();
+
+    Integer topK();
+
+    Double minP();
+
+    Long seed();
+
+    Object stop();
+
+    List<Integer> stopTokenIds();
+
+    Integer n();
+
+    Double presencePenalty();
+
+    Double frequencyPenalty();
+
+    Double repetitionPenalty();
+
+    Map<String, Double> logitBias();
+
+    Boolean ignoreEos();
+
+    Integer minTokens();
+
+    Boolean stream();
+
+    StreamOptions streamOptions();
+
+    Boolean skipSpecialTokens();
+}

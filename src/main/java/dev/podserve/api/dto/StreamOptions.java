@@ -1,0 +1,9 @@
+package dev.podserve.api.dto;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/** {@code stream_options}: with {@code include_usage} a last chunk carries the usage. */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record StreamOptions(@JsonProperty("include_usage") Boolean includeUsage) {
+}
