@@ -1,103 +1,84 @@
 package dev.podserve.api;
 
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
 
 import dev.podserve.api.dto.CompletionRequest;
-import dev.podserve.api.dto.CompletionResponse;
-import dev.podserve.api.dto.Usage;
 import dev.podserve.config.EngineHolder;
-import dev.podserve.engine.GenerationRequest;
-import dev.podserve.engine.RequestOutput;
+import dev.podserve.config.PodserveProperties;
 import dev.podserve.engine.ServingModel;
-import dev.podserve.engine.TokenLogprob;
 import dev.podserve.sampling.SamplingParams;
-import dev.podserve.tokenizer.HfTokenizer;
 
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import tools.jackson.databind.ObjectMapper;
 
 /**
- * {@code POST /v1/completions}, non-streaming. The response is assembled from the engine's
- * per-step outputs; a client that disconnects cancels the subscription, which aborts the request.
+ * {@code POST /v1/completions}, streaming and not, for one or several prompts with {@code n}
+ * choices each. Checks happen before the first byte; a client that disconnects aborts every choice.
  */
 @RestController
 class CompletionsController {
 
-    private final EngineHolder holder;
+    /** OpenAI's default {@code max_tokens} for text completions. */
+    static final int DEFAULT_MAX_TOKENS = 16;
 
-    CompletionsController(EngineHolder holder) {
+    private final EngineHolder holder;
+    private final ObjectMapper json;
+    private final PodserveProperties props;
+
+    CompletionsController(EngineHolder holder, ObjectMapper json, PodserveProperties props) {
         this.holder = holder;
+        this.json = json;
+        this.props = props;
     }
 
-    @PostMapping(path = "/v1/completions", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    Mono<CompletionResponse> complete(@RequestBody CompletionRequest body) {
+    @PostMapping(path = "/v1/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
+    Mono<Void> complete(@RequestBody CompletionRequest body, ServerWebExchange exchange) {
         ServingModel model = holder.require();
         ModelsController.checkModel(body.model(), model);
-        if (Boolean.TRUE.equals(body.stream())) {
-            throw ApiException.badRequest("stream", "Streaming completions are not supported by this server yet; send stream=false.");
+        if (body.suffix() != null && !body.suffix().isEmpty()) {
+            throw ApiException.badRequest("suffix", "suffix is not supported by this model.");
         }
-        int[] prompt = PromptParser.tokenIds(body.prompt(), model.tokenizer());
-        SamplingParams params = SamplingMapper.fromCompletion(body, model.generationConfig());
+        boolean stream = Boolean.TRUE.equals(body.stream());
+        boolean includeUsage = SamplingMapper.includeUsage(body);
+        int n = SamplingMapper.choices(body);
+        boolean echo = Boolean.TRUE.equals(body.echo());
+        if (echo && body.logprobs() != null) {
+            throw ApiException.badRequest("echo", "echo together with logprobs (prompt log-probabilities) is not supported yet.");
+        }
+        List<PromptParser.Prompt> prompts = PromptParser.parse(body.prompt(), model.tokenizer());
+        int maxTokens = body.maxTokens() != null ? body.maxTokens() : DEFAULT_MAX_TOKENS;
+        SamplingParams params = SamplingMapper.from(body, maxTokens, body.logprobs(), model.generationConfig());
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
-        long created = Instant.now().getEpochSecond();
-        return model.engine().submit(new GenerationRequest(id, prompt, params))
-                .collectList()
-                .map(outputs -> response(id, created, model, outputs, params.logprobs() != null));
-    }
-
-    private static CompletionResponse response(String id, long created, ServingModel model, List<RequestOutput> outputs,
-                                               boolean withLogprobs) {
-        StringBuilder text = new StringBuilder();
-        String finish = null;
-        int promptTokens = 0;
-        int completionTokens = 0;
-        List<TokenLogprob> logprobs = new ArrayList<>();
-        for (RequestOutput o : outputs) {
-            text.append(o.text());
-            logprobs.addAll(o.logprobs());
-            promptTokens = o.promptTokens();
-            completionTokens = o.completionTokens();
-            if (o.finishReason() != null) finish = o.finishReason().wire();
+        List<int[]> ids = prompts.stream().map(PromptParser.Prompt::ids).toList();
+        List<Choices.Choice> choices = Choices.plan(id, ids, n, params,
+                body.skipSpecialTokens() == null || body.skipSpecialTokens());
+        Flux<Choices.Event> events = Choices.run(model.engine(), choices);
+        String[] echoes = echo ? echoes(choices, prompts, model) : null;
+        CompletionResponses.Meta meta = new CompletionResponses.Meta(id, Instant.now().getEpochSecond(), model,
+                Choices.promptTokens(ids), body.logprobs() != null, echoes);
+        if (stream) {
+            return Sse.write(exchange.getResponse(), CompletionResponses.stream(meta, choices, events, includeUsage, json),
+                    props.api().keepAlive());
         }
-        CompletionResponse.CompletionLogprobs lp = withLogprobs ? legacyLogprobs(logprobs, model.tokenizer()) : null;
-        return new CompletionResponse(id, "text_completion", created, model.servedName(),
-                List.of(new CompletionResponse.Choice(0, text.toString(), lp, finish)),
-                Usage.of(promptTokens, completionTokens));
+        return JsonBody.write(exchange.getResponse(), json, CompletionResponses.collect(meta, choices, events));
     }
 
-    /** Legacy shape: per token its text, its logprob, its top alternatives and its character offset. */
-    private static CompletionResponse.CompletionLogprobs legacyLogprobs(List<TokenLogprob> lps, HfTokenizer tok) {
-        List<String> tokens = new ArrayList<>();
-        List<Float> values = new ArrayList<>();
-        List<Map<String, Float>> tops = new ArrayList<>();
-        List<Integer> offsets = new ArrayList<>();
-        int offset = 0;
-        for (TokenLogprob lp : lps) {
-            String t = tok.decode(new int[] {lp.token()}, false);
-            tokens.add(t);
-            values.add(finite(lp.logprob()));
-            Map<String, Float> top = new LinkedHashMap<>();
-            for (int k = 0; k < lp.topTokens().length; k++) {
-                top.putIfAbsent(tok.decode(new int[] {lp.topTokens()[k]}, false), finite(lp.topLogprobs()[k]));
-            }
-            tops.add(top);
-            offsets.add(offset);
-            offset += t.length();
+    /** The prompt text each choice echoes: the string sent, or the decoding of the ids sent. */
+    private static String[] echoes(List<Choices.Choice> choices, List<PromptParser.Prompt> prompts, ServingModel model) {
+        String[] out = new String[choices.size()];
+        for (Choices.Choice c : choices) {
+            PromptParser.Prompt p = prompts.get(c.promptIndex());
+            out[c.index()] = p.text() != null ? p.text() : model.tokenizer().decode(p.ids(), false);
         }
-        return new CompletionResponse.CompletionLogprobs(tokens, values, tops, offsets);
-    }
-
-    /** JSON has no infinity; a masked token's log-probability is sent as vLLM sends it. */
-    static float finite(float logprob) {
-        return Math.max(logprob, -9999f);
+        return out;
     }
 }

@@ -23,6 +23,7 @@ public record PodserveProperties(
         @Valid @NotNull @DefaultValue Scheduler scheduler,
         @Valid @NotNull @DefaultValue KvCache kvCache,
         @Valid @NotNull @DefaultValue Cpu cpu,
+        @Valid @NotNull @DefaultValue Api api,
         @NotNull @DefaultValue("cpu") @Pattern(regexp = "cpu", message = "only the cpu backend exists in this build") String backend) {
 
     /**
@@ -71,6 +72,13 @@ public record PodserveProperties(
         public boolean isMemoryPositive() {
             return numBlocks > 0 || memory.toBytes() > 0;
         }
+    }
+
+    /**
+     * @param keepAlive a {@code : ping} comment is sent on a stream after this long without an event,
+     *                  so proxies keep the connection and dead sockets are noticed (0: never)
+     */
+    public record Api(@NotNull @DefaultValue("15s") java.time.Duration keepAlive) {
     }
 
     /** @param threads compute threads of the CPU backend; 0: one per available core */

@@ -1,0 +1,101 @@
+package dev.podserve.api;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.server.ServerWebExchange;
+
+import dev.podserve.api.dto.ChatCompletionRequest;
+import dev.podserve.config.EngineHolder;
+import dev.podserve.config.PodserveProperties;
+import dev.podserve.engine.RequestRejectedException;
+import dev.podserve.engine.ServingModel;
+import dev.podserve.sampling.SamplingParams;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * {@code POST /v1/chat/completions}, streaming and not. Everything that can be checked is checked
+ * before the first byte goes out, so bad input is a plain 400; after that, failures go in-band.
+ * A client that disconnects cancels the stream, which aborts every choice in the engine.
+ */
+@RestController
+class ChatCompletionsController {
+
+    private final EngineHolder holder;
+    private final ObjectMapper json;
+    private final PodserveProperties props;
+
+    ChatCompletionsController(EngineHolder holder, ObjectMapper json, PodserveProperties props) {
+        this.holder = holder;
+        this.json = json;
+        this.props = props;
+    }
+
+    @PostMapping(path = "/v1/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
+    Mono<Void> chat(@RequestBody ChatCompletionRequest body, ServerWebExchange exchange) {
+        ServingModel model = holder.require();
+        ModelsController.checkModel(body.model(), model);
+        refuseUnsupported(body);
+        boolean stream = Boolean.TRUE.equals(body.stream());
+        boolean includeUsage = SamplingMapper.includeUsage(body);
+        int n = SamplingMapper.choices(body);
+        Integer topLogprobs = topLogprobs(body);
+
+        int[] prompt = ChatPrompts.tokenIds(model, body.messages(), body.addGenerationPrompt() == null || body.addGenerationPrompt());
+        int maxTokens = maxTokens(body, prompt.length, model.maxModelLen());
+        SamplingParams params = SamplingMapper.from(body, maxTokens, topLogprobs, model.generationConfig());
+        String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+        List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params,
+                body.skipSpecialTokens() == null || body.skipSpecialTokens());
+        Flux<Choices.Event> events = Choices.run(model.engine(), choices);
+        ChatResponses.Meta meta = new ChatResponses.Meta(id, Instant.now().getEpochSecond(), model, prompt.length, topLogprobs != null);
+        if (stream) {
+            return Sse.write(exchange.getResponse(), ChatResponses.stream(meta, choices, events, includeUsage, json),
+                    props.api().keepAlive());
+        }
+        return JsonBody.write(exchange.getResponse(), json, ChatResponses.collect(meta, choices, events));
+    }
+
+    /** {@code max_completion_tokens} wins over {@code max_tokens}; neither: whatever the context leaves. */
+    private static int maxTokens(ChatCompletionRequest body, int promptTokens, int maxModelLen) {
+        Integer given = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
+        if (given != null) return given;
+        if (promptTokens >= maxModelLen) {
+            throw new RequestRejectedException("messages", "This model's maximum context length is " + maxModelLen
+                    + " tokens. However, your messages resulted in " + promptTokens + " tokens. Please shorten the messages.");
+        }
+        return maxModelLen - promptTokens;
+    }
+
+    /** Chat's {@code logprobs} is a switch and {@code top_logprobs} the count; the count alone is an error. */
+    private static Integer topLogprobs(ChatCompletionRequest body) {
+        boolean on = Boolean.TRUE.equals(body.logprobs());
+        if (body.topLogprobs() != null && !on) {
+            throw ApiException.badRequest("top_logprobs", "top_logprobs requires logprobs to be true.");
+        }
+        if (!on) return null;
+        return body.topLogprobs() == null ? 0 : body.topLogprobs();
+    }
+
+    private static void refuseUnsupported(ChatCompletionRequest body) {
+        if (body.tools() != null && !(body.tools() instanceof List<?> tools && tools.isEmpty())) {
+            throw ApiException.badRequest("tools", "Tool calling is not supported by this server yet.");
+        }
+        if (body.toolChoice() != null && !"none".equals(body.toolChoice())) {
+            throw ApiException.badRequest("tool_choice", "tool_choice is not supported by this server yet.");
+        }
+        Map<String, Object> format = body.responseFormat();
+        if (format != null && !"text".equals(format.get("type"))) {
+            throw ApiException.badRequest("response_format", "Only response_format {\"type\": \"text\"} is supported yet.");
+        }
+    }
+}

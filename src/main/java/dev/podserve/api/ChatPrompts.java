@@ -1,0 +1,84 @@
+package dev.podserve.api;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.podserve.api.dto.ChatMessage;
+import dev.podserve.engine.ServingModel;
+
+/**
+ * Chat messages to prompt tokens: checked, flattened to plain maps, rendered by the model's chat
+ * template and tokenized without adding special tokens (the template already placed them).
+ */
+final class ChatPrompts {
+
+    private static final Set<String> ROLES = Set.of("system", "user", "assistant");
+
+    private ChatPrompts() {
+    }
+
+    static String render(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt) {
+        if (messages == null || messages.isEmpty()) {
+            throw ApiException.badRequest("messages", "messages must be a non-empty list.");
+        }
+        if (model.chatTemplate() == null) {
+            throw ApiException.badRequest("messages", "The model '" + model.servedName()
+                    + "' has no chat template; use /v1/completions or configure a template.");
+        }
+        List<Map<String, Object>> plain = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) plain.add(plain(messages.get(i), i));
+        return model.chatTemplate().render(plain, addGenerationPrompt, Map.of());
+    }
+
+    static int[] tokenIds(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return model.tokenizer().encodeNoSpecial(render(model, messages, addGenerationPrompt));
+    }
+
+    private static Map<String, Object> plain(ChatMessage m, int i) {
+        String at = "messages." + i;
+        if (m == null) throw ApiException.badRequest(at, "messages[" + i + "] must be an object.");
+        if (m.role() == null) throw ApiException.badRequest(at + ".role", "messages[" + i + "].role is required.");
+        if (!ROLES.contains(m.role())) {
+            throw ApiException.badRequest(at + ".role", "messages[" + i + "].role '" + m.role()
+                    + "' is not supported; use system, user or assistant" + ("tool".equals(m.role())
+                    ? " (tool messages come with tool calling, which this server does not support yet)." : "."));
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("role", m.role());
+        out.put("content", content(m, i));
+        if (m.name() != null) out.put("name", m.name());
+        return out;
+    }
+
+    /** A string, or OpenAI text parts joined by newlines as vLLM joins them. */
+    private static String content(ChatMessage m, int i) {
+        String at = "messages." + i + ".content";
+        Object c = m.content();
+        if (c == null) {
+            if ("assistant".equals(m.role())) return "";
+            throw ApiException.badRequest(at, "messages[" + i + "].content is required.");
+        }
+        if (c instanceof String s) return s;
+        if (c instanceof List<?> parts) {
+            StringBuilder text = new StringBuilder();
+            for (int k = 0; k < parts.size(); k++) {
+                if (!(parts.get(k) instanceof Map<?, ?> part) || !(part.get("type") instanceof String type)) {
+                    throw ApiException.badRequest(at, "messages[" + i + "].content[" + k + "] must be a content part with a type.");
+                }
+                if (!"text".equals(type)) {
+                    throw ApiException.badRequest(at, "Content parts of type '" + type + "' are not supported; only 'text' is.");
+                }
+                if (!(part.get("text") instanceof String s)) {
+                    throw ApiException.badRequest(at, "messages[" + i + "].content[" + k + "].text must be a string.");
+                }
+                if (!text.isEmpty()) text.append('\n');
+                text.append(s);
+            }
+            return text.toString();
+        }
+        throw ApiException.badRequest(at, "messages[" + i + "].content must be a string or a list of content parts.");
+    }
+}

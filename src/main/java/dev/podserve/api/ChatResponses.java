@@ -1,0 +1,97 @@
+package dev.podserve.api;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.podserve.api.dto.ChatCompletionChunk;
+import dev.podserve.api.dto.ChatCompletionResponse;
+import dev.podserve.api.dto.ChatLogprobs;
+import dev.podserve.api.dto.Usage;
+import dev.podserve.engine.ServingModel;
+import dev.podserve.engine.TokenLogprob;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.NullNode;
+
+/** Engine outputs to {@code chat.completion} objects, or to the chunk stream OpenAI clients expect. */
+final class ChatResponses {
+
+    private ChatResponses() {
+    }
+
+    record Meta(String id, long created, ServingModel model, int promptTokens, boolean logprobs) {
+    }
+
+    static Mono<ChatCompletionResponse> collect(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events) {
+        return events.collectList().map(all -> {
+            int n = choices.size();
+            StringBuilder[] text = new StringBuilder[n];
+            List<List<TokenLogprob>> lps = new ArrayList<>();
+            String[] finish = new String[n];
+            int[] completion = new int[n];
+            for (int i = 0; i < n; i++) {
+                text[i] = new StringBuilder();
+                lps.add(new ArrayList<>());
+            }
+            for (Choices.Event e : all) {
+                text[e.choice()].append(e.output().text());
+                lps.get(e.choice()).addAll(e.output().logprobs());
+                completion[e.choice()] = e.output().completionTokens();
+                if (e.output().finishReason() != null) finish[e.choice()] = e.output().finishReason().wire();
+            }
+            List<ChatCompletionResponse.Choice> out = new ArrayList<>(n);
+            int completionTotal = 0;
+            for (int i = 0; i < n; i++) {
+                ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(lps.get(i), meta.model().tokenizer()) : null;
+                out.add(new ChatCompletionResponse.Choice(i,
+                        new ChatCompletionResponse.Message("assistant", text[i].toString()), lp, finish[i]));
+                completionTotal += completion[i];
+            }
+            return new ChatCompletionResponse(meta.id(), "chat.completion", meta.created(), meta.model().servedName(), out,
+                    Usage.of(meta.promptTokens(), completionTotal));
+        });
+    }
+
+    /**
+     * The SSE frames: a role chunk per choice, a content chunk per output with text (or
+     * log-probabilities), a finishing chunk with an empty delta per choice, the usage chunk when
+     * asked, then [DONE]. Errors after the start are sent in-band.
+     */
+    static Flux<String> stream(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, boolean includeUsage,
+                               ObjectMapper json) {
+        Object usageSlot = includeUsage ? NullNode.getInstance() : null;
+        int[] completion = new int[choices.size()];
+        Flux<String> roles = Flux.fromIterable(choices).map(c -> frame(json, meta, c.index(),
+                new ChatCompletionChunk.Delta("assistant", ""), null, null, usageSlot));
+        Flux<String> body = events.concatMapIterable(e -> {
+            List<String> frames = new ArrayList<>(2);
+            completion[e.choice()] = e.output().completionTokens();
+            boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
+            if (!e.output().text().isEmpty() || hasLogprobs) {
+                ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(e.output().logprobs(), meta.model().tokenizer()) : null;
+                frames.add(frame(json, meta, e.choice(), new ChatCompletionChunk.Delta(null, e.output().text()), lp, null, usageSlot));
+            }
+            if (e.output().finishReason() != null) {
+                frames.add(frame(json, meta, e.choice(), new ChatCompletionChunk.Delta(null, null), null,
+                        e.output().finishReason().wire(), usageSlot));
+            }
+            return frames;
+        });
+        Mono<String> usage = !includeUsage ? Mono.empty() : Mono.fromSupplier(() -> {
+            int total = 0;
+            for (int c : completion) total += c;
+            return Sse.data(json.writeValueAsString(new ChatCompletionChunk(meta.id(), "chat.completion.chunk",
+                    meta.created(), meta.model().servedName(), List.of(), Usage.of(meta.promptTokens(), total))));
+        });
+        return Flux.concat(roles, body, usage, Mono.just(Sse.DONE))
+                .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
+    }
+
+    private static String frame(ObjectMapper json, Meta meta, int index, ChatCompletionChunk.Delta delta, ChatLogprobs lp,
+                                String finish, Object usage) {
+        return Sse.data(json.writeValueAsString(new ChatCompletionChunk(meta.id(), "chat.completion.chunk", meta.created(),
+                meta.model().servedName(), List.of(new ChatCompletionChunk.ChunkChoice(index, delta, lp, finish)), usage)));
+    }
+}

@@ -1,0 +1,98 @@
+package dev.podserve.api;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.podserve.api.dto.CompletionChunk;
+import dev.podserve.api.dto.CompletionResponse;
+import dev.podserve.api.dto.Usage;
+import dev.podserve.engine.ServingModel;
+import dev.podserve.engine.TokenLogprob;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.NullNode;
+
+/** Engine outputs to {@code text_completion} objects, or to their chunk stream. */
+final class CompletionResponses {
+
+    private CompletionResponses() {
+    }
+
+    /** @param echoes per choice, the prompt text to put before the completion (null: no echo) */
+    record Meta(String id, long created, ServingModel model, int promptTokens, boolean logprobs, String[] echoes) {
+    }
+
+    static Mono<CompletionResponse> collect(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events) {
+        return events.collectList().map(all -> {
+            int n = choices.size();
+            StringBuilder[] text = new StringBuilder[n];
+            List<List<TokenLogprob>> lps = new ArrayList<>();
+            String[] finish = new String[n];
+            int[] completion = new int[n];
+            for (int i = 0; i < n; i++) {
+                text[i] = new StringBuilder(meta.echoes() == null ? "" : meta.echoes()[i]);
+                lps.add(new ArrayList<>());
+            }
+            for (Choices.Event e : all) {
+                text[e.choice()].append(e.output().text());
+                lps.get(e.choice()).addAll(e.output().logprobs());
+                completion[e.choice()] = e.output().completionTokens();
+                if (e.output().finishReason() != null) finish[e.choice()] = e.output().finishReason().wire();
+            }
+            List<CompletionResponse.Choice> out = new ArrayList<>(n);
+            int completionTotal = 0;
+            for (int i = 0; i < n; i++) {
+                CompletionResponse.CompletionLogprobs lp = meta.logprobs()
+                        ? LogprobsMapper.legacy(lps.get(i), meta.model().tokenizer(), 0) : null;
+                out.add(new CompletionResponse.Choice(i, text[i].toString(), lp, finish[i]));
+                completionTotal += completion[i];
+            }
+            return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
+                    Usage.of(meta.promptTokens(), completionTotal));
+        });
+    }
+
+    /** Echo chunks first (when asked), a chunk per output with text, a finishing chunk per choice, usage, [DONE]. */
+    static Flux<String> stream(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, boolean includeUsage,
+                               ObjectMapper json) {
+        Object usageSlot = includeUsage ? NullNode.getInstance() : null;
+        int[] completion = new int[choices.size()];
+        int[] offsets = new int[choices.size()];
+        Flux<String> echoes = meta.echoes() == null ? Flux.empty() : Flux.fromIterable(choices).map(c -> {
+            offsets[c.index()] = meta.echoes()[c.index()].length();
+            return frame(json, meta, c.index(), meta.echoes()[c.index()], null, null, usageSlot);
+        });
+        Flux<String> body = events.concatMapIterable(e -> {
+            List<String> frames = new ArrayList<>(2);
+            int c = e.choice();
+            completion[c] = e.output().completionTokens();
+            boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
+            if (!e.output().text().isEmpty() || hasLogprobs) {
+                CompletionResponse.CompletionLogprobs lp = meta.logprobs()
+                        ? LogprobsMapper.legacy(e.output().logprobs(), meta.model().tokenizer(), offsets[c]) : null;
+                frames.add(frame(json, meta, c, e.output().text(), lp, null, usageSlot));
+                offsets[c] += e.output().text().length();
+            }
+            if (e.output().finishReason() != null) {
+                frames.add(frame(json, meta, c, "", null, e.output().finishReason().wire(), usageSlot));
+            }
+            return frames;
+        });
+        Mono<String> usage = !includeUsage ? Mono.empty() : Mono.fromSupplier(() -> {
+            int total = 0;
+            for (int c : completion) total += c;
+            return Sse.data(json.writeValueAsString(new CompletionChunk(meta.id(), "text_completion", meta.created(),
+                    meta.model().servedName(), List.of(), Usage.of(meta.promptTokens(), total))));
+        });
+        return Flux.concat(echoes, body, usage, Mono.just(Sse.DONE))
+                .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
+    }
+
+    private static String frame(ObjectMapper json, Meta meta, int index, String text,
+                                CompletionResponse.CompletionLogprobs lp, String finish, Object usage) {
+        return Sse.data(json.writeValueAsString(new CompletionChunk(meta.id(), "text_completion", meta.created(),
+                meta.model().servedName(), List.of(new CompletionResponse.Choice(index, text, lp, finish)), usage)));
+    }
+}

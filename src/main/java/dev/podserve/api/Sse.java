@@ -1,0 +1,45 @@
+package dev.podserve.api;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Server-Sent Events byte for byte as OpenAI sends them: {@code data: <json>\n\n} per event, no
+ * {@code event:} lines, {@code data: [DONE]} last. Every frame is flushed at once, and a comment
+ * line keeps an idle connection alive so a dead socket is noticed while a request waits.
+ */
+final class Sse {
+
+    static final String DONE = "data: [DONE]\n\n";
+    static final String PING = ": ping\n\n";
+
+    private Sse() {
+    }
+
+    static String data(String json) {
+        return "data: " + json + "\n\n";
+    }
+
+    /**
+     * Writes the frames, adding a ping after every {@code keepAlive} without a frame (zero: never),
+     * and flushing each frame. Cancelling (the client left) cancels the frames' source.
+     */
+    static Mono<Void> write(ServerHttpResponse response, Flux<String> frames, Duration keepAlive) {
+        response.getHeaders().setContentType(MediaType.TEXT_EVENT_STREAM);
+        response.getHeaders().setCacheControl("no-cache");
+        Flux<String> out = keepAlive.isZero() || keepAlive.isNegative() ? frames : frames.publish(shared -> Flux.merge(shared,
+                // Each frame restarts the silence timer; the pings end with the frames.
+                shared.map(f -> 0L).startWith(0L)
+                        .switchMap(f -> Flux.interval(keepAlive, keepAlive))
+                        .map(i -> PING)
+                        .takeUntilOther(shared.then())));
+        return response.writeAndFlushWith(out.map(frame ->
+                Mono.just(response.bufferFactory().wrap(frame.getBytes(StandardCharsets.UTF_8)))));
+    }
+}

@@ -1,0 +1,10 @@
+package dev.podserve.api.dto;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+
+/** Body of vLLM's {@code POST /detokenize}. */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record DetokenizeRequest(String model, List<Integer> tokens) {
+}

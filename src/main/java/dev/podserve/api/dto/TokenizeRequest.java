@@ -1,0 +1,21 @@
+package dev.podserve.api.dto;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * Body of vLLM's {@code POST /tokenize}: either a {@code prompt} or chat {@code messages}.
+ * {@code add_special_tokens} defaults to true for a prompt and false for messages (the template
+ * places them), as vLLM does.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record TokenizeRequest(
+        String model,
+        String prompt,
+        List<ChatMessage> messages,
+        @JsonProperty("add_generation_prompt") Boolean addGenerationPrompt,
+        @JsonProperty("add_special_tokens") Boolean addSpecialTokens,
+        @JsonProperty("return_token_strs") Boolean returnTokenStrs) {
+}
