@@ -12,6 +12,7 @@ import org.springframework.web.server.ServerWebInputException;
 import dev.podserve.api.dto.ErrorResponse;
 import dev.podserve.engine.EngineUnavailableException;
 import dev.podserve.engine.RequestRejectedException;
+import dev.podserve.engine.StepFailedException;
 import dev.podserve.sampling.InvalidSamplingParamException;
 import dev.podserve.tokenizer.ChatTemplateException;
 
@@ -44,8 +45,9 @@ final class OpenAiErrors {
             return of(HttpStatus.BAD_REQUEST, "messages", "The chat template could not be applied: " + e.getMessage());
         }
         if (error instanceof EngineUnavailableException e) return of(HttpStatus.SERVICE_UNAVAILABLE, null, e.getMessage());
+        if (error instanceof StepFailedException e) return of(HttpStatus.INTERNAL_SERVER_ERROR, null, e.getMessage());
         if (hasCause(error, DataBufferLimitException.class)) {
-            return of(HttpStatus.PAYLOAD_TOO_LARGE, null, "The request body is larger than the server accepts.");
+            return of(HttpStatus.CONTENT_TOO_LARGE, null, "The request body is larger than the server accepts.");
         }
         if (error instanceof ServerWebInputException e) return badInput(e);
         if (error instanceof ResponseStatusException e) {

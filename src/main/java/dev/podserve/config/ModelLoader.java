@@ -84,6 +84,11 @@ public final class ModelLoader {
                         + " ({} tokens), backend {}", name, (System.nanoTime() - t0) / 1_000_000, config.architecture(),
                 config.parameterCount(), dummy ? "dummy, seed " + m.seed() : "checkpoint", maxModelLen, numBlocks,
                 blockSize, (long) numBlocks * blockSize, backend.describe());
+        log.info("sampling defaults when a request leaves them out: temperature {}, top_p {}, top_k {}, repetition_penalty {}"
+                        + " ({}); EOS ids {}", generation.temperature().orElse(1.0), generation.topP().orElse(1.0),
+                generation.topK().orElse(-1), generation.repetitionPenalty().orElse(1.0),
+                Files.isRegularFile(folder.generationConfigJson()) ? "generation_config.json, then OpenAI's" : "OpenAI's",
+                java.util.Arrays.toString(generation.eosIdsWith(config)));
         return new ServingModel(name, root, config, generation, tokenizer, template, engine, backend.describe(),
                 Instant.now().getEpochSecond());
     }
