@@ -28,9 +28,12 @@ public class EngineHolder implements DisposableBean {
     private final Thread loader;
 
     public EngineHolder(PodserveProperties props, Optional<EngineListener> listener, ApplicationContext context) {
+        EngineListener engineListener = listener.orElse(EngineListener.NONE);
         this.loader = new Thread(() -> {
             try {
-                model.set(ModelLoader.load(props, listener.orElse(EngineListener.NONE)));
+                ServingModel loaded = ModelLoader.load(props, engineListener);
+                engineListener.onModelReady(loaded);
+                model.set(loaded);
             } catch (RuntimeException | Error e) {
                 failure = e.getMessage();
                 log.error("podserve cannot start: {}", e.getMessage(), e);

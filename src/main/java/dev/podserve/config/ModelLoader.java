@@ -70,7 +70,7 @@ public final class ModelLoader {
                 props.scheduler().maxNumSeqs(), props.scheduler().longPrefillTokenThreshold(), maxModelLen);
 
         HfTokenizer tokenizer = HfTokenizer.load(folder.dir());
-        ChatTemplate template = tokenizer.chatTemplate()
+        ChatTemplate template = chatTemplateText(m, tokenizer)
                 .map(t -> new ChatTemplate(t, tokenizer.bosToken(), tokenizer.eosToken())).orElse(null);
 
         ModelWeights weights = DummyWeights.generate(config, m.seed());
@@ -103,6 +103,17 @@ public final class ModelLoader {
                     + bytesPerBlock + " bytes for this model");
         }
         return (int) Math.min(blocks, Integer.MAX_VALUE / Math.max(1, kv.blockSize()));
+    }
+
+    /** The template file named by podserve.model.chat-template, else the checkpoint's own. */
+    private static java.util.Optional<String> chatTemplateText(PodserveProperties.Model m, HfTokenizer tokenizer) {
+        if (m.chatTemplate() == null || m.chatTemplate().isBlank()) return tokenizer.chatTemplate();
+        Path file = Path.of(m.chatTemplate());
+        try {
+            return java.util.Optional.of(Files.readString(file));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("podserve.model.chat-template=" + file + " cannot be read: " + e.getMessage(), e);
+        }
     }
 
     private static boolean hasSafetensors(Path dir) {

@@ -32,12 +32,14 @@ public record PodserveProperties(
      *                   (vLLM's {@code --load-format dummy}); the embedded default is always dummy
      * @param seed       seed of dummy weights
      * @param servedName the id in {@code /v1/models}; default: the folder name
+     * @param chatTemplate a Jinja file that replaces the checkpoint's chat template
      */
     public record Model(
             String path,
             @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|dummy", message = "must be 'auto' or 'dummy'") String loadFormat,
             @DefaultValue("20250302") long seed,
-            String servedName) {
+            String servedName,
+            String chatTemplate) {
     }
 
     /**

@@ -290,18 +290,19 @@ public final class Engine implements AutoCloseable {
     private void complete(ActiveRequest r, FinishReason reason) {
         scheduler.finish(r.sequence);
         active.remove(r.id());
-        r.sink.tryEmitComplete();
+        // Report before completing, so whoever sees the response end also sees it in the metrics.
         report(r, reason);
+        r.sink.tryEmitComplete();
     }
 
     private void abortNow(String requestId) {
         ActiveRequest r = active.remove(requestId);
         scheduler.abort(requestId);
         if (r == null) return;
+        report(r, FinishReason.ABORT);
         r.sink.tryEmitNext(new RequestOutput(r.id(), "", new int[0], List.of(), FinishReason.ABORT,
                 r.sequence.numPromptTokens(), r.sampling.numOutputTokens()));
         r.sink.tryEmitComplete();
-        report(r, FinishReason.ABORT);
     }
 
     private void fail(String requestId, RuntimeException error) {

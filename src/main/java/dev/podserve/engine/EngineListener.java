@@ -10,6 +10,13 @@ public interface EngineListener {
 
     EngineListener NONE = new EngineListener() { };
 
+    /**
+     * Called once on the loader thread when the model is loaded, before any request can reach the
+     * engine, so a listener can label what it records with the served name.
+     */
+    default void onModelReady(ServingModel model) {
+    }
+
     default void onStep(SchedulerOutput output, long forwardNanos) {
     }
 

@@ -1,0 +1,65 @@
+package dev.podserve.metrics;
+
+import org.springframework.stereotype.Component;
+
+import dev.podserve.engine.EngineListener;
+import dev.podserve.engine.FinishReason;
+import dev.podserve.engine.ServingModel;
+import dev.podserve.scheduler.SchedulerOutput;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Feeds the engine's events into vLLM-named meters. The meters carry the served model's name,
+ * known only once the model has loaded; until then there is nothing to record, since no request
+ * reaches the engine before it is ready.
+ */
+@Component
+public class EngineMetrics implements EngineListener {
+
+    private final MeterRegistry registry;
+    private volatile ServingMeters meters;
+
+    public EngineMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void onModelReady(ServingModel model) {
+        meters = new ServingMeters(registry, model.servedName(), model.engine());
+    }
+
+    @Override
+    public void onStep(SchedulerOutput output, long forwardNanos) {
+        ServingMeters m = meters;
+        if (m != null) m.step(output, forwardNanos);
+    }
+
+    @Override
+    public void onPreempted(int count) {
+        ServingMeters m = meters;
+        if (m != null) m.preempted(count);
+    }
+
+    @Override
+    public void onToken(String requestId, long sincePreviousNanos) {
+        ServingMeters m = meters;
+        if (m != null) m.token(sincePreviousNanos);
+    }
+
+    @Override
+    public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
+                           long queueNanos, long firstTokenNanos, long e2eNanos) {
+        ServingMeters m = meters;
+        if (m != null) m.finished(reason, promptTokens, completionTokens, queueNanos, firstTokenNanos, e2eNanos);
+    }
+
+    /** Series the meter registry cannot hold under their vLLM names, in Prometheus text format. */
+    String scrapeUnregistered() {
+        ServingMeters m = meters;
+        if (m == null) return "";
+        StringBuilder out = new StringBuilder();
+        m.appendUnregistered(out);
+        return out.toString();
+    }
+}

@@ -1,0 +1,153 @@
+package dev.podserve.metrics;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import dev.podserve.attention.HybridBatch;
+import dev.podserve.engine.Engine;
+import dev.podserve.engine.FinishReason;
+import dev.podserve.scheduler.ScheduledSequence;
+import dev.podserve.scheduler.SchedulerOutput;
+import dev.podserve.scheduler.Sequence;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * The meters of one served model, labelled {@code model_name} as vLLM labels them, and what each
+ * engine event records. Names are written as they are scraped: Micrometer's Prometheus convention
+ * keeps the colons, takes {@code _total} off a counter's name and the client puts it back, and it
+ * adds no {@code _seconds} to a timer already named so. Timers and summaries also expose a
+ * {@code _max} gauge beside their histogram, which vLLM lacks and dashboards ignore.
+ */
+final class ServingMeters {
+
+    static final String MODEL_NAME = "model_name";
+
+    private final Counter promptTokens;
+    private final Counter generationTokens;
+    private final Counter preemptions;
+    private final Map<FinishReason, Counter> finished = new EnumMap<>(FinishReason.class);
+    private final Timer timeToFirstToken;
+    private final Timer interTokenLatency;
+    private final Timer e2eLatency;
+    private final Timer queueTime;
+    private final DistributionSummary requestPromptTokens;
+    private final DistributionSummary requestGenerationTokens;
+    private final TextHistogram iterationTokens;
+    private final DistributionSummary stepPrefillTokens;
+    private final DistributionSummary stepDecodeTokens;
+    private final Timer stepForward;
+
+    ServingMeters(MeterRegistry registry, String modelName, Engine engine) {
+        Tags tags = Tags.of(MODEL_NAME, modelName);
+        Gauge.builder("vllm:num_requests_running", engine, e -> e.stats().running()).tags(tags)
+                .description("Number of requests in model execution batches.").strongReference(true).register(registry);
+        Gauge.builder("vllm:num_requests_waiting", engine, e -> e.stats().waiting()).tags(tags)
+                .description("Number of requests waiting to be processed.").strongReference(true).register(registry);
+        Gauge.builder("vllm:kv_cache_usage_perc", engine, e -> e.stats().kvUsage()).tags(tags)
+                .description("KV-cache usage. 1 means 100 percent usage.").strongReference(true).register(registry);
+
+        promptTokens = Counter.builder("vllm:prompt_tokens_total").tags(tags)
+                .description("Number of prefill tokens processed.").register(registry);
+        generationTokens = Counter.builder("vllm:generation_tokens_total").tags(tags)
+                .description("Number of generation tokens processed.").register(registry);
+        preemptions = Counter.builder("vllm:num_preemptions_total").tags(tags)
+                .description("Cumulative number of preemption from the engine.").register(registry);
+        // Every reason exists from the start at 0, so rate() sees the first finish of each kind.
+        for (FinishReason reason : FinishReason.values()) {
+            finished.put(reason, Counter.builder("vllm:request_success_total").tags(tags)
+                    .tag("finished_reason", reason.wire())
+                    .description("Count of successfully processed requests.").register(registry));
+        }
+
+        timeToFirstToken = timer(registry, tags, "vllm:time_to_first_token_seconds",
+                "Histogram of time to first token in seconds.", VllmBuckets.TIME_TO_FIRST_TOKEN_SECONDS);
+        interTokenLatency = timer(registry, tags, "vllm:inter_token_latency_seconds",
+                "Histogram of inter-token latency in seconds.", VllmBuckets.INTER_TOKEN_LATENCY_SECONDS);
+        e2eLatency = timer(registry, tags, "vllm:e2e_request_latency_seconds",
+                "Histogram of e2e request latency in seconds.", VllmBuckets.REQUEST_LATENCY_SECONDS);
+        queueTime = timer(registry, tags, "vllm:request_queue_time_seconds",
+                "Histogram of time spent in WAITING phase for request.", VllmBuckets.REQUEST_LATENCY_SECONDS);
+        double[] lengths = VllmBuckets.oneTwoFive(engine.maxModelLen());
+        requestPromptTokens = summary(registry, tags, "vllm:request_prompt_tokens",
+                "Number of prefill tokens processed.", lengths);
+        requestGenerationTokens = summary(registry, tags, "vllm:request_generation_tokens",
+                "Number of generation tokens processed.", lengths);
+        iterationTokens = new TextHistogram("vllm:iteration_tokens_total", "Histogram of number of tokens per engine_step.",
+                MODEL_NAME, modelName, VllmBuckets.ITERATION_TOKENS);
+
+        stepPrefillTokens = summary(registry, tags, "podserve:step_prefill_tokens",
+                "Query tokens of multi-token (prefill) rows in each engine step.", VllmBuckets.ITERATION_TOKENS);
+        stepDecodeTokens = summary(registry, tags, "podserve:step_decode_tokens",
+                "Query tokens of single-token (decode) rows in each engine step.", VllmBuckets.ITERATION_TOKENS);
+        stepForward = timer(registry, tags, "podserve:step_forward_seconds",
+                "Time of each engine step's forward pass in seconds.", VllmBuckets.STEP_FORWARD_SECONDS);
+    }
+
+    private static Timer timer(MeterRegistry registry, Tags tags, String name, String help, double[] buckets) {
+        return Timer.builder(name).tags(tags).description(help)
+                .serviceLevelObjectives(VllmBuckets.durations(buckets)).register(registry);
+    }
+
+    private static DistributionSummary summary(MeterRegistry registry, Tags tags, String name, String help,
+                                               double[] buckets) {
+        return DistributionSummary.builder(name).tags(tags).description(help)
+                .serviceLevelObjectives(buckets).register(registry);
+    }
+
+    /**
+     * Runs after the forward pass and before sampling, so a sampling row whose sequence has no
+     * output yet is about to give its first token: that is when vLLM counts the prompt, once per
+     * request even if a preemption later makes it recompute.
+     */
+    void step(SchedulerOutput out, long forwardNanos) {
+        HybridBatch batch = out.batch();
+        stepPrefillTokens.record(batch.prefillTokens());
+        stepDecodeTokens.record(batch.decodeTokens());
+        stepForward.record(forwardNanos, TimeUnit.NANOSECONDS);
+        long prompts = 0;
+        int sampled = 0;
+        for (ScheduledSequence s : out.scheduled()) {
+            if (!s.sample()) continue;
+            sampled++;
+            Sequence sequence = s.sequence();
+            if (sequence.numOutputTokens() == 0) prompts += sequence.numPromptTokens();
+        }
+        if (prompts > 0) promptTokens.increment(prompts);
+        // vLLM's "tokens per step" is prompt tokens completed plus tokens generated, not the batch size.
+        iterationTokens.observe(prompts + sampled);
+    }
+
+    void token(long sincePreviousNanos) {
+        generationTokens.increment();
+        if (sincePreviousNanos >= 0) interTokenLatency.record(sincePreviousNanos, TimeUnit.NANOSECONDS);
+    }
+
+    void preempted(int count) {
+        preemptions.increment(count);
+    }
+
+    void finished(FinishReason reason, int promptTokens, int completionTokens, long queueNanos, long firstTokenNanos,
+                  long e2eNanos) {
+        // The first token came whatever happened after it, as vLLM records it when it arrives.
+        if (firstTokenNanos >= 0) timeToFirstToken.record(firstTokenNanos, TimeUnit.NANOSECONDS);
+        // A failed request did not finish; its times would mix errors into serving latency.
+        if (reason == null) return;
+        e2eLatency.record(e2eNanos, TimeUnit.NANOSECONDS);
+        queueTime.record(queueNanos, TimeUnit.NANOSECONDS);
+        requestPromptTokens.record(promptTokens);
+        requestGenerationTokens.record(completionTokens);
+        // Last, so a reader that sees the count move sees this request in the histograms too.
+        finished.get(reason).increment();
+    }
+
+    void appendUnregistered(StringBuilder out) {
+        iterationTokens.appendTo(out);
+    }
+}

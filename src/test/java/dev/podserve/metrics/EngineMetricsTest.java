@@ -1,0 +1,185 @@
+package dev.podserve.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoublePredicate;
+import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.podserve.attention.HybridBatch;
+import dev.podserve.backend.ComputeBackend;
+import dev.podserve.backend.cpu.CpuBackend;
+import dev.podserve.engine.Engine;
+import dev.podserve.engine.GenerationRequest;
+import dev.podserve.engine.RequestOutput;
+import dev.podserve.engine.ServingModel;
+import dev.podserve.engine.TinyModel;
+import dev.podserve.kvcache.KvCacheManager;
+import dev.podserve.model.ModelConfig;
+import dev.podserve.sampling.SamplingParams;
+import dev.podserve.scheduler.ChunkedPrefillScheduler;
+import dev.podserve.scheduler.SchedulerSettings;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+
+/** The listener on a real engine over the tiny model, without Spring. */
+class EngineMetricsTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final String MODEL = "tiny-under-test";
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final EngineMetrics metrics = new EngineMetrics(registry);
+    private final List<Engine> engines = new ArrayList<>();
+    private final AtomicInteger ids = new AtomicInteger();
+
+    @AfterEach
+    void close() {
+        engines.forEach(Engine::close);
+        registry.close();
+    }
+
+    private Engine engine(int numBlocks, UnaryOperator<ComputeBackend> wrap) {
+        int pageSize = 16;
+        int maxLen = TinyModel.CONFIG.maxPositionEmbeddings();
+        ComputeBackend backend = wrap.apply(new CpuBackend(TinyModel.CONFIG, TinyModel.WEIGHTS, numBlocks, pageSize, 2));
+        ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(new SchedulerSettings(256, 32, 64, maxLen),
+                new KvCacheManager(numBlocks, pageSize));
+        Engine engine = new Engine(backend, scheduler, TinyModel.TOKENIZER, maxLen, TinyModel.EOS, metrics);
+        engines.add(engine);
+        metrics.onModelReady(new ServingModel(MODEL, "embedded", TinyModel.CONFIG, null, TinyModel.TOKENIZER, null,
+                engine, backend.describe(), 0));
+        return engine;
+    }
+
+    private Flux<RequestOutput> submit(Engine engine, int promptLength, int maxTokens) {
+        int[] prompt = IntStream.range(0, promptLength).map(i -> 10 + i % 200).toArray();
+        SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(maxTokens).ignoreEos(true).build();
+        return engine.submit(new GenerationRequest("req-" + ids.incrementAndGet(), prompt, params));
+    }
+
+    private PrometheusText scrape() {
+        return PrometheusText.parse(registry.scrape() + metrics.scrapeUnregistered());
+    }
+
+    private double value(String name, String... labels) {
+        String[] all = new String[labels.length + 2];
+        all[0] = "model_name";
+        all[1] = MODEL;
+        System.arraycopy(labels, 0, all, 2, labels.length);
+        return scrape().value(name, all);
+    }
+
+    private void await(String what, DoublePredicate until, String name, String... labels) throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!until.test(value(name, labels))) {
+            if (System.nanoTime() > deadline) throw new AssertionError(what + ": " + name + " is " + value(name, labels));
+            Thread.sleep(2);
+        }
+    }
+
+    @Test
+    void countsEachPromptOnceAndEveryTokenWhenPreemptionRecomputes() throws InterruptedException {
+        // 4 pages of 16 tokens; each request grows to 3 pages, so running them together must preempt.
+        Engine engine = engine(4, b -> b);
+        int[] prompts = {9, 12, 7, 10};
+        int maxTokens = 30;
+        Flux.merge(IntStream.of(prompts).mapToObj(p -> submit(engine, p, maxTokens)).toList()).blockLast(TIMEOUT);
+        int requests = prompts.length;
+        int promptTokens = IntStream.of(prompts).sum();
+        int generated = requests * maxTokens;
+        // The engine reports a finish just after it completes the request's stream.
+        await("every finish reported", v -> v == requests, "vllm:request_success_total", "finished_reason", "length");
+
+        assertThat(engine.stats().preemptions()).as("the scenario must preempt").isPositive();
+        assertThat(value("vllm:num_preemptions_total")).isEqualTo(engine.stats().preemptions());
+        assertThat(value("vllm:prompt_tokens_total")).isEqualTo(promptTokens);
+        assertThat(value("vllm:generation_tokens_total")).isEqualTo(generated);
+        assertThat(value("vllm:request_success_total", "finished_reason", "stop")).isZero();
+        assertThat(value("vllm:request_success_total", "finished_reason", "abort")).isZero();
+        assertThat(value("vllm:iteration_tokens_total_sum")).isEqualTo(promptTokens + generated);
+        assertThat(value("vllm:iteration_tokens_total_count")).isEqualTo(engine.stepCount());
+        assertThat(value("podserve:step_forward_seconds_count")).isEqualTo(engine.stepCount());
+        // Recomputation runs prompt and output again, so the batches held more than one pass needs.
+        double scheduled = value("podserve:step_prefill_tokens_sum") + value("podserve:step_decode_tokens_sum");
+        assertThat(scheduled).isGreaterThan(promptTokens + generated - requests);
+        assertThat(value("vllm:time_to_first_token_seconds_count")).isEqualTo(requests);
+        assertThat(value("vllm:e2e_request_latency_seconds_count")).isEqualTo(requests);
+        assertThat(value("vllm:request_queue_time_seconds_count")).isEqualTo(requests);
+        assertThat(value("vllm:inter_token_latency_seconds_count")).isEqualTo(generated - requests);
+        assertThat(value("vllm:request_prompt_tokens_sum")).isEqualTo(promptTokens);
+        assertThat(value("vllm:request_generation_tokens_sum")).isEqualTo(generated);
+    }
+
+    @Test
+    void withoutPreemptionTheBatchesHoldEachTokenOnce() {
+        Engine engine = engine(64, b -> b);
+        Flux.merge(submit(engine, 20, 6), submit(engine, 3, 9)).blockLast(TIMEOUT);
+        assertThat(value("podserve:step_prefill_tokens_sum")).isEqualTo(23);
+        assertThat(value("podserve:step_decode_tokens_sum")).isEqualTo(5 + 8);
+        assertThat(value("vllm:iteration_tokens_total_sum")).isEqualTo(23 + 15);
+    }
+
+    @Test
+    void countersAndGaugesMoveWhileARequestRunsAndAnAbortCountsAsAbort() throws InterruptedException {
+        Engine engine = engine(256, b -> b);
+        Disposable running = submit(engine, 5, 3000).subscribe();
+        await("tokens counted before the request ends", v -> v >= 3, "vllm:generation_tokens_total");
+        assertThat(value("vllm:num_requests_running")).isEqualTo(1);
+        assertThat(value("vllm:num_requests_waiting")).isZero();
+        assertThat(value("vllm:kv_cache_usage_perc")).isGreaterThan(0).isLessThanOrEqualTo(1);
+        assertThat(value("vllm:prompt_tokens_total")).isEqualTo(5);
+        assertThat(value("vllm:e2e_request_latency_seconds_count")).isZero();
+
+        running.dispose();
+        await("the abort is counted", v -> v == 1, "vllm:request_success_total", "finished_reason", "abort");
+        await("the gauge falls back", v -> v == 0, "vllm:num_requests_running");
+        assertThat(value("vllm:kv_cache_usage_perc")).isZero();
+        assertThat(value("vllm:request_success_total", "finished_reason", "length")).isZero();
+        assertThat(value("vllm:e2e_request_latency_seconds_count")).isEqualTo(1);
+        assertThat(value("vllm:request_generation_tokens_sum")).isEqualTo(value("vllm:generation_tokens_total"));
+    }
+
+    @Test
+    void aFailedRequestIsNoSuccess() throws InterruptedException {
+        AtomicInteger failures = new AtomicInteger(1);
+        Engine engine = engine(64, b -> new FailingBackend(b, failures));
+        assertThat(submit(engine, 4, 3).materialize().blockLast(TIMEOUT).isOnError()).isTrue();
+        submit(engine, 4, 3).blockLast(TIMEOUT);
+        await("the good request's finish", v -> v == 1, "vllm:request_success_total", "finished_reason", "length");
+        assertThat(value("vllm:request_success_total", "finished_reason", "stop")).isZero();
+        assertThat(value("vllm:request_success_total", "finished_reason", "abort")).isZero();
+        assertThat(value("vllm:e2e_request_latency_seconds_count")).isEqualTo(1);
+        assertThat(value("vllm:request_queue_time_seconds_count")).isEqualTo(1);
+        assertThat(value("vllm:time_to_first_token_seconds_count")).isEqualTo(1);
+    }
+
+    @Test
+    void nothingIsRegisteredBeforeTheModelIsReady() {
+        metrics.onToken("early", -1);
+        assertThat(registry.getMeters()).isEmpty();
+        assertThat(metrics.scrapeUnregistered()).isEmpty();
+    }
+
+    /** Throws on its first forward passes, as a broken kernel would. */
+    private record FailingBackend(ComputeBackend inner, AtomicInteger failuresLeft) implements ComputeBackend {
+        @Override public ModelConfig config() { return inner.config(); }
+        @Override public int numKvBlocks() { return inner.numKvBlocks(); }
+        @Override public int pageSize() { return inner.pageSize(); }
+        @Override public String describe() { return "failing " + inner.describe(); }
+        @Override public float[][] forward(HybridBatch batch) {
+            if (failuresLeft.getAndDecrement() > 0) throw new IllegalStateException("injected fault");
+            return inner.forward(batch);
+        }
+    }
+}
