@@ -16,6 +16,8 @@ import dev.podserve.sampling.SamplingParams;
  */
 final class SamplingMapper {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SamplingMapper.class);
+
     private SamplingMapper() {
     }
 
@@ -24,6 +26,9 @@ final class SamplingMapper {
      * @param logprobs  top-N alternatives to report, or null for none
      */
     static SamplingParams from(SamplingFields r, int maxTokens, Integer logprobs, GenerationConfig defaults) {
+        if (r.unknownFields() != null && !r.unknownFields().isEmpty() && log.isDebugEnabled()) {
+            log.debug("ignoring unknown request fields {}", r.unknownFields().keySet());
+        }
         SamplingParams.Builder b = SamplingParams.builder();
         b.temperature(r.temperature() != null ? r.temperature() : defaults.temperature().orElse(1.0));
         b.topP(r.topP() != null ? r.topP() : defaults.topP().orElse(1.0));

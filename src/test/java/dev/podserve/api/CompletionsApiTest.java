@@ -188,4 +188,36 @@ class CompletionsApiTest {
         while (holder.require().engine().stats().kvUsage() > 0 && System.nanoTime() < deadline) Thread.sleep(5);
         assertThat(holder.require().engine().stats().kvUsage()).isZero();
     }
+
+    private String text(String body) {
+        return post("/v1/completions", body, HttpStatus.OK).get("choices").get(0).get("text").asString();
+    }
+
+    /** Each sampling field changes the output the way it should, so none is dropped on the way to the engine. */
+    @Test
+    void everySamplingFieldReachesTheEngine() {
+        String base = "\"prompt\":\"fields\",\"max_tokens\":24,\"ignore_eos\":true";
+        String greedy = text("{" + base + ",\"temperature\":0}");
+        assertThat(text("{" + base + ",\"temperature\":1.5,\"top_k\":1,\"seed\":3}")).isEqualTo(greedy);
+        assertThat(text("{" + base + ",\"temperature\":1.5,\"min_p\":1.0,\"seed\":3}")).isEqualTo(greedy);
+        assertThat(text("{" + base + ",\"temperature\":1.5,\"top_p\":1e-9,\"seed\":3}")).isEqualTo(greedy);
+        assertThat(text("{" + base + ",\"temperature\":1.5,\"seed\":3}")).isNotEqualTo(greedy);
+        assertThat(text("{" + base + ",\"temperature\":0,\"repetition_penalty\":2.0}")).isNotEqualTo(greedy);
+        assertThat(text("{" + base + ",\"temperature\":0,\"frequency_penalty\":2.0}")).isNotEqualTo(greedy);
+        assertThat(text("{" + base + ",\"temperature\":0,\"presence_penalty\":2.0}")).isNotEqualTo(greedy);
+        // min_tokens holds EOS back; then the forced EOS ends the request with "stop".
+        JsonNode min = post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":10,\"min_tokens\":4,"
+                + "\"logit_bias\":{\"258\":100}}", HttpStatus.OK);
+        assertThat(min.get("usage").get("completion_tokens").asInt()).isEqualTo(5);
+        assertThat(min.get("choices").get(0).get("finish_reason").asString()).isEqualTo("stop");
+        // A stop token id ends the request; its text is not part of the answer.
+        JsonNode stopId = post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":10,\"stop_token_ids\":[65],"
+                + "\"logit_bias\":{\"65\":100}}", HttpStatus.OK);
+        assertThat(stopId.get("choices").get(0).get("finish_reason").asString()).isEqualTo("stop");
+        assertThat(stopId.get("choices").get(0).get("text").asString()).isEmpty();
+        assertThat(stopId.get("usage").get("completion_tokens").asInt()).isEqualTo(1);
+        // echo puts the prompt first.
+        assertThat(text("{\"prompt\":\"echo me\",\"echo\":true,\"max_tokens\":3,\"logit_bias\":{\"65\":100}}"))
+                .isEqualTo("echo meAAA");
+    }
 }

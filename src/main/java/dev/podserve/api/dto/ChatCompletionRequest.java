@@ -3,14 +3,13 @@ package dev.podserve.api.dto;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * Body of {@code POST /v1/chat/completions}, with vLLM's sampling extensions. Fields left out are
- * null so the server can apply the model's defaults. Unknown fields are ignored.
+ * null so the server can apply the model's defaults. Unknown fields are collected (and logged at debug) but otherwise ignored.
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record ChatCompletionRequest(
         String model,
         List<ChatMessage> messages,
@@ -39,5 +38,6 @@ public record ChatCompletionRequest(
         Object tools,
         @JsonProperty("tool_choice") Object toolChoice,
         @JsonProperty("response_format") Map<String, Object> responseFormat,
-        String user) implements SamplingFields {
+        String user,
+        @JsonAnySetter Map<String, Object> unknownFields) implements SamplingFields {
 }

@@ -3,16 +3,15 @@ package dev.podserve.api.dto;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * Body of {@code POST /v1/completions}. Fields left out are null so the server can tell "not
  * given" from a value and apply the model's defaults. {@code prompt} is a string, a list of
  * strings, a list of token ids or a list of such lists; {@code stop} a string or a list of
- * strings. Unknown fields are ignored.
+ * strings. Unknown fields are collected (and logged at debug) but otherwise ignored.
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record CompletionRequest(
         String model,
         Object prompt,
@@ -37,5 +36,6 @@ public record CompletionRequest(
         Integer logprobs,
         @JsonProperty("skip_special_tokens") Boolean skipSpecialTokens,
         String suffix,
-        String user) implements SamplingFields {
+        String user,
+        @JsonAnySetter Map<String, Object> unknownFields) implements SamplingFields {
 }

@@ -41,4 +41,7 @@ public interface SamplingFields {
     StreamOptions streamOptions();
 
     Boolean skipSpecialTokens();
+
+    /** Fields the server does not know, by name; accepted and ignored, as OpenAI clients add new ones. */
+    Map<String, Object> unknownFields();
 }
