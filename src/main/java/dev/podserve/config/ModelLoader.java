@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,8 +15,10 @@ import dev.podserve.engine.Engine;
 import dev.podserve.engine.EngineListener;
 import dev.podserve.engine.ServingModel;
 import dev.podserve.kvcache.KvCacheManager;
+import dev.podserve.model.CheckpointLoader;
 import dev.podserve.model.DummyWeights;
 import dev.podserve.model.GenerationConfig;
+import dev.podserve.model.LoadedCheckpoint;
 import dev.podserve.model.ModelConfig;
 import dev.podserve.model.ModelFolder;
 import dev.podserve.model.ModelWeights;
@@ -52,12 +53,6 @@ public final class ModelLoader {
             throw new UncheckedIOException("cannot read " + folder.configJson(), e);
         }
         boolean dummy = folder.embedded() || "dummy".equals(m.loadFormat());
-        if (!dummy) {
-            throw new IllegalStateException("podserve.model.path=" + folder.dir() + ": reading checkpoint weights"
-                    + (hasSafetensors(folder.dir()) ? "" : " (and this folder has no *.safetensors)")
-                    + " is not in this build yet; set podserve.model.load-format=dummy to serve this config with"
-                    + " weights drawn from podserve.model.seed");
-        }
 
         int maxModelLen = props.scheduler().maxModelLen() == 0 ? config.maxPositionEmbeddings() : props.scheduler().maxModelLen();
         if (maxModelLen > config.maxPositionEmbeddings()) {
@@ -73,16 +68,27 @@ public final class ModelLoader {
         ChatTemplate template = chatTemplateText(m, tokenizer)
                 .map(t -> new ChatTemplate(t, tokenizer.bosToken(), tokenizer.eosToken())).orElse(null);
 
-        ModelWeights weights = DummyWeights.generate(config, m.seed());
+        ModelWeights weights;
+        String weightsSource;
+        if (dummy) {
+            weights = DummyWeights.generate(config, m.seed());
+            weightsSource = "dummy, seed " + m.seed();
+        } else {
+            LoadedCheckpoint checkpoint = CheckpointLoader.load(folder.dir(), config, props.cpu().effectiveThreads());
+            weights = checkpoint.weights();
+            weightsSource = String.format("%s checkpoint, %d tensors from %d file(s), %.0f MB read in %.1f s at %.0f MB/s",
+                    checkpoint.dtype(), checkpoint.tensors(), checkpoint.files(), checkpoint.bytesRead() / 1e6,
+                    checkpoint.seconds(), checkpoint.megabytesPerSecond());
+        }
         ComputeBackend backend = new CpuBackend(config, weights, numBlocks, blockSize, props.cpu().effectiveThreads());
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings, new KvCacheManager(numBlocks, blockSize));
         Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, generation.eosIdsWith(config), listener);
 
         String name = m.servedName() == null || m.servedName().isBlank() ? folder.name() : m.servedName();
         String root = folder.embedded() ? ModelFolder.EMBEDDED_NAME : folder.dir().toString();
-        log.info("model {} ready in {} ms: {}, {} parameters ({} weights), fp32, max_model_len {}, KV cache {} blocks x {} tokens"
+        log.info("model {} ready in {} ms: {}, {} parameters (weights: {}), fp32, max_model_len {}, KV cache {} blocks x {} tokens"
                         + " ({} tokens), backend {}", name, (System.nanoTime() - t0) / 1_000_000, config.architecture(),
-                config.parameterCount(), dummy ? "dummy, seed " + m.seed() : "checkpoint", maxModelLen, numBlocks,
+                config.parameterCount(), weightsSource, maxModelLen, numBlocks,
                 blockSize, (long) numBlocks * blockSize, backend.describe());
         log.info("sampling defaults when a request leaves them out: temperature {}, top_p {}, top_k {}, repetition_penalty {}"
                         + " ({}); EOS ids {}", generation.temperature().orElse(1.0), generation.topP().orElse(1.0),
@@ -113,14 +119,6 @@ public final class ModelLoader {
             return java.util.Optional.of(Files.readString(file));
         } catch (IOException e) {
             throw new IllegalArgumentException("podserve.model.chat-template=" + file + " cannot be read: " + e.getMessage(), e);
-        }
-    }
-
-    private static boolean hasSafetensors(Path dir) {
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.anyMatch(f -> f.getFileName().toString().endsWith(".safetensors"));
-        } catch (IOException e) {
-            return false;
         }
     }
 }
