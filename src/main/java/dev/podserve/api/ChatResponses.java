@@ -8,7 +8,6 @@ import dev.podserve.api.dto.ChatCompletionResponse;
 import dev.podserve.api.dto.ChatLogprobs;
 import dev.podserve.api.dto.Usage;
 import dev.podserve.engine.ServingModel;
-import dev.podserve.engine.TokenLogprob;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -26,31 +25,15 @@ final class ChatResponses {
 
     static Mono<ChatCompletionResponse> collect(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events) {
         return events.collectList().map(all -> {
-            int n = choices.size();
-            StringBuilder[] text = new StringBuilder[n];
-            List<List<TokenLogprob>> lps = new ArrayList<>();
-            String[] finish = new String[n];
-            int[] completion = new int[n];
-            for (int i = 0; i < n; i++) {
-                text[i] = new StringBuilder();
-                lps.add(new ArrayList<>());
-            }
-            for (Choices.Event e : all) {
-                text[e.choice()].append(e.output().text());
-                lps.get(e.choice()).addAll(e.output().logprobs());
-                completion[e.choice()] = e.output().completionTokens();
-                if (e.output().finishReason() != null) finish[e.choice()] = e.output().finishReason().wire();
-            }
-            List<ChatCompletionResponse.Choice> out = new ArrayList<>(n);
-            int completionTotal = 0;
-            for (int i = 0; i < n; i++) {
-                ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(lps.get(i), meta.model().tokenizer()) : null;
+            ChoiceResults results = ChoiceResults.of(choices.size(), null, all);
+            List<ChatCompletionResponse.Choice> out = new ArrayList<>(results.size());
+            for (int i = 0; i < results.size(); i++) {
+                ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(results.logprobs(i), meta.model().tokenizer()) : null;
                 out.add(new ChatCompletionResponse.Choice(i,
-                        new ChatCompletionResponse.Message("assistant", text[i].toString()), lp, finish[i]));
-                completionTotal += completion[i];
+                        new ChatCompletionResponse.Message("assistant", results.text(i)), lp, results.finishReason(i)));
             }
             return new ChatCompletionResponse(meta.id(), "chat.completion", meta.created(), meta.model().servedName(), out,
-                    Usage.of(meta.promptTokens(), completionTotal));
+                    Usage.of(meta.promptTokens(), results.completionTokens()));
         });
     }
 
@@ -62,12 +45,12 @@ final class ChatResponses {
     static Flux<String> stream(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, boolean includeUsage,
                                ObjectMapper json) {
         Object usageSlot = includeUsage ? NullNode.getInstance() : null;
-        int[] completion = new int[choices.size()];
+        ChoiceResults counts = new ChoiceResults(choices.size(), null);
         Flux<String> roles = Flux.fromIterable(choices).map(c -> frame(json, meta, c.index(),
                 new ChatCompletionChunk.Delta("assistant", ""), null, null, usageSlot));
         Flux<String> body = events.concatMapIterable(e -> {
             List<String> frames = new ArrayList<>(2);
-            completion[e.choice()] = e.output().completionTokens();
+            counts.add(e, false);
             boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
             if (!e.output().text().isEmpty() || hasLogprobs) {
                 ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(e.output().logprobs(), meta.model().tokenizer()) : null;
@@ -80,10 +63,8 @@ final class ChatResponses {
             return frames;
         });
         Mono<String> usage = !includeUsage ? Mono.empty() : Mono.fromSupplier(() -> {
-            int total = 0;
-            for (int c : completion) total += c;
             return Sse.data(json.writeValueAsString(new ChatCompletionChunk(meta.id(), "chat.completion.chunk",
-                    meta.created(), meta.model().servedName(), List.of(), Usage.of(meta.promptTokens(), total))));
+                    meta.created(), meta.model().servedName(), List.of(), Usage.of(meta.promptTokens(), counts.completionTokens()))));
         });
         return Flux.concat(roles, body, usage, Mono.just(Sse.DONE))
                 .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));

@@ -7,7 +7,6 @@ import dev.podserve.api.dto.CompletionChunk;
 import dev.podserve.api.dto.CompletionResponse;
 import dev.podserve.api.dto.Usage;
 import dev.podserve.engine.ServingModel;
-import dev.podserve.engine.TokenLogprob;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -26,31 +25,15 @@ final class CompletionResponses {
 
     static Mono<CompletionResponse> collect(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events) {
         return events.collectList().map(all -> {
-            int n = choices.size();
-            StringBuilder[] text = new StringBuilder[n];
-            List<List<TokenLogprob>> lps = new ArrayList<>();
-            String[] finish = new String[n];
-            int[] completion = new int[n];
-            for (int i = 0; i < n; i++) {
-                text[i] = new StringBuilder(meta.echoes() == null ? "" : meta.echoes()[i]);
-                lps.add(new ArrayList<>());
-            }
-            for (Choices.Event e : all) {
-                text[e.choice()].append(e.output().text());
-                lps.get(e.choice()).addAll(e.output().logprobs());
-                completion[e.choice()] = e.output().completionTokens();
-                if (e.output().finishReason() != null) finish[e.choice()] = e.output().finishReason().wire();
-            }
-            List<CompletionResponse.Choice> out = new ArrayList<>(n);
-            int completionTotal = 0;
-            for (int i = 0; i < n; i++) {
+            ChoiceResults results = ChoiceResults.of(choices.size(), meta.echoes(), all);
+            List<CompletionResponse.Choice> out = new ArrayList<>(results.size());
+            for (int i = 0; i < results.size(); i++) {
                 CompletionResponse.CompletionLogprobs lp = meta.logprobs()
-                        ? LogprobsMapper.legacy(lps.get(i), meta.model().tokenizer(), 0) : null;
-                out.add(new CompletionResponse.Choice(i, text[i].toString(), lp, finish[i]));
-                completionTotal += completion[i];
+                        ? LogprobsMapper.legacy(results.logprobs(i), meta.model().tokenizer(), 0) : null;
+                out.add(new CompletionResponse.Choice(i, results.text(i), lp, results.finishReason(i)));
             }
             return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
-                    Usage.of(meta.promptTokens(), completionTotal));
+                    Usage.of(meta.promptTokens(), results.completionTokens()));
         });
     }
 
@@ -58,7 +41,7 @@ final class CompletionResponses {
     static Flux<String> stream(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, boolean includeUsage,
                                ObjectMapper json) {
         Object usageSlot = includeUsage ? NullNode.getInstance() : null;
-        int[] completion = new int[choices.size()];
+        ChoiceResults counts = new ChoiceResults(choices.size(), null);
         int[] offsets = new int[choices.size()];
         Flux<String> echoes = meta.echoes() == null ? Flux.empty() : Flux.fromIterable(choices).map(c -> {
             offsets[c.index()] = meta.echoes()[c.index()].length();
@@ -67,7 +50,7 @@ final class CompletionResponses {
         Flux<String> body = events.concatMapIterable(e -> {
             List<String> frames = new ArrayList<>(2);
             int c = e.choice();
-            completion[c] = e.output().completionTokens();
+            counts.add(e, false);
             boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
             if (!e.output().text().isEmpty() || hasLogprobs) {
                 CompletionResponse.CompletionLogprobs lp = meta.logprobs()
@@ -81,10 +64,8 @@ final class CompletionResponses {
             return frames;
         });
         Mono<String> usage = !includeUsage ? Mono.empty() : Mono.fromSupplier(() -> {
-            int total = 0;
-            for (int c : completion) total += c;
             return Sse.data(json.writeValueAsString(new CompletionChunk(meta.id(), "text_completion", meta.created(),
-                    meta.model().servedName(), List.of(), Usage.of(meta.promptTokens(), total))));
+                    meta.model().servedName(), List.of(), Usage.of(meta.promptTokens(), counts.completionTokens()))));
         });
         return Flux.concat(echoes, body, usage, Mono.just(Sse.DONE))
                 .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));

@@ -86,10 +86,12 @@ public final class ModelLoader {
 
         String name = m.servedName() == null || m.servedName().isBlank() ? folder.name() : m.servedName();
         String root = folder.embedded() ? ModelFolder.EMBEDDED_NAME : folder.dir().toString();
-        log.info("model {} ready in {} ms: {}, {} parameters (weights: {}), fp32, max_model_len {}, KV cache {} blocks x {} tokens"
-                        + " ({} tokens), backend {}", name, (System.nanoTime() - t0) / 1_000_000, config.architecture(),
-                config.parameterCount(), weightsSource, maxModelLen, numBlocks,
-                blockSize, (long) numBlocks * blockSize, backend.describe());
+        long kvBytes = 2L * config.numLayers() * numBlocks * blockSize * config.kvDim() * Float.BYTES;
+        log.info("model {} ready in {} ms: {}, {} parameters (weights: {}), fp32 in memory {} MB, max_model_len {},"
+                        + " KV cache {} blocks x {} tokens ({} tokens, {} MB), backend {}", name,
+                (System.nanoTime() - t0) / 1_000_000, config.architecture(), config.parameterCount(), weightsSource,
+                weights.bytes() / 1_000_000, maxModelLen, numBlocks, blockSize, (long) numBlocks * blockSize,
+                kvBytes / 1_000_000, backend.describe());
         log.info("sampling defaults when a request leaves them out: temperature {}, top_p {}, top_k {}, repetition_penalty {}"
                         + " ({}); EOS ids {}", generation.temperature().orElse(1.0), generation.topP().orElse(1.0),
                 generation.topK().orElse(-1), generation.repetitionPenalty().orElse(1.0),

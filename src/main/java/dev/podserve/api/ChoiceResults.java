@@ -1,0 +1,70 @@
+package dev.podserve.api;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.podserve.engine.TokenLogprob;
+
+/**
+ * What the choices of one response have produced so far: per choice its text, log-probabilities,
+ * finish reason and completion tokens. Fed one engine event at a time, from one subscriber.
+ */
+final class ChoiceResults {
+
+    private final StringBuilder[] text;
+    private final List<List<TokenLogprob>> logprobs;
+    private final String[] finish;
+    private final int[] completion;
+
+    /** @param prefixes per choice, text that comes before the generated text (echo), or null */
+    ChoiceResults(int choices, String[] prefixes) {
+        text = new StringBuilder[choices];
+        logprobs = new ArrayList<>(choices);
+        finish = new String[choices];
+        completion = new int[choices];
+        for (int i = 0; i < choices; i++) {
+            text[i] = new StringBuilder(prefixes == null ? "" : prefixes[i]);
+            logprobs.add(new ArrayList<>());
+        }
+    }
+
+    /** Records an event's token count and finish reason; keeps its text and log-probabilities only if asked. */
+    void add(Choices.Event e, boolean keepContent) {
+        int c = e.choice();
+        completion[c] = e.output().completionTokens();
+        if (e.output().finishReason() != null) finish[c] = e.output().finishReason().wire();
+        if (keepContent) {
+            text[c].append(e.output().text());
+            logprobs.get(c).addAll(e.output().logprobs());
+        }
+    }
+
+    static ChoiceResults of(int choices, String[] prefixes, List<Choices.Event> events) {
+        ChoiceResults r = new ChoiceResults(choices, prefixes);
+        events.forEach(e -> r.add(e, true));
+        return r;
+    }
+
+    int size() {
+        return text.length;
+    }
+
+    String text(int choice) {
+        return text[choice].toString();
+    }
+
+    List<TokenLogprob> logprobs(int choice) {
+        return logprobs.get(choice);
+    }
+
+    String finishReason(int choice) {
+        return finish[choice];
+    }
+
+    /** Completion tokens of all choices together (the prompt is counted by the caller, once). */
+    int completionTokens() {
+        int total = 0;
+        for (int c : completion) total += c;
+        return total;
+    }
+}
