@@ -254,17 +254,22 @@ def build(out_dir, base, v):
     # implementations cannot flip a choice; the seed that worked is recorded.
     for seed in range(len(v["name"]), len(v["name"]) + 40):
         spread_init(model, seed)
-        # Round through the stored dtype so the float32 reference sees exactly the saved values.
-        model = model.to(v["dtype"]).to(torch.float32).eval()
+        # Round the parameters (not the buffers: the rotary inv_freq stays as float32 as
+        # from_pretrained computes it) through the stored dtype, so the float32 reference sees
+        # exactly the saved values.
+        with torch.no_grad():
+            for p in model.parameters():
+                p.data = p.data.to(v["dtype"]).to(torch.float32)
+        model.eval()
         cases = run_cases(model, tok, v)
         if min(c["min_top2_gap"] for c in cases) >= MIN_GAP:
             break
     model.generation_config = transformers.GenerationConfig(
         bos_token_id=config.bos_token_id, eos_token_id=v["gen_eos"], **v["gen_extra"])
+    # The cases are computed; the model is only saved from here on.
     model.to(v["dtype"])
     kwargs = {"max_shard_size": v["shard"]} if v["shard"] else {}
     model.save_pretrained(folder, **kwargs)
-    model.to(torch.float32)
     tok.save_pretrained(folder)
     if v["template_in_config"]:
         # transformers 4.x layout: the template inside tokenizer_config.json, no chat_template.jinja.

@@ -54,10 +54,13 @@ public final class ModelLoader {
         }
         boolean dummy = folder.embedded() || "dummy".equals(m.loadFormat());
 
-        int maxModelLen = props.scheduler().maxModelLen() == 0 ? config.maxPositionEmbeddings() : props.scheduler().maxModelLen();
-        if (maxModelLen > config.maxPositionEmbeddings()) {
+        // Rope scaling (dynamic, yarn) can stretch the context beyond max_position_embeddings.
+        int modelMax = config.maxContextLength();
+        int maxModelLen = props.scheduler().maxModelLen() == 0 ? modelMax : props.scheduler().maxModelLen();
+        if (maxModelLen > modelMax) {
             throw new IllegalArgumentException("podserve.scheduler.max-model-len=" + maxModelLen
-                    + " exceeds the model's max_position_embeddings=" + config.maxPositionEmbeddings());
+                    + " exceeds the longest context the model supports, " + modelMax + " (config.json max_position_embeddings"
+                    + (modelMax > config.maxPositionEmbeddings() ? " times its rope scaling)" : ")"));
         }
         int blockSize = props.kvCache().blockSize();
         int numBlocks = kvBlocks(props.kvCache(), config);

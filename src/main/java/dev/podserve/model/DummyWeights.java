@@ -14,7 +14,8 @@ import java.util.List;
  *
  * <p>Scales keep a random model numerically well behaved: linear weights are uniform with variance
  * 1/fan_in (activations keep unit RMS through every projection), norm gains are 1 &plusmn; 0.1 (not
- * near 0, which would flatten everything), and the LM head is wider (logit standard deviation about
+ * near 0, which would flatten everything), q/k/v biases (where the architecture has them) are small
+ * and centred on 0, and the LM head is wider (logit standard deviation about
  * {@value #LOGIT_STD}) so that greedy choices are clear winners rather than near ties.
  */
 public final class DummyWeights {
@@ -22,6 +23,8 @@ public final class DummyWeights {
     /** Target standard deviation of a logit given a unit-RMS final hidden state. */
     static final double LOGIT_STD = 4.0;
     private static final float NORM_NOISE = 0.1f;
+    /** q/k/v biases: standard deviation 0.2, small beside the unit-RMS projections yet enough to move every score. */
+    private static final float BIAS_HALF_WIDTH = 0.35f;
     private static final int CHUNK = 1 << 16;
 
     private static final int ID_EMBED = 0;
@@ -49,8 +52,9 @@ public final class DummyWeights {
         for (int i = 0; i < cfg.numLayers(); i++) {
             LayerWeights l = w.layer(i);
             for (LayerTensor t : LayerTensor.values()) {
+                if (!t.presentFor(cfg)) continue;
                 boolean norm = t == LayerTensor.INPUT_NORM || t == LayerTensor.POST_ATTN_NORM;
-                float halfWidth = norm ? NORM_NOISE : (float) Math.sqrt(3.0 / t.cols(l));
+                float halfWidth = norm ? NORM_NOISE : t.isBias() ? BIAS_HALF_WIDTH : (float) Math.sqrt(3.0 / t.cols(l));
                 fills.add(new Fill(t.array(l), t.offset(l), t.length(l), ID_FIRST_LAYER + i * IDS_PER_LAYER + t.ordinal(),
                         norm ? 1f : 0f, halfWidth));
             }

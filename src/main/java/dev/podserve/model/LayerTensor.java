@@ -1,9 +1,13 @@
 package dev.podserve.model;
 
 /**
- * The nine per-layer tensors of a Llama checkpoint and where each lives inside {@link LayerWeights}
- * (some share a fused array). A loader maps a checkpoint name to one of these with {@link #hfSuffix}
- * and copies the tensor's row-major data to {@code array(layer)} starting at {@code offset(layer)}.
+ * The per-layer tensors of a Llama-family checkpoint and where each lives inside {@link LayerWeights}
+ * (some share a fused array). A loader fills a layer by taking every tensor {@link #presentFor} the
+ * config (equivalently, every one whose {@link #array} is not null), reading
+ * {@code model.layers.<i>.} + {@link #hfSuffix} from the checkpoint, checking its shape against
+ * {@link #hfShape}, and copying its row-major data to {@code array(layer)} starting at
+ * {@code offset(layer)}. A tensor not present for a config has no storage, and a checkpoint that
+ * holds it is of another architecture.
  */
 public enum LayerTensor {
     INPUT_NORM("input_layernorm.weight"),
@@ -14,7 +18,11 @@ public enum LayerTensor {
     POST_ATTN_NORM("post_attention_layernorm.weight"),
     GATE("mlp.gate_proj.weight"),
     UP("mlp.up_proj.weight"),
-    DOWN("mlp.down_proj.weight");
+    DOWN("mlp.down_proj.weight"),
+    // Appended after the weights so that the tensors above keep their ordinals (DummyWeights ids).
+    Q_BIAS("self_attn.q_proj.bias"),
+    K_BIAS("self_attn.k_proj.bias"),
+    V_BIAS("self_attn.v_proj.bias");
 
     private final String hfSuffix;
 
@@ -22,12 +30,24 @@ public enum LayerTensor {
         this.hfSuffix = hfSuffix;
     }
 
-    /** Name after {@code model.layers.<i>.} in a HuggingFace Llama checkpoint. */
+    /** Name after {@code model.layers.<i>.} in a HuggingFace checkpoint. */
     public String hfSuffix() {
         return hfSuffix;
     }
 
-    /** The array holding this tensor (shared by WQ/WK/WV and by GATE/UP). */
+    /** Whether the architecture has this tensor: the q/k/v biases only where the config says so (Qwen2), the rest always. */
+    public boolean presentFor(ModelConfig cfg) {
+        return !isBias() || cfg.qkvBias();
+    }
+
+    public boolean isBias() {
+        return this == Q_BIAS || this == K_BIAS || this == V_BIAS;
+    }
+
+    /**
+     * The array holding this tensor (shared by WQ/WK/WV, by GATE/UP and by the three biases), or null
+     * for a bias of a layer that has none.
+     */
     public float[] array(LayerWeights l) {
         return switch (this) {
             case INPUT_NORM -> l.inputNorm();
@@ -36,6 +56,7 @@ public enum LayerTensor {
             case POST_ATTN_NORM -> l.postAttnNorm();
             case GATE, UP -> l.gateUp();
             case DOWN -> l.down();
+            case Q_BIAS, K_BIAS, V_BIAS -> l.qkvBias();
         };
     }
 
@@ -46,14 +67,16 @@ public enum LayerTensor {
             case WK -> l.qDim() * h;
             case WV -> (l.qDim() + l.kvDim()) * h;
             case UP -> l.inter() * h;
+            case K_BIAS -> l.qDim();
+            case V_BIAS -> l.qDim() + l.kvDim();
             default -> 0;
         };
     }
 
-    /** Output features (rows) of this tensor; 1 for the norm gains. */
+    /** Output features (rows) of this tensor; 1 for the one-dimensional norm gains and biases. */
     public int rows(LayerWeights l) {
         return switch (this) {
-            case INPUT_NORM, POST_ATTN_NORM -> 1;
+            case INPUT_NORM, POST_ATTN_NORM, Q_BIAS, K_BIAS, V_BIAS -> 1;
             case WQ -> l.qDim();
             case WK, WV -> l.kvDim();
             case WO, DOWN -> l.hidden();
@@ -61,16 +84,23 @@ public enum LayerTensor {
         };
     }
 
-    /** Input features (columns): the length of one row. */
+    /** Input features (columns): the length of one row, so the whole length of a one-dimensional tensor. */
     public int cols(LayerWeights l) {
         return switch (this) {
             case INPUT_NORM, POST_ATTN_NORM, WQ, WK, WV, GATE, UP -> l.hidden();
             case WO -> l.qDim();
             case DOWN -> l.inter();
+            case Q_BIAS -> l.qDim();
+            case K_BIAS, V_BIAS -> l.kvDim();
         };
     }
 
     public int length(LayerWeights l) {
         return rows(l) * cols(l);
+    }
+
+    /** The shape the checkpoint stores: {@code [cols]} for norm gains and biases, {@code [rows, cols]} for matrices. */
+    public int[] hfShape(LayerWeights l) {
+        return isBias() || this == INPUT_NORM || this == POST_ATTN_NORM ? new int[] {cols(l)} : new int[] {rows(l), cols(l)};
     }
 }

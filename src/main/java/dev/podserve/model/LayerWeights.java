@@ -27,9 +27,18 @@ public final class LayerWeights {
     private final float[] gateUp;
     /** [hidden][inter]: MLP down projection. */
     private final float[] down;
+    /** [qDim + 2*kvDim]: q bias, then k bias, then v bias, added to the fused projection's output; null when the architecture has none. */
+    private final float[] qkvBias;
 
+    /** The weights of a layer without q/k/v biases. */
     public LayerWeights(ModelConfig cfg, float[] inputNorm, float[] qkv, float[] wo, float[] postAttnNorm,
                         float[] gateUp, float[] down) {
+        this(cfg, inputNorm, qkv, wo, postAttnNorm, gateUp, down, null);
+    }
+
+    /** {@code qkvBias} must be given exactly when {@link ModelConfig#qkvBias()} is set. */
+    public LayerWeights(ModelConfig cfg, float[] inputNorm, float[] qkv, float[] wo, float[] postAttnNorm,
+                        float[] gateUp, float[] down, float[] qkvBias) {
         this.hidden = cfg.hiddenSize();
         this.qDim = cfg.qDim();
         this.kvDim = cfg.kvDim();
@@ -40,6 +49,13 @@ public final class LayerWeights {
         this.postAttnNorm = checked("post_attention_layernorm", postAttnNorm, hidden);
         this.gateUp = checked("gate/up_proj", gateUp, 2L * inter * hidden);
         this.down = checked("down_proj", down, (long) hidden * inter);
+        if (cfg.qkvBias()) {
+            this.qkvBias = checked("q/k/v_proj.bias", qkvBias, qDim + 2L * kvDim);
+        } else if (qkvBias != null) {
+            throw new IllegalArgumentException(cfg.architecture() + " has no q/k/v biases, but some were given");
+        } else {
+            this.qkvBias = null;
+        }
     }
 
     /** Zero-filled weights of the right shapes, ready for a loader or generator to fill. */
@@ -51,7 +67,8 @@ public final class LayerWeights {
                 new float[ModelWeights.checkedSize("o_proj", (long) h * cfg.qDim())],
                 new float[h],
                 new float[ModelWeights.checkedSize("gate/up_proj", 2L * cfg.intermediateSize() * h)],
-                new float[ModelWeights.checkedSize("down_proj", (long) h * cfg.intermediateSize())]);
+                new float[ModelWeights.checkedSize("down_proj", (long) h * cfg.intermediateSize())],
+                cfg.qkvBias() ? new float[cfg.qDim() + 2 * cfg.kvDim()] : null);
     }
 
     private static float[] checked(String name, float[] a, long expected) {
@@ -84,6 +101,17 @@ public final class LayerWeights {
 
     public float[] down() {
         return down;
+    }
+
+    /** The fused q/k/v bias, or null when the layer has none. */
+    public float[] qkvBias() {
+        return qkvBias;
+    }
+
+    /** Floats held by this layer's arrays. */
+    public long floats() {
+        return (long) inputNorm.length + qkv.length + wo.length + postAttnNorm.length + gateUp.length + down.length
+                + (qkvBias == null ? 0 : qkvBias.length);
     }
 
     /** Output rows of the fused q/k/v matrix. */

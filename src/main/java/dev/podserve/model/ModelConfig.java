@@ -4,14 +4,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The shape of a Llama-family decoder, as a HuggingFace {@code config.json} describes it.
- * Later architectures (Mistral's sliding window, Qwen2's biases, rope scaling) extend this record.
+ * The shape of a Llama-family decoder (Llama, Mistral, Qwen2), as a HuggingFace {@code config.json}
+ * describes it; {@link #parse} reads both the transformers 4.x and 5.x layouts.
+ *
+ * @param ropeScaling   how rotary frequencies are stretched ({@link RopeScaling#none()} for plain RoPE)
+ * @param slidingWindow tokens a query sees, itself included, in the layers that slide; 0 for none
+ * @param slidingLayers which layers use the window (length numLayers; all false when slidingWindow is 0)
+ * @param qkvBias       whether q_proj, k_proj and v_proj carry biases (Qwen2)
  */
 public record ModelConfig(
         String architecture,
@@ -27,23 +32,92 @@ public record ModelConfig(
         int maxPositionEmbeddings,
         boolean tieWordEmbeddings,
         int bosTokenId,
-        int[] eosTokenIds) {
-
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+        int[] eosTokenIds,
+        RopeScaling ropeScaling,
+        int slidingWindow,
+        boolean[] slidingLayers,
+        boolean qkvBias) {
 
     public ModelConfig {
         check(vocabSize > 0, "vocab_size must be positive");
         check(hiddenSize > 0 && intermediateSize > 0 && numLayers > 0, "hidden_size, intermediate_size and num_hidden_layers must be positive");
         check(numHeads > 0 && numKvHeads > 0 && numHeads % numKvHeads == 0,
                 "num_attention_heads (" + numHeads + ") must be a positive multiple of num_key_value_heads (" + numKvHeads + ")");
-        check(headDim > 0 && headDim % 2 == 0, "head_dim must be positive and even (rotary pairs)");
+        check(headDim > 2 && headDim % 2 == 0, "head_dim must be even and above 2 (rotary pairs)");
         check(maxPositionEmbeddings > 0, "max_position_embeddings must be positive");
         check(rmsNormEps > 0, "rms_norm_eps must be positive");
-        check(ropeTheta > 0, "rope_theta must be positive");
+        check(ropeTheta > 1, "rope_theta must be above 1");
+        check(slidingWindow >= 0, "sliding_window must be positive or null");
+        eosTokenIds = eosTokenIds == null ? new int[0] : eosTokenIds.clone();
+        if (ropeScaling == null) ropeScaling = RopeScaling.none();
+        if (slidingLayers == null) {
+            slidingLayers = new boolean[numLayers];
+            Arrays.fill(slidingLayers, slidingWindow > 0);
+        } else {
+            check(slidingLayers.length == numLayers, "layer_types must list one entry per layer (" + numLayers + ")");
+            slidingLayers = slidingWindow > 0 ? slidingLayers.clone() : new boolean[numLayers];
+        }
+    }
+
+    /** A config with plain RoPE, full attention in every layer and no projection biases. */
+    public ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
+                       int numHeads, int numKvHeads, int headDim, float rmsNormEps, double ropeTheta,
+                       int maxPositionEmbeddings, boolean tieWordEmbeddings, int bosTokenId, int[] eosTokenIds) {
+        this(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, rmsNormEps,
+                ropeTheta, maxPositionEmbeddings, tieWordEmbeddings, bosTokenId, eosTokenIds, RopeScaling.none(), 0, null,
+                false);
     }
 
     private static void check(boolean ok, String message) {
         if (!ok) throw new IllegalArgumentException("config.json: " + message);
+    }
+
+    public static ModelConfig load(Path configJson) throws IOException {
+        return parse(Files.readString(configJson));
+    }
+
+    /** Reads a HuggingFace config.json; anything podserve cannot run exactly is an IllegalArgumentException naming the field. */
+    public static ModelConfig parse(String json) {
+        return ConfigJson.parse(json);
+    }
+
+    /** This config with the window applied in every layer (0: none). */
+    public ModelConfig withSlidingWindow(int window) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads,
+                headDim, rmsNormEps, ropeTheta, maxPositionEmbeddings, tieWordEmbeddings, bosTokenId, eosTokenIds,
+                ropeScaling, window, null, qkvBias);
+    }
+
+    public ModelConfig withQkvBias(boolean bias) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads,
+                headDim, rmsNormEps, ropeTheta, maxPositionEmbeddings, tieWordEmbeddings, bosTokenId, eosTokenIds,
+                ropeScaling, slidingWindow, slidingLayers, bias);
+    }
+
+    public ModelConfig withRope(double theta, RopeScaling scaling) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads,
+                headDim, rmsNormEps, theta, maxPositionEmbeddings, tieWordEmbeddings, bosTokenId, eosTokenIds,
+                scaling, slidingWindow, slidingLayers, qkvBias);
+    }
+
+    @Override
+    public int[] eosTokenIds() {
+        return eosTokenIds.clone();
+    }
+
+    @Override
+    public boolean[] slidingLayers() {
+        return slidingLayers.clone();
+    }
+
+    /** Tokens a query of {@code layer} attends to, itself included: the sliding window, or 0 for the whole context. */
+    public int windowOf(int layer) {
+        return slidingLayers[layer] ? slidingWindow : 0;
+    }
+
+    /** The longest sequence the model's positions serve; see {@link RopeScaling#maxContextLength}. */
+    public int maxContextLength() {
+        return ropeScaling.maxContextLength(maxPositionEmbeddings);
     }
 
     public int qDim() {
@@ -62,44 +136,20 @@ public record ModelConfig(
     /** Parameters (embedding counted once when tied). */
     public long parameterCount() {
         long h = hiddenSize;
-        long perLayer = 2 * h + h * qDim() * 2L + h * kvDim() * 2L + 3L * h * intermediateSize;
+        long perLayer = 2 * h + h * qDim() * 2L + h * kvDim() * 2L + 3L * h * intermediateSize
+                + (qkvBias ? qDim() + 2L * kvDim() : 0);
         return numLayers * perLayer + h + (long) vocabSize * h * (tieWordEmbeddings ? 1 : 2);
     }
 
-    public static ModelConfig load(Path configJson) throws IOException {
-        return parse(Files.readString(configJson));
+    @Override
+    public String toString() {
+        return architecture + "[vocab " + vocabSize + ", hidden " + hiddenSize + ", mlp " + intermediateSize + ", layers "
+                + numLayers + ", heads " + numHeads + "/" + numKvHeads + " x " + headDim + ", rope " + ropeTheta + " "
+                + ropeScaling.type().configName() + (slidingWindow > 0 ? ", window " + slidingWindow : "")
+                + (qkvBias ? ", qkv bias" : "") + (tieWordEmbeddings ? ", tied" : "") + "]";
     }
 
-    public static ModelConfig parse(String json) {
-        JsonNode n = JSON.readTree(json);
-        String arch = n.path("architectures").path(0).asString("LlamaForCausalLM");
-        int hidden = required(n, "hidden_size");
-        int heads = required(n, "num_attention_heads");
-        int kvHeads = n.path("num_key_value_heads").asInt(heads);
-        int headDim = n.hasNonNull("head_dim") ? n.get("head_dim").asInt() : hidden / heads;
-        double theta = n.path("rope_theta").asDouble(n.path("rope_parameters").path("rope_theta").asDouble(10000.0));
-        return new ModelConfig(arch,
-                required(n, "vocab_size"),
-                hidden,
-                required(n, "intermediate_size"),
-                required(n, "num_hidden_layers"),
-                heads,
-                kvHeads,
-                headDim,
-                (float) n.path("rms_norm_eps").asDouble(1e-6),
-                theta,
-                n.path("max_position_embeddings").asInt(2048),
-                n.path("tie_word_embeddings").asBoolean(false),
-                n.path("bos_token_id").isInt() ? n.get("bos_token_id").asInt() : n.path("bos_token_id").path(0).asInt(-1),
-                ids(n.path("eos_token_id")));
-    }
-
-    private static int required(JsonNode n, String field) {
-        JsonNode v = n.get(field);
-        if (v == null || !v.isNumber()) throw new IllegalArgumentException("config.json: missing integer field '" + field + "'");
-        return v.asInt();
-    }
-
+    /** Token ids from an int, a list of ints, or null. */
     static int[] ids(JsonNode node) {
         if (node == null || node.isMissingNode() || node.isNull()) return new int[0];
         if (node.isNumber()) return new int[] {node.asInt()};

@@ -20,11 +20,12 @@ public final class ModelShapes {
     }
 
     /**
-     * Llama-3.2-1B's shapes (without its rope scaling): vocab 128256, hidden 2048, MLP 8192,
-     * 16 layers, 32 query heads and 8 KV heads of 64 dims, tied embeddings; about 1.24B parameters.
+     * Llama-3.2-1B's shapes: vocab 128256, hidden 2048, MLP 8192, 16 layers, 32 query heads and 8 KV
+     * heads of 64 dims, tied embeddings, llama3 rope scaling (factor 32 over 8192 pretraining tokens);
+     * about 1.24B parameters.
      */
     public static ModelConfig llama32OneB() {
         return new ModelConfig("LlamaForCausalLM", 128256, 2048, 8192, 16, 32, 8, 64, 1e-5f, 500000.0, 131072, true,
-                128000, new int[] {128001, 128008, 128009});
+                128000, new int[] {128001, 128008, 128009}).withRope(500000.0, RopeScaling.llama3(32, 1, 4, 8192));
     }
 }

@@ -35,6 +35,12 @@ public final class ModelWeights {
         if (layers.size() != config.numLayers()) {
             throw new IllegalArgumentException("expected " + config.numLayers() + " layers, got " + layers.size());
         }
+        for (LayerWeights l : layers) {
+            if ((l.qkvBias() != null) != config.qkvBias()) {
+                throw new IllegalArgumentException("layers " + (config.qkvBias() ? "lack" : "carry") + " q/k/v biases, unlike "
+                        + config.architecture() + "'s config");
+            }
+        }
         if (finalNorm.length != config.hiddenSize()) {
             throw new IllegalArgumentException("final norm must hold hidden = " + config.hiddenSize() + " floats");
         }
@@ -102,10 +108,7 @@ public final class ModelWeights {
     /** Bytes held by the weight arrays (the tied table counted once). */
     public long bytes() {
         long floats = embed.length + finalNorm.length + (lmHead == embed ? 0 : lmHead.length);
-        for (LayerWeights l : layers) {
-            floats += l.inputNorm().length + l.qkv().length + l.wo().length + l.postAttnNorm().length
-                    + l.gateUp().length + l.down().length;
-        }
+        for (LayerWeights l : layers) floats += l.floats();
         return floats * Float.BYTES;
     }
 }

@@ -146,8 +146,8 @@ class ChatCompletionsApiTest {
 
     @Test
     void stopStringsNeverLeakIntoDeltas() {
-        String req = "\"messages\":[{\"role\":\"user\",\"content\":\"stop\"}],\"max_tokens\":5,\"logit_bias\":{\"65\":100,\"66\":99.9}";
-        // Forced output alternates nothing: all 'A'. Stop at "AAA" -> nothing but "" before it.
+        String req = "\"messages\":[{\"role\":\"user\",\"content\":\"stop\"}],\"max_tokens\":5,\"temperature\":0," + FORCE_A;
+        // The forced output is all 'A', so the stop string "AAA" completes at the third token and nothing precedes it.
         JsonNode r = chat("{" + req + ",\"stop\":\"AAA\"}", HttpStatus.OK);
         assertThat(r.get("choices").get(0).get("message").get("content").asString()).isEqualTo("");
         assertThat(r.get("choices").get(0).get("finish_reason").asString()).isEqualTo("stop");

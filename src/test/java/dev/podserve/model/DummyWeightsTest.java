@@ -21,7 +21,7 @@ class DummyWeightsTest {
 
     @Test
     void sameSeedGivesTheSameWeightsOnAnyThreadCount() {
-        for (ModelConfig cfg : new ModelConfig[] {ModelShapes.tiny(), untied(), tied()}) {
+        for (ModelConfig cfg : new ModelConfig[] {ModelShapes.tiny(), untied(), tied(), tied().withQkvBias(true)}) {
             ModelWeights one = DummyWeights.generate(cfg, 42, 1);
             ModelWeights three = DummyWeights.generate(cfg, 42, 3);
             assertArrayEquals(one.embed(), three.embed());
@@ -29,6 +29,7 @@ class DummyWeightsTest {
             assertArrayEquals(one.finalNorm(), three.finalNorm());
             for (int l = 0; l < cfg.numLayers(); l++) {
                 for (LayerTensor t : LayerTensor.values()) {
+                    if (!t.presentFor(cfg)) continue;
                     assertArrayEquals(t.array(one.layer(l)), t.array(three.layer(l)), t + " of layer " + l);
                 }
             }
@@ -50,7 +51,7 @@ class DummyWeightsTest {
 
     @Test
     void scalesGiveUnitVarianceProjectionsAndNormGainsNearOne() {
-        ModelConfig cfg = untied();
+        ModelConfig cfg = untied().withQkvBias(true);
         ModelWeights w = DummyWeights.generate(cfg, 9, 2);
         LayerWeights l = w.layer(1);
         for (LayerTensor t : LayerTensor.values()) {
@@ -59,6 +60,15 @@ class DummyWeightsTest {
             int to = from + t.length(l);
             if (t == LayerTensor.INPUT_NORM || t == LayerTensor.POST_ATTN_NORM) {
                 for (int i = from; i < to; i++) assertThat(a[i]).isBetween(0.9f, 1.1f);
+                continue;
+            }
+            if (t.isBias()) {
+                double sq = 0;
+                for (int i = from; i < to; i++) {
+                    assertThat(Math.abs(a[i])).as(t.name()).isLessThan(0.35f);
+                    sq += (double) a[i] * a[i];
+                }
+                assertThat(Math.sqrt(sq / (to - from))).as(t + " RMS").isBetween(0.12, 0.28);
                 continue;
             }
             double expectedVar = 1.0 / t.cols(l);
@@ -79,6 +89,25 @@ class DummyWeightsTest {
         headVar /= w.lmHead().length;
         double logitVar = headVar * cfg.hiddenSize();
         assertThat(Math.sqrt(logitVar)).as("logit std for a unit-RMS hidden state").isBetween(3.5, 4.5);
+    }
+
+    @Test
+    void biasesAreAddedWithoutChangingAnyOtherTensor() {
+        ModelConfig plain = untied();
+        ModelWeights without = DummyWeights.generate(plain, 4, 2);
+        ModelWeights with = DummyWeights.generate(plain.withQkvBias(true), 4, 2);
+        assertArrayEquals(without.embed(), with.embed());
+        for (int l = 0; l < plain.numLayers(); l++) {
+            assertThat(without.layer(l).qkvBias()).isNull();
+            for (LayerTensor t : LayerTensor.values()) {
+                if (t.presentFor(plain)) assertArrayEquals(t.array(without.layer(l)), t.array(with.layer(l)), t.name());
+            }
+        }
+        float[] b = with.layer(0).qkvBias();
+        float[] q = Arrays.copyOfRange(b, 0, plain.qDim());
+        float[] k = Arrays.copyOfRange(b, plain.qDim(), plain.qDim() + plain.kvDim());
+        assertFalse(Arrays.equals(Arrays.copyOf(q, k.length), k), "q and k biases must not repeat");
+        assertFalse(Arrays.equals(with.layer(0).qkvBias(), with.layer(1).qkvBias()), "layers must not repeat");
     }
 
     @Test

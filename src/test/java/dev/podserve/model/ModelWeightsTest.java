@@ -22,9 +22,9 @@ class ModelWeightsTest {
 
     @Test
     void layerTensorsTileTheirFusedArraysExactly() {
-        ModelConfig cfg = awkward();
+        ModelConfig cfg = awkward().withQkvBias(true);
         LayerWeights l = LayerWeights.allocate(cfg);
-        for (float[] array : List.of(l.inputNorm(), l.qkv(), l.wo(), l.postAttnNorm(), l.gateUp(), l.down())) {
+        for (float[] array : List.of(l.inputNorm(), l.qkv(), l.wo(), l.postAttnNorm(), l.gateUp(), l.down(), l.qkvBias())) {
             int[] owners = new int[array.length];
             for (LayerTensor t : LayerTensor.values()) {
                 if (t.array(l) != array) continue;
@@ -39,6 +39,31 @@ class ModelWeightsTest {
         assertThat(LayerTensor.WO.cols(l)).isEqualTo(cfg.qDim());
         assertThat(LayerTensor.GATE.hfSuffix()).isEqualTo("mlp.gate_proj.weight");
         assertThat(l.qkvRows()).isEqualTo(cfg.qDim() + 2 * cfg.kvDim());
+        assertThat(LayerTensor.K_BIAS.offset(l)).isEqualTo(cfg.qDim());
+        assertThat(LayerTensor.V_BIAS.offset(l)).isEqualTo(cfg.qDim() + cfg.kvDim());
+        assertThat(LayerTensor.V_BIAS.hfSuffix()).isEqualTo("self_attn.v_proj.bias");
+        assertThat(LayerTensor.K_BIAS.hfShape(l)).containsExactly(cfg.kvDim());
+        assertThat(LayerTensor.INPUT_NORM.hfShape(l)).containsExactly(cfg.hiddenSize());
+        assertThat(LayerTensor.WK.hfShape(l)).containsExactly(cfg.kvDim(), cfg.hiddenSize());
+    }
+
+    @Test
+    void biasTensorsArePresentOnlyWhereTheArchitectureHasThem() {
+        ModelConfig llama = awkward();
+        LayerWeights l = LayerWeights.allocate(llama);
+        assertThat(l.qkvBias()).isNull();
+        for (LayerTensor t : LayerTensor.values()) {
+            assertThat(t.presentFor(llama)).as(t.name()).isEqualTo(!t.isBias());
+            assertThat(t.presentFor(llama.withQkvBias(true))).as(t.name()).isTrue();
+        }
+        assertThat(LayerTensor.Q_BIAS.array(l)).isNull();
+        ModelWeights plain = ModelWeights.allocate(llama);
+        assertThatThrownBy(() -> new ModelWeights(llama.withQkvBias(true), plain.embed(), plain.layers(), plain.finalNorm(),
+                plain.lmHead())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("biases");
+        assertThatThrownBy(() -> new LayerWeights(llama, l.inputNorm(), l.qkv(), l.wo(), l.postAttnNorm(), l.gateUp(), l.down(),
+                new float[l.qkvRows()])).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no q/k/v biases");
+        assertThatThrownBy(() -> new LayerWeights(llama.withQkvBias(true), l.inputNorm(), l.qkv(), l.wo(), l.postAttnNorm(),
+                l.gateUp(), l.down(), new float[3])).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bias");
     }
 
     @Test
@@ -49,6 +74,9 @@ class ModelWeightsTest {
         assertThat(tied.lmHead()).isSameAs(tied.embed());
         assertThat(tied.bytes()).isEqualTo(tiedTiny().parameterCount() * Float.BYTES);
         assertThat(untied.bytes()).isEqualTo(awkward().parameterCount() * Float.BYTES);
+        ModelConfig biased = awkward().withQkvBias(true);
+        assertThat(ModelWeights.allocate(biased).bytes()).isEqualTo(biased.parameterCount() * Float.BYTES)
+                .isGreaterThan(untied.bytes());
     }
 
     @Test

@@ -11,10 +11,11 @@ import dev.podserve.model.ModelWeights;
 /**
  * The pure-Java backend: a Llama-family decoder in fp32 over a paged KV cache.
  *
- * <p>One step: gather the embeddings of all T query rows; per layer RMSNorm, fused q/k/v projection,
- * RoPE, append K/V to the slots the batch assigns, paged causal attention, output projection into
- * the residual, RMSNorm, SwiGLU MLP into the residual; then the final norm and LM head for only the
- * last row of each sampled request.
+ * <p>One step: gather the embeddings of all T query rows; per layer RMSNorm, fused q/k/v projection
+ * (plus its bias, Qwen2), RoPE, append K/V to the slots the batch assigns, paged causal attention
+ * (within the layer's sliding window, Mistral), output projection into the residual, RMSNorm,
+ * SwiGLU MLP into the residual; then the final norm and LM head for only the last row of each
+ * sampled request.
  *
  * <p>Batch invariance: every kernel computes each output element with an operation order fixed by
  * the model's shapes alone (see {@link CpuKernels}), so a request's logits are bit-identical whether
@@ -64,7 +65,7 @@ public final class CpuBackend implements ComputeBackend {
         boolean same = a.vocabSize() == b.vocabSize() && a.hiddenSize() == b.hiddenSize()
                 && a.intermediateSize() == b.intermediateSize() && a.numLayers() == b.numLayers()
                 && a.numHeads() == b.numHeads() && a.numKvHeads() == b.numKvHeads() && a.headDim() == b.headDim()
-                && a.tieWordEmbeddings() == b.tieWordEmbeddings();
+                && a.tieWordEmbeddings() == b.tieWordEmbeddings() && a.qkvBias() == b.qkvBias();
         if (!same) throw new IllegalArgumentException("weights were made for a different model shape than the config");
     }
 
@@ -120,6 +121,12 @@ public final class CpuBackend implements ComputeBackend {
 
         RmsNorm.apply(act.hiddenState, lw.inputNorm(), cfg.rmsNormEps(), T, hidden, act.normed);
         matmul.multiply(act.normed, T, hidden, lw.qkv(), qkvRows, act.qkv);
+        float[] bias = lw.qkvBias();
+        if (bias != null) {
+            for (int t = 0; t < T; t++) {
+                for (int n = 0; n < qkvRows; n++) act.qkv[t * qkvRows + n] += bias[n];
+            }
+        }
         for (int t = 0; t < T; t++) {
             int row = t * qkvRows;
             int pos = b.positions()[t];
@@ -128,7 +135,7 @@ public final class CpuBackend implements ComputeBackend {
             cache.append(l, b.slot(act.rowRequest[t], pos), kvDim, act.qkv, row + qDim, row + qDim + kvDim);
         }
         attention.run(b, act.qkv, cache.keys[l], cache.values[l], act.attn, pool, kernels,
-                minParallelFlops);
+                minParallelFlops, cfg.windowOf(l));
         matmul.multiplyAdd(act.attn, T, qDim, lw.wo(), hidden, act.hiddenState);
 
         RmsNorm.apply(act.hiddenState, lw.postAttnNorm(), cfg.rmsNormEps(), T, hidden, act.normed);
@@ -169,8 +176,8 @@ public final class CpuBackend implements ComputeBackend {
             if (id < 0 || id >= cfg.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary");
         }
         for (int p : b.positions()) {
-            if (p < 0 || p >= cfg.maxPositionEmbeddings()) {
-                throw new IllegalArgumentException("position " + p + " is outside 0.." + (cfg.maxPositionEmbeddings() - 1));
+            if (p < 0 || p >= cfg.maxContextLength()) {
+                throw new IllegalArgumentException("position " + p + " is outside 0.." + (cfg.maxContextLength() - 1));
             }
         }
     }

@@ -30,11 +30,11 @@ interface CpuKernels {
 
     /**
      * Attention scores of one query head against n key positions held transposed:
-     * {@code out[j] = scale * sum_d q[qo+d] * kt[d*stride + j]} for j in 0..n-1, the sum being one
-     * fma chain over d in increasing order for every j (positions run across vector lanes, so no
-     * lane reduction is needed and the result does not depend on n or on j's lane).
+     * {@code out[j] = scale * sum_d q[qo+d] * kt[kto + d*stride + j]} for j in 0..n-1, the sum being
+     * one fma chain over d in increasing order for every j (positions run across vector lanes, so no
+     * lane reduction is needed and the result depends neither on n, kto nor j's lane).
      */
-    void scores(float[] q, int qo, float[] kt, int stride, int n, int headDim, float scale, float[] out);
+    void scores(float[] q, int qo, float[] kt, int kto, int stride, int n, int headDim, float scale, float[] out);
 
     /** {@code y[yo+i] = fma(alpha, x[xo+i], y[yo+i])} for i in 0..n-1. */
     void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n);

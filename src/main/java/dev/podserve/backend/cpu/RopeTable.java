@@ -1,52 +1,58 @@
 package dev.podserve.backend.cpu;
 
 import dev.podserve.model.ModelConfig;
+import dev.podserve.model.RopeFrequencies;
 
 /**
  * Rotary position embedding in HuggingFace Llama's "rotate_half" convention: within each head,
- * dimension i pairs with i + headDim/2 and turns by angle {@code position * theta^(-2i/headDim)}.
+ * dimension i pairs with i + headDim/2 and turns by {@code position * inv_freq[i]}, the frequencies
+ * of the config's rope type ({@link RopeFrequencies}); cos and sin are scaled by the rope type's
+ * attention factor (YaRN's mscale, 1 otherwise).
  *
- * <p>Tables are filled lazily (doubling) up to the highest position seen, at most
- * {@code max_position_embeddings}. Angles are computed in double with {@link StrictMath}, whose
- * results are the same on every JVM, so two backends always hold bit-identical tables.
+ * <p>Each entry is formed as transformers forms it in float32: the angle is the float product of the
+ * float frequency and the position (exact in double, then rounded once), its cos and sin are taken
+ * with {@link StrictMath} and rounded to float, then multiplied by the float attention factor. So the
+ * table is the same on every JVM, and within an ulp of transformers' for any position.
+ *
+ * <p>Tables are filled lazily (doubling) up to the highest position seen, at most the config's
+ * {@link ModelConfig#maxContextLength()}.
  */
 final class RopeTable {
 
     private final int half;
     private final int maxPositions;
-    /** [half]: inverse frequency of rotary pair i. */
-    private final double[] invFreq;
-    /** [positions][half]: cos of the angle of pair i at a position. */
+    private final RopeFrequencies freqs;
+    private final float attentionFactor;
+    /** [positions][half]: attention factor times the cos of the angle of pair i at a position. */
     private float[] cos = new float[0];
-    /** [positions][half]: sin of the same angle. */
+    /** [positions][half]: the same for sin. */
     private float[] sin = new float[0];
     private int positions;
 
     RopeTable(ModelConfig cfg) {
         this.half = cfg.headDim() / 2;
-        this.maxPositions = cfg.maxPositionEmbeddings();
-        this.invFreq = new double[half];
-        for (int i = 0; i < half; i++) {
-            invFreq[i] = 1.0 / StrictMath.pow(cfg.ropeTheta(), (2.0 * i) / cfg.headDim());
-        }
+        this.maxPositions = cfg.maxContextLength();
+        this.freqs = new RopeFrequencies(cfg);
+        this.attentionFactor = freqs.attentionFactor();
     }
 
     /** Makes positions 0..count-1 available. */
     void ensure(int count) {
         if (count <= positions) return;
         if (count > maxPositions) {
-            throw new IllegalArgumentException("position " + (count - 1) + " is beyond max_position_embeddings " + maxPositions);
+            throw new IllegalArgumentException("position " + (count - 1) + " is beyond the model's context of " + maxPositions);
         }
         int grown = (int) Math.min(maxPositions, Math.max(count, Math.max(64L, 2L * positions)));
-        float[] c = new float[grown * half];
-        float[] s = new float[grown * half];
+        float[] c = new float[Math.multiplyExact(grown, half)];
+        float[] s = new float[c.length];
         System.arraycopy(cos, 0, c, 0, positions * half);
         System.arraycopy(sin, 0, s, 0, positions * half);
         for (int p = positions; p < grown; p++) {
+            float[] inv = freqs.at(p);
             for (int i = 0; i < half; i++) {
-                double angle = p * invFreq[i];
-                c[p * half + i] = (float) StrictMath.cos(angle);
-                s[p * half + i] = (float) StrictMath.sin(angle);
+                float angle = (float) ((double) inv[i] * p);
+                c[p * half + i] = (float) StrictMath.cos(angle) * attentionFactor;
+                s[p * half + i] = (float) StrictMath.sin(angle) * attentionFactor;
             }
         }
         cos = c;

@@ -60,10 +60,10 @@ final class ScalarKernels implements CpuKernels {
     }
 
     @Override
-    public void scores(float[] q, int qo, float[] kt, int stride, int n, int headDim, float scale, float[] out) {
+    public void scores(float[] q, int qo, float[] kt, int kto, int stride, int n, int headDim, float scale, float[] out) {
         for (int j = 0; j < n; j++) {
             float s = 0f;
-            for (int d = 0; d < headDim; d++) s = Math.fma(q[qo + d], kt[d * stride + j], s);
+            for (int d = 0; d < headDim; d++) s = Math.fma(q[qo + d], kt[kto + d * stride + j], s);
             out[j] = s * scale;
         }
     }

@@ -198,7 +198,7 @@ final class VectorKernels implements CpuKernels {
     }
 
     @Override
-    public void scores(float[] q, int qo, float[] kt, int stride, int n, int headDim, float scale, float[] out) {
+    public void scores(float[] q, int qo, float[] kt, int kto, int stride, int n, int headDim, float scale, float[] out) {
         int nv = n - n % L;
         int j = 0;
         for (; j + 4 * L <= nv; j += 4 * L) {
@@ -208,7 +208,7 @@ final class VectorKernels implements CpuKernels {
             FloatVector a3 = FloatVector.zero(S);
             for (int d = 0; d < headDim; d++) {
                 FloatVector qd = FloatVector.broadcast(S, q[qo + d]);
-                int row = d * stride + j;
+                int row = kto + d * stride + j;
                 a0 = qd.fma(FloatVector.fromArray(S, kt, row), a0);
                 a1 = qd.fma(FloatVector.fromArray(S, kt, row + L), a1);
                 a2 = qd.fma(FloatVector.fromArray(S, kt, row + 2 * L), a2);
@@ -222,13 +222,13 @@ final class VectorKernels implements CpuKernels {
         for (; j < nv; j += L) {
             FloatVector a = FloatVector.zero(S);
             for (int d = 0; d < headDim; d++) {
-                a = FloatVector.broadcast(S, q[qo + d]).fma(FloatVector.fromArray(S, kt, d * stride + j), a);
+                a = FloatVector.broadcast(S, q[qo + d]).fma(FloatVector.fromArray(S, kt, kto + d * stride + j), a);
             }
             a.mul(scale).intoArray(out, j);
         }
         for (; j < n; j++) {
             float s = 0f;
-            for (int d = 0; d < headDim; d++) s = Math.fma(q[qo + d], kt[d * stride + j], s);
+            for (int d = 0; d < headDim; d++) s = Math.fma(q[qo + d], kt[kto + d * stride + j], s);
             out[j] = s * scale;
         }
     }

@@ -43,6 +43,22 @@ class BatchInvarianceTest {
     }
 
     @Test
+    void biasesAndSlidingWindowsKeepItBitForBit() {
+        long seed = 600;
+        for (ModelConfig cfg : List.of(TestModels.qwen2Like(), TestModels.mistralLike(6), TestModels.biasAndLastLayerWindow(9))) {
+            for (int pageSize : new int[] {1, 16}) checkAgainstSolo(cfg, pageSize, seed++, KernelSelector.best(), 3, 9);
+        }
+        checkAgainstSolo(TestModels.mistralLike(5), 4, seed, KernelSelector.scalar(), 2, 9);
+    }
+
+    /** Positions run past the original context of 16, where dynamic NTK's frequencies change with the position. */
+    @Test
+    void everyRopeTypeKeepsItBitForBit() {
+        long seed = 700;
+        for (ModelConfig cfg : TestModels.ropeTypes(16)) checkAgainstSolo(cfg, 16, seed++, KernelSelector.best(), 2, 9);
+    }
+
+    @Test
     void thePlainJavaFallbackIsBatchInvariantToo() {
         checkAgainstSolo(TestModels.awkward(), 4, 400, KernelSelector.scalar(), 2);
     }
@@ -70,9 +86,13 @@ class BatchInvarianceTest {
     }
 
     private static void checkAgainstSolo(ModelConfig cfg, int pageSize, long seed, CpuKernels kernels, int threads) {
+        checkAgainstSolo(cfg, pageSize, seed, kernels, threads, 6);
+    }
+
+    private static void checkAgainstSolo(ModelConfig cfg, int pageSize, long seed, CpuKernels kernels, int threads, int requests) {
         ModelWeights w = DummyWeights.generate(cfg, seed, 2);
         Random rnd = new Random(seed);
-        List<Script> scripts = scripts(cfg, rnd, 6);
+        List<Script> scripts = scripts(cfg, rnd, requests);
         float[][][] solo = runSolo(cfg, w, pageSize, scripts, kernels);
         List<List<Work>> schedule = schedule(scripts, rnd);
         List<float[][]> batched = runBatched(cfg, w, pageSize, scripts, schedule, kernels, threads, rnd);

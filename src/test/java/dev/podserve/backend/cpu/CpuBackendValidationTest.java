@@ -47,6 +47,23 @@ class CpuBackendValidationTest {
     }
 
     @Test
+    void positionsRunToTheScaledContextAndNoFurther() {
+        ModelConfig dynamic = TestModels.ropeTypes(16).get(1);
+        ModelWeights w = DummyWeights.generate(dynamic, 2, 1);
+        try (CpuBackend b = new CpuBackend(dynamic, w, 1, 1, 1)) {
+            assertThat(b.forward(at(3, dynamic.maxContextLength() - 1))).hasDimensions(1, dynamic.vocabSize());
+            assertThatThrownBy(() -> b.forward(at(3, dynamic.maxContextLength()))).hasMessageContaining("position 128 is outside 0..127");
+        }
+    }
+
+    /** One token at {@code position}, every page of its table the single page 0 (only the new slot is read back). */
+    private static HybridBatch at(int token, int position) {
+        int[] pages = new int[position + 1];
+        return new HybridBatch(new int[] {token}, new int[] {position}, new int[] {0, 1}, new int[] {0, position + 1}, pages,
+                new int[] {1}, new int[] {0}, 0, 1, 1);
+    }
+
+    @Test
     void aBatchWithNoSampledRowStillFillsTheCache() {
         try (CpuBackend b = new CpuBackend(CFG, W, 4, 4, 1)) {
             HybridBatch fill = new HybridBatch(new int[] {5, 6, 7}, new int[] {0, 1, 2}, new int[] {0, 3}, new int[] {0, 1},

@@ -41,6 +41,28 @@ class CpuBackendVsReferenceTest {
         check(TestModels.awkward(), 5, 8, new int[] {3, 20}, KernelSelector.scalar());
     }
 
+    @Test
+    void qkvBiasesMatchTheReference() {
+        check(TestModels.qwen2Like(), 16, 11, new int[] {1, 9, 37}, KernelSelector.best());
+        check(TestModels.qwen2Like(), 1, 12, new int[] {20, 3}, KernelSelector.scalar());
+    }
+
+    /** Windows shorter than the prompts, so prefill chunks hold rows whose windows start at different places. */
+    @Test
+    void slidingWindowsMatchTheReference() {
+        check(TestModels.mistralLike(7), 16, 13, new int[] {40, 9, 3}, KernelSelector.best());
+        check(TestModels.mistralLike(16), 1, 14, new int[] {37, 17}, KernelSelector.best());
+        check(TestModels.mistralLike(1), 4, 15, new int[] {12, 5}, KernelSelector.best());
+        check(TestModels.biasAndLastLayerWindow(5), 4, 16, new int[] {30, 12}, KernelSelector.scalar());
+    }
+
+    /** Every rope type past its original context (positions up to ~300 of 512). */
+    @Test
+    void everyRopeTypeMatchesTheReference() {
+        long seed = 17;
+        for (ModelConfig cfg : TestModels.ropeTypes(64)) check(cfg, 16, seed++, new int[] {300, 5}, KernelSelector.best());
+    }
+
     /**
      * Prompts as prefill chunks (the first whole, the others split in two across steps, the second
      * chunk continuing a cached prefix), then greedy decodes, each sampled row compared with the

@@ -65,15 +65,19 @@ class ElementwiseKernelTest {
                 float[] kt = new float[headDim * stride];
                 for (int i = 0; i < q.length; i++) q[i] = rnd.nextFloat() - 0.5f;
                 for (int i = 0; i < kt.length; i++) kt[i] = rnd.nextFloat() - 0.5f;
+                int kto = 3;
                 float[] fast = new float[n];
                 float[] plain = new float[n];
-                v.scores(q, 2, kt, stride, n, headDim, 0.125f, fast);
-                sc.scores(q, 2, kt, stride, n, headDim, 0.125f, plain);
+                float[] whole = new float[stride];
+                v.scores(q, 2, kt, kto, stride, n, headDim, 0.125f, fast);
+                sc.scores(q, 2, kt, kto, stride, n, headDim, 0.125f, plain);
+                v.scores(q, 2, kt, 0, stride, stride, headDim, 0.125f, whole);
                 for (int j = 0; j < n; j++) {
                     double ref = 0;
-                    for (int d = 0; d < headDim; d++) ref += (double) q[2 + d] * kt[d * stride + j];
+                    for (int d = 0; d < headDim; d++) ref += (double) q[2 + d] * kt[kto + d * stride + j];
                     assertEquals(ref * 0.125, fast[j], 1e-6, "headDim " + headDim + " n " + n + " j " + j);
                     assertEquals(Float.floatToIntBits(plain[j]), Float.floatToIntBits(fast[j]), "lane vs scalar tail");
+                    assertEquals(Float.floatToIntBits(whole[kto + j]), Float.floatToIntBits(fast[j]), "a position's score moved with the offset");
                 }
             }
         }
