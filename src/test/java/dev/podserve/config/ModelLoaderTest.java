@@ -1,0 +1,65 @@
+package dev.podserve.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.util.unit.DataSize;
+
+import dev.podserve.engine.EngineListener;
+import dev.podserve.engine.ServingModel;
+
+/** Start-up from settings: overrides take effect, and settings that cannot work stop start-up naming the key. */
+class ModelLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    private static PodserveProperties props(String path, String template, int maxModelLen) {
+        return new PodserveProperties(new PodserveProperties.Model(path, "auto", 1, "served-as", template),
+                new PodserveProperties.Scheduler(64, 4, 0, maxModelLen), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0),
+                new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15)), "cpu");
+    }
+
+    @Test
+    void chatTemplateFileOverridesTheCheckpointsAndServedNameIsUsed() throws IOException {
+        Path template = dir.resolve("t.jinja");
+        Files.writeString(template, "{% for m in messages %}[{{ m.role | upper }}] {{ m.content }}\n{% endfor %}");
+        ServingModel m = ModelLoader.load(props(null, template.toString(), 0), EngineListener.NONE);
+        try {
+            assertThat(m.servedName()).isEqualTo("served-as");
+            assertThat(m.chatTemplate().render(List.of(Map.of("role", "user", "content", "hi")), true, Map.of()))
+                    .isEqualTo("[USER] hi\n");
+        } finally {
+            m.engine().close();
+        }
+    }
+
+    @Test
+    void unreadableTemplateNamesTheKey() {
+        assertThatThrownBy(() -> ModelLoader.load(props(null, dir.resolve("missing.jinja").toString(), 0), EngineListener.NONE))
+                .hasMessageContaining("podserve.model.chat-template");
+    }
+
+    @Test
+    void folderProblemsNameThePath() throws IOException {
+        assertThatThrownBy(() -> ModelLoader.load(props(dir.resolve("nope").toString(), null, 0), EngineListener.NONE))
+                .hasMessageContaining("podserve.model.path").hasMessageContaining("is not a directory");
+        assertThatThrownBy(() -> ModelLoader.load(props(dir.toString(), null, 0), EngineListener.NONE))
+                .hasMessageContaining("has no config.json");
+    }
+
+    @Test
+    void contextLongerThanTheModelsIsRefused() {
+        assertThatThrownBy(() -> ModelLoader.load(props(null, null, 100_000), EngineListener.NONE))
+                .hasMessageContaining("podserve.scheduler.max-model-len=100000").hasMessageContaining("4096");
+    }
+}
