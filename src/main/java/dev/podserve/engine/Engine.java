@@ -83,6 +83,11 @@ public final class Engine implements AutoCloseable {
         return stats;
     }
 
+    /** False once the engine stopped taking requests (shut down, or its loop died). */
+    public boolean isServing() {
+        return accepting && thread.isAlive();
+    }
+
     /**
      * Checks a request and returns its outputs, one per step that produced text or tokens; the
      * last carries the finish reason. The request enters the queue when the Flux is subscribed,

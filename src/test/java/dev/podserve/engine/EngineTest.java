@@ -262,7 +262,9 @@ class EngineTest {
         List<Throwable> errors = new ArrayList<>();
         CountDownLatch done = new CountDownLatch(1);
         pending.subscribe(o -> { }, e -> { errors.add(e); done.countDown(); }, done::countDown);
+        assertThat(engine.isServing()).isTrue();
         engine.close();
+        assertThat(engine.isServing()).isFalse();
         assertThat(errors).singleElement().isInstanceOf(EngineUnavailableException.class);
         assertThatThrownBy(() -> engine.submit(request(prompt("late"), greedy(1).build())))
                 .isInstanceOf(EngineUnavailableException.class);
