@@ -59,10 +59,10 @@ class ChatCompletionsController {
         Flux<Choices.Event> events = Choices.run(model.engine(), choices);
         ChatResponses.Meta meta = new ChatResponses.Meta(id, Instant.now().getEpochSecond(), model, prompt.length, topLogprobs != null);
         if (stream) {
-            return Sse.write(exchange.getResponse(), ChatResponses.stream(meta, choices, events, includeUsage, json),
+            return Sse.write(exchange, ChatResponses.stream(meta, choices, events, includeUsage, json),
                     props.api().keepAlive());
         }
-        return JsonBody.write(exchange.getResponse(), json, ChatResponses.collect(meta, choices, events));
+        return JsonBody.write(exchange, json, ChatResponses.collect(meta, choices, events));
     }
 
     /** {@code max_completion_tokens} wins over {@code max_tokens}; neither: whatever the context leaves. */

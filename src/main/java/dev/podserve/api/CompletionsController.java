@@ -66,10 +66,10 @@ class CompletionsController {
         CompletionResponses.Meta meta = new CompletionResponses.Meta(id, Instant.now().getEpochSecond(), model,
                 Choices.promptTokens(ids), body.logprobs() != null, echoes);
         if (stream) {
-            return Sse.write(exchange.getResponse(), CompletionResponses.stream(meta, choices, events, includeUsage, json),
+            return Sse.write(exchange, CompletionResponses.stream(meta, choices, events, includeUsage, json),
                     props.api().keepAlive());
         }
-        return JsonBody.write(exchange.getResponse(), json, CompletionResponses.collect(meta, choices, events));
+        return JsonBody.write(exchange, json, CompletionResponses.collect(meta, choices, events));
     }
 
     /** The prompt text each choice echoes: the string sent, or the decoding of the ids sent. */

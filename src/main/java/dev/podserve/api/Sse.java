@@ -5,6 +5,7 @@ import java.time.Duration;
 
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.web.server.ServerWebExchange;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -30,7 +31,8 @@ final class Sse {
      * Writes the frames, adding a ping after every {@code keepAlive} without a frame (zero: never),
      * and flushing each frame. Cancelling (the client left) cancels the frames' source.
      */
-    static Mono<Void> write(ServerHttpResponse response, Flux<String> frames, Duration keepAlive) {
+    static Mono<Void> write(ServerWebExchange exchange, Flux<String> frames, Duration keepAlive) {
+        ServerHttpResponse response = exchange.getResponse();
         response.getHeaders().setContentType(MediaType.TEXT_EVENT_STREAM);
         response.getHeaders().setCacheControl("no-cache");
         Flux<String> out = keepAlive.isZero() || keepAlive.isNegative() ? frames : frames.publish(shared -> Flux.merge(shared,
@@ -39,7 +41,9 @@ final class Sse {
                         .switchMap(f -> Flux.interval(keepAlive, keepAlive))
                         .map(i -> PING)
                         .takeUntilOther(shared.then())));
-        return response.writeAndFlushWith(out.map(frame ->
+        // Frames come from the engine thread and pings from a timer; both are written from the
+        // connection's event loop (see ConnectionThread).
+        return response.writeAndFlushWith(out.publishOn(ConnectionThread.of(exchange)).map(frame ->
                 Mono.just(response.bufferFactory().wrap(frame.getBytes(StandardCharsets.UTF_8)))));
     }
 }

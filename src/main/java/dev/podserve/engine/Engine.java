@@ -156,19 +156,18 @@ public final class Engine implements AutoCloseable {
 
     private void loop() {
         try {
+            boolean stalled = false;
             while (true) {
                 boolean idle = scheduler.numRunning() == 0 && scheduler.numWaiting() == 0;
-                if (!drainInbox(idle)) break;
+                // Idle: sleep until a command comes. Stalled (work queued, none fits this step, all
+                // pages held by requests that cannot run): wait a moment for an abort or arrival
+                // rather than spin. Otherwise take what is there and step.
+                long waitNanos = idle ? -1 : stalled ? TimeUnit.MILLISECONDS.toNanos(1) : 0;
+                if (!drainInbox(waitNanos)) break;
                 SchedulerOutput out = scheduler.schedule();
                 if (!out.preempted().isEmpty()) listener.onPreempted(out.preempted().size());
-                if (out.isEmpty()) {
-                    // Work is queued but none fits this step (all pages taken by requests that
-                    // cannot run): wait for an abort or a new arrival rather than spin.
-                    if (scheduler.numRunning() + scheduler.numWaiting() > 0) parkBriefly();
-                    publishStats();
-                    continue;
-                }
-                step(out);
+                stalled = out.isEmpty();
+                if (!stalled) step(out);
                 publishStats();
             }
         } catch (Throwable t) {
@@ -179,9 +178,12 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Applies queued commands; blocks for the first one when idle. Returns false on stop. */
-    private boolean drainInbox(boolean block) throws InterruptedException {
-        Command c = block ? inbox.take() : inbox.poll();
+    /**
+     * Applies queued commands in the order they came, waiting for the first one up to
+     * {@code waitNanos} (negative: as long as it takes). Returns false on stop.
+     */
+    private boolean drainInbox(long waitNanos) throws InterruptedException {
+        Command c = waitNanos < 0 ? inbox.take() : waitNanos == 0 ? inbox.poll() : inbox.poll(waitNanos, TimeUnit.NANOSECONDS);
         while (c != null) {
             if (c instanceof Add add) {
                 admit(add.request());
@@ -208,11 +210,6 @@ public final class Engine implements AutoCloseable {
             return;
         }
         active.put(r.id(), r);
-    }
-
-    private void parkBriefly() throws InterruptedException {
-        Command c = inbox.poll(1, TimeUnit.MILLISECONDS);
-        if (c != null) inbox.add(c);
     }
 
     private void step(SchedulerOutput out) {

@@ -1,0 +1,109 @@
+/*
+ * Parameters of the standalone attention kernels (decode, prefill, split-KV merge).
+ *
+ * One plain-C struct, PsAttentionParams, passed BY VALUE as the only argument of every attention
+ * entry point (cuLaunchKernel's kernelParams = { &params }). Same layout rules as
+ * ../include/params.h: pointers first, then int64, then 4-byte fields; the size is asserted below
+ * and a Java mirror must match it. One struct for all three kernels so the host fills it once per
+ * phase and launches the attention kernel and then the merge with the same bytes.
+ *
+ * Buffers (bf16 = ps_bf16_t, raw bits; HND paged layout and CSR arrays as in ../include/paged_kv.cuh):
+ *   q        [T][qStride]   row t holds numQoHeads x headDim; head h, dim d at h * headDim + d
+ *   out      [T][outStride] same layout as q; rows of the launch's requests are written
+ *   kCache   [numPages][numKvHeads][pageSize][headDim] of this layer
+ *   vCache   same as kCache
+ *   qoIndptr [R+1], kvIndptr [R+1], kvPageIndices [nnz], kvLastPageLen [R]: the whole step's arrays
+ *   workItems   prefill only: [numWorkItems][2] int32 = (request, first packed row); see below
+ *   partialO    [rows][maxSplits][numQoHeads][headDim] fp32, rows = query rows of the launch
+ *               (row index = t - qoIndptr[requestBegin]); each split's output already divided by
+ *               its own softmax sum
+ *   partialLse  [rows][maxSplits][numQoHeads] fp32, log2-sum-exp2 of the split's scaled scores
+ *               (base 2, as in ../include/online_softmax.cuh)
+ *   partialO / partialLse may be NULL when no request of the launch is split (kvChunkSize >= every
+ *   kv length of the launch).
+ *
+ * Which requests: requestBegin .. requestBegin + numRequests - 1 of the step's CSR arrays (the
+ * prefill group or the decode group of a HybridBatch). Query row i of request r (0-based inside r,
+ * qlen = qoIndptr[r+1] - qoIndptr[r]) sits at kv position kvLen(r) - qlen + i and attends to kv
+ * positions 0 .. that position (causal, chunk at the end of the context).
+ *
+ * GQA: query head h reads kv head h / (numQoHeads / numKvHeads). numQoHeads must be a multiple of
+ * numKvHeads. "Packed rows" of a request: row index m = i * group + g for query row i and head
+ * g of the group (group = numQoHeads / numKvHeads), so one CTA of a kv head covers whole groups.
+ *
+ * Split-KV: kv positions [s * kvChunkSize, (s+1) * kvChunkSize) form split s. A request with
+ * kvLen <= kvChunkSize is not split: its rows are written to out directly. A longer request's rows
+ * go to partialO/partialLse and ps_attention_merge writes out. Any kvChunkSize >= 1 is exact; the
+ * planner (attention_plan.h) picks multiples of 64, the prefill kernel's key tile.
+ *
+ * Alignment (checked by the host planner, not by the kernels): q, out, kCache, vCache 16-byte
+ * aligned, qStride and outStride multiples of 8, headDim 64 or 128, pageSize >= 1 (powers of two
+ * take a shift instead of a division).
+ */
+#ifndef PODSERVE_ATTENTION_PARAMS_H
+#define PODSERVE_ATTENTION_PARAMS_H
+
+#include <stdint.h>
+
+#include "../include/params.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct PsAttentionParams {
+    const ps_bf16_t* q;              /* [T][qStride] */
+    const ps_bf16_t* kCache;         /* [numPages][numKvHeads][pageSize][headDim] */
+    const ps_bf16_t* vCache;         /* [numPages][numKvHeads][pageSize][headDim] */
+    ps_bf16_t* out;                  /* [T][outStride] */
+    const int32_t* qoIndptr;         /* [R+1] */
+    const int32_t* kvIndptr;         /* [R+1] */
+    const int32_t* kvPageIndices;    /* [kvIndptr[R]] */
+    const int32_t* kvLastPageLen;    /* [R] */
+    const int32_t* workItems;        /* prefill: [numWorkItems][2]; unused by decode and merge */
+    float* partialO;                 /* [rows][maxSplits][numQoHeads][headDim], or NULL */
+    float* partialLse;               /* [rows][maxSplits][numQoHeads], or NULL */
+    int64_t qStride;                 /* elements between rows of q */
+    int64_t outStride;               /* elements between rows of out */
+    int32_t requestBegin;            /* first request of this launch */
+    int32_t numRequests;             /* requests in this launch */
+    int32_t numWorkItems;            /* prefill: entries of workItems */
+    int32_t numQoHeads;
+    int32_t numKvHeads;
+    int32_t headDim;                 /* 64 or 128: selects the entry point */
+    int32_t pageSize;
+    int32_t kvChunkSize;             /* keys per split (planner: a multiple of 64) */
+    int32_t maxSplits;               /* grid.y of decode/prefill; second dim of the partials */
+    float smScale;                   /* softmax scale, usually 1/sqrt(headDim) */
+} PsAttentionParams;
+
+/*
+ * Entry points (extern "C", one per head dim; block = PS_ATTN_THREADS threads; dynamic shared
+ * memory as below, above 48 KB so the launcher first raises
+ * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES to it):
+ *
+ *   ps_attention_decode_hd64 / _hd128
+ *       one query row per request. grid = (numRequests * numKvHeads * headChunks, maxSplits),
+ *       headChunks = ceil(group / 16); x = (request * numKvHeads + kvHead) * headChunks + chunk.
+ *   ps_attention_prefill_hd64 / _hd128
+ *       grid = (numWorkItems * numKvHeads, maxSplits); x = item * numKvHeads + kvHead. A work item
+ *       (request r, first packed row m0) covers packed rows m0 .. m0 + 127 of r (PS_ATTN_PREFILL_ROWS).
+ *   ps_attention_merge
+ *       grid = (rows of the launch), block PS_ATTN_THREADS, no shared memory; launched after decode
+ *       or prefill whenever some request of the launch was split.
+ */
+#define PS_ATTN_THREADS 128
+#define PS_ATTN_PREFILL_ROWS 128
+#define PS_ATTN_DECODE_HEADS 16
+#define PS_ATTN_DECODE_SMEM_HD64 51200
+#define PS_ATTN_DECODE_SMEM_HD128 102400
+#define PS_ATTN_PREFILL_SMEM_HD64 49664
+#define PS_ATTN_PREFILL_SMEM_HD128 98816
+
+#ifdef __cplusplus
+}  /* extern "C" */
+
+static_assert(sizeof(PsAttentionParams) == 144, "PsAttentionParams layout");
+#endif
+
+#endif /* PODSERVE_ATTENTION_PARAMS_H */

@@ -1,0 +1,240 @@
+// Host-side planning for the attention kernels: the split-KV rule, the prefill work list, grids,
+// shared memory and workspace sizes. Header-only C++ for the native tests and the benchmark; the
+// Java launcher (backend.cuda) ports these few loops as they are, so every rule is spelled out.
+//
+// Dispatch: headDim 64 -> *_hd64, 128 -> *_hd128 (template instances inside the .cu files);
+// anything else is rejected here. All kernels take PsAttentionParams (attention_params.h).
+#pragma once
+
+#include <stdint.h>
+
+#include <algorithm>
+#include <functional>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "attention_params.h"
+
+namespace ps_attn_plan {
+
+// Split-KV rule. A "unit" is one CTA's worth of queries before splitting: a (request, kv head,
+// head chunk) for decode, a (work item, kv head) for prefill, with unitKeys[u] the keys it reads,
+// in launch order. Cutting every unit into kvChunkSize-key pieces trades shorter CTAs for more
+// CTAs plus a merge pass. The rule estimates each candidate's time in "key steps" (one CTA
+// streaming one key) and keeps the cheapest, ties to fewer splits. Candidates: kvChunkSize =
+// maxKeys / s rounded up to 64 (the prefill key tile), s = 1..16, pieces of >= kMinChunk keys.
+//
+//  decode (bandwidth-bound): max(longest piece, total keys / numSMs) + kCtaOverhead * CTAs/numSMs.
+//      One CTA per SM already streams at ~90% of the card's bandwidth (H200: 128 CTAs, 3.97 TB/s),
+//      so the machine behaves like numSMs lanes of fluid work; more CTAs only help a short batch.
+//  prefill (tensor-bound): the hardware block scheduler replayed on 2 CTA slots per SM (CTAs start
+//      in launch order on the first free slot, duration = keys + kCtaOverhead), so wave
+//      quantisation counts; a launch of at most numSMs CTAs runs one CTA per SM, kLoneSpeedup
+//      faster. Launches of more than 4 waves use the fluid estimate (quantisation fades).
+//  merge: a launch (kMergeLaunchUs) plus the fp32 partials written and read (rows * splits * Hq *
+//      D * 8 bytes at kMergeBytesPerUs), converted to key steps of the phase (a decode CTA streams
+//      a key in kDecodeKeyUs, a prefill CTA computes one in kPrefillKeyUs).
+// Constants from H200 runs of bench/attention_bench.cu (forced 1/2/4-split rows): decode B=16
+// L=1024 took 26.5 us unsplit and 33.4 us split in two; prefill C=512 P=12288 564 us unsplit
+// (128 CTAs, one per SM), 384 us in two splits.
+constexpr int kKeyAlign = 64;
+constexpr int kMinChunk = 256;
+constexpr int kMaxSplits = 16;
+constexpr double kCtaOverhead = 48.0;
+constexpr double kMergeLaunchUs = 4.0;
+constexpr double kMergeBytesPerUs = 3.0e6;
+constexpr double kDecodeKeyUs = 1.0 / 60.0;
+constexpr double kPrefillKeyUs = 1.0 / 20.0;
+constexpr double kLoneSpeedup = 1.25;
+
+struct SplitChoice {
+    int kvChunkSize;  // keys per split, multiple of 64
+    int maxSplits;    // splits of the longest unit = grid.y
+};
+
+inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+// Finish time of the last CTA when `pieces` (durations, launch order) start on the first of
+// `slots` free slots.
+inline double list_schedule(const std::vector<double>& pieces, int slots) {
+    std::priority_queue<double, std::vector<double>, std::greater<double>> free;  // slot finish times
+    for (int i = 0; i < slots; ++i) free.push(0.0);
+    double end = 0;
+    for (double d : pieces) {
+        const double t = free.top() + d;
+        free.pop();
+        free.push(t);
+        end = std::max(end, t);
+    }
+    return end;
+}
+
+// bytesPerRowSplit: fp32 partial bytes one query row adds per split (Hq * D * 8, written + read);
+// rows: query rows of the launch.
+inline SplitChoice choose_split(const std::vector<int>& unitKeys, bool decode, int numSms, double rows,
+                                double bytesPerRowSplit) {
+    int maxKeys = 1;
+    double total = 0;
+    for (int k : unitKeys) {
+        maxKeys = std::max(maxKeys, k);
+        total += k;
+    }
+    SplitChoice best = {round_up(maxKeys, kKeyAlign), 1};
+    double bestCost = 1e300;
+    int lastChunk = -1;
+    std::vector<double> pieces;
+    for (int s = 1; s <= kMaxSplits; ++s) {
+        const int chunk = round_up((maxKeys + s - 1) / s, kKeyAlign);
+        if (chunk == lastChunk) continue;
+        if (s > 1 && chunk < kMinChunk) break;
+        lastChunk = chunk;
+        const int splits = (maxKeys + chunk - 1) / chunk;
+        // Launch order: grid.y (split) is the slow index, so every unit's piece 0 comes first.
+        pieces.clear();
+        for (int p = 0; p < splits; ++p)
+            for (int k : unitKeys)
+                if (k > p * chunk) pieces.push_back(std::min(chunk, k - p * chunk) + kCtaOverhead);
+        const double ctas = (double)pieces.size();
+        double cost;
+        if (decode) {
+            cost = std::max((double)std::min(chunk, maxKeys), total / numSms) + kCtaOverhead * ctas / numSms;
+        } else if (ctas <= numSms) {
+            cost = (std::min(chunk, maxKeys) + kCtaOverhead) / kLoneSpeedup;
+        } else if (ctas <= 4.0 * 2 * numSms) {
+            cost = list_schedule(pieces, 2 * numSms);
+        } else {
+            cost = std::max((double)std::min(chunk, maxKeys), (total + kCtaOverhead * ctas) / (2 * numSms));
+        }
+        if (splits > 1)
+            cost += (kMergeLaunchUs + rows * splits * bytesPerRowSplit / kMergeBytesPerUs) /
+                    (decode ? kDecodeKeyUs : kPrefillKeyUs);
+        if (cost < bestCost) {
+            bestCost = cost;
+            best = {chunk, splits};
+        }
+    }
+    return best;
+}
+
+inline bool supported_head_dim(int headDim) { return headDim == 64 || headDim == 128; }
+
+inline const char* decode_kernel(int headDim) {
+    return headDim == 64 ? "ps_attention_decode_hd64" : "ps_attention_decode_hd128";
+}
+inline const char* prefill_kernel(int headDim) {
+    return headDim == 64 ? "ps_attention_prefill_hd64" : "ps_attention_prefill_hd128";
+}
+inline const char* merge_kernel() { return "ps_attention_merge"; }
+
+inline int decode_smem(int headDim) { return headDim == 64 ? PS_ATTN_DECODE_SMEM_HD64 : PS_ATTN_DECODE_SMEM_HD128; }
+inline int prefill_smem(int headDim) { return headDim == 64 ? PS_ATTN_PREFILL_SMEM_HD64 : PS_ATTN_PREFILL_SMEM_HD128; }
+inline int kv_len(const int32_t* kvIndptr, const int32_t* kvLastPageLen, int r, int pageSize) {
+    return (kvIndptr[r + 1] - kvIndptr[r] - 1) * pageSize + kvLastPageLen[r];
+}
+
+// A launch over requests [begin, begin + count) of the step's host-side CSR arrays.
+struct Launch {
+    std::vector<int32_t> workItems;  // prefill: (request, first packed row) pairs
+    int kvChunkSize = 0;
+    int maxSplits = 1;
+    int rows = 0;                    // query rows of the launch (the merge grid)
+    unsigned gridX = 0;
+    unsigned gridY = 1;
+    int smemBytes = 0;
+    size_t partialOFloats = 0;       // partialO elements needed when maxSplits > 1
+    size_t partialLseFloats = 0;
+    bool needsMerge() const { return maxSplits > 1; }
+};
+
+// Decode: one CTA per (request, kv head, chunk of <= 16 group heads), split by choose_split over
+// the requests' kv lengths. forceChunk > 0 overrides the rule (tests, benchmark sweeps).
+inline Launch plan_decode(const int32_t* qoIndptr, const int32_t* kvIndptr, const int32_t* kvLastPageLen, int begin,
+                          int count, int pageSize, int numQoHeads, int numKvHeads, int headDim, int numSms,
+                          int forceChunk = 0) {
+    Launch L;
+    const int group = numQoHeads / numKvHeads;
+    const int headChunks = (group + PS_ATTN_DECODE_HEADS - 1) / PS_ATTN_DECODE_HEADS;
+    std::vector<int> keys;
+    int maxKeys = 1;
+    for (int r = begin; r < begin + count; ++r) {
+        const int k = kv_len(kvIndptr, kvLastPageLen, r, pageSize);
+        maxKeys = std::max(maxKeys, k);
+        for (int u = 0; u < numKvHeads * headChunks; ++u) keys.push_back(k);
+    }
+    if (forceChunk > 0) {
+        L.kvChunkSize = forceChunk;
+        L.maxSplits = (maxKeys + forceChunk - 1) / forceChunk;
+    } else {
+        SplitChoice c = choose_split(keys, true, numSms, count, 8.0 * numQoHeads * headDim);
+        L.kvChunkSize = c.kvChunkSize;
+        L.maxSplits = c.maxSplits;
+    }
+    L.rows = qoIndptr[begin + count] - qoIndptr[begin];
+    L.gridX = (unsigned)(count * numKvHeads * headChunks);
+    L.gridY = (unsigned)L.maxSplits;
+    L.smemBytes = decode_smem(headDim);
+    L.partialOFloats = (size_t)L.rows * L.maxSplits * numQoHeads * headDim;
+    L.partialLseFloats = (size_t)L.rows * L.maxSplits * numQoHeads;
+    return L;
+}
+
+// Prefill: work items of 128 packed rows (query row i, group head g -> i * group + g) per request;
+// each item reads keys 0 .. the position of its last row. Items are ordered by that key count,
+// largest first, so the longest CTAs start in the first wave (causal tiles differ by up to a chunk).
+inline Launch plan_prefill(const int32_t* qoIndptr, const int32_t* kvIndptr, const int32_t* kvLastPageLen, int begin,
+                           int count, int pageSize, int numQoHeads, int numKvHeads, int headDim, int numSms,
+                           int forceChunk = 0) {
+    Launch L;
+    const int group = numQoHeads / numKvHeads;
+    struct Item {
+        int r, m0, keys;
+    };
+    std::vector<Item> items;
+    for (int r = begin; r < begin + count; ++r) {
+        const int qlen = qoIndptr[r + 1] - qoIndptr[r];
+        const int kvLen = kv_len(kvIndptr, kvLastPageLen, r, pageSize);
+        for (int m0 = 0; m0 < qlen * group; m0 += PS_ATTN_PREFILL_ROWS) {
+            const int lastRow = std::min(m0 + PS_ATTN_PREFILL_ROWS, qlen * group) - 1;
+            items.push_back({r, m0, kvLen - qlen + lastRow / group + 1});
+        }
+    }
+    std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.keys > b.keys; });
+    std::vector<int> keys;
+    int maxKeys = 1;
+    for (const Item& it : items) {
+        L.workItems.push_back(it.r);
+        L.workItems.push_back(it.m0);
+        maxKeys = std::max(maxKeys, it.keys);
+        for (int u = 0; u < numKvHeads; ++u) keys.push_back(it.keys);
+    }
+    if (forceChunk > 0) {
+        L.kvChunkSize = forceChunk;
+    } else {
+        L.kvChunkSize = choose_split(keys, false, numSms, qoIndptr[begin + count] - qoIndptr[begin],
+                                     8.0 * numQoHeads * headDim)
+                            .kvChunkSize;
+    }
+    // A request is split when its whole context exceeds the chunk, even if this launch's rows
+    // end earlier; maxSplits covers its longest item.
+    L.maxSplits = (maxKeys + L.kvChunkSize - 1) / L.kvChunkSize;
+    L.rows = qoIndptr[begin + count] - qoIndptr[begin];
+    L.gridX = (unsigned)(items.size() * numKvHeads);
+    L.gridY = (unsigned)L.maxSplits;
+    L.smemBytes = prefill_smem(headDim);
+    L.partialOFloats = (size_t)L.rows * L.maxSplits * numQoHeads * headDim;
+    L.partialLseFloats = (size_t)L.rows * L.maxSplits * numQoHeads;
+    return L;
+}
+
+// The fields of PsAttentionParams that come from a plan (pointers and shapes are the caller's).
+inline void apply(const Launch& L, int begin, int count, const int32_t* deviceWorkItems, PsAttentionParams& p) {
+    p.requestBegin = begin;
+    p.numRequests = count;
+    p.workItems = deviceWorkItems;
+    p.numWorkItems = (int)(L.workItems.size() / 2);
+    p.kvChunkSize = L.kvChunkSize;
+    p.maxSplits = L.maxSplits;
+}
+
+}  // namespace ps_attn_plan

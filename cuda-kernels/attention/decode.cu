@@ -1,0 +1,277 @@
+// Decode attention: one query row per request against its paged KV, split-KV, GQA-packed,
+// on tensor cores.
+//
+// A CTA serves (request, kv head, chunk of up to 16 query heads of that kv head's group, kv split).
+// The group's query heads are the 16 rows of one m16 MMA tile, so each K/V byte is read from memory
+// once per group (GQA packing) and the scores of all heads come out of one MMA chain; unused rows
+// (group < 16) cost tensor-core slots, which decode has to spare, not bandwidth.
+//
+// The 4 warps stream disjoint 16-key tiles of the split (tile j goes to warp j % 4, so the CTA's
+// reads stay close together in memory) with their own cp.async pipeline of kStages tiles and their
+// own online-softmax state; nothing in the main loop waits on another warp. At the end the warps'
+// states are merged through shared memory. A request that fits in one split writes bf16 output;
+// otherwise the split writes its normalised fp32 output and base-2 log-sum-exp for
+// ps_attention_merge (merge.cu).
+#include "../include/online_softmax.cuh"
+#include "../include/paged_kv.cuh"
+#include "../include/podserve_common.cuh"
+#include "attention_mma.cuh"
+#include "attention_params.h"
+
+namespace ps {
+namespace attn_decode {
+
+using attn::cp_async16;
+using attn::smem_addr;
+using attn::swz;
+
+template <int D>
+struct Cfg {
+    static constexpr int kWarps = PS_ATTN_THREADS / 32;
+    static constexpr int kRows = PS_ATTN_DECODE_HEADS;   // query heads per CTA = MMA rows
+    static constexpr int kKeys = 16;                     // keys per warp step: one P.V k-step
+    static constexpr int kStages = 3;                    // tiles in flight per warp
+    static constexpr int kChunks = D / 8;                // 16-byte chunks per row
+    static constexpr int kTile = kKeys * D;              // elements of one K (or V) tile
+    static constexpr int kWarpElems = kStages * 2 * kTile;
+    static constexpr int kQElems = kRows * D;
+    static constexpr int kSmemBytes = (kQElems + kWarps * kWarpElems) * 2;
+    static constexpr int kRowStep = 32 / kChunks;        // rows between one lane's chunks in a tile
+    static constexpr int kRowsPerLane = kKeys / kRowStep;
+    static constexpr int kMergeStride = D + 4;           // fp32 row stride of the merge scratch (bank spread)
+    static constexpr int kMinBlocks = D == 64 ? 4 : 2;
+};
+
+static_assert(Cfg<64>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD64, "decode hd64 smem");
+static_assert(Cfg<128>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD128, "decode hd128 smem");
+static_assert(4 * 16 * Cfg<128>::kMergeStride * 4 <= 4 * Cfg<128>::kWarpElems * 2, "merge scratch fits");
+static_assert(4 * 16 * Cfg<64>::kMergeStride * 4 <= 4 * Cfg<64>::kWarpElems * 2, "merge scratch fits");
+
+template <int D>
+__device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
+    using C = Cfg<D>;
+    const int warp = threadIdx.x >> 5;
+    const int lane = threadIdx.x & 31;
+    const int group = p.numQoHeads / p.numKvHeads;
+    const int headChunks = (group + C::kRows - 1) / C::kRows;
+    int x = blockIdx.x;
+    const int headChunk = x % headChunks;
+    x /= headChunks;
+    const int kvHead = x % p.numKvHeads;
+    const int r = p.requestBegin + x / p.numKvHeads;
+    const int split = blockIdx.y;
+
+    const int kvLen = kv_length(p.kvIndptr, p.kvLastPageLen, r, p.pageSize);
+    const int kBegin = split * p.kvChunkSize;
+    if (kBegin >= kvLen) return;  // this request has fewer splits; the merge reads none from here
+    const int kEnd = min(kBegin + p.kvChunkSize, kvLen);
+    const bool isSplit = kvLen > p.kvChunkSize;
+    const int t = p.qoIndptr[r + 1] - 1;  // the request's single query row
+    const int headBase = kvHead * group + headChunk * C::kRows;
+    const int numHeads = min(C::kRows, group - headChunk * C::kRows);
+
+    bf16* sQ = reinterpret_cast<bf16*>(smem);                     // [16][D] swizzled
+    bf16* sWarp = sQ + C::kQElems + warp * C::kWarpElems;         // [kStages][K,V][16][D] swizzled
+    const bf16* kCache = reinterpret_cast<const bf16*>(p.kCache); // [pages][kvHeads][pageSize][D]
+    const bf16* vCache = reinterpret_cast<const bf16*>(p.vCache);
+
+    attn::PagedRows rows;
+    rows.init(p.kvPageIndices + p.kvIndptr[r], p.pageSize, kvHead, p.numKvHeads);
+
+    const int numTiles = (kEnd - kBegin + C::kKeys - 1) / C::kKeys;
+    const int myTiles = numTiles > warp ? (numTiles - warp + C::kWarps - 1) / C::kWarps : 0;
+    const int chunk = lane % C::kChunks;
+    const int row0 = lane / C::kChunks;
+
+    // Step s of this warp is tile warp + 4s. Always commits a group (empty past the end) so the
+    // wait counts below hold on every iteration.
+    auto issue = [&](int step) {
+        if (step < myTiles) {
+            const int tileStart = kBegin + (warp + step * C::kWarps) * C::kKeys;
+            // Lanes 0..15 each resolve one key's cache row; the others get it by shuffle.
+            const int myPos = tileStart + (lane & 15);
+            const uint32_t myRow = myPos < kEnd ? rows.row(myPos) : 0u;
+            bf16* sK = sWarp + (step % C::kStages) * 2 * C::kTile;
+            bf16* sV = sK + C::kTile;
+#pragma unroll
+            for (int i = 0; i < C::kRowsPerLane; ++i) {
+                const int key = row0 + i * C::kRowStep;
+                const uint32_t cacheRow = __shfl_sync(0xffffffffu, myRow, key);
+                const bool valid = tileStart + key < kEnd;
+                const size_t off = (size_t)cacheRow * D + chunk * 8;
+                cp_async16(smem_addr(sK + swz<D>(key, chunk)), kCache + off, valid);
+                cp_async16(smem_addr(sV + swz<D>(key, chunk)), vCache + off, valid);
+            }
+        }
+        attn::cp_async_commit();
+    };
+
+    // Q rows beyond the group's heads are zero-filled: their scores are 0 and never written out.
+    const bf16* qRow = reinterpret_cast<const bf16*>(p.q) + (int64_t)t * p.qStride + (int64_t)headBase * D;
+    for (int i = threadIdx.x; i < C::kRows * C::kChunks; i += PS_ATTN_THREADS) {
+        const int qr = i / C::kChunks;
+        const int qc = i % C::kChunks;
+        const bool valid = qr < numHeads;
+        cp_async16(smem_addr(sQ + swz<D>(qr, qc)), qRow + (valid ? qr * D + qc * 8 : 0), valid);
+    }
+#pragma unroll
+    for (int s = 0; s < C::kStages - 1; ++s) issue(s);
+    attn::cp_async_wait<C::kStages - 2>();
+    __syncthreads();
+
+    uint32_t qa[D / 16][4];  // A fragments of the 16 x D query tile
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) {
+        attn::ldmatrix_x4(qa[ks], smem_addr(sQ + swz<D>(attn::ldm_row_a(lane), ks * 2 + attn::ldm_chunk_a(lane))));
+    }
+
+    const float scaleLog2 = p.smScale * kLog2e;
+    float o[D / 8][4];  // 16 x D output accumulator, n-block nb holds dims nb*8 ..
+#pragma unroll
+    for (int nb = 0; nb < D / 8; ++nb) o[nb][0] = o[nb][1] = o[nb][2] = o[nb][3] = 0.0f;
+    float m[2] = {-INFINITY, -INFINITY};  // raw score max of rows lane/4 and lane/4 + 8
+    float l[2] = {0.0f, 0.0f};            // this lane's share of the rows' 2^(s - m) sums
+
+    for (int step = 0; step < myTiles; ++step) {
+        issue(step + C::kStages - 1);
+        attn::cp_async_wait<C::kStages - 1>();
+        __syncwarp();
+        const bf16* sK = sWarp + (step % C::kStages) * 2 * C::kTile;
+        const bf16* sV = sK + C::kTile;
+        const int tileStart = kBegin + (warp + step * C::kWarps) * C::kKeys;
+
+        float s[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};  // 16 rows x 16 keys
+#pragma unroll
+        for (int ks = 0; ks < D / 16; ++ks) {
+            uint32_t b[4];
+            attn::ldmatrix_x4(b, smem_addr(sK + swz<D>(attn::ldm_row_b(lane), ks * 2 + attn::ldm_chunk_b(lane))));
+            attn::mma_bf16(s[0], qa[ks], b[0], b[1]);
+            attn::mma_bf16(s[1], qa[ks], b[2], b[3]);
+        }
+        if (tileStart + C::kKeys > kEnd) {
+#pragma unroll
+            for (int nb = 0; nb < 2; ++nb) {
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    if (tileStart + nb * 8 + 2 * (lane & 3) + (e & 1) >= kEnd) s[nb][e] = -INFINITY;
+                }
+            }
+        }
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            float mx = fmaxf(fmaxf(s[0][2 * h], s[0][2 * h + 1]), fmaxf(s[1][2 * h], s[1][2 * h + 1]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            const float mNew = fmaxf(m[h], mx);
+            // A row with no finite score yet keeps everything at 0 instead of computing inf - inf.
+            const float mScaled = mNew == -INFINITY ? 0.0f : mNew * scaleLog2;
+            const float factor = fast_exp2(m[h] * scaleLog2 - mScaled);
+            m[h] = mNew;
+            float sum = 0.0f;
+#pragma unroll
+            for (int nb = 0; nb < 2; ++nb) {
+#pragma unroll
+                for (int e = 2 * h; e < 2 * h + 2; ++e) {
+                    s[nb][e] = fast_exp2(fmaf(s[nb][e], scaleLog2, -mScaled));
+                    sum += s[nb][e];
+                }
+            }
+            l[h] = l[h] * factor + sum;
+#pragma unroll
+            for (int nb = 0; nb < D / 8; ++nb) {
+                o[nb][2 * h] *= factor;
+                o[nb][2 * h + 1] *= factor;
+            }
+        }
+        uint32_t pa[4] = {attn::pack_bf16x2(s[0][0], s[0][1]), attn::pack_bf16x2(s[0][2], s[0][3]),
+                          attn::pack_bf16x2(s[1][0], s[1][1]), attn::pack_bf16x2(s[1][2], s[1][3])};
+#pragma unroll
+        for (int dp = 0; dp < D / 16; ++dp) {
+            uint32_t b[4];
+            attn::ldmatrix_x4_trans(b, smem_addr(sV + swz<D>(attn::ldm_row_a(lane), dp * 2 + attn::ldm_chunk_a(lane))));
+            attn::mma_bf16(o[2 * dp], pa, b[0], b[1]);
+            attn::mma_bf16(o[2 * dp + 1], pa, b[2], b[3]);
+        }
+        __syncwarp();  // every lane is done with this stage before a later issue() refills it
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        l[h] += __shfl_xor_sync(0xffffffffu, l[h], 1);
+        l[h] += __shfl_xor_sync(0xffffffffu, l[h], 2);
+    }
+
+    // Merge the 4 warps' states. The K/V stages become fp32 scratch [warp][16][kMergeStride], the
+    // Q tile (already in registers) holds the row maxima and sums.
+    attn::cp_async_wait<0>();
+    __syncthreads();
+    float* sO = reinterpret_cast<float*>(sQ + C::kQElems);
+    float* sM = reinterpret_cast<float*>(sQ);  // [warp][16]
+    float* sL = sM + C::kWarps * C::kRows;     // [warp][16]
+    const int g = lane >> 2;
+    if ((lane & 3) == 0) {
+        sM[warp * C::kRows + g] = m[0];
+        sM[warp * C::kRows + g + 8] = m[1];
+        sL[warp * C::kRows + g] = l[0];
+        sL[warp * C::kRows + g + 8] = l[1];
+    }
+#pragma unroll
+    for (int nb = 0; nb < D / 8; ++nb) {
+        const int col = nb * 8 + 2 * (lane & 3);
+        *reinterpret_cast<float2*>(sO + (warp * C::kRows + g) * C::kMergeStride + col) = make_float2(o[nb][0], o[nb][1]);
+        *reinterpret_cast<float2*>(sO + (warp * C::kRows + g + 8) * C::kMergeStride + col) =
+            make_float2(o[nb][2], o[nb][3]);
+    }
+    __syncthreads();
+
+    const int rowIdx = t - p.qoIndptr[p.requestBegin];
+    for (int i = threadIdx.x; i < C::kRows * C::kChunks; i += PS_ATTN_THREADS) {
+        const int row = i / C::kChunks;
+        const int c = i % C::kChunks;
+        if (row >= numHeads) continue;
+        // Warp 0 always saw at least one key, so the maximum is finite.
+        float mMax = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < C::kWarps; ++w) mMax = fmaxf(mMax, sM[w * C::kRows + row]);
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        float sum = 0.0f;
+#pragma unroll
+        for (int w = 0; w < C::kWarps; ++w) {
+            const float wt = fast_exp2((sM[w * C::kRows + row] - mMax) * scaleLog2);  // 0 for an idle warp
+            sum += sL[w * C::kRows + row] * wt;
+            const float* src = sO + (w * C::kRows + row) * C::kMergeStride + c * 8;
+            const float4 lo = *reinterpret_cast<const float4*>(src);
+            const float4 hi = *reinterpret_cast<const float4*>(src + 4);
+            acc[0] += wt * lo.x; acc[1] += wt * lo.y; acc[2] += wt * lo.z; acc[3] += wt * lo.w;
+            acc[4] += wt * hi.x; acc[5] += wt * hi.y; acc[6] += wt * hi.z; acc[7] += wt * hi.w;
+        }
+        const float inv = 1.0f / sum;
+#pragma unroll
+        for (int k = 0; k < 8; ++k) acc[k] *= inv;
+        const int h = headBase + row;
+        if (!isSplit) {
+            bf16* dst = reinterpret_cast<bf16*>(p.out) + (int64_t)t * p.outStride + (int64_t)h * D + c * 8;
+            store8(dst, pack8(acc));
+        } else {
+            const int64_t base = ((int64_t)rowIdx * p.maxSplits + split) * p.numQoHeads + h;
+            float* dst = p.partialO + base * D + c * 8;
+            *reinterpret_cast<float4*>(dst) = make_float4(acc[0], acc[1], acc[2], acc[3]);
+            *reinterpret_cast<float4*>(dst + 4) = make_float4(acc[4], acc[5], acc[6], acc[7]);
+            if (c == 0) p.partialLse[base] = mMax * scaleLog2 + log2f(sum);
+        }
+    }
+}
+
+}  // namespace attn_decode
+}  // namespace ps
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<64>::kMinBlocks)
+    ps_attention_decode_hd64(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_decode_smem[];
+    ps::attn_decode::run<64>(p, ps_attn_decode_smem);
+}
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<128>::kMinBlocks)
+    ps_attention_decode_hd128(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_decode_smem[];
+    ps::attn_decode::run<128>(p, ps_attn_decode_smem);
+}

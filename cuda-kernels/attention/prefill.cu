@@ -1,0 +1,412 @@
+// Chunked-prefill attention: FlashAttention-2-style tiles on tensor cores over the paged KV cache,
+// several requests per launch, causal with the chunk at the end of its context, GQA, split-KV.
+//
+// A CTA computes 128 "packed rows" (query row i, group head g -> row i * group + g) of one request
+// against one kv head: the group's heads share every K/V tile load. Each of the 4 warps owns 32
+// rows (two m16 tiles), so every K/V fragment it pulls from shared memory feeds two MMAs. K/V tiles
+// of 64 keys are double-buffered with cp.async (the next tile loads while this one is computed),
+// and the keys are walked from the causal diagonal down to the split's start, so only the first
+// tiles pay for masking. Q is re-read from shared memory per k-step for head dim 128 (keeping it
+// in registers would spill the 128 fp32 accumulators) and held in registers for 64.
+//
+// Work items (request, first packed row) come from the host planner (attention_plan.h), largest
+// causal extent first so the long tiles start early; grid.y is the kv split. A split that ends
+// before a row's position still sees that row's earlier keys; a row whose position precedes the
+// split's start is left to the other splits and never written here.
+#include "../include/online_softmax.cuh"
+#include "../include/paged_kv.cuh"
+#include "../include/podserve_common.cuh"
+#include "attention_mma.cuh"
+#include "attention_params.h"
+
+// Keys per K/V tile: 64 (FlashAttention-2's choice for head dim 128 on sm80/sm90). A build-time
+// knob (32 or 64) only for benchmarking the trade of S registers against per-tile overhead.
+#ifndef PS_ATTN_PREFILL_KEYS
+#define PS_ATTN_PREFILL_KEYS 64
+#endif
+
+namespace ps {
+namespace attn_prefill {
+
+using attn::cp_async16;
+using attn::smem_addr;
+using attn::swz;
+
+template <int D>
+struct Cfg {
+    static constexpr int kRows = PS_ATTN_PREFILL_ROWS;  // packed rows per CTA
+    static constexpr int kWarpRows = 32;                // two m16 tiles per warp
+    static constexpr int kKeys = PS_ATTN_PREFILL_KEYS;  // keys per K/V tile
+    static constexpr int kNb = kKeys / 8;               // 8-key blocks of S per m16 tile
+    static constexpr int kChunks = D / 8;               // 16-byte chunks per row
+    static constexpr int kQElems = kRows * D;
+    static constexpr int kTile = kKeys * D;             // one K (or V) tile
+    // Q, 2 stages of K and V, and the cache rows of the next two tiles' keys (int32 [2][64]).
+    static constexpr int kSmemBytes = (kQElems + 4 * kTile) * 2 + 2 * kKeys * 4;
+    static constexpr bool kQInRegs = D <= 64;
+    static constexpr int kLoadRowStep = PS_ATTN_THREADS / kChunks;   // rows between a thread's chunks
+    static constexpr int kKvPerThread = kKeys / kLoadRowStep;
+    static constexpr int kQPerThread = kRows / kLoadRowStep;
+};
+
+// The launcher reserves PS_ATTN_PREFILL_SMEM_*; a narrower tuning tile needs less.
+static_assert(Cfg<64>::kSmemBytes <= PS_ATTN_PREFILL_SMEM_HD64, "prefill hd64 smem");
+static_assert(Cfg<128>::kSmemBytes <= PS_ATTN_PREFILL_SMEM_HD128, "prefill hd128 smem");
+
+// Per-CTA constants, computed once.
+struct Tile {
+    int r, m0, kvHead, split;
+    int qoStart, qlen, kvLen, group;
+    int rowEnd;   // packed rows m0 .. rowEnd-1 exist
+    int posBase;  // kv position of query row 0 = kvLen - qlen
+    int minPos;   // position of the CTA's first row
+    int kBegin, kEnd;
+};
+
+// S[2][kNb] (two m16 tiles x 8-key blocks) += Q . K^T for one key tile.
+template <int D>
+__device__ __forceinline__ void qk(float (&s)[2][Cfg<D>::kNb][4], const bf16* sQ, const bf16* sK, int warpRow0, int lane,
+                                   const uint32_t (&qReg)[2][Cfg<D>::kQInRegs ? D / 16 : 1][4]) {
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) {
+        uint32_t a[2][4];
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+            if constexpr (Cfg<D>::kQInRegs) {
+#pragma unroll
+                for (int k = 0; k < 4; ++k) a[mt][k] = qReg[mt][ks][k];
+            } else {
+                attn::ldmatrix_x4(a[mt], smem_addr(sQ + swz<D>(warpRow0 + mt * 16 + attn::ldm_row_a(lane),
+                                                               ks * 2 + attn::ldm_chunk_a(lane))));
+            }
+        }
+#pragma unroll
+        for (int np = 0; np < Cfg<D>::kNb / 2; ++np) {
+            uint32_t b[4];
+            attn::ldmatrix_x4(b, smem_addr(sK + swz<D>(np * 16 + attn::ldm_row_b(lane), ks * 2 + attn::ldm_chunk_b(lane))));
+#pragma unroll
+            for (int mt = 0; mt < 2; ++mt) {
+                attn::mma_bf16(s[mt][2 * np], a[mt], b[0], b[1]);
+                attn::mma_bf16(s[mt][2 * np + 1], a[mt], b[2], b[3]);
+            }
+        }
+    }
+}
+
+// Online softmax of one key tile in place (S becomes P), rescaling O; then O += P . V.
+template <int D, bool kMask>
+__device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float (&o)[2][D / 8][4], float (&m)[2][2],
+                                           float (&l)[2][2], const int (&rowLimit)[2][2], int tileStart,
+                                           float scaleLog2, const bf16* sV, int lane) {
+    if constexpr (kMask) {
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+#pragma unroll
+            for (int nb = 0; nb < Cfg<D>::kNb; ++nb) {
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const int key = tileStart + nb * 8 + 2 * (lane & 3) + (e & 1);
+                    if (key > rowLimit[mt][e >> 1]) s[mt][nb][e] = -INFINITY;
+                }
+            }
+        }
+    }
+    float factors[2][2];
+    bool moved = false;
+#pragma unroll
+    for (int mt = 0; mt < 2; ++mt) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            float mx = m[mt][h];
+#pragma unroll
+            for (int nb = 0; nb < Cfg<D>::kNb; ++nb) mx = fmaxf(mx, fmaxf(s[mt][nb][2 * h], s[mt][nb][2 * h + 1]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            // A row that has seen only masked keys (above the diagonal) stays at m = -inf, l = 0, o = 0.
+            const float mScaled = mx == -INFINITY ? 0.0f : mx * scaleLog2;
+            const float factor = fast_exp2(m[mt][h] * scaleLog2 - mScaled);
+            moved |= mx != m[mt][h];
+            factors[mt][h] = factor;
+            m[mt][h] = mx;
+            float sum = 0.0f;
+#pragma unroll
+            for (int nb = 0; nb < Cfg<D>::kNb; ++nb) {
+#pragma unroll
+                for (int e = 2 * h; e < 2 * h + 2; ++e) {
+                    s[mt][nb][e] = fast_exp2(fmaf(s[mt][nb][e], scaleLog2, -mScaled));
+                    sum += s[mt][nb][e];
+                }
+            }
+            l[mt][h] = l[mt][h] * factor + sum;
+        }
+    }
+    // Past the first tiles a row's maximum rarely moves; when no row of the warp moved, every
+    // factor is exactly 1 (or o is still 0) and the 4 x D/8 x 2 multiplies are skipped.
+    if (__any_sync(0xffffffffu, moved)) {
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+#pragma unroll
+            for (int db = 0; db < D / 8; ++db) {
+                o[mt][db][0] *= factors[mt][0];
+                o[mt][db][1] *= factors[mt][0];
+                o[mt][db][2] *= factors[mt][1];
+                o[mt][db][3] *= factors[mt][1];
+            }
+        }
+    }
+#pragma unroll
+    for (int kk = 0; kk < Cfg<D>::kNb / 2; ++kk) {
+        uint32_t a[2][4];
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+            a[mt][0] = attn::pack_bf16x2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+            a[mt][1] = attn::pack_bf16x2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+            a[mt][2] = attn::pack_bf16x2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+            a[mt][3] = attn::pack_bf16x2(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+        }
+#pragma unroll
+        for (int dp = 0; dp < D / 16; ++dp) {
+            uint32_t b[4];
+            attn::ldmatrix_x4_trans(b, smem_addr(sV + swz<D>(kk * 16 + attn::ldm_row_a(lane), dp * 2 + attn::ldm_chunk_a(lane))));
+#pragma unroll
+            for (int mt = 0; mt < 2; ++mt) {
+                attn::mma_bf16(o[mt][2 * dp], a[mt], b[0], b[1]);
+                attn::mma_bf16(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
+            }
+        }
+    }
+}
+
+template <int D>
+__device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
+    using C = Cfg<D>;
+    const int warp = threadIdx.x >> 5;
+    const int lane = threadIdx.x & 31;
+
+    Tile tl;
+    const int item = blockIdx.x / p.numKvHeads;
+    tl.kvHead = blockIdx.x % p.numKvHeads;
+    tl.split = blockIdx.y;
+    tl.r = p.workItems[2 * item];
+    tl.m0 = p.workItems[2 * item + 1];
+    tl.group = p.numQoHeads / p.numKvHeads;
+    tl.qoStart = p.qoIndptr[tl.r];
+    tl.qlen = p.qoIndptr[tl.r + 1] - tl.qoStart;
+    tl.kvLen = kv_length(p.kvIndptr, p.kvLastPageLen, tl.r, p.pageSize);
+    tl.rowEnd = min(tl.m0 + C::kRows, tl.qlen * tl.group);
+    tl.posBase = tl.kvLen - tl.qlen;
+    tl.minPos = tl.posBase + tl.m0 / tl.group;
+    const int maxPos = tl.posBase + (tl.rowEnd - 1) / tl.group;
+    tl.kBegin = tl.split * p.kvChunkSize;
+    tl.kEnd = min(tl.kBegin + p.kvChunkSize, maxPos + 1);
+    if (tl.kBegin >= tl.kEnd) return;  // every row of the tile precedes this split
+    const bool isSplit = tl.kvLen > p.kvChunkSize;
+
+    bf16* sQ = reinterpret_cast<bf16*>(smem);  // [128][D] swizzled; later the bf16 output staging
+    bf16* sKV = sQ + C::kQElems;               // [2 stages][K,V][64][D] swizzled
+    const bf16* kCache = reinterpret_cast<const bf16*>(p.kCache);  // [pages][kvHeads][pageSize][D]
+    const bf16* vCache = reinterpret_cast<const bf16*>(p.vCache);
+    attn::PagedRows rows;
+    rows.init(p.kvPageIndices + p.kvIndptr[tl.r], p.pageSize, tl.kvHead, p.numKvHeads);
+
+    const int chunk = threadIdx.x % C::kChunks;
+    const int row0 = threadIdx.x / C::kChunks;
+    const int numTiles = (tl.kEnd - tl.kBegin + C::kKeys - 1) / C::kKeys;
+    // Tile `it` of the walk starts at key kBegin + (numTiles - 1 - it) * 64 (diagonal first).
+    auto tileStart = [&](int it) { return tl.kBegin + (numTiles - 1 - it) * C::kKeys; };
+
+    // Page lookups cost a dependent global load. Threads 0..63 each resolve one key of a tile two
+    // steps ahead: the load starts at the top of an iteration (prefetch), its result lands in the
+    // shared table after the tile's math (publish), and the copies are issued from the table, so
+    // no warp waits on a page index between the two barriers.
+    int32_t* sRows = reinterpret_cast<int32_t*>(sKV + 4 * C::kTile);  // [2][64] cache row per key, -1 past kEnd
+    int pfPage = -1, pfSlot = 0;
+    auto prefetch = [&](int it) {
+        pfPage = -1;
+        if (threadIdx.x < C::kKeys && it < numTiles) {
+            const int pos = tileStart(it) + threadIdx.x;
+            if (pos < tl.kEnd) {
+                int pageIdx;
+                rows.locate(pos, pageIdx, pfSlot);
+                pfPage = __ldg(rows.pages + pageIdx);
+            }
+        }
+    };
+    auto publish = [&](int it) {
+        if (threadIdx.x < C::kKeys)
+            sRows[(it & 1) * C::kKeys + threadIdx.x] = pfPage < 0 ? -1 : (int)rows.row_of(pfPage, pfSlot);
+    };
+    auto issue = [&](int it) {
+        if (it < numTiles) {
+            bf16* sK = sKV + (it & 1) * 2 * C::kTile;
+            bf16* sV = sK + C::kTile;
+            const int32_t* tRows = sRows + (it & 1) * C::kKeys;
+#pragma unroll
+            for (int i = 0; i < C::kKvPerThread; ++i) {
+                const int key = row0 + i * C::kLoadRowStep;
+                const int cacheRow = tRows[key];
+                const bool valid = cacheRow >= 0;
+                const size_t off = (size_t)(uint32_t)(valid ? cacheRow : 0) * D + chunk * 8;
+                cp_async16(smem_addr(sK + swz<D>(key, chunk)), kCache + off, valid);
+                cp_async16(smem_addr(sV + swz<D>(key, chunk)), vCache + off, valid);
+            }
+        }
+        attn::cp_async_commit();
+    };
+
+    // Q rows past the request's rows are zero-filled; their results are never stored.
+    {
+        const bf16* q = reinterpret_cast<const bf16*>(p.q);
+#pragma unroll 4
+        for (int i = 0; i < C::kQPerThread; ++i) {
+            const int row = row0 + i * C::kLoadRowStep;
+            const int packed = tl.m0 + row;
+            const bool valid = packed < tl.rowEnd;
+            const int qi = packed / tl.group;
+            const int head = tl.kvHead * tl.group + (packed - qi * tl.group);
+            const bf16* src = q + (valid ? (int64_t)(tl.qoStart + qi) * p.qStride + (int64_t)head * D + chunk * 8 : 0);
+            cp_async16(smem_addr(sQ + swz<D>(row, chunk)), src, valid);
+        }
+    }
+    prefetch(0);
+    publish(0);
+    prefetch(1);
+    publish(1);
+    __syncthreads();
+    issue(0);
+    issue(1);
+
+    const int warpRow0 = warp * C::kWarpRows;
+    const int g = lane >> 2;
+    // Last key each of this lane's rows (warpRow0 + mt*16 + h*8 + g) may see: its causal position,
+    // capped by the split's end. Padding rows borrow the last real row's position.
+    int rowLimit[2][2];
+#pragma unroll
+    for (int mt = 0; mt < 2; ++mt) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const int packed = min(tl.m0 + warpRow0 + mt * 16 + h * 8 + g, tl.rowEnd - 1);
+            rowLimit[mt][h] = min(tl.posBase + packed / tl.group, tl.kEnd - 1);
+        }
+    }
+    // Tiles whose last key every row may see need no mask; the walk meets them after the diagonal.
+    const int firstUnmasked = min(tl.minPos, tl.kEnd - 1) + 1 - (C::kKeys - 1);
+
+    float o[2][D / 8][4];
+#pragma unroll
+    for (int mt = 0; mt < 2; ++mt)
+#pragma unroll
+        for (int db = 0; db < D / 8; ++db) o[mt][db][0] = o[mt][db][1] = o[mt][db][2] = o[mt][db][3] = 0.0f;
+    float m[2][2] = {{-INFINITY, -INFINITY}, {-INFINITY, -INFINITY}};  // raw-score row maxima
+    float l[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}};                      // lane's share of the row sums
+    const float scaleLog2 = p.smScale * kLog2e;
+    uint32_t qReg[2][C::kQInRegs ? D / 16 : 1][4];
+
+    for (int it = 0; it < numTiles; ++it) {
+        attn::cp_async_wait<1>();
+        __syncthreads();
+        if constexpr (C::kQInRegs) {
+            if (it == 0) {
+#pragma unroll
+                for (int mt = 0; mt < 2; ++mt)
+#pragma unroll
+                    for (int ks = 0; ks < D / 16; ++ks)
+                        attn::ldmatrix_x4(qReg[mt][ks], smem_addr(sQ + swz<D>(warpRow0 + mt * 16 + attn::ldm_row_a(lane),
+                                                                              ks * 2 + attn::ldm_chunk_a(lane))));
+            }
+        }
+        prefetch(it + 2);
+        const bf16* sK = sKV + (it & 1) * 2 * C::kTile;
+        const bf16* sV = sK + C::kTile;
+        const int start = tileStart(it);
+        float s[2][C::kNb][4];
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt)
+#pragma unroll
+            for (int nb = 0; nb < C::kNb; ++nb) s[mt][nb][0] = s[mt][nb][1] = s[mt][nb][2] = s[mt][nb][3] = 0.0f;
+        qk<D>(s, sQ, sK, warpRow0, lane, qReg);
+        if (start >= firstUnmasked) {
+            softmax_pv<D, true>(s, o, m, l, rowLimit, start, scaleLog2, sV, lane);
+        } else {
+            softmax_pv<D, false>(s, o, m, l, rowLimit, start, scaleLog2, sV, lane);
+        }
+        publish(it + 2);  // its table slot was last read by issue(it), two barriers ago
+        __syncthreads();  // the stage and the table slot are complete for the tile after next
+        issue(it + 2);
+    }
+    attn::cp_async_wait<0>();
+
+#pragma unroll
+    for (int mt = 0; mt < 2; ++mt) {
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            l[mt][h] += __shfl_xor_sync(0xffffffffu, l[mt][h], 1);
+            l[mt][h] += __shfl_xor_sync(0xffffffffu, l[mt][h], 2);
+        }
+    }
+
+    if (!isSplit) {
+        // Stage bf16 rows in this warp's own Q rows (no other warp reads them), then store 16-byte
+        // chunks: the group's heads of one query row are adjacent in out.
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                const float inv = l[mt][h] > 0.0f ? 1.0f / l[mt][h] : 0.0f;
+                const int row = warpRow0 + mt * 16 + h * 8 + g;
+#pragma unroll
+                for (int db = 0; db < D / 8; ++db) {
+                    *reinterpret_cast<uint32_t*>(sQ + swz<D>(row, db) + 2 * (lane & 3)) =
+                        attn::pack_bf16x2(o[mt][db][2 * h] * inv, o[mt][db][2 * h + 1] * inv);
+                }
+            }
+        }
+        __syncwarp();
+        bf16* out = reinterpret_cast<bf16*>(p.out);
+#pragma unroll 4
+        for (int i = lane; i < C::kWarpRows * C::kChunks; i += 32) {
+            const int row = warpRow0 + i / C::kChunks;
+            const int c = i % C::kChunks;
+            const int packed = tl.m0 + row;
+            if (packed >= tl.rowEnd) continue;
+            const int qi = packed / tl.group;
+            const int head = tl.kvHead * tl.group + (packed - qi * tl.group);
+            *reinterpret_cast<uint4*>(out + (int64_t)(tl.qoStart + qi) * p.outStride + (int64_t)head * D + c * 8) =
+                *reinterpret_cast<const uint4*>(sQ + swz<D>(row, c));
+        }
+    } else {
+        const int rowBase = tl.qoStart - p.qoIndptr[p.requestBegin];
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                const int packed = tl.m0 + warpRow0 + mt * 16 + h * 8 + g;
+                if (packed >= tl.rowEnd || rowLimit[mt][h] < tl.kBegin) continue;  // no key in this split
+                const int qi = packed / tl.group;
+                const int head = tl.kvHead * tl.group + (packed - qi * tl.group);
+                const int64_t base = ((int64_t)(rowBase + qi) * p.maxSplits + tl.split) * p.numQoHeads + head;
+                const float inv = 1.0f / l[mt][h];
+                float* dst = p.partialO + base * D + 2 * (lane & 3);
+#pragma unroll
+                for (int db = 0; db < D / 8; ++db) {
+                    *reinterpret_cast<float2*>(dst + db * 8) =
+                        make_float2(o[mt][db][2 * h] * inv, o[mt][db][2 * h + 1] * inv);
+                }
+                if ((lane & 3) == 0) p.partialLse[base] = m[mt][h] * scaleLog2 + log2f(l[mt][h]);
+            }
+        }
+    }
+}
+
+}  // namespace attn_prefill
+}  // namespace ps
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd64(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_prefill_smem[];
+    ps::attn_prefill::run<64>(p, ps_attn_prefill_smem);
+}
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd128(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_prefill_smem[];
+    ps::attn_prefill::run<128>(p, ps_attn_prefill_smem);
+}

@@ -1,0 +1,192 @@
+/*
+ * Parameter structs of the layer kernels: one plain-data struct per kernel, passed BY VALUE as the
+ * kernel's only argument (cuLaunchKernel's kernelParams = { &params }).
+ *
+ * Plain C so that the Java side (JavaCPP, or a raw ByteBuffer) can fill it. Layout rule: x86-64 /
+ * LP64 natural alignment, no hidden padding except at the end; fields are ordered pointers first
+ * (8 bytes each), then int64 strides, then 4-byte ints and floats, so offsets are a running sum.
+ * The sizes are asserted below; a Java mirror must match them.
+ *
+ * Conventions for every struct:
+ *  - bf16 buffers are typed ps_bf16_t (the raw 16-bit pattern); floats are fp32, ids int32.
+ *  - Activations are token-major: row t of a [T][width] buffer starts at t * stride elements, with
+ *    stride >= width (a stride lets a kernel read q, k or v in place inside a fused qkv row, or
+ *    gate/up inside a fused gate_up row). Strides are in ELEMENTS, not bytes.
+ *  - Within a row, heads are contiguous: head h, dim d is element h * headDim + d.
+ *  - Kernels take the fast 16-byte path when every row start of a buffer is 16-byte aligned
+ *    (pointer % 16 == 0, stride % 8 == 0, width % 8 == 0) and fall back to a scalar path
+ *    otherwise; both give identical results.
+ *  - Ids or positions outside their tables are never dereferenced: the affected output row is
+ *    written as NaN (or, for the cache append, the write is skipped), so a malformed batch shows up
+ *    instead of reading foreign memory. The host validates batches before launching.
+ *  - Launch shapes are given per struct. "block: any multiple of 32 up to 1024" means the kernel
+ *    loops over its work with a block stride, so the block size is a tuning choice only.
+ *
+ * The paged KV layout and the batch's CSR arrays are described in paged_kv.cuh.
+ */
+#ifndef PODSERVE_PARAMS_H
+#define PODSERVE_PARAMS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One bf16 value as its raw bits (sign, 8 exponent bits, 7 mantissa bits). */
+typedef uint16_t ps_bf16_t;
+
+/*
+ * ps_embedding: out[t] = table[tokenIds[t]].
+ * grid (T), block: any multiple of 32 up to 1024 (128 suggested), no shared memory.
+ * An id outside [0, vocab) gives a NaN row.
+ */
+typedef struct PsEmbeddingParams {
+    const ps_bf16_t* table;   /* [vocab][hidden], row-major, rows contiguous */
+    const int32_t* tokenIds;  /* [T] */
+    ps_bf16_t* out;           /* [T][outStride]; first `hidden` elements of each row written */
+    int64_t outStride;        /* elements between rows of out, >= hidden */
+    int32_t numTokens;        /* T */
+    int32_t hidden;           /* row width */
+    int32_t vocab;            /* rows in table */
+} PsEmbeddingParams;
+
+/*
+ * ps_add_rmsnorm: for each token row,
+ *     residual = bf16(residual + x)                         (skipped when x == NULL)
+ *     out      = bf16(weight * residual * rsqrt(mean(residual^2) + eps))
+ * in fp32, using the ROUNDED new residual, so the result equals a separate add then norm and
+ * matches what the next layer adds to. x == NULL is the plain norm (first layer, final norm).
+ * out may alias x (each row is read before any of it is written); out must not alias residual.
+ * grid (T), block: any multiple of 32 up to 1024; rows with hidden <= 32 * blockDim.x stay in
+ * registers (256 for hidden <= 8192, 1024 up to 32768), longer rows take a two-pass path.
+ */
+typedef struct PsAddRmsNormParams {
+    const ps_bf16_t* x;       /* [T][xStride], or NULL */
+    ps_bf16_t* residual;      /* [T][residualStride], read and written in place */
+    const ps_bf16_t* weight;  /* [hidden] */
+    ps_bf16_t* out;           /* [T][outStride] */
+    int64_t xStride;          /* elements between rows of x (ignored when x == NULL) */
+    int64_t residualStride;   /* elements between rows of residual */
+    int64_t outStride;        /* elements between rows of out */
+    int32_t numTokens;        /* T */
+    int32_t hidden;           /* row width */
+    float eps;                /* rms_norm_eps from config.json */
+} PsAddRmsNormParams;
+
+/*
+ * ps_rope: rotary embedding in place on q and k, HF "rotate_half" convention: within the first
+ * rotaryDim dims of every head, dim i pairs with i + rotaryDim/2 (i < rotaryDim/2) and
+ *     x1' = x1 * cos - x2 * sin,   x2' = x2 * cos + x1 * sin
+ * with cos/sin of row positions[t] of the tables (fp32 math, one bf16 rounding). Dims from
+ * rotaryDim to headDim are left as they are (rotaryDim == headDim for Llama, Qwen2, Mistral).
+ * The tables hold cos/sin of position * invFreq[i], built host-side, so every rope scaling type
+ * (linear, dynamic NTK, llama3, yarn) is a table choice; yarn's attention factor (mscale) is
+ * multiplied into both tables.
+ * grid (T), block: any multiple of 32 up to 1024 (128 suggested). A position outside
+ * [0, maxPositions) writes NaN into that token's q and k heads.
+ */
+typedef struct PsRopeParams {
+    ps_bf16_t* q;             /* [T][qStride]: numHeads x headDim at the start of each row */
+    ps_bf16_t* k;             /* [T][kStride]: numKvHeads x headDim at the start of each row */
+    const float* cos;         /* [maxPositions][rotaryDim/2] */
+    const float* sin;         /* [maxPositions][rotaryDim/2] */
+    const int32_t* positions; /* [T]: absolute position of each token */
+    int64_t qStride;          /* elements between rows of q (e.g. qDim + 2 * kvDim in a fused qkv) */
+    int64_t kStride;          /* elements between rows of k */
+    int32_t numTokens;        /* T */
+    int32_t numHeads;         /* query heads */
+    int32_t numKvHeads;       /* key heads (0: q only) */
+    int32_t headDim;
+    int32_t rotaryDim;        /* even, <= headDim */
+    int32_t maxPositions;     /* rows in the tables */
+} PsRopeParams;
+
+/*
+ * ps_silu_mul: out[t][i] = silu(gate[t][i]) * up[t][i], silu(g) = g / (1 + e^-g), fp32 math with
+ * an accurate exp, one bf16 rounding.
+ * grid (T, ceil(inter / (8 * blockDim.x))), block: any multiple of 32 up to 1024 (256 suggested).
+ */
+typedef struct PsSiluMulParams {
+    const ps_bf16_t* gateUp;  /* [T][gateUpStride]: gate at cols [0, inter), up at [inter, 2*inter) */
+    ps_bf16_t* out;           /* [T][outStride], inter elements per row */
+    int64_t gateUpStride;     /* elements between rows of gateUp, >= 2 * inter */
+    int64_t outStride;        /* elements between rows of out, >= inter */
+    int32_t numTokens;        /* T */
+    int32_t inter;            /* intermediate_size */
+} PsSiluMulParams;
+
+/*
+ * ps_kv_append: writes this step's K and V rows (after RoPE) into one layer's paged cache. Token t
+ * of request r = request_of_row(qoIndptr, t) goes to page kvPageIndices[kvIndptr[r] +
+ * positions[t] / pageSize], slot positions[t] % pageSize (paged_kv.cuh). The slots are derived on
+ * the GPU from the batch's CSR arrays, so no per-step slot mapping has to be built and copied.
+ * A token whose position falls outside its request's page list, or whose page id is outside
+ * [0, numPages), is skipped.
+ * grid (T), block: any multiple of 32 up to 1024 (128 suggested).
+ */
+typedef struct PsKvAppendParams {
+    const ps_bf16_t* k;            /* [T][kStride]: numKvHeads x headDim per row */
+    const ps_bf16_t* v;            /* [T][vStride]: numKvHeads x headDim per row */
+    ps_bf16_t* kCache;             /* [numPages][numKvHeads][pageSize][headDim] of this layer */
+    ps_bf16_t* vCache;             /* [numPages][numKvHeads][pageSize][headDim] of this layer */
+    const int32_t* qoIndptr;       /* [R+1] */
+    const int32_t* kvIndptr;       /* [R+1] */
+    const int32_t* kvPageIndices;  /* [kvIndptr[R]] */
+    const int32_t* positions;      /* [T] */
+    int64_t kStride;               /* elements between rows of k */
+    int64_t vStride;               /* elements between rows of v */
+    int32_t numTokens;             /* T */
+    int32_t numRequests;           /* R */
+    int32_t numKvHeads;
+    int32_t headDim;
+    int32_t pageSize;
+    int32_t numPages;              /* pages in each cache buffer */
+} PsKvAppendParams;
+
+/*
+ * ps_gather_last_rows: dst[s] = src[qoIndptr[sampleRequests[s] + 1] - 1], the last query row of
+ * each sampled request, packed so the final norm and LM head run on S rows instead of T.
+ * A request index outside [0, numRequests) gives a NaN row.
+ * grid (S), block: any multiple of 32 up to 1024 (128 suggested).
+ */
+typedef struct PsGatherLastRowsParams {
+    const ps_bf16_t* src;           /* [T][srcStride] */
+    ps_bf16_t* dst;                 /* [S][dstStride] */
+    const int32_t* qoIndptr;        /* [R+1] */
+    const int32_t* sampleRequests;  /* [S], request indices */
+    int64_t srcStride;              /* elements between rows of src */
+    int64_t dstStride;              /* elements between rows of dst */
+    int32_t numSampled;             /* S */
+    int32_t hidden;                 /* row width */
+    int32_t numRequests;            /* R */
+} PsGatherLastRowsParams;
+
+/*
+ * ps_argmax: out[s] = index of the largest logit of row s; ties go to the lowest index, NaN never
+ * wins, a row of -inf gives 0, a row of only NaN gives -1 (the host treats it as a broken step).
+ * grid (S), block: any multiple of 32 up to 1024 (1024 suggested: one row is vocab x 4 bytes,
+ * 0.5 MB for a 128K vocabulary, read by a single CTA).
+ */
+typedef struct PsArgmaxParams {
+    const float* logits;      /* [S][logitsStride] fp32 */
+    int32_t* out;             /* [S] */
+    int64_t logitsStride;     /* elements between rows, >= vocab */
+    int32_t numRows;          /* S */
+    int32_t vocab;            /* columns examined per row */
+} PsArgmaxParams;
+
+#ifdef __cplusplus
+}  /* extern "C" */
+
+/* The byte sizes a Java mirror must reproduce (x86-64). */
+static_assert(sizeof(PsEmbeddingParams) == 48, "PsEmbeddingParams layout");
+static_assert(sizeof(PsAddRmsNormParams) == 72, "PsAddRmsNormParams layout");
+static_assert(sizeof(PsRopeParams) == 80, "PsRopeParams layout");
+static_assert(sizeof(PsSiluMulParams) == 40, "PsSiluMulParams layout");
+static_assert(sizeof(PsKvAppendParams) == 104, "PsKvAppendParams layout");
+static_assert(sizeof(PsGatherLastRowsParams) == 64, "PsGatherLastRowsParams layout");
+static_assert(sizeof(PsArgmaxParams) == 32, "PsArgmaxParams layout");
+#endif
+
+#endif /* PODSERVE_PARAMS_H */

@@ -1,0 +1,125 @@
+// Helpers shared by every podserve kernel and by the native tests.
+//
+// All kernels are compiled as ONE translation unit (see ../Makefile), so everything here is
+// `inline` or `static` inside namespace `ps`; a kernel file's own helpers go in a namespace named
+// after the file for the same reason.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+// Host-side check for runtime-API calls in test and tool code: a failed call is a broken test run,
+// so it reports where and exits instead of trying to continue on a poisoned context.
+#define PS_CUDA_CHECK(expr)                                                                    \
+    do {                                                                                       \
+        cudaError_t ps_err_ = (expr);                                                          \
+        if (ps_err_ != cudaSuccess) {                                                          \
+            fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr,               \
+                    cudaGetErrorString(ps_err_));                                              \
+            exit(2);                                                                           \
+        }                                                                                      \
+    } while (0)
+
+namespace ps {
+
+typedef __nv_bfloat16 bf16;
+
+// Eight bf16 values in one 16-byte register group: the widest single load a thread can issue
+// (LDG.128), which is what lets memory-bound kernels reach full bandwidth.
+constexpr int kVec = 8;
+
+struct alignas(16) Bf16x8 {
+    __nv_bfloat162 h[4];
+};
+
+__device__ __forceinline__ float to_f32(bf16 v) { return __bfloat162float(v); }
+
+// Round to nearest even, the rounding the CPU reference (and PyTorch's .to(bfloat16)) uses.
+__device__ __forceinline__ bf16 to_bf16(float v) { return __float2bfloat16_rn(v); }
+
+__device__ __forceinline__ bool aligned16(const void* p) {
+    return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;
+}
+
+// Read-only loads go through the non-coherent path: the kernels never write a buffer they read
+// through these helpers in the same launch.
+__device__ __forceinline__ Bf16x8 load8(const bf16* p) {
+    uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
+    return *reinterpret_cast<Bf16x8*>(&raw);
+}
+
+// Plain (coherent) load, for buffers the same kernel also writes (the residual stream, q/k in place).
+__device__ __forceinline__ Bf16x8 load8_rw(const bf16* p) {
+    uint4 raw = *reinterpret_cast<const uint4*>(p);
+    return *reinterpret_cast<Bf16x8*>(&raw);
+}
+
+__device__ __forceinline__ void store8(bf16* p, const Bf16x8& v) {
+    *reinterpret_cast<uint4*>(p) = *reinterpret_cast<const uint4*>(&v);
+}
+
+__device__ __forceinline__ void unpack8(const Bf16x8& v, float (&f)[8]) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        float2 p = __bfloat1622float2(v.h[i]);
+        f[2 * i] = p.x;
+        f[2 * i + 1] = p.y;
+    }
+}
+
+__device__ __forceinline__ Bf16x8 pack8(const float (&f)[8]) {
+    Bf16x8 v;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) v.h[i] = __floats2bfloat162_rn(f[2 * i], f[2 * i + 1]);
+    return v;
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// Sum over the whole block, returned to every thread. blockDim.x must be a multiple of 32 (at most
+// 1024). `scratch` is 32 floats of shared memory; it may be reused after this returns.
+__device__ __forceinline__ float block_sum(float v, float* scratch) {
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int warps = blockDim.x >> 5;
+    v = warp_sum(v);
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    float total = lane < warps ? scratch[lane] : 0.0f;
+    total = warp_sum(total);
+    // Keeps a later reuse of `scratch` from overwriting a value another warp has not read yet.
+    __syncthreads();
+    return total;
+}
+
+// A quiet NaN in bf16: kernels write it where their input is invalid (an id or position outside
+// its table) so the fault shows up downstream instead of reading out of bounds or passing silently.
+__device__ __forceinline__ bf16 bf16_nan() { return __ushort_as_bfloat16(0x7fc0); }
+
+// The block copies one row of n bf16 values (16-byte accesses when both ends allow them).
+__device__ __forceinline__ void copy_row(bf16* dst, const bf16* src, int n) {
+    if (n % kVec == 0 && aligned16(dst) && aligned16(src)) {
+        for (int v = threadIdx.x; v < n / kVec; v += blockDim.x) store8(dst + v * kVec, load8(src + v * kVec));
+    } else {
+        for (int i = threadIdx.x; i < n; i += blockDim.x) dst[i] = src[i];
+    }
+}
+
+__device__ __forceinline__ void fill_nan_row(bf16* dst, int n) {
+    for (int i = threadIdx.x; i < n; i += blockDim.x) dst[i] = bf16_nan();
+}
+
+}  // namespace ps

@@ -1,0 +1,412 @@
+// Tests of the attention kernels (decode, prefill, split-KV merge) against a float64 CPU reference
+// of paged, causal, GQA attention with the same semantics as backend.cpu.PagedAttention.
+//
+// Every case draws fresh random q/K/V, scatters the requests' pages over a shuffled page pool,
+// poisons out (and the split partials) with NaN, launches through the host planner
+// (attention_plan.h) exactly as the Java launcher will, and checks EVERY element of out: rows of
+// the launched requests against the reference, everything else (other requests, row padding past
+// the heads) still poisoned. An element passes when |got - ref| <= 1e-2 * (|ref| + rms of its
+// head's reference row): the harness's rtol * |ref| + atol form with rtol = 1e-2 and atol scaled to
+// the row, so outputs near zero (a long context averages V towards 0) are judged against the row's
+// magnitude. NaN never passes. bf16 P in the P.V product and the bf16 output put the worst element
+// of a million near 1e-2 of max(|ref|, rms) (what FlashAttention-style kernels give); the line also
+// prints that worst ratio and the normwise error ||got - ref|| / ||ref||, typically ~3e-3.
+#include <math.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "../attention/attention_params.h"
+#include "../attention/attention_plan.h"
+#include "harness.h"
+
+using pst::DeviceBuffer;
+using pst::fmt;
+
+namespace {
+
+constexpr double kTol = 1e-2;
+
+struct Shape {
+    int Hq, Hkv, D;
+};
+
+// A step's requests: (query rows, kv length) each, decodes have one row. Page tables are CSR over a
+// shuffled pool with spare pages, so neighbouring positions sit in unrelated pages.
+struct Batch {
+    int pageSize = 16;
+    int numPages = 0;
+    std::vector<int32_t> qoIndptr, kvIndptr, pageIndices, lastLen;
+    int R() const { return (int)lastLen.size(); }
+    int T() const { return qoIndptr.back(); }
+    int kvLen(int r) const { return (kvIndptr[r + 1] - kvIndptr[r] - 1) * pageSize + lastLen[r]; }
+    int qlen(int r) const { return qoIndptr[r + 1] - qoIndptr[r]; }
+};
+
+Batch make_batch(const std::vector<std::pair<int, int>>& reqs, int pageSize, pst::Rng& rng) {
+    Batch b;
+    b.pageSize = pageSize;
+    b.qoIndptr.push_back(0);
+    b.kvIndptr.push_back(0);
+    int pages = 0;
+    for (auto& rq : reqs) {
+        b.qoIndptr.push_back(b.qoIndptr.back() + rq.first);
+        const int n = (rq.second + pageSize - 1) / pageSize;
+        pages += n;
+        b.kvIndptr.push_back(pages);
+        b.lastLen.push_back(rq.second - (n - 1) * pageSize);
+    }
+    b.numPages = pages + pages / 4 + 3;
+    std::vector<int32_t> pool(b.numPages);
+    for (int i = 0; i < b.numPages; ++i) pool[i] = i;
+    rng.shuffle(pool);
+    b.pageIndices.assign(pool.begin(), pool.begin() + pages);
+    return b;
+}
+
+struct Inputs {
+    int64_t qStride;
+    std::vector<uint16_t> q;     // [T][qStride]
+    std::vector<uint16_t> k, v;  // [numPages][Hkv][pageSize][D]
+};
+
+Inputs make_inputs(const Batch& b, const Shape& s, int64_t qStride, double qScale, pst::Rng& rng) {
+    Inputs in;
+    in.qStride = qStride;
+    in.q = pst::random_bf16(rng, (size_t)b.T() * qStride, -qScale, qScale);
+    const size_t cache = (size_t)b.numPages * s.Hkv * b.pageSize * s.D;
+    in.k = pst::random_bf16(rng, cache, -1, 1);
+    in.v = pst::random_bf16(rng, cache, -1, 1);
+    return in;
+}
+
+// want[t][h][d] for the rows of requests [begin, end), NaN elsewhere (must stay poisoned).
+std::vector<double> reference(const Batch& b, const Inputs& in, const Shape& s, double scale, int begin, int end,
+                              int64_t outStride) {
+    std::vector<double> want((size_t)b.T() * outStride, NAN);
+    std::vector<float> kf(in.k.size()), vf(in.v.size());
+    for (size_t i = 0; i < kf.size(); ++i) {
+        kf[i] = pst::from_bf16(in.k[i]);
+        vf[i] = pst::from_bf16(in.v[i]);
+    }
+    struct Task {
+        int r, t;
+    };
+    std::vector<Task> tasks;
+    for (int r = begin; r < end; ++r)
+        for (int t = b.qoIndptr[r]; t < b.qoIndptr[r + 1]; ++t) tasks.push_back({r, t});
+    const int group = s.Hq / s.Hkv;
+    auto work = [&](size_t first, size_t step) {
+        std::vector<double> sc, q(s.D), acc(s.D);
+        std::vector<size_t> off;
+        for (size_t i = first; i < tasks.size(); i += step) {
+            const int r = tasks[i].r, t = tasks[i].t;
+            const int pos = b.kvLen(r) - b.qlen(r) + (t - b.qoIndptr[r]);
+            sc.resize(pos + 1);
+            off.resize(pos + 1);
+            for (int h = 0; h < s.Hq; ++h) {
+                const int kvh = h / group;
+                for (int d = 0; d < s.D; ++d) q[d] = pst::from_bf16(in.q[(size_t)t * in.qStride + h * s.D + d]);
+                double mx = -INFINITY;
+                for (int j = 0; j <= pos; ++j) {
+                    const int page = b.pageIndices[b.kvIndptr[r] + j / b.pageSize];
+                    off[j] = (((size_t)page * s.Hkv + kvh) * b.pageSize + j % b.pageSize) * s.D;
+                    double dot = 0;
+                    for (int d = 0; d < s.D; ++d) dot += q[d] * kf[off[j] + d];
+                    sc[j] = dot * scale;
+                    mx = std::max(mx, sc[j]);
+                }
+                double sum = 0;
+                std::fill(acc.begin(), acc.end(), 0.0);
+                for (int j = 0; j <= pos; ++j) {
+                    const double w = exp(sc[j] - mx);
+                    sum += w;
+                    for (int d = 0; d < s.D; ++d) acc[d] += w * vf[off[j] + d];
+                }
+                for (int d = 0; d < s.D; ++d) want[(size_t)t * outStride + h * s.D + d] = acc[d] / sum;
+            }
+        }
+    };
+    const unsigned n = std::max(1u, std::min(32u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> pool;
+    for (unsigned i = 0; i < n; ++i) pool.emplace_back(work, i, n);
+    for (auto& th : pool) th.join();
+    return want;
+}
+
+bool check_attention(const std::string& name, const std::vector<uint16_t>& got, const std::vector<double>& want,
+                     int T, int64_t outStride, const Shape& s) {
+    size_t bad = 0, first = 0, checked = 0;
+    double worst = 0, errSq = 0, refSq = 0;
+    std::vector<double> rms(s.Hq);  // of each head's reference row at the current t
+    for (int t = 0; t < T; ++t) {
+        for (int h = 0; h < s.Hq; ++h) {
+            double sq = 0;
+            for (int d = 0; d < s.D; ++d) sq += want[(size_t)t * outStride + h * s.D + d] * want[(size_t)t * outStride + h * s.D + d];
+            rms[h] = sqrt(sq / s.D);
+        }
+        for (int64_t c = 0; c < outStride; ++c) {
+            const size_t i = (size_t)t * outStride + c;
+            const double g = pst::from_bf16(got[i]);
+            const double w = want[i];
+            bool ok;
+            if (isnan(w)) {
+                ok = isnan(g);
+            } else {
+                const double r = rms[c / s.D];
+                ok = isfinite(g) && fabs(g - w) <= kTol * (fabs(w) + r);
+                if (isfinite(g)) {
+                    worst = std::max(worst, fabs(g - w) / std::max(fabs(w), r));
+                    errSq += (g - w) * (g - w);
+                }
+                refSq += w * w;
+                ++checked;
+            }
+            if (!ok && bad++ == 0) first = i;
+        }
+    }
+    const double norm = sqrt(errSq / std::max(refSq, 1e-300));
+    if (bad == 0)
+        return pst::check(name, true, fmt("(%zu values, max err/max(|ref|,rms) %.2e, norm rel err %.2e)", checked,
+                                          worst, norm));
+    const int t = (int)(first / outStride), h = (int)(first % outStride / s.D), d = (int)(first % s.D);
+    return pst::check(name, false,
+                      fmt("%zu of %zu elements off (max err/max(|ref|,rms) %.2e, norm rel err %.2e); first t=%d "
+                          "h=%d d=%d: got %.6g want %.6g",
+                          bad, got.size(), worst, norm, t, h, d, pst::from_bf16(got[first]), want[first]));
+}
+
+// Device copies of one batch and its inputs, plus the out buffer shared by a case's launches.
+struct Device {
+    DeviceBuffer<uint16_t> q, k, v, out;
+    DeviceBuffer<int32_t> qo, kvp, pages, last;
+    Device(const Batch& b, const Inputs& in, int64_t outStride)
+        : q(in.q), k(in.k), v(in.v), out((size_t)b.T() * outStride), qo(b.qoIndptr), kvp(b.kvIndptr),
+          pages(b.pageIndices), last(b.lastLen) {
+        out.poison();
+    }
+};
+
+enum class Kind { Decode, Prefill };
+
+// Plans and launches one phase (plus the merge when split) over requests [begin, end).
+ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device& dev, int64_t qStride,
+                               int64_t outStride, int begin, int end, int forceChunk, int numSms) {
+    const int count = end - begin;
+    ps_attn_plan::Launch L =
+        kind == Kind::Decode
+            ? ps_attn_plan::plan_decode(b.qoIndptr.data(), b.kvIndptr.data(), b.lastLen.data(), begin, count,
+                                        b.pageSize, s.Hq, s.Hkv, s.D, numSms, forceChunk)
+            : ps_attn_plan::plan_prefill(b.qoIndptr.data(), b.kvIndptr.data(), b.lastLen.data(), begin, count,
+                                         b.pageSize, s.Hq, s.Hkv, s.D, numSms, forceChunk);
+    DeviceBuffer<int32_t> items(L.workItems);
+    DeviceBuffer<float> partialO(L.needsMerge() ? L.partialOFloats : 1);
+    DeviceBuffer<float> partialLse(L.needsMerge() ? L.partialLseFloats : 1);
+    partialO.poison();
+    partialLse.poison();
+    PsAttentionParams p = {};
+    p.q = dev.q.get();
+    p.kCache = dev.k.get();
+    p.vCache = dev.v.get();
+    p.out = dev.out.get();
+    p.qoIndptr = dev.qo.get();
+    p.kvIndptr = dev.kvp.get();
+    p.kvPageIndices = dev.pages.get();
+    p.kvLastPageLen = dev.last.get();
+    p.partialO = L.needsMerge() ? partialO.get() : nullptr;
+    p.partialLse = L.needsMerge() ? partialLse.get() : nullptr;
+    p.qStride = qStride;
+    p.outStride = outStride;
+    p.numQoHeads = s.Hq;
+    p.numKvHeads = s.Hkv;
+    p.headDim = s.D;
+    p.pageSize = b.pageSize;
+    p.smScale = (float)(1.0 / sqrt((double)s.D));
+    ps_attn_plan::apply(L, begin, count, items.get(), p);
+    const char* name = kind == Kind::Decode ? ps_attn_plan::decode_kernel(s.D) : ps_attn_plan::prefill_kernel(s.D);
+    pst::launch(name, dim3(L.gridX, L.gridY), dim3(PS_ATTN_THREADS), p, (size_t)L.smemBytes);
+    if (L.needsMerge()) pst::launch(ps_attn_plan::merge_kernel(), dim3(L.rows), dim3(PS_ATTN_THREADS), p);
+    return L;
+}
+
+int num_sms() {
+    int dev, n;
+    PS_CUDA_CHECK(cudaGetDevice(&dev));
+    PS_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev));
+    return n;
+}
+
+struct Case {
+    std::string label;
+    std::vector<std::pair<int, int>> reqs;  // (qlen, kvLen)
+    int numPrefill;                         // requests [0, numPrefill) take the prefill kernel
+    Shape shape;
+    int pageSize;
+    int forceChunk;                         // 0: the planner's split rule
+    bool fusedQkv;                          // q rows inside a [T][(Hq + 2 Hkv) D] buffer
+    bool runPrefill, runDecode;             // phases launched; rows of the others stay poisoned
+};
+
+void run_case(const Case& c, pst::Rng& rng) {
+    const Shape& s = c.shape;
+    Batch b = make_batch(c.reqs, c.pageSize, rng);
+    const int64_t qStride = c.fusedQkv ? (int64_t)(s.Hq + 2 * s.Hkv) * s.D : (int64_t)s.Hq * s.D;
+    const int64_t outStride = (int64_t)s.Hq * s.D + (c.fusedQkv ? 8 : 0);  // padding must stay poisoned
+    const double qScale = rng.below(2) ? 1.0 : 4.0;                          // 4: peaked softmax rows
+    Inputs in = make_inputs(b, s, qStride, qScale, rng);
+    Device dev(b, in, outStride);
+    const int sms = num_sms();
+    std::vector<double> want((size_t)b.T() * outStride, NAN);
+    std::string plan;
+    auto merge_want = [&](int begin, int end) {
+        std::vector<double> part = reference(b, in, s, 1.0 / sqrt((double)s.D), begin, end, outStride);
+        for (size_t i = 0; i < want.size(); ++i)
+            if (!isnan(part[i])) want[i] = part[i];
+    };
+    if (c.runPrefill && c.numPrefill > 0) {
+        auto L = run_phase(Kind::Prefill, b, s, dev, qStride, outStride, 0, c.numPrefill, c.forceChunk, sms);
+        merge_want(0, c.numPrefill);
+        plan += fmt(" prefill[items=%zu chunk=%d splits=%d]", L.workItems.size() / 2, L.kvChunkSize, L.maxSplits);
+    }
+    if (c.runDecode && c.numPrefill < b.R()) {
+        auto L = run_phase(Kind::Decode, b, s, dev, qStride, outStride, c.numPrefill, b.R(), c.forceChunk, sms);
+        merge_want(c.numPrefill, b.R());
+        plan += fmt(" decode[chunk=%d splits=%d]", L.kvChunkSize, L.maxSplits);
+    }
+    check_attention(fmt("attention %s D=%d Hq=%d Hkv=%d page=%d q*%g%s", c.label.c_str(), s.D, s.Hq, s.Hkv,
+                        c.pageSize, qScale, plan.c_str()),
+                    dev.out.download(), want, b.T(), outStride, s);
+}
+
+// The lengths every suite cycles through: edges of a 16-page, of a 64-key tile and of a 128-row tile.
+const int kLengths[] = {1, 7, 127, 128, 129, 1000, 5000};
+
+std::vector<std::pair<int, int>> decode_reqs(int n, pst::Rng& rng, int maxLen) {
+    std::vector<std::pair<int, int>> r;
+    for (int i = 0; i < n; ++i) {
+        int len = i < 7 ? kLengths[i] : 1 + rng.below(maxLen);
+        r.push_back({1, std::min(len, maxLen)});
+    }
+    return r;
+}
+
+}  // namespace
+
+PS_TEST(attention_decode) {
+    pst::Rng rng(101);
+    const bool small = pst::sanitizing();
+    const int maxLen = small ? 1000 : 5000;
+    struct Cfg {
+        Shape s;
+        int page, chunk;
+        bool fused;
+    };
+    const Cfg cfgs[] = {
+        {{32, 8, 128}, 16, 0, false},    // Llama-3-8B, planner split
+        {{32, 8, 128}, 1, 256, true},    // page 1, forced splits, q inside fused qkv
+        {{16, 2, 64}, 16, 64, false},    // GQA 8, head dim 64, many tiny splits
+        {{4, 4, 128}, 16, 1024, false},  // GQA 1
+        {{8, 8, 64}, 1, 0, true},        // GQA 1, page 1, head dim 64
+        {{32, 1, 128}, 16, 0, false},    // group 32: two 16-head chunks per kv head
+        {{32, 4, 128}, 16, 100, false},  // GQA 8, a split size off the tile grid
+    };
+    for (const Cfg& k : cfgs) {
+        Case c;
+        c.label = fmt("decode B=17 chunk=%s", k.chunk ? fmt("%d", k.chunk).c_str() : "auto");
+        c.reqs = decode_reqs(17, rng, maxLen);
+        c.numPrefill = 0;
+        c.shape = k.s;
+        c.pageSize = k.page;
+        c.forceChunk = k.chunk;
+        c.fusedQkv = k.fused;
+        c.runPrefill = false;
+        c.runDecode = true;
+        run_case(c, rng);
+    }
+    // Decode launch behind prefill requests it must not touch.
+    Case c;
+    c.label = "decode-only B=2+17";
+    c.reqs = {{5, 300}, {40, 40}};
+    for (auto& r : decode_reqs(17, rng, maxLen)) c.reqs.push_back(r);
+    c.numPrefill = 2;
+    c.shape = {32, 8, 128};
+    c.pageSize = 16;
+    c.forceChunk = 0;
+    c.fusedQkv = false;
+    c.runPrefill = false;
+    c.runDecode = true;
+    run_case(c, rng);
+}
+
+PS_TEST(attention_prefill) {
+    pst::Rng rng(202);
+    const bool small = pst::sanitizing();
+    // (chunk rows, kv length): prefixes 0 .. 4000, chunks across the 128-packed-row and 64-key edges.
+    std::vector<std::pair<int, int>> mixed = {{1, 1}, {7, 7}, {127, 127}, {128, 129}, {129, 1000}, {33, 5000}, {200, 1200}};
+    if (!small) mixed.push_back({1000, 5000});
+    struct Cfg {
+        Shape s;
+        int page, chunk;
+        bool fused;
+    };
+    const Cfg cfgs[] = {
+        {{8, 2, 128}, 16, 0, false},    // GQA 4, planner split
+        {{8, 2, 128}, 1, 256, true},    // page 1, forced splits, fused qkv
+        {{8, 1, 64}, 16, 128, false},   // GQA 8, head dim 64
+        {{4, 4, 128}, 16, 64, false},   // GQA 1, smallest split
+        {{4, 4, 64}, 1, 0, false},      // GQA 1, page 1, head dim 64
+        {{32, 1, 128}, 16, 0, false},   // group 32
+    };
+    for (const Cfg& k : cfgs) {
+        Case c;
+        c.label = fmt("prefill R=%zu chunk=%s", mixed.size(), k.chunk ? fmt("%d", k.chunk).c_str() : "auto");
+        c.reqs = mixed;
+        c.numPrefill = (int)mixed.size();
+        c.shape = k.s;
+        c.pageSize = k.page;
+        c.forceChunk = k.chunk;
+        c.fusedQkv = k.fused;
+        c.runPrefill = true;
+        c.runDecode = false;
+        run_case(c, rng);
+    }
+    if (!small) {
+        // Benchmark-shaped: a 1024-row chunk after a 4096 prefix, Llama-3 group and head dim.
+        for (int chunk : {0, 1024}) {
+            Case c;
+            c.label = fmt("prefill C=1024 P=4096 chunk=%s", chunk ? "1024" : "auto");
+            c.reqs = {{1024, 5120}};
+            c.numPrefill = 1;
+            c.shape = {8, 2, 128};
+            c.pageSize = 16;
+            c.forceChunk = chunk;
+            c.fusedQkv = false;
+            c.runPrefill = true;
+            c.runDecode = false;
+            run_case(c, rng);
+        }
+    }
+}
+
+PS_TEST(attention_hybrid) {
+    pst::Rng rng(303);
+    const bool small = pst::sanitizing();
+    // A hybrid step: prefill chunks with different prefixes, then 17 decodes; both phases launched
+    // back to back into one out buffer, each with its own merge.
+    for (int page : {16, 1}) {
+        for (int chunk : {0, 192}) {
+            Case c;
+            c.label = fmt("hybrid 3+17 chunk=%s", chunk ? "192" : "auto");
+            c.reqs = {{100, 100}, {64, 2100}, {129, small ? 600 : 3000}};
+            for (auto& r : decode_reqs(17, rng, small ? 1000 : 5000)) c.reqs.push_back(r);
+            c.numPrefill = 3;
+            c.shape = page == 16 ? Shape{32, 8, 128} : Shape{16, 4, 64};
+            c.pageSize = page;
+            c.forceChunk = chunk;
+            c.fusedQkv = page == 1;
+            c.runPrefill = true;
+            c.runDecode = true;
+            run_case(c, rng);
+        }
+    }
+}
