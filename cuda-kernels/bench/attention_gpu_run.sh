@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # One GPU session for the attention kernels: native tests, benchmark, PyTorch's SDPA baseline on
 # the same shapes, compute-sanitizer (memcheck, racecheck) on the reduced test set, and the SASS of
-# the attention kernels. Run from cuda-kernels/ with prebuilt build/attn (make BUILD=build/attn all
-# test-bin bench); rebuilds there when the carried binaries do not run. Results go to $OUT (or
+# the attention kernels. Run from cuda-kernels/ with prebuilt $BUILD (default build/attn: make
+# BUILD=build/attn all test-bin bench); rebuilds there when the carried binaries do not run. Results go to $OUT (or
 # ./gpu-out): test.log, bench.log, bench.json, pytorch.log, pytorch.json, sanitize.log, attention.sass,
 # and bench_variant.json when build/attn/podserve_variant.fatbin exists (a tuning build, timed with
 # --tag $VARIANT_TAG, prefill only unless VARIANT_ONLY says otherwise).
 set -u
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
-B=build/attn
+B=${BUILD:-build/attn}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv | tee "$OUT/test.log"
 if ! ./$B/podserve_tests --fatbin $B/podserve.fatbin no_such_test 2>&1 | grep -q passed; then
   echo "carried binaries do not run here: rebuilding"; make BUILD=$B all test-bin bench >/dev/null || exit 1
