@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.backend.cpu.CpuBackend;
+import dev.podserve.backend.cuda.CudaBackend;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.EngineListener;
 import dev.podserve.engine.ServingModel;
@@ -63,7 +64,6 @@ public final class ModelLoader {
                     + (modelMax > config.maxPositionEmbeddings() ? " times its rope scaling)" : ")"));
         }
         int blockSize = props.kvCache().blockSize();
-        int numBlocks = kvBlocks(props.kvCache(), config);
         SchedulerSettings settings = new SchedulerSettings(props.scheduler().maxNumBatchedTokens(),
                 props.scheduler().maxNumSeqs(), props.scheduler().longPrefillTokenThreshold(), maxModelLen);
 
@@ -83,14 +83,16 @@ public final class ModelLoader {
                     checkpoint.dtype(), checkpoint.tensors(), checkpoint.files(), checkpoint.bytesRead() / 1e6,
                     checkpoint.seconds(), checkpoint.megabytesPerSecond());
         }
-        ComputeBackend backend = new CpuBackend(config, weights, numBlocks, blockSize, props.cpu().effectiveThreads());
+        ComputeBackend backend = backend(props, config, weights);
+        int numBlocks = backend.numKvBlocks();
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings, new KvCacheManager(numBlocks, blockSize));
         Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, generation.eosIdsWith(config), listener);
 
         String name = m.servedName() == null || m.servedName().isBlank() ? folder.name() : m.servedName();
         String root = folder.embedded() ? ModelFolder.EMBEDDED_NAME : folder.dir().toString();
-        long kvBytes = 2L * config.numLayers() * numBlocks * blockSize * config.kvDim() * Float.BYTES;
-        log.info("model {} ready in {} ms: {}, {} parameters (weights: {}), fp32 in memory {} MB, max_model_len {},"
+        long kvBytes = 2L * config.numLayers() * numBlocks * blockSize * config.kvDim()
+                * (backend instanceof CudaBackend ? 2 : Float.BYTES);
+        log.info("model {} ready in {} ms: {}, {} parameters (weights: {}), fp32 in host memory {} MB, max_model_len {},"
                         + " KV cache {} blocks x {} tokens ({} tokens, {} MB), backend {}", name,
                 (System.nanoTime() - t0) / 1_000_000, config.architecture(), config.parameterCount(), weightsSource,
                 weights.bytes() / 1_000_000, maxModelLen, numBlocks, blockSize, (long) numBlocks * blockSize,
@@ -104,7 +106,31 @@ public final class ModelLoader {
                 Instant.now().getEpochSecond());
     }
 
-    /** KV pages: the configured count, or as many fp32 K+V pages of every layer as the memory holds. */
+    /**
+     * podserve.backend: {@code cpu}; {@code cuda} (fails naming the reason when the model or machine
+     * does not allow it); {@code auto}, CUDA when the kernels support the model and a device and the
+     * packaged fatbin are there, else the CPU. The checks before the device probe are pure Java, so a
+     * machine without an NVIDIA driver never loads a CUDA library.
+     */
+    static ComputeBackend backend(PodserveProperties props, ModelConfig config, ModelWeights weights) {
+        int blockSize = props.kvCache().blockSize();
+        String choice = props.backend();
+        if (!"cpu".equals(choice)) {
+            java.util.Optional<String> why = CudaBackend.unsupportedReason(config).or(CudaBackend::unavailableReason);
+            if (why.isEmpty()) {
+                ComputeBackend cuda = new CudaBackend(config, weights, new CudaBackend.Options(
+                        props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(), blockSize,
+                        props.kvCache().numBlocks(), props.kvCache().memory().toBytes(), 0));
+                log.info("backend: {} (podserve.backend={})", cuda.describe(), choice);
+                return cuda;
+            }
+            if ("cuda".equals(choice)) throw new IllegalStateException("podserve.backend=cuda, but " + why.get());
+            log.info("backend: cpu (podserve.backend=auto; CUDA not used: {})", why.get());
+        }
+        return new CpuBackend(config, weights, kvBlocks(props.kvCache(), config), blockSize, props.cpu().effectiveThreads());
+    }
+
+    /** KV pages of the CPU backend: the configured count, or as many fp32 K+V pages of every layer as the memory holds. */
     static int kvBlocks(PodserveProperties.KvCache kv, ModelConfig config) {
         if (kv.numBlocks() > 0) return kv.numBlocks();
         long bytesPerBlock = 2L * config.numLayers() * kv.blockSize() * config.kvDim() * Float.BYTES;

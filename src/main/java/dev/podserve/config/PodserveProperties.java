@@ -24,7 +24,7 @@ public record PodserveProperties(
         @Valid @NotNull @DefaultValue KvCache kvCache,
         @Valid @NotNull @DefaultValue Cpu cpu,
         @Valid @NotNull @DefaultValue Api api,
-        @NotNull @DefaultValue("cpu") @Pattern(regexp = "cpu", message = "only the cpu backend exists in this build") String backend) {
+        @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|cuda|cpu", message = "must be 'auto', 'cuda' or 'cpu'") String backend) {
 
     /**
      * @param path       a HuggingFace model folder; unset means the embedded default model

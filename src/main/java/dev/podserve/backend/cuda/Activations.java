@@ -1,0 +1,91 @@
+package dev.podserve.backend.cuda;
+
+import dev.podserve.model.ModelConfig;
+
+/**
+ * The device buffers of one step, sized for the largest step, carved from the arena once. All
+ * activations are bf16 and token-major ({@code [T][width]}, rows contiguous); the KV cache holds
+ * every layer's K then V pages.
+ */
+final class Activations {
+
+    /** bf16 [maxTokens][hidden]: the residual stream, updated in place by add+RMSNorm. */
+    final long residual;
+    /** bf16 [maxTokens][hidden]: RMSNorm output, the input of the q/k/v and gate/up GEMMs. */
+    final long normed;
+    /** bf16 [maxTokens][qDim + 2*kvDim]: fused q, k, v rows; RoPE rotates q and k in place. */
+    final long qkv;
+    /** bf16 [maxTokens][qDim]: attention output, heads concatenated. */
+    final long attn;
+    /** bf16 [maxTokens][hidden]: o_proj output, added to the residual by the next add+RMSNorm. */
+    final long attnOut;
+    /** bf16 [maxTokens][2*inter]: gate then up per row. */
+    final long gateUp;
+    /** bf16 [maxTokens][inter]: silu(gate) * up. */
+    final long mlpAct;
+    /** bf16 [maxTokens][hidden]: down_proj output, added to the residual by the next layer's (or the final) norm. */
+    final long mlpOut;
+    /** bf16 [maxTokens] of 1.0: the left factor of the bias broadcast. */
+    final long ones;
+    /** bf16 [maxSampled][hidden] each: the sampled rows' residual, last MLP output, and final-normed state. */
+    final long lastResidual;
+    final long lastDelta;
+    final long lastNormed;
+    /** fp32 [maxSampled][vocab]. */
+    final long logits;
+    /** fp32 [maxTokens][MAX_SPLITS][numHeads][headDim]: split-KV partial outputs. */
+    final long partialO;
+    final long partialOFloats;
+    /** fp32 [maxTokens][MAX_SPLITS][numHeads]: split-KV partial log-sum-exps. */
+    final long partialLse;
+    final long partialLseFloats;
+    /** bf16 [numLayers][2][numBlocks][numKvHeads][pageSize][headDim]: per layer the K cache then the V cache. */
+    private final long kv;
+    private final long cacheBytes;
+
+    static long bytes(ModelConfig c, int maxTokens, int maxSampled) {
+        long t = maxTokens;
+        long h = c.hiddenSize();
+        long perToken = 2 * (4 * h + c.qDim() + 2L * c.kvDim() + c.qDim() + 3L * c.intermediateSize() + 1);
+        long sampled = 3 * DeviceArena.aligned(2L * maxSampled * h) + DeviceArena.aligned(4L * maxSampled * c.vocabSize());
+        long partials = DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.qDim())
+                + DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.numHeads());
+        return t * perToken + 16L * DeviceArena.ALIGN + sampled + partials;
+    }
+
+    Activations(ModelConfig c, DeviceArena arena, int maxTokens, int maxSampled, int numBlocks, int pageSize,
+                DeviceCopies copies) {
+        long t = maxTokens;
+        long h = c.hiddenSize();
+        residual = arena.carve("residual", 2 * t * h).address();
+        normed = arena.carve("normed", 2 * t * h).address();
+        qkv = arena.carve("qkv", 2 * t * (c.qDim() + 2L * c.kvDim())).address();
+        attn = arena.carve("attn", 2 * t * c.qDim()).address();
+        attnOut = arena.carve("attn_out", 2 * t * h).address();
+        gateUp = arena.carve("gate_up", 4 * t * c.intermediateSize()).address();
+        mlpAct = arena.carve("mlp_act", 2 * t * c.intermediateSize()).address();
+        mlpOut = arena.carve("mlp_out", 2 * t * h).address();
+        ones = arena.carve("ones", 2 * t).address();
+        float[] one = new float[maxTokens];
+        java.util.Arrays.fill(one, 1f);
+        copies.bf16(ones, one);
+        lastResidual = arena.carve("last_residual", 2L * maxSampled * h).address();
+        lastDelta = arena.carve("last_delta", 2L * maxSampled * h).address();
+        lastNormed = arena.carve("last_normed", 2L * maxSampled * h).address();
+        logits = arena.carve("logits", 4L * maxSampled * c.vocabSize()).address();
+        partialOFloats = t * AttentionPlan.MAX_SPLITS * c.qDim();
+        partialO = arena.carve("partial_o", 4 * partialOFloats).address();
+        partialLseFloats = t * AttentionPlan.MAX_SPLITS * c.numHeads();
+        partialLse = arena.carve("partial_lse", 4 * partialLseFloats).address();
+        cacheBytes = 2L * numBlocks * pageSize * c.kvDim();
+        kv = arena.carve("kv_cache", 2 * cacheBytes * c.numLayers()).address();
+    }
+
+    long kCache(int layer) {
+        return kv + 2 * cacheBytes * layer;
+    }
+
+    long vCache(int layer) {
+        return kv + 2 * cacheBytes * layer + cacheBytes;
+    }
+}

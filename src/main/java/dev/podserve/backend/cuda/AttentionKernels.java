@@ -1,0 +1,71 @@
+package dev.podserve.backend.cuda;
+
+/**
+ * Launchers of cuda-kernels/attention: decode, prefill and the split-KV merge, all over one
+ * {@code PsAttentionParams}. The caller plans ({@link AttentionPlan}), uploads the plan's work items
+ * and hands over a workspace large enough for its partials.
+ */
+public final class AttentionKernels implements AutoCloseable {
+
+    /**
+     * Device views of one layer and step.
+     *
+     * @param q           bf16 [T][qStride], numQoHeads x headDim per row (RoPE applied)
+     * @param kCache      bf16 [numPages][numKvHeads][pageSize][headDim] of the layer; vCache the same
+     * @param out         bf16 [T][outStride]
+     * @param qoIndptr    int32 [R+1]; kvIndptr int32 [R+1]; kvPageIndices int32 [nnz]; kvLastPageLen int32 [R]
+     * @param partialO    fp32 [rows][maxSplits][numQoHeads][headDim] workspace; partialLse fp32 [rows][maxSplits][numQoHeads]
+     */
+    public record Buffers(long q, long qStride, long kCache, long vCache, long out, long outStride, long qoIndptr,
+                          long kvIndptr, long kvPageIndices, long kvLastPageLen, long partialO, long partialLse) {
+    }
+
+    private final CudaContext ctx;
+    private final KernelModule module;
+    private final Kernel merge;
+    private final ParamBlock params = new ParamBlock(ParamLayouts.ATTENTION);
+
+    public AttentionKernels(CudaContext ctx, KernelModule module) {
+        this.ctx = ctx;
+        this.module = module;
+        this.merge = module.function("ps_attention_merge");
+    }
+
+    private void fill(Buffers b, AttentionPlan plan, long workItems, int begin, int count, int numQoHeads, int numKvHeads,
+                      int headDim, int pageSize) {
+        params.clear().ptr("q", b.q()).ptr("kCache", b.kCache()).ptr("vCache", b.vCache()).ptr("out", b.out())
+                .ptr("qoIndptr", b.qoIndptr()).ptr("kvIndptr", b.kvIndptr()).ptr("kvPageIndices", b.kvPageIndices())
+                .ptr("kvLastPageLen", b.kvLastPageLen()).ptr("workItems", workItems)
+                .ptr("partialO", plan.needsMerge() ? b.partialO() : 0).ptr("partialLse", plan.needsMerge() ? b.partialLse() : 0)
+                .i64("qStride", b.qStride()).i64("outStride", b.outStride()).i32("requestBegin", begin)
+                .i32("numRequests", count).i32("numWorkItems", plan.numWorkItems()).i32("numQoHeads", numQoHeads)
+                .i32("numKvHeads", numKvHeads).i32("headDim", headDim).i32("pageSize", pageSize)
+                .i32("kvChunkSize", plan.kvChunkSize()).i32("maxSplits", plan.maxSplits())
+                .f32("smScale", (float) (1.0 / Math.sqrt(headDim)));
+    }
+
+    /** Requests begin .. begin+count-1, one query row each; merges when the plan splits. */
+    public synchronized void decode(Buffers b, AttentionPlan plan, int begin, int count, int numQoHeads, int numKvHeads,
+                                    int headDim, int pageSize) {
+        if (count == 0) return;
+        fill(b, plan, 0, begin, count, numQoHeads, numKvHeads, headDim, pageSize);
+        module.function(headDim == 64 ? "ps_attention_decode_hd64" : "ps_attention_decode_hd128")
+                .launch(ctx, plan.gridX(), plan.gridY(), AttentionPlan.THREADS, plan.smemBytes(), params);
+        if (plan.needsMerge()) merge.launch(ctx, plan.rows(), 1, AttentionPlan.THREADS, 0, params);
+    }
+
+    /** Causal chunked prefill of requests begin .. begin+count-1; workItems int32 [numWorkItems][2] on the device. */
+    public synchronized void prefill(Buffers b, AttentionPlan plan, long workItems, int begin, int count, int numQoHeads,
+                                     int numKvHeads, int headDim, int pageSize) {
+        if (count == 0) return;
+        fill(b, plan, workItems, begin, count, numQoHeads, numKvHeads, headDim, pageSize);
+        module.function(headDim == 64 ? "ps_attention_prefill_hd64" : "ps_attention_prefill_hd128")
+                .launch(ctx, plan.gridX(), plan.gridY(), AttentionPlan.THREADS, plan.smemBytes(), params);
+        if (plan.needsMerge()) merge.launch(ctx, plan.rows(), 1, AttentionPlan.THREADS, 0, params);
+    }
+
+    @Override
+    public void close() {
+        params.close();
+    }
+}

@@ -1,0 +1,188 @@
+package dev.podserve.backend.cuda;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Host-side planning of one attention launch, ported line for line from
+ * cuda-kernels/attention/attention_plan.h (split-KV rule, prefill work list, grid, shared memory,
+ * partial sizes), so the Java and native tests launch identically.
+ *
+ * @param workItems  prefill: (request, first packed row) pairs, flattened; empty for decode
+ * @param rows       query rows of the launch (the merge grid)
+ */
+public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int rows, int gridX, int gridY, int smemBytes,
+                            long partialOFloats, long partialLseFloats) {
+
+    static final int THREADS = 128;
+    static final int PREFILL_ROWS = 128;
+    static final int DECODE_HEADS = 16;
+    static final int KEY_ALIGN = 64;
+    static final int MIN_CHUNK = 256;
+    static final int MAX_SPLITS = 16;
+    static final double CTA_OVERHEAD = 48.0;
+    static final double MERGE_LAUNCH_US = 4.0;
+    static final double MERGE_BYTES_PER_US = 3.0e6;
+    static final double DECODE_KEY_US = 1.0 / 60.0;
+    static final double PREFILL_KEY_US = 1.0 / 20.0;
+    static final double LONE_SPEEDUP = 1.25;
+    static final int DECODE_SMEM_HD64 = 51200;
+    static final int DECODE_SMEM_HD128 = 102400;
+    static final int PREFILL_SMEM_HD64 = 49664;
+    static final int PREFILL_SMEM_HD128 = 98816;
+
+    public boolean needsMerge() {
+        return maxSplits > 1;
+    }
+
+    public int numWorkItems() {
+        return workItems.length / 2;
+    }
+
+    static boolean supportedHeadDim(int headDim) {
+        return headDim == 64 || headDim == 128;
+    }
+
+    static int decodeSmem(int headDim) {
+        return headDim == 64 ? DECODE_SMEM_HD64 : DECODE_SMEM_HD128;
+    }
+
+    static int prefillSmem(int headDim) {
+        return headDim == 64 ? PREFILL_SMEM_HD64 : PREFILL_SMEM_HD128;
+    }
+
+    private static int roundUp(int x, int m) {
+        return (x + m - 1) / m * m;
+    }
+
+    /** Finish time of the last CTA when {@code pieces} (durations, launch order) start on the first of {@code slots} free slots. */
+    static double listSchedule(List<Double> pieces, int slots) {
+        java.util.PriorityQueue<Double> free = new java.util.PriorityQueue<>();
+        for (int i = 0; i < slots; i++) free.add(0.0);
+        double end = 0;
+        for (double d : pieces) {
+            double t = free.poll() + d;
+            free.add(t);
+            end = Math.max(end, t);
+        }
+        return end;
+    }
+
+    /**
+     * {kvChunkSize, maxSplits}: attention_plan.h's choose_split. Decode is costed as bandwidth-bound
+     * fluid work over the SMs; prefill by replaying the block scheduler on 2 CTA slots per SM; a
+     * split adds the merge launch and its fp32 partial traffic.
+     *
+     * @param bytesPerRowSplit fp32 partial bytes one query row adds per split (heads * headDim * 8)
+     */
+    static int[] chooseSplit(List<Integer> unitKeys, boolean decode, int numSms, double rows, double bytesPerRowSplit) {
+        int maxKeys = 1;
+        double total = 0;
+        for (int k : unitKeys) {
+            maxKeys = Math.max(maxKeys, k);
+            total += k;
+        }
+        int[] best = {roundUp(maxKeys, KEY_ALIGN), 1};
+        double bestCost = 1e300;
+        int lastChunk = -1;
+        List<Double> pieces = new ArrayList<>();
+        for (int s = 1; s <= MAX_SPLITS; s++) {
+            int chunk = roundUp((maxKeys + s - 1) / s, KEY_ALIGN);
+            if (chunk == lastChunk) continue;
+            if (s > 1 && chunk < MIN_CHUNK) break;
+            lastChunk = chunk;
+            int splits = (maxKeys + chunk - 1) / chunk;
+            // Launch order: grid.y (split) is the slow index, so every unit's piece 0 comes first.
+            pieces.clear();
+            for (int p = 0; p < splits; p++) {
+                for (int k : unitKeys) if (k > p * chunk) pieces.add(Math.min(chunk, k - p * chunk) + CTA_OVERHEAD);
+            }
+            double ctas = pieces.size();
+            double cost;
+            if (decode) {
+                cost = Math.max((double) Math.min(chunk, maxKeys), total / numSms) + CTA_OVERHEAD * ctas / numSms;
+            } else if (ctas <= numSms) {
+                cost = (Math.min(chunk, maxKeys) + CTA_OVERHEAD) / LONE_SPEEDUP;
+            } else if (ctas <= 4.0 * 2 * numSms) {
+                cost = listSchedule(pieces, 2 * numSms);
+            } else {
+                cost = Math.max((double) Math.min(chunk, maxKeys), (total + CTA_OVERHEAD * ctas) / (2 * numSms));
+            }
+            if (splits > 1) {
+                cost += (MERGE_LAUNCH_US + rows * splits * bytesPerRowSplit / MERGE_BYTES_PER_US)
+                        / (decode ? DECODE_KEY_US : PREFILL_KEY_US);
+            }
+            if (cost < bestCost) {
+                bestCost = cost;
+                best = new int[] {chunk, splits};
+            }
+        }
+        return best;
+    }
+
+    static int kvLen(int[] kvIndptr, int[] kvLastPageLen, int r, int pageSize) {
+        return (kvIndptr[r + 1] - kvIndptr[r] - 1) * pageSize + kvLastPageLen[r];
+    }
+
+    /** One CTA per (request, kv head, chunk of up to 16 group heads); forceChunk &gt; 0 overrides the rule. */
+    static AttentionPlan decode(int[] qoIndptr, int[] kvIndptr, int[] kvLastPageLen, int begin, int count, int pageSize,
+                                int numQoHeads, int numKvHeads, int headDim, int numSms, int forceChunk) {
+        int group = numQoHeads / numKvHeads;
+        int headChunks = (group + DECODE_HEADS - 1) / DECODE_HEADS;
+        List<Integer> keys = new ArrayList<>();
+        int maxKeys = 1;
+        for (int r = begin; r < begin + count; r++) {
+            int k = kvLen(kvIndptr, kvLastPageLen, r, pageSize);
+            maxKeys = Math.max(maxKeys, k);
+            for (int u = 0; u < numKvHeads * headChunks; u++) keys.add(k);
+        }
+        int chunk;
+        int splits;
+        if (forceChunk > 0) {
+            chunk = forceChunk;
+            splits = (maxKeys + forceChunk - 1) / forceChunk;
+        } else {
+            int[] c = chooseSplit(keys, true, numSms, count, 8.0 * numQoHeads * headDim);
+            chunk = c[0];
+            splits = c[1];
+        }
+        int rows = qoIndptr[begin + count] - qoIndptr[begin];
+        return new AttentionPlan(new int[0], chunk, splits, rows, count * numKvHeads * headChunks, splits, decodeSmem(headDim),
+                (long) rows * splits * numQoHeads * headDim, (long) rows * splits * numQoHeads);
+    }
+
+    /**
+     * Work items of 128 packed rows (row i, group head g -&gt; i * group + g) per request, largest key
+     * count first; forceChunk &gt; 0 overrides the split rule.
+     */
+    static AttentionPlan prefill(int[] qoIndptr, int[] kvIndptr, int[] kvLastPageLen, int begin, int count, int pageSize,
+                                 int numQoHeads, int numKvHeads, int headDim, int numSms, int forceChunk) {
+        int group = numQoHeads / numKvHeads;
+        List<int[]> items = new ArrayList<>();
+        for (int r = begin; r < begin + count; r++) {
+            int qlen = qoIndptr[r + 1] - qoIndptr[r];
+            int kvLen = kvLen(kvIndptr, kvLastPageLen, r, pageSize);
+            for (int m0 = 0; m0 < qlen * group; m0 += PREFILL_ROWS) {
+                int lastRow = Math.min(m0 + PREFILL_ROWS, qlen * group) - 1;
+                items.add(new int[] {r, m0, kvLen - qlen + lastRow / group + 1});
+            }
+        }
+        // List.sort is stable, as std::stable_sort.
+        items.sort((a, b) -> Integer.compare(b[2], a[2]));
+        int[] work = new int[2 * items.size()];
+        List<Integer> keys = new ArrayList<>();
+        int maxKeys = 1;
+        for (int i = 0; i < items.size(); i++) {
+            work[2 * i] = items.get(i)[0];
+            work[2 * i + 1] = items.get(i)[1];
+            maxKeys = Math.max(maxKeys, items.get(i)[2]);
+            for (int u = 0; u < numKvHeads; u++) keys.add(items.get(i)[2]);
+        }
+        int chunk = forceChunk > 0 ? forceChunk
+                : chooseSplit(keys, false, numSms, qoIndptr[begin + count] - qoIndptr[begin], 8.0 * numQoHeads * headDim)[0];
+        int splits = (maxKeys + chunk - 1) / chunk;
+        int rows = qoIndptr[begin + count] - qoIndptr[begin];
+        return new AttentionPlan(work, chunk, splits, rows, items.size() * numKvHeads, splits, prefillSmem(headDim),
+                (long) rows * splits * numQoHeads * headDim, (long) rows * splits * numQoHeads);
+    }
+}

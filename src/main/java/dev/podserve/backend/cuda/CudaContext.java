@@ -1,0 +1,129 @@
+package dev.podserve.backend.cuda;
+
+import static dev.podserve.backend.cuda.CudaException.check;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.bytedeco.cuda.cudart.CUctx_st;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.SizeTPointer;
+
+/**
+ * One device, its primary context (shared with any other driver-API user in the process) made
+ * current on the constructing thread, and the stream every podserve launch and copy goes to.
+ * The context must be current on the thread that launches: {@link #makeCurrent()} for others.
+ */
+public final class CudaContext implements AutoCloseable {
+
+    private final int device;
+    private final CUctx_st ctx = new CUctx_st();
+    private final CUstream_st stream = new CUstream_st();
+    private final String name;
+    private final int smCount;
+    private final long totalMemory;
+    private boolean closed;
+
+    private CudaContext(int ordinal) {
+        check(cudart.cuInit(0), "cuInit");
+        int[] dev = new int[1];
+        check(cudart.cuDeviceGet(dev, ordinal), "cuDeviceGet(" + ordinal + ")");
+        this.device = dev[0];
+        check(cudart.cuDevicePrimaryCtxRetain(ctx, device), "cuDevicePrimaryCtxRetain");
+        check(cudart.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
+        check(cudart.cuStreamCreate(stream, 0), "cuStreamCreate");
+        byte[] buf = new byte[256];
+        check(cudart.cuDeviceGetName(buf, buf.length, device), "cuDeviceGetName");
+        int len = 0;
+        while (len < buf.length && buf[len] != 0) len++;
+        this.name = new String(buf, 0, len, java.nio.charset.StandardCharsets.US_ASCII);
+        int[] sms = new int[1];
+        check(cudart.cuDeviceGetAttribute(sms, cudart.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
+                "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
+        this.smCount = sms[0];
+        try (SizeTPointer total = new SizeTPointer(1)) {
+            check(cudart.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
+            this.totalMemory = total.get();
+        }
+    }
+
+    public static CudaContext open(int ordinal) {
+        return new CudaContext(ordinal);
+    }
+
+    /**
+     * Whether this machine looks like it has an NVIDIA driver, decided without loading any native
+     * library (so a CPU-only machine never touches JavaCPP).
+     */
+    public static boolean driverPresent() {
+        return Files.exists(Path.of("/proc/driver/nvidia/version")) || Files.exists(Path.of("/dev/nvidia0"));
+    }
+
+    /** Devices the driver sees, 0 where the driver or the JavaCPP natives cannot be loaded. */
+    public static int deviceCount() {
+        if (!driverPresent()) return 0;
+        try {
+            if (cudart.cuInit(0) != 0) return 0;
+            int[] n = new int[1];
+            return cudart.cuDeviceGetCount(n) == 0 ? n[0] : 0;
+        } catch (LinkageError e) {
+            return 0;
+        }
+    }
+
+    public void makeCurrent() {
+        check(cudart.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int smCount() {
+        return smCount;
+    }
+
+    public long totalMemory() {
+        return totalMemory;
+    }
+
+    public long freeMemory() {
+        try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
+            check(cudart.cuMemGetInfo(free, total), "cuMemGetInfo");
+            return free.get();
+        }
+    }
+
+    CUstream_st stream() {
+        return stream;
+    }
+
+    public void synchronize() {
+        check(cudart.cuStreamSynchronize(stream), "cuStreamSynchronize");
+    }
+
+    /** Host to device on the stream; the host buffer may be reused as soon as this returns (pageable memory is staged). */
+    void upload(long dst, BytePointer src, long bytes) {
+        check(cudart.cuMemcpyHtoDAsync(dst, src, bytes, stream), "cuMemcpyHtoDAsync(" + bytes + " bytes)");
+    }
+
+    /** Device to host, waiting for the stream so the data are there when this returns. */
+    void download(BytePointer dst, long src, long bytes) {
+        check(cudart.cuMemcpyDtoHAsync(dst, src, bytes, stream), "cuMemcpyDtoHAsync(" + bytes + " bytes)");
+        synchronize();
+    }
+
+    public String describe() {
+        return String.format("%s, %d SMs, %.1f GiB", name, smCount, totalMemory / (double) (1L << 30));
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        check(cudart.cuStreamDestroy(stream), "cuStreamDestroy");
+        check(cudart.cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
+    }
+}

@@ -1,0 +1,38 @@
+package dev.podserve.backend.cuda;
+
+import static dev.podserve.backend.cuda.CudaException.check;
+
+import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.global.cudart;
+
+/** One entry point of the module; every podserve kernel takes a single struct by value. */
+public final class Kernel {
+
+    private final String name;
+    private final CUfunc_st function;
+    private int dynamicSmemAllowed = 48 * 1024;
+
+    Kernel(String name, CUfunc_st function) {
+        this.name = name;
+        this.function = function;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Raises the dynamic shared memory cap once, as kernels above the 48 KB default need. */
+    synchronized void allowDynamicSmem(int bytes) {
+        if (bytes <= dynamicSmemAllowed) return;
+        check(cudart.cuFuncSetAttribute(function, cudart.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+                "cuFuncSetAttribute(" + name + ", MAX_DYNAMIC_SHARED_SIZE_BYTES=" + bytes + ")");
+        dynamicSmemAllowed = bytes;
+    }
+
+    void launch(CudaContext ctx, int gridX, int gridY, int blockX, int smemBytes, ParamBlock params) {
+        if (gridX <= 0 || gridY <= 0) return;
+        allowDynamicSmem(smemBytes);
+        check(cudart.cuLaunchKernel(function, gridX, gridY, 1, blockX, 1, 1, smemBytes, ctx.stream(), params.kernelParams(), null),
+                "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + ", block " + blockX + ")");
+    }
+}

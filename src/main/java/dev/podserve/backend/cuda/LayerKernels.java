@@ -1,0 +1,116 @@
+package dev.podserve.backend.cuda;
+
+/**
+ * Launchers of cuda-kernels/layers: one method per kernel, each filling its params.h struct field
+ * by field. Addresses are device pointers; strides are in elements; shapes as params.h documents.
+ * Block sizes follow the header's suggestions.
+ */
+public final class LayerKernels implements AutoCloseable {
+
+    private final CudaContext ctx;
+    private final Kernel embedding;
+    private final Kernel addRmsNorm;
+    private final Kernel rope;
+    private final Kernel siluMul;
+    private final Kernel kvAppend;
+    private final Kernel gatherLastRows;
+    private final Kernel argmax;
+    private final ParamBlock embeddingParams = new ParamBlock(ParamLayouts.EMBEDDING);
+    private final ParamBlock normParams = new ParamBlock(ParamLayouts.ADD_RMSNORM);
+    private final ParamBlock ropeParams = new ParamBlock(ParamLayouts.ROPE);
+    private final ParamBlock siluParams = new ParamBlock(ParamLayouts.SILU_MUL);
+    private final ParamBlock appendParams = new ParamBlock(ParamLayouts.KV_APPEND);
+    private final ParamBlock gatherParams = new ParamBlock(ParamLayouts.GATHER_LAST_ROWS);
+    private final ParamBlock argmaxParams = new ParamBlock(ParamLayouts.ARGMAX);
+
+    public LayerKernels(CudaContext ctx, KernelModule module) {
+        this.ctx = ctx;
+        this.embedding = module.function("ps_embedding");
+        this.addRmsNorm = module.function("ps_add_rmsnorm");
+        this.rope = module.function("ps_rope");
+        this.siluMul = module.function("ps_silu_mul");
+        this.kvAppend = module.function("ps_kv_append");
+        this.gatherLastRows = module.function("ps_gather_last_rows");
+        this.argmax = module.function("ps_argmax");
+    }
+
+    /** out[t] = table[tokenIds[t]]: table bf16 [vocab][hidden], tokenIds int32 [T], out bf16 [T][outStride]. */
+    public synchronized void embedding(long table, long tokenIds, long out, long outStride, int T, int hidden, int vocab) {
+        embeddingParams.clear().ptr("table", table).ptr("tokenIds", tokenIds).ptr("out", out).i64("outStride", outStride)
+                .i32("numTokens", T).i32("hidden", hidden).i32("vocab", vocab);
+        embedding.launch(ctx, T, 1, 128, 0, embeddingParams);
+    }
+
+    /**
+     * residual = bf16(residual + x) (x == 0: plain norm), out = bf16(weight · rmsnorm(residual)).
+     * x bf16 [T][xStride] or 0; residual bf16 [T][residualStride]; weight bf16 [hidden]; out bf16 [T][outStride].
+     */
+    public synchronized void addRmsNorm(long x, long xStride, long residual, long residualStride, long weight, long out,
+                                        long outStride, int T, int hidden, float eps) {
+        normParams.clear().ptr("x", x).ptr("residual", residual).ptr("weight", weight).ptr("out", out)
+                .i64("xStride", xStride).i64("residualStride", residualStride).i64("outStride", outStride)
+                .i32("numTokens", T).i32("hidden", hidden).f32("eps", eps);
+        addRmsNorm.launch(ctx, T, 1, hidden <= 8192 ? 256 : 1024, 0, normParams);
+    }
+
+    /**
+     * Rotates q and k in place: q bf16 [T][qStride] (numHeads x headDim), k bf16 [T][kStride]
+     * (numKvHeads x headDim), cos/sin fp32 [maxPositions][rotaryDim/2], positions int32 [T].
+     */
+    public synchronized void rope(long q, long qStride, long k, long kStride, long cos, long sin, long positions, int T,
+                                  int numHeads, int numKvHeads, int headDim, int rotaryDim, int maxPositions) {
+        ropeParams.clear().ptr("q", q).ptr("k", k).ptr("cos", cos).ptr("sin", sin).ptr("positions", positions)
+                .i64("qStride", qStride).i64("kStride", kStride).i32("numTokens", T).i32("numHeads", numHeads)
+                .i32("numKvHeads", numKvHeads).i32("headDim", headDim).i32("rotaryDim", rotaryDim)
+                .i32("maxPositions", maxPositions);
+        rope.launch(ctx, T, 1, 128, 0, ropeParams);
+    }
+
+    /** out[t][i] = silu(gateUp[t][i]) * gateUp[t][inter + i]: gateUp bf16 [T][gateUpStride], out bf16 [T][outStride]. */
+    public synchronized void siluMul(long gateUp, long gateUpStride, long out, long outStride, int T, int inter) {
+        siluParams.clear().ptr("gateUp", gateUp).ptr("out", out).i64("gateUpStride", gateUpStride)
+                .i64("outStride", outStride).i32("numTokens", T).i32("inter", inter);
+        int block = 256;
+        siluMul.launch(ctx, T, (inter + 8 * block - 1) / (8 * block), block, 0, siluParams);
+    }
+
+    /**
+     * Writes k/v rows (bf16 [T][kStride], [T][vStride]) into one layer's caches, bf16
+     * [numPages][numKvHeads][pageSize][headDim] each, at the slots the CSR arrays (int32 device
+     * arrays qoIndptr [R+1], kvIndptr [R+1], kvPageIndices [nnz], positions [T]) give.
+     */
+    public synchronized void kvAppend(long k, long kStride, long v, long vStride, long kCache, long vCache, long qoIndptr,
+                                      long kvIndptr, long kvPageIndices, long positions, int T, int R, int numKvHeads,
+                                      int headDim, int pageSize, int numPages) {
+        appendParams.clear().ptr("k", k).ptr("v", v).ptr("kCache", kCache).ptr("vCache", vCache)
+                .ptr("qoIndptr", qoIndptr).ptr("kvIndptr", kvIndptr).ptr("kvPageIndices", kvPageIndices)
+                .ptr("positions", positions).i64("kStride", kStride).i64("vStride", vStride).i32("numTokens", T)
+                .i32("numRequests", R).i32("numKvHeads", numKvHeads).i32("headDim", headDim).i32("pageSize", pageSize)
+                .i32("numPages", numPages);
+        kvAppend.launch(ctx, T, 1, 128, 0, appendParams);
+    }
+
+    /** dst[s] = src[last row of request sampleRequests[s]]: src bf16 [T][srcStride], dst bf16 [S][dstStride]. */
+    public synchronized void gatherLastRows(long src, long srcStride, long dst, long dstStride, long qoIndptr,
+                                            long sampleRequests, int S, int hidden, int R) {
+        gatherParams.clear().ptr("src", src).ptr("dst", dst).ptr("qoIndptr", qoIndptr).ptr("sampleRequests", sampleRequests)
+                .i64("srcStride", srcStride).i64("dstStride", dstStride).i32("numSampled", S).i32("hidden", hidden)
+                .i32("numRequests", R);
+        gatherLastRows.launch(ctx, S, 1, 128, 0, gatherParams);
+    }
+
+    /** out[s] = argmax of logits fp32 [S][logitsStride] over the first vocab columns; out int32 [S]. */
+    public synchronized void argmax(long logits, long logitsStride, long out, int S, int vocab) {
+        argmaxParams.clear().ptr("logits", logits).ptr("out", out).i64("logitsStride", logitsStride).i32("numRows", S)
+                .i32("vocab", vocab);
+        argmax.launch(ctx, S, 1, 1024, 0, argmaxParams);
+    }
+
+    @Override
+    public void close() {
+        for (ParamBlock p : new ParamBlock[] {embeddingParams, normParams, ropeParams, siluParams, appendParams, gatherParams,
+                argmaxParams}) {
+            p.close();
+        }
+    }
+}

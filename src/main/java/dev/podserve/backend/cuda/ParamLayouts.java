@@ -1,0 +1,51 @@
+package dev.podserve.backend.cuda;
+
+import java.util.List;
+
+/**
+ * The Java mirror of cuda-kernels/include/params.h and attention/attention_params.h: field names
+ * and order exactly as the headers declare them. StructLayoutTest compiles the headers with gcc
+ * and compares every offset and size, so a header change that is not mirrored here fails a test.
+ */
+public final class ParamLayouts {
+
+    public static final StructLayout EMBEDDING = StructLayout.struct("PsEmbeddingParams")
+            .ptr("table", "tokenIds", "out").i64("outStride").i32("numTokens", "hidden", "vocab").build();
+
+    public static final StructLayout ADD_RMSNORM = StructLayout.struct("PsAddRmsNormParams")
+            .ptr("x", "residual", "weight", "out").i64("xStride", "residualStride", "outStride")
+            .i32("numTokens", "hidden").f32("eps").build();
+
+    public static final StructLayout ROPE = StructLayout.struct("PsRopeParams")
+            .ptr("q", "k", "cos", "sin", "positions").i64("qStride", "kStride")
+            .i32("numTokens", "numHeads", "numKvHeads", "headDim", "rotaryDim", "maxPositions").build();
+
+    public static final StructLayout SILU_MUL = StructLayout.struct("PsSiluMulParams")
+            .ptr("gateUp", "out").i64("gateUpStride", "outStride").i32("numTokens", "inter").build();
+
+    public static final StructLayout KV_APPEND = StructLayout.struct("PsKvAppendParams")
+            .ptr("k", "v", "kCache", "vCache", "qoIndptr", "kvIndptr", "kvPageIndices", "positions")
+            .i64("kStride", "vStride")
+            .i32("numTokens", "numRequests", "numKvHeads", "headDim", "pageSize", "numPages").build();
+
+    public static final StructLayout GATHER_LAST_ROWS = StructLayout.struct("PsGatherLastRowsParams")
+            .ptr("src", "dst", "qoIndptr", "sampleRequests").i64("srcStride", "dstStride")
+            .i32("numSampled", "hidden", "numRequests").build();
+
+    public static final StructLayout ARGMAX = StructLayout.struct("PsArgmaxParams")
+            .ptr("logits", "out").i64("logitsStride").i32("numRows", "vocab").build();
+
+    public static final StructLayout ATTENTION = StructLayout.struct("PsAttentionParams")
+            .ptr("q", "kCache", "vCache", "out", "qoIndptr", "kvIndptr", "kvPageIndices", "kvLastPageLen",
+                    "workItems", "partialO", "partialLse")
+            .i64("qStride", "outStride")
+            .i32("requestBegin", "numRequests", "numWorkItems", "numQoHeads", "numKvHeads", "headDim", "pageSize",
+                    "kvChunkSize", "maxSplits")
+            .f32("smScale").build();
+
+    public static final List<StructLayout> ALL =
+            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, GATHER_LAST_ROWS, ARGMAX, ATTENTION);
+
+    private ParamLayouts() {
+    }
+}
