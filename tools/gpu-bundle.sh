@@ -34,9 +34,13 @@ for jar in "$out"/lib/cuda-*-linux-x86_64.jar; do
 done
 cp "$console" "$out/junit/junit-platform-console-standalone.jar"
 cp -r target/classes "$out/classes"
-# Test classes of backend.cuda only: the rest (and the fixtures) are not run there.
+# The fatbin comes once, from kernels/ (freshly built above), not a second time inside classes/.
+rm -rf "$out/classes/cuda"
+# Test classes of backend.cuda only (the rest are not run there), and the transformers fixtures
+# that CudaCheckpointGpuTest loads from the class path (about 2 MB).
 mkdir -p "$out/test-classes/dev/podserve/backend"
 cp -r target/test-classes/dev/podserve/backend/cuda "$out/test-classes/dev/podserve/backend/"
+cp -r target/test-classes/fixtures "$out/test-classes/fixtures"
 cp cuda-kernels/build/podserve.fatbin "$out/kernels/cuda/podserve.fatbin"
 bash tools/make-jre.sh "$out/jre" java.xml > /dev/null
 

@@ -19,9 +19,12 @@ namespace attn {
 // Shared tiles are [rows][D] bf16 with D/8 16-byte chunks per row. Chunk c of row r is stored at
 // chunk c ^ (r & 7): the 8 rows an ldmatrix phase reads (same logical chunk, consecutive rows) then
 // hit 8 different 16-byte bank groups instead of one, so ldmatrix and cp.async are conflict-free.
+// Rows of fewer than 8 chunks (head dim 16, 32) XOR with fewer row bits so the chunk stays inside
+// its row; those small tiles accept some bank conflicts.
 template <int D>
 __device__ __forceinline__ int swz(int row, int chunk) {
-    return row * D + ((chunk ^ (row & 7)) << 3);
+    constexpr int kRowBits = (D / 8 < 8 ? D / 8 : 8) - 1;
+    return row * D + ((chunk ^ (row & kRowBits)) << 3);
 }
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
@@ -81,8 +84,9 @@ __device__ __forceinline__ int ldm_row_b(int lane) { return (lane & 7) + (lane >
 __device__ __forceinline__ int ldm_chunk_b(int lane) { return (lane >> 3) & 1; }
 
 // Maps a request's kv position to its row in the cache, counted in headDim units:
-// row = (page * numKvHeads + kvHead) * pageSize + slot. 32 bits suffice: rows <= cache tokens x
-// kv heads, and a cache of even 141 GB holds under 2^30 such rows of 64+ bf16 dims.
+// row = (page * numKvHeads + kvHead) * pageSize + slot. 31 bits suffice (prefill keeps rows as
+// int32 with -1 for "none"): rows = K cache bytes / (2 headDim), under 2^31 for a K cache below
+// 64 GiB at head dim 16 and below 512 GiB at head dim 128.
 struct PagedRows {
     const int32_t* pages;  // kvPageIndices + kvIndptr[r]: r's page list
     int pageSize;

@@ -37,8 +37,14 @@
  * planner (attention_plan.h) picks multiples of 64, the prefill kernel's key tile.
  *
  * Alignment (checked by the host planner, not by the kernels): q, out, kCache, vCache 16-byte
- * aligned, qStride and outStride multiples of 8, headDim 64 or 128, pageSize >= 1 (powers of two
- * take a shift instead of a division).
+ * aligned, qStride and outStride multiples of 8, headDim 16, 32, 64 or 128, pageSize >= 1 (powers of
+ * two take a shift instead of a division).
+ *
+ * Sliding window (window = W > 0): the row at position p attends to keys max(0, p - W + 1) .. p.
+ * Split s still covers the absolute positions [s * kvChunkSize, (s+1) * kvChunkSize); a CTA starts
+ * at the first key its rows can see, so keys (pages, tiles) wholly outside the window are never
+ * read, and splits wholly before it exit at once and leave no partials. The merge reads the splits
+ * (p - W + 1) / kvChunkSize .. p / kvChunkSize of a row, each of which holds one of its keys.
  */
 #ifndef PODSERVE_ATTENTION_PARAMS_H
 #define PODSERVE_ATTENTION_PARAMS_H
@@ -70,11 +76,12 @@ typedef struct PsAttentionParams {
     int32_t numWorkItems;            /* prefill: entries of workItems */
     int32_t numQoHeads;
     int32_t numKvHeads;
-    int32_t headDim;                 /* 64 or 128: selects the entry point */
+    int32_t headDim;                 /* 16, 32, 64 or 128: selects the entry point */
     int32_t pageSize;
     int32_t kvChunkSize;             /* keys per split (planner: a multiple of 64) */
     int32_t maxSplits;               /* grid.y of decode/prefill; second dim of the partials */
     float smScale;                   /* softmax scale, usually 1/sqrt(headDim) */
+    int32_t window;                  /* sliding window W (0 = none): the row at position p sees keys j > p - W */
 } PsAttentionParams;
 
 /*
@@ -82,10 +89,11 @@ typedef struct PsAttentionParams {
  * memory as below, above 48 KB so the launcher first raises
  * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES to it):
  *
- *   ps_attention_decode_hd64 / _hd128
+ *   ps_attention_decode_hd16 / _hd32 / _hd64 / _hd128
  *       one query row per request. grid = (numRequests * numKvHeads * headChunks, maxSplits),
  *       headChunks = ceil(group / 16); x = (request * numKvHeads + kvHead) * headChunks + chunk.
- *   ps_attention_prefill_hd64 / _hd128
+ *   ps_attention_prefill_hd16 / _hd32 / _hd64 / _hd128, and ps_attention_prefill_window_hd* when
+ *   window > 0 (same grid and shared memory)
  *       grid = (numWorkItems * numKvHeads, maxSplits); x = item * numKvHeads + kvHead. A work item
  *       (request r, first packed row m0) covers packed rows m0 .. m0 + 127 of r (PS_ATTN_PREFILL_ROWS).
  *   ps_attention_merge
@@ -95,15 +103,19 @@ typedef struct PsAttentionParams {
 #define PS_ATTN_THREADS 128
 #define PS_ATTN_PREFILL_ROWS 128
 #define PS_ATTN_DECODE_HEADS 16
+#define PS_ATTN_DECODE_SMEM_HD16 12800
+#define PS_ATTN_DECODE_SMEM_HD32 25600
 #define PS_ATTN_DECODE_SMEM_HD64 51200
 #define PS_ATTN_DECODE_SMEM_HD128 102400
+#define PS_ATTN_PREFILL_SMEM_HD16 12800
+#define PS_ATTN_PREFILL_SMEM_HD32 25088
 #define PS_ATTN_PREFILL_SMEM_HD64 49664
 #define PS_ATTN_PREFILL_SMEM_HD128 98816
 
 #ifdef __cplusplus
 }  /* extern "C" */
 
-static_assert(sizeof(PsAttentionParams) == 144, "PsAttentionParams layout");
+static_assert(sizeof(PsAttentionParams) == 152, "PsAttentionParams layout");
 #endif
 
 #endif /* PODSERVE_ATTENTION_PARAMS_H */

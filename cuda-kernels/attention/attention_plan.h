@@ -2,8 +2,9 @@
 // shared memory and workspace sizes. Header-only C++ for the native tests and the benchmark; the
 // Java launcher (backend.cuda) ports these few loops as they are, so every rule is spelled out.
 //
-// Dispatch: headDim 64 -> *_hd64, 128 -> *_hd128 (template instances inside the .cu files);
-// anything else is rejected here. All kernels take PsAttentionParams (attention_params.h).
+// Dispatch: headDim 16, 32, 64, 128 -> *_hd16 .. *_hd128 (template instances inside the .cu files);
+// anything else is rejected here. The sliding window is the caller's (PsAttentionParams.window): the
+// plans cover the whole context, and CTAs whose split lies wholly before the window exit at once. All kernels take PsAttentionParams (attention_params.h).
 #pragma once
 
 #include <stdint.h>
@@ -117,18 +118,53 @@ inline SplitChoice choose_split(const std::vector<int>& unitKeys, bool decode, i
     return best;
 }
 
-inline bool supported_head_dim(int headDim) { return headDim == 64 || headDim == 128; }
+inline bool supported_head_dim(int headDim) {
+    return headDim == 16 || headDim == 32 || headDim == 64 || headDim == 128;
+}
 
 inline const char* decode_kernel(int headDim) {
-    return headDim == 64 ? "ps_attention_decode_hd64" : "ps_attention_decode_hd128";
+    switch (headDim) {
+        case 16: return "ps_attention_decode_hd16";
+        case 32: return "ps_attention_decode_hd32";
+        case 64: return "ps_attention_decode_hd64";
+        default: return "ps_attention_decode_hd128";
+    }
 }
-inline const char* prefill_kernel(int headDim) {
-    return headDim == 64 ? "ps_attention_prefill_hd64" : "ps_attention_prefill_hd128";
+// A sliding window (window > 0) takes the prefill's windowed instance; decode needs none.
+inline const char* prefill_kernel(int headDim, int window = 0) {
+    if (window > 0) {
+        switch (headDim) {
+            case 16: return "ps_attention_prefill_window_hd16";
+            case 32: return "ps_attention_prefill_window_hd32";
+            case 64: return "ps_attention_prefill_window_hd64";
+            default: return "ps_attention_prefill_window_hd128";
+        }
+    }
+    switch (headDim) {
+        case 16: return "ps_attention_prefill_hd16";
+        case 32: return "ps_attention_prefill_hd32";
+        case 64: return "ps_attention_prefill_hd64";
+        default: return "ps_attention_prefill_hd128";
+    }
 }
 inline const char* merge_kernel() { return "ps_attention_merge"; }
 
-inline int decode_smem(int headDim) { return headDim == 64 ? PS_ATTN_DECODE_SMEM_HD64 : PS_ATTN_DECODE_SMEM_HD128; }
-inline int prefill_smem(int headDim) { return headDim == 64 ? PS_ATTN_PREFILL_SMEM_HD64 : PS_ATTN_PREFILL_SMEM_HD128; }
+inline int decode_smem(int headDim) {
+    switch (headDim) {
+        case 16: return PS_ATTN_DECODE_SMEM_HD16;
+        case 32: return PS_ATTN_DECODE_SMEM_HD32;
+        case 64: return PS_ATTN_DECODE_SMEM_HD64;
+        default: return PS_ATTN_DECODE_SMEM_HD128;
+    }
+}
+inline int prefill_smem(int headDim) {
+    switch (headDim) {
+        case 16: return PS_ATTN_PREFILL_SMEM_HD16;
+        case 32: return PS_ATTN_PREFILL_SMEM_HD32;
+        case 64: return PS_ATTN_PREFILL_SMEM_HD64;
+        default: return PS_ATTN_PREFILL_SMEM_HD128;
+    }
+}
 inline int kv_len(const int32_t* kvIndptr, const int32_t* kvLastPageLen, int r, int pageSize) {
     return (kvIndptr[r + 1] - kvIndptr[r] - 1) * pageSize + kvLastPageLen[r];
 }

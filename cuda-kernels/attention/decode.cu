@@ -39,13 +39,19 @@ struct Cfg {
     static constexpr int kRowStep = 32 / kChunks;        // rows between one lane's chunks in a tile
     static constexpr int kRowsPerLane = kKeys / kRowStep;
     static constexpr int kMergeStride = D + 4;           // fp32 row stride of the merge scratch (bank spread)
-    static constexpr int kMinBlocks = D == 64 ? 4 : 2;
+    static constexpr int kMinBlocks = D <= 64 ? 4 : 2;
 };
+
+static_assert(Cfg<16>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD16, "decode hd16 smem");
+static_assert(Cfg<32>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD32, "decode hd32 smem");
 
 static_assert(Cfg<64>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD64, "decode hd64 smem");
 static_assert(Cfg<128>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD128, "decode hd128 smem");
 static_assert(4 * 16 * Cfg<128>::kMergeStride * 4 <= 4 * Cfg<128>::kWarpElems * 2, "merge scratch fits");
 static_assert(4 * 16 * Cfg<64>::kMergeStride * 4 <= 4 * Cfg<64>::kWarpElems * 2, "merge scratch fits");
+static_assert(4 * 16 * Cfg<16>::kMergeStride * 4 <= 4 * Cfg<16>::kWarpElems * 2, "merge scratch fits");
+// The merge keeps the warps' row maxima and sums (2 x 4 x 16 fp32) where the Q tile was.
+static_assert(2 * 4 * 16 * 4 <= Cfg<16>::kQElems * 2, "merge maxima fit");
 
 template <int D>
 __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
@@ -62,9 +68,12 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
     const int split = blockIdx.y;
 
     const int kvLen = kv_length(p.kvIndptr, p.kvLastPageLen, r, p.pageSize);
-    const int kBegin = split * p.kvChunkSize;
-    if (kBegin >= kvLen) return;  // this request has fewer splits; the merge reads none from here
-    const int kEnd = min(kBegin + p.kvChunkSize, kvLen);
+    // The one query row sits at kvLen - 1, so every key from the window's start on is visible and
+    // the loop needs no window mask: the window only moves where the split's keys begin.
+    const int windowStart = p.window > 0 ? max(0, kvLen - p.window) : 0;
+    const int kBegin = max(split * p.kvChunkSize, windowStart);
+    const int kEnd = min(split * p.kvChunkSize + p.kvChunkSize, kvLen);
+    if (kBegin >= kEnd) return;  // no visible key in this split; the merge reads none from here
     const bool isSplit = kvLen > p.kvChunkSize;
     const int t = p.qoIndptr[r + 1] - 1;  // the request's single query row
     const int headBase = kvHead * group + headChunk * C::kRows;
@@ -263,6 +272,18 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
 
 }  // namespace attn_decode
 }  // namespace ps
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<16>::kMinBlocks)
+    ps_attention_decode_hd16(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_decode_smem[];
+    ps::attn_decode::run<16>(p, ps_attn_decode_smem);
+}
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<32>::kMinBlocks)
+    ps_attention_decode_hd32(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_decode_smem[];
+    ps::attn_decode::run<32>(p, ps_attn_decode_smem);
+}
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<64>::kMinBlocks)
     ps_attention_decode_hd64(const PsAttentionParams p) {

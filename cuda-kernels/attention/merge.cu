@@ -3,7 +3,8 @@
 //
 // One CTA per query row of the launch; a thread owns 8 dims of one head (two float4 reads per
 // split, one 16-byte store). Only rows of split requests are touched; a row at kv position pos
-// has partials for splits 0 .. pos / kvChunkSize (a causal row sees no keys of later splits).
+// has partials for splits 0 .. pos / kvChunkSize (a causal row sees no keys of later splits), or
+// from (pos - window + 1) / kvChunkSize on under a sliding window.
 // out = sum_s 2^(lse_s - M) o_s / sum_s 2^(lse_s - M), M = max_s lse_s, so nothing overflows.
 #include "../include/online_softmax.cuh"
 #include "../include/paged_kv.cuh"
@@ -19,7 +20,9 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS) ps_attention_merge
     if (kvLen <= p.kvChunkSize) return;  // written directly by the attention kernel
     const int qlen = p.qoIndptr[r + 1] - p.qoIndptr[r];
     const int pos = kvLen - qlen + (t - p.qoIndptr[r]);
-    const int numSplits = pos / p.kvChunkSize + 1;
+    // Splits wholly before the row's window were never written.
+    const int firstSplit = p.window > 0 ? max(0, pos - p.window + 1) / p.kvChunkSize : 0;
+    const int lastSplit = pos / p.kvChunkSize;
     const int D = p.headDim;
     const int chunks = D / ps::kVec;
     const int64_t splitStride = (int64_t)p.numQoHeads;  // lse elements between splits of one head
@@ -31,10 +34,10 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS) ps_attention_merge
         const int c = i - h * chunks;
         const float* lse = p.partialLse + rowBase + h;  // [split] at stride splitStride
         float mMax = -INFINITY;
-        for (int s = 0; s < numSplits; ++s) mMax = fmaxf(mMax, lse[s * splitStride]);
+        for (int s = firstSplit; s <= lastSplit; ++s) mMax = fmaxf(mMax, lse[s * splitStride]);
         float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         float sum = 0.0f;
-        for (int s = 0; s < numSplits; ++s) {
+        for (int s = firstSplit; s <= lastSplit; ++s) {
             const float w = ps::fast_exp2(lse[s * splitStride] - mMax);
             sum += w;
             const float* src = p.partialO + (rowBase + s * splitStride + h) * D + c * ps::kVec;

@@ -12,7 +12,8 @@
 // Work items (request, first packed row) come from the host planner (attention_plan.h), largest
 // causal extent first so the long tiles start early; grid.y is the kv split. A split that ends
 // before a row's position still sees that row's earlier keys; a row whose position precedes the
-// split's start is left to the other splits and never written here.
+// split's start is left to the other splits and never written here. A sliding window moves the
+// split's first key up to the first row's window start and masks keys before each row's own.
 #include "../include/online_softmax.cuh"
 #include "../include/paged_kv.cuh"
 #include "../include/podserve_common.cuh"
@@ -52,6 +53,8 @@ struct Cfg {
 // The launcher reserves PS_ATTN_PREFILL_SMEM_*; a narrower tuning tile needs less.
 static_assert(Cfg<64>::kSmemBytes <= PS_ATTN_PREFILL_SMEM_HD64, "prefill hd64 smem");
 static_assert(Cfg<128>::kSmemBytes <= PS_ATTN_PREFILL_SMEM_HD128, "prefill hd128 smem");
+static_assert(Cfg<16>::kSmemBytes <= PS_ATTN_PREFILL_SMEM_HD16, "prefill hd16 smem");
+static_assert(Cfg<32>::kSmemBytes <= PS_ATTN_PREFILL_SMEM_HD32, "prefill hd32 smem");
 
 // Per-CTA constants, computed once.
 struct Tile {
@@ -60,7 +63,7 @@ struct Tile {
     int rowEnd;   // packed rows m0 .. rowEnd-1 exist
     int posBase;  // kv position of query row 0 = kvLen - qlen
     int minPos;   // position of the CTA's first row
-    int kBegin, kEnd;
+    int kBegin, kEnd;  // keys of this split that some row of the tile may see
 };
 
 // S[2][kNb] (two m16 tiles x 8-key blocks) += Q . K^T for one key tile.
@@ -94,9 +97,10 @@ __device__ __forceinline__ void qk(float (&s)[2][Cfg<D>::kNb][4], const bf16* sQ
 }
 
 // Online softmax of one key tile in place (S becomes P), rescaling O; then O += P . V.
-template <int D, bool kMask>
+template <int D, bool kMask, bool kWindow>
 __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float (&o)[2][D / 8][4], float (&m)[2][2],
-                                           float (&l)[2][2], const int (&rowLimit)[2][2], int tileStart,
+                                           float (&l)[2][2], const int (&rowLimit)[2][2],
+                                           const int (&rowFirst)[2][2], int tileStart,
                                            float scaleLog2, const bf16* sV, int lane) {
     if constexpr (kMask) {
 #pragma unroll
@@ -106,7 +110,7 @@ __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float 
 #pragma unroll
                 for (int e = 0; e < 4; ++e) {
                     const int key = tileStart + nb * 8 + 2 * (lane & 3) + (e & 1);
-                    if (key > rowLimit[mt][e >> 1]) s[mt][nb][e] = -INFINITY;
+                    if (key > rowLimit[mt][e >> 1] || (kWindow && key < rowFirst[mt][e >> 1])) s[mt][nb][e] = -INFINITY;
                 }
             }
         }
@@ -122,7 +126,8 @@ __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float 
             for (int nb = 0; nb < Cfg<D>::kNb; ++nb) mx = fmaxf(mx, fmaxf(s[mt][nb][2 * h], s[mt][nb][2 * h + 1]));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            // A row that has seen only masked keys (above the diagonal) stays at m = -inf, l = 0, o = 0.
+            // A row that has seen only masked keys (above the diagonal, before its window) stays at
+            // m = -inf, l = 0, o = 0.
             const float mScaled = mx == -INFINITY ? 0.0f : mx * scaleLog2;
             const float factor = fast_exp2(m[mt][h] * scaleLog2 - mScaled);
             moved |= mx != m[mt][h];
@@ -177,7 +182,10 @@ __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float 
     }
 }
 
-template <int D>
+// kWindow: p.window > 0, a separate entry point (ps_attention_prefill_window_hd*) so the window's
+// registers and compares cost the unwindowed loop nothing: hd128 runs at the 255-register cap and
+// one kernel holding both paths spilled three times as much.
+template <int D, bool kWindow>
 __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
     using C = Cfg<D>;
     const int warp = threadIdx.x >> 5;
@@ -197,9 +205,11 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
     tl.posBase = tl.kvLen - tl.qlen;
     tl.minPos = tl.posBase + tl.m0 / tl.group;
     const int maxPos = tl.posBase + (tl.rowEnd - 1) / tl.group;
-    tl.kBegin = tl.split * p.kvChunkSize;
-    tl.kEnd = min(tl.kBegin + p.kvChunkSize, maxPos + 1);
-    if (tl.kBegin >= tl.kEnd) return;  // every row of the tile precedes this split
+    // The first row's window starts earliest; keys before it are read by no row of the tile.
+    const int windowStart = kWindow ? max(0, tl.minPos - p.window + 1) : 0;
+    tl.kBegin = max(tl.split * p.kvChunkSize, windowStart);
+    tl.kEnd = min(tl.split * p.kvChunkSize + p.kvChunkSize, maxPos + 1);
+    if (tl.kBegin >= tl.kEnd) return;  // every row of the tile precedes this split or its window ends before it
     const bool isSplit = tl.kvLen > p.kvChunkSize;
 
     bf16* sQ = reinterpret_cast<bf16*>(smem);  // [128][D] swizzled; later the bf16 output staging
@@ -279,18 +289,24 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
     const int warpRow0 = warp * C::kWarpRows;
     const int g = lane >> 2;
     // Last key each of this lane's rows (warpRow0 + mt*16 + h*8 + g) may see: its causal position,
-    // capped by the split's end. Padding rows borrow the last real row's position.
-    int rowLimit[2][2];
+    // capped by the split's end; and the first, where its window starts (0 without a window).
+    // Padding rows borrow the last real row's position.
+    int rowLimit[2][2], rowFirst[2][2];
 #pragma unroll
     for (int mt = 0; mt < 2; ++mt) {
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             const int packed = min(tl.m0 + warpRow0 + mt * 16 + h * 8 + g, tl.rowEnd - 1);
-            rowLimit[mt][h] = min(tl.posBase + packed / tl.group, tl.kEnd - 1);
+            const int pos = tl.posBase + packed / tl.group;
+            rowLimit[mt][h] = min(pos, tl.kEnd - 1);
+            rowFirst[mt][h] = kWindow ? pos - p.window + 1 : 0;
         }
     }
     // Tiles whose last key every row may see need no mask; the walk meets them after the diagonal.
+    // Under a window, tiles starting before the last row's window start are masked too (the walk
+    // ends on them).
     const int firstUnmasked = min(tl.minPos, tl.kEnd - 1) + 1 - (C::kKeys - 1);
+    const int maskedBelow = kWindow ? maxPos - p.window + 1 : 0;
 
     float o[2][D / 8][4];
 #pragma unroll
@@ -325,10 +341,10 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
 #pragma unroll
             for (int nb = 0; nb < C::kNb; ++nb) s[mt][nb][0] = s[mt][nb][1] = s[mt][nb][2] = s[mt][nb][3] = 0.0f;
         qk<D>(s, sQ, sK, warpRow0, lane, qReg);
-        if (start >= firstUnmasked) {
-            softmax_pv<D, true>(s, o, m, l, rowLimit, start, scaleLog2, sV, lane);
+        if (start >= firstUnmasked || (kWindow && start < maskedBelow)) {
+            softmax_pv<D, true, kWindow>(s, o, m, l, rowLimit, rowFirst, start, scaleLog2, sV, lane);
         } else {
-            softmax_pv<D, false>(s, o, m, l, rowLimit, start, scaleLog2, sV, lane);
+            softmax_pv<D, false, kWindow>(s, o, m, l, rowLimit, rowFirst, start, scaleLog2, sV, lane);
         }
         publish(it + 2);  // its table slot was last read by issue(it), two barriers ago
         __syncthreads();  // the stage and the table slot are complete for the tile after next
@@ -381,7 +397,8 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
                 const int packed = tl.m0 + warpRow0 + mt * 16 + h * 8 + g;
-                if (packed >= tl.rowEnd || rowLimit[mt][h] < tl.kBegin) continue;  // no key in this split
+                // No key of this split inside the row's causal window: the merge reads nothing here.
+                if (packed >= tl.rowEnd || rowLimit[mt][h] < (kWindow ? max(tl.kBegin, rowFirst[mt][h]) : tl.kBegin)) continue;
                 const int qi = packed / tl.group;
                 const int head = tl.kvHead * tl.group + (packed - qi * tl.group);
                 const int64_t base = ((int64_t)(rowBase + qi) * p.maxSplits + tl.split) * p.numQoHeads + head;
@@ -401,12 +418,42 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
 }  // namespace attn_prefill
 }  // namespace ps
 
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd16(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_prefill_smem[];
+    ps::attn_prefill::run<16, false>(p, ps_attn_prefill_smem);
+}
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd16(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_prefill_smem[];
+    ps::attn_prefill::run<16, true>(p, ps_attn_prefill_smem);
+}
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd32(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_prefill_smem[];
+    ps::attn_prefill::run<32, false>(p, ps_attn_prefill_smem);
+}
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd32(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_prefill_smem[];
+    ps::attn_prefill::run<32, true>(p, ps_attn_prefill_smem);
+}
+
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd64(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<64>(p, ps_attn_prefill_smem);
+    ps::attn_prefill::run<64, false>(p, ps_attn_prefill_smem);
+}
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd64(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_prefill_smem[];
+    ps::attn_prefill::run<64, true>(p, ps_attn_prefill_smem);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<128>(p, ps_attn_prefill_smem);
+    ps::attn_prefill::run<128, false>(p, ps_attn_prefill_smem);
+}
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd128(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_prefill_smem[];
+    ps::attn_prefill::run<128, true>(p, ps_attn_prefill_smem);
 }

@@ -1,5 +1,6 @@
 // Tests of the attention kernels (decode, prefill, split-KV merge) against a float64 CPU reference
-// of paged, causal, GQA attention with the same semantics as backend.cpu.PagedAttention.
+// of paged, causal, GQA attention with the same semantics as backend.cpu.PagedAttention, including
+// its sliding window (key j visible to the row at position p iff j > p - W).
 //
 // Every case draws fresh random q/K/V, scatters the requests' pages over a shuffled page pool,
 // poisons out (and the split partials) with NaN, launches through the host planner
@@ -82,7 +83,7 @@ Inputs make_inputs(const Batch& b, const Shape& s, int64_t qStride, double qScal
 
 // want[t][h][d] for the rows of requests [begin, end), NaN elsewhere (must stay poisoned).
 std::vector<double> reference(const Batch& b, const Inputs& in, const Shape& s, double scale, int begin, int end,
-                              int64_t outStride) {
+                              int64_t outStride, int window) {
     std::vector<double> want((size_t)b.T() * outStride, NAN);
     std::vector<float> kf(in.k.size()), vf(in.v.size());
     for (size_t i = 0; i < kf.size(); ++i) {
@@ -102,13 +103,14 @@ std::vector<double> reference(const Batch& b, const Inputs& in, const Shape& s, 
         for (size_t i = first; i < tasks.size(); i += step) {
             const int r = tasks[i].r, t = tasks[i].t;
             const int pos = b.kvLen(r) - b.qlen(r) + (t - b.qoIndptr[r]);
+            const int first = window > 0 ? std::max(0, pos - window + 1) : 0;
             sc.resize(pos + 1);
             off.resize(pos + 1);
             for (int h = 0; h < s.Hq; ++h) {
                 const int kvh = h / group;
                 for (int d = 0; d < s.D; ++d) q[d] = pst::from_bf16(in.q[(size_t)t * in.qStride + h * s.D + d]);
                 double mx = -INFINITY;
-                for (int j = 0; j <= pos; ++j) {
+                for (int j = first; j <= pos; ++j) {
                     const int page = b.pageIndices[b.kvIndptr[r] + j / b.pageSize];
                     off[j] = (((size_t)page * s.Hkv + kvh) * b.pageSize + j % b.pageSize) * s.D;
                     double dot = 0;
@@ -118,7 +120,7 @@ std::vector<double> reference(const Batch& b, const Inputs& in, const Shape& s, 
                 }
                 double sum = 0;
                 std::fill(acc.begin(), acc.end(), 0.0);
-                for (int j = 0; j <= pos; ++j) {
+                for (int j = first; j <= pos; ++j) {
                     const double w = exp(sc[j] - mx);
                     sum += w;
                     for (int d = 0; d < s.D; ++d) acc[d] += w * vf[off[j] + d];
@@ -191,7 +193,7 @@ enum class Kind { Decode, Prefill };
 
 // Plans and launches one phase (plus the merge when split) over requests [begin, end).
 ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device& dev, int64_t qStride,
-                               int64_t outStride, int begin, int end, int forceChunk, int numSms) {
+                               int64_t outStride, int begin, int end, int forceChunk, int numSms, int window) {
     const int count = end - begin;
     ps_attn_plan::Launch L =
         kind == Kind::Decode
@@ -222,8 +224,9 @@ ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device
     p.headDim = s.D;
     p.pageSize = b.pageSize;
     p.smScale = (float)(1.0 / sqrt((double)s.D));
+    p.window = window;
     ps_attn_plan::apply(L, begin, count, items.get(), p);
-    const char* name = kind == Kind::Decode ? ps_attn_plan::decode_kernel(s.D) : ps_attn_plan::prefill_kernel(s.D);
+    const char* name = kind == Kind::Decode ? ps_attn_plan::decode_kernel(s.D) : ps_attn_plan::prefill_kernel(s.D, window);
     pst::launch(name, dim3(L.gridX, L.gridY), dim3(PS_ATTN_THREADS), p, (size_t)L.smemBytes);
     if (L.needsMerge()) pst::launch(ps_attn_plan::merge_kernel(), dim3(L.rows), dim3(PS_ATTN_THREADS), p);
     return L;
@@ -245,6 +248,7 @@ struct Case {
     int forceChunk;                         // 0: the planner's split rule
     bool fusedQkv;                          // q rows inside a [T][(Hq + 2 Hkv) D] buffer
     bool runPrefill, runDecode;             // phases launched; rows of the others stay poisoned
+    int window = 0;                         // sliding window, 0 = none
 };
 
 void run_case(const Case& c, pst::Rng& rng) {
@@ -259,22 +263,22 @@ void run_case(const Case& c, pst::Rng& rng) {
     std::vector<double> want((size_t)b.T() * outStride, NAN);
     std::string plan;
     auto merge_want = [&](int begin, int end) {
-        std::vector<double> part = reference(b, in, s, 1.0 / sqrt((double)s.D), begin, end, outStride);
+        std::vector<double> part = reference(b, in, s, 1.0 / sqrt((double)s.D), begin, end, outStride, c.window);
         for (size_t i = 0; i < want.size(); ++i)
             if (!isnan(part[i])) want[i] = part[i];
     };
     if (c.runPrefill && c.numPrefill > 0) {
-        auto L = run_phase(Kind::Prefill, b, s, dev, qStride, outStride, 0, c.numPrefill, c.forceChunk, sms);
+        auto L = run_phase(Kind::Prefill, b, s, dev, qStride, outStride, 0, c.numPrefill, c.forceChunk, sms, c.window);
         merge_want(0, c.numPrefill);
         plan += fmt(" prefill[items=%zu chunk=%d splits=%d]", L.workItems.size() / 2, L.kvChunkSize, L.maxSplits);
     }
     if (c.runDecode && c.numPrefill < b.R()) {
-        auto L = run_phase(Kind::Decode, b, s, dev, qStride, outStride, c.numPrefill, b.R(), c.forceChunk, sms);
+        auto L = run_phase(Kind::Decode, b, s, dev, qStride, outStride, c.numPrefill, b.R(), c.forceChunk, sms, c.window);
         merge_want(c.numPrefill, b.R());
         plan += fmt(" decode[chunk=%d splits=%d]", L.kvChunkSize, L.maxSplits);
     }
-    check_attention(fmt("attention %s D=%d Hq=%d Hkv=%d page=%d q*%g%s", c.label.c_str(), s.D, s.Hq, s.Hkv,
-                        c.pageSize, qScale, plan.c_str()),
+    check_attention(fmt("attention %s D=%d Hq=%d Hkv=%d page=%d window=%d q*%g%s", c.label.c_str(), s.D, s.Hq,
+                        s.Hkv, c.pageSize, c.window, qScale, plan.c_str()),
                     dev.out.download(), want, b.T(), outStride, s);
 }
 
@@ -406,6 +410,79 @@ PS_TEST(attention_hybrid) {
             c.fusedQkv = page == 1;
             c.runPrefill = true;
             c.runDecode = true;
+            run_case(c, rng);
+        }
+    }
+}
+
+PS_TEST(attention_small_head_dims) {
+    pst::Rng rng(404);
+    const bool small = pst::sanitizing();
+    const int maxLen = small ? 600 : 3000;
+    std::vector<std::pair<int, int>> mixed = {{1, 1}, {7, 7}, {127, 127}, {128, 129}, {129, 1000}, {33, small ? 600 : 3000}};
+    struct Cfg {
+        Shape s;
+        int page, chunk;
+        bool fused;
+    };
+    // Head dims 16 and 32 (the embedded tiny model, the transformers fixtures): GQA 1/4/8, page 1
+    // and 16, planner and forced splits.
+    const Cfg cfgs[] = {
+        {{4, 4, 16}, 16, 0, false},   {{8, 2, 16}, 1, 256, true},  {{8, 1, 16}, 16, 64, false},
+        {{4, 4, 32}, 1, 0, true},     {{8, 2, 32}, 16, 100, false}, {{16, 2, 32}, 16, 0, false},
+    };
+    for (const Cfg& k : cfgs) {
+        Case c;
+        c.shape = k.s;
+        c.pageSize = k.page;
+        c.forceChunk = k.chunk;
+        c.fusedQkv = k.fused;
+        const std::string chunk = k.chunk ? fmt("%d", k.chunk) : std::string("auto");
+        c.label = fmt("decode B=17 chunk=%s", chunk.c_str());
+        c.reqs = decode_reqs(17, rng, maxLen);
+        c.numPrefill = 0;
+        c.runPrefill = false;
+        c.runDecode = true;
+        run_case(c, rng);
+        c.label = fmt("prefill R=%zu chunk=%s", mixed.size(), chunk.c_str());
+        c.reqs = mixed;
+        c.numPrefill = (int)mixed.size();
+        c.runPrefill = true;
+        c.runDecode = false;
+        run_case(c, rng);
+    }
+}
+
+PS_TEST(attention_sliding_window) {
+    pst::Rng rng(505);
+    const bool small = pst::sanitizing();
+    const int longLen = small ? 700 : 3000;
+    // Windows 1, 7, 16 (the Mistral fixture), 300 (between the 64-key tile and the splits) and one
+    // longer than every context (must equal no window). Hybrid steps so both phases and both merges
+    // run: prefill chunks after short and long prefixes, then decodes of the usual lengths. Forced
+    // split sizes put window starts inside, at and across split and tile edges.
+    struct Cfg {
+        Shape s;
+        int page, chunk;
+    };
+    const Cfg cfgs[] = {
+        {{8, 2, 128}, 16, 0},  {{8, 2, 128}, 1, 64}, {{16, 2, 64}, 16, 100},
+        {{8, 1, 32}, 16, 64},  {{4, 4, 16}, 1, 0},   {{8, 2, 16}, 16, 256},
+    };
+    for (int window : {1, 7, 16, 300, 100000}) {
+        for (const Cfg& k : cfgs) {
+            Case c;
+            c.label = fmt("window hybrid 4+17 chunk=%s", k.chunk ? fmt("%d", k.chunk).c_str() : "auto");
+            c.reqs = {{1, 1}, {40, 40}, {129, 700}, {200, longLen}};
+            for (auto& r : decode_reqs(17, rng, longLen)) c.reqs.push_back(r);
+            c.numPrefill = 4;
+            c.shape = k.s;
+            c.pageSize = k.page;
+            c.forceChunk = k.chunk;
+            c.fusedQkv = k.page == 1;
+            c.runPrefill = true;
+            c.runDecode = true;
+            c.window = window;
             run_case(c, rng);
         }
     }

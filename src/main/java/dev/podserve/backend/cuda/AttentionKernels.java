@@ -32,7 +32,7 @@ public final class AttentionKernels implements AutoCloseable {
     }
 
     private void fill(Buffers b, AttentionPlan plan, long workItems, int begin, int count, int numQoHeads, int numKvHeads,
-                      int headDim, int pageSize) {
+                      int headDim, int pageSize, int window) {
         params.clear().ptr("q", b.q()).ptr("kCache", b.kCache()).ptr("vCache", b.vCache()).ptr("out", b.out())
                 .ptr("qoIndptr", b.qoIndptr()).ptr("kvIndptr", b.kvIndptr()).ptr("kvPageIndices", b.kvPageIndices())
                 .ptr("kvLastPageLen", b.kvLastPageLen()).ptr("workItems", workItems)
@@ -41,27 +41,40 @@ public final class AttentionKernels implements AutoCloseable {
                 .i32("numRequests", count).i32("numWorkItems", plan.numWorkItems()).i32("numQoHeads", numQoHeads)
                 .i32("numKvHeads", numKvHeads).i32("headDim", headDim).i32("pageSize", pageSize)
                 .i32("kvChunkSize", plan.kvChunkSize()).i32("maxSplits", plan.maxSplits())
-                .f32("smScale", (float) (1.0 / Math.sqrt(headDim)));
+                .f32("smScale", (float) (1.0 / Math.sqrt(headDim))).i32("window", window);
     }
 
-    /** Requests begin .. begin+count-1, one query row each; merges when the plan splits. */
+    /**
+     * Requests begin .. begin+count-1, one query row each; merges when the plan splits. window: the
+     * layer's sliding window (0 = none), keys at positions <= p - window are not attended to.
+     */
     public synchronized void decode(Buffers b, AttentionPlan plan, int begin, int count, int numQoHeads, int numKvHeads,
-                                    int headDim, int pageSize) {
+                                    int headDim, int pageSize, int window) {
         if (count == 0) return;
-        fill(b, plan, 0, begin, count, numQoHeads, numKvHeads, headDim, pageSize);
-        module.function(headDim == 64 ? "ps_attention_decode_hd64" : "ps_attention_decode_hd128")
+        fill(b, plan, 0, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
+        module.function(kernelName("decode", headDim))
                 .launch(ctx, plan.gridX(), plan.gridY(), AttentionPlan.THREADS, plan.smemBytes(), params);
         if (plan.needsMerge()) merge.launch(ctx, plan.rows(), 1, AttentionPlan.THREADS, 0, params);
     }
 
-    /** Causal chunked prefill of requests begin .. begin+count-1; workItems int32 [numWorkItems][2] on the device. */
+    /**
+     * Causal chunked prefill of requests begin .. begin+count-1; workItems int32 [numWorkItems][2] on
+     * the device; window as for {@link #decode}.
+     */
     public synchronized void prefill(Buffers b, AttentionPlan plan, long workItems, int begin, int count, int numQoHeads,
-                                     int numKvHeads, int headDim, int pageSize) {
+                                     int numKvHeads, int headDim, int pageSize, int window) {
         if (count == 0) return;
-        fill(b, plan, workItems, begin, count, numQoHeads, numKvHeads, headDim, pageSize);
-        module.function(headDim == 64 ? "ps_attention_prefill_hd64" : "ps_attention_prefill_hd128")
+        fill(b, plan, workItems, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
+        module.function(kernelName(window > 0 ? "prefill_window" : "prefill", headDim))
                 .launch(ctx, plan.gridX(), plan.gridY(), AttentionPlan.THREADS, plan.smemBytes(), params);
         if (plan.needsMerge()) merge.launch(ctx, plan.rows(), 1, AttentionPlan.THREADS, 0, params);
+    }
+
+    private static String kernelName(String phase, int headDim) {
+        if (!AttentionPlan.supportedHeadDim(headDim)) {
+            throw new IllegalArgumentException("no attention kernel for head dim " + headDim);
+        }
+        return "ps_attention_" + phase + "_hd" + headDim;
     }
 
     @Override

@@ -26,8 +26,12 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
     static final double DECODE_KEY_US = 1.0 / 60.0;
     static final double PREFILL_KEY_US = 1.0 / 20.0;
     static final double LONE_SPEEDUP = 1.25;
+    static final int DECODE_SMEM_HD16 = 12800;
+    static final int DECODE_SMEM_HD32 = 25600;
     static final int DECODE_SMEM_HD64 = 51200;
     static final int DECODE_SMEM_HD128 = 102400;
+    static final int PREFILL_SMEM_HD16 = 12800;
+    static final int PREFILL_SMEM_HD32 = 25088;
     static final int PREFILL_SMEM_HD64 = 49664;
     static final int PREFILL_SMEM_HD128 = 98816;
 
@@ -40,15 +44,25 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
     }
 
     static boolean supportedHeadDim(int headDim) {
-        return headDim == 64 || headDim == 128;
+        return headDim == 16 || headDim == 32 || headDim == 64 || headDim == 128;
     }
 
     static int decodeSmem(int headDim) {
-        return headDim == 64 ? DECODE_SMEM_HD64 : DECODE_SMEM_HD128;
+        return switch (headDim) {
+            case 16 -> DECODE_SMEM_HD16;
+            case 32 -> DECODE_SMEM_HD32;
+            case 64 -> DECODE_SMEM_HD64;
+            default -> DECODE_SMEM_HD128;
+        };
     }
 
     static int prefillSmem(int headDim) {
-        return headDim == 64 ? PREFILL_SMEM_HD64 : PREFILL_SMEM_HD128;
+        return switch (headDim) {
+            case 16 -> PREFILL_SMEM_HD16;
+            case 32 -> PREFILL_SMEM_HD32;
+            case 64 -> PREFILL_SMEM_HD64;
+            default -> PREFILL_SMEM_HD128;
+        };
     }
 
     private static int roundUp(int x, int m) {

@@ -54,12 +54,7 @@ public final class CudaBackend implements ComputeBackend {
     /** Why the CUDA backend cannot run this model (the kernels' limits), or empty when it can. Touches no native code. */
     public static Optional<String> unsupportedReason(ModelConfig cfg) {
         if (!AttentionPlan.supportedHeadDim(cfg.headDim())) {
-            return Optional.of("head_dim " + cfg.headDim() + " (the attention kernels are built for 64 and 128)");
-        }
-        for (int l = 0; l < cfg.numLayers(); l++) {
-            if (cfg.windowOf(l) > 0 && cfg.windowOf(l) < cfg.maxContextLength()) {
-                return Optional.of("sliding-window attention (window " + cfg.windowOf(l) + "; the kernels attend to the whole context)");
-            }
+            return Optional.of("head_dim " + cfg.headDim() + " (the attention kernels are built for 16, 32, 64 and 128)");
         }
         return Optional.empty();
     }
@@ -201,6 +196,7 @@ public final class CudaBackend implements ComputeBackend {
         int qkvRows = qDim + 2 * kvDim;
         int inter = cfg.intermediateSize();
         int hd = cfg.headDim();
+        int window = cfg.windowOf(l);
 
         // Layer 0 norms the embeddings; later layers first add the previous layer's MLP output.
         layers.addRmsNorm(l == 0 ? 0 : act.mlpOut, hidden, act.residual, hidden, w.inputNorm(), act.normed, hidden, T, hidden,
@@ -217,8 +213,8 @@ public final class CudaBackend implements ComputeBackend {
                 inputs.positions, T, R, cfg.numKvHeads(), hd, pageSize, numKvBlocks);
         AttentionKernels.Buffers bufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
                 inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.partialO, act.partialLse);
-        if (prefill != null) attention.prefill(bufs, prefill, inputs.workItems, 0, P, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize);
-        if (decode != null) attention.decode(bufs, decode, P, D, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize);
+        if (prefill != null) attention.prefill(bufs, prefill, inputs.workItems, 0, P, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize, window);
+        if (decode != null) attention.decode(bufs, decode, P, D, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize, window);
         gemm.rowMajor(T, hidden, qDim, act.attn, qDim, w.wo(), act.attnOut, hidden, false, false);
 
         layers.addRmsNorm(act.attnOut, hidden, act.residual, hidden, w.postAttnNorm(), act.normed, hidden, T, hidden, cfg.rmsNormEps());

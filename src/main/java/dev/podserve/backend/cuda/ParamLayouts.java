@@ -41,7 +41,7 @@ public final class ParamLayouts {
             .i64("qStride", "outStride")
             .i32("requestBegin", "numRequests", "numWorkItems", "numQoHeads", "numKvHeads", "headDim", "pageSize",
                     "kvChunkSize", "maxSplits")
-            .f32("smScale").build();
+            .f32("smScale").i32("window").build();
 
     public static final List<StructLayout> ALL =
             List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, GATHER_LAST_ROWS, ARGMAX, ATTENTION);

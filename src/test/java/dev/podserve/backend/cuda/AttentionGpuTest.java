@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The decode, prefill and merge launchers against a plain causal softmax attention in Java over
  * the same bf16 inputs, on a randomly scattered paged cache; forced small KV chunks make the
- * kernels split and merge.
+ * kernels split and merge. A sliding window W lets the row at position p see keys p - W + 1 .. p.
  */
 @Tag("gpu")
 class AttentionGpuTest {
@@ -42,18 +42,25 @@ class AttentionGpuTest {
      * @param prefills   query lengths of the prefill requests ("-" for none), each with a cached prefix
      * @param decodes    decode requests, each with a random context up to maxContext
      * @param forceChunk keys per split (0: the planner's choice)
+     * @param window     sliding window (0: none)
      */
-    @ParameterizedTest(name = "hd{0} heads {1}/{2} page {3} prefills {4} decodes {5} ctx {6} chunk {7}")
+    @ParameterizedTest(name = "hd{0} heads {1}/{2} page {3} prefills {4} decodes {5} ctx {6} chunk {7} window {8}")
     @CsvSource({
-            "64, 4, 4, 1, 1 127, 17, 300, 0",
-            "128, 32, 8, 16, 127 5, 17, 1100, 0",
-            "128, 8, 1, 16, 1030, 3, 1030, 256",
-            "64, 8, 1, 16, 200, 9, 2000, 256",
-            "128, 16, 4, 1, -, 17, 1500, 0",
-            "128, 8, 2, 16, 33 64, 0, 10, 64",
+            "64, 4, 4, 1, 1 127, 17, 300, 0, 0",
+            "128, 32, 8, 16, 127 5, 17, 1100, 0, 0",
+            "128, 8, 1, 16, 1030, 3, 1030, 256, 0",
+            "64, 8, 1, 16, 200, 9, 2000, 256, 0",
+            "128, 16, 4, 1, -, 17, 1500, 0, 0",
+            "128, 8, 2, 16, 33 64, 0, 10, 64, 0",
+            "32, 4, 4, 16, 1 127, 17, 300, 0, 0",
+            "16, 4, 1, 1, 200 7, 9, 1000, 64, 0",
+            "16, 4, 2, 16, 130 40, 17, 1000, 64, 16",
+            "32, 8, 1, 1, 300, 9, 2000, 256, 7",
+            "128, 8, 2, 16, 200 3, 17, 1500, 256, 100",
+            "64, 4, 4, 16, 50, 5, 500, 0, 1",
     })
     void matchesTheReference(int hd, int H, int KVH, int pageSize, String prefills, int decodes, int maxContext,
-                             int forceChunk) {
+                             int forceChunk, int window) {
         Random rnd = new Random(hd * 31L + H * 7L + pageSize + decodes + maxContext);
         List<Integer> qlens = new ArrayList<>();
         List<Integer> kvlens = new ArrayList<>();
@@ -116,8 +123,8 @@ class AttentionGpuTest {
         }
         AttentionKernels.Buffers b = new AttentionKernels.Buffers(dq, qStride, dk, dv, out, H * hd, dqo, dkvi, dpages, dlast,
                 partialO, partialLse);
-        if (pre != null) attn.prefill(b, pre, ints("work", pre.workItems()), 0, P, H, KVH, hd, pageSize);
-        if (dec != null) attn.decode(b, dec, P, R - P, H, KVH, hd, pageSize);
+        if (pre != null) attn.prefill(b, pre, ints("work", pre.workItems()), 0, P, H, KVH, hd, pageSize, window);
+        if (dec != null) attn.decode(b, dec, P, R - P, H, KVH, hd, pageSize, window);
         float[] got = copies.readBf16(out, T * H * hd);
 
         float[] exp = new float[T * H * hd];
@@ -129,11 +136,12 @@ class AttentionGpuTest {
             for (int i = 0; i < qlen; i++) {
                 int t = qo[r] + i;
                 int last = kvLen - qlen + i;
+                int first = window > 0 ? Math.max(0, last - window + 1) : 0;
                 for (int h = 0; h < H; h++) {
                     int kvh = h / group;
                     double[] s = new double[last + 1];
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= last; j++) {
+                    for (int j = first; j <= last; j++) {
                         int base = ((pages[kvIndptr[r] + j / pageSize] * KVH + kvh) * pageSize + j % pageSize) * hd;
                         double dot = 0;
                         for (int d = 0; d < hd; d++) dot += (double) q[t * qStride + h * hd + d] * kc[base + d];
@@ -141,10 +149,10 @@ class AttentionGpuTest {
                         max = Math.max(max, s[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j <= last; j++) sum += s[j] = Math.exp(s[j] - max);
+                    for (int j = first; j <= last; j++) sum += s[j] = Math.exp(s[j] - max);
                     for (int d = 0; d < hd; d++) {
                         double acc = 0;
-                        for (int j = 0; j <= last; j++) {
+                        for (int j = first; j <= last; j++) {
                             int base = ((pages[kvIndptr[r] + j / pageSize] * KVH + kvh) * pageSize + j % pageSize) * hd;
                             acc += s[j] * vc[base + d];
                         }

@@ -75,7 +75,7 @@ class StructLayoutTest {
         assertEquals(8, s.fields().get(1).offset());
         assertEquals(16, s.fields().get(2).offset());
         assertEquals(24, s.size());
-        assertEquals(144, ParamLayouts.ATTENTION.size());
+        assertEquals(152, ParamLayouts.ATTENTION.size());
     }
 
     private static boolean gcc() {
