@@ -28,4 +28,14 @@ public final class ModelShapes {
         return new ModelConfig("LlamaForCausalLM", 128256, 2048, 8192, 16, 32, 8, 64, 1e-5f, 500000.0, 131072, true,
                 128000, new int[] {128001, 128008, 128009}).withRope(500000.0, RopeScaling.llama3(32, 1, 4, 8192));
     }
+
+    /**
+     * Llama-3-8B's shapes: vocab 128256, hidden 4096, MLP 14336, 32 layers, 32 query heads and 8 KV
+     * heads of 128 dims, untied embeddings, 8192 positions, rope theta 500000 with llama3 scaling
+     * (factor 8, low 1, high 4 over 8192 original positions); about 8.03B parameters.
+     */
+    public static ModelConfig llama3EightB() {
+        return new ModelConfig("LlamaForCausalLM", 128256, 4096, 14336, 32, 32, 8, 128, 1e-5f, 500000.0, 8192, false,
+                128000, new int[] {128001, 128009}).withRope(500000.0, RopeScaling.llama3(8, 1, 4, 8192));
+    }
 }

@@ -1,0 +1,333 @@
+package dev.podserve.bench;
+
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+
+import org.bytedeco.cuda.cudart.CUevent_st;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.global.cudart;
+
+import dev.podserve.attention.HybridBatch;
+import dev.podserve.backend.cuda.CublasGemm;
+import dev.podserve.backend.cuda.CudaBackend;
+import dev.podserve.backend.cuda.CudaContext;
+import dev.podserve.backend.cuda.KernelModule;
+import dev.podserve.backend.cuda.LayerKernels;
+import dev.podserve.model.DummyWeights;
+import dev.podserve.model.ModelConfig;
+import dev.podserve.model.ModelShapes;
+import dev.podserve.model.ModelWeights;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Times whole decode steps of the CUDA backend on a Llama-3-8B-shaped dummy model: B decode
+ * requests, each at context 2048 on its own KV pages, for B in {1, 16, 64, 128}. A step is
+ * {@code backend.forward(batch)} by wall clock, logits copy back to the host included.
+ *
+ * <p>Decode is memory bound, so each step is judged by model-bandwidth utilisation: the bf16 weight
+ * bytes plus the KV bytes a step must read, per second, over the device-to-device copy bandwidth
+ * measured in the same run (a 1 GiB {@code cuMemcpyDtoDAsync} timed with events, read + written
+ * bytes counted, as GPU.md counts them).
+ *
+ * <p>Host overhead is an estimate, not a trace: forward() is not instrumented, so it is the step's
+ * count of podserve kernel launches times the measured host cost of a trivial podserve launch, plus
+ * its count of cuBLAS GEMM calls times the measured host cost of a tiny GEMM call. It leaves out
+ * validation, planning, the index upload and the logits conversion, so it is a lower bound.
+ *
+ * <p>The KV cache is addressed but never prefilled: attention reads 2048 keys per request whatever
+ * they hold, and prefilling 128 x 2048 tokens would cost minutes for no change in the timing.
+ *
+ * <p>Needs a GPU with about 50 GB free (15 GB of weights, 32 GB of KV pages for B = 128) and about
+ * 40 GB of heap for the fp32 dummy weights before upload. Usage: {@code CudaDecodeBenchmark <out.json>}.
+ */
+public final class CudaDecodeBenchmark {
+
+    private static final long DUMMY_SEED = 20250302L;
+    private static final int PAGE_SIZE = 16;
+    private static final int CONTEXT = 2048;
+    private static final int[] BATCHES = {1, 16, 64, 128};
+    private static final int WARMUPS = 5;
+    private static final int RUNS = 25;
+    private static final long COPY_BYTES = 1L << 30;
+
+    private CudaDecodeBenchmark() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 1) {
+            System.err.println("usage: CudaDecodeBenchmark <out.json>");
+            System.exit(2);
+        }
+        Path out = Path.of(args[0]);
+        Optional<String> unavailable = CudaBackend.unavailableReason();
+        if (unavailable.isPresent()) {
+            System.err.println("no CUDA device: " + unavailable.get());
+            System.exit(1);
+        }
+        ModelConfig cfg = ModelShapes.llama3EightB();
+        int threads = Runtime.getRuntime().availableProcessors();
+        int maxBatch = BATCHES[BATCHES.length - 1];
+        int pagesPerRequest = CONTEXT / PAGE_SIZE;
+
+        System.out.printf("llama-3-8b shape (dummy): %d M parameters, generating fp32 weights on %d threads%n",
+                cfg.parameterCount() / 1_000_000, threads);
+        long g0 = System.nanoTime();
+        ModelWeights w = DummyWeights.generate(cfg, DUMMY_SEED, threads);
+        double genSeconds = (System.nanoTime() - g0) / 1e9;
+        System.out.printf("dummy weights generated in %.1f s (%d MB fp32)%n", genSeconds, w.bytes() >> 20);
+
+        // Exactly the pages the largest batch addresses: every request owns CONTEXT / PAGE_SIZE of them.
+        CudaBackend.Options options = new CudaBackend.Options(maxBatch, maxBatch, PAGE_SIZE, maxBatch * pagesPerRequest, 0, 0);
+        long u0 = System.nanoTime();
+        CudaBackend backend = new CudaBackend(cfg, w, options);
+        double uploadSeconds = (System.nanoTime() - u0) / 1e9;
+        // The fp32 copy is no longer needed; dropping it keeps the heap from holding 32 GB through the timings.
+        w = null;
+        System.out.printf("backend built and weights uploaded in %.1f s: %s%n", uploadSeconds, backend.describe());
+
+        List<Object> rows = new ArrayList<>();
+        try (backend) {
+            CudaContext ctx = backend.context();
+            String card = ctx.name();
+            double copyTbps = copyBandwidthTbps(ctx);
+            System.out.printf("device-to-device copy (cuMemcpyDtoDAsync, %d MiB, read + written): %.3f TB/s%n",
+                    COPY_BYTES >> 20, copyTbps);
+            double launchUs = trivialLaunchMicros(ctx);
+            double gemmUs = tinyGemmMicros(ctx);
+            System.out.printf("host cost: %.2f us per trivial kernel launch, %.2f us per tiny cublasGemmEx call%n", launchUs, gemmUs);
+
+            long weightBytes = weightBytesPerStep(cfg);
+            System.out.printf("%n%5s %9s %10s %10s %8s %9s %11s %10s%n", "B", "step ms", "weight GB", "KV GB", "TB/s",
+                    "util", "launches", "host ovh");
+            for (int b : BATCHES) {
+                HybridBatch batch = decodeBatch(b, cfg.vocabSize(), pagesPerRequest);
+                for (int i = 0; i < WARMUPS; i++) backend.forward(batch);
+                List<Double> times = new ArrayList<>();
+                for (int i = 0; i < RUNS; i++) {
+                    long t0 = System.nanoTime();
+                    backend.forward(batch);
+                    times.add((System.nanoTime() - t0) / 1e9);
+                }
+                double sec = median(times);
+                long stepWeights = weightBytes + 2L * b * cfg.hiddenSize(); // plus the B embedding rows gathered
+                long kvBytes = kvBytesPerStep(cfg, b);
+                double tbps = (stepWeights + kvBytes) / sec / 1e12;
+                double util = tbps / copyTbps;
+                int[] calls = callsPerStep(cfg, batch, ctx.smCount());
+                double hostSec = (calls[0] * launchUs + calls[1] * gemmUs) / 1e6;
+                double hostFraction = hostSec / sec;
+                System.out.printf("%5d %9.3f %10.2f %10.2f %8.3f %8.1f%% %5d + %-4d %9.1f%%%n", b, sec * 1e3, stepWeights / 1e9,
+                        kvBytes / 1e9, tbps, util * 100, calls[0], calls[1], hostFraction * 100);
+
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("config", "llama-3-8b dummy, B=" + b + " decodes at context " + CONTEXT);
+                row.put("kernel", "model decode step");
+                row.put("ms", round(sec * 1e3, 3));
+                row.put("tbps", round(tbps, 3));
+                row.put("bandwidth_utilisation", round(util, 3));
+                row.put("host_overhead_fraction", round(hostFraction, 3));
+                row.put("card", card);
+                row.put("batch", b);
+                row.put("context", CONTEXT);
+                row.put("page_size", PAGE_SIZE);
+                row.put("weight_bytes_per_step", stepWeights);
+                row.put("kv_bytes_per_step", kvBytes);
+                row.put("copy_tbps", round(copyTbps, 3));
+                row.put("copy_method", "cuMemcpyDtoDAsync of 1 GiB, event-timed median of 10, read + written bytes");
+                row.put("kernel_launches_per_step", calls[0]);
+                row.put("cublas_calls_per_step", calls[1]);
+                row.put("host_us_per_launch", round(launchUs, 2));
+                row.put("host_us_per_cublas_call", round(gemmUs, 2));
+                row.put("host_overhead_ms_estimate", round(hostSec * 1e3, 3));
+                row.put("host_overhead_method", "estimate: launches x trivial-launch host cost + GEMM calls x tiny-GEMM host cost");
+                row.put("warmup_runs", WARMUPS);
+                row.put("timed_runs", RUNS);
+                row.put("all_step_ms", times.stream().map(t -> round(t * 1e3, 3)).toList());
+                row.put("dummy_weight_generation_seconds", round(genSeconds, 1));
+                row.put("backend_build_and_upload_seconds", round(uploadSeconds, 1));
+                row.put("host_threads", threads);
+                rows.add(row);
+            }
+        }
+
+        if (out.getParent() != null) Files.createDirectories(out.getParent());
+        JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+        Files.writeString(out, json.writeValueAsString(rows) + "\n");
+        System.out.println("\nwrote " + out.toAbsolutePath());
+    }
+
+    /** B decodes at the end of a CONTEXT-token context each; request r owns pages r*n .. r*n+n-1, so none share. */
+    private static HybridBatch decodeBatch(int b, int vocab, int pagesPerRequest) {
+        Random rnd = new Random(2);
+        int[] ids = new int[b];
+        int[] positions = new int[b];
+        int[] qo = new int[b + 1];
+        int[] kv = new int[b + 1];
+        int[] last = new int[b];
+        int[] pages = new int[b * pagesPerRequest];
+        int[] sample = new int[b];
+        for (int r = 0; r < b; r++) {
+            ids[r] = rnd.nextInt(vocab);
+            positions[r] = CONTEXT - 1;
+            qo[r + 1] = r + 1;
+            kv[r + 1] = (r + 1) * pagesPerRequest;
+            last[r] = CONTEXT - (pagesPerRequest - 1) * PAGE_SIZE;
+            for (int p = 0; p < pagesPerRequest; p++) pages[r * pagesPerRequest + p] = r * pagesPerRequest + p;
+            sample[r] = r;
+        }
+        return new HybridBatch(ids, positions, qo, kv, pages, last, sample, 0, b, PAGE_SIZE);
+    }
+
+    /**
+     * bf16 bytes of every weight a decode step streams: all layer matrices and norms, the final norm
+     * and the untied LM head. The embedding table is not counted: a step gathers only B of its rows.
+     */
+    static long weightBytesPerStep(ModelConfig cfg) {
+        long h = cfg.hiddenSize();
+        long layer = (cfg.qDim() + 2L * cfg.kvDim()) * h + h * cfg.qDim() + 2L * cfg.intermediateSize() * h
+                + h * cfg.intermediateSize() + 2 * h;
+        return 2 * (layer * cfg.numLayers() + h + (long) cfg.vocabSize() * h);
+    }
+
+    /** bf16 K and V of every context position of every request in every layer. */
+    static long kvBytesPerStep(ModelConfig cfg, int b) {
+        return 2L * 2 * b * CONTEXT * cfg.numLayers() * cfg.kvDim();
+    }
+
+    /**
+     * {kernel launches, cuBLAS calls} of one decode step, counted from CudaBackend.forward: one
+     * embedding; per layer two norms, rope, KV append, decode attention (plus its merge when the plan
+     * splits the KV) and SiLU-mul, and three GEMMs; then two gathers and a norm, and the LM-head GEMM.
+     * Whether decode splits comes from the backend's own planner, which is package-private: read
+     * through reflection so the count follows the planner instead of guessing.
+     */
+    private static int[] callsPerStep(ModelConfig cfg, HybridBatch b, int smCount) {
+        boolean merge = decodeNeedsMerge(cfg, b, smCount);
+        int perLayer = 6 + (merge ? 1 : 0);
+        return new int[] {1 + cfg.numLayers() * perLayer + 3, cfg.numLayers() * 3 + 1};
+    }
+
+    private static boolean decodeNeedsMerge(ModelConfig cfg, HybridBatch b, int smCount) {
+        try {
+            Class<?> plan = Class.forName("dev.podserve.backend.cuda.AttentionPlan");
+            Method decode = plan.getDeclaredMethod("decode", int[].class, int[].class, int[].class, int.class, int.class,
+                    int.class, int.class, int.class, int.class, int.class, int.class);
+            decode.setAccessible(true);
+            Object p = decode.invoke(null, b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), 0, b.numDecodeRequests(),
+                    b.pageSize(), cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), smCount, 0);
+            return (Boolean) plan.getMethod("needsMerge").invoke(p);
+        } catch (ReflectiveOperationException e) {
+            // Counting without the merge undercounts by one launch per layer at most; say so rather than fail the run.
+            System.out.println("cannot read the decode plan (" + e + "); counting no merge launch");
+            return false;
+        }
+    }
+
+    /** Median device-to-device copy bandwidth in TB/s over 10 event-timed 1 GiB copies, read + written bytes. */
+    private static double copyBandwidthTbps(CudaContext ctx) {
+        ctx.makeCurrent();
+        long[] src = new long[1];
+        long[] dst = new long[1];
+        check(cudart.cuMemAlloc(src, COPY_BYTES), "cuMemAlloc(src)");
+        check(cudart.cuMemAlloc(dst, COPY_BYTES), "cuMemAlloc(dst)");
+        CUstream_st stream = new CUstream_st();
+        CUevent_st start = new CUevent_st();
+        CUevent_st stop = new CUevent_st();
+        try {
+            check(cudart.cuMemsetD8(src[0], (byte) 1, COPY_BYTES), "cuMemsetD8");
+            check(cudart.cuStreamCreate(stream, 0), "cuStreamCreate");
+            check(cudart.cuEventCreate(start, 0), "cuEventCreate");
+            check(cudart.cuEventCreate(stop, 0), "cuEventCreate");
+            List<Double> tbps = new ArrayList<>();
+            float[] ms = new float[1];
+            for (int i = 0; i < 13; i++) {
+                check(cudart.cuEventRecord(start, stream), "cuEventRecord");
+                check(cudart.cuMemcpyDtoDAsync(dst[0], src[0], COPY_BYTES, stream), "cuMemcpyDtoDAsync");
+                check(cudart.cuEventRecord(stop, stream), "cuEventRecord");
+                check(cudart.cuEventSynchronize(stop), "cuEventSynchronize");
+                check(cudart.cuEventElapsedTime(ms, start, stop), "cuEventElapsedTime");
+                // The first three copies warm the copy path and clocks up; they are not counted.
+                if (i >= 3) tbps.add(2.0 * COPY_BYTES / (ms[0] / 1e3) / 1e12);
+            }
+            return median(tbps);
+        } finally {
+            cudart.cuEventDestroy(start);
+            cudart.cuEventDestroy(stop);
+            cudart.cuStreamDestroy(stream);
+            cudart.cuMemFree(src[0]);
+            cudart.cuMemFree(dst[0]);
+        }
+    }
+
+    /**
+     * Host microseconds per launch of podserve's SiLU-mul kernel on one 8-element row: the same
+     * parameter-block and cuLaunchKernel path as every podserve kernel in a step, with no GPU work
+     * to speak of. Timed on the host over many back-to-back launches, before the final synchronise.
+     */
+    private static double trivialLaunchMicros(CudaContext ctx) {
+        ctx.makeCurrent();
+        long[] buf = new long[1];
+        check(cudart.cuMemAlloc(buf, 1 << 20), "cuMemAlloc(scratch)");
+        try (KernelModule module = KernelModule.load(); LayerKernels k = new LayerKernels(ctx, module)) {
+            check(cudart.cuMemsetD8(buf[0], (byte) 0, 1 << 20), "cuMemsetD8");
+            long in = buf[0];
+            long outp = buf[0] + (1 << 19);
+            for (int i = 0; i < 2000; i++) k.siluMul(in, 16, outp, 8, 1, 8);
+            ctx.synchronize();
+            int n = 20000;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) k.siluMul(in, 16, outp, 8, 1, 8);
+            double us = (System.nanoTime() - t0) / 1e3 / n;
+            ctx.synchronize();
+            return us;
+        } finally {
+            cudart.cuMemFree(buf[0]);
+        }
+    }
+
+    /** Host microseconds per cublasGemmEx call of a 1 x 64 x 64 bf16 GEMM through podserve's wrapper. */
+    private static double tinyGemmMicros(CudaContext ctx) {
+        ctx.makeCurrent();
+        long[] buf = new long[1];
+        check(cudart.cuMemAlloc(buf, 1 << 20), "cuMemAlloc(scratch)");
+        try (CublasGemm gemm = new CublasGemm(ctx)) {
+            check(cudart.cuMemsetD8(buf[0], (byte) 0, 1 << 20), "cuMemsetD8");
+            long x = buf[0];
+            long wt = buf[0] + (1 << 16);
+            long y = buf[0] + (1 << 18);
+            for (int i = 0; i < 2000; i++) gemm.rowMajor(1, 64, 64, x, 64, wt, y, 64, false, false);
+            ctx.synchronize();
+            int n = 20000;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) gemm.rowMajor(1, 64, 64, x, 64, wt, y, 64, false, false);
+            double us = (System.nanoTime() - t0) / 1e3 / n;
+            ctx.synchronize();
+            return us;
+        } finally {
+            cudart.cuMemFree(buf[0]);
+        }
+    }
+
+    private static void check(int result, String what) {
+        if (result != 0) throw new IllegalStateException(what + " failed with CUresult " + result);
+    }
+
+    private static double median(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static double round(double v, int digits) {
+        double scale = Math.pow(10, digits);
+        return Math.round(v * scale) / scale;
+    }
+}
