@@ -63,3 +63,19 @@ for jar in "$here"/lib/*.jar; do cp="$cp:$jar"; done
 RUN
 chmod +x "$out/run-gpu-tests.sh"
 du -sh "$out"
+
+cat > "$out/run-gpu-bench.sh" <<'RUN'
+#!/usr/bin/env bash
+# Runs the model decode-step benchmark (CudaDecodeBenchmark) with the bundled runtime; its JSON and
+# log go to OUT_DIR. usage: bash run-gpu-bench.sh OUT_DIR
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+results="${1:?usage: run-gpu-bench.sh OUT_DIR}"
+mkdir -p "$results"
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+cp="$here/classes:$here/kernels"
+for jar in "$here"/lib/*.jar; do cp="$cp:$jar"; done
+"$here/jre/bin/java" --add-modules jdk.incubator.vector -Xmx16g -cp "$cp" dev.podserve.bench.CudaDecodeBenchmark \
+    "$results/cuda-decode.json" 2>&1 | tee "$results/cuda-decode.log"
+RUN
+chmod +x "$out/run-gpu-bench.sh"

@@ -21,6 +21,12 @@
  *               (base 2, as in ../include/online_softmax.cuh)
  *   partialO / partialLse may be NULL when no request of the launch is split (kvChunkSize >= every
  *   kv length of the launch).
+ *   splitPlan   decode and merge only: int32 [2] {kvChunkSize, maxSplits} read from the device
+ *               instead of the struct's fields, or NULL. A CUDA graph captures the struct's bytes
+ *               once, yet the split rule changes with the contexts every step; so a captured decode
+ *               is launched with grid.y = PS_ATTN_MAX_SPLITS, its CTAs at split >= maxSplits exit at
+ *               once, the merge is always launched (it skips unsplit rows), and the host rewrites
+ *               the two ints with the step's other inputs.
  *
  * Which requests: requestBegin .. requestBegin + numRequests - 1 of the step's CSR arrays (the
  * prefill group or the decode group of a HybridBatch). Query row i of request r (0-based inside r,
@@ -69,6 +75,8 @@ typedef struct PsAttentionParams {
     const int32_t* workItems;        /* prefill: [numWorkItems][2]; unused by decode and merge */
     float* partialO;                 /* [rows][maxSplits][numQoHeads][headDim], or NULL */
     float* partialLse;               /* [rows][maxSplits][numQoHeads], or NULL */
+    const int32_t* splitPlan;        /* decode and merge: NULL, or int32 [2] = {kvChunkSize, maxSplits} on the
+                                        device, overriding the two fields below; prefill: must be NULL */
     int64_t qStride;                 /* elements between rows of q */
     int64_t outStride;               /* elements between rows of out */
     int32_t requestBegin;            /* first request of this launch */
@@ -103,6 +111,7 @@ typedef struct PsAttentionParams {
 #define PS_ATTN_THREADS 128
 #define PS_ATTN_PREFILL_ROWS 128
 #define PS_ATTN_DECODE_HEADS 16
+#define PS_ATTN_MAX_SPLITS 16   /* the planner's cap on splits (attention_plan.h) */
 #define PS_ATTN_DECODE_SMEM_HD16 12800
 #define PS_ATTN_DECODE_SMEM_HD32 25600
 #define PS_ATTN_DECODE_SMEM_HD64 51200
@@ -115,7 +124,13 @@ typedef struct PsAttentionParams {
 #ifdef __cplusplus
 }  /* extern "C" */
 
-static_assert(sizeof(PsAttentionParams) == 152, "PsAttentionParams layout");
+#ifdef __CUDACC__
+/* The split rule in force: the device copy when the launch has one (see splitPlan). */
+__device__ __forceinline__ int split_chunk(const PsAttentionParams& p) { return p.splitPlan ? p.splitPlan[0] : p.kvChunkSize; }
+__device__ __forceinline__ int split_count(const PsAttentionParams& p) { return p.splitPlan ? p.splitPlan[1] : p.maxSplits; }
+#endif
+
+static_assert(sizeof(PsAttentionParams) == 160, "PsAttentionParams layout");
 #endif
 
 #endif /* PODSERVE_ATTENTION_PARAMS_H */

@@ -66,15 +66,18 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
     const int kvHead = x % p.numKvHeads;
     const int r = p.requestBegin + x / p.numKvHeads;
     const int split = blockIdx.y;
+    const int kvChunk = split_chunk(p);
+    const int maxSplits = split_count(p);
+    if (split >= maxSplits) return;  // a graph's grid is sized for the most splits any step may take
 
     const int kvLen = kv_length(p.kvIndptr, p.kvLastPageLen, r, p.pageSize);
     // The one query row sits at kvLen - 1, so every key from the window's start on is visible and
     // the loop needs no window mask: the window only moves where the split's keys begin.
     const int windowStart = p.window > 0 ? max(0, kvLen - p.window) : 0;
-    const int kBegin = max(split * p.kvChunkSize, windowStart);
-    const int kEnd = min(split * p.kvChunkSize + p.kvChunkSize, kvLen);
+    const int kBegin = max(split * kvChunk, windowStart);
+    const int kEnd = min(split * kvChunk + kvChunk, kvLen);
     if (kBegin >= kEnd) return;  // no visible key in this split; the merge reads none from here
-    const bool isSplit = kvLen > p.kvChunkSize;
+    const bool isSplit = kvLen > kvChunk;
     const int t = p.qoIndptr[r + 1] - 1;  // the request's single query row
     const int headBase = kvHead * group + headChunk * C::kRows;
     const int numHeads = min(C::kRows, group - headChunk * C::kRows);
@@ -261,7 +264,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
             bf16* dst = reinterpret_cast<bf16*>(p.out) + (int64_t)t * p.outStride + (int64_t)h * D + c * 8;
             store8(dst, pack8(acc));
         } else {
-            const int64_t base = ((int64_t)rowIdx * p.maxSplits + split) * p.numQoHeads + h;
+            const int64_t base = ((int64_t)rowIdx * maxSplits + split) * p.numQoHeads + h;
             float* dst = p.partialO + base * D + c * 8;
             *reinterpret_cast<float4*>(dst) = make_float4(acc[0], acc[1], acc[2], acc[3]);
             *reinterpret_cast<float4*>(dst + 4) = make_float4(acc[4], acc[5], acc[6], acc[7]);

@@ -17,16 +17,18 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS) ps_attention_merge
     if (t >= qo[p.numRequests]) return;
     const int r = p.requestBegin + ps::request_of_row(qo, p.numRequests, t);
     const int kvLen = ps::kv_length(p.kvIndptr, p.kvLastPageLen, r, p.pageSize);
-    if (kvLen <= p.kvChunkSize) return;  // written directly by the attention kernel
+    const int kvChunk = split_chunk(p);
+    const int maxSplits = split_count(p);
+    if (kvLen <= kvChunk) return;  // written directly by the attention kernel
     const int qlen = p.qoIndptr[r + 1] - p.qoIndptr[r];
     const int pos = kvLen - qlen + (t - p.qoIndptr[r]);
     // Splits wholly before the row's window were never written.
-    const int firstSplit = p.window > 0 ? max(0, pos - p.window + 1) / p.kvChunkSize : 0;
-    const int lastSplit = pos / p.kvChunkSize;
+    const int firstSplit = p.window > 0 ? max(0, pos - p.window + 1) / kvChunk : 0;
+    const int lastSplit = pos / kvChunk;
     const int D = p.headDim;
     const int chunks = D / ps::kVec;
     const int64_t splitStride = (int64_t)p.numQoHeads;  // lse elements between splits of one head
-    const int64_t rowBase = (int64_t)blockIdx.x * p.maxSplits * p.numQoHeads;
+    const int64_t rowBase = (int64_t)blockIdx.x * maxSplits * p.numQoHeads;
     ps::bf16* outRow = reinterpret_cast<ps::bf16*>(p.out) + (int64_t)t * p.outStride;  // [numQoHeads][D]
 
     for (int i = threadIdx.x; i < p.numQoHeads * chunks; i += blockDim.x) {

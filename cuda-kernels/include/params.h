@@ -176,6 +176,23 @@ typedef struct PsArgmaxParams {
     int32_t vocab;            /* columns examined per row */
 } PsArgmaxParams;
 
+/*
+ * ps_dummy_fill: random weights drawn on the device, equal to the Java generator's
+ * (dev.podserve.model.DummyWeights) rounded to bf16, so a dummy-weight model is ready in a fraction
+ * of a second instead of being made and converted on the host:
+ *   out[i] = bf16_rn(center + halfWidth * u(i)) for i < count, in fp32 with the product and the sum
+ *   each rounded (no fused multiply-add), u(i) = (bits - 2^23) / 2^23 with bits = the top 24 bits of
+ *   splitmix64(key + i * 0x9E3779B97F4A7C15) (64-bit wrap-around arithmetic).
+ * grid: any (grid-stride loop), block: any multiple of 32.
+ */
+typedef struct PsDummyFillParams {
+    ps_bf16_t* out;           /* [count] */
+    int64_t count;
+    int64_t key;              /* DummyWeights.tensorKey(seed, tensorId), as a two's-complement uint64 */
+    float center;
+    float halfWidth;
+} PsDummyFillParams;
+
 #ifdef __cplusplus
 }  /* extern "C" */
 
@@ -187,6 +204,7 @@ static_assert(sizeof(PsSiluMulParams) == 40, "PsSiluMulParams layout");
 static_assert(sizeof(PsKvAppendParams) == 104, "PsKvAppendParams layout");
 static_assert(sizeof(PsGatherLastRowsParams) == 64, "PsGatherLastRowsParams layout");
 static_assert(sizeof(PsArgmaxParams) == 32, "PsArgmaxParams layout");
+static_assert(sizeof(PsDummyFillParams) == 32, "PsDummyFillParams layout");
 #endif
 
 #endif /* PODSERVE_PARAMS_H */

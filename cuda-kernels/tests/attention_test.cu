@@ -193,7 +193,8 @@ enum class Kind { Decode, Prefill };
 
 // Plans and launches one phase (plus the merge when split) over requests [begin, end).
 ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device& dev, int64_t qStride,
-                               int64_t outStride, int begin, int end, int forceChunk, int numSms, int window) {
+                               int64_t outStride, int begin, int end, int forceChunk, int numSms, int window,
+                               bool devicePlan = false) {
     const int count = end - begin;
     ps_attn_plan::Launch L =
         kind == Kind::Decode
@@ -202,8 +203,12 @@ ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device
             : ps_attn_plan::plan_prefill(b.qoIndptr.data(), b.kvIndptr.data(), b.lastLen.data(), begin, count,
                                          b.pageSize, s.Hq, s.Hkv, s.D, numSms, forceChunk);
     DeviceBuffer<int32_t> items(L.workItems);
-    DeviceBuffer<float> partialO(L.needsMerge() ? L.partialOFloats : 1);
-    DeviceBuffer<float> partialLse(L.needsMerge() ? L.partialLseFloats : 1);
+    // devicePlan (decode only): the split rule comes from device memory and the launch has the
+    // grid a CUDA graph captures, PS_ATTN_MAX_SPLITS deep, with the merge always launched.
+    const bool merge = L.needsMerge() || devicePlan;
+    DeviceBuffer<float> partialO(merge ? std::max<int64_t>(L.partialOFloats, 1) : 1);
+    DeviceBuffer<float> partialLse(merge ? std::max<int64_t>(L.partialLseFloats, 1) : 1);
+    DeviceBuffer<int32_t> splitPlan(std::vector<int32_t>{L.kvChunkSize, L.maxSplits});
     partialO.poison();
     partialLse.poison();
     PsAttentionParams p = {};
@@ -215,8 +220,8 @@ ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device
     p.kvIndptr = dev.kvp.get();
     p.kvPageIndices = dev.pages.get();
     p.kvLastPageLen = dev.last.get();
-    p.partialO = L.needsMerge() ? partialO.get() : nullptr;
-    p.partialLse = L.needsMerge() ? partialLse.get() : nullptr;
+    p.partialO = merge ? partialO.get() : nullptr;
+    p.partialLse = merge ? partialLse.get() : nullptr;
     p.qStride = qStride;
     p.outStride = outStride;
     p.numQoHeads = s.Hq;
@@ -226,9 +231,17 @@ ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device
     p.smScale = (float)(1.0 / sqrt((double)s.D));
     p.window = window;
     ps_attn_plan::apply(L, begin, count, items.get(), p);
+    if (devicePlan) {
+        // Poison the host copies: the kernels must take the rule from splitPlan alone.
+        p.kvChunkSize = 1;
+        p.maxSplits = 1;
+        p.splitPlan = splitPlan.get();
+    }
     const char* name = kind == Kind::Decode ? ps_attn_plan::decode_kernel(s.D) : ps_attn_plan::prefill_kernel(s.D, window);
-    pst::launch(name, dim3(L.gridX, L.gridY), dim3(PS_ATTN_THREADS), p, (size_t)L.smemBytes);
-    if (L.needsMerge()) pst::launch(ps_attn_plan::merge_kernel(), dim3(L.rows), dim3(PS_ATTN_THREADS), p);
+    // At least the graph's depth, so CTAs past the plan's splits must exit; forced chunks may need more.
+    const int gridY = devicePlan ? std::max<int>(L.gridY, PS_ATTN_MAX_SPLITS) : L.gridY;
+    pst::launch(name, dim3(L.gridX, gridY), dim3(PS_ATTN_THREADS), p, (size_t)L.smemBytes);
+    if (merge) pst::launch(ps_attn_plan::merge_kernel(), dim3(L.rows), dim3(PS_ATTN_THREADS), p);
     return L;
 }
 
@@ -249,6 +262,7 @@ struct Case {
     bool fusedQkv;                          // q rows inside a [T][(Hq + 2 Hkv) D] buffer
     bool runPrefill, runDecode;             // phases launched; rows of the others stay poisoned
     int window = 0;                         // sliding window, 0 = none
+    bool devicePlan = false;                // decode's split rule read from the device (graph launch)
 };
 
 void run_case(const Case& c, pst::Rng& rng) {
@@ -273,9 +287,10 @@ void run_case(const Case& c, pst::Rng& rng) {
         plan += fmt(" prefill[items=%zu chunk=%d splits=%d]", L.workItems.size() / 2, L.kvChunkSize, L.maxSplits);
     }
     if (c.runDecode && c.numPrefill < b.R()) {
-        auto L = run_phase(Kind::Decode, b, s, dev, qStride, outStride, c.numPrefill, b.R(), c.forceChunk, sms, c.window);
+        auto L = run_phase(Kind::Decode, b, s, dev, qStride, outStride, c.numPrefill, b.R(), c.forceChunk, sms, c.window,
+                           c.devicePlan);
         merge_want(c.numPrefill, b.R());
-        plan += fmt(" decode[chunk=%d splits=%d]", L.kvChunkSize, L.maxSplits);
+        plan += fmt(" decode[chunk=%d splits=%d%s]", L.kvChunkSize, L.maxSplits, c.devicePlan ? " device-plan" : "");
     }
     check_attention(fmt("attention %s D=%d Hq=%d Hkv=%d page=%d window=%d q*%g%s", c.label.c_str(), s.D, s.Hq,
                         s.Hkv, c.pageSize, c.window, qScale, plan.c_str()),
@@ -315,17 +330,20 @@ PS_TEST(attention_decode) {
         {{32, 4, 128}, 16, 100, false},  // GQA 8, a split size off the tile grid
     };
     for (const Cfg& k : cfgs) {
-        Case c;
-        c.label = fmt("decode B=17 chunk=%s", k.chunk ? fmt("%d", k.chunk).c_str() : "auto");
-        c.reqs = decode_reqs(17, rng, maxLen);
-        c.numPrefill = 0;
-        c.shape = k.s;
-        c.pageSize = k.page;
-        c.forceChunk = k.chunk;
-        c.fusedQkv = k.fused;
-        c.runPrefill = false;
-        c.runDecode = true;
-        run_case(c, rng);
+        for (bool devicePlan : {false, true}) {
+            Case c;
+            c.label = fmt("decode B=17 chunk=%s", k.chunk ? fmt("%d", k.chunk).c_str() : "auto");
+            c.reqs = decode_reqs(17, rng, maxLen);
+            c.numPrefill = 0;
+            c.shape = k.s;
+            c.pageSize = k.page;
+            c.forceChunk = k.chunk;
+            c.fusedQkv = k.fused;
+            c.runPrefill = false;
+            c.runDecode = true;
+            c.devicePlan = devicePlan;
+            run_case(c, rng);
+        }
     }
     // Decode launch behind prefill requests it must not touch.
     Case c;
@@ -483,6 +501,7 @@ PS_TEST(attention_sliding_window) {
             c.runPrefill = true;
             c.runDecode = true;
             c.window = window;
+            c.devicePlan = k.chunk == 0;
             run_case(c, rng);
         }
     }

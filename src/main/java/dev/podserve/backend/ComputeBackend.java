@@ -22,7 +22,9 @@ public interface ComputeBackend extends AutoCloseable {
 
     /**
      * Appends this step's K/V to the cache and returns the logits of the last query row of each of
-     * {@code batch.sampleRequests()}, in that order: {@code float[S][vocabSize]}.
+     * {@code batch.sampleRequests()}, in that order: {@code float[S][vocabSize]}. The rows may be
+     * the backend's own buffers, valid until its next {@code forward}: callers consume a step's
+     * logits before running the next step.
      */
     float[][] forward(HybridBatch batch);
 

@@ -21,33 +21,41 @@ import dev.podserve.backend.cuda.CudaBackend;
 import dev.podserve.backend.cuda.CudaContext;
 import dev.podserve.backend.cuda.KernelModule;
 import dev.podserve.backend.cuda.LayerKernels;
-import dev.podserve.model.DummyWeights;
 import dev.podserve.model.ModelConfig;
 import dev.podserve.model.ModelShapes;
-import dev.podserve.model.ModelWeights;
+import dev.podserve.kvcache.KvCacheManager;
+import dev.podserve.sampling.Sampler;
+import dev.podserve.sampling.SamplingParams;
+import dev.podserve.sampling.SamplingState;
+import dev.podserve.scheduler.ChunkedPrefillScheduler;
+import dev.podserve.scheduler.ScheduledSequence;
+import dev.podserve.scheduler.SchedulerOutput;
+import dev.podserve.scheduler.SchedulerSettings;
+import dev.podserve.scheduler.Sequence;
 import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Times whole decode steps of the CUDA backend on a Llama-3-8B-shaped dummy model: B decode
- * requests, each at context 2048 on its own KV pages, for B in {1, 16, 64, 128}. A step is
- * {@code backend.forward(batch)} by wall clock, logits copy back to the host included.
+ * Times whole decode steps of the CUDA backend on a Llama-3-8B-shaped dummy model (weights drawn on
+ * the device), and the host's share of a serving step.
  *
- * <p>Decode is memory bound, so each step is judged by model-bandwidth utilisation: the bf16 weight
- * bytes plus the KV bytes a step must read, per second, over the device-to-device copy bandwidth
- * measured in the same run (a 1 GiB {@code cuMemcpyDtoDAsync} timed with events, read + written
- * bytes counted, as GPU.md counts them).
+ * <p>Part 1, the model decode step: B decode requests, each at context 2048 on its own KV pages,
+ * for B in {1, 16, 64, 128}, once with CUDA graphs (the server's default) and once with eager
+ * launches, in the same run. A step is {@code backend.forward(batch)} by wall clock, logits copy
+ * back to the host included. Decode is memory bound, so each step is judged by model-bandwidth
+ * utilisation: the bf16 weight bytes plus the KV bytes a step must read, per second, over the
+ * device-to-device copy bandwidth measured in the same run (a 1 GiB {@code cuMemcpyDtoDAsync} timed
+ * with events, read + written bytes counted, as GPU.md counts them). The KV cache is addressed but
+ * never prefilled: attention reads 2048 keys per request whatever they hold.
  *
- * <p>Host overhead is an estimate, not a trace: forward() is not instrumented, so it is the step's
- * count of podserve kernel launches times the measured host cost of a trivial podserve launch, plus
- * its count of cuBLAS GEMM calls times the measured host cost of a tiny GEMM call. It leaves out
- * validation, planning, the index upload and the logits conversion, so it is a lower bound.
+ * <p>Part 2, host overhead per step: the engine's step loop without HTTP (scheduler, forward,
+ * greedy sampling, step completion) over B real requests with 2000-token random prompts, prefilled
+ * through the backend and then decoded 48 steps. Each decode step's wall time is split into GPU
+ * time (CUDA events around the step's launches) and the rest: the host's share is
+ * {@code 1 - gpu / wall}, everything the GPU waits for (Java scheduling, planning, the index upload,
+ * launches, the logits copy, sampling).
  *
- * <p>The KV cache is addressed but never prefilled: attention reads 2048 keys per request whatever
- * they hold, and prefilling 128 x 2048 tokens would cost minutes for no change in the timing.
- *
- * <p>Needs a GPU with about 50 GB free (15 GB of weights, 32 GB of KV pages for B = 128) and about
- * 40 GB of heap for the fp32 dummy weights before upload. Usage: {@code CudaDecodeBenchmark <out.json>}.
+ * <p>Needs a GPU with about 50 GB free. Usage: {@code CudaDecodeBenchmark <out.json>}.
  */
 public final class CudaDecodeBenchmark {
 
@@ -55,7 +63,12 @@ public final class CudaDecodeBenchmark {
     private static final int PAGE_SIZE = 16;
     private static final int CONTEXT = 2048;
     private static final int[] BATCHES = {1, 16, 64, 128};
-    private static final int WARMUPS = 5;
+    private static final int[] ENGINE_BATCHES = {1, 16, 64};
+    private static final int ENGINE_PROMPT = 2000;
+    private static final int ENGINE_DECODE_STEPS = 64;
+    private static final int ENGINE_WARM_STEPS = 16;
+    private static final int PREFILL_BUDGET = 2048;
+    private static final int WARMUPS = 40;
     private static final int RUNS = 25;
     private static final long COPY_BYTES = 1L << 30;
 
@@ -74,88 +87,34 @@ public final class CudaDecodeBenchmark {
             System.exit(1);
         }
         ModelConfig cfg = ModelShapes.llama3EightB();
-        int threads = Runtime.getRuntime().availableProcessors();
         int maxBatch = BATCHES[BATCHES.length - 1];
         int pagesPerRequest = CONTEXT / PAGE_SIZE;
-
-        System.out.printf("llama-3-8b shape (dummy): %d M parameters, generating fp32 weights on %d threads%n",
-                cfg.parameterCount() / 1_000_000, threads);
-        long g0 = System.nanoTime();
-        ModelWeights w = DummyWeights.generate(cfg, DUMMY_SEED, threads);
-        double genSeconds = (System.nanoTime() - g0) / 1e9;
-        System.out.printf("dummy weights generated in %.1f s (%d MB fp32)%n", genSeconds, w.bytes() >> 20);
-
-        // Exactly the pages the largest batch addresses: every request owns CONTEXT / PAGE_SIZE of them.
-        CudaBackend.Options options = new CudaBackend.Options(maxBatch, maxBatch, PAGE_SIZE, maxBatch * pagesPerRequest, 0, 0);
-        long u0 = System.nanoTime();
-        CudaBackend backend = new CudaBackend(cfg, w, options);
-        double uploadSeconds = (System.nanoTime() - u0) / 1e9;
-        // The fp32 copy is no longer needed; dropping it keeps the heap from holding 32 GB through the timings.
-        w = null;
-        System.out.printf("backend built and weights uploaded in %.1f s: %s%n", uploadSeconds, backend.describe());
-
         List<Object> rows = new ArrayList<>();
-        try (backend) {
-            CudaContext ctx = backend.context();
-            String card = ctx.name();
-            double copyTbps = copyBandwidthTbps(ctx);
-            System.out.printf("device-to-device copy (cuMemcpyDtoDAsync, %d MiB, read + written): %.3f TB/s%n",
-                    COPY_BYTES >> 20, copyTbps);
-            double launchUs = trivialLaunchMicros(ctx);
-            double gemmUs = tinyGemmMicros(ctx);
-            System.out.printf("host cost: %.2f us per trivial kernel launch, %.2f us per tiny cublasGemmEx call%n", launchUs, gemmUs);
-
-            long weightBytes = weightBytesPerStep(cfg);
-            System.out.printf("%n%5s %9s %10s %10s %8s %9s %11s %10s%n", "B", "step ms", "weight GB", "KV GB", "TB/s",
-                    "util", "launches", "host ovh");
-            for (int b : BATCHES) {
-                HybridBatch batch = decodeBatch(b, cfg.vocabSize(), pagesPerRequest);
-                for (int i = 0; i < WARMUPS; i++) backend.forward(batch);
-                List<Double> times = new ArrayList<>();
-                for (int i = 0; i < RUNS; i++) {
-                    long t0 = System.nanoTime();
-                    backend.forward(batch);
-                    times.add((System.nanoTime() - t0) / 1e9);
+        double copyTbps = 0;
+        double launchUs = 0;
+        double gemmUs = 0;
+        for (boolean graphs : new boolean[] {true, false}) {
+            // Exactly the pages the largest batch addresses: every request owns CONTEXT / PAGE_SIZE of them.
+            CudaBackend.Options options = new CudaBackend.Options(PREFILL_BUDGET, maxBatch, PAGE_SIZE, maxBatch * pagesPerRequest,
+                    0, 0, graphs);
+            long u0 = System.nanoTime();
+            CudaBackend backend = CudaBackend.withDummyWeights(cfg, DUMMY_SEED, options);
+            double buildSeconds = (System.nanoTime() - u0) / 1e9;
+            System.out.printf("%nbackend built with %d M dummy parameters generated on the device in %.2f s: %s, CUDA graphs %s%n",
+                    cfg.parameterCount() / 1_000_000, buildSeconds, backend.describe(), graphs ? "on" : "off");
+            try (backend) {
+                CudaContext ctx = backend.context();
+                if (copyTbps == 0) {
+                    copyTbps = copyBandwidthTbps(ctx);
+                    launchUs = trivialLaunchMicros(ctx);
+                    gemmUs = tinyGemmMicros(ctx);
+                    System.out.printf("device-to-device copy (cuMemcpyDtoDAsync, %d MiB, read + written): %.3f TB/s%n",
+                            COPY_BYTES >> 20, copyTbps);
+                    System.out.printf("host cost: %.2f us per trivial kernel launch, %.2f us per tiny cublasGemmEx call%n",
+                            launchUs, gemmUs);
                 }
-                double sec = median(times);
-                long stepWeights = weightBytes + 2L * b * cfg.hiddenSize(); // plus the B embedding rows gathered
-                long kvBytes = kvBytesPerStep(cfg, b);
-                double tbps = (stepWeights + kvBytes) / sec / 1e12;
-                double util = tbps / copyTbps;
-                int[] calls = callsPerStep(cfg, batch, ctx.smCount());
-                double hostSec = (calls[0] * launchUs + calls[1] * gemmUs) / 1e6;
-                double hostFraction = hostSec / sec;
-                System.out.printf("%5d %9.3f %10.2f %10.2f %8.3f %8.1f%% %5d + %-4d %9.1f%%%n", b, sec * 1e3, stepWeights / 1e9,
-                        kvBytes / 1e9, tbps, util * 100, calls[0], calls[1], hostFraction * 100);
-
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("config", "llama-3-8b dummy, B=" + b + " decodes at context " + CONTEXT);
-                row.put("kernel", "model decode step");
-                row.put("ms", round(sec * 1e3, 3));
-                row.put("tbps", round(tbps, 3));
-                row.put("bandwidth_utilisation", round(util, 3));
-                row.put("host_overhead_fraction", round(hostFraction, 3));
-                row.put("card", card);
-                row.put("batch", b);
-                row.put("context", CONTEXT);
-                row.put("page_size", PAGE_SIZE);
-                row.put("weight_bytes_per_step", stepWeights);
-                row.put("kv_bytes_per_step", kvBytes);
-                row.put("copy_tbps", round(copyTbps, 3));
-                row.put("copy_method", "cuMemcpyDtoDAsync of 1 GiB, event-timed median of 10, read + written bytes");
-                row.put("kernel_launches_per_step", calls[0]);
-                row.put("cublas_calls_per_step", calls[1]);
-                row.put("host_us_per_launch", round(launchUs, 2));
-                row.put("host_us_per_cublas_call", round(gemmUs, 2));
-                row.put("host_overhead_ms_estimate", round(hostSec * 1e3, 3));
-                row.put("host_overhead_method", "estimate: launches x trivial-launch host cost + GEMM calls x tiny-GEMM host cost");
-                row.put("warmup_runs", WARMUPS);
-                row.put("timed_runs", RUNS);
-                row.put("all_step_ms", times.stream().map(t -> round(t * 1e3, 3)).toList());
-                row.put("dummy_weight_generation_seconds", round(genSeconds, 1));
-                row.put("backend_build_and_upload_seconds", round(uploadSeconds, 1));
-                row.put("host_threads", threads);
-                rows.add(row);
+                rows.addAll(decodeSteps(backend, cfg, pagesPerRequest, copyTbps, launchUs, gemmUs, buildSeconds, graphs));
+                if (graphs) rows.addAll(engineSteps(backend, cfg, copyTbps));
             }
         }
 
@@ -163,6 +122,180 @@ public final class CudaDecodeBenchmark {
         JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
         Files.writeString(out, json.writeValueAsString(rows) + "\n");
         System.out.println("\nwrote " + out.toAbsolutePath());
+    }
+
+    /** Part 1: synthetic decode-only steps at context 2048. */
+    private static List<Object> decodeSteps(CudaBackend backend, ModelConfig cfg, int pagesPerRequest, double copyTbps,
+                                            double launchUs, double gemmUs, double buildSeconds, boolean graphs) {
+        CudaContext ctx = backend.context();
+        String card = ctx.name();
+        long weightBytes = weightBytesPerStep(cfg);
+        List<Object> rows = new ArrayList<>();
+        System.out.printf("%n%5s %9s %9s %10s %10s %8s %8s %10s%n", "B", "step ms", "GPU ms", "weight GB", "KV GB", "TB/s",
+                "util", "host");
+        for (int b : BATCHES) {
+            HybridBatch batch = decodeBatch(b, cfg.vocabSize(), pagesPerRequest);
+            for (int i = 0; i < WARMUPS; i++) backend.forward(batch);
+            List<Double> times = new ArrayList<>();
+            List<Double> gpu = new ArrayList<>();
+            List<CudaBackend.StepTiming> parts = new ArrayList<>();
+            for (int i = 0; i < RUNS; i++) {
+                long t0 = System.nanoTime();
+                backend.forward(batch);
+                times.add((System.nanoTime() - t0) / 1e9);
+                parts.add(backend.lastStepTiming());
+                gpu.add(backend.lastStepTiming().gpuMillis() / 1e3);
+            }
+            double sec = median(times);
+            double gpuSec = median(gpu);
+            long stepWeights = weightBytes + 2L * b * cfg.hiddenSize(); // plus the B embedding rows gathered
+            long kvBytes = kvBytesPerStep(cfg, b);
+            double tbps = (stepWeights + kvBytes) / sec / 1e12;
+            double util = tbps / copyTbps;
+            double hostFraction = Math.max(0, 1 - gpuSec / sec);
+            int[] calls = callsPerStep(cfg, batch, ctx.smCount());
+            System.out.printf("%5d %9.3f %9.3f %10.2f %10.2f %8.3f %7.1f%% %9.1f%%   %s%n", b, sec * 1e3, gpuSec * 1e3,
+                    stepWeights / 1e9, kvBytes / 1e9, tbps, util * 100, hostFraction * 100, breakdown(parts));
+
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("config", "llama-3-8b dummy, B=" + b + " decodes at context " + CONTEXT + (graphs ? ", CUDA graph" : ", eager"));
+            row.put("kernel", "model decode step");
+            row.put("mode", graphs ? "cuda-graph" : "eager");
+            row.put("ms", round(sec * 1e3, 3));
+            row.put("gpu_ms", round(gpuSec * 1e3, 3));
+            row.put("tbps", round(tbps, 3));
+            row.put("bandwidth_utilisation", round(util, 3));
+            row.put("gpu_bandwidth_utilisation", round((stepWeights + kvBytes) / gpuSec / 1e12 / copyTbps, 3));
+            row.put("host_overhead_fraction", round(hostFraction, 3));
+            row.put("host_overhead_method", "1 - (CUDA-event time from first to last launch) / (wall time of forward())");
+            row.put("host_breakdown_ms", breakdown(parts));
+            row.put("pytorch_ms", null);
+            row.put("card", card);
+            row.put("batch", b);
+            row.put("context", CONTEXT);
+            row.put("page_size", PAGE_SIZE);
+            row.put("weight_bytes_per_step", stepWeights);
+            row.put("kv_bytes_per_step", kvBytes);
+            row.put("copy_tbps", round(copyTbps, 3));
+            row.put("copy_method", "cuMemcpyDtoDAsync of 1 GiB, event-timed median of 10, read + written bytes");
+            row.put("kernel_launches_per_step", calls[0]);
+            row.put("cublas_calls_per_step", calls[1]);
+            row.put("host_us_per_launch", round(launchUs, 2));
+            row.put("host_us_per_cublas_call", round(gemmUs, 2));
+            row.put("warmup_runs", WARMUPS);
+            row.put("timed_runs", RUNS);
+            row.put("all_step_ms", times.stream().map(t -> round(t * 1e3, 3)).toList());
+            row.put("backend_build_seconds_with_device_dummy_weights", round(buildSeconds, 2));
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    /**
+     * Part 2: the engine's step loop (schedule, forward, greedy sample, complete) without HTTP over B
+     * requests of ENGINE_PROMPT random tokens: prefill through the backend, then decode steps, of
+     * which those after ENGINE_WARM_STEPS are measured.
+     */
+    private static List<Object> engineSteps(CudaBackend backend, ModelConfig cfg, double copyTbps) {
+        List<Object> rows = new ArrayList<>();
+        System.out.printf("%nengine step loop (schedule + forward + greedy sampling), prompts of %d tokens%n", ENGINE_PROMPT);
+        System.out.printf("%5s %9s %9s %9s %9s %9s %9s%n", "B", "step ms", "GPU ms", "sched ms", "sample ms", "host %",
+                "prefill s");
+        Random rnd = new Random(7);
+        for (int b : ENGINE_BATCHES) {
+            // Room for the tokens of the mixed steps while the last prompts finish, too.
+            int maxLen = ENGINE_PROMPT + 4 * ENGINE_DECODE_STEPS;
+            KvCacheManager kv = new KvCacheManager(backend.numKvBlocks(), PAGE_SIZE);
+            ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(
+                    new SchedulerSettings(PREFILL_BUDGET, Math.max(b, 1), 0, maxLen), kv);
+            List<Sequence> seqs = new ArrayList<>();
+            Map<Sequence, SamplingState> states = new java.util.HashMap<>();
+            SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(maxLen).build();
+            for (int r = 0; r < b; r++) {
+                int[] prompt = new int[ENGINE_PROMPT];
+                for (int i = 0; i < prompt.length; i++) prompt[i] = rnd.nextInt(cfg.vocabSize());
+                Sequence s = new Sequence("bench-" + b + "-" + r, prompt);
+                seqs.add(s);
+                states.put(s, new SamplingState(greedy, prompt, new int[0], cfg.vocabSize()));
+                scheduler.add(s);
+            }
+            Sampler sampler = new Sampler();
+            long p0 = System.nanoTime();
+            List<Double> wall = new ArrayList<>();
+            List<Double> gpu = new ArrayList<>();
+            List<Double> sched = new ArrayList<>();
+            List<Double> sample = new ArrayList<>();
+            List<CudaBackend.StepTiming> parts = new ArrayList<>();
+            int decodeSteps = 0;
+            double prefillSeconds = 0;
+            while (decodeSteps < ENGINE_DECODE_STEPS) {
+                long t0 = System.nanoTime();
+                SchedulerOutput so = scheduler.schedule();
+                long t1 = System.nanoTime();
+                float[][] logits = backend.forward(so.batch());
+                long t2 = System.nanoTime();
+                scheduler.onStepComplete(so);
+                // As the engine samples: the full sampler per row, rows in parallel, then in order.
+                List<Sequence> sampled = so.scheduled().stream().filter(ScheduledSequence::sample).map(ScheduledSequence::sequence)
+                        .toList();
+                int[] tokens = new int[sampled.size()];
+                java.util.stream.IntStream.range(0, sampled.size()).parallel()
+                        .forEach(i -> tokens[i] = sampler.sample(logits[i], states.get(sampled.get(i))).token());
+                for (int i = 0; i < tokens.length; i++) {
+                    sampled.get(i).appendToken(tokens[i]);
+                    states.get(sampled.get(i)).accept(tokens[i]);
+                }
+                long t3 = System.nanoTime();
+                boolean decodeOnly = so.batch().numPrefillRequests() == 0;
+                if (!decodeOnly) continue;
+                if (decodeSteps == 0) prefillSeconds = (t0 - p0) / 1e9;
+                decodeSteps++;
+                if (decodeSteps <= ENGINE_WARM_STEPS) continue;
+                wall.add((t3 - t0) / 1e6);
+                gpu.add(backend.lastStepTiming().gpuMillis());
+                parts.add(backend.lastStepTiming());
+                sched.add((t1 - t0) / 1e6);
+                sample.add((t3 - t2) / 1e6);
+            }
+            for (Sequence s : seqs) scheduler.finish(s);
+            double w = median(wall);
+            double g = median(gpu);
+            double host = Math.max(0, 1 - g / w);
+            System.out.printf("%5d %9.3f %9.3f %9.3f %9.3f %8.1f%% %9.1f%n", b, w, g, median(sched), median(sample), host * 100,
+                    prefillSeconds);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("config", "llama-3-8b dummy, engine step loop, B=" + b + " requests, prompts of " + ENGINE_PROMPT
+                    + " tokens, decode steps " + (ENGINE_WARM_STEPS + 1) + ".." + ENGINE_DECODE_STEPS);
+            row.put("kernel", "engine decode step (host overhead)");
+            row.put("mode", "cuda-graph");
+            row.put("ms", round(w, 3));
+            row.put("gpu_ms", round(g, 3));
+            row.put("schedule_ms", round(median(sched), 3));
+            row.put("sample_ms", round(median(sample), 3));
+            row.put("host_overhead_fraction", round(host, 3));
+            row.put("host_overhead_method", "1 - (CUDA-event time of the step's launches) / (wall time of schedule + forward"
+                    + " + greedy sampling + step completion)");
+            row.put("forward_breakdown_ms", breakdown(parts));
+            row.put("tbps", null);
+            row.put("pytorch_ms", null);
+            row.put("card", backend.context().name());
+            row.put("batch", b);
+            row.put("prefill_seconds", round(prefillSeconds, 2));
+            row.put("copy_tbps", round(copyTbps, 3));
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    /** Medians of forward()'s phases, in ms. */
+    private static Map<String, Object> breakdown(List<CudaBackend.StepTiming> parts) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("prepare", round(median(parts.stream().map(p -> p.prepNanos() / 1e6).toList()), 3));
+        m.put("enqueue", round(median(parts.stream().map(p -> p.enqueueNanos() / 1e6).toList()), 3));
+        m.put("wait_for_gpu", round(median(parts.stream().map(p -> p.waitNanos() / 1e6).toList()), 3));
+        m.put("logits_to_host", round(median(parts.stream().map(p -> p.copyNanos() / 1e6).toList()), 3));
+        m.put("gpu", round(median(parts.stream().map(CudaBackend.StepTiming::gpuMillis).toList()), 3));
+        return m;
     }
 
     /** B decodes at the end of a CONTEXT-token context each; request r owns pages r*n .. r*n+n-1, so none share. */

@@ -71,19 +71,28 @@ public final class ModelLoader {
         ChatTemplate template = chatTemplateText(m, tokenizer)
                 .map(t -> new ChatTemplate(t, tokenizer.bosToken(), tokenizer.eosToken())).orElse(null);
 
-        ModelWeights weights;
+        // The dummy model on a GPU is drawn on the device: no host copy (32 GB of fp32 for an 8B model).
+        java.util.Optional<String> noCuda = cudaUnusableReason(props, config);
+        ModelWeights weights = null;
         String weightsSource;
-        if (dummy) {
-            weights = DummyWeights.generate(config, m.seed());
-            weightsSource = "dummy, seed " + m.seed();
+        ComputeBackend backend;
+        if (dummy && noCuda.isEmpty()) {
+            backend = CudaBackend.withDummyWeights(config, m.seed(), cudaOptions(props));
+            weightsSource = "dummy, seed " + m.seed() + ", generated on the device";
+            log.info("backend: {} (podserve.backend={})", backend.describe(), props.backend());
         } else {
-            LoadedCheckpoint checkpoint = CheckpointLoader.load(folder.dir(), config, props.cpu().effectiveThreads());
-            weights = checkpoint.weights();
-            weightsSource = String.format("%s checkpoint, %d tensors from %d file(s), %.0f MB read in %.1f s at %.0f MB/s",
-                    checkpoint.dtype(), checkpoint.tensors(), checkpoint.files(), checkpoint.bytesRead() / 1e6,
-                    checkpoint.seconds(), checkpoint.megabytesPerSecond());
+            if (dummy) {
+                weights = DummyWeights.generate(config, m.seed());
+                weightsSource = "dummy, seed " + m.seed();
+            } else {
+                LoadedCheckpoint checkpoint = CheckpointLoader.load(folder.dir(), config, props.cpu().effectiveThreads());
+                weights = checkpoint.weights();
+                weightsSource = String.format("%s checkpoint, %d tensors from %d file(s), %.0f MB read in %.1f s at %.0f MB/s",
+                        checkpoint.dtype(), checkpoint.tensors(), checkpoint.files(), checkpoint.bytesRead() / 1e6,
+                        checkpoint.seconds(), checkpoint.megabytesPerSecond());
+            }
+            backend = backend(props, config, weights);
         }
-        ComputeBackend backend = backend(props, config, weights);
         int numBlocks = backend.numKvBlocks();
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings, new KvCacheManager(numBlocks, blockSize));
         Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, generation.eosIdsWith(config), listener);
@@ -95,7 +104,7 @@ public final class ModelLoader {
         log.info("model {} ready in {} ms: {}, {} parameters (weights: {}), fp32 in host memory {} MB, max_model_len {},"
                         + " KV cache {} blocks x {} tokens ({} tokens, {} MB), backend {}", name,
                 (System.nanoTime() - t0) / 1_000_000, config.architecture(), config.parameterCount(), weightsSource,
-                weights.bytes() / 1_000_000, maxModelLen, numBlocks, blockSize, (long) numBlocks * blockSize,
+                weights == null ? 0 : weights.bytes() / 1_000_000, maxModelLen, numBlocks, blockSize, (long) numBlocks * blockSize,
                 kvBytes / 1_000_000, backend.describe());
         log.info("sampling defaults when a request leaves them out: temperature {}, top_p {}, top_k {}, repetition_penalty {}"
                         + " ({}); EOS ids {}", generation.temperature().orElse(1.0), generation.topP().orElse(1.0),
@@ -113,21 +122,33 @@ public final class ModelLoader {
      * machine without an NVIDIA driver never loads a CUDA library.
      */
     static ComputeBackend backend(PodserveProperties props, ModelConfig config, ModelWeights weights) {
-        int blockSize = props.kvCache().blockSize();
-        String choice = props.backend();
-        if (!"cpu".equals(choice)) {
-            java.util.Optional<String> why = CudaBackend.unsupportedReason(config).or(CudaBackend::unavailableReason);
-            if (why.isEmpty()) {
-                ComputeBackend cuda = new CudaBackend(config, weights, new CudaBackend.Options(
-                        props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(), blockSize,
-                        props.kvCache().numBlocks(), props.kvCache().memory().toBytes(), 0));
-                log.info("backend: {} (podserve.backend={})", cuda.describe(), choice);
-                return cuda;
-            }
-            if ("cuda".equals(choice)) throw new IllegalStateException("podserve.backend=cuda, but " + why.get());
-            log.info("backend: cpu (podserve.backend=auto; CUDA not used: {})", why.get());
+        java.util.Optional<String> why = cudaUnusableReason(props, config);
+        if (why.isEmpty()) {
+            ComputeBackend cuda = new CudaBackend(config, weights, cudaOptions(props));
+            log.info("backend: {} (podserve.backend={})", cuda.describe(), props.backend());
+            return cuda;
         }
-        return new CpuBackend(config, weights, kvBlocks(props.kvCache(), config), blockSize, props.cpu().effectiveThreads());
+        if (!"cpu".equals(props.backend())) log.info("backend: cpu (podserve.backend=auto; CUDA not used: {})", why.get());
+        return new CpuBackend(config, weights, kvBlocks(props.kvCache(), config), props.kvCache().blockSize(),
+                props.cpu().effectiveThreads());
+    }
+
+    /**
+     * Why the CUDA backend will not be used, or empty when it will. Fails when podserve.backend=cuda
+     * and it cannot be.
+     */
+    private static java.util.Optional<String> cudaUnusableReason(PodserveProperties props, ModelConfig config) {
+        if ("cpu".equals(props.backend())) return java.util.Optional.of("podserve.backend=cpu");
+        java.util.Optional<String> why = CudaBackend.unsupportedReason(config).or(CudaBackend::unavailableReason);
+        if (why.isPresent() && "cuda".equals(props.backend())) {
+            throw new IllegalStateException("podserve.backend=cuda, but " + why.get());
+        }
+        return why;
+    }
+
+    private static CudaBackend.Options cudaOptions(PodserveProperties props) {
+        return new CudaBackend.Options(props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(),
+                props.kvCache().blockSize(), props.kvCache().numBlocks(), props.kvCache().memory().toBytes(), 0);
     }
 
     /** KV pages of the CPU backend: the configured count, or as many fp32 K+V pages of every layer as the memory holds. */

@@ -232,14 +232,17 @@ public final class Engine implements AutoCloseable {
         steps.incrementAndGet();
         scheduler.onStepComplete(out);
         listener.onStep(out, forwardNanos);
-        int row = 0;
+        List<ActiveRequest> rows = new ArrayList<>();
         for (ScheduledSequence s : out.scheduled()) {
-            if (!s.sample()) continue;
-            float[] rowLogits = logits[row++];
-            ActiveRequest r = active.get(s.sequence().requestId());
+            if (s.sample()) rows.add(active.get(s.sequence().requestId()));
+        }
+        Object[] samples = sampleAll(rows, logits);
+        for (int i = 0; i < rows.size(); i++) {
+            ActiveRequest r = rows.get(i);
             if (r == null) continue;
             try {
-                advance(r, rowLogits);
+                if (samples[i] instanceof RuntimeException e) throw e;
+                advance(r, (SampleResult) samples[i]);
             } catch (RuntimeException e) {
                 log.error("sampling failed for request {}", r.id(), e);
                 fail(r.id(), new StepFailedException("sampling failed: " + e, e));
@@ -247,9 +250,36 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Samples one token for r, updates its text and decides whether it finished. */
-    private void advance(ActiveRequest r, float[] logits) {
-        SampleResult sample = sampler.sample(logits, r.sampling);
+    /** Rows below which sampling stays on the engine thread: forking costs more than it saves. */
+    private static final int PARALLEL_SAMPLING_ROWS = 4;
+
+    /**
+     * A {@link SampleResult} (or the exception sampling threw) for each row. Rows are independent
+     * (each request has its own state and generator, the sampler's scratch space is per thread), so a
+     * large batch is sampled on the common pool: one 128K-entry row costs tens of microseconds to a
+     * millisecond, and a 64-row step would otherwise wait for all of them in turn.
+     */
+    private Object[] sampleAll(List<ActiveRequest> rows, float[][] logits) {
+        Object[] out = new Object[rows.size()];
+        java.util.function.IntConsumer one = i -> {
+            ActiveRequest r = rows.get(i);
+            if (r == null) return;
+            try {
+                out[i] = sampler.sample(logits[i], r.sampling);
+            } catch (RuntimeException e) {
+                out[i] = e;
+            }
+        };
+        if (rows.size() < PARALLEL_SAMPLING_ROWS) {
+            for (int i = 0; i < rows.size(); i++) one.accept(i);
+        } else {
+            java.util.stream.IntStream.range(0, rows.size()).parallel().forEach(one);
+        }
+        return out;
+    }
+
+    /** Takes r's sampled token, updates its text and decides whether it finished. */
+    private void advance(ActiveRequest r, SampleResult sample) {
         int token = sample.token();
         r.sequence.appendToken(token);
         r.sampling.accept(token);

@@ -44,23 +44,54 @@ public final class DummyWeights {
     public static ModelWeights generate(ModelConfig cfg, long seed, int threads) {
         ModelWeights w = ModelWeights.allocate(cfg, threads);
         List<Fill> fills = new ArrayList<>();
-        int hidden = cfg.hiddenSize();
-        float head = (float) (LOGIT_STD * Math.sqrt(3.0 / hidden));
-        fills.add(new Fill(w.embed(), 0, w.embed().length, ID_EMBED, 0f, cfg.tieWordEmbeddings() ? head : (float) Math.sqrt(3.0)));
-        if (!cfg.tieWordEmbeddings()) fills.add(new Fill(w.lmHead(), 0, w.lmHead().length, ID_LM_HEAD, 0f, head));
-        fills.add(new Fill(w.finalNorm(), 0, hidden, ID_FINAL_NORM, 1f, NORM_NOISE));
-        for (int i = 0; i < cfg.numLayers(); i++) {
-            LayerWeights l = w.layer(i);
-            for (LayerTensor t : LayerTensor.values()) {
-                if (!t.presentFor(cfg)) continue;
-                boolean norm = t == LayerTensor.INPUT_NORM || t == LayerTensor.POST_ATTN_NORM;
-                float halfWidth = norm ? NORM_NOISE : t.isBias() ? BIAS_HALF_WIDTH : (float) Math.sqrt(3.0 / t.cols(l));
-                fills.add(new Fill(t.array(l), t.offset(l), t.length(l), ID_FIRST_LAYER + i * IDS_PER_LAYER + t.ordinal(),
-                        norm ? 1f : 0f, halfWidth));
-            }
+        for (Draw d : draws(cfg)) {
+            float[] array = switch (d.tensor()) {
+                case "embed_tokens" -> w.embed();
+                case "lm_head" -> w.lmHead();
+                case "norm" -> w.finalNorm();
+                default -> d.layerTensor().array(w.layer(d.layer()));
+            };
+            fills.add(new Fill(array, d.offset(), d.length(), d.tensorId(), d.center(), d.halfWidth()));
         }
         run(fills, seed, threads);
         return w;
+    }
+
+    /**
+     * How one tensor is drawn: element i (0-based inside the tensor) is
+     * {@code center + halfWidth * unit(tensorKey(seed, tensorId), i)}, in float arithmetic (product
+     * rounded, then sum rounded). A backend that keeps its weights elsewhere (the CUDA backend
+     * generates them on the device) draws the same values from this list.
+     *
+     * @param tensor      "embed_tokens", "lm_head", "norm", or the layer tensor's HF suffix
+     * @param layer       the layer, or -1 for the model-level tensors
+     * @param layerTensor the layer tensor, or null
+     * @param offset      first element inside the (possibly fused) array that holds the tensor
+     */
+    public record Draw(String tensor, int layer, LayerTensor layerTensor, int offset, int length, int tensorId, float center,
+                       float halfWidth) {
+    }
+
+    /** Every tensor of the config's model, in a fixed order; the LM head only when not tied to the embedding. */
+    public static List<Draw> draws(ModelConfig cfg) {
+        List<Draw> out = new ArrayList<>();
+        int hidden = cfg.hiddenSize();
+        int table = ModelWeights.checkedSize("embed_tokens", (long) cfg.vocabSize() * hidden);
+        float head = (float) (LOGIT_STD * Math.sqrt(3.0 / hidden));
+        out.add(new Draw("embed_tokens", -1, null, 0, table, ID_EMBED, 0f,
+                cfg.tieWordEmbeddings() ? head : (float) Math.sqrt(3.0)));
+        if (!cfg.tieWordEmbeddings()) out.add(new Draw("lm_head", -1, null, 0, table, ID_LM_HEAD, 0f, head));
+        out.add(new Draw("norm", -1, null, 0, hidden, ID_FINAL_NORM, 1f, NORM_NOISE));
+        for (int i = 0; i < cfg.numLayers(); i++) {
+            for (LayerTensor t : LayerTensor.values()) {
+                if (!t.presentFor(cfg)) continue;
+                boolean norm = t == LayerTensor.INPUT_NORM || t == LayerTensor.POST_ATTN_NORM;
+                float halfWidth = norm ? NORM_NOISE : t.isBias() ? BIAS_HALF_WIDTH : (float) Math.sqrt(3.0 / t.cols(cfg));
+                out.add(new Draw(t.hfSuffix(), i, t, t.offset(cfg), t.length(cfg), ID_FIRST_LAYER + i * IDS_PER_LAYER + t.ordinal(),
+                        norm ? 1f : 0f, halfWidth));
+            }
+        }
+        return out;
     }
 
     /** {@code length} elements of {@code array} from {@code offset}: center + halfWidth * U[-1, 1). */
@@ -87,7 +118,8 @@ public final class DummyWeights {
         }
     }
 
-    static long tensorKey(long seed, int tensorId) {
+    /** The per-tensor key every element's counter is offset from. */
+    public static long tensorKey(long seed, int tensorId) {
         return splitMix(splitMix(seed) ^ (tensorId * 0xD1B54A32D192ED03L));
     }
 

@@ -62,41 +62,69 @@ public enum LayerTensor {
 
     /** First element of this tensor inside {@link #array}. */
     public int offset(LayerWeights l) {
-        int h = l.hidden();
-        return switch (this) {
-            case WK -> l.qDim() * h;
-            case WV -> (l.qDim() + l.kvDim()) * h;
-            case UP -> l.inter() * h;
-            case K_BIAS -> l.qDim();
-            case V_BIAS -> l.qDim() + l.kvDim();
-            default -> 0;
-        };
+        return offset(l.hidden(), l.qDim(), l.kvDim(), l.inter());
+    }
+
+    /** The same, from the config alone (for weights that never live in a {@link LayerWeights}). */
+    public int offset(ModelConfig c) {
+        return offset(c.hiddenSize(), c.qDim(), c.kvDim(), c.intermediateSize());
     }
 
     /** Output features (rows) of this tensor; 1 for the one-dimensional norm gains and biases. */
     public int rows(LayerWeights l) {
-        return switch (this) {
-            case INPUT_NORM, POST_ATTN_NORM, Q_BIAS, K_BIAS, V_BIAS -> 1;
-            case WQ -> l.qDim();
-            case WK, WV -> l.kvDim();
-            case WO, DOWN -> l.hidden();
-            case GATE, UP -> l.inter();
-        };
+        return rows(l.hidden(), l.qDim(), l.kvDim(), l.inter());
+    }
+
+    public int rows(ModelConfig c) {
+        return rows(c.hiddenSize(), c.qDim(), c.kvDim(), c.intermediateSize());
     }
 
     /** Input features (columns): the length of one row, so the whole length of a one-dimensional tensor. */
     public int cols(LayerWeights l) {
-        return switch (this) {
-            case INPUT_NORM, POST_ATTN_NORM, WQ, WK, WV, GATE, UP -> l.hidden();
-            case WO -> l.qDim();
-            case DOWN -> l.inter();
-            case Q_BIAS -> l.qDim();
-            case K_BIAS, V_BIAS -> l.kvDim();
-        };
+        return cols(l.hidden(), l.qDim(), l.kvDim(), l.inter());
+    }
+
+    public int cols(ModelConfig c) {
+        return cols(c.hiddenSize(), c.qDim(), c.kvDim(), c.intermediateSize());
     }
 
     public int length(LayerWeights l) {
         return rows(l) * cols(l);
+    }
+
+    public int length(ModelConfig c) {
+        return rows(c) * cols(c);
+    }
+
+    private int offset(int h, int qDim, int kvDim, int inter) {
+        return switch (this) {
+            case WK -> qDim * h;
+            case WV -> (qDim + kvDim) * h;
+            case UP -> inter * h;
+            case K_BIAS -> qDim;
+            case V_BIAS -> qDim + kvDim;
+            default -> 0;
+        };
+    }
+
+    private int rows(int h, int qDim, int kvDim, int inter) {
+        return switch (this) {
+            case INPUT_NORM, POST_ATTN_NORM, Q_BIAS, K_BIAS, V_BIAS -> 1;
+            case WQ -> qDim;
+            case WK, WV -> kvDim;
+            case WO, DOWN -> h;
+            case GATE, UP -> inter;
+        };
+    }
+
+    private int cols(int h, int qDim, int kvDim, int inter) {
+        return switch (this) {
+            case INPUT_NORM, POST_ATTN_NORM, WQ, WK, WV, GATE, UP -> h;
+            case WO -> qDim;
+            case DOWN -> inter;
+            case Q_BIAS -> qDim;
+            case K_BIAS, V_BIAS -> kvDim;
+        };
     }
 
     /** The shape the checkpoint stores: {@code [cols]} for norm gains and biases, {@code [rows, cols]} for matrices. */

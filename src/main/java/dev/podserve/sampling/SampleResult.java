@@ -4,7 +4,8 @@ package dev.podserve.sampling;
  * One sampled token.
  *
  * @param token       the chosen token id
- * @param logprob     its log-probability under the processed distribution (see {@link Sampler}); always filled
+ * @param logprob     its log-probability under the processed distribution (see {@link Sampler}); NaN for a
+ *                    greedy request that asked for no logprobs (nothing reads it, and it costs a softmax)
  * @param topTokens   the {@code logprobs} most likely token ids, most likely first, ties by lower id;
  *                    empty when the request did not ask for logprobs
  * @param topLogprobs their log-probabilities, parallel to {@code topTokens}. A token that a mask or

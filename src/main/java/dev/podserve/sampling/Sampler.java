@@ -49,9 +49,14 @@ public final class Sampler {
                 throw new IllegalArgumentException("every logit is -inf: there is no token to sample");
             }
         }
+        SamplingParams p = state.params();
+        if (p.greedy() && p.logprobs() == null) {
+            // Nobody reads this token's log-probability: skip the softmax, one exp per vocabulary
+            // entry (128K of them a row for Llama 3, a millisecond).
+            return SampleResult.withoutAlternatives(argmax(x, n), Float.NaN);
+        }
         double logSumExp = Logprobs.logSumExp(x, n, max, ws.weights);
 
-        SamplingParams p = state.params();
         int token = p.greedy()
                 ? argmax(x, n)
                 : TruncatedDistribution.draw(x, n, max, p, state.nextUniform(), ws);

@@ -40,6 +40,12 @@ public final class HfTokenizer implements AutoCloseable {
         if (System.getProperty("OPT_OUT_TRACKING") == null && System.getenv("OPT_OUT_TRACKING") == null) {
             System.setProperty("OPT_OUT_TRACKING", "true");
         }
+        // On a machine with CUDA, DJL looks for a CUDA build of the tokenizer library and, not finding
+        // one in the jar, tries to download it: an offline GPU host then fails to start. Tokenizing is
+        // CPU work; the jar's own CPU build is the one to use.
+        if (System.getProperty("RUST_FLAVOR") == null && System.getenv("RUST_FLAVOR") == null) {
+            System.setProperty("RUST_FLAVOR", "cpu");
+        }
         try {
             TokenizerFiles files = TokenizerFiles.read(modelDir);
             // DJL truncates to 512 tokens and pads unless told not to; prompts are limited elsewhere, by max_model_len.

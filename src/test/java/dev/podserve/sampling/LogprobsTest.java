@@ -45,13 +45,17 @@ class LogprobsTest {
     }
 
     @Test
-    void noAlternativesUnlessAskedButChosenLogprobAlwaysFilled() {
+    void noAlternativesUnlessAskedAndChosenLogprobFilledWhereItCanBeRead() {
         float[] logits = {0, Float.NEGATIVE_INFINITY, (float) Math.log(3)};
+        // Greedy without logprobs: no softmax at all, the log-probability is left NaN.
         SampleResult none = sampler.sample(logits, state(SamplingParams.builder().temperature(0).build(), 3));
         assertThat(none.topTokens()).isEmpty();
         assertThat(none.topLogprobs()).isEmpty();
         assertThat(none.token()).isEqualTo(2);
-        assertThat(none.logprob()).isCloseTo((float) Math.log(0.75), within(1e-6f));
+        assertThat(none.logprob()).isNaN();
+        // Random sampling computes the distribution anyway, so the chosen token's value comes with it.
+        SampleResult drawn = sampler.sample(logits, state(SamplingParams.builder().temperature(1).seed(1L).build(), 3));
+        assertThat(drawn.logprob()).isCloseTo((float) (drawn.token() == 2 ? Math.log(0.75) : Math.log(0.25)), within(1e-6f));
 
         SampleResult zero = sampler.sample(logits, state(SamplingParams.builder().temperature(0).logprobs(0).build(), 3));
         assertThat(zero.topTokens()).isEmpty();

@@ -31,12 +31,24 @@ public final class AttentionKernels implements AutoCloseable {
         this.merge = module.function("ps_attention_merge");
     }
 
-    private void fill(Buffers b, AttentionPlan plan, long workItems, int begin, int count, int numQoHeads, int numKvHeads,
-                      int headDim, int pageSize, int window) {
+    /**
+     * Resolves the head dim's kernels and raises their shared memory caps now: a CUDA graph capture
+     * may be the first launch, and driver calls other than launches are best kept out of it.
+     */
+    public void prepare(int headDim) {
+        module.function(kernelName("decode", headDim)).allowDynamicSmem(AttentionPlan.decodeSmem(headDim));
+        module.function(kernelName("prefill", headDim)).allowDynamicSmem(AttentionPlan.prefillSmem(headDim));
+        module.function(kernelName("prefill_window", headDim)).allowDynamicSmem(AttentionPlan.prefillSmem(headDim));
+    }
+
+    private void fill(Buffers b, AttentionPlan plan, long workItems, long splitPlan, int begin, int count, int numQoHeads,
+                      int numKvHeads, int headDim, int pageSize, int window) {
+        boolean partials = plan.needsMerge() || splitPlan != 0;
         params.clear().ptr("q", b.q()).ptr("kCache", b.kCache()).ptr("vCache", b.vCache()).ptr("out", b.out())
                 .ptr("qoIndptr", b.qoIndptr()).ptr("kvIndptr", b.kvIndptr()).ptr("kvPageIndices", b.kvPageIndices())
                 .ptr("kvLastPageLen", b.kvLastPageLen()).ptr("workItems", workItems)
-                .ptr("partialO", plan.needsMerge() ? b.partialO() : 0).ptr("partialLse", plan.needsMerge() ? b.partialLse() : 0)
+                .ptr("partialO", partials ? b.partialO() : 0).ptr("partialLse", partials ? b.partialLse() : 0)
+                .ptr("splitPlan", splitPlan)
                 .i64("qStride", b.qStride()).i64("outStride", b.outStride()).i32("requestBegin", begin)
                 .i32("numRequests", count).i32("numWorkItems", plan.numWorkItems()).i32("numQoHeads", numQoHeads)
                 .i32("numKvHeads", numKvHeads).i32("headDim", headDim).i32("pageSize", pageSize)
@@ -48,13 +60,25 @@ public final class AttentionKernels implements AutoCloseable {
      * Requests begin .. begin+count-1, one query row each; merges when the plan splits. window: the
      * layer's sliding window (0 = none), keys at positions <= p - window are not attended to.
      */
-    public synchronized void decode(Buffers b, AttentionPlan plan, int begin, int count, int numQoHeads, int numKvHeads,
-                                    int headDim, int pageSize, int window) {
+    public void decode(Buffers b, AttentionPlan plan, int begin, int count, int numQoHeads, int numKvHeads,
+                       int headDim, int pageSize, int window) {
+        decode(b, plan, 0, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
+    }
+
+    /**
+     * As {@link #decode(Buffers, AttentionPlan, int, int, int, int, int, int, int)}; with
+     * {@code splitPlan} != 0 (device int32 [2] {kvChunkSize, maxSplits}) the launch is the one a CUDA
+     * graph can replay for any contexts: the kernels read the split rule from there, the grid is
+     * {@link AttentionPlan#MAX_SPLITS} deep and the merge always runs. The partial workspace must
+     * then hold rows x MAX_SPLITS.
+     */
+    public synchronized void decode(Buffers b, AttentionPlan plan, long splitPlan, int begin, int count, int numQoHeads,
+                                    int numKvHeads, int headDim, int pageSize, int window) {
         if (count == 0) return;
-        fill(b, plan, 0, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
-        module.function(kernelName("decode", headDim))
-                .launch(ctx, plan.gridX(), plan.gridY(), AttentionPlan.THREADS, plan.smemBytes(), params);
-        if (plan.needsMerge()) merge.launch(ctx, plan.rows(), 1, AttentionPlan.THREADS, 0, params);
+        fill(b, plan, 0, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
+        int gridY = splitPlan != 0 ? AttentionPlan.MAX_SPLITS : plan.gridY();
+        module.function(kernelName("decode", headDim)).launch(ctx, plan.gridX(), gridY, AttentionPlan.THREADS, plan.smemBytes(), params);
+        if (plan.needsMerge() || splitPlan != 0) merge.launch(ctx, plan.rows(), 1, AttentionPlan.THREADS, 0, params);
     }
 
     /**
@@ -64,7 +88,7 @@ public final class AttentionKernels implements AutoCloseable {
     public synchronized void prefill(Buffers b, AttentionPlan plan, long workItems, int begin, int count, int numQoHeads,
                                      int numKvHeads, int headDim, int pageSize, int window) {
         if (count == 0) return;
-        fill(b, plan, workItems, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
+        fill(b, plan, workItems, 0, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
         module.function(kernelName(window > 0 ? "prefill_window" : "prefill", headDim))
                 .launch(ctx, plan.gridX(), plan.gridY(), AttentionPlan.THREADS, plan.smemBytes(), params);
         if (plan.needsMerge()) merge.launch(ctx, plan.rows(), 1, AttentionPlan.THREADS, 0, params);

@@ -106,18 +106,19 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
             if (s > 1 && chunk < MIN_CHUNK) break;
             lastChunk = chunk;
             int splits = (maxKeys + chunk - 1) / chunk;
-            // Launch order: grid.y (split) is the slow index, so every unit's piece 0 comes first.
-            pieces.clear();
-            for (int p = 0; p < splits; p++) {
-                for (int k : unitKeys) if (k > p * chunk) pieces.add(Math.min(chunk, k - p * chunk) + CTA_OVERHEAD);
-            }
-            double ctas = pieces.size();
+            double ctas = 0;
+            for (int k : unitKeys) ctas += (k + chunk - 1) / chunk;
             double cost;
             if (decode) {
                 cost = Math.max((double) Math.min(chunk, maxKeys), total / numSms) + CTA_OVERHEAD * ctas / numSms;
             } else if (ctas <= numSms) {
                 cost = (Math.min(chunk, maxKeys) + CTA_OVERHEAD) / LONE_SPEEDUP;
             } else if (ctas <= 4.0 * 2 * numSms) {
+                // Launch order: grid.y (split) is the slow index, so every unit's piece 0 comes first.
+                pieces.clear();
+                for (int p = 0; p < splits; p++) {
+                    for (int k : unitKeys) if (k > p * chunk) pieces.add(Math.min(chunk, k - p * chunk) + CTA_OVERHEAD);
+                }
                 cost = listSchedule(pieces, 2 * numSms);
             } else {
                 cost = Math.max((double) Math.min(chunk, maxKeys), (total + CTA_OVERHEAD * ctas) / (2 * numSms));

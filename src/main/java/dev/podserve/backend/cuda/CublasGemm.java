@@ -21,9 +21,23 @@ public final class CublasGemm implements AutoCloseable {
     private final FloatPointer one = new FloatPointer(1f);
     private final FloatPointer zero = new FloatPointer(0f);
 
+    /** Workspace bytes the backend gives cuBLAS (see {@link #CublasGemm(CudaContext, long, long)}). */
+    public static final long WORKSPACE_BYTES = 32L << 20;
+
     public CublasGemm(CudaContext ctx) {
         checkBlas(cublas.cublasCreate_v2(handle), "cublasCreate");
         checkBlas(cublas.cublasSetStream_v2(handle, ctx.stream()), "cublasSetStream");
+    }
+
+    /**
+     * With a workspace of our own: cuBLAS then never allocates one behind our back, which a CUDA
+     * graph capture would forbid, and the GEMMs are the same whether captured or not.
+     *
+     * @param workspace device address of {@code workspaceBytes} bytes, 256-byte aligned
+     */
+    public CublasGemm(CudaContext ctx, long workspace, long workspaceBytes) {
+        this(ctx);
+        checkBlas(cublas.cublasSetWorkspace_v2(handle, new DevicePointer(workspace), workspaceBytes), "cublasSetWorkspace");
     }
 
     /**

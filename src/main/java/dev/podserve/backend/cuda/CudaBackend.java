@@ -31,7 +31,12 @@ public final class CudaBackend implements ComputeBackend {
      * @param numBlocks      exact KV page count, or 0 to derive it from {@code kvMemoryBytes}
      * @param kvMemoryBytes  bf16 K+V memory of all layers when {@code numBlocks} is 0; capped by free device memory
      */
-    public record Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device) {
+    public record Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
+                          boolean cudaGraphs) {
+        /** With CUDA graphs for decode-only steps. */
+        public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device) {
+            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, true);
+        }
     }
 
     private final ModelConfig cfg;
@@ -48,8 +53,41 @@ public final class CudaBackend implements ComputeBackend {
     private final LayerKernels layers;
     private final AttentionKernels attention;
     private final CublasGemm gemm;
+    /** Null when CUDA graphs are off. */
+    private final DecodeGraphs graphs;
     private final int maxBatchTokens;
     private final int maxSampled;
+    /**
+     * The page after the scheduler's pages: the padding requests of a graph-replayed decode step
+     * write and read their one key there, so they never touch a real request's cache.
+     */
+    private final int scratchPage;
+    /** Recorded on the stream around each step's work, so a benchmark can tell GPU time from host time. */
+    private final org.bytedeco.cuda.cudart.CUevent_st stepStart;
+    private final org.bytedeco.cuda.cudart.CUevent_st stepEnd;
+    private volatile StepTiming lastStep = new StepTiming(0, 0, 0, 0, 0, false);
+    /**
+     * fp32 [maxSampled][vocab] host rows the logits are copied into, reused step after step: a
+     * fresh 64 x 128K-float array per step is 33 MB to allocate, zero and collect.
+     */
+    private final float[][] logitRows;
+
+    /**
+     * Where the last {@link #forward} spent its time, in order.
+     *
+     * @param prepNanos    validation, planning and the index upload
+     * @param enqueueNanos the launches, or the graph launch
+     * @param waitNanos    waiting for the GPU to finish the step
+     * @param copyNanos    the logits back into Java arrays
+     * @param gpuMillis    GPU time from the first to the last launch (CUDA events)
+     * @param captured     whether the step ran as a CUDA graph
+     */
+    public record StepTiming(long prepNanos, long enqueueNanos, long waitNanos, long copyNanos, double gpuMillis,
+                             boolean captured) {
+        public long totalNanos() {
+            return prepNanos + enqueueNanos + waitNanos + copyNanos;
+        }
+    }
 
     /** Why the CUDA backend cannot run this model (the kernels' limits), or empty when it can. Touches no native code. */
     public static Optional<String> unsupportedReason(ModelConfig cfg) {
@@ -67,16 +105,24 @@ public final class CudaBackend implements ComputeBackend {
         return Optional.empty();
     }
 
+    /** The model of {@code w}, uploaded once as bf16. */
     public CudaBackend(ModelConfig cfg, ModelWeights w, Options o) {
+        this(cfg, w, 0, o);
+    }
+
+    /**
+     * The dummy-weight model of {@code seed} (bit for bit DummyWeights' values rounded to bf16),
+     * generated on the device: no host copy of the weights is ever made.
+     */
+    public static CudaBackend withDummyWeights(ModelConfig cfg, long seed, Options o) {
+        return new CudaBackend(cfg, null, seed, o);
+    }
+
+    private CudaBackend(ModelConfig cfg, ModelWeights w, long dummySeed, Options o) {
         unsupportedReason(cfg).ifPresent(r -> {
             throw new IllegalArgumentException("the CUDA backend cannot run this model: " + r);
         });
-        ModelConfig wc = w.config();
-        boolean same = wc.vocabSize() == cfg.vocabSize() && wc.hiddenSize() == cfg.hiddenSize()
-                && wc.intermediateSize() == cfg.intermediateSize() && wc.numLayers() == cfg.numLayers()
-                && wc.numHeads() == cfg.numHeads() && wc.numKvHeads() == cfg.numKvHeads() && wc.headDim() == cfg.headDim()
-                && wc.tieWordEmbeddings() == cfg.tieWordEmbeddings() && wc.qkvBias() == cfg.qkvBias();
-        if (!same) throw new IllegalArgumentException("weights were made for a different model shape than the config");
+        if (w != null) checkShape(cfg, w.config());
         this.cfg = cfg;
         this.pageSize = o.pageSize();
         this.maxBatchTokens = o.maxBatchTokens();
@@ -85,28 +131,49 @@ public final class CudaBackend implements ComputeBackend {
         long t0 = System.nanoTime();
         this.module = KernelModule.load();
         long fixed = CudaWeights.bytes(cfg) + Activations.bytes(cfg, maxBatchTokens, maxSampled) + RopeTables.bytes(cfg)
-                + DeviceArena.aligned(4L * inputInts());
+                + DeviceArena.aligned(4L * inputInts()) + DeviceArena.aligned(CublasGemm.WORKSPACE_BYTES);
         long perBlock = kvBytesPerBlock();
-        long room = (ctx.freeMemory() - HEADROOM - fixed) / perBlock;
+        // One page more than the scheduler gets: the scratch page.
+        long room = (ctx.freeMemory() - HEADROOM - fixed) / perBlock - 1;
         long blocks = o.numBlocks() > 0 ? o.numBlocks() : Math.min(o.kvMemoryBytes() / perBlock, room);
         if (blocks < 1 || blocks > room) {
             throw new CudaException(String.format("%s has %.2f GiB free: weights and activations take %.2f GiB, leaving room"
                     + " for %d KV blocks of %d bytes (%d asked)", ctx.name(), ctx.freeMemory() / 1073741824.0,
                     fixed / 1073741824.0, Math.max(room, 0), perBlock, blocks));
         }
-        this.numKvBlocks = (int) Math.min(blocks, Integer.MAX_VALUE / Math.max(1, pageSize));
-        this.arena = new DeviceArena(fixed + DeviceArena.aligned(perBlock * numKvBlocks) + 64L * DeviceArena.ALIGN);
+        this.numKvBlocks = (int) Math.min(blocks, Integer.MAX_VALUE / Math.max(1, pageSize) - 1);
+        this.scratchPage = numKvBlocks;
+        this.arena = new DeviceArena(fixed + DeviceArena.aligned(perBlock * (numKvBlocks + 1L)) + 64L * DeviceArena.ALIGN);
         this.copies = new DeviceCopies(ctx);
-        this.weights = new CudaWeights(w, arena, copies);
-        this.act = new Activations(cfg, arena, maxBatchTokens, maxSampled, numKvBlocks, pageSize, copies);
-        this.inputs = new StepInputs(arena.carve("step inputs", 4L * inputInts()));
-        this.rope = new RopeTables(cfg, arena, copies);
         this.layers = new LayerKernels(ctx, module);
-        this.attention = new AttentionKernels(ctx, module);
-        this.gemm = new CublasGemm(ctx);
+        long tw = System.nanoTime();
+        this.weights = w != null ? new CudaWeights(w, arena, copies) : new CudaWeights(cfg, dummySeed, arena, layers);
         ctx.synchronize();
-        log.info("CUDA backend on {}: arena {} MB ({} MB weights), {} KV blocks x {} tokens, ready in {} ms", ctx.describe(),
-                arena.capacity() >> 20, CudaWeights.bytes(cfg) >> 20, numKvBlocks, pageSize, (System.nanoTime() - t0) / 1_000_000);
+        long weightMs = (System.nanoTime() - tw) / 1_000_000;
+        this.act = new Activations(cfg, arena, maxBatchTokens, maxSampled, numKvBlocks + 1, pageSize, copies);
+        this.inputs = new StepInputs(arena.carve("step inputs", 4L * inputInts()), maxBatchTokens, maxSampled, maxWorkItems());
+        this.rope = new RopeTables(cfg, arena, copies);
+        this.attention = new AttentionKernels(ctx, module);
+        attention.prepare(cfg.headDim());
+        this.gemm = new CublasGemm(ctx, arena.carve("cublas workspace", CublasGemm.WORKSPACE_BYTES).address(),
+                CublasGemm.WORKSPACE_BYTES);
+        this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
+        this.logitRows = new float[maxSampled][];
+        this.stepStart = ctx.newEvent();
+        this.stepEnd = ctx.newEvent();
+        ctx.synchronize();
+        log.info("CUDA backend on {}: arena {} MB ({} MB weights, {} in {} ms), {} KV blocks x {} tokens, CUDA graphs {},"
+                        + " pinned staging {}, ready in {} ms", ctx.describe(), arena.capacity() >> 20, CudaWeights.bytes(cfg) >> 20,
+                w != null ? "uploaded" : "generated on the device", weightMs, numKvBlocks, pageSize,
+                graphs != null ? "on for decode-only steps" : "off", copies.pinned(), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private static void checkShape(ModelConfig cfg, ModelConfig wc) {
+        boolean same = wc.vocabSize() == cfg.vocabSize() && wc.hiddenSize() == cfg.hiddenSize()
+                && wc.intermediateSize() == cfg.intermediateSize() && wc.numLayers() == cfg.numLayers()
+                && wc.numHeads() == cfg.numHeads() && wc.numKvHeads() == cfg.numKvHeads() && wc.headDim() == cfg.headDim()
+                && wc.tieWordEmbeddings() == cfg.tieWordEmbeddings() && wc.qkvBias() == cfg.qkvBias();
+        if (!same) throw new IllegalArgumentException("weights were made for a different model shape than the config");
     }
 
     /** bf16 K and V of one page in every layer. */
@@ -119,11 +186,13 @@ public final class CudaBackend implements ComputeBackend {
      * step is a running one), each request's page list up to the longest context, and the work items.
      */
     private long inputInts() {
-        long t = maxBatchTokens;
-        long r = maxSampled;
         long pagesPerRequest = (cfg.maxContextLength() + pageSize - 1) / pageSize;
-        long workItems = 2 * (t * cfg.groupSize() / AttentionPlan.PREFILL_ROWS + r + 1);
-        return 2 * t + 3 * (r + 1) + r + r * pagesPerRequest + workItems + 64;
+        return StepInputs.fixedInts(maxBatchTokens, maxSampled, maxWorkItems()) + (long) maxSampled * pagesPerRequest;
+    }
+
+    /** Prefill work items of 128 packed rows: at most one partial item per request beyond the full ones. */
+    private int maxWorkItems() {
+        return (int) ((long) maxBatchTokens * cfg.groupSize() / AttentionPlan.PREFILL_ROWS + maxSampled + 1);
     }
 
     public CudaContext context() {
@@ -150,32 +219,120 @@ public final class CudaBackend implements ComputeBackend {
         return "cuda (" + ctx.describe() + ")";
     }
 
+    /** Decode buckets whose CUDA graph has been captured so far (0 with graphs off). */
+    public int capturedGraphs() {
+        return graphs == null ? 0 : graphs.captured();
+    }
+
     @Override
     public synchronized float[][] forward(HybridBatch b) {
+        long[] t = new long[5];
+        t[0] = System.nanoTime();
         validate(b);
         ctx.makeCurrent();
-        int T = b.numTokens();
+        int bucket = graphs != null && b.numPrefillRequests() == 0 && b.sampleRequests().length == b.numDecodeRequests()
+                ? graphs.bucketFor(b.numDecodeRequests()) : -1;
+        if (bucket > 0) {
+            enqueueCaptured(b, bucket, t);
+        } else {
+            enqueueEager(b, t);
+        }
+        t[2] = System.nanoTime();
+        ctx.synchronize();
+        t[3] = System.nanoTime();
+        float[][] logits = logits(b.sampleRequests().length);
+        t[4] = System.nanoTime();
+        lastStep = new StepTiming(t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], ctx.elapsedMillis(stepStart, stepEnd),
+                bucket > 0);
+        return logits;
+    }
+
+    public StepTiming lastStepTiming() {
+        return lastStep;
+    }
+
+    /** @param t t[1] is set when the launches start */
+    private void enqueueEager(HybridBatch b, long[] t) {
         int P = b.numPrefillRequests();
         int D = b.numDecodeRequests();
-        int R = b.numRequests();
-        int S = b.sampleRequests().length;
-        int H = cfg.numHeads();
-        int KVH = cfg.numKvHeads();
-        int hd = cfg.headDim();
-        int hidden = cfg.hiddenSize();
         AttentionPlan prefill = P == 0 ? null : AttentionPlan.prefill(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), 0, P,
-                pageSize, H, KVH, hd, ctx.smCount(), 0);
-        AttentionPlan decode = D == 0 ? null : AttentionPlan.decode(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), P, D,
-                pageSize, H, KVH, hd, ctx.smCount(), 0);
+                pageSize, cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), ctx.smCount(), 0);
+        AttentionPlan decode = D == 0 ? null : decodePlan(b, P, D);
         for (AttentionPlan p : new AttentionPlan[] {prefill, decode}) {
             if (p != null && p.needsMerge() && (p.partialOFloats() > act.partialOFloats || p.partialLseFloats() > act.partialLseFloats)) {
                 throw new IllegalStateException("attention partials exceed the workspace: " + p);
             }
         }
-        inputs.pack(b, prefill == null ? new int[0] : prefill.workItems(), copies);
+        inputs.pack(b, prefill == null ? new int[0] : prefill.workItems(), null, copies);
+        t[1] = System.nanoTime();
+        ctx.record(stepStart);
+        enqueueStep(b.numTokens(), b.numRequests(), P, D, b.sampleRequests().length, prefill, decode, false);
+        ctx.record(stepEnd);
+    }
 
+    private AttentionPlan decodePlan(HybridBatch b, int begin, int count) {
+        return AttentionPlan.decode(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), begin, count, pageSize, cfg.numHeads(),
+                cfg.numKvHeads(), cfg.headDim(), ctx.smCount(), 0);
+    }
+
+    /**
+     * A decode-only step through the bucket's CUDA graph: the batch padded to the bucket with
+     * requests of one key on the scratch page, the split rule of the real requests written where
+     * the captured kernels read it, and one graph launch.
+     */
+    private void enqueueCaptured(HybridBatch b, int bucket, long[] t) {
+        int D = b.numDecodeRequests();
+        HybridBatch padded = padDecodes(b, bucket, scratchPage);
+        // The rule of the real requests; the padding (one key each) is never split by it.
+        AttentionPlan real = decodePlan(b, 0, D);
+        // The grid and workspace of the padded launch, at the deepest split a replay may use.
+        // (Its split fields are not used: the kernels read the real rule from the device.)
+        AttentionPlan launch = AttentionPlan.decode(padded.qoIndptr(), padded.kvIndptr(), padded.kvLastPageLen(), 0, bucket,
+                pageSize, cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), ctx.smCount(), real.kvChunkSize());
+        if (real.maxSplits() > AttentionPlan.MAX_SPLITS) {
+            throw new IllegalStateException("decode plan of " + real.maxSplits() + " splits exceeds the graph's " + AttentionPlan.MAX_SPLITS);
+        }
+        inputs.pack(padded, new int[0], new int[] {real.kvChunkSize(), real.maxSplits()}, copies);
+        t[1] = System.nanoTime();
+        ctx.record(stepStart);
+        graphs.launch(bucket, () -> enqueueStep(bucket, bucket, 0, bucket, bucket, null, launch, true));
+        ctx.record(stepEnd);
+    }
+
+    /**
+     * {@code b}'s decodes followed by {@code bucket - D} padding requests: token 0 at position 0, one
+     * key on {@code scratchPage}, all sampled (their logits are computed and never read).
+     */
+    static HybridBatch padDecodes(HybridBatch b, int bucket, int scratchPage) {
+        int D = b.numDecodeRequests();
+        int nnz = b.kvPageIndices().length;
+        int[] qo = new int[bucket + 1];
+        int[] kvIndptr = java.util.Arrays.copyOf(b.kvIndptr(), bucket + 1);
+        int[] pages = java.util.Arrays.copyOf(b.kvPageIndices(), nnz + bucket - D);
+        int[] last = java.util.Arrays.copyOf(b.kvLastPageLen(), bucket);
+        int[] sample = new int[bucket];
+        for (int r = 0; r <= bucket; r++) qo[r] = r;
+        for (int r = 0; r < bucket; r++) sample[r] = r;
+        for (int r = D; r < bucket; r++) {
+            kvIndptr[r + 1] = kvIndptr[r] + 1;
+            pages[nnz + r - D] = scratchPage;
+            last[r] = 1;
+        }
+        return new HybridBatch(java.util.Arrays.copyOf(b.tokenIds(), bucket), java.util.Arrays.copyOf(b.positions(), bucket),
+                qo, kvIndptr, pages, last, sample, 0, bucket, b.pageSize());
+    }
+
+    /**
+     * Every launch of one step, in order, on the stream: embedding, the layers, the sampled rows'
+     * final norm and the LM head into {@code act.logits}. Enqueues only (graph-capturable).
+     *
+     * @param capturedDecode the decode attention takes its split rule from {@code inputs.splitPlan}
+     */
+    private void enqueueStep(int T, int R, int P, int D, int S, AttentionPlan prefill, AttentionPlan decode,
+                             boolean capturedDecode) {
+        int hidden = cfg.hiddenSize();
         layers.embedding(weights.embed, inputs.tokenIds, act.residual, hidden, T, hidden, cfg.vocabSize());
-        for (int l = 0; l < cfg.numLayers(); l++) layer(l, T, R, P, D, prefill, decode);
+        for (int l = 0; l < cfg.numLayers(); l++) layer(l, T, R, P, D, prefill, decode, capturedDecode);
 
         // The last layer's MLP output is still in mlpOut: add it and norm only the S sampled rows.
         layers.gatherLastRows(act.residual, hidden, act.lastResidual, hidden, inputs.qoIndptr, inputs.sampleRequests, S, hidden, R);
@@ -183,12 +340,20 @@ public final class CudaBackend implements ComputeBackend {
         layers.addRmsNorm(act.lastDelta, hidden, act.lastResidual, hidden, weights.finalNorm, act.lastNormed, hidden, S, hidden,
                 cfg.rmsNormEps());
         gemm.rowMajor(S, cfg.vocabSize(), hidden, act.lastNormed, hidden, weights.lmHead, act.logits, cfg.vocabSize(), true, false);
-        float[][] out = new float[S][cfg.vocabSize()];
-        for (int s = 0; s < S; s++) copies.readFloats(act.logits + 4L * s * cfg.vocabSize(), out[s], 0, cfg.vocabSize());
+    }
+
+    /**
+     * The first {@code rows} logits rows, fp32, in as few transfers as the staging buffer allows,
+     * into the reused {@link #logitRows} (the engine is done with a step's logits before the next).
+     */
+    private float[][] logits(int rows) {
+        for (int r = 0; r < rows; r++) if (logitRows[r] == null) logitRows[r] = new float[cfg.vocabSize()];
+        float[][] out = java.util.Arrays.copyOf(logitRows, rows);
+        copies.readRows(act.logits, out, rows, cfg.vocabSize());
         return out;
     }
 
-    private void layer(int l, int T, int R, int P, int D, AttentionPlan prefill, AttentionPlan decode) {
+    private void layer(int l, int T, int R, int P, int D, AttentionPlan prefill, AttentionPlan decode, boolean capturedDecode) {
         CudaWeights.Layer w = weights.layers.get(l);
         int hidden = cfg.hiddenSize();
         int qDim = cfg.qDim();
@@ -209,12 +374,16 @@ public final class CudaBackend implements ComputeBackend {
                 hd, rope.positions);
         long kCache = act.kCache(l);
         long vCache = act.vCache(l);
+        // numKvBlocks + 1 pages: the scratch page of graph padding is a valid target.
         layers.kvAppend(k, qkvRows, v, qkvRows, kCache, vCache, inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices,
-                inputs.positions, T, R, cfg.numKvHeads(), hd, pageSize, numKvBlocks);
+                inputs.positions, T, R, cfg.numKvHeads(), hd, pageSize, numKvBlocks + 1);
         AttentionKernels.Buffers bufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
                 inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.partialO, act.partialLse);
         if (prefill != null) attention.prefill(bufs, prefill, inputs.workItems, 0, P, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize, window);
-        if (decode != null) attention.decode(bufs, decode, P, D, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize, window);
+        if (decode != null) {
+            attention.decode(bufs, decode, capturedDecode ? inputs.splitPlan : 0, P, D, cfg.numHeads(), cfg.numKvHeads(), hd,
+                    pageSize, window);
+        }
         gemm.rowMajor(T, hidden, qDim, act.attn, qDim, w.wo(), act.attnOut, hidden, false, false);
 
         layers.addRmsNorm(act.attnOut, hidden, act.residual, hidden, w.postAttnNorm(), act.normed, hidden, T, hidden, cfg.rmsNormEps());
@@ -246,6 +415,9 @@ public final class CudaBackend implements ComputeBackend {
     public synchronized void close() {
         ctx.makeCurrent();
         ctx.synchronize();
+        if (graphs != null) graphs.close();
+        ctx.destroyEvent(stepStart);
+        ctx.destroyEvent(stepEnd);
         gemm.close();
         attention.close();
         layers.close();

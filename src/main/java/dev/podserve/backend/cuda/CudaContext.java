@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.bytedeco.cuda.cudart.CUctx_st;
+import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.BytePointer;
@@ -113,6 +114,28 @@ public final class CudaContext implements AutoCloseable {
     void download(BytePointer dst, long src, long bytes) {
         check(cudart.cuMemcpyDtoHAsync(dst, src, bytes, stream), "cuMemcpyDtoHAsync(" + bytes + " bytes)");
         synchronize();
+    }
+
+    /** A timing event (destroy with {@link #destroyEvent}). */
+    CUevent_st newEvent() {
+        CUevent_st e = new CUevent_st();
+        check(cudart.cuEventCreate(e, cudart.CU_EVENT_DEFAULT), "cuEventCreate");
+        return e;
+    }
+
+    void record(CUevent_st e) {
+        check(cudart.cuEventRecord(e, stream), "cuEventRecord");
+    }
+
+    /** Milliseconds between two recorded events, both of which the stream has passed. */
+    float elapsedMillis(CUevent_st from, CUevent_st to) {
+        float[] ms = new float[1];
+        check(cudart.cuEventElapsedTime(ms, from, to), "cuEventElapsedTime");
+        return ms[0];
+    }
+
+    void destroyEvent(CUevent_st e) {
+        check(cudart.cuEventDestroy(e), "cuEventDestroy");
     }
 
     public String describe() {

@@ -15,6 +15,7 @@ public final class LayerKernels implements AutoCloseable {
     private final Kernel kvAppend;
     private final Kernel gatherLastRows;
     private final Kernel argmax;
+    private final Kernel dummyFill;
     private final ParamBlock embeddingParams = new ParamBlock(ParamLayouts.EMBEDDING);
     private final ParamBlock normParams = new ParamBlock(ParamLayouts.ADD_RMSNORM);
     private final ParamBlock ropeParams = new ParamBlock(ParamLayouts.ROPE);
@@ -22,6 +23,7 @@ public final class LayerKernels implements AutoCloseable {
     private final ParamBlock appendParams = new ParamBlock(ParamLayouts.KV_APPEND);
     private final ParamBlock gatherParams = new ParamBlock(ParamLayouts.GATHER_LAST_ROWS);
     private final ParamBlock argmaxParams = new ParamBlock(ParamLayouts.ARGMAX);
+    private final ParamBlock dummyParams = new ParamBlock(ParamLayouts.DUMMY_FILL);
 
     public LayerKernels(CudaContext ctx, KernelModule module) {
         this.ctx = ctx;
@@ -32,6 +34,19 @@ public final class LayerKernels implements AutoCloseable {
         this.kvAppend = module.function("ps_kv_append");
         this.gatherLastRows = module.function("ps_gather_last_rows");
         this.argmax = module.function("ps_argmax");
+        this.dummyFill = module.function("ps_dummy_fill");
+    }
+
+    /**
+     * out bf16 [count] = DummyWeights' draw of one tensor ({@code key} = DummyWeights.tensorKey),
+     * rounded to bf16; see params.h.
+     */
+    public synchronized void dummyFill(long out, long count, long key, float center, float halfWidth) {
+        if (count == 0) return;
+        dummyParams.clear().ptr("out", out).i64("count", count).i64("key", key).f32("center", center).f32("halfWidth", halfWidth);
+        // A grid-stride loop: a few waves of CTAs cover any tensor.
+        int blocks = (int) Math.min(4096, (count + 255) / 256);
+        dummyFill.launch(ctx, blocks, 1, 256, 0, dummyParams);
     }
 
     /** out[t] = table[tokenIds[t]]: table bf16 [vocab][hidden], tokenIds int32 [T], out bf16 [T][outStride]. */

@@ -35,16 +35,19 @@ public final class ParamLayouts {
     public static final StructLayout ARGMAX = StructLayout.struct("PsArgmaxParams")
             .ptr("logits", "out").i64("logitsStride").i32("numRows", "vocab").build();
 
+    public static final StructLayout DUMMY_FILL = StructLayout.struct("PsDummyFillParams")
+            .ptr("out").i64("count", "key").f32("center", "halfWidth").build();
+
     public static final StructLayout ATTENTION = StructLayout.struct("PsAttentionParams")
             .ptr("q", "kCache", "vCache", "out", "qoIndptr", "kvIndptr", "kvPageIndices", "kvLastPageLen",
-                    "workItems", "partialO", "partialLse")
+                    "workItems", "partialO", "partialLse", "splitPlan")
             .i64("qStride", "outStride")
             .i32("requestBegin", "numRequests", "numWorkItems", "numQoHeads", "numKvHeads", "headDim", "pageSize",
                     "kvChunkSize", "maxSplits")
             .f32("smScale").i32("window").build();
 
     public static final List<StructLayout> ALL =
-            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, GATHER_LAST_ROWS, ARGMAX, ATTENTION);
+            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, GATHER_LAST_ROWS, ARGMAX, DUMMY_FILL, ATTENTION);
 
     private ParamLayouts() {
     }

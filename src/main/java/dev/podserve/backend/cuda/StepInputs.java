@@ -3,59 +3,123 @@ package dev.podserve.backend.cuda;
 import dev.podserve.attention.HybridBatch;
 
 /**
- * One step's int32 arrays packed back to back into a single device region with one copy: the
- * batch's CSR arrays as they are, plus the prefill plan's work items. Offsets are in ints.
+ * One step's int32 arrays in a single device region, sent with one copy: the batch's CSR arrays as
+ * they are, the decode split rule, and the prefill plan's work items.
+ *
+ * <p>Every array has a fixed slot sized for the largest step, so its device address never changes:
+ * a captured CUDA graph keeps reading the right place while the host rewrites the contents each
+ * step. The page list, the only array whose length is not bounded by the step's token or request
+ * count, comes last, and only the used prefix of the region is copied. Slots start 16-byte aligned
+ * so kernels may read them with vector loads.
+ *
+ * <pre>
+ * tokenIds [maxTokens] | positions [maxTokens] | qoIndptr [maxRequests+1] | kvIndptr [maxRequests+1]
+ * | kvLastPageLen [maxRequests] | sampleRequests [maxRequests] | splitPlan [4] | workItems [maxWorkItems*2]
+ * | kvPageIndices [rest]
+ * </pre>
  */
 final class StepInputs {
 
     private final long base;
     private final int capacity;
-    private int[] host = new int[1024];
-    private int used;
+    private final int[] host;
 
-    long tokenIds;
-    long positions;
-    long qoIndptr;
-    long kvIndptr;
-    long kvPageIndices;
-    long kvLastPageLen;
-    long sampleRequests;
-    long workItems;
+    final long tokenIds;
+    final long positions;
+    final long qoIndptr;
+    final long kvIndptr;
+    final long kvLastPageLen;
+    final long sampleRequests;
+    /** int32 [2] {kvChunkSize, maxSplits} of a captured decode (PsAttentionParams.splitPlan). */
+    final long splitPlan;
+    final long workItems;
+    final long kvPageIndices;
 
-    /** @param region int32 [capacity] on the device */
-    StepInputs(DeviceArena.Region region) {
+    private final int oTokens;
+    private final int oPositions;
+    private final int oQo;
+    private final int oKv;
+    private final int oLast;
+    private final int oSample;
+    private final int oSplit;
+    private final int oWork;
+    private final int oPages;
+    private final int maxTokens;
+    private final int maxRequests;
+    private final int maxWorkInts;
+
+    private static int slot(long n) {
+        return (int) ((n + 3) & ~3L);
+    }
+
+    /** Ints of the fixed slots, before the page list. */
+    static long fixedInts(int maxTokens, int maxRequests, int maxWorkItems) {
+        return 2L * slot(maxTokens) + 2L * slot(maxRequests + 1) + 2L * slot(maxRequests) + slot(4) + slot(2L * maxWorkItems);
+    }
+
+    /** @param region int32 [capacity] on the device, at least fixedInts + the largest page list */
+    StepInputs(DeviceArena.Region region, int maxTokens, int maxRequests, int maxWorkItems) {
         this.base = region.address();
         this.capacity = (int) (region.bytes() / 4);
+        this.maxTokens = maxTokens;
+        this.maxRequests = maxRequests;
+        this.maxWorkInts = 2 * maxWorkItems;
+        int at = 0;
+        oTokens = at;
+        at += slot(maxTokens);
+        oPositions = at;
+        at += slot(maxTokens);
+        oQo = at;
+        at += slot(maxRequests + 1);
+        oKv = at;
+        at += slot(maxRequests + 1);
+        oLast = at;
+        at += slot(maxRequests);
+        oSample = at;
+        at += slot(maxRequests);
+        oSplit = at;
+        at += slot(4);
+        oWork = at;
+        at += slot(maxWorkInts);
+        oPages = at;
+        if (oPages > capacity) throw new IllegalArgumentException("step input region of " + capacity + " ints is too small");
+        this.host = new int[capacity];
+        tokenIds = base + 4L * oTokens;
+        positions = base + 4L * oPositions;
+        qoIndptr = base + 4L * oQo;
+        kvIndptr = base + 4L * oKv;
+        kvLastPageLen = base + 4L * oLast;
+        sampleRequests = base + 4L * oSample;
+        splitPlan = base + 4L * oSplit;
+        workItems = base + 4L * oWork;
+        kvPageIndices = base + 4L * oPages;
     }
 
     int capacity() {
         return capacity;
     }
 
-    private long append(int[] a) {
-        long at = base + 4L * used;
-        if (used + a.length > host.length) host = java.util.Arrays.copyOf(host, Math.max(2 * host.length, used + a.length));
-        System.arraycopy(a, 0, host, used, a.length);
-        // Each array starts 16-byte aligned, so a kernel may read any of them with vector loads.
-        used = (used + a.length + 3) & ~3;
-        if (used > host.length) host = java.util.Arrays.copyOf(host, used);
-        return at;
+    private void put(int[] a, int offset, int slotInts, String what) {
+        if (a.length > slotInts) throw new IllegalArgumentException(what + " has " + a.length + " entries, more than the " + slotInts + " reserved");
+        System.arraycopy(a, 0, host, offset, a.length);
     }
 
-    void pack(HybridBatch b, int[] prefillWorkItems, DeviceCopies copies) {
-        used = 0;
-        tokenIds = append(b.tokenIds());
-        positions = append(b.positions());
-        qoIndptr = append(b.qoIndptr());
-        kvIndptr = append(b.kvIndptr());
-        kvPageIndices = append(b.kvPageIndices());
-        kvLastPageLen = append(b.kvLastPageLen());
-        sampleRequests = append(b.sampleRequests());
-        workItems = append(prefillWorkItems);
-        if (used > capacity) {
-            throw new IllegalArgumentException("the step's index arrays need " + used + " ints, more than the " + capacity
+    /** @param splitPlan {kvChunkSize, maxSplits} of a captured decode, or null */
+    void pack(HybridBatch b, int[] prefillWorkItems, int[] splitPlan, DeviceCopies copies) {
+        put(b.tokenIds(), oTokens, maxTokens, "tokenIds");
+        put(b.positions(), oPositions, maxTokens, "positions");
+        put(b.qoIndptr(), oQo, maxRequests + 1, "qoIndptr");
+        put(b.kvIndptr(), oKv, maxRequests + 1, "kvIndptr");
+        put(b.kvLastPageLen(), oLast, maxRequests, "kvLastPageLen");
+        put(b.sampleRequests(), oSample, maxRequests, "sampleRequests");
+        if (splitPlan != null) put(splitPlan, oSplit, 4, "splitPlan");
+        put(prefillWorkItems, oWork, maxWorkInts, "prefill work items");
+        int pages = b.kvPageIndices().length;
+        if (oPages + pages > capacity) {
+            throw new IllegalArgumentException("the step's " + pages + " KV pages exceed the " + (capacity - oPages)
                     + " the backend reserved (" + b + ")");
         }
-        copies.ints(base, host, used);
+        System.arraycopy(b.kvPageIndices(), 0, host, oPages, pages);
+        copies.ints(base, host, oPages + pages);
     }
 }

@@ -75,7 +75,8 @@ class StructLayoutTest {
         assertEquals(8, s.fields().get(1).offset());
         assertEquals(16, s.fields().get(2).offset());
         assertEquals(24, s.size());
-        assertEquals(152, ParamLayouts.ATTENTION.size());
+        assertEquals(160, ParamLayouts.ATTENTION.size());
+        assertEquals(32, ParamLayouts.DUMMY_FILL.size());
     }
 
     private static boolean gcc() {
