@@ -4,8 +4,26 @@
 # (a tuning build), OUT_DIR/pytorch.json (pytorch_sdpa_baseline.py, same run, same card) and writes
 # one list of rows {config, kernel, ms, tbps|tflops, card, ...} to RESULT.json: podserve's rows as
 # they are, PyTorch's best backend per half as kernel "pytorch:<BACKEND>", and the run's measured
-# ceilings as config "ceiling". Prints podserve (planner choice) vs PyTorch per configuration.
+# ceilings as config "ceiling". Every podserve row also gets "pytorch_ms": PyTorch's best time on
+# the same configuration in the same run. Prints podserve (planner choice) vs PyTorch per configuration.
+#   python3 attention_results.py --annotate RESULT.json   adds pytorch_ms to an older record in place
 import json, os, sys
+
+
+def annotate(rows):
+    """pytorch_ms on every podserve row from the PyTorch row of the same configuration."""
+    theirs = {r["config"]: r for r in rows if r["kernel"].startswith("pytorch:")}
+    for r in rows:
+        t = theirs.get(r["config"])
+        if t is not None and not r["kernel"].startswith("pytorch:"):
+            r["pytorch_ms"] = t["ms"]
+    return rows
+
+
+if sys.argv[1] == "--annotate":
+    rows = annotate(json.load(open(sys.argv[2])))
+    json.dump(rows, open(sys.argv[2], "w"), indent=1)
+    sys.exit(0)
 
 out_dir, result = sys.argv[1], sys.argv[2]
 rows = json.load(open(os.path.join(out_dir, "bench.json")))
@@ -35,7 +53,7 @@ if os.path.exists(log):
             f = line.split()
             rows.append({"config": "ceiling", "kernel": "torch copy_ (read+write)", "tbps": float(f[2]), "card": card})
             rows.append({"config": "ceiling", "kernel": "torch bf16 matmul 8192^3", "tflops": float(f[6]), "card": card})
-json.dump(rows, open(result, "w"), indent=1)
+json.dump(annotate(rows), open(result, "w"), indent=1)
 
 ours = {r["config"]: r for r in rows if r.get("planner") and "[" not in r["kernel"]}  # variants are tagged "[...]"
 theirs = {r["config"]: r for r in rows if r["kernel"].startswith("pytorch:")}
