@@ -5,10 +5,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.function.UnaryOperator;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.podserve.backend.BackendDecorator;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.backend.cpu.CpuBackend;
 import dev.podserve.backend.cuda.CudaBackend;
@@ -41,6 +43,11 @@ public final class ModelLoader {
     }
 
     public static ServingModel load(PodserveProperties props, EngineListener listener) {
+        return load(props, listener, b -> b);
+    }
+
+    /** @param decorate wraps the backend before the engine gets it (see {@link BackendDecorator}) */
+    public static ServingModel load(PodserveProperties props, EngineListener listener, UnaryOperator<ComputeBackend> decorate) {
         long t0 = System.nanoTime();
         PodserveProperties.Model m = props.model();
         ModelFolder folder = m.path() == null || m.path().isBlank()
@@ -83,7 +90,7 @@ public final class ModelLoader {
                     checkpoint.dtype(), checkpoint.tensors(), checkpoint.files(), checkpoint.bytesRead() / 1e6,
                     checkpoint.seconds(), checkpoint.megabytesPerSecond());
         }
-        ComputeBackend backend = backend(props, config, weights);
+        ComputeBackend backend = decorate.apply(backend(props, config, weights));
         int numBlocks = backend.numKvBlocks();
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings, new KvCacheManager(numBlocks, blockSize));
         Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, generation.eosIdsWith(config), listener);
