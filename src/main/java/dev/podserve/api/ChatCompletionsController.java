@@ -16,7 +16,9 @@ import dev.podserve.config.EngineHolder;
 import dev.podserve.config.PodserveProperties;
 import dev.podserve.engine.RequestRejectedException;
 import dev.podserve.engine.ServingModel;
+import dev.podserve.resilience.AdmissionGate;
 import dev.podserve.sampling.SamplingParams;
+import dev.podserve.security.ClientIdentity;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -24,8 +26,10 @@ import tools.jackson.databind.ObjectMapper;
 
 /**
  * {@code POST /v1/chat/completions}, streaming and not. Everything that can be checked is checked
- * before the first byte goes out, so bad input is a plain 400; after that, failures go in-band.
- * A client that disconnects cancels the stream, which aborts every choice in the engine.
+ * before the first byte goes out, so bad input is a plain 400; then the request waits for a place
+ * at the {@link AdmissionGate} (or is turned away with 429/503), and only then does the response
+ * start; after that, failures go in-band. A client that disconnects cancels the stream, which
+ * aborts every choice in the engine and gives its place back.
  */
 @RestController
 class ChatCompletionsController {
@@ -33,11 +37,17 @@ class ChatCompletionsController {
     private final EngineHolder holder;
     private final ObjectMapper json;
     private final PodserveProperties props;
+    private final AdmissionGate gate;
+    private final RequestLimits limits;
+    private final PromptLog promptLog;
 
-    ChatCompletionsController(EngineHolder holder, ObjectMapper json, PodserveProperties props) {
+    ChatCompletionsController(EngineHolder holder, ObjectMapper json, PodserveProperties props, AdmissionGate gate) {
         this.holder = holder;
         this.json = json;
         this.props = props;
+        this.gate = gate;
+        this.limits = new RequestLimits(props);
+        this.promptLog = new PromptLog(props.security().logPrompts());
     }
 
     @PostMapping(path = "/v1/chat/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -45,35 +55,46 @@ class ChatCompletionsController {
         ServingModel model = holder.require();
         ModelsController.checkModel(body.model(), model);
         refuseUnsupported(body);
+        limits.checkCounts(body);
         boolean stream = Boolean.TRUE.equals(body.stream());
         boolean includeUsage = SamplingMapper.includeUsage(body);
         int n = SamplingMapper.choices(body);
         Integer topLogprobs = topLogprobs(body);
 
         int[] prompt = ChatPrompts.tokenIds(model, body.messages(), body.addGenerationPrompt() == null || body.addGenerationPrompt());
+        limits.checkPromptTokens(prompt.length, "messages");
         int maxTokens = maxTokens(body, prompt.length, model.maxModelLen());
         SamplingParams params = SamplingMapper.from(body, maxTokens, topLogprobs, model.generationConfig());
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params,
                 body.skipSpecialTokens() == null || body.skipSpecialTokens());
-        Flux<Choices.Event> events = Choices.run(model.engine(), choices);
-        ChatResponses.Meta meta = new ChatResponses.Meta(id, Instant.now().getEpochSecond(), model, prompt.length, topLogprobs != null);
-        if (stream) {
-            return Sse.write(exchange, ChatResponses.stream(meta, choices, events, includeUsage, json),
-                    props.api().keepAlive());
-        }
-        return JsonBody.write(exchange, json, ChatResponses.collect(meta, choices, events));
+        Choices.validate(model.engine(), choices);
+        long cost = Choices.tokenCost(List.of(prompt), choices.size(), maxTokens);
+        List<String> logged = promptLog.enabled() ? List.of(model.tokenizer().decode(prompt, false)) : List.of();
+        return Mono.usingWhen(gate.admit(ClientIdentity.of(exchange), cost), admission -> {
+            Flux<Choices.Event> events = promptLog.tap(id, logged, choices.size(),
+                    admission.watch(Choices.run(model.engine(), choices, admission.deadlines())));
+            ChatResponses.Meta meta = new ChatResponses.Meta(id, Instant.now().getEpochSecond(), model, prompt.length,
+                    topLogprobs != null);
+            if (stream) {
+                return Sse.write(exchange, ChatResponses.stream(meta, choices, events, includeUsage, json),
+                        props.api().keepAlive());
+            }
+            return JsonBody.write(exchange, json, ChatResponses.collect(meta, choices, events));
+        }, admission -> Mono.fromRunnable(admission::release));
     }
 
-    /** {@code max_completion_tokens} wins over {@code max_tokens}; neither: whatever the context leaves. */
-    private static int maxTokens(ChatCompletionRequest body, int promptTokens, int maxModelLen) {
+    /**
+     * {@code max_completion_tokens} wins over {@code max_tokens}; neither: whatever the context leaves,
+     * lowered to {@code podserve.security.limits.max-tokens}.
+     */
+    private int maxTokens(ChatCompletionRequest body, int promptTokens, int maxModelLen) {
         Integer given = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
-        if (given != null) return given;
-        if (promptTokens >= maxModelLen) {
+        if (given == null && promptTokens >= maxModelLen) {
             throw new RequestRejectedException("messages", "This model's maximum context length is " + maxModelLen
                     + " tokens. However, your messages resulted in " + promptTokens + " tokens. Please shorten the messages.");
         }
-        return maxModelLen - promptTokens;
+        return limits.maxTokens(given, maxModelLen - promptTokens);
     }
 
     /** Chat's {@code logprobs} is a switch and {@code top_logprobs} the count; the count alone is an error. */

@@ -3,6 +3,7 @@ package dev.podserve.api;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.podserve.engine.Deadlines;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.GenerationRequest;
 import dev.podserve.engine.RequestOutput;
@@ -38,17 +39,26 @@ final class Choices {
         return choices;
     }
 
-    /**
-     * Checks every choice before any is queued (so a bad second prompt leaves no first one running),
-     * then runs them all; cancelling the result aborts every choice still running.
-     */
-    static Flux<Event> run(Engine engine, List<Choice> choices) {
+    /** Checks every choice before any is queued, so a bad second prompt leaves no first one running. */
+    static void validate(Engine engine, List<Choice> choices) {
         choices.forEach(c -> engine.validate(c.request()));
+    }
+
+    /**
+     * Runs every choice under the request's deadlines; cancelling the result aborts every choice
+     * still running. Call {@link #validate} first.
+     */
+    static Flux<Event> run(Engine engine, List<Choice> choices, Deadlines deadlines) {
         List<Flux<Event>> streams = new ArrayList<>(choices.size());
         for (Choice c : choices) {
-            streams.add(engine.submit(c.request()).map(o -> new Event(c.index(), o)));
+            streams.add(engine.submit(c.request().withDeadlines(deadlines)).map(o -> new Event(c.index(), o)));
         }
         return Flux.merge(streams);
+    }
+
+    /** What the request may cost against a tokens-a-minute limit: its prompts, and max_tokens for every choice. */
+    static long tokenCost(List<int[]> prompts, int choices, int maxTokens) {
+        return promptTokens(prompts) + (long) choices * maxTokens;
     }
 
     /** Prompt tokens counted once per prompt, however many choices share it. */

@@ -14,7 +14,9 @@ import dev.podserve.api.dto.CompletionRequest;
 import dev.podserve.config.EngineHolder;
 import dev.podserve.config.PodserveProperties;
 import dev.podserve.engine.ServingModel;
+import dev.podserve.resilience.AdmissionGate;
 import dev.podserve.sampling.SamplingParams;
+import dev.podserve.security.ClientIdentity;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -22,7 +24,8 @@ import tools.jackson.databind.ObjectMapper;
 
 /**
  * {@code POST /v1/completions}, streaming and not, for one or several prompts with {@code n}
- * choices each. Checks happen before the first byte; a client that disconnects aborts every choice.
+ * choices each. Checks happen before the first byte, then admission (see
+ * {@link ChatCompletionsController}); a client that disconnects aborts every choice.
  */
 @RestController
 class CompletionsController {
@@ -33,11 +36,17 @@ class CompletionsController {
     private final EngineHolder holder;
     private final ObjectMapper json;
     private final PodserveProperties props;
+    private final AdmissionGate gate;
+    private final RequestLimits limits;
+    private final PromptLog promptLog;
 
-    CompletionsController(EngineHolder holder, ObjectMapper json, PodserveProperties props) {
+    CompletionsController(EngineHolder holder, ObjectMapper json, PodserveProperties props, AdmissionGate gate) {
         this.holder = holder;
         this.json = json;
         this.props = props;
+        this.gate = gate;
+        this.limits = new RequestLimits(props);
+        this.promptLog = new PromptLog(props.security().logPrompts());
     }
 
     @PostMapping(path = "/v1/completions", consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -47,6 +56,7 @@ class CompletionsController {
         if (body.suffix() != null && !body.suffix().isEmpty()) {
             throw ApiException.badRequest("suffix", "suffix is not supported by this model.");
         }
+        limits.checkCounts(body);
         boolean stream = Boolean.TRUE.equals(body.stream());
         boolean includeUsage = SamplingMapper.includeUsage(body);
         int n = SamplingMapper.choices(body);
@@ -54,22 +64,31 @@ class CompletionsController {
         if (echo && body.logprobs() != null) {
             throw ApiException.badRequest("echo", "echo together with logprobs (prompt log-probabilities) is not supported yet.");
         }
+        limits.checkPromptCount(body.prompt());
         List<PromptParser.Prompt> prompts = PromptParser.parse(body.prompt(), model.tokenizer());
-        int maxTokens = body.maxTokens() != null ? body.maxTokens() : DEFAULT_MAX_TOKENS;
+        for (PromptParser.Prompt p : prompts) limits.checkPromptTokens(p.ids().length, "prompt");
+        int maxTokens = limits.maxTokens(body.maxTokens(), DEFAULT_MAX_TOKENS);
         SamplingParams params = SamplingMapper.from(body, maxTokens, body.logprobs(), model.generationConfig());
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
         List<int[]> ids = prompts.stream().map(PromptParser.Prompt::ids).toList();
         List<Choices.Choice> choices = Choices.plan(id, ids, n, params,
                 body.skipSpecialTokens() == null || body.skipSpecialTokens());
-        Flux<Choices.Event> events = Choices.run(model.engine(), choices);
+        Choices.validate(model.engine(), choices);
         String[] echoes = echo ? echoes(choices, prompts, model) : null;
-        CompletionResponses.Meta meta = new CompletionResponses.Meta(id, Instant.now().getEpochSecond(), model,
-                Choices.promptTokens(ids), body.logprobs() != null, echoes);
-        if (stream) {
-            return Sse.write(exchange, CompletionResponses.stream(meta, choices, events, includeUsage, json),
-                    props.api().keepAlive());
-        }
-        return JsonBody.write(exchange, json, CompletionResponses.collect(meta, choices, events));
+        long cost = Choices.tokenCost(ids, choices.size(), maxTokens);
+        List<String> logged = !promptLog.enabled() ? List.of() : prompts.stream()
+                .map(p -> p.text() != null ? p.text() : model.tokenizer().decode(p.ids(), false)).toList();
+        return Mono.usingWhen(gate.admit(ClientIdentity.of(exchange), cost), admission -> {
+            Flux<Choices.Event> events = promptLog.tap(id, logged, choices.size(),
+                    admission.watch(Choices.run(model.engine(), choices, admission.deadlines())));
+            CompletionResponses.Meta meta = new CompletionResponses.Meta(id, Instant.now().getEpochSecond(), model,
+                    Choices.promptTokens(ids), body.logprobs() != null, echoes);
+            if (stream) {
+                return Sse.write(exchange, CompletionResponses.stream(meta, choices, events, includeUsage, json),
+                        props.api().keepAlive());
+            }
+            return JsonBody.write(exchange, json, CompletionResponses.collect(meta, choices, events));
+        }, admission -> Mono.fromRunnable(admission::release));
     }
 
     /** The prompt text each choice echoes: the string sent, or the decoding of the ids sent. */

@@ -6,6 +6,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.annotation.Order;
 import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.stereotype.Component;
@@ -37,13 +39,19 @@ class OpenAiErrorHandler implements WebExceptionHandler {
         if (mapped.status().is5xxServerError() && mapped.status().value() != 503) {
             log.error("request {} {} failed", exchange.getRequest().getMethod(), exchange.getRequest().getPath(), error);
         } else {
-            log.debug("request {} {} rejected: {}", exchange.getRequest().getMethod(), exchange.getRequest().getPath(),
-                    error.toString());
+            // The class and the field, not the message: messages may quote the request, prompt text included.
+            log.debug("request {} {} rejected: {} {} (param {})", exchange.getRequest().getMethod(),
+                    exchange.getRequest().getPath(), mapped.status().value(), error.getClass().getSimpleName(),
+                    mapped.body().error().param());
         }
         ServerHttpResponse response = exchange.getResponse();
         if (response.isCommitted()) return Mono.error(error);
         response.setStatusCode(mapped.status());
         response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
+        if (mapped.retryAfterSeconds() >= 0) {
+            response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(mapped.retryAfterSeconds()));
+        }
+        if (mapped.status() == HttpStatus.UNAUTHORIZED) response.getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
         byte[] bytes = json.writeValueAsString(mapped.body()).getBytes(StandardCharsets.UTF_8);
         DataBuffer buffer = response.bufferFactory().wrap(bytes);
         return response.writeWith(Mono.just(buffer));

@@ -11,16 +11,20 @@ import org.springframework.web.server.ServerWebInputException;
 
 import dev.podserve.api.dto.ErrorResponse;
 import dev.podserve.engine.EngineUnavailableException;
+import dev.podserve.engine.QueueTimeoutException;
 import dev.podserve.engine.RequestRejectedException;
 import dev.podserve.engine.StepFailedException;
+import dev.podserve.resilience.RejectedException;
 import dev.podserve.sampling.InvalidSamplingParamException;
+import dev.podserve.security.UnauthorizedException;
 import dev.podserve.tokenizer.ChatTemplateException;
 
 import tools.jackson.core.JacksonException;
 
 /**
- * Maps any failure to OpenAI's error envelope with vLLM's type names. Bad input is always a 4xx:
- * the SDKs retry 5xx, so a 5xx for a client's mistake would be sent again and again.
+ * Maps any failure to OpenAI's error envelope with vLLM's type names, but for 429, which carries
+ * OpenAI's {@code rate_limit_exceeded}. Bad input is always a 4xx: the SDKs retry 5xx, so a 5xx for
+ * a client's mistake would be sent again and again.
  */
 final class OpenAiErrors {
 
@@ -28,17 +32,26 @@ final class OpenAiErrors {
 
     private static final Map<Integer, String> TYPES = Map.of(
             400, "BadRequestError", 401, "AuthenticationError", 404, "NotFoundError", 405, "MethodNotAllowedError",
-            413, "RequestTooLargeError", 415, "UnsupportedMediaTypeError", 429, "RateLimitError",
+            413, "RequestTooLargeError", 415, "UnsupportedMediaTypeError", 429, "rate_limit_exceeded",
             503, "ServiceUnavailableError", 500, "InternalServerError");
 
     private OpenAiErrors() {
     }
 
-    record Mapped(HttpStatus status, ErrorResponse body) {
+    /** @param retryAfterSeconds the {@code Retry-After} header to send; -1 for none */
+    record Mapped(HttpStatus status, ErrorResponse body, long retryAfterSeconds) {
     }
 
     static Mapped map(Throwable error) {
         if (error instanceof ApiException e) return of(e.status(), e.param(), e.getMessage());
+        // Also when it comes wrapped, as the engine wraps what the guarded backend throws.
+        RejectedException rejected = findCause(error, RejectedException.class);
+        if (rejected != null) {
+            Mapped m = of(HttpStatus.valueOf(rejected.status()), null, rejected.getMessage());
+            return new Mapped(m.status(), m.body(), rejected.retryAfterSeconds());
+        }
+        if (error instanceof UnauthorizedException e) return of(HttpStatus.UNAUTHORIZED, null, e.getMessage());
+        if (error instanceof QueueTimeoutException e) return of(HttpStatus.TOO_MANY_REQUESTS, null, e.getMessage());
         if (error instanceof RequestRejectedException e) return of(HttpStatus.BAD_REQUEST, e.param(), e.getMessage());
         if (error instanceof InvalidSamplingParamException e) return of(HttpStatus.BAD_REQUEST, e.param(), e.getMessage());
         if (error instanceof ChatTemplateException e) {
@@ -89,7 +102,7 @@ final class OpenAiErrors {
         String m = message == null ? status.getReasonPhrase() : message;
         if (m.length() > MAX_MESSAGE) m = m.substring(0, MAX_MESSAGE - 3) + "...";
         String type = TYPES.getOrDefault(status.value(), status.is4xxClientError() ? "BadRequestError" : "InternalServerError");
-        return new Mapped(status, ErrorResponse.of(m, type, param, status.value()));
+        return new Mapped(status, ErrorResponse.of(m, type, param, status.value()), -1);
     }
 
     private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {

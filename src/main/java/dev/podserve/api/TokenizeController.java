@@ -2,7 +2,6 @@ package dev.podserve.api;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -10,6 +9,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.podserve.api.dto.DetokenizeRequest;
+import dev.podserve.api.dto.DetokenizeResponse;
 import dev.podserve.api.dto.TokenizeRequest;
 import dev.podserve.api.dto.TokenizeResponse;
 import dev.podserve.config.EngineHolder;
@@ -54,7 +54,7 @@ class TokenizeController {
     }
 
     @PostMapping(path = "/detokenize", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    Map<String, String> detokenize(@RequestBody DetokenizeRequest body) {
+    DetokenizeResponse detokenize(@RequestBody DetokenizeRequest body) {
         ServingModel model = holder.require();
         ModelsController.checkModel(body.model(), model);
         if (body.tokens() == null) throw ApiException.badRequest("tokens", "tokens is required.");
@@ -67,6 +67,6 @@ class TokenizeController {
             }
             ids[i] = id;
         }
-        return Map.of("prompt", model.tokenizer().decode(ids, false));
+        return new DetokenizeResponse(model.tokenizer().decode(ids, false));
     }
 }

@@ -1,15 +1,20 @@
 package dev.podserve.config;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ApplicationContext;
 import org.springframework.stereotype.Component;
 
+import dev.podserve.backend.BackendDecorator;
+import dev.podserve.backend.ComputeBackend;
 import dev.podserve.engine.EngineListener;
 import dev.podserve.engine.EngineUnavailableException;
 import dev.podserve.engine.ServingModel;
@@ -27,11 +32,18 @@ public class EngineHolder implements DisposableBean {
     private volatile String failure;
     private final Thread loader;
 
-    public EngineHolder(PodserveProperties props, Optional<EngineListener> listener, ApplicationContext context) {
+    public EngineHolder(PodserveProperties props, Optional<EngineListener> listener,
+                        ObjectProvider<BackendDecorator> decorators, ApplicationContext context) {
         EngineListener engineListener = listener.orElse(EngineListener.NONE);
+        List<BackendDecorator> wrappers = decorators.orderedStream().toList();
+        UnaryOperator<ComputeBackend> decorate = backend -> {
+            ComputeBackend b = backend;
+            for (BackendDecorator d : wrappers) b = d.decorate(b);
+            return b;
+        };
         this.loader = new Thread(() -> {
             try {
-                ServingModel loaded = ModelLoader.load(props, engineListener);
+                ServingModel loaded = ModelLoader.load(props, engineListener, decorate);
                 engineListener.onModelReady(loaded);
                 model.set(loaded);
             } catch (RuntimeException | Error e) {

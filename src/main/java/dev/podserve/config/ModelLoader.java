@@ -5,10 +5,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.function.UnaryOperator;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.podserve.backend.BackendDecorator;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.backend.cpu.CpuBackend;
 import dev.podserve.backend.cuda.CudaBackend;
@@ -41,6 +43,11 @@ public final class ModelLoader {
     }
 
     public static ServingModel load(PodserveProperties props, EngineListener listener) {
+        return load(props, listener, b -> b);
+    }
+
+    /** @param decorate wraps the backend before the engine gets it (see {@link BackendDecorator}) */
+    public static ServingModel load(PodserveProperties props, EngineListener listener, UnaryOperator<ComputeBackend> decorate) {
         long t0 = System.nanoTime();
         PodserveProperties.Model m = props.model();
         ModelFolder folder = m.path() == null || m.path().isBlank()
@@ -93,6 +100,8 @@ public final class ModelLoader {
             }
             backend = backend(props, config, weights);
         }
+        boolean onGpu = backend instanceof CudaBackend;
+        backend = decorate.apply(backend);
         int numBlocks = backend.numKvBlocks();
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings, new KvCacheManager(numBlocks, blockSize));
         Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, generation.eosIdsWith(config), listener);
@@ -100,7 +109,7 @@ public final class ModelLoader {
         String name = m.servedName() == null || m.servedName().isBlank() ? folder.name() : m.servedName();
         String root = folder.embedded() ? ModelFolder.EMBEDDED_NAME : folder.dir().toString();
         long kvBytes = 2L * config.numLayers() * numBlocks * blockSize * config.kvDim()
-                * (backend instanceof CudaBackend ? 2 : Float.BYTES);
+                * (onGpu ? 2 : Float.BYTES);
         log.info("model {} ready in {} ms: {}, {} parameters (weights: {}), fp32 in host memory {} MB, max_model_len {},"
                         + " KV cache {} blocks x {} tokens ({} tokens, {} MB), backend {}", name,
                 (System.nanoTime() - t0) / 1_000_000, config.architecture(), config.parameterCount(), weightsSource,

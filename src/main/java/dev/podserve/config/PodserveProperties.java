@@ -1,5 +1,8 @@
 package dev.podserve.config;
 
+import java.time.Duration;
+import java.util.List;
+
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.Max;
@@ -24,6 +27,8 @@ public record PodserveProperties(
         @Valid @NotNull @DefaultValue KvCache kvCache,
         @Valid @NotNull @DefaultValue Cpu cpu,
         @Valid @NotNull @DefaultValue Api api,
+        @Valid @NotNull @DefaultValue Resilience resilience,
+        @Valid @NotNull @DefaultValue Security security,
         @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|cuda|cpu", message = "must be 'auto', 'cuda' or 'cpu'") String backend) {
 
     /**
@@ -80,7 +85,128 @@ public record PodserveProperties(
      * @param keepAlive a {@code : ping} comment is sent on a stream after this long without an event,
      *                  so proxies keep the connection and dead sockets are noticed (0: never)
      */
-    public record Api(@NotNull @DefaultValue("15s") java.time.Duration keepAlive) {
+    public record Api(@NotNull @DefaultValue("15s") Duration keepAlive) {
+    }
+
+    /**
+     * How the server protects itself from more work than it can do, and from a failing backend.
+     *
+     * @param maxConcurrentRequests generation requests whose choices are in the engine at once (the bulkhead)
+     * @param maxWaitingRequests    requests waiting for one of those places; beyond both, 429 at once
+     * @param maxQueueTime          longest a request may wait, for a place and then in the engine's queue, before its
+     *                              first step; beyond it, 429 (0: no limit)
+     * @param requestTimeout        longest a request may take from arrival to its last token; beyond it, its unfinished
+     *                              choices end with {@code finish_reason} "abort" (0: no limit)
+     * @param retryAfter            the {@code Retry-After} sent with an overload 429
+     * @param shutdownGracePeriod   on shutdown, how long running requests may take to finish before they are aborted
+     */
+    public record Resilience(
+            @Min(value = 1, message = "must be at least 1") @DefaultValue("64") int maxConcurrentRequests,
+            @Min(value = 0, message = "must be 0 (no queue) or positive") @DefaultValue("256") int maxWaitingRequests,
+            @NotNull @DefaultValue("60s") Duration maxQueueTime,
+            @NotNull @DefaultValue("10m") Duration requestTimeout,
+            @NotNull @DefaultValue("1s") Duration retryAfter,
+            @Valid @NotNull @DefaultValue RateLimit rateLimit,
+            @Valid @NotNull @DefaultValue CircuitBreaker circuitBreaker,
+            @NotNull @DefaultValue("25s") Duration shutdownGracePeriod) {
+
+        @AssertTrue(message = "max-queue-time, request-timeout, retry-after and shutdown-grace-period must not be negative")
+        public boolean isDurationsNotNegative() {
+            return !maxQueueTime.isNegative() && !requestTimeout.isNegative() && !retryAfter.isNegative()
+                    && !shutdownGracePeriod.isNegative();
+        }
+    }
+
+    /**
+     * Limits per API key (all requests share one budget when no keys are configured).
+     *
+     * @param requestsPerSecond requests to {@code /v1/**}, {@code /tokenize} and {@code /detokenize} a second (0: off)
+     * @param tokensPerMinute   prompt tokens plus {@code max_tokens} of every choice, a minute, as OpenAI counts
+     *                          them: charged when the request is admitted (0: off)
+     */
+    public record RateLimit(
+            @Min(value = 0, message = "must be 0 (off) or positive") @DefaultValue("0") int requestsPerSecond,
+            @Min(value = 0, message = "must be 0 (off) or positive") @DefaultValue("0") int tokensPerMinute) {
+    }
+
+    /**
+     * The circuit breaker around the compute backend; a call is one engine step's forward pass.
+     *
+     * @param failureRateThreshold       percentage of failed calls in the window that opens the breaker
+     * @param slidingWindowSize          calls the failure rate is computed over
+     * @param minimumNumberOfCalls       calls needed before the rate counts
+     * @param waitDurationInOpenState    how long it stays open (503) before a half-open probe is let through
+     * @param permittedCallsInHalfOpenState probe calls that decide between closing and opening again
+     */
+    public record CircuitBreaker(
+            @DefaultValue("true") boolean enabled,
+            @Min(value = 1, message = "must be in [1, 100]") @Max(value = 100, message = "must be in [1, 100]")
+            @DefaultValue("50") int failureRateThreshold,
+            @Min(value = 1, message = "must be at least 1") @DefaultValue("20") int slidingWindowSize,
+            @Min(value = 1, message = "must be at least 1") @DefaultValue("5") int minimumNumberOfCalls,
+            @NotNull @DefaultValue("30s") Duration waitDurationInOpenState,
+            @Min(value = 1, message = "must be at least 1") @DefaultValue("1") int permittedCallsInHalfOpenState) {
+
+        @AssertTrue(message = "wait-duration-in-open-state must be positive")
+        public boolean isWaitPositive() {
+            return !waitDurationInOpenState.isNegative() && !waitDurationInOpenState.isZero();
+        }
+    }
+
+    /**
+     * @param apiKeys        keys accepted as {@code Authorization: Bearer <key>}; with none here or in the file,
+     *                       the API is open
+     * @param apiKeysFile    a file of further keys, one a line ({@code #} starts a comment)
+     * @param protectHealth  whether {@code /health} needs a key too (default: open, for probes)
+     * @param protectMetrics whether {@code /metrics} needs a key too (default: open, for scrapers)
+     * @param logPrompts     log each request's prompt and output at INFO; off, neither is ever logged
+     */
+    public record Security(
+            List<String> apiKeys,
+            String apiKeysFile,
+            @DefaultValue("false") boolean protectHealth,
+            @DefaultValue("false") boolean protectMetrics,
+            @DefaultValue("false") boolean logPrompts,
+            @Valid @NotNull @DefaultValue Limits limits) {
+
+        public Security {
+            apiKeys = apiKeys == null ? List.of() : List.copyOf(apiKeys);
+        }
+
+        /** Never the keys themselves: this record may end up in a log or a failure message. */
+        @Override
+        public String toString() {
+            return "Security[apiKeys=" + apiKeys.size() + " configured, apiKeysFile=" + apiKeysFile + ", protectHealth="
+                    + protectHealth + ", protectMetrics=" + protectMetrics + ", logPrompts=" + logPrompts
+                    + ", limits=" + limits + "]";
+        }
+    }
+
+    /**
+     * What one request may ask for; beyond these, 400 naming the field (413 for the body).
+     *
+     * @param maxBodySize       largest request body
+     * @param maxPromptTokens   longest prompt, in tokens (0: only the context length limits it)
+     * @param maxTokens         largest {@code max_tokens}; also caps the chat default (0: only the context limits it)
+     * @param maxN              largest {@code n}
+     * @param maxPrompts        most prompts in one {@code /v1/completions} request
+     * @param maxStopStrings    most {@code stop} strings (OpenAI's limit, 4, is also the engine's)
+     * @param maxLogitBias      most {@code logit_bias} entries
+     */
+    public record Limits(
+            @NotNull @DefaultValue("10MB") DataSize maxBodySize,
+            @Min(value = 0, message = "must be 0 (the context length) or positive") @DefaultValue("0") int maxPromptTokens,
+            @Min(value = 0, message = "must be 0 (the context length) or positive") @DefaultValue("0") int maxTokens,
+            @Min(value = 1, message = "must be at least 1") @DefaultValue("16") int maxN,
+            @Min(value = 1, message = "must be at least 1") @DefaultValue("32") int maxPrompts,
+            @Min(value = 0, message = "must be in [0, 4]") @Max(value = 4, message = "must be in [0, 4]")
+            @DefaultValue("4") int maxStopStrings,
+            @Min(value = 0, message = "must be 0 (none allowed) or positive") @DefaultValue("300") int maxLogitBias) {
+
+        @AssertTrue(message = "max-body-size must be positive")
+        public boolean isBodySizePositive() {
+            return maxBodySize.toBytes() > 0;
+        }
     }
 
     /** @param threads compute threads of the CPU backend; 0: one per available core */

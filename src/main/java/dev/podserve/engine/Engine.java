@@ -36,9 +36,10 @@ public final class Engine implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
 
-    private sealed interface Command permits Add, Abort, Stop { }
+    private sealed interface Command permits Add, Abort, AbortAll, Stop { }
     private record Add(ActiveRequest request) implements Command { }
     private record Abort(String requestId) implements Command { }
+    private record AbortAll(RuntimeException ifNotStarted) implements Command { }
     private record Stop() implements Command { }
 
     private final ComputeBackend backend;
@@ -52,6 +53,8 @@ public final class Engine implements AutoCloseable {
     private final LinkedBlockingQueue<Command> inbox = new LinkedBlockingQueue<>();
     /** Requests the engine thread knows, in arrival order. */
     private final Map<String, ActiveRequest> active = new LinkedHashMap<>();
+    /** How many of them carry deadlines, so a loop without any skips the scan. */
+    private int withDeadlines;
     private final Thread thread;
     private volatile boolean accepting = true;
     private final AtomicLong steps = new AtomicLong();
@@ -119,6 +122,15 @@ public final class Engine implements AutoCloseable {
         inbox.add(new Abort(requestId));
     }
 
+    /**
+     * Ends every request: one not yet scheduled fails with {@code ifNotStarted} (nothing was done
+     * for it, so its client may retry elsewhere); one already running finishes at once with
+     * {@link FinishReason#ABORT}. Their KV pages return at the next step boundary. For shutdown.
+     */
+    public void abortAll(RuntimeException ifNotStarted) {
+        inbox.add(new AbortAll(ifNotStarted));
+    }
+
     /** Steps run so far (for tests and metrics). */
     public long stepCount() {
         return steps.get();
@@ -164,6 +176,7 @@ public final class Engine implements AutoCloseable {
                 // rather than spin. Otherwise take what is there and step.
                 long waitNanos = idle ? -1 : stalled ? TimeUnit.MILLISECONDS.toNanos(1) : 0;
                 if (!drainInbox(waitNanos)) break;
+                expireOverdue();
                 SchedulerOutput out = scheduler.schedule();
                 if (!out.preempted().isEmpty()) listener.onPreempted(out.preempted().size());
                 stalled = out.isEmpty();
@@ -189,6 +202,8 @@ public final class Engine implements AutoCloseable {
                 admit(add.request());
             } else if (c instanceof Abort abort) {
                 abortNow(abort.requestId());
+            } else if (c instanceof AbortAll all) {
+                for (String id : new ArrayList<>(active.keySet())) end(id, all.ifNotStarted());
             } else {
                 return false;
             }
@@ -210,6 +225,52 @@ public final class Engine implements AutoCloseable {
             return;
         }
         active.put(r.id(), r);
+        if (r.request.deadlines().any()) withDeadlines++;
+    }
+
+    /**
+     * Ends the requests past a deadline, between steps, so their pages are free before the next
+     * schedule. A step in progress is never cut short: the check is as fine as one step.
+     */
+    private void expireOverdue() {
+        if (withDeadlines == 0) return;
+        long now = System.nanoTime();
+        List<ActiveRequest> overdue = null;
+        for (ActiveRequest r : active.values()) {
+            Deadlines d = r.request.deadlines();
+            boolean waiting = r.firstScheduledNanos < 0;
+            if ((waiting && d.startPassed(now)) || d.finishPassed(now)) {
+                if (overdue == null) overdue = new ArrayList<>();
+                overdue.add(r);
+            }
+        }
+        if (overdue == null) return;
+        for (ActiveRequest r : overdue) {
+            boolean waiting = r.firstScheduledNanos < 0;
+            long waitedMs = (now - r.arrivalNanos) / 1_000_000;
+            if (waiting) {
+                log.info("request {} not scheduled {} ms after it was queued: past its deadline, withdrawn", r.id(), waitedMs);
+            } else {
+                log.info("request {} still running {} ms after it was queued, {} tokens out: past its deadline, aborted",
+                        r.id(), waitedMs, r.sampling.numOutputTokens());
+            }
+            end(r.id(), new QueueTimeoutException("The request could not start before its deadline: the server is busy."));
+        }
+    }
+
+    /** Fails a request that never ran with {@code ifNotStarted}; finishes a running one with ABORT. */
+    private void end(String requestId, RuntimeException ifNotStarted) {
+        ActiveRequest r = active.get(requestId);
+        if (r == null) return;
+        if (r.firstScheduledNanos < 0) fail(requestId, ifNotStarted);
+        else abortNow(requestId);
+    }
+
+    /** Forgets a request the engine no longer tracks. */
+    private ActiveRequest remove(String requestId) {
+        ActiveRequest r = active.remove(requestId);
+        if (r != null && r.request.deadlines().any()) withDeadlines--;
+        return r;
     }
 
     private void step(SchedulerOutput out) {
@@ -321,14 +382,14 @@ public final class Engine implements AutoCloseable {
 
     private void complete(ActiveRequest r, FinishReason reason) {
         scheduler.finish(r.sequence);
-        active.remove(r.id());
+        remove(r.id());
         // Report before completing, so whoever sees the response end also sees it in the metrics.
         report(r, reason);
         r.sink.tryEmitComplete();
     }
 
     private void abortNow(String requestId) {
-        ActiveRequest r = active.remove(requestId);
+        ActiveRequest r = remove(requestId);
         scheduler.abort(requestId);
         if (r == null) return;
         report(r, FinishReason.ABORT);
@@ -338,7 +399,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private void fail(String requestId, RuntimeException error) {
-        ActiveRequest r = active.remove(requestId);
+        ActiveRequest r = remove(requestId);
         scheduler.abort(requestId);
         if (r == null) return;
         r.sink.tryEmitError(error);

@@ -6,8 +6,12 @@ import org.junit.jupiter.api.Test;
 import org.springframework.http.HttpStatus;
 
 import dev.podserve.engine.EngineUnavailableException;
+import dev.podserve.engine.QueueTimeoutException;
 import dev.podserve.engine.RequestRejectedException;
+import dev.podserve.engine.StepFailedException;
+import dev.podserve.resilience.RejectedException;
 import dev.podserve.sampling.InvalidSamplingParamException;
+import dev.podserve.security.UnauthorizedException;
 import dev.podserve.tokenizer.ChatTemplateException;
 
 /** Which failure becomes which status and type: bad input must never come out as a 5xx. */
@@ -42,5 +46,29 @@ class OpenAiErrorsTest {
         OpenAiErrors.Mapped m = OpenAiErrors.map(new NullPointerException("secret internals"));
         assertThat(m.status()).isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR);
         assertThat(m.body().error().message()).doesNotContain("secret");
+    }
+
+    @Test
+    void rejectionsCarryTheirStatusAndRetryAfterEvenWhenWrapped() {
+        OpenAiErrors.Mapped overload = OpenAiErrors.map(new RejectedException(RejectedException.Reason.OVERLOADED, "full",
+                java.time.Duration.ofMillis(1500)));
+        assertThat(overload.status()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+        assertThat(overload.body().error().type()).isEqualTo("rate_limit_exceeded");
+        assertThat(overload.retryAfterSeconds()).isEqualTo(2);
+        // The engine wraps what the guarded backend throws in its step failure.
+        OpenAiErrors.Mapped open = OpenAiErrors.map(new StepFailedException("step failed", new RejectedException(
+                RejectedException.Reason.BACKEND_FAILING, "circuit breaker open", java.time.Duration.ofSeconds(30))));
+        assertThat(open.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+        assertThat(open.retryAfterSeconds()).isEqualTo(30);
+        OpenAiErrors.Mapped shutdown = OpenAiErrors.map(new RejectedException(RejectedException.Reason.SHUTTING_DOWN, "bye", null));
+        assertThat(shutdown.retryAfterSeconds()).isEqualTo(-1);
+        assertThat(OpenAiErrors.map(new QueueTimeoutException("late")).status()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+    }
+
+    @Test
+    void missingKeyIs401() {
+        OpenAiErrors.Mapped m = OpenAiErrors.map(new UnauthorizedException("Invalid API key."));
+        assertThat(m.status()).isEqualTo(HttpStatus.UNAUTHORIZED);
+        assertThat(m.body().error().type()).isEqualTo("AuthenticationError");
     }
 }

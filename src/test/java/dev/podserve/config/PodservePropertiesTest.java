@@ -2,6 +2,8 @@ package dev.podserve.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
+
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -32,7 +34,43 @@ class PodservePropertiesTest {
             assertThat(p.kvCache().memory()).isEqualTo(DataSize.ofMegabytes(256));
             assertThat(p.model().loadFormat()).isEqualTo("auto");
             assertThat(p.cpu().effectiveThreads()).isPositive();
+            assertThat(p.resilience().maxConcurrentRequests()).isEqualTo(64);
+            assertThat(p.resilience().maxWaitingRequests()).isEqualTo(256);
+            assertThat(p.resilience().maxQueueTime()).isEqualTo(Duration.ofSeconds(60));
+            assertThat(p.resilience().requestTimeout()).isEqualTo(Duration.ofMinutes(10));
+            assertThat(p.resilience().rateLimit().requestsPerSecond()).isZero();
+            assertThat(p.resilience().circuitBreaker().enabled()).isTrue();
+            assertThat(p.resilience().shutdownGracePeriod()).isEqualTo(Duration.ofSeconds(25));
+            assertThat(p.security().apiKeys()).isEmpty();
+            assertThat(p.security().protectHealth()).isFalse();
+            assertThat(p.security().logPrompts()).isFalse();
+            assertThat(p.security().limits().maxBodySize()).isEqualTo(DataSize.ofMegabytes(10));
+            assertThat(p.security().limits().maxStopStrings()).isEqualTo(4);
         });
+    }
+
+    @Test
+    void resilienceAndSecurityKeysBindAndBadOnesNameTheirKey() {
+        runner.withPropertyValues("podserve.resilience.max-concurrent-requests=3", "podserve.resilience.max-queue-time=250ms",
+                "podserve.resilience.circuit-breaker.wait-duration-in-open-state=5s", "podserve.security.api-keys=a,b",
+                "podserve.security.limits.max-body-size=1KB").run(ctx -> {
+                    PodserveProperties p = ctx.getBean(PodserveProperties.class);
+                    assertThat(p.resilience().maxConcurrentRequests()).isEqualTo(3);
+                    assertThat(p.resilience().maxQueueTime()).isEqualTo(Duration.ofMillis(250));
+                    assertThat(p.security().apiKeys()).containsExactly("a", "b");
+                    assertThat(p.security().limits().maxBodySize()).isEqualTo(DataSize.ofKilobytes(1));
+                });
+        runner.withPropertyValues("podserve.resilience.max-concurrent-requests=0")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("resilience.maxConcurrentRequests").hasMessageContaining("at least 1"));
+        runner.withPropertyValues("podserve.resilience.circuit-breaker.failure-rate-threshold=150")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("failureRateThreshold"));
+        runner.withPropertyValues("podserve.resilience.request-timeout=-1s")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause().hasMessageContaining("must not be negative"));
+        runner.withPropertyValues("podserve.security.limits.max-stop-strings=5")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("limits.maxStopStrings"));
     }
 
     @Test

@@ -8,4 +8,10 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ChatMessage(String role, Object content, String name) {
+
+    /** Without the content: Spring logs decoded bodies at DEBUG, and message text is the users' data. */
+    @Override
+    public String toString() {
+        return "ChatMessage[role=" + role + ", content=" + (content == null ? "null" : "(not shown)") + ", name=" + name + "]";
+    }
 }

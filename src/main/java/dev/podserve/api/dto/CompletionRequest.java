@@ -38,4 +38,11 @@ public record CompletionRequest(
         String suffix,
         String user,
         @JsonAnySetter Map<String, Object> unknownFields) implements SamplingFields {
+
+    /** Names the fields set, not their values: Spring logs decoded bodies at DEBUG, and prompts are the users' data. */
+    @Override
+    public String toString() {
+        return "CompletionRequest[model=" + model + ", prompt=" + (prompt == null ? "null" : "(not shown)")
+                + ", stream=" + stream + ", max_tokens=" + maxTokens + ", n=" + n + "]";
+    }
 }

@@ -18,4 +18,11 @@ public record TokenizeRequest(
         @JsonProperty("add_generation_prompt") Boolean addGenerationPrompt,
         @JsonProperty("add_special_tokens") Boolean addSpecialTokens,
         @JsonProperty("return_token_strs") Boolean returnTokenStrs) {
+
+    /** Without the text: Spring logs decoded bodies at DEBUG, and prompts are the users' data. */
+    @Override
+    public String toString() {
+        return "TokenizeRequest[model=" + model + ", prompt=" + (prompt == null ? "null" : "(not shown)")
+                + ", messages=" + messages + "]";
+    }
 }

@@ -1,0 +1,146 @@
+package dev.podserve.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.podserve.attention.HybridBatch;
+import dev.podserve.backend.ComputeBackend;
+import dev.podserve.model.ModelConfig;
+import dev.podserve.sampling.SamplingParams;
+
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The engine's deadlines and its abort of everything: a request not scheduled by its start
+ * deadline fails with {@link QueueTimeoutException}; one still running at its finish deadline ends
+ * with what it has and {@link FinishReason#ABORT}; {@code abortAll} ends running requests with
+ * ABORT and fails waiting ones with the given error. Each time every KV block comes back.
+ * A backend slowed to 5 ms a step keeps the timing independent of the machine.
+ */
+class EngineDeadlinesTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private final List<Engine> engines = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        engines.forEach(Engine::close);
+    }
+
+    /** One sequence at a time, so a second request waits in the engine's queue. */
+    private Engine oneAtATime() {
+        Engine e = TinyModel.engine(512, 256, 1, 64, Slow::new);
+        engines.add(e);
+        return e;
+    }
+
+    private static GenerationRequest request(String id, int maxTokens, Deadlines d) {
+        SamplingParams p = SamplingParams.builder().temperature(0).maxTokens(maxTokens).ignoreEos(true).build();
+        return new GenerationRequest(id, TinyModel.TOKENIZER.encode("deadline " + id), p, true, d);
+    }
+
+    private static Deadlines startWithin(long ms) {
+        return Deadlines.of(System.nanoTime(), Duration.ofMillis(ms), Duration.ZERO);
+    }
+
+    private static Deadlines finishWithin(long ms) {
+        return Deadlines.of(System.nanoTime(), Duration.ZERO, Duration.ofMillis(ms));
+    }
+
+    private static CompletableFuture<List<RequestOutput>> run(Engine e, GenerationRequest r) {
+        return e.submit(r).subscribeOn(Schedulers.boundedElastic()).collectList().toFuture();
+    }
+
+    private static void awaitIdle(Engine engine) throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            EngineStats s = engine.stats();
+            if (s.running() == 0 && s.waiting() == 0 && s.kvUsage() == 0.0) return;
+            Thread.sleep(2);
+        }
+        throw new AssertionError("engine did not become idle: " + engine.stats());
+    }
+
+    private static RequestOutput last(List<RequestOutput> outputs) {
+        return outputs.get(outputs.size() - 1);
+    }
+
+    @Test
+    void aRequestNotStartedByItsDeadlineFailsAndTheRunningOneGoesOn() throws Exception {
+        Engine engine = oneAtATime();
+        CompletableFuture<List<RequestOutput>> first = run(engine, request("first", 60, Deadlines.NONE));
+        while (engine.stats().running() == 0) Thread.sleep(1);
+        long t0 = System.nanoTime();
+        CompletableFuture<List<RequestOutput>> second = run(engine, request("second", 5, startWithin(100)));
+        assertThatThrownBy(() -> second.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(QueueTimeoutException.class);
+        long waited = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(waited).isBetween(90L, 2000L);
+        List<RequestOutput> out = first.get(30, TimeUnit.SECONDS);
+        assertThat(last(out).finishReason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(last(out).completionTokens()).isEqualTo(60);
+        awaitIdle(engine);
+    }
+
+    @Test
+    void aStartDeadlineNoLongerCountsOnceTheRequestRuns() throws Exception {
+        Engine engine = oneAtATime();
+        // 100 steps of at least 5 ms: it runs far past its 300 ms start deadline, and finishes.
+        List<RequestOutput> out = run(engine, request("starts", 100, startWithin(300))).get(30, TimeUnit.SECONDS);
+        assertThat(last(out).finishReason()).isEqualTo(FinishReason.LENGTH);
+        awaitIdle(engine);
+    }
+
+    @Test
+    void aRequestRunningAtItsFinishDeadlineEndsWithAbortAndWhatItHas() throws Exception {
+        Engine engine = oneAtATime();
+        long t0 = System.nanoTime();
+        List<RequestOutput> out = run(engine, request("long", 3000, finishWithin(200))).get(30, TimeUnit.SECONDS);
+        long took = (System.nanoTime() - t0) / 1_000_000;
+        RequestOutput end = last(out);
+        assertThat(end.finishReason()).isEqualTo(FinishReason.ABORT);
+        assertThat(end.completionTokens()).isBetween(1, 2999);
+        assertThat(out.stream().mapToInt(o -> o.tokenIds().length).sum()).isEqualTo(end.completionTokens());
+        assertThat(took).isBetween(190L, 5000L);
+        awaitIdle(engine);
+    }
+
+    @Test
+    void abortAllEndsRunningRequestsAndFailsWaitingOnes() throws Exception {
+        Engine engine = oneAtATime();
+        CompletableFuture<List<RequestOutput>> running = run(engine, request("running", 3000, Deadlines.NONE));
+        while (engine.stats().running() == 0) Thread.sleep(1);
+        CompletableFuture<List<RequestOutput>> waiting = run(engine, request("waiting", 5, Deadlines.NONE));
+        while (engine.stats().waiting() == 0) Thread.sleep(1);
+        engine.abortAll(new EngineUnavailableException("going away"));
+        assertThat(last(running.get(10, TimeUnit.SECONDS)).finishReason()).isEqualTo(FinishReason.ABORT);
+        assertThatThrownBy(() -> waiting.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(EngineUnavailableException.class)
+                .hasMessageContaining("going away");
+        awaitIdle(engine);
+        assertThat(engine.isServing()).as("still serving after abortAll").isTrue();
+    }
+
+    /** The CPU backend, at least 5 ms a step. */
+    private record Slow(ComputeBackend inner) implements ComputeBackend {
+        @Override public ModelConfig config() { return inner.config(); }
+        @Override public int numKvBlocks() { return inner.numKvBlocks(); }
+        @Override public int pageSize() { return inner.pageSize(); }
+        @Override public String describe() { return "slow " + inner.describe(); }
+        @Override public float[][] forward(HybridBatch batch) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return inner.forward(batch);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+package dev.podserve.resilience;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+
+import dev.podserve.config.PodserveProperties;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import reactor.core.Disposable;
+
+/**
+ * The gate alone, no server: places up to the bulkhead, a FIFO queue up to its bound, 429 beyond;
+ * the queue timer; a waiter that leaves; idempotent release; the drain on shutdown; the token
+ * charge; and, under many threads admitting, cancelling and releasing at once, never more places
+ * taken than exist and nothing left over at the end.
+ */
+class AdmissionGateTest {
+
+    private static final Object GONE = new Object();
+
+    static PodserveProperties props(int places, int queue, Duration maxQueueTime, int tokensPerMinute) {
+        PodserveProperties.Resilience r = new PodserveProperties.Resilience(places, queue, maxQueueTime, Duration.ZERO,
+                Duration.ofSeconds(3), new PodserveProperties.RateLimit(0, tokensPerMinute),
+                new PodserveProperties.CircuitBreaker(true, 50, 4, 2, Duration.ofSeconds(1), 1), Duration.ofSeconds(1));
+        return new PodserveProperties(null, null, null, null, null, r, null, "cpu");
+    }
+
+    static AdmissionGate gate(PodserveProperties p) {
+        ResilienceMeters meters = new ResilienceMeters(new SimpleMeterRegistry());
+        return new AdmissionGate(p, new RateLimits(p), new BackendCircuitBreaker(p, meters), meters);
+    }
+
+    /** Subscribes to an admission and keeps what it yields. */
+    static final class Attempt {
+        final AtomicReference<Admission> admission = new AtomicReference<>();
+        final AtomicReference<Throwable> error = new AtomicReference<>();
+        final Disposable subscription;
+
+        Attempt(AdmissionGate gate, long tokens) {
+            subscription = gate.admit("client", tokens).subscribe(admission::set, error::set);
+        }
+
+        RejectedException rejection() {
+            return (RejectedException) error.get();
+        }
+    }
+
+    @Test
+    void placesThenQueueThen429InArrivalOrder() {
+        AdmissionGate gate = gate(props(2, 2, Duration.ZERO, 0));
+        Attempt a = new Attempt(gate, 1);
+        Attempt b = new Attempt(gate, 1);
+        Attempt c = new Attempt(gate, 1);
+        Attempt d = new Attempt(gate, 1);
+        Attempt e = new Attempt(gate, 1);
+        assertThat(a.admission.get()).isNotNull();
+        assertThat(b.admission.get()).isNotNull();
+        assertThat(c.admission.get()).as("waits").isNull();
+        assertThat(d.admission.get()).as("waits").isNull();
+        assertThat(e.rejection().reason()).isEqualTo(RejectedException.Reason.OVERLOADED);
+        assertThat(e.rejection().status()).isEqualTo(429);
+        assertThat(e.rejection().retryAfterSeconds()).isEqualTo(3);
+        assertThat(gate.inFlight()).isEqualTo(2);
+        assertThat(gate.queued()).isEqualTo(2);
+
+        a.admission.get().release();
+        assertThat(c.admission.get()).as("first in line gets the place").isNotNull();
+        assertThat(d.admission.get()).isNull();
+        a.admission.get().release();
+        assertThat(gate.inFlight()).as("a second release gives nothing back").isEqualTo(2);
+        b.admission.get().release();
+        assertThat(d.admission.get()).isNotNull();
+        c.admission.get().release();
+        d.admission.get().release();
+        assertThat(gate.inFlight()).isZero();
+        assertThat(gate.queued()).isZero();
+    }
+
+    @Test
+    void aWaiterThatLeavesGivesUpItsTurn() {
+        AdmissionGate gate = gate(props(1, 2, Duration.ZERO, 0));
+        Attempt a = new Attempt(gate, 1);
+        Attempt leaves = new Attempt(gate, 1);
+        Attempt stays = new Attempt(gate, 1);
+        leaves.subscription.dispose();
+        assertThat(gate.queued()).isEqualTo(1);
+        a.admission.get().release();
+        assertThat(leaves.admission.get()).isNull();
+        assertThat(stays.admission.get()).isNotNull();
+        stays.admission.get().release();
+        assertThat(gate.inFlight()).isZero();
+    }
+
+    @Test
+    void aWaiterPastMaxQueueTimeGets429() throws Exception {
+        AdmissionGate gate = gate(props(1, 1, Duration.ofMillis(100), 0));
+        Attempt a = new Attempt(gate, 1);
+        long t0 = System.nanoTime();
+        CountDownLatch failed = new CountDownLatch(1);
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        gate.admit("client", 1).subscribe(x -> { }, e -> {
+            error.set(e);
+            failed.countDown();
+        });
+        assertThat(failed.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(95);
+        assertThat(((RejectedException) error.get()).reason()).isEqualTo(RejectedException.Reason.QUEUE_TIMEOUT);
+        assertThat(gate.queued()).isZero();
+        a.admission.get().release();
+        assertThat(gate.inFlight()).isZero();
+    }
+
+    @Test
+    void drainRefusesWaitersAndNewcomersWith503() {
+        AdmissionGate gate = gate(props(1, 2, Duration.ZERO, 0));
+        Attempt a = new Attempt(gate, 1);
+        Attempt waiting = new Attempt(gate, 1);
+        gate.drain();
+        assertThat(waiting.rejection().reason()).isEqualTo(RejectedException.Reason.SHUTTING_DOWN);
+        assertThat(waiting.rejection().status()).isEqualTo(503);
+        assertThat(new Attempt(gate, 1).rejection().reason()).isEqualTo(RejectedException.Reason.SHUTTING_DOWN);
+        assertThat(gate.inFlight()).as("running requests keep their place").isEqualTo(1);
+        a.admission.get().release();
+        assertThat(gate.inFlight()).isZero();
+    }
+
+    @Test
+    void tokensAreChargedOnlyWhenTheRequestGetsIn() {
+        AdmissionGate gate = gate(props(1, 0, Duration.ZERO, 100));
+        Attempt a = new Attempt(gate, 60);
+        assertThat(a.admission.get()).isNotNull();
+        // No place and no queue: refused as overloaded, and its tokens are not charged...
+        assertThat(new Attempt(gate, 30).rejection().reason()).isEqualTo(RejectedException.Reason.OVERLOADED);
+        a.admission.get().release();
+        // ...so 40 are left: 30 fit, 50 would not.
+        Attempt b = new Attempt(gate, 30);
+        assertThat(b.admission.get()).isNotNull();
+        b.admission.get().release();
+        Attempt c = new Attempt(gate, 50);
+        assertThat(c.rejection().reason()).isEqualTo(RejectedException.Reason.TOKEN_RATE);
+        assertThat(c.rejection().retryAfterSeconds()).isBetween(1L, 60L);
+        assertThat(gate.inFlight()).as("a refused charge holds no place").isZero();
+        assertThat(new Attempt(gate, 101).rejection().retryAfter()).as("never fits: no Retry-After").isNull();
+    }
+
+    @Test
+    void manyThreadsNeverTakeMorePlacesThanThereAreAndLeaveNothingBehind() throws Exception {
+        int places = 3;
+        AdmissionGate gate = gate(props(places, 5, Duration.ofMillis(20), 0));
+        AtomicInteger holding = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        ConcurrentLinkedQueue<Throwable> unexpected = new ConcurrentLinkedQueue<>();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<java.util.concurrent.Future<?>> jobs = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            long seed = t;
+            jobs.add(pool.submit(() -> {
+                Random rnd = new Random(seed);
+                for (int i = 0; i < 300; i++) {
+                    // Empty while waiting; then the admission, or GONE once this thread stopped waiting.
+                    AtomicReference<Object> slot = new AtomicReference<>();
+                    CountDownLatch settled = new CountDownLatch(1);
+                    Disposable d = gate.admit("c", 1).subscribe(a -> {
+                        if (slot.compareAndSet(null, a)) {
+                            most.accumulateAndGet(holding.incrementAndGet(), Math::max);
+                        } else {
+                            a.release();  // granted after its owner left
+                        }
+                        settled.countDown();
+                    }, e -> {
+                        if (!(e instanceof RejectedException)) unexpected.add(e);
+                        settled.countDown();
+                    });
+                    if (rnd.nextInt(4) == 0) d.dispose();  // leaves, maybe while waiting
+                    try {
+                        settled.await(rnd.nextInt(3), TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    if (slot.getAndSet(GONE) instanceof Admission a) {
+                        holding.decrementAndGet();
+                        a.release();
+                        if (rnd.nextBoolean()) a.release();
+                    } else {
+                        d.dispose();
+                    }
+                }
+            }));
+        }
+        for (var j : jobs) j.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        long until = System.nanoTime() + 2_000_000_000L;
+        while ((gate.inFlight() > 0 || gate.queued() > 0) && System.nanoTime() < until) Thread.sleep(5);
+        assertThat(unexpected).isEmpty();
+        assertThat(most.get()).isLessThanOrEqualTo(places);
+        assertThat(gate.inFlight()).isZero();
+        assertThat(gate.queued()).isZero();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.podserve.resilience;
+
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
+
+import dev.podserve.attention.HybridBatch;
+import dev.podserve.backend.BackendDecorator;
+import dev.podserve.backend.ComputeBackend;
+import dev.podserve.model.ModelConfig;
+
+/**
+ * A backend decorator for tests: slows every forward pass down, or makes it fail, on demand.
+ * Ordered first, so the circuit breaker wraps it and sees its failures as the backend's.
+ */
+public final class BackendFaults implements BackendDecorator, Ordered {
+
+    /** Adds one to a test's application. */
+    @TestConfiguration(proxyBeanMethods = false)
+    public static class Config {
+        @Bean
+        BackendFaults backendFaults() {
+            return new BackendFaults();
+        }
+    }
+
+    private volatile long delayMillis;
+    private volatile boolean failing;
+
+    /** Each forward pass takes at least this long, so requests stay in the engine a predictable while. */
+    public void delay(long millis) {
+        delayMillis = millis;
+    }
+
+    public void failing(boolean on) {
+        failing = on;
+    }
+
+    public void reset() {
+        delayMillis = 0;
+        failing = false;
+    }
+
+    @Override
+    public int getOrder() {
+        return 0;
+    }
+
+    @Override
+    public ComputeBackend decorate(ComputeBackend inner) {
+        return new ComputeBackend() {
+            @Override
+            public float[][] forward(HybridBatch batch) {
+                if (failing) throw new IllegalStateException("injected backend failure");
+                long d = delayMillis;
+                if (d > 0) {
+                    try {
+                        Thread.sleep(d);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return inner.forward(batch);
+            }
+
+            @Override
+            public ModelConfig config() {
+                return inner.config();
+            }
+
+            @Override
+            public int numKvBlocks() {
+                return inner.numKvBlocks();
+            }
+
+            @Override
+            public int pageSize() {
+                return inner.pageSize();
+            }
+
+            @Override
+            public String describe() {
+                return inner.describe();
+            }
+
+            @Override
+            public void close() {
+                inner.close();
+            }
+        };
+    }
+}
