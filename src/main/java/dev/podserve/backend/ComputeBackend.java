@@ -28,6 +28,29 @@ public interface ComputeBackend extends AutoCloseable {
      */
     float[][] forward(HybridBatch batch);
 
+    /**
+     * One step's output for sampling.
+     *
+     * @param logits row s as {@link #forward} gives it; null where the caller said it needs none and
+     *               {@code argmax} is given
+     * @param argmax the index of each row's largest logit (lowest index among equal maxima, NaN never
+     *               wins, -1 for a row with no number), computed where the logits are; or null when
+     *               the backend does not compute it and every row of {@code logits} is there
+     */
+    record StepOutput(float[][] logits, int[] argmax) {
+    }
+
+    /**
+     * As {@link #forward}, for a caller that samples some rows greedily: a backend whose logits live
+     * elsewhere (a GPU) may compute each row's argmax there and skip copying the rows whose
+     * {@code needLogits[s]} is false. This default computes no argmax and returns every row.
+     *
+     * @param needLogits [S], one flag per row of {@code batch.sampleRequests()}
+     */
+    default StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
+        return new StepOutput(forward(batch), null);
+    }
+
     @Override
     default void close() {
     }

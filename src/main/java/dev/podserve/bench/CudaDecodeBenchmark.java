@@ -114,7 +114,10 @@ public final class CudaDecodeBenchmark {
                             launchUs, gemmUs);
                 }
                 rows.addAll(decodeSteps(backend, cfg, pagesPerRequest, copyTbps, launchUs, gemmUs, buildSeconds, graphs));
-                if (graphs) rows.addAll(engineSteps(backend, cfg, copyTbps));
+                if (graphs) {
+                    rows.addAll(engineSteps(backend, cfg, copyTbps, true));
+                    rows.addAll(engineSteps(backend, cfg, copyTbps, false));
+                }
             }
         }
 
@@ -196,9 +199,11 @@ public final class CudaDecodeBenchmark {
      * requests of ENGINE_PROMPT random tokens: prefill through the backend, then decode steps, of
      * which those after ENGINE_WARM_STEPS are measured.
      */
-    private static List<Object> engineSteps(CudaBackend backend, ModelConfig cfg, double copyTbps) {
+    private static List<Object> engineSteps(CudaBackend backend, ModelConfig cfg, double copyTbps, boolean deviceArgmax) {
         List<Object> rows = new ArrayList<>();
-        System.out.printf("%nengine step loop (schedule + forward + greedy sampling), prompts of %d tokens%n", ENGINE_PROMPT);
+        String how = deviceArgmax ? "argmax on the device, no logits copied" : "logits copied, sampler on the host";
+        System.out.printf("%nengine step loop (schedule + forward + greedy sampling: %s), prompts of %d tokens%n", how,
+                ENGINE_PROMPT);
         System.out.printf("%5s %9s %9s %9s %9s %9s %9s%n", "B", "step ms", "GPU ms", "sched ms", "sample ms", "host %",
                 "prefill s");
         Random rnd = new Random(7);
@@ -232,15 +237,23 @@ public final class CudaDecodeBenchmark {
                 long t0 = System.nanoTime();
                 SchedulerOutput so = scheduler.schedule();
                 long t1 = System.nanoTime();
-                float[][] logits = backend.forward(so.batch());
-                long t2 = System.nanoTime();
-                scheduler.onStepComplete(so);
-                // As the engine samples: the full sampler per row, rows in parallel, then in order.
                 List<Sequence> sampled = so.scheduled().stream().filter(ScheduledSequence::sample).map(ScheduledSequence::sequence)
                         .toList();
                 int[] tokens = new int[sampled.size()];
-                java.util.stream.IntStream.range(0, sampled.size()).parallel()
-                        .forEach(i -> tokens[i] = sampler.sample(logits[i], states.get(sampled.get(i))).token());
+                long t2;
+                if (deviceArgmax) {
+                    // As the engine does for plain greedy requests: the backend's argmax, no rows copied.
+                    int[] argmax = backend.forwardForSampling(so.batch(), new boolean[sampled.size()]).argmax();
+                    t2 = System.nanoTime();
+                    System.arraycopy(argmax, 0, tokens, 0, tokens.length);
+                } else {
+                    float[][] logits = backend.forward(so.batch());
+                    t2 = System.nanoTime();
+                    // As the engine samples rows that need it: the full sampler, rows in parallel, then in order.
+                    java.util.stream.IntStream.range(0, sampled.size()).parallel()
+                            .forEach(i -> tokens[i] = sampler.sample(logits[i], states.get(sampled.get(i))).token());
+                }
+                scheduler.onStepComplete(so);
                 for (int i = 0; i < tokens.length; i++) {
                     sampled.get(i).appendToken(tokens[i]);
                     states.get(sampled.get(i)).accept(tokens[i]);
@@ -264,8 +277,8 @@ public final class CudaDecodeBenchmark {
             System.out.printf("%5d %9.3f %9.3f %9.3f %9.3f %8.1f%% %9.1f%n", b, w, g, median(sched), median(sample), host * 100,
                     prefillSeconds);
             Map<String, Object> row = new LinkedHashMap<>();
-            row.put("config", "llama-3-8b dummy, engine step loop, B=" + b + " requests, prompts of " + ENGINE_PROMPT
-                    + " tokens, decode steps " + (ENGINE_WARM_STEPS + 1) + ".." + ENGINE_DECODE_STEPS);
+            row.put("config", "llama-3-8b dummy, engine step loop (" + how + "), B=" + b + " requests, prompts of "
+                    + ENGINE_PROMPT + " tokens, decode steps " + (ENGINE_WARM_STEPS + 1) + ".." + ENGINE_DECODE_STEPS);
             row.put("kernel", "engine decode step (host overhead)");
             row.put("mode", "cuda-graph");
             row.put("ms", round(w, 3));

@@ -279,9 +279,16 @@ public final class Engine implements AutoCloseable {
             ActiveRequest r = active.get(s.sequence().requestId());
             if (r != null && r.firstScheduledNanos < 0) r.firstScheduledNanos = now;
         }
-        float[][] logits;
+        // Rows of plain greedy requests need no logits on the host where the backend takes the argmax itself.
+        List<ActiveRequest> rows = new ArrayList<>();
+        for (ScheduledSequence s : out.scheduled()) {
+            if (s.sample()) rows.add(active.get(s.sequence().requestId()));
+        }
+        boolean[] needLogits = new boolean[rows.size()];
+        for (int i = 0; i < needLogits.length; i++) needLogits[i] = rows.get(i) != null && !Sampler.plainGreedy(rows.get(i).sampling);
+        ComputeBackend.StepOutput result;
         try {
-            logits = backend.forward(out.batch());
+            result = backend.forwardForSampling(out.batch(), needLogits);
         } catch (RuntimeException | Error e) {
             log.error("forward pass failed for a batch of {} requests; failing them and going on", out.scheduled().size(), e);
             for (ScheduledSequence s : out.scheduled()) {
@@ -293,11 +300,7 @@ public final class Engine implements AutoCloseable {
         steps.incrementAndGet();
         scheduler.onStepComplete(out);
         listener.onStep(out, forwardNanos);
-        List<ActiveRequest> rows = new ArrayList<>();
-        for (ScheduledSequence s : out.scheduled()) {
-            if (s.sample()) rows.add(active.get(s.sequence().requestId()));
-        }
-        Object[] samples = sampleAll(rows, logits);
+        Object[] samples = sampleAll(rows, result, needLogits);
         for (int i = 0; i < rows.size(); i++) {
             ActiveRequest r = rows.get(i);
             if (r == null) continue;
@@ -320,13 +323,20 @@ public final class Engine implements AutoCloseable {
      * large batch is sampled on the common pool: one 128K-entry row costs tens of microseconds to a
      * millisecond, and a 64-row step would otherwise wait for all of them in turn.
      */
-    private Object[] sampleAll(List<ActiveRequest> rows, float[][] logits) {
+    private Object[] sampleAll(List<ActiveRequest> rows, ComputeBackend.StepOutput result, boolean[] needLogits) {
         Object[] out = new Object[rows.size()];
+        float[][] logits = result.logits();
+        int[] argmax = result.argmax();
         java.util.function.IntConsumer one = i -> {
             ActiveRequest r = rows.get(i);
             if (r == null) return;
             try {
-                out[i] = sampler.sample(logits[i], r.sampling);
+                if (argmax != null && !needLogits[i]) {
+                    if (argmax[i] < 0) throw new IllegalArgumentException("the step produced no number in this request's logits");
+                    out[i] = SampleResult.withoutAlternatives(argmax[i], Float.NaN);
+                } else {
+                    out[i] = sampler.sample(logits[i], r.sampling);
+                }
             } catch (RuntimeException e) {
                 out[i] = e;
             }

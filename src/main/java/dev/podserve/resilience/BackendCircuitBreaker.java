@@ -157,12 +157,21 @@ public class BackendCircuitBreaker implements BackendDecorator {
 
         @Override
         public float[][] forward(HybridBatch batch) {
+            return guarded(() -> delegate.forward(batch));
+        }
+
+        @Override
+        public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
+            return guarded(() -> delegate.forwardForSampling(batch, needLogits));
+        }
+
+        private <T> T guarded(java.util.function.Supplier<T> step) {
             if (!breaker.tryAcquirePermission()) throw openError();
             long start = System.nanoTime();
             try {
-                float[][] logits = delegate.forward(batch);
+                T out = step.get();
                 breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-                return logits;
+                return out;
             } catch (RuntimeException | Error e) {
                 breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
                 throw e;

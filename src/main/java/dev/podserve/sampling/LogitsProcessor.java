@@ -26,6 +26,15 @@ final class LogitsProcessor {
         }
     }
 
+    /** Whether {@link #apply} would leave every logit of this step as it is. */
+    static boolean isIdentity(SamplingState state) {
+        SamplingParams p = state.params();
+        boolean belowMin = state.numOutputTokens() < p.minTokens();
+        boolean masksEos = (belowMin || p.ignoreEos()) && state.eosTokenIds().length > 0;
+        boolean masksStops = belowMin && state.stopTokenIds().length > 0;
+        return p.logitBias().isEmpty() && !masksEos && !masksStops && state.seenTokens() == null && state.outputCounts() == null;
+    }
+
     private static void addBias(float[] x, Map<Integer, Double> bias) {
         for (Map.Entry<Integer, Double> e : bias.entrySet()) {
             int token = e.getKey();

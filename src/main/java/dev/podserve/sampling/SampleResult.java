@@ -17,7 +17,7 @@ public record SampleResult(int token, float logprob, int[] topTokens, float[] to
     private static final int[] NO_TOKENS = new int[0];
     private static final float[] NO_LOGPROBS = new float[0];
 
-    static SampleResult withoutAlternatives(int token, float logprob) {
+    public static SampleResult withoutAlternatives(int token, float logprob) {
         return new SampleResult(token, logprob, NO_TOKENS, NO_LOGPROBS);
     }
 }

@@ -67,6 +67,16 @@ public final class Sampler {
     }
 
     /**
+     * Whether this step's token for the request is just the argmax of the raw logits: greedy, no
+     * logprobs asked, and no bias, mask or penalty that would edit the row first. Such a row can be
+     * sampled where the logits are computed (a GPU's argmax) without copying it out.
+     */
+    public static boolean plainGreedy(SamplingState state) {
+        SamplingParams p = state.params();
+        return p.greedy() && p.logprobs() == null && LogitsProcessor.isIdentity(state);
+    }
+
+    /**
      * Index of the largest entry, the lowest index among equal maxima; NaN entries never win.
      *
      * @throws IllegalArgumentException the array is empty or holds only NaN

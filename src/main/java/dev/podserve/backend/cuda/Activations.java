@@ -33,6 +33,8 @@ final class Activations {
     final long lastNormed;
     /** fp32 [maxSampled][vocab]. */
     final long logits;
+    /** int32 [maxSampled]: each sampled row's argmax (greedy sampling on the device). */
+    final long argmax;
     /** fp32 [maxTokens][MAX_SPLITS][numHeads][headDim]: split-KV partial outputs. */
     final long partialO;
     final long partialOFloats;
@@ -47,7 +49,8 @@ final class Activations {
         long t = maxTokens;
         long h = c.hiddenSize();
         long perToken = 2 * (4 * h + c.qDim() + 2L * c.kvDim() + c.qDim() + 3L * c.intermediateSize() + 1);
-        long sampled = 3 * DeviceArena.aligned(2L * maxSampled * h) + DeviceArena.aligned(4L * maxSampled * c.vocabSize());
+        long sampled = 3 * DeviceArena.aligned(2L * maxSampled * h) + DeviceArena.aligned(4L * maxSampled * c.vocabSize())
+                + DeviceArena.aligned(4L * maxSampled);
         long partials = DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.qDim())
                 + DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.numHeads());
         return t * perToken + 16L * DeviceArena.ALIGN + sampled + partials;
@@ -73,6 +76,7 @@ final class Activations {
         lastDelta = arena.carve("last_delta", 2L * maxSampled * h).address();
         lastNormed = arena.carve("last_normed", 2L * maxSampled * h).address();
         logits = arena.carve("logits", 4L * maxSampled * c.vocabSize()).address();
+        argmax = arena.carve("argmax", 4L * maxSampled).address();
         partialOFloats = t * AttentionPlan.MAX_SPLITS * c.qDim();
         partialO = arena.carve("partial_o", 4 * partialOFloats).address();
         partialLseFloats = t * AttentionPlan.MAX_SPLITS * c.numHeads();

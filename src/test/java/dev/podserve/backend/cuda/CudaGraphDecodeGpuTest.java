@@ -83,6 +83,86 @@ class CudaGraphDecodeGpuTest {
         assertTrue(worst[0] < 0.02, "largest logit difference is " + worst[0] + " of the largest logit");
     }
 
+    /**
+     * forwardForSampling: the device argmax equals the host argmax of the same step's logits, the
+     * rows asked for are those logits exactly, the others are not copied; eager (prefill) and graph
+     * (decode) steps alike.
+     */
+    @org.junit.jupiter.api.Test
+    void deviceArgmaxEqualsTheHostArgmaxOfTheSameLogits() {
+        Gpu.require();
+        int pageSize = 16;
+        int requests = 6;
+        int[][] prompts = new int[requests][];
+        Random rnd = new Random(8);
+        for (int r = 0; r < requests; r++) {
+            prompts[r] = new int[1 + rnd.nextInt(600)];
+            for (int i = 0; i < prompts[r].length; i++) prompts[r][i] = rnd.nextInt(LLAMA.vocabSize());
+        }
+        int pages = requests * (620 / pageSize + 2);
+        CudaBackend.Options o = new CudaBackend.Options(4096, 8, pageSize, pages, 0, 0, true);
+        int[] checked = new int[2];
+        try (CudaBackend host = CudaBackend.withDummyWeights(LLAMA, 4, o);
+             CudaBackend device = CudaBackend.withDummyWeights(LLAMA, 4, o)) {
+            ComputeBackend sampling = new ComputeBackend() {
+                // Presents device's forwardForSampling as forward() to the driver, checking it on the way.
+                @Override
+                public float[][] forward(dev.podserve.attention.HybridBatch b) {
+                    int S = b.sampleRequests().length;
+                    boolean[] need = new boolean[S];
+                    for (int s = 0; s < S; s++) need[s] = (s + checked[0]) % 2 == 0;
+                    StepOutput out = device.forwardForSampling(b, need);
+                    float[][] rows = new float[S][];
+                    for (int s = 0; s < S; s++) {
+                        if (need[s]) {
+                            rows[s] = out.logits()[s].clone();
+                        } else {
+                            assertTrue(out.logits()[s] == null, "row " + s + " was copied though not asked for");
+                        }
+                    }
+                    lastArgmax = out.argmax().clone();
+                    checked[1] += S;
+                    return rows;
+                }
+
+                @Override
+                public ModelConfig config() {
+                    return device.config();
+                }
+
+                @Override
+                public int numKvBlocks() {
+                    return device.numKvBlocks();
+                }
+
+                @Override
+                public int pageSize() {
+                    return device.pageSize();
+                }
+
+                @Override
+                public String describe() {
+                    return device.describe();
+                }
+            };
+            List<ComputeBackend> both = List.of(host, sampling);
+            LockstepDriver.run(both, prompts, 6, 256, pageSize, 3, (r, s, logits) -> {
+                int want = argmax(logits[0]);
+                int row = LockstepDriver.currentSampledRow();
+                assertEquals(want, lastArgmax[row], "request " + r + " step " + s + ": device argmax");
+                if (logits[1] != null) {
+                    assertTrue(java.util.Arrays.equals(logits[0], logits[1]), "request " + r + " step " + s + ": copied row");
+                }
+                checked[0]++;
+                return want;
+            });
+            assertTrue(device.capturedGraphs() >= 1, "no decode step ran as a graph");
+        }
+        assertEquals(requests * 6, checked[0], "sampled rows");
+    }
+
+    private static int[] lastArgmax;
+
     private static int argmax(float[] a) {
         int best = 0;
         for (int i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;

@@ -21,7 +21,14 @@ final class LockstepDriver {
         int sampled(int request, int step, float[][] logitsPerBackend);
     }
 
+    private static int currentRow;
+
     private LockstepDriver() {
+    }
+
+    /** Inside a {@link Step} callback: the row of the step's sampled rows being reported. */
+    static int currentSampledRow() {
+        return currentRow;
     }
 
     static void run(List<ComputeBackend> backends, int[][] prompts, int newTokens, int chunk, int pageSize, long seed,
@@ -82,6 +89,7 @@ final class LockstepDriver {
                 int r = order.get(sample.get(si));
                 float[][] per = new float[backends.size()][];
                 for (int k = 0; k < per.length; k++) per[k] = out.get(k)[si];
+                currentRow = si;
                 int next = step.sampled(r, s, per);
                 if (generated[r] < newTokens) tokens[r][prompts[r].length + generated[r]++] = next;
             }
