@@ -32,9 +32,11 @@ RUN mvn -B -ntp -Dmaven.repo.local=/m2 -Dmaven.test.skip=true -Dpodserve.cuda.sk
 # ---------------------------------------------------------------------------------------------------
 # cpu: a JRE image and the jar. The embedded default model needs nothing else.
 FROM ${JRE_IMAGE} AS cpu
-# A fixed uid above the range distributions hand out (Ubuntu images already have uid 1000), and a home
-# of its own: the tokenizer library unpacks its native code under ~/.djl.ai on first use.
-RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/podserve \
+# Fixed ids above the ranges distributions hand out (Ubuntu images already have uid 1000), so that
+# file permissions on mounted models can name them, and a home of its own: the tokenizer library
+# unpacks its native code under ~/.djl.ai on first use (JavaCPP under ~/.javacpp in the gpu image).
+RUN groupadd --system --gid 10001 podserve \
+ && useradd --system --uid 10001 --gid podserve --create-home --home-dir /home/podserve \
         --shell /usr/sbin/nologin podserve \
  && mkdir -p /app /models
 WORKDIR /app
@@ -59,6 +61,10 @@ ENTRYPOINT ["java", "--add-modules", "jdk.incubator.vector", "-jar", "/app/podse
 # ---------------------------------------------------------------------------------------------------
 # kernels: cuda-kernels/ built by its Makefile into build/podserve.fatbin.
 FROM ${CUDA_DEVEL_IMAGE} AS kernels
+# nvcc needs a host compiler and the Makefile needs make; installed only where the image lacks them.
+RUN command -v make > /dev/null && command -v g++ > /dev/null \
+ || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends make g++ \
+     && rm -rf /var/lib/apt/lists/*)
 WORKDIR /src/cuda-kernels
 COPY cuda-kernels/ ./
 RUN make --no-print-directory
@@ -86,7 +92,8 @@ RUN "$JAVA_HOME/bin/jlink" --output /jre --strip-java-debug-attributes --no-head
 # gpu: NVIDIA's CUDA runtime (cudart, cuBLAS) with the jlink runtime and the jar that carries the
 # kernels. `podserve.backend: auto` picks CUDA when the container is given a GPU, else the CPU.
 FROM ${CUDA_RUNTIME_IMAGE} AS gpu
-RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/podserve \
+RUN groupadd --system --gid 10001 podserve \
+ && useradd --system --uid 10001 --gid podserve --create-home --home-dir /home/podserve \
         --shell /usr/sbin/nologin podserve \
  && mkdir -p /app /models
 COPY --from=build-gpu /jre /opt/java
