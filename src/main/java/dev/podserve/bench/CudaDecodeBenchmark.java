@@ -62,7 +62,11 @@ public final class CudaDecodeBenchmark {
     private static final long DUMMY_SEED = 20250302L;
     private static final int PAGE_SIZE = 16;
     private static final int CONTEXT = 2048;
-    private static final int[] BATCHES = {1, 16, 64, 128};
+    /** Overridable for a profiler run: -Dpodserve.bench.batches=1,16 -Dpodserve.bench.modes=eager -Dpodserve.bench.engine=false. */
+    private static final int[] BATCHES = java.util.Arrays.stream(System.getProperty("podserve.bench.batches", "1,16,64,128")
+            .split(",")).mapToInt(Integer::parseInt).toArray();
+    private static final List<String> MODES = List.of(System.getProperty("podserve.bench.modes", "graph,eager").split(","));
+    private static final boolean ENGINE = Boolean.parseBoolean(System.getProperty("podserve.bench.engine", "true"));
     private static final int[] ENGINE_BATCHES = {1, 16, 64};
     private static final int ENGINE_PROMPT = 2000;
     private static final int ENGINE_DECODE_STEPS = 64;
@@ -87,13 +91,14 @@ public final class CudaDecodeBenchmark {
             System.exit(1);
         }
         ModelConfig cfg = ModelShapes.llama3EightB();
-        int maxBatch = BATCHES[BATCHES.length - 1];
+        int maxBatch = java.util.Arrays.stream(BATCHES).max().orElse(1);
         int pagesPerRequest = CONTEXT / PAGE_SIZE;
         List<Object> rows = new ArrayList<>();
         double copyTbps = 0;
         double launchUs = 0;
         double gemmUs = 0;
         for (boolean graphs : new boolean[] {true, false}) {
+            if (!MODES.contains(graphs ? "graph" : "eager")) continue;
             // Exactly the pages the largest batch addresses: every request owns CONTEXT / PAGE_SIZE of them.
             CudaBackend.Options options = new CudaBackend.Options(PREFILL_BUDGET, maxBatch, PAGE_SIZE, maxBatch * pagesPerRequest,
                     0, 0, graphs);
@@ -114,7 +119,7 @@ public final class CudaDecodeBenchmark {
                             launchUs, gemmUs);
                 }
                 rows.addAll(decodeSteps(backend, cfg, pagesPerRequest, copyTbps, launchUs, gemmUs, buildSeconds, graphs));
-                if (graphs) {
+                if (graphs && ENGINE) {
                     rows.addAll(engineSteps(backend, cfg, copyTbps, true));
                     rows.addAll(engineSteps(backend, cfg, copyTbps, false));
                 }
