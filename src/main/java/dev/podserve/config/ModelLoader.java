@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.podserve.backend.BackendDecorator;
+import dev.podserve.attention.AttentionMode;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.backend.cpu.CpuBackend;
 import dev.podserve.backend.cuda.CudaBackend;
@@ -156,8 +157,11 @@ public final class ModelLoader {
     }
 
     private static CudaBackend.Options cudaOptions(PodserveProperties props) {
+        PodserveProperties.Attention a = props.attention() != null ? props.attention()
+                : new PodserveProperties.Attention("serial", true);
         return new CudaBackend.Options(props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(),
-                props.kvCache().blockSize(), props.kvCache().numBlocks(), props.kvCache().memory().toBytes(), 0);
+                props.kvCache().blockSize(), props.kvCache().numBlocks(), props.kvCache().memory().toBytes(), 0, a.cudaGraphs(),
+                AttentionMode.of(a.mode()));
     }
 
     /** KV pages of the CPU backend: the configured count, or as many fp32 K+V pages of every layer as the memory holds. */

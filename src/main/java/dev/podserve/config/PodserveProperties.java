@@ -29,6 +29,7 @@ public record PodserveProperties(
         @Valid @NotNull @DefaultValue Api api,
         @Valid @NotNull @DefaultValue Resilience resilience,
         @Valid @NotNull @DefaultValue Security security,
+        @Valid @NotNull @DefaultValue Attention attention,
         @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|cuda|cpu", message = "must be 'auto', 'cuda' or 'cpu'") String backend) {
 
     /**
@@ -207,6 +208,18 @@ public record PodserveProperties(
         public boolean isBodySizePositive() {
             return maxBodySize.toBytes() > 0;
         }
+    }
+
+    /**
+     * The GPU's attention (the CPU backend has one way only).
+     *
+     * @param mode       a step with both prefill chunks and decodes: {@code serial} (the prefill kernel,
+     *                   then the decode kernel) or {@code streams} (the two on two CUDA streams)
+     * @param cudaGraphs replay decode-only steps from CUDA graphs captured per batch-size bucket
+     */
+    public record Attention(
+            @NotNull @DefaultValue("serial") @Pattern(regexp = "serial|streams", message = "must be 'serial' or 'streams'") String mode,
+            @DefaultValue("true") boolean cudaGraphs) {
     }
 
     /** @param threads compute threads of the CPU backend; 0: one per available core */

@@ -69,7 +69,7 @@ final class Fixtures {
                 new PodserveProperties.KvCache(16, DataSize.ofMegabytes(16), 0),
                 new PodserveProperties.Cpu(2),
                 new PodserveProperties.Api(Duration.ofSeconds(15)),
-                null, null, // resilience and security: the loader does not read them
+                null, null, null, // resilience, security and attention: the CPU backend's loader reads none
                 "cpu");
     }
 }

@@ -35,7 +35,7 @@ class AdmissionGateTest {
         PodserveProperties.Resilience r = new PodserveProperties.Resilience(places, queue, maxQueueTime, Duration.ZERO,
                 Duration.ofSeconds(3), new PodserveProperties.RateLimit(0, tokensPerMinute),
                 new PodserveProperties.CircuitBreaker(true, 50, 4, 2, Duration.ofSeconds(1), 1), Duration.ofSeconds(1));
-        return new PodserveProperties(null, null, null, null, null, r, null, "cpu");
+        return new PodserveProperties(null, null, null, null, null, r, null, null, "cpu");
     }
 
     static AdmissionGate gate(PodserveProperties p) {

@@ -16,7 +16,7 @@ class RateLimitsTest {
         PodserveProperties.Resilience r = new PodserveProperties.Resilience(1, 0, Duration.ZERO, Duration.ZERO,
                 Duration.ofSeconds(1), new PodserveProperties.RateLimit(perSecond, perMinute),
                 new PodserveProperties.CircuitBreaker(true, 50, 4, 2, Duration.ofSeconds(1), 1), Duration.ofSeconds(1));
-        return new RateLimits(new PodserveProperties(null, null, null, null, null, r, null, "cpu"));
+        return new RateLimits(new PodserveProperties(null, null, null, null, null, r, null, null, "cpu"));
     }
 
     @Test

@@ -41,6 +41,15 @@ final class Activations {
     /** fp32 [maxTokens][MAX_SPLITS][numHeads]: split-KV partial log-sum-exps. */
     final long partialLse;
     final long partialLseFloats;
+    /**
+     * fp32 [maxSampled][MAX_SPLITS][numHeads][headDim] and [maxSampled][MAX_SPLITS][numHeads]: the
+     * decode launch's own partials, so a decode running beside a prefill (streams, and the fused
+     * kernel) never shares the prefill's.
+     */
+    final long decodePartialO;
+    final long decodePartialLse;
+    final long decodePartialOFloats;
+    final long decodePartialLseFloats;
     /** bf16 [numLayers][2][numBlocks][numKvHeads][pageSize][headDim]: per layer the K cache then the V cache. */
     private final long kv;
     private final long cacheBytes;
@@ -52,7 +61,9 @@ final class Activations {
         long sampled = 3 * DeviceArena.aligned(2L * maxSampled * h) + DeviceArena.aligned(4L * maxSampled * c.vocabSize())
                 + DeviceArena.aligned(4L * maxSampled);
         long partials = DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.qDim())
-                + DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.numHeads());
+                + DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.numHeads())
+                + DeviceArena.aligned(4L * maxSampled * AttentionPlan.MAX_SPLITS * c.qDim())
+                + DeviceArena.aligned(4L * maxSampled * AttentionPlan.MAX_SPLITS * c.numHeads());
         return t * perToken + 16L * DeviceArena.ALIGN + sampled + partials;
     }
 
@@ -81,6 +92,10 @@ final class Activations {
         partialO = arena.carve("partial_o", 4 * partialOFloats).address();
         partialLseFloats = t * AttentionPlan.MAX_SPLITS * c.numHeads();
         partialLse = arena.carve("partial_lse", 4 * partialLseFloats).address();
+        decodePartialOFloats = (long) maxSampled * AttentionPlan.MAX_SPLITS * c.qDim();
+        decodePartialO = arena.carve("decode_partial_o", 4 * decodePartialOFloats).address();
+        decodePartialLseFloats = (long) maxSampled * AttentionPlan.MAX_SPLITS * c.numHeads();
+        decodePartialLse = arena.carve("decode_partial_lse", 4 * decodePartialLseFloats).address();
         cacheBytes = 2L * numBlocks * pageSize * c.kvDim();
         kv = arena.carve("kv_cache", 2 * cacheBytes * c.numLayers()).address();
     }

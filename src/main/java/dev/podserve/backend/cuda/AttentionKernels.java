@@ -72,13 +72,21 @@ public final class AttentionKernels implements AutoCloseable {
      * {@link AttentionPlan#MAX_SPLITS} deep and the merge always runs. The partial workspace must
      * then hold rows x MAX_SPLITS.
      */
+    public void decode(Buffers b, AttentionPlan plan, long splitPlan, int begin, int count, int numQoHeads,
+                       int numKvHeads, int headDim, int pageSize, int window) {
+        decode(b, plan, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window, false);
+    }
+
+    /** @param onSide launch on the context's side stream (streams mode) instead of its main stream */
     public synchronized void decode(Buffers b, AttentionPlan plan, long splitPlan, int begin, int count, int numQoHeads,
-                                    int numKvHeads, int headDim, int pageSize, int window) {
+                                    int numKvHeads, int headDim, int pageSize, int window, boolean onSide) {
         if (count == 0) return;
         fill(b, plan, 0, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
+        org.bytedeco.cuda.cudart.CUstream_st stream = onSide ? ctx.sideStream() : ctx.stream();
         int gridY = splitPlan != 0 ? AttentionPlan.MAX_SPLITS : plan.gridY();
-        module.function(kernelName("decode", headDim)).launch(ctx, plan.gridX(), gridY, AttentionPlan.THREADS, plan.smemBytes(), params);
-        if (plan.needsMerge() || splitPlan != 0) merge.launch(ctx, plan.rows(), 1, AttentionPlan.THREADS, 0, params);
+        module.function(kernelName("decode", headDim))
+                .launch(stream, plan.gridX(), gridY, AttentionPlan.THREADS, plan.smemBytes(), params);
+        if (plan.needsMerge() || splitPlan != 0) merge.launch(stream, plan.rows(), 1, AttentionPlan.THREADS, 0, params);
     }
 
     /**

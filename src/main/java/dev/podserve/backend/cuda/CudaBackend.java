@@ -5,6 +5,7 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.podserve.attention.AttentionMode;
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.model.ModelConfig;
@@ -32,10 +33,19 @@ public final class CudaBackend implements ComputeBackend {
      * @param kvMemoryBytes  bf16 K+V memory of all layers when {@code numBlocks} is 0; capped by free device memory
      */
     public record Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
-                          boolean cudaGraphs) {
-        /** With CUDA graphs for decode-only steps. */
+                          boolean cudaGraphs, AttentionMode attentionMode) {
+        /** With CUDA graphs for decode-only steps and serial attention for hybrid steps. */
         public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device) {
-            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, true);
+            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, true, AttentionMode.SERIAL);
+        }
+
+        public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
+                       boolean cudaGraphs) {
+            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, AttentionMode.SERIAL);
+        }
+
+        public Options withAttentionMode(AttentionMode mode) {
+            return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, mode);
         }
     }
 
@@ -62,6 +72,7 @@ public final class CudaBackend implements ComputeBackend {
      * write and read their one key there, so they never touch a real request's cache.
      */
     private final int scratchPage;
+    private final AttentionMode attentionMode;
     /** Recorded on the stream around each step's work, so a benchmark can tell GPU time from host time. */
     private final org.bytedeco.cuda.cudart.CUevent_st stepStart;
     private final org.bytedeco.cuda.cudart.CUevent_st stepEnd;
@@ -158,14 +169,16 @@ public final class CudaBackend implements ComputeBackend {
         this.gemm = new CublasGemm(ctx, arena.carve("cublas workspace", CublasGemm.WORKSPACE_BYTES).address(),
                 CublasGemm.WORKSPACE_BYTES);
         this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
+        this.attentionMode = o.attentionMode();
         this.logitRows = new float[maxSampled][];
         this.stepStart = ctx.newEvent();
         this.stepEnd = ctx.newEvent();
         ctx.synchronize();
         log.info("CUDA backend on {}: arena {} MB ({} MB weights, {} in {} ms), {} KV blocks x {} tokens, CUDA graphs {},"
-                        + " pinned staging {}, ready in {} ms", ctx.describe(), arena.capacity() >> 20, CudaWeights.bytes(cfg) >> 20,
-                w != null ? "uploaded" : "generated on the device", weightMs, numKvBlocks, pageSize,
-                graphs != null ? "on for decode-only steps" : "off", copies.pinned(), (System.nanoTime() - t0) / 1_000_000);
+                        + " hybrid-step attention {}, pinned staging {}, ready in {} ms", ctx.describe(), arena.capacity() >> 20,
+                CudaWeights.bytes(cfg) >> 20, w != null ? "uploaded" : "generated on the device", weightMs, numKvBlocks, pageSize,
+                graphs != null ? "on for decode-only steps" : "off", attentionMode.name().toLowerCase(java.util.Locale.ROOT),
+                copies.pinned(), (System.nanoTime() - t0) / 1_000_000);
     }
 
     private static void checkShape(ModelConfig cfg, ModelConfig wc) {
@@ -303,10 +316,13 @@ public final class CudaBackend implements ComputeBackend {
         AttentionPlan prefill = P == 0 ? null : AttentionPlan.prefill(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), 0, P,
                 pageSize, cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), ctx.smCount(), 0);
         AttentionPlan decode = D == 0 ? null : decodePlan(b, P, D);
-        for (AttentionPlan p : new AttentionPlan[] {prefill, decode}) {
-            if (p != null && p.needsMerge() && (p.partialOFloats() > act.partialOFloats || p.partialLseFloats() > act.partialLseFloats)) {
-                throw new IllegalStateException("attention partials exceed the workspace: " + p);
-            }
+        if (prefill != null && prefill.needsMerge()
+                && (prefill.partialOFloats() > act.partialOFloats || prefill.partialLseFloats() > act.partialLseFloats)) {
+            throw new IllegalStateException("prefill attention partials exceed the workspace: " + prefill);
+        }
+        if (decode != null && decode.needsMerge()
+                && (decode.partialOFloats() > act.decodePartialOFloats || decode.partialLseFloats() > act.decodePartialLseFloats)) {
+            throw new IllegalStateException("decode attention partials exceed the workspace: " + decode);
         }
         inputs.pack(b, prefill == null ? new int[0] : prefill.workItems(), null, copies);
         t[1] = System.nanoTime();
@@ -422,11 +438,19 @@ public final class CudaBackend implements ComputeBackend {
                 inputs.positions, T, R, cfg.numKvHeads(), hd, pageSize, numKvBlocks + 1);
         AttentionKernels.Buffers bufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
                 inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.partialO, act.partialLse);
-        if (prefill != null) attention.prefill(bufs, prefill, inputs.workItems, 0, P, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize, window);
+        AttentionKernels.Buffers decodeBufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
+                inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.decodePartialO,
+                act.decodePartialLse);
+        // streams: the decode attention on the side stream, from the point where this layer's K/V are in
+        // the cache, while the prefill runs on the main stream; the o_proj GEMM waits for both.
+        boolean twoStreams = attentionMode == AttentionMode.STREAMS && prefill != null && decode != null;
+        if (twoStreams) ctx.forkSide();
         if (decode != null) {
-            attention.decode(bufs, decode, capturedDecode ? inputs.splitPlan : 0, P, D, cfg.numHeads(), cfg.numKvHeads(), hd,
-                    pageSize, window);
+            attention.decode(decodeBufs, decode, capturedDecode ? inputs.splitPlan : 0, P, D, cfg.numHeads(), cfg.numKvHeads(), hd,
+                    pageSize, window, twoStreams);
         }
+        if (prefill != null) attention.prefill(bufs, prefill, inputs.workItems, 0, P, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize, window);
+        if (twoStreams) ctx.joinSide();
         gemm.rowMajor(T, hidden, qDim, act.attn, qDim, w.wo(), act.attnOut, hidden, false, false);
 
         layers.addRmsNorm(act.attnOut, hidden, act.residual, hidden, w.postAttnNorm(), act.normed, hidden, T, hidden, cfg.rmsNormEps());

@@ -22,6 +22,11 @@ public final class CudaContext implements AutoCloseable {
     private final int device;
     private final CUctx_st ctx = new CUctx_st();
     private final CUstream_st stream = new CUstream_st();
+    /** A second stream, for the decode attention of a hybrid step in {@code streams} mode. */
+    private final CUstream_st sideStream = new CUstream_st();
+    /** Fork (main to side) and join (side to main) points of that second stream. */
+    private final CUevent_st fork = new CUevent_st();
+    private final CUevent_st join = new CUevent_st();
     private final String name;
     private final int smCount;
     private final long totalMemory;
@@ -35,6 +40,9 @@ public final class CudaContext implements AutoCloseable {
         check(cudart.cuDevicePrimaryCtxRetain(ctx, device), "cuDevicePrimaryCtxRetain");
         check(cudart.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
         check(cudart.cuStreamCreate(stream, 0), "cuStreamCreate");
+        check(cudart.cuStreamCreate(sideStream, cudart.CU_STREAM_NON_BLOCKING), "cuStreamCreate(side)");
+        check(cudart.cuEventCreate(fork, cudart.CU_EVENT_DISABLE_TIMING), "cuEventCreate(fork)");
+        check(cudart.cuEventCreate(join, cudart.CU_EVENT_DISABLE_TIMING), "cuEventCreate(join)");
         byte[] buf = new byte[256];
         check(cudart.cuDeviceGetName(buf, buf.length, device), "cuDeviceGetName");
         int len = 0;
@@ -101,6 +109,22 @@ public final class CudaContext implements AutoCloseable {
         return stream;
     }
 
+    CUstream_st sideStream() {
+        return sideStream;
+    }
+
+    /** Makes the side stream wait for everything enqueued on the main stream so far. */
+    void forkSide() {
+        check(cudart.cuEventRecord(fork, stream), "cuEventRecord(fork)");
+        check(cudart.cuStreamWaitEvent(sideStream, fork, 0), "cuStreamWaitEvent(side, fork)");
+    }
+
+    /** Makes the main stream wait for everything enqueued on the side stream so far. */
+    void joinSide() {
+        check(cudart.cuEventRecord(join, sideStream), "cuEventRecord(join)");
+        check(cudart.cuStreamWaitEvent(stream, join, 0), "cuStreamWaitEvent(main, join)");
+    }
+
     public void synchronize() {
         check(cudart.cuStreamSynchronize(stream), "cuStreamSynchronize");
     }
@@ -146,6 +170,9 @@ public final class CudaContext implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
+        check(cudart.cuEventDestroy(fork), "cuEventDestroy(fork)");
+        check(cudart.cuEventDestroy(join), "cuEventDestroy(join)");
+        check(cudart.cuStreamDestroy(sideStream), "cuStreamDestroy(side)");
         check(cudart.cuStreamDestroy(stream), "cuStreamDestroy");
         check(cudart.cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
     }

@@ -30,9 +30,14 @@ public final class Kernel {
     }
 
     void launch(CudaContext ctx, int gridX, int gridY, int blockX, int smemBytes, ParamBlock params) {
+        launch(ctx.stream(), gridX, gridY, blockX, smemBytes, params);
+    }
+
+    /** On a given stream of the context (the parameter bytes are copied at the call: the block may be refilled at once). */
+    void launch(org.bytedeco.cuda.cudart.CUstream_st stream, int gridX, int gridY, int blockX, int smemBytes, ParamBlock params) {
         if (gridX <= 0 || gridY <= 0) return;
         allowDynamicSmem(smemBytes);
-        check(cudart.cuLaunchKernel(function, gridX, gridY, 1, blockX, 1, 1, smemBytes, ctx.stream(), params.kernelParams(), null),
+        check(cudart.cuLaunchKernel(function, gridX, gridY, 1, blockX, 1, 1, smemBytes, stream, params.kernelParams(), null),
                 "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + ", block " + blockX + ")");
     }
 }
