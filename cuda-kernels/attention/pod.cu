@@ -70,6 +70,9 @@ __device__ __forceinline__ int take_work(const PsPodParams& p) {
         op ^= 1;
         id = atomicAdd(p.counters + p.numSms + op, 1);
     }
+    // Unreachable with counters that started at zero; a corrupted buffer makes the CTA idle
+    // instead of running a tile that does not exist.
+    if (id >= (op == kPrefill ? p.prefillCtas : p.decodeCtas)) return -1;
     return (op << 30) | id;
 }
 
@@ -94,6 +97,10 @@ __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
     const int work = sWork;
     const int op = work >> 30;
     const int id = work & ((1 << 30) - 1);
+    if (work < 0) {
+        if (threadIdx.x == 0) finish(p);
+        return;
+    }
     if (threadIdx.x == 0) {
         if (p.ctaLog) atomicAdd(p.ctaLog + (op == kPrefill ? id : p.prefillCtas + id), 1);
         // Counting done here, before the work, is safe (the ticket is taken) and lets the reset

@@ -197,9 +197,10 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
         c.launch(st, decode_kernel(kD), dim3(SD.gridX, SD.gridY), SD.smemBytes, &sd);
         if (SD.needsMerge()) c.launch(st, merge_kernel(), dim3(SD.rows), 0, &sd);
     };
+    const PodLaunch PA = plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms, kPodAuto);
     auto pod = [&](int policy) {
         PodLaunch Q = PL;
-        Q.policy = policy == kPodAuto ? choose_pod_policy(PL.prefillCtas, PL.decodeCtas, PL.prefillUs, PL.decodeUs) : policy;
+        if (policy == kPodAuto) Q = PA; else Q.policy = policy;
         apply_pod(Q, c.sms, pp);
         c.launch(c.s0, pod_kernel(kD), dim3(Q.grid), Q.smemBytes, &pp);
         if (Q.prefill.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.prefill.rows), 0, &pp.prefill);
@@ -232,7 +233,7 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     if (want("pod"))
         for (int policy : {kPodProportional, kPodFiftyFifty, kPodStatic, kPodAuto}) {
             const std::string name = policy == kPodAuto
-                ? std::string("auto:") + pod_policy_name(choose_pod_policy(PL.prefillCtas, PL.decodeCtas, PL.prefillUs, PL.decodeUs))
+                ? std::string("auto:") + pod_policy_name(PA.policy)
                 : pod_policy_name(policy);
             add_row("pod", name, c.time([&] { pod(policy); }));
         }

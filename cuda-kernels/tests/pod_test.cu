@@ -140,9 +140,11 @@ void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, boo
     for (int policy : {ps_attn_plan::kPodProportional, ps_attn_plan::kPodFiftyFifty, ps_attn_plan::kPodStatic,
                        ps_attn_plan::kPodAuto}) {
         ps_attn_plan::PodLaunch Q = P;
-        Q.policy = policy == ps_attn_plan::kPodAuto
-                       ? ps_attn_plan::choose_pod_policy(P.prefillCtas, P.decodeCtas, P.prefillUs, P.decodeUs)
-                       : policy;
+        if (policy == ps_attn_plan::kPodAuto)
+            Q = ps_attn_plan::plan_pod(b.qoIndptr.data(), b.kvIndptr.data(), b.lastLen.data(), nP, nD, c.page, s.Hq,
+                                       s.Hkv, s.D, sms, ps_attn_plan::kPodAuto);
+        else
+            Q.policy = policy;
         ps_attn_plan::apply_pod(Q, sms, pp);
         poison();
         ctaLog.poison();
@@ -155,6 +157,8 @@ void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, boo
     }
     if (!extras) return;
     ps_attn_plan::apply_pod(P, sms, pp);
+    // The poisoning memsets ran on the legacy stream, which a non-blocking stream does not wait for.
+    PS_CUDA_CHECK(cudaDeviceSynchronize());
     // Two launches in a row on one stream, no host sync: the second relies on the first's reset.
     poison();
     PS_CUDA_CHECK(cudaMemset(ctaLog.get(), 0, ctaLog.size() * sizeof(int32_t)));
@@ -168,6 +172,7 @@ void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, boo
     // Captured once, replayed twice.
     poison();
     PS_CUDA_CHECK(cudaMemset(ctaLog.get(), 0, ctaLog.size() * sizeof(int32_t)));
+    PS_CUDA_CHECK(cudaDeviceSynchronize());
     cudaGraph_t graph;
     cudaGraphExec_t exec;
     PS_CUDA_CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeRelaxed));
@@ -216,6 +221,7 @@ PodCase random_case(pst::Rng& rng, const Shape& s, int page, bool small) {
 
 PS_TEST(pod_occupancy) {
     // Two fused CTAs (a prefill beside a decode) must co-reside on one SM at head dims 64 and 128.
+    PS_CUDA_CHECK(cudaFree(0));  // the driver calls below need the runtime's context to exist
     void* fn = nullptr;
     cudaDriverEntryPointQueryResult qr;
     PS_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuKernelGetFunction", &fn, 12000, cudaEnableDefault, &qr));
