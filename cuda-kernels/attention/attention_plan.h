@@ -325,22 +325,20 @@ struct PodLaunch {
     int smemBytes = 0;
 };
 
-// The `auto` policy, fitted on the kernel sweep (bench/pod_bench.cu, H200, 560 points):
-//  - POD only pays when the prefill is a sizeable share of the batch: with two CTA slots per SM,
-//    a prefill tile in one slot leaves the decode a single CTA per SM, which streams KV at ~70% of
-//    the bandwidth two decode CTAs reach (ncu), so a decode-dominated batch runs SLOWER fused
-//    (0.92-0.97x serial at prefill shares below 0.2). There auto runs the phases back to back inside
-//    the one launch: static with every SM preferring prefill (staticPrefillSms = numSms), i.e.
-//    prefill tiles first, decode tiles as slots free up, with only the tail overlapping.
-//  - Otherwise proportional (fastest policy at 371 of 560 points; fifty-fifty and the spatial
-//    static split lose on average).
-// Share = estimated prefill time / (prefill + decode), from kPodPrefillFlopsPerUs and
-// kPodDecodeBytesPerUs; kPodOverlapShare is the threshold.
-constexpr double kPodOverlapShare = 0.2;
+// The `auto` policy, from the kernel sweep (bench/pod_bench.cu, H200, 560 points, two runs:
+// ../bench/results/pod-sweep-h200-2026-11-26-run{1,2}.json): proportional always. It was the
+// fastest policy at 307-371 of 560 points; fifty-fifty and the spatial static split lose on
+// average, and a "prefill-first below 20% estimated prefill share" variant (run 2) lost to
+// proportional by 5% on average (worst 0.81x serial), so it was dropped. CTAs per SM: 2 (the only
+// variant built). What limits every policy (ncu): with two slots per SM, a prefill tile in one
+// leaves the decode one CTA per SM, which streams KV at ~70% of the bandwidth two decode CTAs
+// reach, so the fused kernel wins only where the prefill is a large share of the batch.
 inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, double decodeUs) {
-    if (prefillCtas == 0 || decodeCtas == 0) return kPodProportional;
-    const double share = prefillUs / (prefillUs + decodeUs);
-    return share < kPodOverlapShare ? kPodStatic : kPodProportional;
+    (void)prefillCtas;
+    (void)decodeCtas;
+    (void)prefillUs;
+    (void)decodeUs;
+    return kPodProportional;
 }
 
 // Requests [0, numPrefill) are the prefill group, [numPrefill, numPrefill + numDecode) the decode
@@ -399,10 +397,9 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
     P.decodeUs = decodeBytes / kPodDecodeBytesPerUs;
     P.policy = policy == kPodAuto ? choose_pod_policy(P.prefillCtas, P.decodeCtas, P.prefillUs, P.decodeUs) : policy;
     // static: prefill gets the share of SMs its estimated time asks for, at least one when it has
-    // work; auto's static is prefill-first on every SM (see choose_pod_policy).
+    // work.
     const double share = P.prefillUs + P.decodeUs > 0 ? P.prefillUs / (P.prefillUs + P.decodeUs) : 0.5;
     P.staticPrefillSms = P.prefillCtas == 0 ? 0 : std::min(numSms, std::max(1, (int)(share * numSms + 0.5)));
-    if (policy == kPodAuto && P.policy == kPodStatic) P.staticPrefillSms = numSms;
     P.grid = (unsigned)(P.prefillCtas + P.decodeCtas);
     P.smemBytes = pod_smem(headDim);
     return P;
