@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "attention_params.h"
+#include "pod_params.h"
 
 namespace ps_attn_plan {
 
@@ -271,6 +272,150 @@ inline void apply(const Launch& L, int begin, int count, const int32_t* deviceWo
     p.numWorkItems = (int)(L.workItems.size() / 2);
     p.kvChunkSize = L.kvChunkSize;
     p.maxSplits = L.maxSplits;
+}
+
+// ---- POD-Attention (pod.cu): one fused launch for both phases -------------------------------
+//
+// The two phases are planned as for the serial launches, then adjusted for running side by side
+// (the paper's section 4.3):
+//  - Limited prefill splits. Splitting the prefill's KV makes more, shorter CTAs so a short chunk
+//    fills the machine when it runs ALONE; beside decode CTAs that fill the SMs anyway the extra
+//    CTAs only add merge traffic and stretch the prefill. So: if the decode's unsplit CTAs alone
+//    fill a wave (>= numSms), the prefill is not split at all; otherwise its split CTAs are kept
+//    within two waves of one CTA per SM (splits <= 2 * numSms / prefill units).
+//  - Decode splits raised when the decode CTAs would leave a wave partly empty: with
+//    [0.8, 1) x numSms CTAs, one more split (chunk >= kMinChunk) so every SM streams KV.
+// Merges: after the fused kernel, ps_attention_merge once per phase that split, each with its
+// own PsAttentionParams and its own partial buffers (prefill.partialO/Lse, decode.partialO/Lse).
+enum PodPolicy { kPodProportional = PS_POD_POLICY_PROPORTIONAL, kPodFiftyFifty = PS_POD_POLICY_FIFTY_FIFTY,
+                 kPodStatic = PS_POD_POLICY_STATIC, kPodAuto = 3 };
+
+inline const char* pod_policy_name(int policy) {
+    switch (policy) {
+        case kPodProportional: return "proportional";
+        case kPodFiftyFifty: return "fifty-fifty";
+        case kPodStatic: return "static";
+        default: return "auto";
+    }
+}
+
+inline const char* pod_kernel(int headDim) {
+    switch (headDim) {
+        case 16: return "ps_pod_attention_hd16";
+        case 32: return "ps_pod_attention_hd32";
+        case 64: return "ps_pod_attention_hd64";
+        default: return "ps_pod_attention_hd128";
+    }
+}
+inline int pod_smem(int headDim) { return std::max(decode_smem(headDim), prefill_smem(headDim)); }
+
+// Rates the planner converts work into time with (H100 SXM, measured with podserve's own kernels:
+// prefill 303-334 TFLOP/s at long contexts, decode ~2.9 TB/s). Only their ratio matters.
+constexpr double kPodPrefillFlopsPerUs = 320e6;
+constexpr double kPodDecodeBytesPerUs = 2.9e6;
+
+struct PodLaunch {
+    Launch prefill, decode;   // the two phases' plans (work items, splits, partial sizes, grids)
+    int prefillCtas = 0;      // prefill.gridX * prefill.gridY
+    int decodeCtas = 0;       // decode.gridX * decode.gridY
+    int policy = kPodProportional;  // resolved (never kPodAuto)
+    int staticPrefillSms = 0;
+    double prefillUs = 0, decodeUs = 0;  // the estimates auto and static work from
+    unsigned grid = 0;        // prefillCtas + decodeCtas
+    int smemBytes = 0;
+};
+
+// The `auto` policy, from the kernel sweep (bench/pod_bench.cu, H200, 560 points, two runs:
+// ../bench/results/pod-sweep-h200-2026-11-26-run{1,2}.json): proportional always. It was the
+// fastest policy at 307-371 of 560 points; fifty-fifty and the spatial static split lose on
+// average, and a "prefill-first below 20% estimated prefill share" variant (run 2) lost to
+// proportional by 5% on average (worst 0.81x serial), so it was dropped. CTAs per SM: 2 (the only
+// variant built). What limits every policy (ncu): with two slots per SM, a prefill tile in one
+// leaves the decode one CTA per SM, which streams KV at ~70% of the bandwidth two decode CTAs
+// reach, so the fused kernel wins only where the prefill is a large share of the batch.
+inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, double decodeUs) {
+    (void)prefillCtas;
+    (void)decodeCtas;
+    (void)prefillUs;
+    (void)decodeUs;
+    return kPodProportional;
+}
+
+// Requests [0, numPrefill) are the prefill group, [numPrefill, numPrefill + numDecode) the decode
+// group (ARCHITECTURE.md's order: prefills first). forcePrefillChunk / forceDecodeChunk > 0 override
+// the split rules (tests). policy may be kPodAuto.
+inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, const int32_t* kvLastPageLen,
+                          int numPrefill, int numDecode, int pageSize, int numQoHeads, int numKvHeads, int headDim,
+                          int numSms, int policy, int forcePrefillChunk = 0, int forceDecodeChunk = 0) {
+    PodLaunch P;
+    const int group = numQoHeads / numKvHeads;
+    const int headChunks = (group + PS_ATTN_DECODE_HEADS - 1) / PS_ATTN_DECODE_HEADS;
+    // Decode first: its unsplit CTA count decides whether the prefill may split.
+    int maxDecodeKeys = 1;
+    double decodeBytes = 0;
+    for (int r = numPrefill; r < numPrefill + numDecode; ++r) {
+        const int k = kv_len(kvIndptr, kvLastPageLen, r, pageSize);
+        maxDecodeKeys = std::max(maxDecodeKeys, k);
+        decodeBytes += 4.0 * numKvHeads * headDim * k + 4.0 * numQoHeads * headDim;
+    }
+    const int decodeUnits = numDecode * numKvHeads * headChunks;
+    if (numDecode > 0) {
+        P.decode = plan_decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,
+                               numKvHeads, headDim, numSms, forceDecodeChunk);
+        const int ctas = (int)(P.decode.gridX * P.decode.gridY);
+        if (forceDecodeChunk == 0 && ctas >= 0.8 * numSms && ctas < numSms) {
+            const int chunk = round_up((maxDecodeKeys + P.decode.maxSplits) / (P.decode.maxSplits + 1), kKeyAlign);
+            if (chunk >= kMinChunk && chunk < P.decode.kvChunkSize)
+                P.decode = plan_decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,
+                                       numKvHeads, headDim, numSms, chunk);
+        }
+    }
+    double prefillFlops = 0;
+    int maxPrefillKv = 1;
+    for (int r = 0; r < numPrefill; ++r) {
+        const int q = qoIndptr[r + 1] - qoIndptr[r];
+        const int kv = kv_len(kvIndptr, kvLastPageLen, r, pageSize);
+        maxPrefillKv = std::max(maxPrefillKv, kv);
+        prefillFlops += 4.0 * numQoHeads * headDim * ((double)q * (kv - q) + (double)q * (q + 1) / 2);
+    }
+    if (numPrefill > 0) {
+        P.prefill = plan_prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads, numKvHeads,
+                                 headDim, numSms, forcePrefillChunk);
+        if (forcePrefillChunk == 0 && P.prefill.maxSplits > 1) {
+            const int units = (int)P.prefill.gridX;
+            const int cap = decodeUnits >= numSms ? 1 : std::max(1, 2 * numSms / std::max(units, 1));
+            if (P.prefill.maxSplits > cap) {
+                const int chunk = round_up((maxPrefillKv + cap - 1) / cap, kKeyAlign);
+                P.prefill = plan_prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads,
+                                         numKvHeads, headDim, numSms, chunk);
+            }
+        }
+    }
+    P.prefillCtas = numPrefill > 0 ? (int)(P.prefill.gridX * P.prefill.gridY) : 0;
+    P.decodeCtas = numDecode > 0 ? (int)(P.decode.gridX * P.decode.gridY) : 0;
+    P.prefillUs = prefillFlops / kPodPrefillFlopsPerUs;
+    P.decodeUs = decodeBytes / kPodDecodeBytesPerUs;
+    P.policy = policy == kPodAuto ? choose_pod_policy(P.prefillCtas, P.decodeCtas, P.prefillUs, P.decodeUs) : policy;
+    // static: prefill gets the share of SMs its estimated time asks for, at least one when it has
+    // work.
+    const double share = P.prefillUs + P.decodeUs > 0 ? P.prefillUs / (P.prefillUs + P.decodeUs) : 0.5;
+    P.staticPrefillSms = P.prefillCtas == 0 ? 0 : std::min(numSms, std::max(1, (int)(share * numSms + 0.5)));
+    P.grid = (unsigned)(P.prefillCtas + P.decodeCtas);
+    P.smemBytes = pod_smem(headDim);
+    return P;
+}
+
+// The PsPodParams fields that come from the plan; p.prefill / p.decode must already be filled
+// (pointers, shapes, apply() of each phase's Launch), counters and ctaLog are the caller's.
+inline void apply_pod(const PodLaunch& P, int numSms, PsPodParams& p) {
+    p.prefillCtas = P.prefillCtas;
+    p.decodeCtas = P.decodeCtas;
+    p.prefillGridX = P.prefillCtas ? (int)P.prefill.gridX : 1;
+    p.decodeGridX = P.decodeCtas ? (int)P.decode.gridX : 1;
+    p.policy = P.policy;
+    p.numSms = numSms;
+    p.staticPrefillSms = P.staticPrefillSms;
+    p.reserved = 0;
 }
 
 }  // namespace ps_attn_plan

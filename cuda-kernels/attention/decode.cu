@@ -12,6 +12,9 @@
 // states are merged through shared memory. A request that fits in one split writes bf16 output;
 // otherwise the split writes its normalised fp32 output and base-2 log-sum-exp for
 // ps_attention_merge (merge.cu).
+// Included by pod.cu as well as by the kernel list (pod.cu sorts first), hence once only.
+#pragma once
+
 #include "../include/online_softmax.cuh"
 #include "../include/paged_kv.cuh"
 #include "../include/podserve_common.cuh"
@@ -54,18 +57,18 @@ static_assert(4 * 16 * Cfg<16>::kMergeStride * 4 <= 4 * Cfg<16>::kWarpElems * 2,
 static_assert(2 * 4 * 16 * 4 <= Cfg<16>::kQElems * 2, "merge maxima fit");
 
 template <int D>
-__device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
+__device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
     using C = Cfg<D>;
     const int warp = threadIdx.x >> 5;
     const int lane = threadIdx.x & 31;
     const int group = p.numQoHeads / p.numKvHeads;
     const int headChunks = (group + C::kRows - 1) / C::kRows;
-    int x = blockIdx.x;
+    int x = bx;
     const int headChunk = x % headChunks;
     x /= headChunks;
     const int kvHead = x % p.numKvHeads;
     const int r = p.requestBegin + x / p.numKvHeads;
-    const int split = blockIdx.y;
+    const int split = by;
     const int kvChunk = split_chunk(p);
     const int maxSplits = split_count(p);
     if (split >= maxSplits) return;  // a graph's grid is sized for the most splits any step may take
@@ -279,23 +282,23 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<16>::kMinBlocks)
     ps_attention_decode_hd16(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::attn_decode::run<16>(p, ps_attn_decode_smem);
+    ps::attn_decode::run<16>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<32>::kMinBlocks)
     ps_attention_decode_hd32(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::attn_decode::run<32>(p, ps_attn_decode_smem);
+    ps::attn_decode::run<32>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<64>::kMinBlocks)
     ps_attention_decode_hd64(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::attn_decode::run<64>(p, ps_attn_decode_smem);
+    ps::attn_decode::run<64>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<128>::kMinBlocks)
     ps_attention_decode_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::attn_decode::run<128>(p, ps_attn_decode_smem);
+    ps::attn_decode::run<128>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }

@@ -14,6 +14,9 @@
 // before a row's position still sees that row's earlier keys; a row whose position precedes the
 // split's start is left to the other splits and never written here. A sliding window moves the
 // split's first key up to the first row's window start and masks keys before each row's own.
+// Included by pod.cu as well as by the kernel list (pod.cu sorts first), hence once only.
+#pragma once
+
 #include "../include/online_softmax.cuh"
 #include "../include/paged_kv.cuh"
 #include "../include/podserve_common.cuh"
@@ -186,15 +189,15 @@ __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float 
 // registers and compares cost the unwindowed loop nothing: hd128 runs at the 255-register cap and
 // one kernel holding both paths spilled three times as much.
 template <int D, bool kWindow>
-__device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
+__device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
     using C = Cfg<D>;
     const int warp = threadIdx.x >> 5;
     const int lane = threadIdx.x & 31;
 
     Tile tl;
-    const int item = blockIdx.x / p.numKvHeads;
-    tl.kvHead = blockIdx.x % p.numKvHeads;
-    tl.split = blockIdx.y;
+    const int item = bx / p.numKvHeads;
+    tl.kvHead = bx % p.numKvHeads;
+    tl.split = by;
     tl.r = p.workItems[2 * item];
     tl.m0 = p.workItems[2 * item + 1];
     tl.group = p.numQoHeads / p.numKvHeads;
@@ -420,40 +423,40 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem) {
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd16(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<16, false>(p, ps_attn_prefill_smem);
+    ps::attn_prefill::run<16, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd16(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<16, true>(p, ps_attn_prefill_smem);
+    ps::attn_prefill::run<16, true>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd32(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<32, false>(p, ps_attn_prefill_smem);
+    ps::attn_prefill::run<32, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd32(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<32, true>(p, ps_attn_prefill_smem);
+    ps::attn_prefill::run<32, true>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd64(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<64, false>(p, ps_attn_prefill_smem);
+    ps::attn_prefill::run<64, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd64(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<64, true>(p, ps_attn_prefill_smem);
+    ps::attn_prefill::run<64, true>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<128, false>(p, ps_attn_prefill_smem);
+    ps::attn_prefill::run<128, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<128, true>(p, ps_attn_prefill_smem);
+    ps::attn_prefill::run<128, true>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }

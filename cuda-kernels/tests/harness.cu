@@ -34,7 +34,7 @@ Registrar::Registrar(const char* name, TestFn fn) { state().tests.emplace_back(n
 
 bool sanitizing() { return state().sanitize; }
 
-void launch_raw(const char* name, dim3 grid, dim3 block, void* params, size_t smemBytes) {
+cudaKernel_t kernel(const char* name, size_t smemBytes) {
     State& st = state();
     auto it = st.kernels.find(name);
     if (it == st.kernels.end()) {
@@ -52,8 +52,13 @@ void launch_raw(const char* name, dim3 grid, dim3 block, void* params, size_t sm
         PS_CUDA_CHECK(cudaKernelSetAttributeForDevice(it->second, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                       (int)smemBytes, device));
     }
+    return it->second;
+}
+
+void launch_raw(const char* name, dim3 grid, dim3 block, void* params, size_t smemBytes) {
+    cudaKernel_t k = kernel(name, smemBytes);
     void* args[] = {params};
-    cudaError_t e = cudaLaunchKernel(reinterpret_cast<const void*>(it->second), grid, block, args, smemBytes, 0);
+    cudaError_t e = cudaLaunchKernel(reinterpret_cast<const void*>(k), grid, block, args, smemBytes, 0);
     if (e == cudaSuccess) e = cudaDeviceSynchronize();
     if (e != cudaSuccess) {
         fprintf(stderr, "launch of %s (grid %u,%u,%u block %u,%u,%u smem %zu) failed: %s\n", name, grid.x, grid.y,

@@ -39,6 +39,10 @@ bool sanitizing();
 // enabled on the kernel first.
 void launch_raw(const char* name, dim3 grid, dim3 block, void* params, size_t smemBytes);
 
+// The kernel handle itself, for tests that launch on their own streams or capture graphs; dynamic
+// shared memory above 48 KB is enabled on it first, as launch_raw does.
+cudaKernel_t kernel(const char* name, size_t smemBytes = 0);
+
 template <class P>
 void launch(const char* name, dim3 grid, dim3 block, const P& params, size_t smemBytes = 0) {
     P copy = params;

@@ -1,0 +1,131 @@
+// POD-Attention: the prefill and decode phases of a hybrid batch in ONE launch, co-scheduled on
+// every SM so the tensor-bound prefill tiles and the bandwidth-bound decode tiles overlap instead
+// of each leaving the other's resource idle (Kamath et al., ASPLOS 2025, section 4).
+//
+// The grid is 1-D, one physical CTA per logical CTA of either phase. A physical CTA does not know
+// what it runs until it starts: thread 0 reads the SM it landed on (%smid), takes that SM's next
+// ticket, maps the ticket to an operation by the policy (pod_params.h), and takes the next logical
+// id of that operation from a global counter, falling back to the other operation when the first
+// is used up; the pair is broadcast through shared memory. Every logical CTA therefore runs exactly
+// once and no CTA idles, whatever order the hardware starts them in. The work itself is the
+// standalone kernels' device functions (decode.cu, prefill.cu) called with the logical (x, y), so
+// each logical CTA computes exactly what it computes in the serial launch.
+//
+// Co-residence: dynamic shared memory is the larger of the two phases' (102,400 B at head dim 128)
+// and __launch_bounds__(128, 2) caps registers at 255, so two CTAs fit on one SM (2 x 101 KB of the
+// 228 KB, 2 x 128 x 255 of the 64K registers): a prefill beside a decode, two of one kind, as the
+// tickets fall. The per-SM ticket is what keeps the mix: a CTA arriving on an SM takes the next
+// ticket of that SM, not the kind of the CTA that just left.
+#include "../include/podserve_common.cuh"
+#include "attention_params.h"
+#include "decode.cu"   // ps::attn_decode::run (#pragma once: the kernel list includes it again)
+#include "prefill.cu"  // ps::attn_prefill::run
+#include "pod_params.h"
+
+namespace ps {
+namespace attn_pod {
+
+constexpr int kPrefill = 0;
+constexpr int kDecode = 1;
+
+__device__ __forceinline__ int sm_id() {
+    int id;
+    asm volatile("mov.u32 %0, %%smid;" : "=r"(id));
+    return id;
+}
+
+// The operation a ticket asks for (before the fall-back).
+__device__ __forceinline__ int op_of_ticket(const PsPodParams& p, int ticket, int sm) {
+    const int P = p.prefillCtas, D = p.decodeCtas;
+    if (P == 0) return kDecode;
+    if (D == 0) return kPrefill;
+    switch (p.policy) {
+        case PS_POD_POLICY_FIFTY_FIFTY:
+            return (ticket & 1) ? kDecode : kPrefill;
+        case PS_POD_POLICY_STATIC:
+            return sm < p.staticPrefillSms ? kPrefill : kDecode;
+        default: {  // proportional: cycles of one prefill and floor(D/P) decodes, or the reverse
+            if (P <= D) {
+                const int cycle = 1 + D / P;
+                return ticket % cycle == 0 ? kPrefill : kDecode;
+            }
+            const int cycle = P / D + 1;
+            return ticket % cycle == cycle - 1 ? kDecode : kPrefill;
+        }
+    }
+}
+
+// Thread 0 only. Returns (op << 30) | logical id. Termination argument: a CTA that finds its first
+// choice used up (counter >= count) tries the other; it cannot find both used up, because the
+// first `count` increments of each counter went to distinct CTAs that kept them, which with this
+// one would make prefillCtas + decodeCtas + 1 CTAs in a grid of prefillCtas + decodeCtas.
+__device__ __forceinline__ int take_work(const PsPodParams& p) {
+    // %smid may in principle exceed numSms - 1 (ids need not be dense); folding keeps it in range
+    // and only mixes two SMs' tickets.
+    const int sm = sm_id() % p.numSms;
+    const int ticket = atomicAdd(p.counters + sm, 1);
+    int op = op_of_ticket(p, ticket, sm);
+    int id = atomicAdd(p.counters + p.numSms + op, 1);
+    if (id >= (op == kPrefill ? p.prefillCtas : p.decodeCtas)) {
+        op ^= 1;
+        id = atomicAdd(p.counters + p.numSms + op, 1);
+    }
+    // Unreachable with counters that started at zero; a corrupted buffer makes the CTA idle
+    // instead of running a tile that does not exist.
+    if (id >= (op == kPrefill ? p.prefillCtas : p.decodeCtas)) return -1;
+    return (op << 30) | id;
+}
+
+// Thread 0 only, after the CTA has taken its work. The CTA that completes the count is the last
+// one of the launch: every other CTA has already taken its tickets (each did so before counting
+// itself done, ordered by the fence), so it can zero all counters for the next launch. The next
+// launch on the stream starts after this kernel ends, which makes the plain stores visible to it.
+__device__ __forceinline__ void finish(const PsPodParams& p) {
+    __threadfence();
+    const int done = atomicAdd(p.counters + p.numSms + 2, 1);
+    if (done == (int)gridDim.x - 1) {
+        for (int i = 0; i < p.numSms + 3; ++i) p.counters[i] = 0;
+        __threadfence();
+    }
+}
+
+template <int D>
+__device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
+    __shared__ int sWork;  // (op << 30) | id, from thread 0
+    if (threadIdx.x == 0) sWork = take_work(p);
+    __syncthreads();
+    const int work = sWork;
+    const int op = work >> 30;
+    const int id = work & ((1 << 30) - 1);
+    if (work < 0) {
+        if (threadIdx.x == 0) finish(p);
+        return;
+    }
+    if (threadIdx.x == 0) {
+        if (p.ctaLog) atomicAdd(p.ctaLog + (op == kPrefill ? id : p.prefillCtas + id), 1);
+        // Counting done here, before the work, is safe (the ticket is taken) and lets the reset
+        // overlap the work instead of trailing the last tile.
+        finish(p);
+    }
+    if (op == kPrefill) {
+        ps::attn_prefill::run<D, false>(p.prefill, smem, (unsigned)(id % p.prefillGridX), (unsigned)(id / p.prefillGridX));
+    } else {
+        ps::attn_decode::run<D>(p.decode, smem, (unsigned)(id % p.decodeGridX), (unsigned)(id / p.decodeGridX));
+    }
+}
+
+}  // namespace attn_pod
+}  // namespace ps
+
+// 2 CTAs per SM at every head dim: the prefill path needs the 255-register cap at 128 (the
+// standalone prefill uses the same bound), and at 64 the larger of the two tiles is ~50 KB.
+#define PS_POD_ENTRY(D)                                                                                \
+    extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_pod_attention_hd##D(const PsPodParams p) { \
+        extern __shared__ __align__(16) char ps_attn_pod_smem[];                                      \
+        ps::attn_pod::run<D>(p, ps_attn_pod_smem);                                                     \
+    }
+
+PS_POD_ENTRY(16)
+PS_POD_ENTRY(32)
+PS_POD_ENTRY(64)
+PS_POD_ENTRY(128)

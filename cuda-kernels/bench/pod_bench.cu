@@ -1,0 +1,367 @@
+// Kernel sweep of POD-Attention (the paper's Fig. 11 on one GPU): the fused kernel with each policy
+// against the serial launches (standalone prefill + merge, then decode + merge), the same two on
+// two streams, and ideal = max(prefill alone, decode alone) from the same standalone kernels.
+//
+// Shapes: Llama-3-8B attention (32 q heads, 8 kv heads, d 128) and Yi-6B (32/4/128), bf16, page 16.
+// Points: chunk C in {512, 1024, 2048}, context L in {4K, 8K, 12K, 16K}, every chunk position of a
+// prompt of L tokens (prefix P = i * C, i = 0 .. L/C - 1; --stride N keeps every Nth), and B
+// decodes all at context L, B = 90% and 100% of the KV tokens that fit in the card's memory after
+// 16 GB of 8B weights and 4 GB of activations (all 32 layers; the benchmark runs one layer).
+// Timing: CUDA events around each mode, 3 warm-ups then the median of 10 runs; the L2 is flushed
+// (a 256 MB memset, outside the timed region) before every run, for every mode alike.
+//
+// Usage: pod_bench [--fatbin F] [--json OUT] [--pytorch-list PREFIX] [--stride N] [--pytorch-stride N]
+//                  [--point model:C:P:frac:L --modes pod,serial]   (one point, for ncu)
+// --pytorch-list writes PREFIX-llama.txt / PREFIX-yi.txt: the C:P:B:L points for
+// bench/pytorch_sdpa_baseline.py (PS_HKV=8 / 4), every --pytorch-stride'th chunk position.
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../attention/attention_params.h"
+#include "../attention/attention_plan.h"
+#include "../attention/pod_params.h"
+#include "podserve_common.cuh"
+
+namespace {
+
+constexpr int kHq = 32, kD = 128, kPage = 16;
+int kWarm = 3, kReps = 10;  // --point (under ncu): 1 and 1
+
+__global__ void fill_random(uint16_t* p, size_t n, uint64_t seed) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull ^ seed;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        p[i] = __bfloat16_as_ushort(__float2bfloat16_rn((float)((z >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f));
+    }
+}
+
+template <class T>
+T* dalloc(size_t n) {
+    T* p;
+    PS_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(n, 1) * sizeof(T)));
+    return p;
+}
+int32_t* upload(const std::vector<int32_t>& v) {
+    int32_t* d = dalloc<int32_t>(v.size());
+    if (!v.empty()) PS_CUDA_CHECK(cudaMemcpy(d, v.data(), v.size() * 4, cudaMemcpyHostToDevice));
+    return d;
+}
+
+struct Model {
+    const char* name;
+    int hkv;
+};
+
+struct Ctx {
+    cudaLibrary_t lib;
+    std::string card;
+    int sms;
+    size_t totalMem;
+    uint16_t *k, *v, *q, *out;
+    size_t cacheElems;
+    float *pO, *pL, *dO, *dL;   // prefill / decode partials
+    size_t partOCap, partLCap;
+    int32_t* counters;
+    uint8_t* flush;
+    cudaStream_t s0, s1, s2;
+    cudaEvent_t e0, e1, ea, eb;
+
+    cudaKernel_t kernel(const char* name, int smem) {
+        cudaKernel_t k;
+        PS_CUDA_CHECK(cudaLibraryGetKernel(&k, lib, name));
+        if (smem > 48 * 1024) PS_CUDA_CHECK(cudaKernelSetAttributeForDevice(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem, 0));
+        return k;
+    }
+    void launch(cudaStream_t st, const char* name, dim3 grid, int smem, void* params) {
+        cudaKernel_t k = kernel(name, smem);
+        void* args[] = {params};
+        PS_CUDA_CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(k), grid, dim3(PS_ATTN_THREADS), args, smem, st));
+    }
+    template <class F>
+    double time(F&& issue) {
+        std::vector<float> ms;
+        for (int i = 0; i < kWarm + kReps; ++i) {
+            PS_CUDA_CHECK(cudaMemsetAsync(flush, i & 0xff, 256u << 20, s0));
+            PS_CUDA_CHECK(cudaEventRecord(e0, s0));
+            issue();
+            PS_CUDA_CHECK(cudaEventRecord(e1, s0));
+            PS_CUDA_CHECK(cudaEventSynchronize(e1));
+            float t;
+            PS_CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
+            if (i >= kWarm) ms.push_back(t);
+        }
+        std::sort(ms.begin(), ms.end());
+        return ms[ms.size() / 2];
+    }
+};
+
+// KV tokens (all layers) the card holds after 16 GB weights + 4 GB activations.
+long kv_tokens(const Ctx& c, const Model& m) {
+    const double bytesPerToken = 32.0 * 2 * m.hkv * kD * 2;
+    return (long)((double)c.totalMem - 20e9) / (long)bytesPerToken;
+}
+
+struct Row {
+    std::string model, mode, policy;
+    int chunk, prefix, decodes, context, prefillCtas, decodeCtas;
+    double frac, ms;
+};
+
+struct Point {
+    const Model* m;
+    int C, P, B, L;
+    double frac;
+};
+
+void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, std::vector<Row>& rows, std::mt19937& rng) {
+    const int hkv = pt.m->hkv;
+    std::vector<int32_t> qo{0, pt.C}, kvp{0}, last;
+    auto add = [&](int kv) {
+        const int n = (kv + kPage - 1) / kPage;
+        kvp.push_back(kvp.back() + n);
+        last.push_back(kv - (n - 1) * kPage);
+    };
+    add(pt.P + pt.C);
+    for (int i = 0; i < pt.B; ++i) {
+        qo.push_back(qo.back() + 1);
+        add(pt.L);
+    }
+    const int pages = kvp.back();
+    const size_t poolPages = c.cacheElems / ((size_t)hkv * kPage * kD);
+    if ((size_t)pages > poolPages) {
+        fprintf(stderr, "pool too small\n");
+        exit(2);
+    }
+    std::vector<int32_t> perm(poolPages);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    perm.resize(pages);
+    int32_t *dQo = upload(qo), *dKvp = upload(kvp), *dLast = upload(last), *dPages = upload(perm);
+    const int R = 1 + pt.B;
+    using namespace ps_attn_plan;
+    // Standalone plans for serial / streams / alone; the pod plan for the fused modes.
+    Launch SP = plan_prefill(qo.data(), kvp.data(), last.data(), 0, 1, kPage, kHq, hkv, kD, c.sms);
+    Launch SD = plan_decode(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms);
+    PodLaunch PL = plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms, kPodProportional);
+    for (const Launch* L : {&SP, &SD, &PL.prefill, &PL.decode})
+        if (L->partialOFloats > c.partOCap || L->partialLseFloats > c.partLCap) {
+            fprintf(stderr, "partials too small\n");
+            exit(2);
+        }
+    int32_t* dItemsS = upload(SP.workItems);
+    int32_t* dItemsP = upload(PL.prefill.workItems);
+    PsAttentionParams base = {};
+    base.q = c.q;
+    base.kCache = c.k;
+    base.vCache = c.v;
+    base.out = c.out;
+    base.qoIndptr = dQo;
+    base.kvIndptr = dKvp;
+    base.kvPageIndices = dPages;
+    base.kvLastPageLen = dLast;
+    base.qStride = base.outStride = (int64_t)kHq * kD;
+    base.numQoHeads = kHq;
+    base.numKvHeads = hkv;
+    base.headDim = kD;
+    base.pageSize = kPage;
+    base.smScale = 1.0f / sqrtf((float)kD);
+    PsAttentionParams sp = base, sd = base;
+    sp.partialO = c.pO;
+    sp.partialLse = c.pL;
+    sd.partialO = c.dO;
+    sd.partialLse = c.dL;
+    apply(SP, 0, 1, dItemsS, sp);
+    apply(SD, 1, pt.B, nullptr, sd);
+    PsPodParams pp = {};
+    pp.prefill = sp;
+    pp.decode = sd;
+    apply(PL.prefill, 0, 1, dItemsP, pp.prefill);
+    apply(PL.decode, 1, pt.B, nullptr, pp.decode);
+    pp.counters = c.counters;
+    (void)R;
+
+    auto prefill = [&](cudaStream_t st) {
+        c.launch(st, prefill_kernel(kD), dim3(SP.gridX, SP.gridY), SP.smemBytes, &sp);
+        if (SP.needsMerge()) c.launch(st, merge_kernel(), dim3(SP.rows), 0, &sp);
+    };
+    auto decode = [&](cudaStream_t st) {
+        c.launch(st, decode_kernel(kD), dim3(SD.gridX, SD.gridY), SD.smemBytes, &sd);
+        if (SD.needsMerge()) c.launch(st, merge_kernel(), dim3(SD.rows), 0, &sd);
+    };
+    const PodLaunch PA = plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms, kPodAuto);
+    auto pod = [&](int policy) {
+        PodLaunch Q = PL;
+        if (policy == kPodAuto) Q = PA; else Q.policy = policy;
+        apply_pod(Q, c.sms, pp);
+        c.launch(c.s0, pod_kernel(kD), dim3(Q.grid), Q.smemBytes, &pp);
+        if (Q.prefill.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.prefill.rows), 0, &pp.prefill);
+        if (Q.decode.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.decode.rows), 0, &pp.decode);
+    };
+    auto add_row = [&](const std::string& mode, const std::string& policy, double ms) {
+        const bool podMode = mode == "pod";
+        rows.push_back({pt.m->name, mode, policy, pt.C, pt.P, pt.B, pt.L,
+                        podMode ? PL.prefillCtas : (int)(SP.gridX * SP.gridY),
+                        podMode ? PL.decodeCtas : (int)(SD.gridX * SD.gridY), pt.frac, ms});
+    };
+    auto want = [&](const char* m) { return std::find(modes.begin(), modes.end(), m) != modes.end(); };
+    if (want("alone")) {
+        add_row("prefill_alone", "", c.time([&] { prefill(c.s0); }));
+        add_row("decode_alone", "", c.time([&] { decode(c.s0); }));
+    }
+    if (want("serial")) add_row("serial", "", c.time([&] { prefill(c.s0); decode(c.s0); }));
+    if (want("streams"))
+        add_row("streams", "", c.time([&] {
+            PS_CUDA_CHECK(cudaEventRecord(c.ea, c.s0));
+            PS_CUDA_CHECK(cudaStreamWaitEvent(c.s1, c.ea));
+            PS_CUDA_CHECK(cudaStreamWaitEvent(c.s2, c.ea));
+            prefill(c.s1);
+            decode(c.s2);
+            PS_CUDA_CHECK(cudaEventRecord(c.ea, c.s1));
+            PS_CUDA_CHECK(cudaEventRecord(c.eb, c.s2));
+            PS_CUDA_CHECK(cudaStreamWaitEvent(c.s0, c.ea));
+            PS_CUDA_CHECK(cudaStreamWaitEvent(c.s0, c.eb));
+        }));
+    if (want("pod"))
+        for (int policy : {kPodProportional, kPodFiftyFifty, kPodStatic, kPodAuto}) {
+            const std::string name = policy == kPodAuto
+                ? std::string("auto:") + pod_policy_name(PA.policy)
+                : pod_policy_name(policy);
+            add_row("pod", name, c.time([&] { pod(policy); }));
+        }
+    PS_CUDA_CHECK(cudaGetLastError());
+    for (int32_t* p : {dQo, dKvp, dLast, dPages, dItemsS, dItemsP}) cudaFree(p);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* fatbin = "build/podserve.fatbin";
+    const char* json = nullptr;
+    const char* ptList = nullptr;
+    std::string point, modesArg = "alone,serial,streams,pod";
+    int stride = 1, ptStride = 4;
+    for (int i = 1; i < argc; ++i) {
+        if (!strcmp(argv[i], "--fatbin") && i + 1 < argc) fatbin = argv[++i];
+        else if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
+        else if (!strcmp(argv[i], "--pytorch-list") && i + 1 < argc) ptList = argv[++i];
+        else if (!strcmp(argv[i], "--stride") && i + 1 < argc) stride = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--pytorch-stride") && i + 1 < argc) ptStride = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--point") && i + 1 < argc) point = argv[++i];
+        else if (!strcmp(argv[i], "--modes") && i + 1 < argc) modesArg = argv[++i];
+        else {
+            fprintf(stderr, "unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    std::vector<std::string> modes;
+    for (size_t s = 0, e; s <= modesArg.size(); s = e + 1) {
+        e = modesArg.find(',', s);
+        if (e == std::string::npos) e = modesArg.size();
+        modes.push_back(modesArg.substr(s, e - s));
+    }
+    cudaDeviceProp prop;
+    PS_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    Ctx c;
+    c.card = prop.name;
+    c.sms = prop.multiProcessorCount;
+    c.totalMem = prop.totalGlobalMem;
+    PS_CUDA_CHECK(cudaLibraryLoadFromFile(&c.lib, fatbin, nullptr, nullptr, 0, nullptr, nullptr, 0));
+    static const Model models[] = {{"llama-3-8b", 8}, {"yi-6b", 4}};
+    // Pool: the largest batch of either model (100% decodes at 4K + a 16K prompt), in elements.
+    size_t maxElems = 0, maxRows = 0;
+    for (const Model& m : models) {
+        const long tok = kv_tokens(c, m) + 16384 + 64 * kPage;
+        maxElems = std::max(maxElems, (size_t)(tok / kPage + 64) * m.hkv * kPage * kD);
+        maxRows = std::max(maxRows, (size_t)(kv_tokens(c, m) / 4096 + 2048 + 1));
+    }
+    c.cacheElems = maxElems;
+    c.k = dalloc<uint16_t>(maxElems);
+    c.v = dalloc<uint16_t>(maxElems);
+    c.q = dalloc<uint16_t>(maxRows * kHq * kD);
+    c.out = dalloc<uint16_t>(maxRows * kHq * kD);
+    c.partOCap = maxRows * 16 * kHq * kD;
+    c.partLCap = maxRows * 16 * kHq;
+    c.pO = dalloc<float>(c.partOCap);
+    c.pL = dalloc<float>(c.partLCap);
+    c.dO = dalloc<float>(c.partOCap);
+    c.dL = dalloc<float>(c.partLCap);
+    c.counters = dalloc<int32_t>(c.sms + 3);
+    PS_CUDA_CHECK(cudaMemset(c.counters, 0, (c.sms + 3) * 4));
+    c.flush = dalloc<uint8_t>(256u << 20);
+    fill_random<<<4096, 256>>>(c.k, maxElems, 1);
+    fill_random<<<4096, 256>>>(c.v, maxElems, 2);
+    fill_random<<<1024, 256>>>(c.q, maxRows * kHq * kD, 3);
+    PS_CUDA_CHECK(cudaStreamCreateWithFlags(&c.s0, cudaStreamNonBlocking));
+    PS_CUDA_CHECK(cudaStreamCreateWithFlags(&c.s1, cudaStreamNonBlocking));
+    PS_CUDA_CHECK(cudaStreamCreateWithFlags(&c.s2, cudaStreamNonBlocking));
+    for (cudaEvent_t* e : {&c.e0, &c.e1}) PS_CUDA_CHECK(cudaEventCreate(e));
+    for (cudaEvent_t* e : {&c.ea, &c.eb}) PS_CUDA_CHECK(cudaEventCreateWithFlags(e, cudaEventDisableTiming));
+    PS_CUDA_CHECK(cudaDeviceSynchronize());
+    printf("device: %s (%d SMs, %.1f GB), KV tokens: llama %ld, yi %ld\n", prop.name, c.sms, c.totalMem / 1e9,
+           kv_tokens(c, models[0]), kv_tokens(c, models[1]));
+
+    std::vector<Point> points;
+    if (!point.empty()) {
+        kWarm = kReps = 1;
+        char name[32];
+        Point p;
+        if (sscanf(point.c_str(), "%31[^:]:%d:%d:%lf:%d", name, &p.C, &p.P, &p.frac, &p.L) != 5) return 2;
+        p.m = strcmp(name, "yi-6b") ? &models[0] : &models[1];
+        p.B = (int)(p.frac * kv_tokens(c, *p.m) / p.L);
+        points.push_back(p);
+    } else {
+        for (const Model& m : models)
+            for (int C : {512, 1024, 2048})
+                for (int L : {4096, 8192, 12288, 16384})
+                    for (double frac : {0.9, 1.0})
+                        for (int i = 0; i * C < L; i += stride)
+                            points.push_back({&m, C, i * C, (int)(frac * kv_tokens(c, m) / L), L, frac});
+    }
+    if (ptList) {
+        for (const Model& m : models) {
+            FILE* f = fopen((std::string(ptList) + "-" + (m.hkv == 8 ? "llama" : "yi") + ".txt").c_str(), "w");
+            for (const Point& p : points)
+                if (p.m == &m && (p.P / p.C) % ptStride == 0) fprintf(f, "%d:%d:%d:%d\n", p.C, p.P, p.B, p.L);
+            fclose(f);
+        }
+    }
+    std::vector<Row> rows;
+    std::mt19937 rng(11);
+    for (size_t i = 0; i < points.size(); ++i) {
+        run_point(c, points[i], modes, rows, rng);
+        if (i % 20 == 0) {
+            printf("%zu/%zu points\n", i + 1, points.size());
+            fflush(stdout);
+        }
+    }
+    if (json) {
+        FILE* f = fopen(json, "w");
+        fprintf(f, "[\n");
+        for (size_t i = 0; i < rows.size(); ++i) {
+            const Row& r = rows[i];
+            fprintf(f,
+                    "  {\"model\": \"%s\", \"chunk\": %d, \"prefix\": %d, \"decodes\": %d, \"context\": %d, "
+                    "\"kv_fraction\": %.2f, \"mode\": \"%s\", \"policy\": \"%s\", \"ctas_per_sm\": 2, \"ms\": %.5f, "
+                    "\"prefill_ctas\": %d, \"decode_ctas\": %d, \"card\": \"%s\"}%s\n",
+                    r.model.c_str(), r.chunk, r.prefix, r.decodes, r.context, r.frac, r.mode.c_str(), r.policy.c_str(),
+                    r.ms, r.prefillCtas, r.decodeCtas, c.card.c_str(), i + 1 < rows.size() ? "," : "");
+        }
+        fprintf(f, "]\n");
+        fclose(f);
+        printf("wrote %s (%zu rows)\n", json, rows.size());
+    } else {
+        for (const Row& r : rows)
+            printf("%s C=%d P=%d B=%d L=%d %s %s %.4f ms\n", r.model.c_str(), r.chunk, r.prefix, r.decodes, r.context,
+                   r.mode.c_str(), r.policy.c_str(), r.ms);
+    }
+    return 0;
+}

@@ -1,0 +1,60 @@
+# Summarises a POD sweep (pod_bench.cu JSON) and merges PyTorch's serial times into it.
+#   python3 pod_results.py SWEEP.json OUT.json [pytorch-llama.json pytorch-yi.json]
+# Per point (model, chunk, prefix, decodes, context): serial, streams, ideal = max(prefill alone,
+# decode alone), each pod policy, auto. Writes every row with ideal_ms and pytorch_serial_ms (null
+# where PyTorch was not run) to OUT.json, and prints the summary: mean / median / max / min speedup
+# of the best pod policy and of auto over serial, streams and PyTorch's serial, the fraction of
+# points within 10% of ideal, and the worst point.
+import json, statistics, sys
+
+rows = json.load(open(sys.argv[1]))
+out = sys.argv[2]
+torch = {}
+for path, model in zip(sys.argv[3:5], ["llama-3-8b", "yi-6b"]):
+    try:
+        for r in json.load(open(path)):
+            torch[(model, r["C"], r["P"], r["B"], r["L"])] = r["serial_ms"]
+    except Exception as e:
+        print(f"no pytorch rows from {path}: {e}")
+key = lambda r: (r["model"], r["chunk"], r["prefix"], r["decodes"], r["context"])
+pts = {}
+for r in rows:
+    pts.setdefault(key(r), {})[r["mode"] + (":" + r["policy"] if r["policy"] else "")] = r["ms"]
+card = rows[0]["card"]
+for r in rows:
+    p = pts[key(r)]
+    r["ideal_ms"] = max(p["prefill_alone"], p["decode_alone"])
+    r["pytorch_serial_ms"] = torch.get(key(r))
+json.dump(rows, open(out, "w"), indent=0)
+
+def stats(xs):
+    return dict(n=len(xs), mean=statistics.mean(xs), median=statistics.median(xs), max=max(xs), min=min(xs)) if xs else {}
+
+best, auto, vs = [], [], {"serial": ([], []), "streams": ([], []), "pytorch": ([], [])}
+within, worst = 0, None
+for k, p in pts.items():
+    pods = {m: t for m, t in p.items() if m.startswith("pod:") and not m.startswith("pod:auto")}
+    a = next(t for m, t in p.items() if m.startswith("pod:auto"))
+    b = min(pods.values())
+    ideal = max(p["prefill_alone"], p["decode_alone"])
+    within += a <= 1.1 * ideal
+    for base, t in [("serial", p["serial"]), ("streams", p["streams"]), ("pytorch", torch.get(k))]:
+        if t:
+            vs[base][0].append(t / b)
+            vs[base][1].append(t / a)
+    s = p["serial"] / a
+    if worst is None or s < worst[0]:
+        worst = (s, k, p)
+print(f"card: {card}; {len(pts)} points")
+for base, (bb, aa) in vs.items():
+    sb, sa = stats(bb), stats(aa)
+    if sb:
+        print(f"  over {base:8s} (n={sb['n']}): best pod mean {sb['mean']:.3f} median {sb['median']:.3f} max {sb['max']:.3f} min {sb['min']:.3f}"
+              f" | auto mean {sa['mean']:.3f} median {sa['median']:.3f} max {sa['max']:.3f} min {sa['min']:.3f}")
+print(f"  auto within 10% of ideal: {within}/{len(pts)} = {within / len(pts):.1%}")
+print(f"  worst auto/serial point: {worst[0]:.3f} at {worst[1]}: " + ", ".join(f"{m} {t:.3f}" for m, t in sorted(worst[2].items())))
+wins = {}
+for k, p in pts.items():
+    pods = {m: t for m, t in p.items() if m.startswith("pod:") and not m.startswith("pod:auto")}
+    wins[min(pods, key=pods.get)] = wins.get(min(pods, key=pods.get), 0) + 1
+print("  fastest policy counts:", wins)
