@@ -41,7 +41,11 @@ rm -rf "$out/classes/cuda"
 mkdir -p "$out/test-classes/dev/podserve/backend"
 cp -r target/test-classes/dev/podserve/backend/cuda "$out/test-classes/dev/podserve/backend/"
 cp -r target/test-classes/fixtures "$out/test-classes/fixtures"
-cp cuda-kernels/build/podserve.fatbin "$out/kernels/cuda/podserve.fatbin"
+# The GPU hosts are Hopper (H100/H200): the bundle carries only the sm_90a code, which keeps it
+# under the device tool's 64 MiB (the jar's fatbin also holds sm_80 and compute_90 PTX).
+make -C cuda-kernels --no-print-directory BUILD=build/hopper GENCODE="-gencode arch=compute_90a,code=sm_90a" \
+    build/hopper/podserve.fatbin > /dev/null
+cp cuda-kernels/build/hopper/podserve.fatbin "$out/kernels/cuda/podserve.fatbin"
 bash tools/make-jre.sh "$out/jre" java.xml > /dev/null
 
 cat > "$out/run-gpu-tests.sh" <<'RUN'

@@ -150,6 +150,13 @@ inline const char* prefill_kernel(int headDim, int window = 0) {
 }
 inline const char* merge_kernel() { return "ps_attention_merge"; }
 
+// grid.y of the merge: head groups of one row, each a CTA whose 128 threads take 8 dims of a head
+// (8 heads at head dim 128), so a small decode batch still spreads its merge over many SMs.
+inline int merge_grid_y(int numQoHeads, int headDim) {
+    const int headsPerCta = std::max(1, PS_ATTN_THREADS / std::max(1, headDim / 8));
+    return (numQoHeads + headsPerCta - 1) / headsPerCta;
+}
+
 inline int decode_smem(int headDim) {
     switch (headDim) {
         case 16: return PS_ATTN_DECODE_SMEM_HD16;

@@ -152,7 +152,7 @@ struct Bench {
             p.kvPageIndices = dPages[i % kSets];
             PS_CUDA_CHECK(cudaEventRecord(e0));
             launch(main, dim3(L.gridX, L.gridY), L.smemBytes, p);
-            if (L.needsMerge()) launch(merge, dim3(L.rows), 0, p);
+            if (L.needsMerge()) launch(merge, dim3(L.rows, ps_attn_plan::merge_grid_y(p.numQoHeads, p.headDim)), 0, p);
             PS_CUDA_CHECK(cudaEventRecord(e1));
             PS_CUDA_CHECK(cudaEventSynchronize(e1));
             PS_CUDA_CHECK(cudaGetLastError());

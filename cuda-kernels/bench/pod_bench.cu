@@ -191,11 +191,11 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
 
     auto prefill = [&](cudaStream_t st) {
         c.launch(st, prefill_kernel(kD), dim3(SP.gridX, SP.gridY), SP.smemBytes, &sp);
-        if (SP.needsMerge()) c.launch(st, merge_kernel(), dim3(SP.rows), 0, &sp);
+        if (SP.needsMerge()) c.launch(st, merge_kernel(), dim3(SP.rows, merge_grid_y(sp.numQoHeads, sp.headDim)), 0, &sp);
     };
     auto decode = [&](cudaStream_t st) {
         c.launch(st, decode_kernel(kD), dim3(SD.gridX, SD.gridY), SD.smemBytes, &sd);
-        if (SD.needsMerge()) c.launch(st, merge_kernel(), dim3(SD.rows), 0, &sd);
+        if (SD.needsMerge()) c.launch(st, merge_kernel(), dim3(SD.rows, merge_grid_y(sd.numQoHeads, sd.headDim)), 0, &sd);
     };
     const PodLaunch PA = plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms, kPodAuto);
     auto pod = [&](int policy) {
@@ -203,8 +203,8 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
         if (policy == kPodAuto) Q = PA; else Q.policy = policy;
         apply_pod(Q, c.sms, pp);
         c.launch(c.s0, pod_kernel(kD), dim3(Q.grid), Q.smemBytes, &pp);
-        if (Q.prefill.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.prefill.rows), 0, &pp.prefill);
-        if (Q.decode.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.decode.rows), 0, &pp.decode);
+        if (Q.prefill.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.prefill.rows, merge_grid_y(pp.prefill.numQoHeads, pp.prefill.headDim)), 0, &pp.prefill);
+        if (Q.decode.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.decode.rows, merge_grid_y(pp.decode.numQoHeads, pp.decode.headDim)), 0, &pp.decode);
     };
     auto add_row = [&](const std::string& mode, const std::string& policy, double ms) {
         const bool podMode = mode == "pod";

@@ -92,7 +92,7 @@ ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device
     // At least the graph's depth, so CTAs past the plan's splits must exit; forced chunks may need more.
     const int gridY = devicePlan ? std::max<int>(L.gridY, PS_ATTN_MAX_SPLITS) : L.gridY;
     pst::launch(name, dim3(L.gridX, gridY), dim3(PS_ATTN_THREADS), p, (size_t)L.smemBytes);
-    if (merge) pst::launch(ps_attn_plan::merge_kernel(), dim3(L.rows), dim3(PS_ATTN_THREADS), p);
+    if (merge) pst::launch(ps_attn_plan::merge_kernel(), dim3(L.rows, ps_attn_plan::merge_grid_y(s.Hq, s.D)), dim3(PS_ATTN_THREADS), p);
     return L;
 }
 

@@ -48,8 +48,8 @@ struct PodCase {
 // The fused launch and its merges, as the Java launcher will issue them.
 void launch_pod(cudaStream_t st, const ps_attn_plan::PodLaunch& P, PsPodParams pp, int D) {
     if (P.grid > 0) launch_on(st, ps_attn_plan::pod_kernel(D), dim3(P.grid), &pp, P.smemBytes);
-    if (P.prefillCtas && P.prefill.needsMerge()) launch_on(st, "ps_attention_merge", dim3(P.prefill.rows), &pp.prefill, 0);
-    if (P.decodeCtas && P.decode.needsMerge()) launch_on(st, "ps_attention_merge", dim3(P.decode.rows), &pp.decode, 0);
+    if (P.prefillCtas && P.prefill.needsMerge()) launch_on(st, "ps_attention_merge", dim3(P.prefill.rows, ps_attn_plan::merge_grid_y(pp.prefill.numQoHeads, pp.prefill.headDim)), &pp.prefill, 0);
+    if (P.decodeCtas && P.decode.needsMerge()) launch_on(st, "ps_attention_merge", dim3(P.decode.rows, ps_attn_plan::merge_grid_y(pp.decode.numQoHeads, pp.decode.headDim)), &pp.decode, 0);
 }
 
 void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, bool extras) {

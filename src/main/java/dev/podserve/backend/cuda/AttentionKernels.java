@@ -86,7 +86,9 @@ public final class AttentionKernels implements AutoCloseable {
         int gridY = splitPlan != 0 ? AttentionPlan.MAX_SPLITS : plan.gridY();
         module.function(kernelName("decode", headDim))
                 .launch(stream, plan.gridX(), gridY, AttentionPlan.THREADS, plan.smemBytes(), params);
-        if (plan.needsMerge() || splitPlan != 0) merge.launch(stream, plan.rows(), 1, AttentionPlan.THREADS, 0, params);
+        if (plan.needsMerge() || splitPlan != 0) {
+            merge.launch(stream, plan.rows(), AttentionPlan.mergeGridY(numQoHeads, headDim), AttentionPlan.THREADS, 0, params);
+        }
     }
 
     /**
@@ -99,7 +101,7 @@ public final class AttentionKernels implements AutoCloseable {
         fill(b, plan, workItems, 0, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
         module.function(kernelName(window > 0 ? "prefill_window" : "prefill", headDim))
                 .launch(ctx, plan.gridX(), plan.gridY(), AttentionPlan.THREADS, plan.smemBytes(), params);
-        if (plan.needsMerge()) merge.launch(ctx, plan.rows(), 1, AttentionPlan.THREADS, 0, params);
+        if (plan.needsMerge()) merge.launch(ctx, plan.rows(), AttentionPlan.mergeGridY(numQoHeads, headDim), AttentionPlan.THREADS, 0, params);
     }
 
     private static String kernelName(String phase, int headDim) {

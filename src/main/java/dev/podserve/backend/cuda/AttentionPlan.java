@@ -43,6 +43,12 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
         return workItems.length / 2;
     }
 
+    /** attention_plan.h's merge_grid_y: CTAs per row of the merge, 8 dims of one head per thread. */
+    static int mergeGridY(int numQoHeads, int headDim) {
+        int headsPerCta = Math.max(1, THREADS / Math.max(1, headDim / 8));
+        return (numQoHeads + headsPerCta - 1) / headsPerCta;
+    }
+
     static boolean supportedHeadDim(int headDim) {
         return headDim == 16 || headDim == 32 || headDim == 64 || headDim == 128;
     }
