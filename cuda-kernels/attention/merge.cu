@@ -43,9 +43,12 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS) ps_attention_merge
         const int c = i % chunks;
         const float* lse = p.partialLse + rowBase + h;  // [split] at stride splitStride
         float mMax = -INFINITY;
+        // Unrolled so the loads of several splits are in flight at once: the merge is latency-bound.
+#pragma unroll 4
         for (int s = firstSplit; s <= lastSplit; ++s) mMax = fmaxf(mMax, lse[s * splitStride]);
         float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         float sum = 0.0f;
+#pragma unroll 4
         for (int s = firstSplit; s <= lastSplit; ++s) {
             const float w = ps::fast_exp2(lse[s * splitStride] - mMax);
             sum += w;

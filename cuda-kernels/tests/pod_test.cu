@@ -157,11 +157,12 @@ void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, boo
     }
     if (!extras) return;
     ps_attn_plan::apply_pod(P, sms, pp);
-    // The poisoning memsets ran on the legacy stream, which a non-blocking stream does not wait for.
-    PS_CUDA_CHECK(cudaDeviceSynchronize());
     // Two launches in a row on one stream, no host sync: the second relies on the first's reset.
     poison();
     PS_CUDA_CHECK(cudaMemset(ctaLog.get(), 0, ctaLog.size() * sizeof(int32_t)));
+    // The poisoning memsets run on the legacy stream, which a non-blocking stream does not wait for:
+    // without this sync the log's zeroing could land after the first launch had counted itself.
+    PS_CUDA_CHECK(cudaDeviceSynchronize());
     cudaStream_t st;
     PS_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
     launch_pod(st, P, pp, s.D);
