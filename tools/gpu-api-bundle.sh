@@ -24,9 +24,11 @@ console="$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalo
 rm -rf "$out" "$out.txz"
 mkdir -p "$out/lib" "$out/junit" "$out/kernels/cuda"
 # Natives of other platforms are dead weight on a linux-x86_64 host.
-# Mockito and its byte-code generators: no test here mocks anything.
+# Mockito and its byte-code generators: no test here mocks anything. Testcontainers and its Docker
+# client: the container tests are not among the packages this bundle runs.
 tr ':' '\n' < "$cp_file" | grep -vE -- '-(linux-aarch_64|osx-[a-z_0-9]+|windows-[a-z_0-9]+)\.jar$' \
     | grep -vE '/(mockito-[a-z-]+|byte-buddy(-agent)?|objenesis)-[0-9][^/]*\.jar$' \
+    | grep -vE '/(testcontainers[a-z-]*|docker-java[a-z-]*|duct-tape)-[0-9][^/]*\.jar$' \
     | while read -r jar; do cp "$jar" "$out/lib/"; done
 rm -f "$cp_file"
 cp "$console" "$out/junit/"
@@ -60,7 +62,10 @@ PY
 cp -r target/classes "$out/classes"
 rm -rf "$out/classes/cuda"
 cp -r target/test-classes "$out/test-classes"
-cp cuda-kernels/build/podserve.fatbin "$out/kernels/cuda/podserve.fatbin"
+# Hopper code only (H100/H200 hosts), as in tools/gpu-bundle.sh.
+make -C cuda-kernels --no-print-directory BUILD=build/hopper GENCODE="-gencode arch=compute_90a,code=sm_90a" \
+    build/hopper/podserve.fatbin > /dev/null
+cp cuda-kernels/build/hopper/podserve.fatbin "$out/kernels/cuda/podserve.fatbin"
 # Uncompressed runtime: xz compresses it better than jlink's own zip level does.
 jdk=${JLINK_JDK:-$(dirname "$(dirname "$(readlink -f "$(command -v jlink || command -v javac)")")")}
 "$jdk/bin/jlink" --add-modules java.base,java.logging,jdk.unsupported,jdk.incubator.vector,java.xml,java.naming,java.management,java.desktop,java.net.http,java.sql,jdk.crypto.ec,java.instrument,jdk.management,java.compiler,java.scripting,jdk.jfr,jdk.attach \
