@@ -158,10 +158,10 @@ public final class ModelLoader {
 
     private static CudaBackend.Options cudaOptions(PodserveProperties props) {
         PodserveProperties.Attention a = props.attention() != null ? props.attention()
-                : new PodserveProperties.Attention("serial", true);
+                : new PodserveProperties.Attention("serial", "auto", 0, true);
         return new CudaBackend.Options(props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(),
                 props.kvCache().blockSize(), props.kvCache().numBlocks(), props.kvCache().memory().toBytes(), 0, a.cudaGraphs(),
-                AttentionMode.of(a.mode()));
+                AttentionMode.of(a.mode()), a.podPolicy(), a.prefillSmFraction());
     }
 
     /** KV pages of the CPU backend: the configured count, or as many fp32 K+V pages of every layer as the memory holds. */

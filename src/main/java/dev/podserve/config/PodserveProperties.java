@@ -213,13 +213,32 @@ public record PodserveProperties(
     /**
      * The GPU's attention (the CPU backend has one way only).
      *
-     * @param mode       a step with both prefill chunks and decodes: {@code serial} (the prefill kernel,
-     *                   then the decode kernel) or {@code streams} (the two on two CUDA streams)
-     * @param cudaGraphs replay decode-only steps from CUDA graphs captured per batch-size bucket
+     * @param mode              a step with both prefill chunks and decodes: {@code serial} (the prefill
+     *                          kernel, then the decode kernel), {@code streams} (the two on two CUDA
+     *                          streams) or {@code pod} (one fused POD-Attention kernel)
+     * @param smPolicy          pod: how an SM's tickets are split between prefill and decode CTAs
+     * @param prefillSmFraction pod with {@code static}: the share of SMs that take prefill first; 0 takes
+     *                          it from the phases' estimated times
+     * @param cudaGraphs        replay decode-only steps from CUDA graphs captured per batch-size bucket
      */
     public record Attention(
-            @NotNull @DefaultValue("serial") @Pattern(regexp = "serial|streams", message = "must be 'serial' or 'streams'") String mode,
+            @NotNull @DefaultValue("serial") @Pattern(regexp = "serial|streams|pod", message = "must be 'serial', 'streams' or 'pod'") String mode,
+            @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|proportional|fifty-fifty|static",
+                    message = "must be 'auto', 'proportional', 'fifty-fifty' or 'static'") String smPolicy,
+            @jakarta.validation.constraints.DecimalMin(value = "0.0", message = "must be between 0 and 1")
+            @jakarta.validation.constraints.DecimalMax(value = "1.0", message = "must be between 0 and 1")
+            @DefaultValue("0") double prefillSmFraction,
             @DefaultValue("true") boolean cudaGraphs) {
+
+        /** pod_params.h's policy number (auto: attention_plan.h's kPodAuto). */
+        public int podPolicy() {
+            return switch (smPolicy) {
+                case "proportional" -> 0;
+                case "fifty-fifty" -> 1;
+                case "static" -> 2;
+                default -> 3;
+            };
+        }
     }
 
     /** @param threads compute threads of the CPU backend; 0: one per available core */

@@ -24,6 +24,7 @@ public final class AttentionKernels implements AutoCloseable {
     private final KernelModule module;
     private final Kernel merge;
     private final ParamBlock params = new ParamBlock(ParamLayouts.ATTENTION);
+    private final ParamBlock podParams = new ParamBlock(ParamLayouts.POD);
 
     public AttentionKernels(CudaContext ctx, KernelModule module) {
         this.ctx = ctx;
@@ -39,21 +40,70 @@ public final class AttentionKernels implements AutoCloseable {
         module.function(kernelName("decode", headDim)).allowDynamicSmem(AttentionPlan.decodeSmem(headDim));
         module.function(kernelName("prefill", headDim)).allowDynamicSmem(AttentionPlan.prefillSmem(headDim));
         module.function(kernelName("prefill_window", headDim)).allowDynamicSmem(AttentionPlan.prefillSmem(headDim));
+        module.function(podKernelName(headDim))
+                .allowDynamicSmem(Math.max(AttentionPlan.decodeSmem(headDim), AttentionPlan.prefillSmem(headDim)));
     }
 
     private void fill(Buffers b, AttentionPlan plan, long workItems, long splitPlan, int begin, int count, int numQoHeads,
                       int numKvHeads, int headDim, int pageSize, int window) {
+        params.clear();
+        fill(params, "", b, plan, workItems, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
+    }
+
+    /** One PsAttentionParams, at {@code prefix} inside {@code block} ("" for the struct itself, "prefill." in PsPodParams). */
+    private static void fill(ParamBlock block, String prefix, Buffers b, AttentionPlan plan, long workItems, long splitPlan,
+                             int begin, int count, int numQoHeads, int numKvHeads, int headDim, int pageSize, int window) {
         boolean partials = plan.needsMerge() || splitPlan != 0;
-        params.clear().ptr("q", b.q()).ptr("kCache", b.kCache()).ptr("vCache", b.vCache()).ptr("out", b.out())
-                .ptr("qoIndptr", b.qoIndptr()).ptr("kvIndptr", b.kvIndptr()).ptr("kvPageIndices", b.kvPageIndices())
-                .ptr("kvLastPageLen", b.kvLastPageLen()).ptr("workItems", workItems)
-                .ptr("partialO", partials ? b.partialO() : 0).ptr("partialLse", partials ? b.partialLse() : 0)
-                .ptr("splitPlan", splitPlan)
-                .i64("qStride", b.qStride()).i64("outStride", b.outStride()).i32("requestBegin", begin)
-                .i32("numRequests", count).i32("numWorkItems", plan.numWorkItems()).i32("numQoHeads", numQoHeads)
-                .i32("numKvHeads", numKvHeads).i32("headDim", headDim).i32("pageSize", pageSize)
-                .i32("kvChunkSize", plan.kvChunkSize()).i32("maxSplits", plan.maxSplits())
-                .f32("smScale", (float) (1.0 / Math.sqrt(headDim))).i32("window", window);
+        block.ptr(prefix + "q", b.q()).ptr(prefix + "kCache", b.kCache()).ptr(prefix + "vCache", b.vCache())
+                .ptr(prefix + "out", b.out()).ptr(prefix + "qoIndptr", b.qoIndptr()).ptr(prefix + "kvIndptr", b.kvIndptr())
+                .ptr(prefix + "kvPageIndices", b.kvPageIndices()).ptr(prefix + "kvLastPageLen", b.kvLastPageLen())
+                .ptr(prefix + "workItems", workItems)
+                .ptr(prefix + "partialO", partials ? b.partialO() : 0).ptr(prefix + "partialLse", partials ? b.partialLse() : 0)
+                .ptr(prefix + "splitPlan", splitPlan)
+                .i64(prefix + "qStride", b.qStride()).i64(prefix + "outStride", b.outStride()).i32(prefix + "requestBegin", begin)
+                .i32(prefix + "numRequests", count).i32(prefix + "numWorkItems", plan.numWorkItems())
+                .i32(prefix + "numQoHeads", numQoHeads).i32(prefix + "numKvHeads", numKvHeads).i32(prefix + "headDim", headDim)
+                .i32(prefix + "pageSize", pageSize).i32(prefix + "kvChunkSize", plan.kvChunkSize())
+                .i32(prefix + "maxSplits", plan.maxSplits()).f32(prefix + "smScale", (float) (1.0 / Math.sqrt(headDim)))
+                .i32(prefix + "window", window);
+    }
+
+    /**
+     * The fused POD-Attention launch of a hybrid step (requests 0 .. numPrefill-1 prefill, then
+     * numDecode decodes), then the split-KV merge of each phase that split. The phases must not
+     * share partial buffers; {@code counters} is int32 [numSms + 3], zero before the first launch
+     * (the kernel leaves it zero again), and one launch at a time may use it. No sliding window
+     * (the fused kernel has no windowed instance).
+     */
+    public synchronized void pod(Buffers prefillBufs, Buffers decodeBufs, PodPlan plan, long workItems, long counters,
+                                 int numPrefill, int numDecode, int numQoHeads, int numKvHeads, int headDim, int pageSize,
+                                 int numSms) {
+        podParams.clear();
+        fill(podParams, "prefill.", prefillBufs, plan.prefill(), workItems, 0, 0, numPrefill, numQoHeads, numKvHeads, headDim,
+                pageSize, 0);
+        fill(podParams, "decode.", decodeBufs, plan.decode(), 0, 0, numPrefill, numDecode, numQoHeads, numKvHeads, headDim,
+                pageSize, 0);
+        podParams.ptr("counters", counters).ptr("ctaLog", 0).i32("prefillCtas", plan.prefillCtas())
+                .i32("decodeCtas", plan.decodeCtas())
+                .i32("prefillGridX", plan.prefillCtas() > 0 ? plan.prefill().gridX() : 1)
+                .i32("decodeGridX", plan.decodeCtas() > 0 ? plan.decode().gridX() : 1)
+                .i32("policy", plan.policy()).i32("numSms", numSms).i32("staticPrefillSms", plan.staticPrefillSms())
+                .i32("reserved", 0);
+        module.function(podKernelName(headDim)).launch(ctx, plan.grid(), 1, AttentionPlan.THREADS, plan.smemBytes(), podParams);
+        int mergeY = AttentionPlan.mergeGridY(numQoHeads, headDim);
+        if (plan.prefill().needsMerge()) {
+            fill(prefillBufs, plan.prefill(), workItems, 0, 0, numPrefill, numQoHeads, numKvHeads, headDim, pageSize, 0);
+            merge.launch(ctx, plan.prefill().rows(), mergeY, AttentionPlan.THREADS, 0, params);
+        }
+        if (plan.decode().needsMerge()) {
+            fill(decodeBufs, plan.decode(), 0, 0, numPrefill, numDecode, numQoHeads, numKvHeads, headDim, pageSize, 0);
+            merge.launch(ctx, plan.decode().rows(), mergeY, AttentionPlan.THREADS, 0, params);
+        }
+    }
+
+    private static String podKernelName(int headDim) {
+        if (!AttentionPlan.supportedHeadDim(headDim)) throw new IllegalArgumentException("no POD kernel for head dim " + headDim);
+        return "ps_pod_attention_hd" + headDim;
     }
 
     /**
@@ -113,6 +163,7 @@ public final class AttentionKernels implements AutoCloseable {
 
     @Override
     public void close() {
+        podParams.close();
         params.close();
     }
 }

@@ -32,20 +32,31 @@ public final class CudaBackend implements ComputeBackend {
      * @param numBlocks      exact KV page count, or 0 to derive it from {@code kvMemoryBytes}
      * @param kvMemoryBytes  bf16 K+V memory of all layers when {@code numBlocks} is 0; capped by free device memory
      */
+    /**
+     * @param podPolicy         {@link PodPlan#PROPORTIONAL}, {@link PodPlan#FIFTY_FIFTY}, {@link PodPlan#STATIC} or {@link PodPlan#AUTO}
+     * @param podStaticFraction the static policy's share of SMs for prefill; 0 from the phases' estimates
+     */
     public record Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
-                          boolean cudaGraphs, AttentionMode attentionMode) {
+                          boolean cudaGraphs, AttentionMode attentionMode, int podPolicy, double podStaticFraction) {
         /** With CUDA graphs for decode-only steps and serial attention for hybrid steps. */
         public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device) {
-            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, true, AttentionMode.SERIAL);
+            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, true);
         }
 
         public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
                        boolean cudaGraphs) {
-            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, AttentionMode.SERIAL);
+            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, AttentionMode.SERIAL,
+                    PodPlan.AUTO, 0);
         }
 
         public Options withAttentionMode(AttentionMode mode) {
-            return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, mode);
+            return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, mode, podPolicy,
+                    podStaticFraction);
+        }
+
+        public Options withPodPolicy(int policy, double staticFraction) {
+            return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode,
+                    policy, staticFraction);
         }
     }
 
@@ -73,6 +84,10 @@ public final class CudaBackend implements ComputeBackend {
      */
     private final int scratchPage;
     private final AttentionMode attentionMode;
+    private final int podPolicy;
+    private final double podStaticFraction;
+    /** int32 [smCount + 3]: the fused kernel's per-SM ticket and per-phase counters, zeroed once; the kernel re-zeroes them. */
+    private final long podCounters;
     /** Recorded on the stream around each step's work, so a benchmark can tell GPU time from host time. */
     private final org.bytedeco.cuda.cudart.CUevent_st stepStart;
     private final org.bytedeco.cuda.cudart.CUevent_st stepEnd;
@@ -142,7 +157,8 @@ public final class CudaBackend implements ComputeBackend {
         long t0 = System.nanoTime();
         this.module = KernelModule.load();
         long fixed = CudaWeights.bytes(cfg) + Activations.bytes(cfg, maxBatchTokens, maxSampled) + RopeTables.bytes(cfg)
-                + DeviceArena.aligned(4L * inputInts()) + DeviceArena.aligned(CublasGemm.WORKSPACE_BYTES);
+                + DeviceArena.aligned(4L * inputInts()) + DeviceArena.aligned(CublasGemm.WORKSPACE_BYTES)
+                + DeviceArena.aligned(4L * (ctx.smCount() + 3));
         long perBlock = kvBytesPerBlock();
         // One page more than the scheduler gets: the scratch page.
         long room = (ctx.freeMemory() - HEADROOM - fixed) / perBlock - 1;
@@ -170,6 +186,10 @@ public final class CudaBackend implements ComputeBackend {
                 CublasGemm.WORKSPACE_BYTES);
         this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
         this.attentionMode = o.attentionMode();
+        this.podPolicy = o.podPolicy();
+        this.podStaticFraction = o.podStaticFraction();
+        this.podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
+        copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
         this.logitRows = new float[maxSampled][];
         this.stepStart = ctx.newEvent();
         this.stepEnd = ctx.newEvent();
@@ -313,9 +333,16 @@ public final class CudaBackend implements ComputeBackend {
     private void enqueueEager(HybridBatch b, long[] t) {
         int P = b.numPrefillRequests();
         int D = b.numDecodeRequests();
-        AttentionPlan prefill = P == 0 ? null : AttentionPlan.prefill(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), 0, P,
-                pageSize, cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), ctx.smCount(), 0);
-        AttentionPlan decode = D == 0 ? null : decodePlan(b, P, D);
+        // pod: both phases planned together (limited prefill splits); its layers without a sliding
+        // window take the fused kernel, windowed layers the two standalone kernels on the same plans.
+        PodPlan pod = attentionMode == AttentionMode.POD && P > 0 && D > 0
+                ? PodPlan.plan(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), P, D, pageSize, cfg.numHeads(), cfg.numKvHeads(),
+                        cfg.headDim(), ctx.smCount(), podPolicy, podStaticFraction)
+                : null;
+        AttentionPlan prefill = pod != null ? pod.prefill() : P == 0 ? null : AttentionPlan.prefill(b.qoIndptr(), b.kvIndptr(),
+                b.kvLastPageLen(), 0, P, pageSize, cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), ctx.smCount(), 0);
+        AttentionPlan decode = pod != null ? pod.decode() : D == 0 ? null : decodePlan(b, P, D);
+        currentPod = pod;
         if (prefill != null && prefill.needsMerge()
                 && (prefill.partialOFloats() > act.partialOFloats || prefill.partialLseFloats() > act.partialLseFloats)) {
             throw new IllegalStateException("prefill attention partials exceed the workspace: " + prefill);
@@ -341,6 +368,7 @@ public final class CudaBackend implements ComputeBackend {
      * the captured kernels read it, and one graph launch.
      */
     private void enqueueCaptured(HybridBatch b, int bucket, long[] t) {
+        currentPod = null;
         int D = b.numDecodeRequests();
         HybridBatch padded = padDecodes(b, bucket, scratchPage);
         // The rule of the real requests; the padding (one key each) is never split by it.
@@ -412,6 +440,9 @@ public final class CudaBackend implements ComputeBackend {
         return out;
     }
 
+    /** The fused launch's plan for the step being enqueued, or null (set by enqueueEager). */
+    private PodPlan currentPod;
+
     private void layer(int l, int T, int R, int P, int D, AttentionPlan prefill, AttentionPlan decode, boolean capturedDecode) {
         CudaWeights.Layer w = weights.layers.get(l);
         int hidden = cfg.hiddenSize();
@@ -441,16 +472,23 @@ public final class CudaBackend implements ComputeBackend {
         AttentionKernels.Buffers decodeBufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
                 inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.decodePartialO,
                 act.decodePartialLse);
-        // streams: the decode attention on the side stream, from the point where this layer's K/V are in
-        // the cache, while the prefill runs on the main stream; the o_proj GEMM waits for both.
-        boolean twoStreams = attentionMode == AttentionMode.STREAMS && prefill != null && decode != null;
-        if (twoStreams) ctx.forkSide();
-        if (decode != null) {
-            attention.decode(decodeBufs, decode, capturedDecode ? inputs.splitPlan : 0, P, D, cfg.numHeads(), cfg.numKvHeads(), hd,
-                    pageSize, window, twoStreams);
+        if (currentPod != null && !capturedDecode && window == 0) {
+            attention.pod(bufs, decodeBufs, currentPod, inputs.workItems, podCounters, P, D, cfg.numHeads(), cfg.numKvHeads(), hd,
+                    pageSize, ctx.smCount());
+        } else {
+            // streams: the decode attention on the side stream, from the point where this layer's K/V
+            // are in the cache, while the prefill runs on the main stream; o_proj waits for both.
+            boolean twoStreams = attentionMode == AttentionMode.STREAMS && prefill != null && decode != null;
+            if (twoStreams) ctx.forkSide();
+            if (decode != null) {
+                attention.decode(decodeBufs, decode, capturedDecode ? inputs.splitPlan : 0, P, D, cfg.numHeads(), cfg.numKvHeads(),
+                        hd, pageSize, window, twoStreams);
+            }
+            if (prefill != null) {
+                attention.prefill(bufs, prefill, inputs.workItems, 0, P, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize, window);
+            }
+            if (twoStreams) ctx.joinSide();
         }
-        if (prefill != null) attention.prefill(bufs, prefill, inputs.workItems, 0, P, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize, window);
-        if (twoStreams) ctx.joinSide();
         gemm.rowMajor(T, hidden, qDim, act.attn, qDim, w.wo(), act.attnOut, hidden, false, false);
 
         layers.addRmsNorm(act.attnOut, hidden, act.residual, hidden, w.postAttnNorm(), act.normed, hidden, T, hidden, cfg.rmsNormEps());

@@ -46,8 +46,14 @@ public final class ParamLayouts {
                     "kvChunkSize", "maxSplits")
             .f32("smScale").i32("window").build();
 
+    /** attention/pod_params.h: the two phases' structs, then the scheduling fields of the fused kernel. */
+    public static final StructLayout POD = StructLayout.struct("PsPodParams").embed("prefill", ATTENTION).embed("decode", ATTENTION)
+            .ptr("counters", "ctaLog")
+            .i32("prefillCtas", "decodeCtas", "prefillGridX", "decodeGridX", "policy", "numSms", "staticPrefillSms", "reserved")
+            .build();
+
     public static final List<StructLayout> ALL =
-            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, GATHER_LAST_ROWS, ARGMAX, DUMMY_FILL, ATTENTION);
+            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, GATHER_LAST_ROWS, ARGMAX, DUMMY_FILL, ATTENTION, POD);
 
     private ParamLayouts() {
     }

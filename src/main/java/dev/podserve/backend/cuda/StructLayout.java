@@ -98,6 +98,26 @@ public final class StructLayout {
             return this;
         }
 
+        /**
+         * A struct member of struct type: its fields under {@code prefix + "." + field} (the
+         * designator offsetof takes), aligned and padded as the inner struct is.
+         */
+        public Builder embed(String prefix, StructLayout inner) {
+            int innerAlign = 1;
+            for (Field f : inner.fields.values()) innerAlign = Math.max(innerAlign, f.kind().size);
+            offset = (offset + innerAlign - 1) / innerAlign * innerAlign;
+            int base = offset;
+            for (Field f : inner.fields.values()) {
+                String n = prefix + "." + f.name();
+                if (fields.put(n, new Field(n, f.kind(), base + f.offset(), fields.size())) != null) {
+                    throw new IllegalArgumentException(n + " twice");
+                }
+            }
+            offset = base + inner.size;
+            align = Math.max(align, innerAlign);
+            return this;
+        }
+
         public Builder f32(String... names) {
             for (String n : names) add(n, Kind.F32);
             return this;

@@ -131,6 +131,55 @@ class CudaCheckpointGpuTest {
         }
     }
 
+    /**
+     * The attention modes on the fixtures: serial, two streams and the fused POD kernel (each SM
+     * policy) give the same greedy tokens on every step, with prefill chunks of 8 tokens running beside
+     * decodes so most steps are hybrid.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"llama3-gqa", "llama2-tied-linear", "mistral-window", "qwen2-bias"})
+    void greedyTokensIdenticalAcrossAttentionModes(String model) throws IOException {
+        Gpu.require();
+        Path dir = fixture(model);
+        ModelConfig cfg = ModelConfig.load(dir.resolve("config.json"));
+        ModelWeights w = CheckpointLoader.load(dir, cfg, 2).weights();
+        JsonNode cases = JSON.readTree(Files.readString(dir.resolve("expected.json"))).get("cases");
+        int[][] prompts = new int[cases.size()][];
+        int[][] expected = new int[cases.size()][];
+        for (int i = 0; i < cases.size(); i++) {
+            prompts[i] = ints(cases.get(i).get("prompt_ids"));
+            expected[i] = ints(cases.get(i).get("greedy_ids"));
+        }
+        int pageSize = 16;
+        int newTokens = expected[0].length;
+        int maxLen = 0;
+        for (int[] p : prompts) maxLen = Math.max(maxLen, p.length + newTokens);
+        int pages = prompts.length * ((maxLen + pageSize - 1) / pageSize) + 2;
+        CudaBackend.Options serial = new CudaBackend.Options(256, 8, pageSize, pages, 0, 0);
+        List<CudaBackend.Options> modes = List.of(serial,
+                serial.withAttentionMode(dev.podserve.attention.AttentionMode.STREAMS),
+                serial.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(PodPlan.AUTO, 0),
+                serial.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(PodPlan.FIFTY_FIFTY, 0),
+                serial.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(PodPlan.STATIC, 0.5));
+        List<ComputeBackend> backends = new ArrayList<>();
+        try {
+            for (CudaBackend.Options o : modes) backends.add(new CudaBackend(cfg, w, o));
+            int[] rows = new int[1];
+            LockstepDriver.run(backends, prompts, newTokens, 8, pageSize, 5, (r, s, logits) -> {
+                int want = argmax(logits[0]);
+                for (int k = 1; k < logits.length; k++) {
+                    assertEquals(want, argmax(logits[k]), model + " request " + r + " step " + s + ": mode " + modes.get(k).attentionMode()
+                            + " policy " + modes.get(k).podPolicy());
+                }
+                rows[0]++;
+                return want;
+            });
+            assertEquals(prompts.length * newTokens, rows[0], "sampled rows");
+        } finally {
+            for (ComputeBackend b : backends) b.close();
+        }
+    }
+
     private static Path fixture(String model) {
         try {
             return Path.of(CudaCheckpointGpuTest.class.getClassLoader().getResource("fixtures/" + model + "/config.json").toURI())

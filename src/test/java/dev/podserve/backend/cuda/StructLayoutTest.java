@@ -33,7 +33,7 @@ class StructLayoutTest {
         assumeTrue(Files.isRegularFile(KERNELS.resolve("include/params.h")), "cuda-kernels sources not here");
         assumeTrue(gcc(), "gcc not on the PATH");
         StringBuilder c = new StringBuilder("#include <stdio.h>\n#include <stddef.h>\n#include \"")
-                .append(KERNELS.toAbsolutePath().resolve("attention/attention_params.h")).append("\"\nint main(void) {\n");
+                .append(KERNELS.toAbsolutePath().resolve("attention/pod_params.h")).append("\"\nint main(void) {\n");
         Map<String, Integer> expected = new LinkedHashMap<>();
         for (StructLayout s : ParamLayouts.ALL) {
             c.append("  printf(\"").append(s.name()).append(" sizeof %zu\\n\", sizeof(").append(s.name()).append("));\n");
@@ -77,6 +77,7 @@ class StructLayoutTest {
         assertEquals(24, s.size());
         assertEquals(160, ParamLayouts.ATTENTION.size());
         assertEquals(32, ParamLayouts.DUMMY_FILL.size());
+        assertEquals(368, ParamLayouts.POD.size());
     }
 
     private static boolean gcc() {
