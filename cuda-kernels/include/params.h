@@ -177,6 +177,16 @@ typedef struct PsArgmaxParams {
 } PsArgmaxParams;
 
 /*
+ * ps_rope_append: ps_rope then ps_kv_append in one launch, token by token (rope.numTokens must
+ * equal append.numTokens, and append.k must point at the rows rope rotates). grid (T), block as for
+ * ps_rope.
+ */
+typedef struct PsRopeAppendParams {
+    PsRopeParams rope;
+    PsKvAppendParams append;
+} PsRopeAppendParams;
+
+/*
  * ps_dummy_fill: random weights drawn on the device, equal to the Java generator's
  * (dev.podserve.model.DummyWeights) rounded to bf16, so a dummy-weight model is ready in a fraction
  * of a second instead of being made and converted on the host:
@@ -205,6 +215,7 @@ static_assert(sizeof(PsKvAppendParams) == 104, "PsKvAppendParams layout");
 static_assert(sizeof(PsGatherLastRowsParams) == 64, "PsGatherLastRowsParams layout");
 static_assert(sizeof(PsArgmaxParams) == 32, "PsArgmaxParams layout");
 static_assert(sizeof(PsDummyFillParams) == 32, "PsDummyFillParams layout");
+static_assert(sizeof(PsRopeAppendParams) == 184, "PsRopeAppendParams layout");
 #endif
 
 #endif /* PODSERVE_PARAMS_H */

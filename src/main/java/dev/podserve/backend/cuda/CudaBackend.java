@@ -460,13 +460,13 @@ public final class CudaBackend implements ComputeBackend {
         gemm.rowMajor(T, qkvRows, hidden, act.normed, hidden, w.qkv(), act.qkv, qkvRows, false, w.qkvBias() != 0);
         long k = act.qkv + 2L * qDim;
         long v = act.qkv + 2L * (qDim + kvDim);
-        layers.rope(act.qkv, qkvRows, k, qkvRows, rope.cos, rope.sin, inputs.positions, T, cfg.numHeads(), cfg.numKvHeads(), hd,
-                hd, rope.positions);
         long kCache = act.kCache(l);
         long vCache = act.vCache(l);
-        // numKvBlocks + 1 pages: the scratch page of graph padding is a valid target.
-        layers.kvAppend(k, qkvRows, v, qkvRows, kCache, vCache, inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices,
-                inputs.positions, T, R, cfg.numKvHeads(), hd, pageSize, numKvBlocks + 1);
+        // RoPE and the KV append in one launch; numKvBlocks + 1 pages: the scratch page of graph
+        // padding is a valid target.
+        layers.ropeAppend(act.qkv, qkvRows, k, qkvRows, v, qkvRows, rope.cos, rope.sin, inputs.positions, T, cfg.numHeads(),
+                cfg.numKvHeads(), hd, hd, rope.positions, kCache, vCache, inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, R,
+                pageSize, numKvBlocks + 1);
         AttentionKernels.Buffers bufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
                 inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.partialO, act.partialLse);
         AttentionKernels.Buffers decodeBufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,

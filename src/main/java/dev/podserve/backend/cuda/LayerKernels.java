@@ -16,6 +16,7 @@ public final class LayerKernels implements AutoCloseable {
     private final Kernel gatherLastRows;
     private final Kernel argmax;
     private final Kernel dummyFill;
+    private final Kernel ropeAppend;
     private final ParamBlock embeddingParams = new ParamBlock(ParamLayouts.EMBEDDING);
     private final ParamBlock normParams = new ParamBlock(ParamLayouts.ADD_RMSNORM);
     private final ParamBlock ropeParams = new ParamBlock(ParamLayouts.ROPE);
@@ -24,6 +25,7 @@ public final class LayerKernels implements AutoCloseable {
     private final ParamBlock gatherParams = new ParamBlock(ParamLayouts.GATHER_LAST_ROWS);
     private final ParamBlock argmaxParams = new ParamBlock(ParamLayouts.ARGMAX);
     private final ParamBlock dummyParams = new ParamBlock(ParamLayouts.DUMMY_FILL);
+    private final ParamBlock ropeAppendParams = new ParamBlock(ParamLayouts.ROPE_APPEND);
 
     public LayerKernels(CudaContext ctx, KernelModule module) {
         this.ctx = ctx;
@@ -35,6 +37,7 @@ public final class LayerKernels implements AutoCloseable {
         this.gatherLastRows = module.function("ps_gather_last_rows");
         this.argmax = module.function("ps_argmax");
         this.dummyFill = module.function("ps_dummy_fill");
+        this.ropeAppend = module.function("ps_rope_append");
     }
 
     /**
@@ -105,6 +108,26 @@ public final class LayerKernels implements AutoCloseable {
         kvAppend.launch(ctx, T, 1, 128, 0, appendParams);
     }
 
+    /**
+     * {@link #rope} then {@link #kvAppend} of the rotated k (the rows rope rotates) and v, in one
+     * launch: the same results, one kernel fewer per layer.
+     */
+    public synchronized void ropeAppend(long q, long qStride, long k, long kStride, long v, long vStride, long cos, long sin,
+                                        long positions, int T, int numHeads, int numKvHeads, int headDim, int rotaryDim,
+                                        int maxPositions, long kCache, long vCache, long qoIndptr, long kvIndptr,
+                                        long kvPageIndices, int R, int pageSize, int numPages) {
+        ropeAppendParams.clear().ptr("rope.q", q).ptr("rope.k", k).ptr("rope.cos", cos).ptr("rope.sin", sin)
+                .ptr("rope.positions", positions).i64("rope.qStride", qStride).i64("rope.kStride", kStride)
+                .i32("rope.numTokens", T).i32("rope.numHeads", numHeads).i32("rope.numKvHeads", numKvHeads)
+                .i32("rope.headDim", headDim).i32("rope.rotaryDim", rotaryDim).i32("rope.maxPositions", maxPositions)
+                .ptr("append.k", k).ptr("append.v", v).ptr("append.kCache", kCache).ptr("append.vCache", vCache)
+                .ptr("append.qoIndptr", qoIndptr).ptr("append.kvIndptr", kvIndptr).ptr("append.kvPageIndices", kvPageIndices)
+                .ptr("append.positions", positions).i64("append.kStride", kStride).i64("append.vStride", vStride)
+                .i32("append.numTokens", T).i32("append.numRequests", R).i32("append.numKvHeads", numKvHeads)
+                .i32("append.headDim", headDim).i32("append.pageSize", pageSize).i32("append.numPages", numPages);
+        ropeAppend.launch(ctx, T, 1, 128, 0, ropeAppendParams);
+    }
+
     /** dst[s] = src[last row of request sampleRequests[s]]: src bf16 [T][srcStride], dst bf16 [S][dstStride]. */
     public synchronized void gatherLastRows(long src, long srcStride, long dst, long dstStride, long qoIndptr,
                                             long sampleRequests, int S, int hidden, int R) {
@@ -123,8 +146,8 @@ public final class LayerKernels implements AutoCloseable {
 
     @Override
     public void close() {
-        for (ParamBlock p : new ParamBlock[] {embeddingParams, normParams, ropeParams, siluParams, appendParams, gatherParams,
-                argmaxParams}) {
+        for (ParamBlock p : new ParamBlock[] {ropeAppendParams, dummyParams, embeddingParams, normParams, ropeParams, siluParams,
+                appendParams, gatherParams, argmaxParams}) {
             p.close();
         }
     }

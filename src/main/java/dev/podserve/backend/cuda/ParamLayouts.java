@@ -28,6 +28,9 @@ public final class ParamLayouts {
             .i64("kStride", "vStride")
             .i32("numTokens", "numRequests", "numKvHeads", "headDim", "pageSize", "numPages").build();
 
+    public static final StructLayout ROPE_APPEND = StructLayout.struct("PsRopeAppendParams").embed("rope", ROPE)
+            .embed("append", KV_APPEND).build();
+
     public static final StructLayout GATHER_LAST_ROWS = StructLayout.struct("PsGatherLastRowsParams")
             .ptr("src", "dst", "qoIndptr", "sampleRequests").i64("srcStride", "dstStride")
             .i32("numSampled", "hidden", "numRequests").build();
@@ -53,7 +56,8 @@ public final class ParamLayouts {
             .build();
 
     public static final List<StructLayout> ALL =
-            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, GATHER_LAST_ROWS, ARGMAX, DUMMY_FILL, ATTENTION, POD);
+            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, ROPE_APPEND, GATHER_LAST_ROWS, ARGMAX, DUMMY_FILL, ATTENTION,
+                    POD);
 
     private ParamLayouts() {
     }

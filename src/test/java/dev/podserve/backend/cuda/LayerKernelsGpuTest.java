@@ -175,6 +175,83 @@ class LayerKernelsGpuTest {
         Gpu.assertClose("silu", exp, copies.readBf16(out, T * inter), 1e-3f);
     }
 
+    /** The fused launch against the pair it replaces: the same rotated q/k rows and the same cache bytes, bit for bit. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 16})
+    void ropeAppendEqualsRopeThenKvAppend(int pageSize) {
+        Random rnd = new Random(900 + pageSize);
+        int heads = 8;
+        int kvHeads = 2;
+        int hd = 128;
+        int half = hd / 2;
+        int kvDim = kvHeads * hd;
+        int stride = (heads + 2 * kvHeads) * hd;
+        int maxPos = 400;
+        int numPages = pageSize == 1 ? 400 : 40;
+        int[] cached = {5, 0, 40, 300};
+        int[] fresh = {9, 21, 1, 1};
+        int R = cached.length;
+        int[] qo = new int[R + 1];
+        int[] kvIndptr = new int[R + 1];
+        java.util.List<Integer> pages = new java.util.ArrayList<>();
+        java.util.List<Integer> free = new java.util.ArrayList<>();
+        for (int p = 0; p < numPages; p++) free.add(p);
+        java.util.Collections.shuffle(free, rnd);
+        int T = 0;
+        for (int r = 0; r < R; r++) {
+            T += fresh[r];
+            qo[r + 1] = T;
+            int n = (cached[r] + fresh[r] + pageSize - 1) / pageSize;
+            for (int i = 0; i < n; i++) pages.add(free.remove(0));
+            kvIndptr[r + 1] = pages.size();
+        }
+        int[] pos = new int[T];
+        for (int r = 0; r < R; r++) for (int i = 0; i < fresh[r]; i++) pos[qo[r] + i] = cached[r] + i;
+        float[] qkv = Gpu.bf16Random(rnd, T * stride, 1f);
+        float[] cos = new float[maxPos * half];
+        float[] sin = new float[maxPos * half];
+        for (int p = 0; p < maxPos; p++) {
+            for (int i = 0; i < half; i++) {
+                double a = p * Math.pow(500000, -2.0 * i / hd);
+                cos[p * half + i] = (float) Math.cos(a);
+                sin[p * half + i] = (float) Math.sin(a);
+            }
+        }
+        long dc = arena.carve("cos", 4L * cos.length).address();
+        long ds = arena.carve("sin", 4L * sin.length).address();
+        copies.floats(dc, cos);
+        copies.floats(ds, sin);
+        long dpos = ints("pos", pos);
+        long dqo = ints("qo", qo);
+        long dkvi = ints("kvi", kvIndptr);
+        long dpages = ints("pages", pages.stream().mapToInt(Integer::intValue).toArray());
+        long cacheBytes = 2L * numPages * kvHeads * pageSize * hd;
+        long[] rows = new long[2];
+        long[][] caches = new long[2][2];
+        for (int run = 0; run < 2; run++) {
+            rows[run] = bf16("qkv" + run, qkv);
+            caches[run][0] = poisoned("k" + run, cacheBytes);
+            caches[run][1] = poisoned("v" + run, cacheBytes);
+            long q = rows[run];
+            long kk = q + 2L * heads * hd;
+            long v = q + 2L * (heads * hd + kvDim);
+            if (run == 0) {
+                k.rope(q, stride, kk, stride, dc, ds, dpos, T, heads, kvHeads, hd, hd, maxPos);
+                k.kvAppend(kk, stride, v, stride, caches[run][0], caches[run][1], dqo, dkvi, dpages, dpos, T, R, kvHeads, hd,
+                        pageSize, numPages);
+            } else {
+                k.ropeAppend(q, stride, kk, stride, v, stride, dc, ds, dpos, T, heads, kvHeads, hd, hd, maxPos, caches[run][0],
+                        caches[run][1], dqo, dkvi, dpages, R, pageSize, numPages);
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(copies.readBf16Bits(rows[0], T * stride),
+                copies.readBf16Bits(rows[1], T * stride), "rotated q/k/v rows");
+        for (int c = 0; c < 2; c++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(copies.readBf16Bits(caches[0][c], (int) (cacheBytes / 2)),
+                    copies.readBf16Bits(caches[1][c], (int) (cacheBytes / 2)), c == 0 ? "K cache" : "V cache");
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 16})
     void kvAppendWritesExactlyTheBatchSlots(int pageSize) {

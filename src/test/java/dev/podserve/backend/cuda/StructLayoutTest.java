@@ -78,6 +78,7 @@ class StructLayoutTest {
         assertEquals(160, ParamLayouts.ATTENTION.size());
         assertEquals(32, ParamLayouts.DUMMY_FILL.size());
         assertEquals(368, ParamLayouts.POD.size());
+        assertEquals(184, ParamLayouts.ROPE_APPEND.size());
     }
 
     private static boolean gcc() {
