@@ -14,10 +14,10 @@ import org.springframework.stereotype.Component;
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.backend.BackendDecorator;
 import dev.podserve.backend.ComputeBackend;
+import dev.podserve.backend.ForwardingBackend;
 import dev.podserve.config.PodserveProperties;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.GenerationRequest;
-import dev.podserve.model.ModelConfig;
 import dev.podserve.sampling.SamplingParams;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -148,11 +148,10 @@ public class BackendCircuitBreaker implements BackendDecorator {
     }
 
     /** The backend with every forward pass counted by the breaker. */
-    private final class Guarded implements ComputeBackend {
-        private final ComputeBackend delegate;
+    private final class Guarded extends ForwardingBackend {
 
         Guarded(ComputeBackend delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         @Override
@@ -176,31 +175,6 @@ public class BackendCircuitBreaker implements BackendDecorator {
                 breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
                 throw e;
             }
-        }
-
-        @Override
-        public ModelConfig config() {
-            return delegate.config();
-        }
-
-        @Override
-        public int numKvBlocks() {
-            return delegate.numKvBlocks();
-        }
-
-        @Override
-        public int pageSize() {
-            return delegate.pageSize();
-        }
-
-        @Override
-        public String describe() {
-            return delegate.describe();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.backend.ComputeBackend;
-import dev.podserve.model.ModelConfig;
+import dev.podserve.backend.ForwardingBackend;
 import dev.podserve.sampling.Sampler;
 import dev.podserve.sampling.SamplingParams;
 
@@ -25,18 +25,12 @@ class BackendArgmaxSamplingTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     /** Wraps a backend: computes the argmax on the "device" side and withholds the rows nobody needs. */
-    static final class ArgmaxBackend implements ComputeBackend {
-        final ComputeBackend delegate;
+    static final class ArgmaxBackend extends ForwardingBackend {
         final AtomicInteger withheld = new AtomicInteger();
         final AtomicInteger given = new AtomicInteger();
 
         ArgmaxBackend(ComputeBackend delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public float[][] forward(HybridBatch batch) {
-            return delegate.forward(batch);
+            super(delegate);
         }
 
         @Override
@@ -54,31 +48,6 @@ class BackendArgmaxSamplingTest {
                 }
             }
             return new StepOutput(rows, argmax);
-        }
-
-        @Override
-        public ModelConfig config() {
-            return delegate.config();
-        }
-
-        @Override
-        public int numKvBlocks() {
-            return delegate.numKvBlocks();
-        }
-
-        @Override
-        public int pageSize() {
-            return delegate.pageSize();
-        }
-
-        @Override
-        public String describe() {
-            return "argmax(" + delegate.describe() + ")";
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 

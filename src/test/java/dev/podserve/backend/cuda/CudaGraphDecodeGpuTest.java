@@ -39,6 +39,38 @@ class CudaGraphDecodeGpuTest {
         run(LLAMA.withSlidingWindow(300), requests);
     }
 
+    /**
+     * Runs prompts through a reference and a candidate backend in lockstep and checks every sampled
+     * row: candidate logits finite and within {@code maxRelative} of the largest reference logit,
+     * greedy tokens equal except where the reference's top two nearly tie (bf16 rounding may flip
+     * those). Returns the rows checked.
+     */
+    private static int compareInLockstep(ComputeBackend reference, ComputeBackend candidate, int[][] prompts, int newTokens,
+                                         int chunk, int pageSize, long seed, double maxRelative, String what) {
+        double[] worst = new double[1];
+        int[] rows = new int[1];
+        LockstepDriver.run(List.of(reference, candidate), prompts, newTokens, chunk, pageSize, seed, (r, s, logits) -> {
+            double scale = 0;
+            double diff = 0;
+            for (int v = 0; v < logits[0].length; v++) {
+                assertTrue(Float.isFinite(logits[1][v]), what + " logit " + v + " of request " + r + " is " + logits[1][v]);
+                scale = Math.max(scale, Math.abs(logits[0][v]));
+                diff = Math.max(diff, Math.abs(logits[0][v] - logits[1][v]));
+            }
+            worst[0] = Math.max(worst[0], diff / scale);
+            int e = argmax(logits[0]);
+            int g = argmax(logits[1]);
+            if (e != g) {
+                assertTrue(logits[0][e] - logits[0][g] < 0.1, "request " + r + " step " + s + ": " + what + " token " + g
+                        + ", reference token " + e + " (gap " + (logits[0][e] - logits[0][g]) + ")");
+            }
+            rows[0]++;
+            return e;
+        });
+        assertTrue(worst[0] < maxRelative, what + ": largest logit difference is " + worst[0] + " of the largest logit");
+        return rows[0];
+    }
+
     private static void run(ModelConfig cfg, int requests) {
         Gpu.require();
         Random rnd = new Random(requests);
@@ -52,35 +84,13 @@ class CudaGraphDecodeGpuTest {
         int newTokens = 9;
         int maxLen = 4000 + newTokens;
         int pages = requests * ((maxLen + pageSize - 1) / pageSize + 1);
-        double[] worst = new double[1];
-        int[] rows = new int[1];
         try (CudaBackend eager = CudaBackend.withDummyWeights(cfg, 3, new CudaBackend.Options(4608, 24, pageSize, pages, 0, 0, false));
              CudaBackend graphs = CudaBackend.withDummyWeights(cfg, 3, new CudaBackend.Options(4608, 24, pageSize, pages, 0, 0, true))) {
-            List<ComputeBackend> both = List.of(eager, graphs);
-            LockstepDriver.run(both, prompts, newTokens, 256, pageSize, 17, (r, s, logits) -> {
-                double scale = 0;
-                double diff = 0;
-                for (int v = 0; v < logits[0].length; v++) {
-                    assertTrue(Float.isFinite(logits[1][v]), "graph logit " + v + " of request " + r + " is " + logits[1][v]);
-                    scale = Math.max(scale, Math.abs(logits[0][v]));
-                    diff = Math.max(diff, Math.abs(logits[0][v] - logits[1][v]));
-                }
-                worst[0] = Math.max(worst[0], diff / scale);
-                int e = argmax(logits[0]);
-                int g = argmax(logits[1]);
-                // A different token only where the eager logits nearly tie (bf16 rounding may flip those).
-                if (e != g) {
-                    assertTrue(logits[0][e] - logits[0][g] < 0.1, "request " + r + " step " + s + ": graph token " + g
-                            + ", eager token " + e + " (gap " + (logits[0][e] - logits[0][g]) + ")");
-                }
-                rows[0]++;
-                return e;
-            });
+            int rows = compareInLockstep(eager, graphs, prompts, newTokens, 256, pageSize, 17, 0.02, "graph");
+            assertEquals(requests * newTokens, rows, "sampled rows");
             assertTrue(graphs.capturedGraphs() >= 1, "no decode step ran as a graph");
             assertEquals(0, eager.capturedGraphs());
         }
-        assertEquals(requests * newTokens, rows[0], "sampled rows");
-        assertTrue(worst[0] < 0.02, "largest logit difference is " + worst[0] + " of the largest logit");
     }
 
     /**
@@ -184,32 +194,12 @@ class CudaGraphDecodeGpuTest {
             }
             int pages = requests * (3010 / pageSize + 2);
             CudaBackend.Options o = new CudaBackend.Options(4096, 16, pageSize, pages, 0, 0, true);
-            double[] worst = new double[1];
-            int[] rows = new int[1];
             try (CudaBackend serial = CudaBackend.withDummyWeights(cfg, 12, o);
                  CudaBackend pod = CudaBackend.withDummyWeights(cfg, 12,
                          o.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(policy, 0))) {
-                LockstepDriver.run(List.of(serial, pod), prompts, 5, 256, pageSize, 13, (r, s, logits) -> {
-                    double scale = 0;
-                    double diff = 0;
-                    for (int v = 0; v < logits[0].length; v++) {
-                        assertTrue(Float.isFinite(logits[1][v]), "pod logit " + v + " of request " + r + " is " + logits[1][v]);
-                        scale = Math.max(scale, Math.abs(logits[0][v]));
-                        diff = Math.max(diff, Math.abs(logits[0][v] - logits[1][v]));
-                    }
-                    worst[0] = Math.max(worst[0], diff / scale);
-                    int e = argmax(logits[0]);
-                    int g = argmax(logits[1]);
-                    if (e != g) {
-                        assertTrue(logits[0][e] - logits[0][g] < 0.1, "request " + r + " step " + s + ": pod token " + g
-                                + ", serial token " + e);
-                    }
-                    rows[0]++;
-                    return e;
-                });
+                int rows = compareInLockstep(serial, pod, prompts, 5, 256, pageSize, 13, 0.02, "pod");
+                assertEquals(requests * 5, rows, "sampled rows");
             }
-            assertEquals(requests * 5, rows[0], "sampled rows");
-            assertTrue(worst[0] < 0.02, "largest logit difference is " + worst[0] + " of the largest logit");
         }
     }
 

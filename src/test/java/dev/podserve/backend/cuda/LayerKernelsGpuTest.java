@@ -175,6 +175,40 @@ class LayerKernelsGpuTest {
         Gpu.assertClose("silu", exp, copies.readBf16(out, T * inter), 1e-3f);
     }
 
+    /**
+     * Requests with {@code cached[r]} tokens already in the cache and {@code fresh[r]} new ones, on
+     * pages drawn at random from {@code numPages}: the CSR arrays, each new token's position, and its
+     * cache slot (page * pageSize + offset).
+     */
+    private record PagedBatch(int T, int[] qo, int[] kvIndptr, int[] pages, int[] pos, int[] slot) {
+        static PagedBatch of(int[] cached, int[] fresh, int pageSize, int numPages, Random rnd) {
+            int R = cached.length;
+            int[] qo = new int[R + 1];
+            int[] kvIndptr = new int[R + 1];
+            java.util.List<Integer> pages = new java.util.ArrayList<>();
+            java.util.List<Integer> free = new java.util.ArrayList<>();
+            for (int p = 0; p < numPages; p++) free.add(p);
+            java.util.Collections.shuffle(free, rnd);
+            for (int r = 0; r < R; r++) {
+                qo[r + 1] = qo[r] + fresh[r];
+                int n = (cached[r] + fresh[r] + pageSize - 1) / pageSize;
+                for (int i = 0; i < n; i++) pages.add(free.remove(0));
+                kvIndptr[r + 1] = pages.size();
+            }
+            int T = qo[R];
+            int[] pos = new int[T];
+            int[] slot = new int[T];
+            for (int r = 0; r < R; r++) {
+                for (int i = 0; i < fresh[r]; i++) {
+                    int p = cached[r] + i;
+                    pos[qo[r] + i] = p;
+                    slot[qo[r] + i] = pages.get(kvIndptr[r] + p / pageSize) * pageSize + p % pageSize;
+                }
+            }
+            return new PagedBatch(T, qo, kvIndptr, pages.stream().mapToInt(Integer::intValue).toArray(), pos, slot);
+        }
+    }
+
     /** The fused launch against the pair it replaces: the same rotated q/k rows and the same cache bytes, bit for bit. */
     @ParameterizedTest
     @ValueSource(ints = {1, 16})
@@ -188,25 +222,9 @@ class LayerKernelsGpuTest {
         int stride = (heads + 2 * kvHeads) * hd;
         int maxPos = 400;
         int numPages = pageSize == 1 ? 400 : 40;
-        int[] cached = {5, 0, 40, 300};
-        int[] fresh = {9, 21, 1, 1};
-        int R = cached.length;
-        int[] qo = new int[R + 1];
-        int[] kvIndptr = new int[R + 1];
-        java.util.List<Integer> pages = new java.util.ArrayList<>();
-        java.util.List<Integer> free = new java.util.ArrayList<>();
-        for (int p = 0; p < numPages; p++) free.add(p);
-        java.util.Collections.shuffle(free, rnd);
-        int T = 0;
-        for (int r = 0; r < R; r++) {
-            T += fresh[r];
-            qo[r + 1] = T;
-            int n = (cached[r] + fresh[r] + pageSize - 1) / pageSize;
-            for (int i = 0; i < n; i++) pages.add(free.remove(0));
-            kvIndptr[r + 1] = pages.size();
-        }
-        int[] pos = new int[T];
-        for (int r = 0; r < R; r++) for (int i = 0; i < fresh[r]; i++) pos[qo[r] + i] = cached[r] + i;
+        PagedBatch b = PagedBatch.of(new int[] {5, 0, 40, 300}, new int[] {9, 21, 1, 1}, pageSize, numPages, rnd);
+        int T = b.T();
+        int R = b.qo().length - 1;
         float[] qkv = Gpu.bf16Random(rnd, T * stride, 1f);
         float[] cos = new float[maxPos * half];
         float[] sin = new float[maxPos * half];
@@ -221,10 +239,10 @@ class LayerKernelsGpuTest {
         long ds = arena.carve("sin", 4L * sin.length).address();
         copies.floats(dc, cos);
         copies.floats(ds, sin);
-        long dpos = ints("pos", pos);
-        long dqo = ints("qo", qo);
-        long dkvi = ints("kvi", kvIndptr);
-        long dpages = ints("pages", pages.stream().mapToInt(Integer::intValue).toArray());
+        long dpos = ints("pos", b.pos());
+        long dqo = ints("qo", b.qo());
+        long dkvi = ints("kvi", b.kvIndptr());
+        long dpages = ints("pages", b.pages());
         long cacheBytes = 2L * numPages * kvHeads * pageSize * hd;
         long[] rows = new long[2];
         long[][] caches = new long[2][2];
@@ -261,41 +279,18 @@ class LayerKernelsGpuTest {
         int kvDim = kvHeads * hd;
         int numPages = 80;
         // Three requests: 5 cached + 9 new, 0 cached + 21 new, 40 cached + 1 new (a decode).
-        int[] cached = {5, 0, 40};
-        int[] fresh = {9, 21, 1};
+        PagedBatch b = PagedBatch.of(new int[] {5, 0, 40}, new int[] {9, 21, 1}, pageSize, numPages, rnd);
+        int T = b.T();
         int R = 3;
-        int[] qo = new int[R + 1];
-        int[] kvIndptr = new int[R + 1];
-        java.util.List<Integer> pages = new java.util.ArrayList<>();
-        java.util.List<Integer> free = new java.util.ArrayList<>();
-        for (int p = 0; p < numPages; p++) free.add(p);
-        java.util.Collections.shuffle(free, rnd);
-        int T = 0;
-        for (int r = 0; r < R; r++) {
-            T += fresh[r];
-            qo[r + 1] = T;
-            int n = (cached[r] + fresh[r] + pageSize - 1) / pageSize;
-            for (int i = 0; i < n; i++) pages.add(free.remove(0));
-            kvIndptr[r + 1] = pages.size();
-        }
-        int[] pos = new int[T];
-        int[] slot = new int[T];
-        for (int r = 0; r < R; r++) {
-            for (int i = 0; i < fresh[r]; i++) {
-                int p = cached[r] + i;
-                pos[qo[r] + i] = p;
-                slot[qo[r] + i] = pages.get(kvIndptr[r] + p / pageSize) * pageSize + p % pageSize;
-            }
-        }
+        int[] slot = b.slot();
         int stride = 3 * kvDim + 8;
         float[] kv = Gpu.bf16Random(rnd, T * stride, 1f);
         long d = bf16("kv", kv);
         long cacheBytes = 2L * numPages * kvHeads * pageSize * hd;
         long kc = poisoned("k", cacheBytes);
         long vc = poisoned("v", cacheBytes);
-        int[] pageArr = pages.stream().mapToInt(Integer::intValue).toArray();
-        k.kvAppend(d, stride, d + 2L * (2 * kvDim), stride, kc, vc, ints("qo", qo), ints("kvi", kvIndptr), ints("pages", pageArr),
-                ints("pos", pos), T, R, kvHeads, hd, pageSize, numPages);
+        k.kvAppend(d, stride, d + 2L * (2 * kvDim), stride, kc, vc, ints("qo", b.qo()), ints("kvi", b.kvIndptr()),
+                ints("pages", b.pages()), ints("pos", b.pos()), T, R, kvHeads, hd, pageSize, numPages);
         float[] gk = copies.readBf16(kc, (int) (cacheBytes / 2));
         float[] gv = copies.readBf16(vc, (int) (cacheBytes / 2));
         int written = 0;

@@ -1,0 +1,52 @@
+package dev.podserve.backend;
+
+import dev.podserve.attention.HybridBatch;
+import dev.podserve.model.ModelConfig;
+
+/**
+ * A backend that passes every call to another: the base of decorators that watch or change some
+ * calls (the circuit breaker counts forward passes) and leave the rest as they are.
+ */
+public abstract class ForwardingBackend implements ComputeBackend {
+
+    protected final ComputeBackend delegate;
+
+    protected ForwardingBackend(ComputeBackend delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public float[][] forward(HybridBatch batch) {
+        return delegate.forward(batch);
+    }
+
+    @Override
+    public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
+        return delegate.forwardForSampling(batch, needLogits);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return delegate.config();
+    }
+
+    @Override
+    public int numKvBlocks() {
+        return delegate.numKvBlocks();
+    }
+
+    @Override
+    public int pageSize() {
+        return delegate.pageSize();
+    }
+
+    @Override
+    public String describe() {
+        return delegate.describe();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}
