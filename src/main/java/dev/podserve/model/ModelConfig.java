@@ -82,6 +82,18 @@ public record ModelConfig(
     }
 
     /** This config with the window applied in every layer (0: none). */
+    /**
+     * Fails unless {@code weights} (the config the weights were made or loaded for) has this
+     * config's tensor shapes: what every backend checks before running weights against a config.
+     */
+    public void requireSameShapeAs(ModelConfig weights) {
+        boolean same = weights.vocabSize() == vocabSize && weights.hiddenSize() == hiddenSize
+                && weights.intermediateSize() == intermediateSize && weights.numLayers() == numLayers
+                && weights.numHeads() == numHeads && weights.numKvHeads() == numKvHeads && weights.headDim() == headDim
+                && weights.tieWordEmbeddings() == tieWordEmbeddings && weights.qkvBias() == qkvBias;
+        if (!same) throw new IllegalArgumentException("weights were made for a different model shape than the config");
+    }
+
     public ModelConfig withSlidingWindow(int window) {
         return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads,
                 headDim, rmsNormEps, ropeTheta, maxPositionEmbeddings, tieWordEmbeddings, bosTokenId, eosTokenIds,

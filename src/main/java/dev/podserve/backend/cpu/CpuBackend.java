@@ -46,7 +46,7 @@ public final class CpuBackend implements ComputeBackend {
     /** With chosen kernels, and the flop count under which work stays on the calling thread (0: always split). */
     CpuBackend(ModelConfig cfg, ModelWeights w, int numKvBlocks, int pageSize, int threads, CpuKernels kernels,
                long minParallelFlops) {
-        requireSameShape(cfg, w.config());
+        cfg.requireSameShapeAs(w.config());
         this.cfg = cfg;
         this.weights = w;
         this.numKvBlocks = numKvBlocks;
@@ -59,14 +59,6 @@ public final class CpuBackend implements ComputeBackend {
         this.rope = new RopeTable(cfg);
         this.attention = new PagedAttention(cfg);
         this.act = new Activations(cfg);
-    }
-
-    private static void requireSameShape(ModelConfig a, ModelConfig b) {
-        boolean same = a.vocabSize() == b.vocabSize() && a.hiddenSize() == b.hiddenSize()
-                && a.intermediateSize() == b.intermediateSize() && a.numLayers() == b.numLayers()
-                && a.numHeads() == b.numHeads() && a.numKvHeads() == b.numKvHeads() && a.headDim() == b.headDim()
-                && a.tieWordEmbeddings() == b.tieWordEmbeddings() && a.qkvBias() == b.qkvBias();
-        if (!same) throw new IllegalArgumentException("weights were made for a different model shape than the config");
     }
 
     @Override

@@ -148,7 +148,7 @@ public final class CudaBackend implements ComputeBackend {
         unsupportedReason(cfg).ifPresent(r -> {
             throw new IllegalArgumentException("the CUDA backend cannot run this model: " + r);
         });
-        if (w != null) checkShape(cfg, w.config());
+        if (w != null) cfg.requireSameShapeAs(w.config());
         this.cfg = cfg;
         this.pageSize = o.pageSize();
         this.maxBatchTokens = o.maxBatchTokens();
@@ -199,14 +199,6 @@ public final class CudaBackend implements ComputeBackend {
                 CudaWeights.bytes(cfg) >> 20, w != null ? "uploaded" : "generated on the device", weightMs, numKvBlocks, pageSize,
                 graphs != null ? "on for decode-only steps" : "off", attentionMode.name().toLowerCase(java.util.Locale.ROOT),
                 copies.pinned(), (System.nanoTime() - t0) / 1_000_000);
-    }
-
-    private static void checkShape(ModelConfig cfg, ModelConfig wc) {
-        boolean same = wc.vocabSize() == cfg.vocabSize() && wc.hiddenSize() == cfg.hiddenSize()
-                && wc.intermediateSize() == cfg.intermediateSize() && wc.numLayers() == cfg.numLayers()
-                && wc.numHeads() == cfg.numHeads() && wc.numKvHeads() == cfg.numKvHeads() && wc.headDim() == cfg.headDim()
-                && wc.tieWordEmbeddings() == cfg.tieWordEmbeddings() && wc.qkvBias() == cfg.qkvBias();
-        if (!same) throw new IllegalArgumentException("weights were made for a different model shape than the config");
     }
 
     /** bf16 K and V of one page in every layer. */
