@@ -294,6 +294,17 @@ inline void apply(const Launch& L, int begin, int count, const int32_t* deviceWo
 //    [0.8, 1) x numSms CTAs, one more split (chunk >= kMinChunk) so every SM streams KV.
 // Merges: after the fused kernel, ps_attention_merge once per phase that split, each with its
 // own PsAttentionParams and its own partial buffers (prefill.partialO/Lse, decode.partialO/Lse).
+// The plan with splits raised (never lowered) until units x splits >= rounds x numSms, chunks of at
+// least kMinChunk keys; replan(chunk) plans the phase with that forced chunk.
+template <class Replan>
+inline Launch split_to_rounds(const Launch& L, int units, int maxKeys, int rounds, int numSms, Replan replan) {
+    const int want = rounds * numSms;
+    if (units <= 0 || units * L.maxSplits >= want) return L;
+    const int splits = std::min(kMaxSplits, (want + units - 1) / units);
+    const int chunk = std::max(kMinChunk, round_up((maxKeys + splits - 1) / splits, kKeyAlign));
+    return chunk < L.kvChunkSize ? replan(chunk) : L;
+}
+
 enum PodPolicy { kPodProportional = PS_POD_POLICY_PROPORTIONAL, kPodFiftyFifty = PS_POD_POLICY_FIFTY_FIFTY,
                  kPodStatic = PS_POD_POLICY_STATIC, kPodAuto = 3 };
 
@@ -328,18 +339,23 @@ struct PodLaunch {
     int policy = kPodProportional;  // resolved (never kPodAuto)
     int staticPrefillSms = 0;
     double prefillUs = 0, decodeUs = 0;  // the estimates auto and static work from
+    bool fused = true;        // false: auto advises the two standalone kernels instead
     unsigned grid = 0;        // prefillCtas + decodeCtas
     int smemBytes = 0;
 };
 
-// The `auto` policy, from the kernel sweep (bench/pod_bench.cu, H200, 560 points, two runs:
-// ../bench/results/pod-sweep-h200-2026-11-26-run{1,2}.json): proportional always. It was the
-// fastest policy at 307-371 of 560 points; fifty-fifty and the spatial static split lose on
-// average, and a "prefill-first below 20% estimated prefill share" variant (run 2) lost to
-// proportional by 5% on average (worst 0.81x serial), so it was dropped. CTAs per SM: 2 (the only
-// variant built). What limits every policy (ncu): with two slots per SM, a prefill tile in one
-// leaves the decode one CTA per SM, which streams KV at ~70% of the bandwidth two decode CTAs
-// reach, so the fused kernel wins only where the prefill is a large share of the batch.
+// The `auto` policy. Fused with proportional tickets, unless the prefill's estimated share of the
+// batch's time (prefillUs / (prefillUs + decodeUs), the rates below) is under kPodMinPrefillShare:
+// then the caller runs the two standalone kernels one after the other (PodLaunch::fused false).
+// From the H100 sweeps (../bench/results/pod-tuning-h100-2026-11-26.*, 280 points):
+//  - below a 5% estimated share the fused kernel gained nothing on average (1.001x serial) and lost
+//    up to 6%: a handful of prefill tiles only take slots from the decode;
+//  - from 5% up it was never below 0.99x and 1.03-1.24x on average per share band;
+//  - fifty-fifty, static and extra prefill splits lost to proportional on average in every band,
+//    so they stay selectable but auto does not take them.
+// CTAs per SM: 2, the only shape built (a 100 KB decode CTA and a 255-register prefill CTA).
+constexpr double kPodMinPrefillShare = 0.05;
+
 inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, double decodeUs) {
     (void)prefillCtas;
     (void)decodeCtas;
@@ -348,12 +364,32 @@ inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, 
     return kPodProportional;
 }
 
+inline bool pod_worth_fusing(double prefillUs, double decodeUs) {
+    return prefillUs > 0 && decodeUs > 0 && prefillUs >= kPodMinPrefillShare * (prefillUs + decodeUs);
+}
+
+// How finely plan_pod cuts each phase (bench/pod_bench.cu sweeps variants; the defaults are the
+// rule the sweep chose: decode >= 8 rounds, the paper's limited prefill splits; H100 exploration
+// run of 280 points, ../bench/results/pod-tuning-h100-2026-11-26.*: mean 1.127x serial with
+// proportional against 1.092x for the paper's rule alone, worst point 0.942x against 0.886x; any
+// extra prefill split lost, its merge traffic costing more than the balance it buys). decodeRounds > 0: split the decode until it has at least decodeRounds x
+// numSms CTAs (chunks >= kMinChunk), so that when it shares every SM with prefill tiles, about one
+// slot each, the per-SM tickets can still balance it instead of ending on a partial round of long
+// CTAs. prefillRule: 0 = the paper's limited splits (above); 1 = the standalone plan's splits;
+// 2 = the limited splits, then raised until prefillRounds x numSms CTAs, like the decode.
+struct PodTuning {
+    int decodeRounds = 8;
+    int prefillRule = 0;
+    int prefillRounds = 2;
+};
+
 // Requests [0, numPrefill) are the prefill group, [numPrefill, numPrefill + numDecode) the decode
 // group (ARCHITECTURE.md's order: prefills first). forcePrefillChunk / forceDecodeChunk > 0 override
 // the split rules (tests). policy may be kPodAuto.
 inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, const int32_t* kvLastPageLen,
                           int numPrefill, int numDecode, int pageSize, int numQoHeads, int numKvHeads, int headDim,
-                          int numSms, int policy, int forcePrefillChunk = 0, int forceDecodeChunk = 0) {
+                          int numSms, int policy, int forcePrefillChunk = 0, int forceDecodeChunk = 0,
+                          const PodTuning& tuning = PodTuning()) {
     PodLaunch P;
     const int group = numQoHeads / numKvHeads;
     const int headChunks = (group + PS_ATTN_DECODE_HEADS - 1) / PS_ATTN_DECODE_HEADS;
@@ -376,6 +412,11 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
                 P.decode = plan_decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,
                                        numKvHeads, headDim, numSms, chunk);
         }
+        if (forceDecodeChunk == 0 && tuning.decodeRounds > 0)
+            P.decode = split_to_rounds(P.decode, decodeUnits, maxDecodeKeys, tuning.decodeRounds, numSms, [&](int chunk) {
+                return plan_decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,
+                                   numKvHeads, headDim, numSms, chunk);
+            });
     }
     double prefillFlops = 0;
     int maxPrefillKv = 1;
@@ -388,7 +429,7 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
     if (numPrefill > 0) {
         P.prefill = plan_prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads, numKvHeads,
                                  headDim, numSms, forcePrefillChunk);
-        if (forcePrefillChunk == 0 && P.prefill.maxSplits > 1) {
+        if (forcePrefillChunk == 0 && tuning.prefillRule != 1 && P.prefill.maxSplits > 1) {
             const int units = (int)P.prefill.gridX;
             const int cap = decodeUnits >= numSms ? 1 : std::max(1, 2 * numSms / std::max(units, 1));
             if (P.prefill.maxSplits > cap) {
@@ -398,11 +439,18 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
             }
         }
     }
+    if (numPrefill > 0 && forcePrefillChunk == 0 && tuning.prefillRule == 2)
+        P.prefill = split_to_rounds(P.prefill, (int)P.prefill.gridX, maxPrefillKv, tuning.prefillRounds, numSms,
+                                    [&](int chunk) {
+                                        return plan_prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize,
+                                                            numQoHeads, numKvHeads, headDim, numSms, chunk);
+                                    });
     P.prefillCtas = numPrefill > 0 ? (int)(P.prefill.gridX * P.prefill.gridY) : 0;
     P.decodeCtas = numDecode > 0 ? (int)(P.decode.gridX * P.decode.gridY) : 0;
     P.prefillUs = prefillFlops / kPodPrefillFlopsPerUs;
     P.decodeUs = decodeBytes / kPodDecodeBytesPerUs;
     P.policy = policy == kPodAuto ? choose_pod_policy(P.prefillCtas, P.decodeCtas, P.prefillUs, P.decodeUs) : policy;
+    P.fused = policy != kPodAuto || pod_worth_fusing(P.prefillUs, P.decodeUs);
     // static: prefill gets the share of SMs its estimated time asks for, at least one when it has
     // work.
     const double share = P.prefillUs + P.decodeUs > 0 ? P.prefillUs / (P.prefillUs + P.decodeUs) : 0.5;

@@ -15,6 +15,7 @@
 // --pytorch-list writes PREFIX-llama.txt / PREFIX-yi.txt: the C:P:B:L points for
 // bench/pytorch_sdpa_baseline.py (PS_HKV=8 / 4), every --pytorch-stride'th chunk position.
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -116,6 +117,28 @@ struct Row {
     double frac, ms;
 };
 
+// PS_POD_TUNINGS="name:decodeRounds:prefillRule:prefillRounds,...": plan_pod split-rule variants
+// timed beside the default plan (rows with policy "<policy>@name").
+const std::vector<std::pair<std::string, ps_attn_plan::PodTuning>>& tunings() {
+    static std::vector<std::pair<std::string, ps_attn_plan::PodTuning>> list = [] {
+        std::vector<std::pair<std::string, ps_attn_plan::PodTuning>> v;
+        const char* env = getenv("PS_POD_TUNINGS");
+        for (std::string s = env ? env : ""; !s.empty();) {
+            const size_t comma = s.find(',');
+            const std::string item = s.substr(0, comma);
+            s = comma == std::string::npos ? "" : s.substr(comma + 1);
+            char name[32];
+            ps_attn_plan::PodTuning t;
+            if (sscanf(item.c_str(), "%31[^:]:%d:%d:%d", name, &t.decodeRounds, &t.prefillRule, &t.prefillRounds) == 4)
+                v.push_back({name, t});
+            else
+                fprintf(stderr, "bad PS_POD_TUNINGS item %s\n", item.c_str());
+        }
+        return v;
+    }();
+    return list;
+}
+
 struct Point {
     const Model* m;
     int C, P, B, L;
@@ -198,9 +221,37 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
         if (SD.needsMerge()) c.launch(st, merge_kernel(), dim3(SD.rows, merge_grid_y(sd.numQoHeads, sd.headDim)), 0, &sd);
     };
     const PodLaunch PA = plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms, kPodAuto);
+    // Split-rule variants (PS_POD_TUNINGS), each with its own work list.
+    std::vector<PodLaunch> TL;
+    std::vector<int32_t*> dItemsT;
+    for (const auto& t : tunings()) {
+        TL.push_back(plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms, kPodProportional,
+                              0, 0, t.second));
+        for (const Launch* L : {&TL.back().prefill, &TL.back().decode})
+            if (L->partialOFloats > c.partOCap || L->partialLseFloats > c.partLCap) {
+                fprintf(stderr, "partials too small for tuning %s\n", t.first.c_str());
+                exit(2);
+            }
+        dItemsT.push_back(upload(TL.back().prefill.workItems));
+    }
+    auto pod_plan = [&](const PodLaunch& Q, const int32_t* items) {
+        apply(Q.prefill, 0, 1, items, pp.prefill);
+        apply(Q.decode, 1, pt.B, nullptr, pp.decode);
+        apply_pod(Q, c.sms, pp);
+        c.launch(c.s0, pod_kernel(kD), dim3(Q.grid), Q.smemBytes, &pp);
+        if (Q.prefill.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.prefill.rows, merge_grid_y(pp.prefill.numQoHeads, pp.prefill.headDim)), 0, &pp.prefill);
+        if (Q.decode.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.decode.rows, merge_grid_y(pp.decode.numQoHeads, pp.decode.headDim)), 0, &pp.decode);
+    };
     auto pod = [&](int policy) {
         PodLaunch Q = PL;
         if (policy == kPodAuto) Q = PA; else Q.policy = policy;
+        if (!Q.fused) {  // auto's advice: the standalone kernels, as the serial mode runs them
+            prefill(c.s0);
+            decode(c.s0);
+            return;
+        }
+        apply(Q.prefill, 0, 1, dItemsP, pp.prefill);
+        apply(Q.decode, 1, pt.B, nullptr, pp.decode);
         apply_pod(Q, c.sms, pp);
         c.launch(c.s0, pod_kernel(kD), dim3(Q.grid), Q.smemBytes, &pp);
         if (Q.prefill.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.prefill.rows, merge_grid_y(pp.prefill.numQoHeads, pp.prefill.headDim)), 0, &pp.prefill);
@@ -233,12 +284,22 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     if (want("pod"))
         for (int policy : {kPodProportional, kPodFiftyFifty, kPodStatic, kPodAuto}) {
             const std::string name = policy == kPodAuto
-                ? std::string("auto:") + pod_policy_name(PA.policy)
+                ? std::string("auto:") + (PA.fused ? pod_policy_name(PA.policy) : "serial")
                 : pod_policy_name(policy);
             add_row("pod", name, c.time([&] { pod(policy); }));
         }
+    if (want("pod"))
+        for (size_t t = 0; t < TL.size(); ++t)
+            for (int policy : {kPodProportional, kPodFiftyFifty}) {
+                PodLaunch Q = TL[t];
+                Q.policy = policy;
+                rows.push_back({pt.m->name, "pod", std::string(pod_policy_name(policy)) + "@" + tunings()[t].first, pt.C,
+                                pt.P, pt.B, pt.L, Q.prefillCtas, Q.decodeCtas, pt.frac,
+                                c.time([&] { pod_plan(Q, dItemsT[t]); })});
+            }
     PS_CUDA_CHECK(cudaGetLastError());
     for (int32_t* p : {dQo, dKvp, dLast, dPages, dItemsS, dItemsP}) cudaFree(p);
+    for (int32_t* p : dItemsT) cudaFree(p);
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 # decode alone), each pod policy, auto. Writes every row with ideal_ms and pytorch_serial_ms (null
 # where PyTorch was not run) to OUT.json, and prints the summary: mean / median / max / min speedup
 # of the best pod policy and of auto over serial, streams and PyTorch's serial, the fraction of
-# points within 10% of ideal, and the worst point.
+# points within 10% of ideal, the worst point, and each split-rule variant (rows "<policy>@<name>").
 import json, statistics, sys
 
 rows = json.load(open(sys.argv[1]))
@@ -33,7 +33,7 @@ def stats(xs):
 best, auto, vs = [], [], {"serial": ([], []), "streams": ([], []), "pytorch": ([], [])}
 within, worst = 0, None
 for k, p in pts.items():
-    pods = {m: t for m, t in p.items() if m.startswith("pod:") and not m.startswith("pod:auto")}
+    pods = {m: t for m, t in p.items() if m.startswith("pod:") and not m.startswith("pod:auto") and "@" not in m}
     a = next(t for m, t in p.items() if m.startswith("pod:auto"))
     b = min(pods.values())
     ideal = max(p["prefill_alone"], p["decode_alone"])
@@ -55,6 +55,12 @@ print(f"  auto within 10% of ideal: {within}/{len(pts)} = {within / len(pts):.1%
 print(f"  worst auto/serial point: {worst[0]:.3f} at {worst[1]}: " + ", ".join(f"{m} {t:.3f}" for m, t in sorted(worst[2].items())))
 wins = {}
 for k, p in pts.items():
-    pods = {m: t for m, t in p.items() if m.startswith("pod:") and not m.startswith("pod:auto")}
+    pods = {m: t for m, t in p.items() if m.startswith("pod:") and not m.startswith("pod:auto") and "@" not in m}
     wins[min(pods, key=pods.get)] = wins.get(min(pods, key=pods.get), 0) + 1
 print("  fastest policy counts:", wins)
+autoSerial = sum(1 for p in pts.values() if "pod:auto:serial" in p)
+print(f"  auto ran the standalone kernels (fusing not worth it) at {autoSerial}/{len(pts)} points")
+# Split-rule variants (PS_POD_TUNINGS rows, policy "<policy>@<name>"), beside the default plan.
+for v in sorted({m for p in pts.values() for m in p if "@" in m}):
+    xs = [p["serial"] / p[v] for p in pts.values() if v in p]
+    print(f"  variant {v}: over serial mean {statistics.mean(xs):.3f} median {statistics.median(xs):.3f} max {max(xs):.3f} min {min(xs):.3f}")

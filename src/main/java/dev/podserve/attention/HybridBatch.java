@@ -21,6 +21,10 @@ import java.util.Arrays;
  * </ul>
  * Requests {@code 0 .. numPrefillRequests-1} have more than one query row or are prompt chunks;
  * the remaining {@code numDecodeRequests} have exactly one query row.
+ *
+ * <p>{@code attention} is the attention the scheduler chose for this step (mode and SM policy); null
+ * when no scheduler chose one (benchmarks, backend tests), and the backend then applies its own
+ * configuration.
  */
 public record HybridBatch(
         int[] tokenIds,
@@ -32,7 +36,15 @@ public record HybridBatch(
         int[] sampleRequests,
         int numPrefillRequests,
         int numDecodeRequests,
-        int pageSize) {
+        int pageSize,
+        StepAttention attention) {
+
+    /** A batch without a scheduler's attention choice. */
+    public HybridBatch(int[] tokenIds, int[] positions, int[] qoIndptr, int[] kvIndptr, int[] kvPageIndices, int[] kvLastPageLen,
+                       int[] sampleRequests, int numPrefillRequests, int numDecodeRequests, int pageSize) {
+        this(tokenIds, positions, qoIndptr, kvIndptr, kvPageIndices, kvLastPageLen, sampleRequests, numPrefillRequests,
+                numDecodeRequests, pageSize, null);
+    }
 
     public HybridBatch {
         int r = numPrefillRequests + numDecodeRequests;
@@ -61,6 +73,12 @@ public record HybridBatch(
 
     private static void require(boolean ok, String message) {
         if (!ok) throw new IllegalArgumentException(message);
+    }
+
+    /** The same step with the given attention choice (the arrays are shared, not copied). */
+    public HybridBatch withAttention(StepAttention chosen) {
+        return new HybridBatch(tokenIds, positions, qoIndptr, kvIndptr, kvPageIndices, kvLastPageLen, sampleRequests,
+                numPrefillRequests, numDecodeRequests, pageSize, chosen);
     }
 
     public int numRequests() {
@@ -93,6 +111,6 @@ public record HybridBatch(
     public String toString() {
         return "HybridBatch[prefills=" + numPrefillRequests + " (" + prefillTokens() + " tokens), decodes="
                 + numDecodeRequests + ", qoIndptr=" + Arrays.toString(qoIndptr) + ", sample="
-                + Arrays.toString(sampleRequests) + "]";
+                + Arrays.toString(sampleRequests) + (attention == null ? "" : ", attention=" + attention) + "]";
     }
 }

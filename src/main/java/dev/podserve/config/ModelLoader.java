@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
 
 import dev.podserve.backend.BackendDecorator;
 import dev.podserve.attention.AttentionMode;
+import dev.podserve.attention.SmPolicy;
+import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.backend.cpu.CpuBackend;
 import dev.podserve.backend.cuda.CudaBackend;
@@ -104,7 +106,11 @@ public final class ModelLoader {
         boolean onGpu = backend instanceof CudaBackend;
         backend = decorate.apply(backend);
         int numBlocks = backend.numKvBlocks();
-        ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings, new KvCacheManager(numBlocks, blockSize));
+        // On a GPU the scheduler picks each hybrid step's attention kernel; the CPU backend has one.
+        PodserveProperties.Attention a = attention(props);
+        StepAttentionChooser chooser = onGpu ? new StepAttentionChooser(AttentionMode.of(a.mode()), SmPolicy.of(a.smPolicy()),
+                config.numHeads(), config.numKvHeads(), config.headDim()) : null;
+        ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings, new KvCacheManager(numBlocks, blockSize), chooser);
         Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, generation.eosIdsWith(config), listener);
 
         String name = m.servedName() == null || m.servedName().isBlank() ? folder.name() : m.servedName();
@@ -156,12 +162,15 @@ public final class ModelLoader {
         return why;
     }
 
+    private static PodserveProperties.Attention attention(PodserveProperties props) {
+        return props.attention() != null ? props.attention() : new PodserveProperties.Attention("serial", "auto", 0, true);
+    }
+
     private static CudaBackend.Options cudaOptions(PodserveProperties props) {
-        PodserveProperties.Attention a = props.attention() != null ? props.attention()
-                : new PodserveProperties.Attention("serial", "auto", 0, true);
+        PodserveProperties.Attention a = attention(props);
         return new CudaBackend.Options(props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(),
                 props.kvCache().blockSize(), props.kvCache().numBlocks(), props.kvCache().memory().toBytes(), 0, a.cudaGraphs(),
-                AttentionMode.of(a.mode()), a.podPolicy(), a.prefillSmFraction());
+                AttentionMode.of(a.mode()), SmPolicy.of(a.smPolicy()).code(), a.prefillSmFraction());
     }
 
     /** KV pages of the CPU backend: the configured count, or as many fp32 K+V pages of every layer as the memory holds. */

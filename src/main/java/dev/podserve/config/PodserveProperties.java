@@ -229,16 +229,6 @@ public record PodserveProperties(
             @jakarta.validation.constraints.DecimalMax(value = "1.0", message = "must be between 0 and 1")
             @DefaultValue("0") double prefillSmFraction,
             @DefaultValue("true") boolean cudaGraphs) {
-
-        /** pod_params.h's policy number (auto: attention_plan.h's kPodAuto). */
-        public int podPolicy() {
-            return switch (smPolicy) {
-                case "proportional" -> 0;
-                case "fifty-fifty" -> 1;
-                case "static" -> 2;
-                default -> 3;
-            };
-        }
     }
 
     /** @param threads compute threads of the CPU backend; 0: one per available core */

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.podserve.attention.HybridBatch;
+import dev.podserve.attention.StepAttention;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.FinishReason;
 import dev.podserve.scheduler.ScheduledSequence;
@@ -43,9 +44,15 @@ final class ServingMeters {
     private final DistributionSummary stepPrefillTokens;
     private final DistributionSummary stepDecodeTokens;
     private final Timer stepForward;
+    private final MeterRegistry registry;
+    private final Tags tags;
+    /** podserve:attention_steps_total per (phases, mode, policy), created on first use. */
+    private final Map<String, Counter> attentionSteps = new java.util.concurrent.ConcurrentHashMap<>();
 
     ServingMeters(MeterRegistry registry, String modelName, Engine engine) {
         Tags tags = Tags.of(MODEL_NAME, modelName);
+        this.registry = registry;
+        this.tags = tags;
         Gauge.builder("vllm:num_requests_running", engine, e -> e.stats().running()).tags(tags)
                 .description("Number of requests in model execution batches.").strongReference(true).register(registry);
         Gauge.builder("vllm:num_requests_waiting", engine, e -> e.stats().waiting()).tags(tags)
@@ -111,6 +118,7 @@ final class ServingMeters {
         stepPrefillTokens.record(batch.prefillTokens());
         stepDecodeTokens.record(batch.decodeTokens());
         stepForward.record(forwardNanos, TimeUnit.NANOSECONDS);
+        attentionStep(batch);
         long prompts = 0;
         int sampled = 0;
         for (ScheduledSequence s : out.scheduled()) {
@@ -122,6 +130,22 @@ final class ServingMeters {
         if (prompts > 0) promptTokens.increment(prompts);
         // vLLM's "tokens per step" is prompt tokens completed plus tokens generated, not the batch size.
         iterationTokens.observe(prompts + sampled);
+    }
+
+    /**
+     * Counts the step under the attention the scheduler chose for it: phases {@code hybrid},
+     * {@code prefill} or {@code decode}; mode {@code serial}, {@code streams}, {@code pod}, or
+     * {@code backend} where no choice travelled with the batch (the CPU backend has one kernel).
+     */
+    private void attentionStep(HybridBatch batch) {
+        String phases = batch.numPrefillRequests() == 0 ? "decode" : batch.numDecodeRequests() == 0 ? "prefill" : "hybrid";
+        StepAttention a = batch.attention();
+        String mode = a == null ? "backend" : a.modeLabel();
+        String policy = a == null ? "none" : a.policyLabel();
+        attentionSteps.computeIfAbsent(phases + '|' + mode + '|' + policy, k -> Counter.builder("podserve:attention_steps_total")
+                .tags(tags).tag("phases", phases).tag("mode", mode).tag("policy", policy)
+                .description("Engine steps by their phases and the attention mode and SM policy chosen for them.")
+                .register(registry)).increment();
     }
 
     void token(long sincePreviousNanos) {

@@ -1,5 +1,7 @@
 package dev.podserve.scheduler;
 
+import dev.podserve.attention.HybridBatch;
+import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.kvcache.KvCacheManager;
 
 import java.util.ArrayList;
@@ -57,7 +59,16 @@ public final class ChunkedPrefillScheduler {
     private final ArrayList<Sequence> stepOrder = new ArrayList<>();
     private final ArrayList<Sequence> stepPreempted = new ArrayList<>();
 
+    /** Picks each step's attention mode and SM policy from its shape; null leaves the choice to the backend. */
+    private final StepAttentionChooser attention;
+
     public ChunkedPrefillScheduler(SchedulerSettings settings, KvCacheManager kv) {
+        this(settings, kv, null);
+    }
+
+    /** @param attention chooses each step's attention (carried by its batch), or null to leave it to the backend */
+    public ChunkedPrefillScheduler(SchedulerSettings settings, KvCacheManager kv, StepAttentionChooser attention) {
+        this.attention = attention;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.kv = Objects.requireNonNull(kv, "kv");
         SchedulerSettings.validateAgainstKvCache(settings, kv.blockSize(), kv.numBlocks());
@@ -305,6 +316,8 @@ public final class ChunkedPrefillScheduler {
         }
         int numPrefills = prefills.size();
         prefills.addAll(decodes);
-        return new SchedulerOutput(prefills, HybridBatchAssembler.assemble(prefills, numPrefills, kv), stepPreempted);
+        HybridBatch batch = HybridBatchAssembler.assemble(prefills, numPrefills, kv);
+        if (attention != null) batch = batch.withAttention(attention.choose(batch));
+        return new SchedulerOutput(prefills, batch, stepPreempted);
     }
 }

@@ -13,7 +13,10 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import dev.podserve.attention.AttentionMode;
 import dev.podserve.attention.HybridBatch;
+import dev.podserve.attention.SmPolicy;
+import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.backend.cpu.CpuBackend;
 import dev.podserve.engine.Engine;
@@ -50,11 +53,15 @@ class EngineMetricsTest {
     }
 
     private Engine engine(int numBlocks, UnaryOperator<ComputeBackend> wrap) {
+        return engine(numBlocks, wrap, null);
+    }
+
+    private Engine engine(int numBlocks, UnaryOperator<ComputeBackend> wrap, StepAttentionChooser attention) {
         int pageSize = 16;
         int maxLen = TinyModel.CONFIG.maxPositionEmbeddings();
         ComputeBackend backend = wrap.apply(new CpuBackend(TinyModel.CONFIG, TinyModel.WEIGHTS, numBlocks, pageSize, 2));
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(new SchedulerSettings(256, 32, 64, maxLen),
-                new KvCacheManager(numBlocks, pageSize));
+                new KvCacheManager(numBlocks, pageSize), attention);
         Engine engine = new Engine(backend, scheduler, TinyModel.TOKENIZER, maxLen, TinyModel.EOS, metrics);
         engines.add(engine);
         metrics.onModelReady(new ServingModel(MODEL, "embedded", TinyModel.CONFIG, null, TinyModel.TOKENIZER, null,
@@ -119,6 +126,37 @@ class EngineMetricsTest {
         assertThat(value("vllm:inter_token_latency_seconds_count")).isEqualTo(generated - requests);
         assertThat(value("vllm:request_prompt_tokens_sum")).isEqualTo(promptTokens);
         assertThat(value("vllm:request_generation_tokens_sum")).isEqualTo(generated);
+    }
+
+    /**
+     * Every step is counted once under its phases and the attention the scheduler chose: the first
+     * step prefills both prompts (prefill only, standalone kernel), the long prompt's later chunks
+     * run beside the short request's decodes (hybrid: the fused kernel, its chunks dwarf one short
+     * decode), and the rest are decodes.
+     */
+    @Test
+    void attentionStepsAreCountedByPhasesAndTheSchedulersChoice() {
+        var cfg = TinyModel.CONFIG;
+        Engine engine = engine(64, b -> b, new StepAttentionChooser(AttentionMode.POD, SmPolicy.AUTO, cfg.numHeads(),
+                cfg.numKvHeads(), cfg.headDim()));
+        Flux.merge(submit(engine, 3, 12), submit(engine, 300, 2)).blockLast(TIMEOUT);
+        double prefill = value("podserve:attention_steps_total", "phases", "prefill", "mode", "serial", "policy", "none");
+        double hybrid = value("podserve:attention_steps_total", "phases", "hybrid", "mode", "pod", "policy", "proportional");
+        double decode = value("podserve:attention_steps_total", "phases", "decode", "mode", "serial", "policy", "none");
+        assertThat(prefill).isPositive();
+        assertThat(hybrid).isGreaterThanOrEqualTo(3);
+        assertThat(decode).isPositive();
+        double all = scrape().samples.stream().filter(x -> x.name().equals("podserve:attention_steps_total"))
+                .mapToDouble(PrometheusText.Sample::value).sum();
+        assertThat(all).isEqualTo(engine.stepCount());
+    }
+
+    @Test
+    void withoutAChooserStepsAreCountedUnderTheBackend() {
+        Engine engine = engine(64, b -> b);
+        submit(engine, 5, 3).blockLast(TIMEOUT);
+        assertThat(value("podserve:attention_steps_total", "phases", "prefill", "mode", "backend", "policy", "none")).isEqualTo(1);
+        assertThat(value("podserve:attention_steps_total", "phases", "decode", "mode", "backend", "policy", "none")).isEqualTo(2);
     }
 
     @Test

@@ -6,6 +6,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.podserve.attention.AttentionMode;
+import dev.podserve.attention.SmPolicy;
+import dev.podserve.attention.StepAttention;
+import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.model.ModelConfig;
@@ -85,6 +88,10 @@ public final class CudaBackend implements ComputeBackend {
     private final int scratchPage;
     private final AttentionMode attentionMode;
     private final int podPolicy;
+    /** The configured choice, for batches that come without a scheduler's (benchmarks, tests). */
+    private final StepAttentionChooser ownAttention;
+    /** The attention mode of the step being enqueued (set by enqueueEager). */
+    private AttentionMode stepMode = AttentionMode.SERIAL;
     private final double podStaticFraction;
     /** int32 [smCount + 3]: the fused kernel's per-SM ticket and per-phase counters, zeroed once; the kernel re-zeroes them. */
     private final long podCounters;
@@ -187,6 +194,8 @@ public final class CudaBackend implements ComputeBackend {
         this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
         this.attentionMode = o.attentionMode();
         this.podPolicy = o.podPolicy();
+        this.ownAttention = new StepAttentionChooser(attentionMode, SmPolicy.ofCode(podPolicy), cfg.numHeads(), cfg.numKvHeads(),
+                cfg.headDim());
         this.podStaticFraction = o.podStaticFraction();
         this.podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
         copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
@@ -325,12 +334,17 @@ public final class CudaBackend implements ComputeBackend {
     private void enqueueEager(HybridBatch b, long[] t) {
         int P = b.numPrefillRequests();
         int D = b.numDecodeRequests();
-        // pod: both phases planned together (limited prefill splits); its layers without a sliding
-        // window take the fused kernel, windowed layers the two standalone kernels on the same plans.
-        PodPlan pod = attentionMode == AttentionMode.POD && P > 0 && D > 0
+        // The scheduler's choice for this step, else the configured one. pod: both phases planned
+        // together (limited prefill splits); its layers without a sliding window take the fused
+        // kernel, windowed layers the two standalone kernels on the same plans. A plan whose auto
+        // policy advises against fusing runs as serial.
+        StepAttention chosen = b.attention() != null ? b.attention() : ownAttention.choose(b);
+        PodPlan pod = chosen.mode() == AttentionMode.POD && P > 0 && D > 0
                 ? PodPlan.plan(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), P, D, pageSize, cfg.numHeads(), cfg.numKvHeads(),
-                        cfg.headDim(), ctx.smCount(), podPolicy, podStaticFraction)
+                        cfg.headDim(), ctx.smCount(), chosen.policy().code(), podStaticFraction)
                 : null;
+        if (pod != null && !pod.fused()) pod = null;
+        stepMode = pod != null ? AttentionMode.POD : chosen.mode() == AttentionMode.STREAMS ? AttentionMode.STREAMS : AttentionMode.SERIAL;
         AttentionPlan prefill = pod != null ? pod.prefill() : P == 0 ? null : AttentionPlan.prefill(b.qoIndptr(), b.kvIndptr(),
                 b.kvLastPageLen(), 0, P, pageSize, cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), ctx.smCount(), 0);
         AttentionPlan decode = pod != null ? pod.decode() : D == 0 ? null : decodePlan(b, P, D);
@@ -470,7 +484,7 @@ public final class CudaBackend implements ComputeBackend {
         } else {
             // streams: the decode attention on the side stream, from the point where this layer's K/V
             // are in the cache, while the prefill runs on the main stream; o_proj waits for both.
-            boolean twoStreams = attentionMode == AttentionMode.STREAMS && prefill != null && decode != null;
+            boolean twoStreams = stepMode == AttentionMode.STREAMS && prefill != null && decode != null;
             if (twoStreams) ctx.forkSide();
             if (decode != null) {
                 attention.decode(decodeBufs, decode, capturedDecode ? inputs.splitPlan : 0, P, D, cfg.numHeads(), cfg.numKvHeads(),

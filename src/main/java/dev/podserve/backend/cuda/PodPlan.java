@@ -1,11 +1,15 @@
 package dev.podserve.backend.cuda;
 
+import dev.podserve.attention.StepAttentionChooser;
+
 /**
  * Host-side planning of one fused POD-Attention launch, ported from attention_plan.h's plan_pod so
  * the Java and native tests launch identically: the two phases' plans with the paper's limited
  * prefill splits (none when the decode alone fills a wave, else at most two waves of split
- * prefill CTAs) and a decode split raised when its CTAs would leave a wave partly empty, then the
- * SM policy and the static split's share of SMs.
+ * prefill CTAs), the decode split until it has {@link #DECODE_ROUNDS} CTAs per SM (it shares
+ * every SM with prefill tiles, so its pieces must be small for the per-SM tickets to balance
+ * it), then the SM policy, the static split's share of SMs, and whether {@code auto} advises
+ * fusing at all.
  *
  * @param prefill          the prefill phase's plan (requests 0 .. P-1), or null without prefill
  * @param decode           the decode phase's plan (requests P .. P+D-1), or null without decodes
@@ -13,7 +17,7 @@ package dev.podserve.backend.cuda;
  * @param staticPrefillSms SMs with a lower id take prefill tickets first under {@link #STATIC}
  */
 public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCtas, int decodeCtas, int policy,
-                      int staticPrefillSms, int smemBytes) {
+                      int staticPrefillSms, int smemBytes, boolean fused) {
 
     /** pod_params.h's PS_POD_POLICY_* and attention_plan.h's kPodAuto. */
     public static final int PROPORTIONAL = 0;
@@ -21,15 +25,14 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
     public static final int STATIC = 2;
     public static final int AUTO = 3;
 
-    /** attention_plan.h's kPodPrefillFlopsPerUs and kPodDecodeBytesPerUs: only their ratio matters. */
-    static final double PREFILL_FLOPS_PER_US = 320e6;
-    static final double DECODE_BYTES_PER_US = 2.9e6;
+    /** attention_plan.h's PodTuning default: the decode split until decodeUnits x splits >= 8 x SMs. */
+    static final int DECODE_ROUNDS = 8;
 
     public int grid() {
         return prefillCtas + decodeCtas;
     }
 
-    /** {@code auto}: proportional, the sweep's winner at every shape measured (see attention_plan.h). */
+    /** {@code auto}: proportional, the sweep's winner in every prefill-share band (see attention_plan.h). */
     static int choosePolicy() {
         return PROPORTIONAL;
     }
@@ -43,11 +46,8 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
         int group = numQoHeads / numKvHeads;
         int headChunks = (group + AttentionPlan.DECODE_HEADS - 1) / AttentionPlan.DECODE_HEADS;
         int maxDecodeKeys = 1;
-        double decodeBytes = 0;
         for (int r = numPrefill; r < numPrefill + numDecode; r++) {
-            int k = AttentionPlan.kvLen(kvIndptr, kvLastPageLen, r, pageSize);
-            maxDecodeKeys = Math.max(maxDecodeKeys, k);
-            decodeBytes += 4.0 * numKvHeads * headDim * k + 4.0 * numQoHeads * headDim;
+            maxDecodeKeys = Math.max(maxDecodeKeys, AttentionPlan.kvLen(kvIndptr, kvLastPageLen, r, pageSize));
         }
         int decodeUnits = numDecode * numKvHeads * headChunks;
         AttentionPlan decode = null;
@@ -62,14 +62,15 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
                             numQoHeads, numKvHeads, headDim, numSms, chunk);
                 }
             }
+            int chunk = splitToRounds(decode, decodeUnits, maxDecodeKeys, DECODE_ROUNDS, numSms);
+            if (chunk > 0) {
+                decode = AttentionPlan.decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,
+                        numKvHeads, headDim, numSms, chunk);
+            }
         }
-        double prefillFlops = 0;
         int maxPrefillKv = 1;
         for (int r = 0; r < numPrefill; r++) {
-            int q = qoIndptr[r + 1] - qoIndptr[r];
-            int kv = AttentionPlan.kvLen(kvIndptr, kvLastPageLen, r, pageSize);
-            maxPrefillKv = Math.max(maxPrefillKv, kv);
-            prefillFlops += 4.0 * numQoHeads * headDim * ((double) q * (kv - q) + (double) q * (q + 1) / 2);
+            maxPrefillKv = Math.max(maxPrefillKv, AttentionPlan.kvLen(kvIndptr, kvLastPageLen, r, pageSize));
         }
         AttentionPlan prefill = null;
         if (numPrefill > 0) {
@@ -87,14 +88,29 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
         }
         int prefillCtas = prefill == null ? 0 : prefill.gridX() * prefill.gridY();
         int decodeCtas = decode == null ? 0 : decode.gridX() * decode.gridY();
-        double prefillUs = prefillFlops / PREFILL_FLOPS_PER_US;
-        double decodeUs = decodeBytes / DECODE_BYTES_PER_US;
+        double prefillUs = StepAttentionChooser.prefillMicros(qoIndptr, kvIndptr, kvLastPageLen, pageSize, numPrefill, numQoHeads,
+                headDim);
+        double decodeUs = StepAttentionChooser.decodeMicros(kvIndptr, kvLastPageLen, pageSize, numPrefill, numDecode, numQoHeads,
+                numKvHeads, headDim);
         int resolved = policy == AUTO ? choosePolicy() : policy;
+        boolean fused = policy != AUTO || StepAttentionChooser.worthFusing(prefillUs, decodeUs);
         double share = staticFraction > 0 ? staticFraction
                 : prefillUs + decodeUs > 0 ? prefillUs / (prefillUs + decodeUs) : 0.5;
         int staticSms = prefillCtas == 0 ? 0 : Math.min(numSms, Math.max(1, (int) (share * numSms + 0.5)));
         int smem = Math.max(AttentionPlan.decodeSmem(headDim), AttentionPlan.prefillSmem(headDim));
-        return new PodPlan(prefill, decode, prefillCtas, decodeCtas, resolved, staticSms, smem);
+        return new PodPlan(prefill, decode, prefillCtas, decodeCtas, resolved, staticSms, smem, fused);
+    }
+
+    /**
+     * attention_plan.h's split_to_rounds: the forced chunk that raises the plan's splits until
+     * units x splits >= rounds x numSms (chunks of at least MIN_CHUNK keys), or 0 to keep the plan.
+     */
+    static int splitToRounds(AttentionPlan plan, int units, int maxKeys, int rounds, int numSms) {
+        int want = rounds * numSms;
+        if (units <= 0 || units * plan.maxSplits() >= want) return 0;
+        int splits = Math.min(AttentionPlan.MAX_SPLITS, (want + units - 1) / units);
+        int chunk = Math.max(AttentionPlan.MIN_CHUNK, roundUp((maxKeys + splits - 1) / splits, AttentionPlan.KEY_ALIGN));
+        return chunk < plan.kvChunkSize() ? chunk : 0;
     }
 
     private static int roundUp(int x, int m) {

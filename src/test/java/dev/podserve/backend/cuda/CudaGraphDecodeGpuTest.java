@@ -180,7 +180,7 @@ class CudaGraphDecodeGpuTest {
      * whose layers fall back to the standalone kernels on the pod plan.
      */
     @ParameterizedTest(name = "policy {0}")
-    @ValueSource(ints = {PodPlan.AUTO, PodPlan.FIFTY_FIFTY, PodPlan.STATIC})
+    @ValueSource(ints = {PodPlan.PROPORTIONAL, PodPlan.AUTO, PodPlan.FIFTY_FIFTY, PodPlan.STATIC})
     void podModeMatchesSerialMode(int policy) {
         for (ModelConfig cfg : new ModelConfig[] {LLAMA, LLAMA.withSlidingWindow(300)}) {
             Gpu.require();

@@ -1,0 +1,102 @@
+package dev.podserve.attention;
+
+/**
+ * Chooses each step's attention from the configured mode and SM policy and the batch's shape.
+ *
+ * <ul>
+ *   <li>A step of one phase (prefill chunks only, or decodes only) runs that phase's standalone
+ *       kernel: {@link StepAttention#SERIAL}.</li>
+ *   <li>A hybrid step under {@code serial} or {@code streams}, or under {@code pod} with a fixed
+ *       policy, runs as configured.</li>
+ *   <li>{@code pod} with {@code auto}: the fused kernel with proportional tickets, unless the
+ *       prefill's estimated share of the step's attention time is under {@link #MIN_PREFILL_SHARE};
+ *       then the two standalone kernels, because a handful of prefill tiles only take CTA slots
+ *       from the decode. The rule and its numbers are attention_plan.h's choose_pod_policy and
+ *       pod_worth_fusing, from the H100 kernel sweeps under bench/results/.</li>
+ * </ul>
+ * The estimate converts the prefill's FLOPs and the decode's bytes into microseconds at rates
+ * measured on an H100 with podserve's own kernels; only their ratio matters.
+ */
+public final class StepAttentionChooser {
+
+    /** attention_plan.h's kPodPrefillFlopsPerUs: the prefill kernel at long contexts, H100. */
+    public static final double PREFILL_FLOPS_PER_US = 320e6;
+    /** attention_plan.h's kPodDecodeBytesPerUs: the decode kernel's KV streaming rate, H100. */
+    public static final double DECODE_BYTES_PER_US = 2.9e6;
+    /** attention_plan.h's kPodMinPrefillShare. */
+    public static final double MIN_PREFILL_SHARE = 0.05;
+
+    private final AttentionMode mode;
+    private final SmPolicy policy;
+    private final int numQoHeads;
+    private final int numKvHeads;
+    private final int headDim;
+
+    public StepAttentionChooser(AttentionMode mode, SmPolicy policy, int numQoHeads, int numKvHeads, int headDim) {
+        if (numQoHeads <= 0 || numKvHeads <= 0 || headDim <= 0) {
+            throw new IllegalArgumentException("heads and head dim must be positive");
+        }
+        this.mode = java.util.Objects.requireNonNull(mode, "mode");
+        this.policy = java.util.Objects.requireNonNull(policy, "policy");
+        this.numQoHeads = numQoHeads;
+        this.numKvHeads = numKvHeads;
+        this.headDim = headDim;
+    }
+
+    public AttentionMode mode() {
+        return mode;
+    }
+
+    public SmPolicy policy() {
+        return policy;
+    }
+
+    public StepAttention choose(HybridBatch b) {
+        int p = b.numPrefillRequests();
+        int d = b.numDecodeRequests();
+        if (p == 0 || d == 0) return StepAttention.SERIAL;
+        if (mode != AttentionMode.POD) return new StepAttention(mode, SmPolicy.PROPORTIONAL);
+        if (policy != SmPolicy.AUTO) return new StepAttention(AttentionMode.POD, policy);
+        int[] qo = b.qoIndptr();
+        int[] kv = b.kvIndptr();
+        int[] last = b.kvLastPageLen();
+        double prefillUs = prefillMicros(qo, kv, last, b.pageSize(), p, numQoHeads, headDim);
+        double decodeUs = decodeMicros(kv, last, b.pageSize(), p, d, numQoHeads, numKvHeads, headDim);
+        return worthFusing(prefillUs, decodeUs) ? new StepAttention(AttentionMode.POD, SmPolicy.PROPORTIONAL)
+                : StepAttention.SERIAL;
+    }
+
+    /** attention_plan.h's pod_worth_fusing. */
+    public static boolean worthFusing(double prefillUs, double decodeUs) {
+        return prefillUs > 0 && decodeUs > 0 && prefillUs >= MIN_PREFILL_SHARE * (prefillUs + decodeUs);
+    }
+
+    /**
+     * Causal attention FLOPs of prefill requests 0 .. numPrefill-1 (each chunk at the end of its
+     * context), in microseconds; the arrays are a {@link HybridBatch}'s CSR arrays.
+     */
+    public static double prefillMicros(int[] qoIndptr, int[] kvIndptr, int[] kvLastPageLen, int pageSize, int numPrefill,
+                                       int numQoHeads, int headDim) {
+        double flops = 0;
+        for (int r = 0; r < numPrefill; r++) {
+            double q = qoIndptr[r + 1] - qoIndptr[r];
+            double kv = kvLength(kvIndptr, kvLastPageLen, pageSize, r);
+            flops += 4.0 * numQoHeads * headDim * (q * (kv - q) + q * (q + 1) / 2);
+        }
+        return flops / PREFILL_FLOPS_PER_US;
+    }
+
+    /** Bytes decode requests begin .. begin+count-1 read (bf16 K and V of each context, the query row), in microseconds. */
+    public static double decodeMicros(int[] kvIndptr, int[] kvLastPageLen, int pageSize, int begin, int count, int numQoHeads,
+                                      int numKvHeads, int headDim) {
+        double bytes = 0;
+        for (int r = begin; r < begin + count; r++) {
+            bytes += 4.0 * numKvHeads * headDim * kvLength(kvIndptr, kvLastPageLen, pageSize, r) + 4.0 * numQoHeads * headDim;
+        }
+        return bytes / DECODE_BYTES_PER_US;
+    }
+
+    private static int kvLength(int[] kvIndptr, int[] kvLastPageLen, int pageSize, int r) {
+        return (kvIndptr[r + 1] - kvIndptr[r] - 1) * pageSize + kvLastPageLen[r];
+    }
+}

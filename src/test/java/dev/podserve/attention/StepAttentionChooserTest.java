@@ -1,0 +1,130 @@
+package dev.podserve.attention;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+class StepAttentionChooserTest {
+
+    private static final int HQ = 32, HKV = 8, D = 128, PAGE = 16;
+
+    /** A batch of prefill chunks (chunk rows ending at context ctx) then decodes at the given contexts. */
+    private static HybridBatch batch(int[][] prefills, int... decodeContexts) {
+        int r = prefills.length + decodeContexts.length;
+        int[] qo = new int[r + 1];
+        int[] kv = new int[r + 1];
+        int[] last = new int[r];
+        int[] ctx = new int[r];
+        for (int i = 0; i < r; i++) {
+            int q = i < prefills.length ? prefills[i][0] : 1;
+            ctx[i] = i < prefills.length ? prefills[i][1] : decodeContexts[i - prefills.length];
+            qo[i + 1] = qo[i] + q;
+            int pages = (ctx[i] + PAGE - 1) / PAGE;
+            kv[i + 1] = kv[i] + pages;
+            last[i] = ctx[i] - (pages - 1) * PAGE;
+        }
+        int[] positions = new int[qo[r]];
+        for (int i = 0; i < r; i++) {
+            for (int t = qo[i]; t < qo[i + 1]; t++) positions[t] = ctx[i] - (qo[i + 1] - t);
+        }
+        int[] pagesList = new int[kv[r]];
+        for (int i = 0; i < pagesList.length; i++) pagesList[i] = i;
+        return new HybridBatch(new int[qo[r]], positions, qo, kv, pagesList, last, new int[0], prefills.length,
+                decodeContexts.length, PAGE);
+    }
+
+    private static StepAttentionChooser chooser(AttentionMode mode, SmPolicy policy) {
+        return new StepAttentionChooser(mode, policy, HQ, HKV, D);
+    }
+
+    @Test
+    void stepsOfOnePhaseTakeTheStandaloneKernel() {
+        for (AttentionMode mode : AttentionMode.values()) {
+            for (SmPolicy policy : SmPolicy.values()) {
+                StepAttentionChooser c = chooser(mode, policy);
+                assertThat(c.choose(batch(new int[][] {{512, 4096}}))).isEqualTo(StepAttention.SERIAL);
+                assertThat(c.choose(batch(new int[0][], 100, 9000))).isEqualTo(StepAttention.SERIAL);
+            }
+        }
+    }
+
+    @Test
+    void hybridStepsRunAsConfiguredUnlessAuto() {
+        HybridBatch b = batch(new int[][] {{1024, 8192}}, 4096, 4096, 4096);
+        assertThat(chooser(AttentionMode.SERIAL, SmPolicy.AUTO).choose(b).mode()).isEqualTo(AttentionMode.SERIAL);
+        assertThat(chooser(AttentionMode.STREAMS, SmPolicy.AUTO).choose(b).mode()).isEqualTo(AttentionMode.STREAMS);
+        for (SmPolicy fixed : new SmPolicy[] {SmPolicy.PROPORTIONAL, SmPolicy.FIFTY_FIFTY, SmPolicy.STATIC}) {
+            assertThat(chooser(AttentionMode.POD, fixed).choose(b)).isEqualTo(new StepAttention(AttentionMode.POD, fixed));
+        }
+        // A fixed policy is obeyed even where auto would not fuse.
+        int[] decodes = new int[64];
+        java.util.Arrays.fill(decodes, 16384);
+        HybridBatch tiny = batch(new int[][] {{16, 16}}, decodes);
+        assertThat(chooser(AttentionMode.POD, SmPolicy.AUTO).choose(tiny)).isEqualTo(StepAttention.SERIAL);
+        assertThat(chooser(AttentionMode.POD, SmPolicy.FIFTY_FIFTY).choose(tiny).mode()).isEqualTo(AttentionMode.POD);
+    }
+
+    @Test
+    void autoFusesUnlessThePrefillIsATinyShareOfTheStep() {
+        StepAttentionChooser auto = chooser(AttentionMode.POD, SmPolicy.AUTO);
+        // Balanced: a 1024-row chunk at 13K beside 30 decodes at 16K.
+        int[] decodes = new int[30];
+        java.util.Arrays.fill(decodes, 16384);
+        assertThat(auto.choose(batch(new int[][] {{1024, 13312}}, decodes)))
+                .isEqualTo(new StepAttention(AttentionMode.POD, SmPolicy.PROPORTIONAL));
+        // A 512-row first chunk beside 54 decodes at 16K: the sweep's worst point for the fused kernel.
+        int[] many = new int[54];
+        java.util.Arrays.fill(many, 16384);
+        assertThat(auto.choose(batch(new int[][] {{512, 512}}, many))).isEqualTo(StepAttention.SERIAL);
+    }
+
+    /** The decision equals the share rule on the estimates, computed here from the formulas by hand. */
+    @Test
+    void autoFollowsTheEstimatedPrefillShareOnRandomBatches() {
+        StepAttentionChooser auto = chooser(AttentionMode.POD, SmPolicy.AUTO);
+        Random rnd = new Random(7);
+        int fused = 0, serial = 0;
+        for (int i = 0; i < 500; i++) {
+            int np = 1 + rnd.nextInt(4);
+            int nd = 1 + rnd.nextInt(200);
+            int[][] prefills = new int[np][];
+            double flops = 0;
+            for (int p = 0; p < np; p++) {
+                int q = 1 + rnd.nextInt(1024);
+                int ctx = q + rnd.nextInt(5000);
+                prefills[p] = new int[] {q, ctx};
+                flops += 4.0 * HQ * D * ((double) q * (ctx - q) + q * (q + 1) / 2.0);
+            }
+            int[] decodes = new int[nd];
+            double bytes = 0;
+            for (int d = 0; d < nd; d++) {
+                decodes[d] = 1 + rnd.nextInt(16384);
+                bytes += 4.0 * HKV * D * decodes[d] + 4.0 * HQ * D;
+            }
+            double prefillUs = flops / 320e6;
+            double decodeUs = bytes / 2.9e6;
+            boolean expectFused = prefillUs / (prefillUs + decodeUs) >= 0.05;
+            StepAttention got = auto.choose(batch(prefills, decodes));
+            assertThat(got.mode()).as("batch %d", i).isEqualTo(expectFused ? AttentionMode.POD : AttentionMode.SERIAL);
+            if (expectFused) fused++;
+            else serial++;
+        }
+        assertThat(fused).isPositive();
+        assertThat(serial).isPositive();
+    }
+
+    @Test
+    void policiesRoundTripTheirCodesAndSpellings() {
+        for (SmPolicy p : SmPolicy.values()) {
+            assertThat(SmPolicy.ofCode(p.code())).isEqualTo(p);
+            assertThat(SmPolicy.of(p.label())).isEqualTo(p);
+        }
+        assertThat(SmPolicy.of("fifty-fifty")).isEqualTo(SmPolicy.FIFTY_FIFTY);
+        assertThatThrownBy(() -> SmPolicy.ofCode(9)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(new StepAttention(AttentionMode.SERIAL, SmPolicy.STATIC).policyLabel()).isEqualTo("none");
+        assertThat(new StepAttention(AttentionMode.POD, SmPolicy.FIFTY_FIFTY).policyLabel()).isEqualTo("fifty-fifty");
+    }
+}

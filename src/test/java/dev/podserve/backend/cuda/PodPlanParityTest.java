@@ -1,0 +1,153 @@
+package dev.podserve.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Java planner (AttentionPlan, PodPlan) against the C++ one it ports (attention_plan.h), on
+ * random hybrid batches: g++ compiles the real header with a driver that reads the batches and
+ * prints each plan, and every field the launch depends on must match (work list, chunk, splits,
+ * grid, CTA counts, policy, static SMs, whether auto fuses). No GPU; skipped without g++ or the
+ * cuda-kernels sources. Batches span the issue's test space: 0-8 prefill chunks of 1-2048 rows on
+ * prefixes of 0-5000, 0-256 decodes of 1-16384 keys, page sizes 1 and 16, GQA 1 to 8, head dims
+ * 64 and 128, 78 to 132 SMs, every policy.
+ */
+class PodPlanParityTest {
+
+    private static final Path KERNELS = Path.of("cuda-kernels");
+
+    // Reads "numSms hq hkv d page P D policy" then P+D "qlen kvlen" pairs per line; prints the
+    // standalone plans and the pod plan.
+    private static final String DRIVER = """
+            #include <stdio.h>
+            #include <vector>
+            #include "attention/attention_plan.h"
+            using namespace ps_attn_plan;
+            static void show(const char* tag, const Launch& L) {
+                printf(" %s %d %d %d %u %u %zu %zu", tag, L.kvChunkSize, L.maxSplits, L.rows, L.gridX, L.gridY,
+                       L.partialOFloats, L.partialLseFloats);
+                for (int w : L.workItems) printf(" %d", w);
+            }
+            int main() {
+                int sms, hq, hkv, d, page, np, nd, policy;
+                while (scanf("%d %d %d %d %d %d %d %d", &sms, &hq, &hkv, &d, &page, &np, &nd, &policy) == 8) {
+                    std::vector<int32_t> qo{0}, kv{0}, last;
+                    for (int r = 0; r < np + nd; ++r) {
+                        int q, k;
+                        if (scanf("%d %d", &q, &k) != 2) return 2;
+                        qo.push_back(qo.back() + q);
+                        int pages = (k + page - 1) / page;
+                        kv.push_back(kv.back() + pages);
+                        last.push_back(k - (pages - 1) * page);
+                    }
+                    if (np > 0) show("P", plan_prefill(qo.data(), kv.data(), last.data(), 0, np, page, hq, hkv, d, sms));
+                    if (nd > 0) show("D", plan_decode(qo.data(), kv.data(), last.data(), np, nd, page, hq, hkv, d, sms));
+                    PodLaunch pl = plan_pod(qo.data(), kv.data(), last.data(), np, nd, page, hq, hkv, d, sms, policy);
+                    if (np > 0) show("pp", pl.prefill);
+                    if (nd > 0) show("pd", pl.decode);
+                    printf(" pod %d %d %d %d %d %u %d\\n", pl.prefillCtas, pl.decodeCtas, pl.policy, pl.staticPrefillSms,
+                           pl.fused ? 1 : 0, pl.grid, pl.smemBytes);
+                }
+                return 0;
+            }
+            """;
+
+    @Test
+    void javaPlansEqualTheHeaders(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isRegularFile(KERNELS.resolve("attention/attention_plan.h")), "cuda-kernels sources not here");
+        assumeTrue(gpp(), "g++ not on the PATH");
+        Path src = dir.resolve("plan.cpp");
+        Files.writeString(src, DRIVER);
+        Path exe = dir.resolve("plan");
+        run(List.of("g++", "-std=c++17", "-O1", "-Wall", "-Werror", "-I", KERNELS.toAbsolutePath().toString(), "-o", exe.toString(),
+                src.toString()), null);
+
+        Random rnd = new Random(20261126);
+        int[][] shapes = {{32, 8, 128}, {32, 4, 128}, {32, 32, 128}, {16, 2, 64}, {28, 4, 128}};
+        int[] smCounts = {132, 114, 78};
+        StringBuilder input = new StringBuilder();
+        List<String> expected = new ArrayList<>();
+        int fusedDeclined = 0;
+        for (int c = 0; c < 400; c++) {
+            int[] shape = shapes[rnd.nextInt(shapes.length)];
+            int sms = smCounts[rnd.nextInt(smCounts.length)];
+            int page = rnd.nextBoolean() ? 16 : 1;
+            int np = rnd.nextInt(9);
+            int nd = rnd.nextInt(4) == 0 ? rnd.nextInt(3) : rnd.nextInt(257);
+            if (np + nd == 0) nd = 1;
+            int policy = rnd.nextInt(4);
+            int[] qo = new int[np + nd + 1];
+            int[] kvIndptr = new int[np + nd + 1];
+            int[] last = new int[np + nd];
+            input.append(sms).append(' ').append(shape[0]).append(' ').append(shape[1]).append(' ').append(shape[2]).append(' ')
+                    .append(page).append(' ').append(np).append(' ').append(nd).append(' ').append(policy);
+            for (int r = 0; r < np + nd; r++) {
+                int q = r < np ? 1 + rnd.nextInt(rnd.nextBoolean() ? 2048 : 64) : 1;
+                int k = r < np ? q + rnd.nextInt(5001) : 1 + rnd.nextInt(rnd.nextBoolean() ? 16384 : 600);
+                qo[r + 1] = qo[r] + q;
+                int pages = (k + page - 1) / page;
+                kvIndptr[r + 1] = kvIndptr[r] + pages;
+                last[r] = k - (pages - 1) * page;
+                input.append(' ').append(q).append(' ').append(k);
+            }
+            input.append('\n');
+            StringBuilder line = new StringBuilder();
+            if (np > 0) show(line, "P", AttentionPlan.prefill(qo, kvIndptr, last, 0, np, page, shape[0], shape[1], shape[2], sms, 0));
+            if (nd > 0) show(line, "D", AttentionPlan.decode(qo, kvIndptr, last, np, nd, page, shape[0], shape[1], shape[2], sms, 0));
+            PodPlan pod = PodPlan.plan(qo, kvIndptr, last, np, nd, page, shape[0], shape[1], shape[2], sms, policy, 0);
+            if (np > 0) show(line, "pp", pod.prefill());
+            if (nd > 0) show(line, "pd", pod.decode());
+            line.append(" pod ").append(pod.prefillCtas()).append(' ').append(pod.decodeCtas()).append(' ').append(pod.policy())
+                    .append(' ').append(pod.staticPrefillSms()).append(' ').append(pod.fused() ? 1 : 0).append(' ')
+                    .append(pod.grid()).append(' ').append(pod.smemBytes());
+            expected.add(line.toString());
+            if (!pod.fused()) fusedDeclined++;
+        }
+        Path batches = dir.resolve("batches.txt");
+        Files.writeString(batches, input);
+        List<String> actual = run(List.of(exe.toString()), batches).lines().toList();
+        assertEquals(expected.size(), actual.size(), "one plan line per batch");
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(actual.get(i), expected.get(i), "batch " + i + ": " + input.toString().lines().skip(i).findFirst().orElse(""));
+        }
+        assertTrue(fusedDeclined > 0, "some auto batches were decode-dominated enough to run serial");
+    }
+
+    private static void show(StringBuilder b, String tag, AttentionPlan p) {
+        b.append(' ').append(tag).append(' ').append(p.kvChunkSize()).append(' ').append(p.maxSplits()).append(' ').append(p.rows())
+                .append(' ').append(p.gridX()).append(' ').append(p.gridY()).append(' ').append(p.partialOFloats()).append(' ')
+                .append(p.partialLseFloats());
+        for (int w : p.workItems()) b.append(' ').append(w);
+    }
+
+    private static boolean gpp() {
+        try {
+            return new ProcessBuilder("g++", "--version").redirectErrorStream(true).start().waitFor(30, TimeUnit.SECONDS);
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    /** stdin: a file to read from, or null (a file, not a pipe: the driver writes while it reads). */
+    private static String run(List<String> cmd, Path stdin) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).redirectErrorStream(true);
+        if (stdin != null) pb.redirectInput(stdin.toFile());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError(cmd + " failed:\n" + out);
+        return out;
+    }
+}
