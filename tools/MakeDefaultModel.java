@@ -15,6 +15,13 @@ import java.util.Map;
  * round-trips; the model shape is small enough for the CPU backend to serve in tests.
  *
  * <p>Run from the repository root: {@code java tools/MakeDefaultModel.java src/main/resources/models/podserve-tiny}
+ *
+ * <p>{@code --shape llama-3-8b} writes a Llama-3-8B-shaped folder instead (32 layers, 4096 hidden,
+ * 32/8 heads of 128, 128,256-entry vocabulary) for serving benchmarks with dummy weights
+ * ({@code podserve.model.load-format=dummy}) where no checkpoint can be downloaded: the same
+ * byte-level tokenizer, its vocabulary filled up to the model's with tokens of two and three
+ * printable ASCII characters, so every id the model can sample decodes to plain text. Encoding
+ * never produces them (there are no merges); prompts of token ids reach them all.
  */
 public final class MakeDefaultModel {
 
@@ -40,43 +47,48 @@ public final class MakeDefaultModel {
     private record Raw(String text) {
     }
 
+    /** Vocabulary of the Llama-3-8B shape. */
+    private static final int LLAMA3_VOCAB = 128256;
+
     public static void main(String[] args) throws IOException {
-        if (args.length != 1) {
-            System.err.println("usage: java tools/MakeDefaultModel.java <output folder>");
+        boolean llama = args.length == 3 && args[1].equals("--shape") && args[2].equals("llama-3-8b");
+        if (args.length != 1 && !llama) {
+            System.err.println("usage: java tools/MakeDefaultModel.java <output folder> [--shape llama-3-8b]");
             System.exit(2);
         }
         Path out = Path.of(args[0]);
         Files.createDirectories(out);
-        write(out.resolve("config.json"), config());
-        write(out.resolve("tokenizer.json"), tokenizer());
+        int vocab = llama ? LLAMA3_VOCAB : BYTE_TOKENS + SPECIAL_TOKENS.length;
+        write(out.resolve("config.json"), config(llama, vocab));
+        write(out.resolve("tokenizer.json"), tokenizer(vocab));
         write(out.resolve("tokenizer_config.json"), tokenizerConfig());
         write(out.resolve("generation_config.json"), generationConfig());
-        System.out.println("wrote podserve-tiny to " + out);
+        System.out.println("wrote " + (llama ? "a Llama-3-8B-shaped dummy model" : "podserve-tiny") + " to " + out);
     }
 
-    private static Map<String, Object> config() {
+    private static Map<String, Object> config(boolean llama, int vocab) {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("architectures", List.of("LlamaForCausalLM"));
         c.put("model_type", "llama");
-        c.put("vocab_size", BYTE_TOKENS + SPECIAL_TOKENS.length);
-        c.put("hidden_size", 256);
-        c.put("intermediate_size", 688);
-        c.put("num_hidden_layers", 4);
-        c.put("num_attention_heads", 8);
-        c.put("num_key_value_heads", 2);
-        c.put("head_dim", 32);
+        c.put("vocab_size", vocab);
+        c.put("hidden_size", llama ? 4096 : 256);
+        c.put("intermediate_size", llama ? 14336 : 688);
+        c.put("num_hidden_layers", llama ? 32 : 4);
+        c.put("num_attention_heads", llama ? 32 : 8);
+        c.put("num_key_value_heads", llama ? 8 : 2);
+        c.put("head_dim", llama ? 128 : 32);
         c.put("hidden_act", "silu");
         c.put("rms_norm_eps", new Raw("1e-05"));
-        c.put("rope_theta", new Raw("10000.0"));
+        c.put("rope_theta", new Raw(llama ? "500000.0" : "10000.0"));
         c.put("rope_scaling", null);
-        c.put("max_position_embeddings", 4096);
+        c.put("max_position_embeddings", llama ? 32768 : 4096);
         c.put("attention_bias", false);
         c.put("mlp_bias", false);
         c.put("initializer_range", new Raw("0.02"));
         c.put("tie_word_embeddings", false);
         c.put("bos_token_id", ENDOFTEXT);
         c.put("eos_token_id", IM_END);
-        c.put("torch_dtype", "float32");
+        c.put("torch_dtype", llama ? "bfloat16" : "float32");
         return c;
     }
 
@@ -87,7 +99,7 @@ public final class MakeDefaultModel {
         return g;
     }
 
-    private static Map<String, Object> tokenizer() {
+    private static Map<String, Object> tokenizer(int vocabSize) {
         Map<String, Object> byteLevel = new LinkedHashMap<>();
         byteLevel.put("type", "ByteLevel");
         byteLevel.put("add_prefix_space", false);
@@ -97,6 +109,25 @@ public final class MakeDefaultModel {
         Map<String, Object> vocab = new LinkedHashMap<>();
         char[] symbols = byteSymbols();
         for (int b = 0; b < BYTE_TOKENS; b++) vocab.put(String.valueOf(symbols[b]), b);
+        // Filler past the special tokens: "!!", "!\"", ... then three characters, all printable
+        // ASCII (which the byte-level table maps to itself), so each decodes to 2-3 plain bytes.
+        // The special tokens join the model's vocabulary too when filler follows them: the
+        // tokenizers library decodes nothing for the last ids of a vocabulary with a hole in it.
+        if (vocabSize > BYTE_TOKENS + SPECIAL_TOKENS.length) {
+            for (int i = 0; i < SPECIAL_TOKENS.length; i++) vocab.put(SPECIAL_TOKENS[i], BYTE_TOKENS + i);
+        }
+        int id = BYTE_TOKENS + SPECIAL_TOKENS.length;
+        for (int len = 2; id < vocabSize; len++) {
+            int[] digits = new int[len];
+            while (id < vocabSize) {
+                StringBuilder t = new StringBuilder(len);
+                for (int d : digits) t.append((char) ('!' + d));
+                vocab.put(t.toString(), id++);
+                int i = len - 1;
+                while (i >= 0 && ++digits[i] == 94) digits[i--] = 0;
+                if (i < 0) break;
+            }
+        }
 
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("type", "BPE");

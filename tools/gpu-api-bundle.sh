@@ -8,15 +8,25 @@
 # usage: tools/gpu-api-bundle.sh            (writes bundle-api.txz in the repository root, git-ignored)
 # Then, through the device tool: run(carry=["bundle-api.txz"],
 #   command="tar xJf bundle-api.txz && bash bundle-api/run-api-tests.sh $OUT")
+#
+# tools/gpu-api-bundle.sh serve writes bundle-serve.txz instead: the server's run-time class path
+# only (no tests), a Llama-3-8B-shaped model folder for dummy weights (tools/MakeDefaultModel.java
+# --shape llama-3-8b) and bench/gpu-serve-run.sh as run-serve-bench.sh, for the serving benchmark:
+#   command="tar xJf bundle-serve.txz && bash bundle-serve/run-serve-bench.sh $OUT offline"
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+serve=false
+[[ "${1:-}" == serve ]] && serve=true
 out="$root/bundle-api"
+$serve && out="$root/bundle-serve"
+scope=test
+$serve && scope=runtime
 mvn_flags=(-B -q -Dstyle.color=never)
 mvn "${mvn_flags[@]}" -o test-compile > /dev/null 2>&1 || mvn "${mvn_flags[@]}" test-compile
 make -C cuda-kernels --no-print-directory > /dev/null
 cp_file="$(mktemp)"
-mvn "${mvn_flags[@]}" -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" > /dev/null
+mvn "${mvn_flags[@]}" -o dependency:build-classpath -Dmdep.includeScope=$scope -Dmdep.outputFile="$cp_file" > /dev/null
 junit_version="$(mvn "${mvn_flags[@]}" -o help:evaluate -Dexpression=junit-jupiter.version -DforceStdout | sed "s/\x1b\[[0-9;]*m//g")"
 console="$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone/$junit_version/junit-platform-console-standalone-$junit_version.jar"
 [[ -f "$console" ]] || mvn "${mvn_flags[@]}" dependency:get -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_version"
@@ -31,7 +41,7 @@ tr ':' '\n' < "$cp_file" | grep -vE -- '-(linux-aarch_64|osx-[a-z_0-9]+|windows-
     | grep -vE '/(testcontainers[a-z-]*|docker-java[a-z-]*|duct-tape)-[0-9][^/]*\.jar$' \
     | while read -r jar; do cp "$jar" "$out/lib/"; done
 rm -f "$cp_file"
-cp "$console" "$out/junit/"
+$serve || cp "$console" "$out/junit/"
 python3 - "$out/lib" "$out/junit" <<'PY'
 import os, sys, zipfile
 # DJL's tokenizers jar carries its native library for every platform; keep linux-x86_64's.
@@ -61,7 +71,12 @@ for d in sys.argv[1:]:
 PY
 cp -r target/classes "$out/classes"
 rm -rf "$out/classes/cuda"
-cp -r target/test-classes "$out/test-classes"
+$serve || cp -r target/test-classes "$out/test-classes"
+if $serve; then
+    rmdir "$out/junit"
+    java tools/MakeDefaultModel.java "$out/models/llama-3-8b" --shape llama-3-8b > /dev/null
+    cp bench/gpu-serve-run.sh "$out/run-serve-bench.sh"
+fi
 # Hopper code only (H100/H200 hosts), as in tools/gpu-bundle.sh.
 make -C cuda-kernels --no-print-directory BUILD=build/hopper GENCODE="-gencode arch=compute_90a,code=sm_90a" \
     build/hopper/podserve.fatbin > /dev/null
@@ -71,7 +86,7 @@ jdk=${JLINK_JDK:-$(dirname "$(dirname "$(readlink -f "$(command -v jlink || comm
 "$jdk/bin/jlink" --add-modules java.base,java.logging,jdk.unsupported,jdk.incubator.vector,java.xml,java.naming,java.management,java.desktop,java.net.http,java.sql,jdk.crypto.ec,java.instrument,jdk.management,java.compiler,java.scripting,jdk.jfr,jdk.attach \
     --strip-debug --no-header-files --no-man-pages --output "$out/jre" 2>&1 | grep -v 'incubator modules' || true
 
-cat > "$out/run-api-tests.sh" <<'RUN'
+$serve || cat > "$out/run-api-tests.sh" <<'RUN'
 #!/usr/bin/env bash
 # Runs the API and fidelity test packages against the server in cuda mode (podserve.backend=cuda:
 # a missing device fails rather than falls back). usage: bash run-api-tests.sh OUT_DIR
@@ -87,8 +102,8 @@ for jar in "$here"/lib/*.jar; do cp="$cp:$jar"; done
     --class-path "$cp" --select-package dev.podserve.api --select-package dev.podserve.fidelity --exclude-tag gpu \
     --details=tree --disable-banner --reports-dir "$results" 2>&1 | tee "$results/api-tests.log"
 RUN
-chmod +x "$out/run-api-tests.sh"
+chmod +x "$out"/run-*.sh
 # -9: a 64 MB dictionary, so a class repeated in two jars far apart still compresses away.
-XZ_OPT=-9 tar -C "$root" -cJf "$out.txz" bundle-api
+XZ_OPT=-9 tar -C "$root" -cJf "$out.txz" "$(basename "$out")"
 rm -rf "$out"
 ls -la "$out.txz"

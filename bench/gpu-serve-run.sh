@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The serving benchmark (issue 7) on a GPU host without a JDK, from the bundle that
+# `tools/gpu-api-bundle.sh serve` builds (this file is its run-serve-bench.sh): podserve in cuda
+# mode on a Llama-3-8B-shaped model with dummy bf16 weights, once per attention mode, each time
+# driven by `bench serve` with the same seeded requests. Every mode's server log, `bench serve`
+# JSON and /metrics scrape land in OUT.
+#
+# usage: bash run-serve-bench.sh OUT offline   # long-prompt workload, all requests at once, per mode
+#        bash run-serve-bench.sh OUT online    # mixed workload, Poisson arrivals at RATES, per mode
+#        bash run-serve-bench.sh OUT calibrate # `bench calibrate` per mode (no server): step time
+#                                              # against the token budget, largest under TBT_MS (50)
+# Knobs (environment): MODES (serial pod streams), BUDGET (max-num-batched-tokens, 2048), SEQS
+# (max-num-seqs, 64), KV (KV-cache memory, 48GB), SCALE (long-prompt divisor, 2: 8K in, 512 out),
+# REQUESTS (24), RATES (online request rates, "0.5 1"), ONLINE_REQUESTS (40), POLICY (auto).
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:?usage: run-serve-bench.sh OUT offline|online}"
+phase="${2:?usage: run-serve-bench.sh OUT offline|online}"
+mkdir -p "$out"
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+java=("$here/jre/bin/java" --add-modules jdk.incubator.vector)
+cp="$here/classes:$here/kernels:$here/lib/*"
+budget=${BUDGET:-2048}
+port=8080
+
+start_server() {  # mode
+    "${java[@]}" -Xmx24g -cp "$cp" dev.podserve.PodserveApplication --server.port=$port \
+        --podserve.backend=cuda --podserve.model.path="$here/models/llama-3-8b" --podserve.model.load-format=dummy \
+        --podserve.model.served-name=llama-3-8b-dummy --podserve.attention.mode="$1" \
+        --podserve.attention.sm-policy="${POLICY:-auto}" --podserve.scheduler.max-num-batched-tokens="$budget" \
+        --podserve.scheduler.long-prefill-token-threshold="$budget" --podserve.scheduler.max-num-seqs="${SEQS:-64}" \
+        --podserve.scheduler.max-model-len=20480 --podserve.kv-cache.memory="${KV:-48GB}" \
+        --podserve.resilience.max-concurrent-requests=256 --podserve.resilience.max-queue-time=0 \
+        > "$out/server-$phase-$1.log" 2>&1 &
+    server=$!
+    for _ in $(seq 240); do
+        curl -sf "http://localhost:$port/health" > /dev/null && return 0
+        kill -0 $server 2> /dev/null || { echo "server ($1) died"; tail -20 "$out/server-$phase-$1.log"; return 1; }
+        sleep 0.5
+    done
+    echo "server ($1) not healthy in 120 s"; return 1
+}
+
+stop_server() {
+    curl -s "http://localhost:$port/metrics" > "$out/metrics-$phase-$1.txt"
+    kill $server; wait $server 2> /dev/null
+}
+
+bench() {  # name, bench serve arguments...
+    local name=$1; shift
+    "${java[@]}" -cp "$cp" dev.podserve.bench.serve.ServeBenchmark --url "http://localhost:$port" \
+        --model llama-3-8b-dummy --token-ids 0:256 --seed 7 --timeout 600 --out "$out/$name.json" "$@" \
+        > "$out/$name.txt" 2>&1
+    echo "$name rc=$?"; grep -iE "throughput|TTFT|ITL|TPOT" "$out/$name.txt" | head -8
+}
+
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/card-$phase.txt"
+if [ "$phase" = calibrate ]; then
+    for mode in ${MODES:-serial pod}; do
+        "${java[@]}" -Xmx24g -cp "$cp" dev.podserve.bench.BudgetCalibration --model "$here/models/llama-3-8b" \
+            --load-format dummy --backend cuda --attention-mode "$mode" --target-tbt-ms "${TBT_MS:-50}" \
+            --decodes "${DECODES:-32}" --context "${CONTEXT:-4096}" --prefix "${PREFIX:-4096}" \
+            --budgets "${BUDGETS:-256,512,1024,1536,2048,3072,4096,6144,8192}" --out "$out/calibrate-$mode.json" \
+            2>&1 | grep -v WARN | tee "$out/calibrate-$mode.txt"
+    done
+    exit 0
+fi
+for mode in ${MODES:-serial pod streams}; do
+    t0=$(date +%s)
+    start_server "$mode" || continue
+    # A short warm-up: the first steps capture the decode graphs and load the cuBLAS kernels.
+    bench "warmup-$phase-$mode" --workload random --input-len 512:2048 --output-len 16:32 --num-requests 8 --rate inf > /dev/null
+    if [ "$phase" = offline ]; then
+        bench "offline-$mode" --workload long-prompt --scale "${SCALE:-2}" --num-requests "${REQUESTS:-24}" --rate inf
+    else
+        for rate in ${RATES:-0.5 1}; do
+            bench "online-$mode-rate$rate" --workload mixed --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-40}" --rate "$rate"
+        done
+    fi
+    stop_server "$mode"
+    echo "$mode done in $(( $(date +%s) - t0 )) s"
+done

@@ -1,0 +1,76 @@
+package dev.podserve.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.podserve.attention.HybridBatch;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class BudgetCalibrationTest {
+
+    @Test
+    void theHybridStepIsTheOneAFullBudgetMakes() {
+        HybridBatch b = BudgetCalibration.hybridStep(37, 100, 5, 333, 16);
+        assertThat(b.numPrefillRequests()).isEqualTo(1);
+        assertThat(b.numDecodeRequests()).isEqualTo(5);
+        assertThat(b.numTokens()).isEqualTo(37 + 5);
+        assertThat(b.prefillTokens()).isEqualTo(37);
+        assertThat(b.kvLength(0)).isEqualTo(137);
+        assertThat(b.positions()[0]).isEqualTo(100);
+        assertThat(b.positions()[36]).isEqualTo(136);
+        for (int r = 1; r <= 5; r++) {
+            assertThat(b.kvLength(r)).isEqualTo(333);
+            assertThat(b.positions()[b.qoIndptr()[r]]).isEqualTo(332);
+        }
+        // Every page is used once.
+        assertThat(b.kvPageIndices()).doesNotHaveDuplicates();
+        assertThat(b.kvPageIndices().length).isEqualTo((137 + 15) / 16 + 5 * ((333 + 15) / 16));
+    }
+
+    @Test
+    void theLargestBudgetUnderTheTargetWins() {
+        List<BudgetCalibration.Row> rows = List.of(
+                new BudgetCalibration.Row(256, 224, 32, 20, 19, 21, "serial"),
+                new BudgetCalibration.Row(512, 480, 32, 35, 34, 36, "serial"),
+                new BudgetCalibration.Row(1024, 992, 32, 49.9, 49, 52, "serial"),
+                new BudgetCalibration.Row(2048, 2016, 32, 90, 88, 95, "serial"));
+        assertThat(BudgetCalibration.largestUnder(rows, 50)).isEqualTo(1024);
+        assertThat(BudgetCalibration.largestUnder(rows, 100)).isEqualTo(2048);
+        assertThat(BudgetCalibration.largestUnder(rows, 10)).isZero();
+    }
+
+    @Test
+    void badFlagsAreRefusedWithTheUsage() {
+        assertThatThrownBy(() -> BudgetCalibration.Options.parse(new String[] {"--budgets", "16,64", "--decodes", "32"}))
+                .hasMessageContaining("exceed --decodes");
+        assertThatThrownBy(() -> BudgetCalibration.Options.parse(new String[] {"--backend", "tpu"})).hasMessageContaining("--backend");
+        assertThatThrownBy(() -> BudgetCalibration.Options.parse(new String[] {"--frobnicate", "1"})).hasMessageContaining("usage");
+        assertThatThrownBy(() -> BudgetCalibration.Options.parse(new String[] {"--target-tbt-ms"})).hasMessageContaining("needs a value");
+    }
+
+    /** The whole tool on the CPU backend and the embedded model: every budget timed, steps grow with the budget. */
+    @Test
+    void calibratesTheEmbeddedModelOnTheCpu() throws Exception {
+        BudgetCalibration.Options o = BudgetCalibration.Options.parse(new String[] {"--backend", "cpu", "--decodes", "3",
+                "--context", "200", "--prefix", "40", "--budgets", "260,20", "--warmup", "1", "--runs", "3", "--threads", "2",
+                "--target-tbt-ms", "100000", "--attention-mode", "pod"});
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        Map<String, Object> result = BudgetCalibration.run(o, new PrintStream(text, true, StandardCharsets.UTF_8));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) result.get("rows");
+        assertThat(rows).extracting(r -> r.get("budget")).containsExactly(20, 260);
+        assertThat(rows).extracting(r -> r.get("prefill_tokens")).containsExactly(17, 257);
+        assertThat((double) rows.get(1).get("step_ms_median")).isGreaterThan((double) rows.get(0).get("step_ms_median"));
+        // A hybrid step whose prefill dwarfs three short decodes: auto fuses.
+        assertThat(rows.get(1).get("attention")).isEqualTo("pod/proportional");
+        assertThat(result.get("max_num_batched_tokens")).isEqualTo(260);
+        assertThat(text.toString(StandardCharsets.UTF_8)).contains("largest max-num-batched-tokens under");
+    }
+}
