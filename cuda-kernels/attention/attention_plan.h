@@ -339,22 +339,31 @@ struct PodLaunch {
     int policy = kPodProportional;  // resolved (never kPodAuto)
     int staticPrefillSms = 0;
     double prefillUs = 0, decodeUs = 0;  // the estimates auto and static work from
-    bool fused = true;        // false: auto advises the two standalone kernels instead
+    bool fused = true;        // false: auto advises the two standalone kernels instead,
+    bool fallbackStreams = false;  // on two streams (true) or one after the other
     unsigned grid = 0;        // prefillCtas + decodeCtas
     int smemBytes = 0;
 };
 
-// The `auto` policy. Fused with proportional tickets, unless the prefill's estimated share of the
-// batch's time (prefillUs / (prefillUs + decodeUs), the rates below) is under kPodMinPrefillShare:
-// then the caller runs the two standalone kernels one after the other (PodLaunch::fused false).
-// From the H100 sweeps (../bench/results/pod-tuning-h100-2026-11-26.*, 280 points):
+// The `auto` policy. Fused with proportional tickets while the prefill's estimated share of the
+// batch's time (prefillUs / (prefillUs + decodeUs), the rates below) lies in
+// [kPodMinPrefillShare, kPodMaxPrefillShare]; outside it the caller runs the two standalone kernels
+// one after the other (PodLaunch::fused false). From the H100 sweeps:
 //  - below a 5% estimated share the fused kernel gained nothing on average (1.001x serial) and lost
-//    up to 6%: a handful of prefill tiles only take slots from the decode;
-//  - from 5% up it was never below 0.99x and 1.03-1.24x on average per share band;
+//    up to 6% (../bench/results/pod-tuning-h100-2026-11-26.*, 280 points): a handful of prefill
+//    tiles only take slots from the decode;
+//  - from 5% to 70% it was never below 0.99x and 1.03-1.24x on average per share band;
+//  - above 80% (prefill-heavy batches, ../bench/results/pod-prefill-heavy-h100-2026-11-26.*: few
+//    decodes beside the chunk) it fell to 0.93-0.97x at worst and below 1x on average from 95%: the
+//    decode has too little work to hide the prefill's, and its CTAs still take slots. There the
+//    two kernels on two streams won at every point (1.09x serial on average, 1.025x at worst: the
+//    few decode CTAs run on the SMs the prefill's last wave leaves idle), so auto takes streams
+//    (PodLaunch::fallbackStreams); below 5% streams lost up to 4.5% and auto takes serial;
 //  - fifty-fifty, static and extra prefill splits lost to proportional on average in every band,
 //    so they stay selectable but auto does not take them.
 // CTAs per SM: 2, the only shape built (a 100 KB decode CTA and a 255-register prefill CTA).
 constexpr double kPodMinPrefillShare = 0.05;
+constexpr double kPodMaxPrefillShare = 0.80;
 
 inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, double decodeUs) {
     (void)prefillCtas;
@@ -365,7 +374,8 @@ inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, 
 }
 
 inline bool pod_worth_fusing(double prefillUs, double decodeUs) {
-    return prefillUs > 0 && decodeUs > 0 && prefillUs >= kPodMinPrefillShare * (prefillUs + decodeUs);
+    return prefillUs > 0 && decodeUs > 0 && prefillUs >= kPodMinPrefillShare * (prefillUs + decodeUs) &&
+           prefillUs <= kPodMaxPrefillShare * (prefillUs + decodeUs);
 }
 
 // How finely plan_pod cuts each phase (bench/pod_bench.cu sweeps variants; the defaults are the
@@ -451,6 +461,7 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
     P.decodeUs = decodeBytes / kPodDecodeBytesPerUs;
     P.policy = policy == kPodAuto ? choose_pod_policy(P.prefillCtas, P.decodeCtas, P.prefillUs, P.decodeUs) : policy;
     P.fused = policy != kPodAuto || pod_worth_fusing(P.prefillUs, P.decodeUs);
+    P.fallbackStreams = !P.fused && P.prefillUs > kPodMaxPrefillShare * (P.prefillUs + P.decodeUs);
     // static: prefill gets the share of SMs its estimated time asks for, at least one when it has
     // work.
     const double share = P.prefillUs + P.decodeUs > 0 ? P.prefillUs / (P.prefillUs + P.decodeUs) : 0.5;

@@ -59,7 +59,9 @@ for k, p in pts.items():
     wins[min(pods, key=pods.get)] = wins.get(min(pods, key=pods.get), 0) + 1
 print("  fastest policy counts:", wins)
 autoSerial = sum(1 for p in pts.values() if "pod:auto:serial" in p)
-print(f"  auto ran the standalone kernels (fusing not worth it) at {autoSerial}/{len(pts)} points")
+autoStreams = sum(1 for p in pts.values() if "pod:auto:streams" in p)
+print(f"  auto ran the standalone kernels (fusing not worth it) at {autoSerial + autoStreams}/{len(pts)} points"
+      f" ({autoSerial} serial, {autoStreams} on two streams)")
 # Split-rule variants (PS_POD_TUNINGS rows, policy "<policy>@<name>"), beside the default plan.
 for v in sorted({m for p in pts.values() for m in p if "@" in m}):
     xs = [p["serial"] / p[v] for p in pts.values() if v in p]

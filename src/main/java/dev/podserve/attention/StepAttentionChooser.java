@@ -8,11 +8,14 @@ package dev.podserve.attention;
  *       kernel: {@link StepAttention#SERIAL}.</li>
  *   <li>A hybrid step under {@code serial} or {@code streams}, or under {@code pod} with a fixed
  *       policy, runs as configured.</li>
- *   <li>{@code pod} with {@code auto}: the fused kernel with proportional tickets, unless the
- *       prefill's estimated share of the step's attention time is under {@link #MIN_PREFILL_SHARE};
- *       then the two standalone kernels, because a handful of prefill tiles only take CTA slots
- *       from the decode. The rule and its numbers are attention_plan.h's choose_pod_policy and
- *       pod_worth_fusing, from the H100 kernel sweeps under bench/results/.</li>
+ *   <li>{@code pod} with {@code auto}: the fused kernel with proportional tickets while the
+ *       prefill's estimated share of the step's attention time is within
+ *       [{@link #MIN_PREFILL_SHARE}, {@link #MAX_PREFILL_SHARE}]; below it the two standalone
+ *       kernels one after the other, because a handful of prefill tiles only take CTA slots from
+ *       the decode; above it the two on two streams, because a handful of decodes cannot hide a
+ *       large prefill but can run on the SMs its last wave leaves idle. The rule and its numbers are
+ *       attention_plan.h's choose_pod_policy and pod_worth_fusing, from the H100 kernel sweeps
+ *       under bench/results/.</li>
  * </ul>
  * The estimate converts the prefill's FLOPs and the decode's bytes into microseconds at rates
  * measured on an H100 with podserve's own kernels; only their ratio matters.
@@ -25,6 +28,8 @@ public final class StepAttentionChooser {
     public static final double DECODE_BYTES_PER_US = 2.9e6;
     /** attention_plan.h's kPodMinPrefillShare. */
     public static final double MIN_PREFILL_SHARE = 0.05;
+    /** attention_plan.h's kPodMaxPrefillShare. */
+    public static final double MAX_PREFILL_SHARE = 0.80;
 
     private final AttentionMode mode;
     private final SmPolicy policy;
@@ -62,13 +67,20 @@ public final class StepAttentionChooser {
         int[] last = b.kvLastPageLen();
         double prefillUs = prefillMicros(qo, kv, last, b.pageSize(), p, numQoHeads, headDim);
         double decodeUs = decodeMicros(kv, last, b.pageSize(), p, d, numQoHeads, numKvHeads, headDim);
-        return worthFusing(prefillUs, decodeUs) ? new StepAttention(AttentionMode.POD, SmPolicy.PROPORTIONAL)
+        if (worthFusing(prefillUs, decodeUs)) return new StepAttention(AttentionMode.POD, SmPolicy.PROPORTIONAL);
+        return fallBackToStreams(prefillUs, decodeUs) ? new StepAttention(AttentionMode.STREAMS, SmPolicy.PROPORTIONAL)
                 : StepAttention.SERIAL;
+    }
+
+    /** attention_plan.h's PodLaunch::fallbackStreams: a prefill-heavy step not worth fusing runs on two streams. */
+    public static boolean fallBackToStreams(double prefillUs, double decodeUs) {
+        return prefillUs > MAX_PREFILL_SHARE * (prefillUs + decodeUs);
     }
 
     /** attention_plan.h's pod_worth_fusing. */
     public static boolean worthFusing(double prefillUs, double decodeUs) {
-        return prefillUs > 0 && decodeUs > 0 && prefillUs >= MIN_PREFILL_SHARE * (prefillUs + decodeUs);
+        return prefillUs > 0 && decodeUs > 0 && prefillUs >= MIN_PREFILL_SHARE * (prefillUs + decodeUs)
+                && prefillUs <= MAX_PREFILL_SHARE * (prefillUs + decodeUs);
     }
 
     /**

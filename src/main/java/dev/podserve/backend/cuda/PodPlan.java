@@ -17,7 +17,7 @@ import dev.podserve.attention.StepAttentionChooser;
  * @param staticPrefillSms SMs with a lower id take prefill tickets first under {@link #STATIC}
  */
 public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCtas, int decodeCtas, int policy,
-                      int staticPrefillSms, int smemBytes, boolean fused) {
+                      int staticPrefillSms, int smemBytes, boolean fused, boolean fallbackStreams) {
 
     /** pod_params.h's PS_POD_POLICY_* and attention_plan.h's kPodAuto. */
     public static final int PROPORTIONAL = 0;
@@ -94,11 +94,12 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
                 numKvHeads, headDim);
         int resolved = policy == AUTO ? choosePolicy() : policy;
         boolean fused = policy != AUTO || StepAttentionChooser.worthFusing(prefillUs, decodeUs);
+        boolean fallbackStreams = !fused && StepAttentionChooser.fallBackToStreams(prefillUs, decodeUs);
         double share = staticFraction > 0 ? staticFraction
                 : prefillUs + decodeUs > 0 ? prefillUs / (prefillUs + decodeUs) : 0.5;
         int staticSms = prefillCtas == 0 ? 0 : Math.min(numSms, Math.max(1, (int) (share * numSms + 0.5)));
         int smem = Math.max(AttentionPlan.decodeSmem(headDim), AttentionPlan.prefillSmem(headDim));
-        return new PodPlan(prefill, decode, prefillCtas, decodeCtas, resolved, staticSms, smem, fused);
+        return new PodPlan(prefill, decode, prefillCtas, decodeCtas, resolved, staticSms, smem, fused, fallbackStreams);
     }
 
     /**

@@ -58,8 +58,8 @@ class PodPlanParityTest {
                     PodLaunch pl = plan_pod(qo.data(), kv.data(), last.data(), np, nd, page, hq, hkv, d, sms, policy);
                     if (np > 0) show("pp", pl.prefill);
                     if (nd > 0) show("pd", pl.decode);
-                    printf(" pod %d %d %d %d %d %u %d\\n", pl.prefillCtas, pl.decodeCtas, pl.policy, pl.staticPrefillSms,
-                           pl.fused ? 1 : 0, pl.grid, pl.smemBytes);
+                    printf(" pod %d %d %d %d %d %d %u %d\\n", pl.prefillCtas, pl.decodeCtas, pl.policy, pl.staticPrefillSms,
+                           pl.fused ? 1 : 0, pl.fallbackStreams ? 1 : 0, pl.grid, pl.smemBytes);
                 }
                 return 0;
             }
@@ -81,6 +81,7 @@ class PodPlanParityTest {
         StringBuilder input = new StringBuilder();
         List<String> expected = new ArrayList<>();
         int fusedDeclined = 0;
+        int streamsFallbacks = 0;
         for (int c = 0; c < 400; c++) {
             int[] shape = shapes[rnd.nextInt(shapes.length)];
             int sms = smCounts[rnd.nextInt(smCounts.length)];
@@ -112,9 +113,11 @@ class PodPlanParityTest {
             if (nd > 0) show(line, "pd", pod.decode());
             line.append(" pod ").append(pod.prefillCtas()).append(' ').append(pod.decodeCtas()).append(' ').append(pod.policy())
                     .append(' ').append(pod.staticPrefillSms()).append(' ').append(pod.fused() ? 1 : 0).append(' ')
+                    .append(pod.fallbackStreams() ? 1 : 0).append(' ')
                     .append(pod.grid()).append(' ').append(pod.smemBytes());
             expected.add(line.toString());
             if (!pod.fused()) fusedDeclined++;
+            if (pod.fallbackStreams()) streamsFallbacks++;
         }
         Path batches = dir.resolve("batches.txt");
         Files.writeString(batches, input);
@@ -123,7 +126,8 @@ class PodPlanParityTest {
         for (int i = 0; i < expected.size(); i++) {
             assertEquals(actual.get(i), expected.get(i), "batch " + i + ": " + input.toString().lines().skip(i).findFirst().orElse(""));
         }
-        assertTrue(fusedDeclined > 0, "some auto batches were decode-dominated enough to run serial");
+        assertTrue(fusedDeclined > streamsFallbacks, "some auto batches were decode-dominated enough to run serial");
+        assertTrue(streamsFallbacks > 0, "some auto batches were prefill-dominated enough to run on two streams");
     }
 
     private static void show(StringBuilder b, String tag, AttentionPlan p) {
