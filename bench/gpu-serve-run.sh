@@ -9,6 +9,9 @@
 #        bash run-serve-bench.sh OUT online    # mixed workload, Poisson arrivals at RATES, per mode
 #        bash run-serve-bench.sh OUT calibrate # `bench calibrate` per mode (no server): step time
 #                                              # against the token budget, largest under TBT_MS (50)
+#        bash run-serve-bench.sh OUT capacity  # mixed workload: highest Poisson rate whose P99 ITL and
+#                                              # median TTFT meet SLO_ITL_MS (80) and SLO_TTFT_MS (500)
+# PROFILE=1 turns on podserve.attention.profile (per-step attention GPU time in /metrics).
 # Knobs (environment): MODES (serial pod streams), BUDGET (max-num-batched-tokens, 2048), SEQS
 # (max-num-seqs, 64), KV (KV-cache memory, 48GB), SCALE (long-prompt divisor, 2: 8K in, 512 out),
 # REQUESTS (24), RATES (online request rates, "0.5 1"), ONLINE_REQUESTS (40), POLICY (auto).
@@ -31,6 +34,7 @@ start_server() {  # mode
         --podserve.scheduler.long-prefill-token-threshold="$budget" --podserve.scheduler.max-num-seqs="${SEQS:-64}" \
         --podserve.scheduler.max-model-len=20480 --podserve.kv-cache.memory="${KV:-48GB}" \
         --podserve.resilience.max-concurrent-requests=256 --podserve.resilience.max-queue-time=0 \
+        --podserve.attention.profile="$([ -n "${PROFILE:-}" ] && echo true || echo false)" \
         > "$out/server-$phase-$1.log" 2>&1 &
     server=$!
     for _ in $(seq 240); do
@@ -72,6 +76,10 @@ for mode in ${MODES:-serial pod streams}; do
     bench "warmup-$phase-$mode" --workload random --input-len 512:2048 --output-len 16:32 --num-requests 8 --rate inf > /dev/null
     if [ "$phase" = offline ]; then
         bench "offline-$mode" --workload long-prompt --scale "${SCALE:-2}" --num-requests "${REQUESTS:-24}" --rate inf
+    elif [ "$phase" = capacity ]; then
+        bench "capacity-$mode" --workload mixed --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-80}" \
+            --capacity-search --slo-p99-itl-ms "${SLO_ITL_MS:-80}" --slo-median-ttft-ms "${SLO_TTFT_MS:-500}" \
+            --search-start-rate "${START_RATE:-2}" --search-max-rate "${MAX_RATE:-32}" --search-steps "${STEPS:-3}"
     else
         for rate in ${RATES:-0.5 1}; do
             bench "online-$mode-rate$rate" --workload mixed --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-40}" --rate "$rate"

@@ -51,6 +51,19 @@ public interface ComputeBackend extends AutoCloseable {
         return new StepOutput(forward(batch), null);
     }
 
+    /**
+     * GPU time of the last step and of its attention kernels, when the backend profiles attention
+     * (the CUDA backend with {@code podserve.attention.profile}, steps launched kernel by kernel);
+     * null otherwise. Read on the thread that ran the step, right after it.
+     */
+    default StepProfile lastStepProfile() {
+        return null;
+    }
+
+    /** @param gpuMillis the step from its first to its last launch; attentionMillis: its attention launches, all layers */
+    record StepProfile(double gpuMillis, double attentionMillis) {
+    }
+
     @Override
     default void close() {
     }

@@ -26,6 +26,11 @@ public abstract class ForwardingBackend implements ComputeBackend {
     }
 
     @Override
+    public StepProfile lastStepProfile() {
+        return delegate.lastStepProfile();
+    }
+
+    @Override
     public ModelConfig config() {
         return delegate.config();
     }

@@ -245,7 +245,7 @@ public final class BudgetCalibration {
      * Request 0: a prefill chunk of {@code chunk} tokens at positions prefix .. prefix+chunk-1;
      * requests 1..decodes: one token each at position context-1. Pages are consecutive.
      */
-    static HybridBatch hybridStep(int chunk, int prefix, int decodes, int context, int pageSize) {
+    public static HybridBatch hybridStep(int chunk, int prefix, int decodes, int context, int pageSize) {
         int r = 1 + decodes;
         int[] qo = new int[r + 1];
         int[] kv = new int[r + 1];

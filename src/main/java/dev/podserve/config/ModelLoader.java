@@ -104,6 +104,7 @@ public final class ModelLoader {
             backend = backend(props, config, weights);
         }
         boolean onGpu = backend instanceof CudaBackend;
+        if (onGpu && attention(props).profile()) ((CudaBackend) backend).profileAttention(true);
         backend = decorate.apply(backend);
         int numBlocks = backend.numKvBlocks();
         // On a GPU the scheduler picks each hybrid step's attention kernel; the CPU backend has one.
@@ -163,7 +164,7 @@ public final class ModelLoader {
     }
 
     private static PodserveProperties.Attention attention(PodserveProperties props) {
-        return props.attention() != null ? props.attention() : new PodserveProperties.Attention("serial", "auto", 0, true);
+        return props.attention() != null ? props.attention() : new PodserveProperties.Attention("serial", "auto", 0, true, false);
     }
 
     private static CudaBackend.Options cudaOptions(PodserveProperties props) {

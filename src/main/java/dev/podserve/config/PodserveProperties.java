@@ -220,6 +220,8 @@ public record PodserveProperties(
      * @param prefillSmFraction pod with {@code static}: the share of SMs that take prefill first; 0 takes
      *                          it from the phases' estimated times
      * @param cudaGraphs        replay decode-only steps from CUDA graphs captured per batch-size bucket
+     * @param profile           time each layer's attention with CUDA events in steps launched kernel by
+     *                          kernel, for podserve:step_attention_seconds and podserve:step_gpu_seconds
      */
     public record Attention(
             @NotNull @DefaultValue("serial") @Pattern(regexp = "serial|streams|pod", message = "must be 'serial', 'streams' or 'pod'") String mode,
@@ -228,7 +230,8 @@ public record PodserveProperties(
             @jakarta.validation.constraints.DecimalMin(value = "0.0", message = "must be between 0 and 1")
             @jakarta.validation.constraints.DecimalMax(value = "1.0", message = "must be between 0 and 1")
             @DefaultValue("0") double prefillSmFraction,
-            @DefaultValue("true") boolean cudaGraphs) {
+            @DefaultValue("true") boolean cudaGraphs,
+            @DefaultValue("false") boolean profile) {
     }
 
     /** @param threads compute threads of the CPU backend; 0: one per available core */

@@ -300,6 +300,8 @@ public final class Engine implements AutoCloseable {
         steps.incrementAndGet();
         scheduler.onStepComplete(out);
         listener.onStep(out, forwardNanos);
+        ComputeBackend.StepProfile profile = backend.lastStepProfile();
+        if (profile != null) listener.onStepProfile(out, profile);
         Object[] samples = sampleAll(rows, result, needLogits);
         for (int i = 0; i < rows.size(); i++) {
             ActiveRequest r = rows.get(i);

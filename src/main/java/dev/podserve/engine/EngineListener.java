@@ -1,5 +1,6 @@
 package dev.podserve.engine;
 
+import dev.podserve.backend.ComputeBackend;
 import dev.podserve.scheduler.SchedulerOutput;
 
 /**
@@ -18,6 +19,10 @@ public interface EngineListener {
     }
 
     default void onStep(SchedulerOutput output, long forwardNanos) {
+    }
+
+    /** After {@link #onStep}, when the backend profiled the step's attention ({@code podserve.attention.profile}). */
+    default void onStepProfile(SchedulerOutput output, ComputeBackend.StepProfile profile) {
     }
 
     default void onPreempted(int count) {

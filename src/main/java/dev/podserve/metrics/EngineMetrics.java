@@ -5,6 +5,7 @@ import org.springframework.stereotype.Component;
 import dev.podserve.engine.EngineListener;
 import dev.podserve.engine.FinishReason;
 import dev.podserve.engine.ServingModel;
+import dev.podserve.backend.ComputeBackend;
 import dev.podserve.scheduler.SchedulerOutput;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,6 +34,12 @@ public class EngineMetrics implements EngineListener {
     public void onStep(SchedulerOutput output, long forwardNanos) {
         ServingMeters m = meters;
         if (m != null) m.step(output, forwardNanos);
+    }
+
+    @Override
+    public void onStepProfile(SchedulerOutput output, ComputeBackend.StepProfile profile) {
+        ServingMeters m = meters;
+        if (m != null) m.stepProfile(output, profile);
     }
 
     @Override

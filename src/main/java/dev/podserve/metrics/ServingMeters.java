@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.attention.StepAttention;
+import dev.podserve.backend.ComputeBackend;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.FinishReason;
 import dev.podserve.scheduler.ScheduledSequence;
@@ -48,6 +49,9 @@ final class ServingMeters {
     private final Tags tags;
     /** podserve:attention_steps_total per (phases, mode, policy), created on first use. */
     private final Map<String, Counter> attentionSteps = new java.util.concurrent.ConcurrentHashMap<>();
+    /** podserve:step_gpu_seconds and podserve:step_attention_seconds per step labels, created on first use. */
+    private final Map<String, Timer> stepGpu = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Timer> stepAttention = new java.util.concurrent.ConcurrentHashMap<>();
 
     ServingMeters(MeterRegistry registry, String modelName, Engine engine) {
         Tags tags = Tags.of(MODEL_NAME, modelName);
@@ -138,14 +142,34 @@ final class ServingMeters {
      * {@code backend} where no choice travelled with the batch (the CPU backend has one kernel).
      */
     private void attentionStep(HybridBatch batch) {
+        Tags step = stepTags(batch);
+        attentionSteps.computeIfAbsent(step.toString(), k -> Counter.builder("podserve:attention_steps_total").tags(step)
+                .description("Engine steps by their phases and the attention mode and SM policy chosen for them.")
+                .register(registry)).increment();
+    }
+
+    /** model_name plus the step's phases ({@code hybrid}, {@code prefill}, {@code decode}), attention mode and policy. */
+    private Tags stepTags(HybridBatch batch) {
         String phases = batch.numPrefillRequests() == 0 ? "decode" : batch.numDecodeRequests() == 0 ? "prefill" : "hybrid";
         StepAttention a = batch.attention();
         String mode = a == null ? "backend" : a.modeLabel();
         String policy = a == null ? "none" : a.policyLabel();
-        attentionSteps.computeIfAbsent(phases + '|' + mode + '|' + policy, k -> Counter.builder("podserve:attention_steps_total")
-                .tags(tags).tag("phases", phases).tag("mode", mode).tag("policy", policy)
-                .description("Engine steps by their phases and the attention mode and SM policy chosen for them.")
-                .register(registry)).increment();
+        return tags.and("phases", phases, "mode", mode, "policy", policy);
+    }
+
+    /**
+     * A profiled step ({@code podserve.attention.profile}): its GPU time and its attention's, under
+     * the step's labels; the attention share of a kind of step is the ratio of the two sums.
+     */
+    void stepProfile(SchedulerOutput out, ComputeBackend.StepProfile profile) {
+        Tags step = stepTags(out.batch());
+        String key = step.toString();
+        stepGpu.computeIfAbsent(key, k -> Timer.builder("podserve:step_gpu_seconds").tags(step)
+                .description("GPU time of each profiled engine step (podserve.attention.profile) in seconds.")
+                .register(registry)).record((long) (profile.gpuMillis() * 1e6), TimeUnit.NANOSECONDS);
+        stepAttention.computeIfAbsent(key, k -> Timer.builder("podserve:step_attention_seconds").tags(step)
+                .description("GPU time of the attention kernels of each profiled engine step, all layers, in seconds.")
+                .register(registry)).record((long) (profile.attentionMillis() * 1e6), TimeUnit.NANOSECONDS);
     }
 
     void token(long sincePreviousNanos) {

@@ -157,6 +157,31 @@ class EngineMetricsTest {
         assertThat(series.stream().mapToDouble(PrometheusText.Sample::value).sum()).isEqualTo(engine.stepCount());
     }
 
+    /** A backend that profiles: every step's GPU and attention time land in the step's timers. */
+    @Test
+    void profiledStepsRecordGpuAndAttentionTime() {
+        Engine engine = engine(64, b -> new dev.podserve.backend.ForwardingBackend(b) {
+            @Override
+            public StepProfile lastStepProfile() {
+                return new StepProfile(10.0, 4.0);
+            }
+        });
+        submit(engine, 5, 3).blockLast(TIMEOUT);
+        String[] prefill = {"phases", "prefill", "mode", "backend", "policy", "none"};
+        String[] decode = {"phases", "decode", "mode", "backend", "policy", "none"};
+        assertThat(value("podserve:step_gpu_seconds_count", prefill)).isEqualTo(1);
+        assertThat(value("podserve:step_attention_seconds_count", decode)).isEqualTo(2);
+        assertThat(value("podserve:step_gpu_seconds_sum", decode)).isCloseTo(0.020, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(value("podserve:step_attention_seconds_sum", decode)).isCloseTo(0.008, org.assertj.core.data.Offset.offset(1e-9));
+    }
+
+    @Test
+    void unprofiledStepsRecordNoStepTimes() {
+        Engine engine = engine(64, b -> b);
+        submit(engine, 5, 3).blockLast(TIMEOUT);
+        assertThat(scrape().samples).noneMatch(x -> x.name().startsWith("podserve:step_attention_seconds"));
+    }
+
     @Test
     void withoutAChooserStepsAreCountedUnderTheBackend() {
         Engine engine = engine(64, b -> b);

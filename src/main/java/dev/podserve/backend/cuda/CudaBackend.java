@@ -98,6 +98,12 @@ public final class CudaBackend implements ComputeBackend {
     /** Recorded on the stream around each step's work, so a benchmark can tell GPU time from host time. */
     private final org.bytedeco.cuda.cudart.CUevent_st stepStart;
     private final org.bytedeco.cuda.cudart.CUevent_st stepEnd;
+    /** [numLayers][2]: events before and after each layer's attention launches, while profiling. */
+    private final org.bytedeco.cuda.cudart.CUevent_st[][] attentionEvents;
+    private volatile boolean profileAttention;
+    /** Whether the step just enqueued recorded attentionEvents (eager launches with profiling on). */
+    private boolean profiledStep;
+    private volatile StepProfile lastProfile;
     private volatile StepTiming lastStep = new StepTiming(0, 0, 0, 0, 0, false);
     /**
      * fp32 [maxSampled][vocab] host rows the logits are copied into, reused step after step: a
@@ -202,6 +208,7 @@ public final class CudaBackend implements ComputeBackend {
         this.logitRows = new float[maxSampled][];
         this.stepStart = ctx.newEvent();
         this.stepEnd = ctx.newEvent();
+        this.attentionEvents = new org.bytedeco.cuda.cudart.CUevent_st[cfg.numLayers()][];
         ctx.synchronize();
         log.info("CUDA backend on {}: arena {} MB ({} MB weights, {} in {} ms), {} KV blocks x {} tokens, CUDA graphs {},"
                         + " hybrid-step attention {}, pinned staging {}, ready in {} ms", ctx.describe(), arena.capacity() >> 20,
@@ -304,6 +311,7 @@ public final class CudaBackend implements ComputeBackend {
         ctx.makeCurrent();
         int bucket = graphs != null && b.numPrefillRequests() == 0 && b.sampleRequests().length == b.numDecodeRequests()
                 ? graphs.bucketFor(b.numDecodeRequests()) : -1;
+        profiledStep = bucket <= 0 && profileAttention;
         if (bucket > 0) {
             enqueueCaptured(b, bucket, t);
         } else {
@@ -316,6 +324,7 @@ public final class CudaBackend implements ComputeBackend {
         ctx.synchronize();
         t[3] = System.nanoTime();
         lastCaptured = bucket > 0;
+        lastProfile = readProfile();
         return t;
     }
 
@@ -324,6 +333,35 @@ public final class CudaBackend implements ComputeBackend {
     private StepTiming timing(long[] t) {
         return new StepTiming(t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], ctx.elapsedMillis(stepStart, stepEnd),
                 lastCaptured);
+    }
+
+    /**
+     * Times each layer's attention launches with CUDA events in steps launched kernel by kernel
+     * ({@code podserve.attention.profile}): two events per layer, read after the step, so
+     * {@link #lastStepProfile()} gives the attention's share of the step. Graph-replayed decode
+     * steps are not profiled. The events cost a few microseconds a step; off by default.
+     */
+    public synchronized void profileAttention(boolean on) {
+        if (on) {
+            ctx.makeCurrent();
+            for (int l = 0; l < attentionEvents.length; l++) {
+                if (attentionEvents[l] == null) attentionEvents[l] = new org.bytedeco.cuda.cudart.CUevent_st[] {ctx.newEvent(), ctx.newEvent()};
+            }
+        }
+        profileAttention = on;
+    }
+
+    @Override
+    public StepProfile lastStepProfile() {
+        return lastProfile;
+    }
+
+    /** After the step's synchronisation: the attention events' sum, or null when the step was not profiled. */
+    private StepProfile readProfile() {
+        if (!profiledStep) return null;
+        double attention = 0;
+        for (org.bytedeco.cuda.cudart.CUevent_st[] e : attentionEvents) attention += ctx.elapsedMillis(e[0], e[1]);
+        return new StepProfile(ctx.elapsedMillis(stepStart, stepEnd), attention);
     }
 
     public StepTiming lastStepTiming() {
@@ -478,6 +516,7 @@ public final class CudaBackend implements ComputeBackend {
         AttentionKernels.Buffers decodeBufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
                 inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.decodePartialO,
                 act.decodePartialLse);
+        if (profiledStep) ctx.record(attentionEvents[l][0]);
         if (currentPod != null && !capturedDecode && window == 0) {
             attention.pod(bufs, decodeBufs, currentPod, inputs.workItems, podCounters, P, D, cfg.numHeads(), cfg.numKvHeads(), hd,
                     pageSize, ctx.smCount());
@@ -495,6 +534,7 @@ public final class CudaBackend implements ComputeBackend {
             }
             if (twoStreams) ctx.joinSide();
         }
+        if (profiledStep) ctx.record(attentionEvents[l][1]);
         gemm.rowMajor(T, hidden, qDim, act.attn, qDim, w.wo(), act.attnOut, hidden, false, false);
 
         layers.addRmsNorm(act.attnOut, hidden, act.residual, hidden, w.postAttnNorm(), act.normed, hidden, T, hidden, cfg.rmsNormEps());
@@ -527,6 +567,12 @@ public final class CudaBackend implements ComputeBackend {
         ctx.makeCurrent();
         ctx.synchronize();
         if (graphs != null) graphs.close();
+        for (org.bytedeco.cuda.cudart.CUevent_st[] e : attentionEvents) {
+            if (e != null) {
+                ctx.destroyEvent(e[0]);
+                ctx.destroyEvent(e[1]);
+            }
+        }
         ctx.destroyEvent(stepStart);
         ctx.destroyEvent(stepEnd);
         gemm.close();
