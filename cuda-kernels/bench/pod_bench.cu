@@ -259,6 +259,7 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
             }
         dItemsT.push_back(upload(TL.back().prefill.workItems));
     }
+    // One fused launch of plan Q (its prefill work list at items), then each phase's merge.
     auto pod_plan = [&](const PodLaunch& Q, const int32_t* items) {
         apply(Q.prefill, 0, 1, items, pp.prefill);
         apply(Q.decode, 1, pt.B, nullptr, pp.decode);
@@ -279,12 +280,7 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
             }
             return;
         }
-        apply(Q.prefill, 0, 1, dItemsP, pp.prefill);
-        apply(Q.decode, 1, pt.B, nullptr, pp.decode);
-        apply_pod(Q, c.sms, pp);
-        c.launch(c.s0, pod_kernel(kD), dim3(Q.grid), Q.smemBytes, &pp);
-        if (Q.prefill.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.prefill.rows, merge_grid_y(pp.prefill.numQoHeads, pp.prefill.headDim)), 0, &pp.prefill);
-        if (Q.decode.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.decode.rows, merge_grid_y(pp.decode.numQoHeads, pp.decode.headDim)), 0, &pp.decode);
+        pod_plan(Q, dItemsP);
     };
     auto add_row = [&](const std::string& mode, const std::string& policy, double ms) {
         const bool podMode = mode == "pod";
