@@ -117,16 +117,25 @@ struct Row {
     double frac, ms;
 };
 
+// "a,b,c" -> {"a", "b", "c"}; "" -> {}.
+std::vector<std::string> split_commas(const std::string& list) {
+    std::vector<std::string> items;
+    for (size_t start = 0; start < list.size();) {
+        size_t comma = list.find(',', start);
+        if (comma == std::string::npos) comma = list.size();
+        items.push_back(list.substr(start, comma - start));
+        start = comma + 1;
+    }
+    return items;
+}
+
 // PS_POD_TUNINGS="name:decodeRounds:prefillRule:prefillRounds,...": plan_pod split-rule variants
 // timed beside the default plan (rows with policy "<policy>@name").
 const std::vector<std::pair<std::string, ps_attn_plan::PodTuning>>& tunings() {
     static std::vector<std::pair<std::string, ps_attn_plan::PodTuning>> list = [] {
         std::vector<std::pair<std::string, ps_attn_plan::PodTuning>> v;
         const char* env = getenv("PS_POD_TUNINGS");
-        for (std::string s = env ? env : ""; !s.empty();) {
-            const size_t comma = s.find(',');
-            const std::string item = s.substr(0, comma);
-            s = comma == std::string::npos ? "" : s.substr(comma + 1);
+        for (const std::string& item : split_commas(env ? env : "")) {
             char name[32];
             ps_attn_plan::PodTuning t;
             if (sscanf(item.c_str(), "%31[^:]:%d:%d:%d", name, &t.decodeRounds, &t.prefillRule, &t.prefillRounds) == 4)
@@ -144,11 +153,7 @@ const std::vector<std::pair<std::string, ps_attn_plan::PodTuning>>& tunings() {
 std::vector<double> fracs() {
     std::vector<double> v;
     const char* env = getenv("PS_POD_FRACS");
-    for (std::string s = env ? env : "0.9,1.0"; !s.empty();) {
-        const size_t comma = s.find(',');
-        v.push_back(atof(s.substr(0, comma).c_str()));
-        s = comma == std::string::npos ? "" : s.substr(comma + 1);
-    }
+    for (const std::string& f : split_commas(env ? env : "0.9,1.0")) v.push_back(atof(f.c_str()));
     return v;
 }
 
@@ -337,12 +342,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    std::vector<std::string> modes;
-    for (size_t s = 0, e; s <= modesArg.size(); s = e + 1) {
-        e = modesArg.find(',', s);
-        if (e == std::string::npos) e = modesArg.size();
-        modes.push_back(modesArg.substr(s, e - s));
-    }
+    const std::vector<std::string> modes = split_commas(modesArg);
     cudaDeviceProp prop;
     PS_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     Ctx c;

@@ -57,16 +57,16 @@ public final class StepAttentionChooser {
     }
 
     public StepAttention choose(HybridBatch b) {
-        int p = b.numPrefillRequests();
-        int d = b.numDecodeRequests();
+        return choose(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), b.pageSize(), b.numPrefillRequests(), b.numDecodeRequests());
+    }
+
+    /** The same from a step's CSR arrays, before its {@link HybridBatch} exists (the scheduler builds it once, choice included). */
+    public StepAttention choose(int[] qo, int[] kv, int[] last, int pageSize, int p, int d) {
         if (p == 0 || d == 0) return StepAttention.SERIAL;
         if (mode != AttentionMode.POD) return new StepAttention(mode, SmPolicy.PROPORTIONAL);
         if (policy != SmPolicy.AUTO) return new StepAttention(AttentionMode.POD, policy);
-        int[] qo = b.qoIndptr();
-        int[] kv = b.kvIndptr();
-        int[] last = b.kvLastPageLen();
-        double prefillUs = prefillMicros(qo, kv, last, b.pageSize(), p, numQoHeads, headDim);
-        double decodeUs = decodeMicros(kv, last, b.pageSize(), p, d, numQoHeads, numKvHeads, headDim);
+        double prefillUs = prefillMicros(qo, kv, last, pageSize, p, numQoHeads, headDim);
+        double decodeUs = decodeMicros(kv, last, pageSize, p, d, numQoHeads, numKvHeads, headDim);
         if (worthFusing(prefillUs, decodeUs)) return new StepAttention(AttentionMode.POD, SmPolicy.PROPORTIONAL);
         return fallBackToStreams(prefillUs, decodeUs) ? new StepAttention(AttentionMode.STREAMS, SmPolicy.PROPORTIONAL)
                 : StepAttention.SERIAL;

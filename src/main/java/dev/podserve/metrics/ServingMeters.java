@@ -48,10 +48,10 @@ final class ServingMeters {
     private final MeterRegistry registry;
     private final Tags tags;
     /** podserve:attention_steps_total per (phases, mode, policy), created on first use. */
-    private final Map<String, Counter> attentionSteps = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<StepLabels, Counter> attentionSteps = new java.util.concurrent.ConcurrentHashMap<>();
     /** podserve:step_gpu_seconds and podserve:step_attention_seconds per step labels, created on first use. */
-    private final Map<String, Timer> stepGpu = new java.util.concurrent.ConcurrentHashMap<>();
-    private final Map<String, Timer> stepAttention = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<StepLabels, Timer> stepGpu = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<StepLabels, Timer> stepAttention = new java.util.concurrent.ConcurrentHashMap<>();
 
     ServingMeters(MeterRegistry registry, String modelName, Engine engine) {
         Tags tags = Tags.of(MODEL_NAME, modelName);
@@ -142,19 +142,26 @@ final class ServingMeters {
      * {@code backend} where no choice travelled with the batch (the CPU backend has one kernel).
      */
     private void attentionStep(HybridBatch batch) {
-        Tags step = stepTags(batch);
-        attentionSteps.computeIfAbsent(step.toString(), k -> Counter.builder("podserve:attention_steps_total").tags(step)
+        StepLabels step = StepLabels.of(batch);
+        attentionSteps.computeIfAbsent(step, k -> Counter.builder("podserve:attention_steps_total").tags(k.tags(tags))
                 .description("Engine steps by their phases and the attention mode and SM policy chosen for them.")
                 .register(registry)).increment();
     }
 
-    /** model_name plus the step's phases ({@code hybrid}, {@code prefill}, {@code decode}), attention mode and policy. */
-    private Tags stepTags(HybridBatch batch) {
-        String phases = batch.numPrefillRequests() == 0 ? "decode" : batch.numDecodeRequests() == 0 ? "prefill" : "hybrid";
-        StepAttention a = batch.attention();
-        String mode = a == null ? "backend" : a.modeLabel();
-        String policy = a == null ? "none" : a.policyLabel();
-        return tags.and("phases", phases, "mode", mode, "policy", policy);
+    /**
+     * A step's labels: its phases ({@code hybrid}, {@code prefill}, {@code decode}), attention mode and
+     * policy. A map key, so a step looks its meters up without building tags or strings.
+     */
+    private record StepLabels(String phases, String mode, String policy) {
+        static StepLabels of(HybridBatch batch) {
+            String phases = batch.numPrefillRequests() == 0 ? "decode" : batch.numDecodeRequests() == 0 ? "prefill" : "hybrid";
+            StepAttention a = batch.attention();
+            return new StepLabels(phases, a == null ? "backend" : a.modeLabel(), a == null ? "none" : a.policyLabel());
+        }
+
+        Tags tags(Tags model) {
+            return model.and("phases", phases, "mode", mode, "policy", policy);
+        }
     }
 
     /**
@@ -162,12 +169,11 @@ final class ServingMeters {
      * the step's labels; the attention share of a kind of step is the ratio of the two sums.
      */
     void stepProfile(SchedulerOutput out, ComputeBackend.StepProfile profile) {
-        Tags step = stepTags(out.batch());
-        String key = step.toString();
-        stepGpu.computeIfAbsent(key, k -> Timer.builder("podserve:step_gpu_seconds").tags(step)
+        StepLabels step = StepLabels.of(out.batch());
+        stepGpu.computeIfAbsent(step, k -> Timer.builder("podserve:step_gpu_seconds").tags(k.tags(tags))
                 .description("GPU time of each profiled engine step (podserve.attention.profile) in seconds.")
                 .register(registry)).record((long) (profile.gpuMillis() * 1e6), TimeUnit.NANOSECONDS);
-        stepAttention.computeIfAbsent(key, k -> Timer.builder("podserve:step_attention_seconds").tags(step)
+        stepAttention.computeIfAbsent(step, k -> Timer.builder("podserve:step_attention_seconds").tags(k.tags(tags))
                 .description("GPU time of the attention kernels of each profiled engine step, all layers, in seconds.")
                 .register(registry)).record((long) (profile.attentionMillis() * 1e6), TimeUnit.NANOSECONDS);
     }

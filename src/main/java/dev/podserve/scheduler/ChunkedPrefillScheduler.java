@@ -1,6 +1,5 @@
 package dev.podserve.scheduler;
 
-import dev.podserve.attention.HybridBatch;
 import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.kvcache.KvCacheManager;
 
@@ -316,8 +315,6 @@ public final class ChunkedPrefillScheduler {
         }
         int numPrefills = prefills.size();
         prefills.addAll(decodes);
-        HybridBatch batch = HybridBatchAssembler.assemble(prefills, numPrefills, kv);
-        if (attention != null) batch = batch.withAttention(attention.choose(batch));
-        return new SchedulerOutput(prefills, batch, stepPreempted);
+        return new SchedulerOutput(prefills, HybridBatchAssembler.assemble(prefills, numPrefills, kv, attention), stepPreempted);
     }
 }

@@ -1,6 +1,8 @@
 package dev.podserve.scheduler;
 
 import dev.podserve.attention.HybridBatch;
+import dev.podserve.attention.StepAttention;
+import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.kvcache.KvCacheManager;
 
 import java.util.List;
@@ -15,8 +17,10 @@ final class HybridBatchAssembler {
      * @param ordered     the step's sequences in batch order, multi-token ones first; their computed
      *                    counts are still those before the step
      * @param numPrefills how many leading entries of {@code ordered} have more than one token
+     * @param attention   chooses the step's attention from its shape, or null to leave it to the backend
      */
-    static HybridBatch assemble(List<ScheduledSequence> ordered, int numPrefills, KvCacheManager kv) {
+    static HybridBatch assemble(List<ScheduledSequence> ordered, int numPrefills, KvCacheManager kv,
+                                StepAttentionChooser attention) {
         int r = ordered.size();
         int pageSize = kv.blockSize();
         int[] qoIndptr = new int[r + 1];
@@ -53,7 +57,9 @@ final class HybridBatchAssembler {
                 sampleRequests[numSamples++] = i;
             }
         }
+        StepAttention chosen = attention == null ? null
+                : attention.choose(qoIndptr, kvIndptr, lastPageLen, pageSize, numPrefills, r - numPrefills);
         return new HybridBatch(tokenIds, positions, qoIndptr, kvIndptr, pageIndices, lastPageLen, sampleRequests,
-                numPrefills, r - numPrefills, pageSize);
+                numPrefills, r - numPrefills, pageSize, chosen);
     }
 }

@@ -86,8 +86,6 @@ public final class CudaBackend implements ComputeBackend {
      * write and read their one key there, so they never touch a real request's cache.
      */
     private final int scratchPage;
-    private final AttentionMode attentionMode;
-    private final int podPolicy;
     /** The configured choice, for batches that come without a scheduler's (benchmarks, tests). */
     private final StepAttentionChooser ownAttention;
     /** The attention mode of the step being enqueued (set by enqueueEager). */
@@ -198,9 +196,7 @@ public final class CudaBackend implements ComputeBackend {
         this.gemm = new CublasGemm(ctx, arena.carve("cublas workspace", CublasGemm.WORKSPACE_BYTES).address(),
                 CublasGemm.WORKSPACE_BYTES);
         this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
-        this.attentionMode = o.attentionMode();
-        this.podPolicy = o.podPolicy();
-        this.ownAttention = new StepAttentionChooser(attentionMode, SmPolicy.ofCode(podPolicy), cfg.numHeads(), cfg.numKvHeads(),
+        this.ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),
                 cfg.headDim());
         this.podStaticFraction = o.podStaticFraction();
         this.podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
@@ -213,7 +209,7 @@ public final class CudaBackend implements ComputeBackend {
         log.info("CUDA backend on {}: arena {} MB ({} MB weights, {} in {} ms), {} KV blocks x {} tokens, CUDA graphs {},"
                         + " hybrid-step attention {}, pinned staging {}, ready in {} ms", ctx.describe(), arena.capacity() >> 20,
                 CudaWeights.bytes(cfg) >> 20, w != null ? "uploaded" : "generated on the device", weightMs, numKvBlocks, pageSize,
-                graphs != null ? "on for decode-only steps" : "off", attentionMode.name().toLowerCase(java.util.Locale.ROOT),
+                graphs != null ? "on for decode-only steps" : "off", ownAttention.mode().name().toLowerCase(java.util.Locale.ROOT),
                 copies.pinned(), (System.nanoTime() - t0) / 1_000_000);
     }
 

@@ -4,14 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,11 +65,11 @@ class PodPlanParityTest {
     @Test
     void javaPlansEqualTheHeaders(@TempDir Path dir) throws Exception {
         assumeTrue(Files.isRegularFile(KERNELS.resolve("attention/attention_plan.h")), "cuda-kernels sources not here");
-        assumeTrue(gpp(), "g++ not on the PATH");
+        assumeTrue(HostCompiler.available("g++"), "g++ not on the PATH");
         Path src = dir.resolve("plan.cpp");
         Files.writeString(src, DRIVER);
         Path exe = dir.resolve("plan");
-        run(List.of("g++", "-std=c++17", "-O1", "-Wall", "-Werror", "-I", KERNELS.toAbsolutePath().toString(), "-o", exe.toString(),
+        HostCompiler.run(List.of("g++", "-std=c++17", "-O1", "-Wall", "-Werror", "-I", KERNELS.toAbsolutePath().toString(), "-o", exe.toString(),
                 src.toString()), null);
 
         Random rnd = new Random(20261126);
@@ -121,7 +118,7 @@ class PodPlanParityTest {
         }
         Path batches = dir.resolve("batches.txt");
         Files.writeString(batches, input);
-        List<String> actual = run(List.of(exe.toString()), batches).lines().toList();
+        List<String> actual = HostCompiler.run(List.of(exe.toString()), batches).lines().toList();
         assertEquals(expected.size(), actual.size(), "one plan line per batch");
         for (int i = 0; i < expected.size(); i++) {
             assertEquals(actual.get(i), expected.get(i), "batch " + i + ": " + input.toString().lines().skip(i).findFirst().orElse(""));
@@ -135,23 +132,5 @@ class PodPlanParityTest {
                 .append(' ').append(p.gridX()).append(' ').append(p.gridY()).append(' ').append(p.partialOFloats()).append(' ')
                 .append(p.partialLseFloats());
         for (int w : p.workItems()) b.append(' ').append(w);
-    }
-
-    private static boolean gpp() {
-        try {
-            return new ProcessBuilder("g++", "--version").redirectErrorStream(true).start().waitFor(30, TimeUnit.SECONDS);
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
-    }
-
-    /** stdin: a file to read from, or null (a file, not a pipe: the driver writes while it reads). */
-    private static String run(List<String> cmd, Path stdin) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).redirectErrorStream(true);
-        if (stdin != null) pb.redirectInput(stdin.toFile());
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError(cmd + " failed:\n" + out);
-        return out;
     }
 }

@@ -3,15 +3,11 @@ package dev.podserve.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +27,7 @@ class StructLayoutTest {
     @Test
     void everyOffsetAndSizeMatchesGcc(@TempDir Path dir) throws Exception {
         assumeTrue(Files.isRegularFile(KERNELS.resolve("include/params.h")), "cuda-kernels sources not here");
-        assumeTrue(gcc(), "gcc not on the PATH");
+        assumeTrue(HostCompiler.available("gcc"), "gcc not on the PATH");
         StringBuilder c = new StringBuilder("#include <stdio.h>\n#include <stddef.h>\n#include \"")
                 .append(KERNELS.toAbsolutePath().resolve("attention/pod_params.h")).append("\"\nint main(void) {\n");
         Map<String, Integer> expected = new LinkedHashMap<>();
@@ -59,9 +55,9 @@ class StructLayoutTest {
         Path src = dir.resolve("layout.c");
         Files.writeString(src, c);
         Path exe = dir.resolve("layout");
-        run(List.of("gcc", "-std=c11", "-Wall", "-Werror", "-o", exe.toString(), src.toString()));
+        HostCompiler.run(List.of("gcc", "-std=c11", "-Wall", "-Werror", "-o", exe.toString(), src.toString()), null);
         Map<String, Integer> actual = new LinkedHashMap<>();
-        for (String line : run(List.of(exe.toString())).split("\n")) {
+        for (String line : HostCompiler.run(List.of(exe.toString()), null).split("\n")) {
             int sp = line.lastIndexOf(' ');
             actual.put(line.substring(0, sp), Integer.parseInt(line.substring(sp + 1).trim()));
         }
@@ -79,20 +75,5 @@ class StructLayoutTest {
         assertEquals(32, ParamLayouts.DUMMY_FILL.size());
         assertEquals(368, ParamLayouts.POD.size());
         assertEquals(184, ParamLayouts.ROPE_APPEND.size());
-    }
-
-    private static boolean gcc() {
-        try {
-            return new ProcessBuilder("gcc", "--version").redirectErrorStream(true).start().waitFor(30, TimeUnit.SECONDS);
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
-    }
-
-    private static String run(List<String> cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(new ArrayList<>(cmd)).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError(cmd + " failed:\n" + out);
-        return out;
     }
 }
