@@ -345,25 +345,28 @@ struct PodLaunch {
     int smemBytes = 0;
 };
 
-// The `auto` policy. Fused with proportional tickets while the prefill's estimated share of the
-// batch's time (prefillUs / (prefillUs + decodeUs), the rates below) lies in
-// [kPodMinPrefillShare, kPodMaxPrefillShare]; outside it the caller runs the two standalone kernels
-// one after the other (PodLaunch::fused false). From the H100 sweeps:
-//  - below a 5% estimated share the fused kernel gained nothing on average (1.001x serial) and lost
-//    up to 6% (../bench/results/pod-tuning-h100-2026-11-26.*, 280 points): a handful of prefill
-//    tiles only take slots from the decode;
-//  - from 5% to 70% it was never below 0.99x and 1.03-1.24x on average per share band;
-//  - above 80% (prefill-heavy batches, ../bench/results/pod-prefill-heavy-h100-2026-11-26.*: few
-//    decodes beside the chunk) it fell to 0.93-0.97x at worst and below 1x on average from 95%: the
-//    decode has too little work to hide the prefill's, and its CTAs still take slots. There the
-//    two kernels on two streams won at every point (1.09x serial on average, 1.025x at worst: the
-//    few decode CTAs run on the SMs the prefill's last wave leaves idle), so auto takes streams
-//    (PodLaunch::fallbackStreams); below 5% streams lost up to 4.5% and auto takes serial;
-//  - fifty-fifty, static and extra prefill splits lost to proportional on average in every band,
-//    so they stay selectable but auto does not take them.
+// The `auto` policy. Fused with proportional tickets unless the batch is a large prefill beside a
+// small decode: an estimated prefill share of the batch's time (prefillUs / (prefillUs + decodeUs),
+// the rates below) above kPodMaxPrefillShare AND an estimated decode time under
+// kPodSmallDecodeUs; that batch runs the two standalone kernels on two streams
+// (PodLaunch::fused false, fallbackStreams true). From the H100 sweeps after the shared-memory
+// alignment fix (pod.cu, run(); ../bench/results/pod-sweep-h100-2026-11-26-d.* (560 points of the
+// issue's grid) and pod-alignment-h100-2026-11-26.* (217 prefill-heavy points)):
+//  - fused was never below 1.007x serial at any share up to 65%, and 1.05-1.08x even below a 5%
+//    share (before the fix it lost there, hence the old 5% floor, now 0);
+//  - above 65% it still won (1.17-1.19x against 1.02-1.05x on two streams) while the decode had
+//    real work (the grid: >= 27 decodes at 16K, ~600 us estimated), but beside one to
+//    three decodes (under ~35 us) it fell to 0.94-0.99x and two streams won (1.03-1.37x): the
+//    decode cannot hide the prefill and its CTAs still take slots, while on two streams they run
+//    on the SMs the prefill's last wave leaves idle. Of the thresholds tried (share 0.60-1.00,
+//    decode 0-400 us) this pair scored best on mean and minimum over the 777 points;
+//  - fifty-fifty, static, a slot-pairing policy (one prefill beside one decode on every SM, an
+//    experiment: 0.98x at 50% shares) and L2 eviction hints on the decode's loads (within 0.5%)
+//    lost to proportional on average, so auto takes proportional.
 // CTAs per SM: 2, the only shape built (a 100 KB decode CTA and a 255-register prefill CTA).
-constexpr double kPodMinPrefillShare = 0.05;
-constexpr double kPodMaxPrefillShare = 0.80;
+constexpr double kPodMinPrefillShare = 0.0;
+constexpr double kPodMaxPrefillShare = 0.65;
+constexpr double kPodSmallDecodeUs = 50.0;
 
 inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, double decodeUs) {
     (void)prefillCtas;
@@ -374,8 +377,8 @@ inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, 
 }
 
 inline bool pod_worth_fusing(double prefillUs, double decodeUs) {
-    return prefillUs > 0 && decodeUs > 0 && prefillUs >= kPodMinPrefillShare * (prefillUs + decodeUs) &&
-           prefillUs <= kPodMaxPrefillShare * (prefillUs + decodeUs);
+    if (prefillUs <= 0 || decodeUs <= 0 || prefillUs < kPodMinPrefillShare * (prefillUs + decodeUs)) return false;
+    return prefillUs <= kPodMaxPrefillShare * (prefillUs + decodeUs) || decodeUs >= kPodSmallDecodeUs;
 }
 
 // How finely plan_pod cuts each phase (bench/pod_bench.cu sweeps variants; the defaults are the

@@ -91,10 +91,19 @@ __device__ __forceinline__ void finish(const PsPodParams& p) {
 
 template <int D>
 __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
-    __shared__ int sWork;  // (op << 30) | id, from thread 0
-    if (threadIdx.x == 0) sWork = take_work(p);
+    // The (op << 30) | id word from thread 0 travels in the dynamic buffer's first word, read by
+    // every thread before the second barrier lets the tile's loads overwrite it. NOT a static
+    // __shared__ variable: static shared memory is laid out first and moves the dynamic buffer off
+    // offset 0, and with it there the same cp.async instructions of both phases moved twice the
+    // bytes from L2 (H100, ncu l1tex__m_xbar2l1tex_read_bytes: 7.14 GB against 3.57 GB at C=1024
+    // P=11264 B=30 L=16384) and the fused kernel was 10% slower on the sweep's mean
+    // (../../bench/results/pod-alignment-h100-2026-11-26.*). The Makefile rejects static shared
+    // memory in any attention entry point.
+    int* sWork = reinterpret_cast<int*>(smem);
+    if (threadIdx.x == 0) *sWork = take_work(p);
     __syncthreads();
-    const int work = sWork;
+    const int work = *sWork;
+    __syncthreads();
     const int op = work >> 30;
     const int id = work & ((1 << 30) - 1);
     if (work < 0) {

@@ -11,7 +11,9 @@
 // (a 256 MB memset, outside the timed region) before every run, for every mode alike.
 //
 // Usage: pod_bench [--fatbin F] [--json OUT] [--pytorch-list PREFIX] [--stride N] [--pytorch-stride N]
-//                  [--point model:C:P:frac:L --modes pod,serial]   (one point, for ncu)
+//                  [--point model:C:P:frac:L] [--modes alone,serial,streams,pod]   (--point: one point, for ncu)
+// Modes: alone (each phase's standalone kernels: the ideal), serial, streams, pod (every policy and
+// auto), and two diagnostics: half (each phase alone at one CTA per SM) and diag (see run_point).
 // --pytorch-list writes PREFIX-llama.txt / PREFIX-yi.txt: the C:P:B:L points for
 // bench/pytorch_sdpa_baseline.py (PS_HKV=8 / 4), every --pytorch-stride'th chunk position.
 #include <math.h>
@@ -297,6 +299,42 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     if (want("alone")) {
         add_row("prefill_alone", "", c.time([&] { prefill(c.s0); }));
         add_row("decode_alone", "", c.time([&] { decode(c.s0); }));
+    }
+    // Each phase alone with one CTA per SM (shared memory padded past half the SM's): the rate a
+    // phase keeps when the other phase holds the SM's second slot, minus their contention.
+    if (want("half")) {
+        const int halfSmem = 120 * 1024;
+        add_row("prefill_half", "", c.time([&] {
+            c.launch(c.s0, prefill_kernel(kD), dim3(SP.gridX, SP.gridY), halfSmem, &sp);
+            if (SP.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(SP.rows, merge_grid_y(sp.numQoHeads, sp.headDim)), 0, &sp);
+        }));
+        add_row("decode_half", "", c.time([&] {
+            c.launch(c.s0, decode_kernel(kD), dim3(SD.gridX, SD.gridY), halfSmem, &sd);
+            if (SD.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(SD.rows, merge_grid_y(sd.numQoHeads, sd.headDim)), 0, &sd);
+        }));
+    }
+    // Where the fused kernel loses (mode "diag"): the fused kernel with one phase's work only, to
+    // compare with that phase's standalone kernel (what the fused launch costs a phase by itself),
+    // and the standalone decode on the fused plan's splits.
+    if (want("diag")) {
+        add_row("pod_prefill_only", "", c.time([&] {
+            PodLaunch Q = PL;
+            Q.decodeCtas = 0;
+            Q.grid = Q.prefillCtas;
+            Q.decode.maxSplits = 1;
+            pod_plan(Q, dItemsP);
+        }));
+        add_row("pod_decode_only", "", c.time([&] {
+            PodLaunch Q = PL;
+            Q.prefillCtas = 0;
+            Q.grid = Q.decodeCtas;
+            Q.prefill.maxSplits = 1;
+            pod_plan(Q, dItemsP);
+        }));
+        add_row("decode_pod_plan", "", c.time([&] {
+            c.launch(c.s0, decode_kernel(kD), dim3(PL.decode.gridX, PL.decode.gridY), PL.decode.smemBytes, &pp.decode);
+            if (PL.decode.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(PL.decode.rows, merge_grid_y(pp.decode.numQoHeads, pp.decode.headDim)), 0, &pp.decode);
+        }));
     }
     if (want("serial")) add_row("serial", "", c.time([&] { prefill(c.s0); decode(c.s0); }));
     if (want("streams")) add_row("streams", "", c.time([&] { streams(); }));

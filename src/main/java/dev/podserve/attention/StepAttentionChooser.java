@@ -8,14 +8,14 @@ package dev.podserve.attention;
  *       kernel: {@link StepAttention#SERIAL}.</li>
  *   <li>A hybrid step under {@code serial} or {@code streams}, or under {@code pod} with a fixed
  *       policy, runs as configured.</li>
- *   <li>{@code pod} with {@code auto}: the fused kernel with proportional tickets while the
- *       prefill's estimated share of the step's attention time is within
- *       [{@link #MIN_PREFILL_SHARE}, {@link #MAX_PREFILL_SHARE}]; below it the two standalone
- *       kernels one after the other, because a handful of prefill tiles only take CTA slots from
- *       the decode; above it the two on two streams, because a handful of decodes cannot hide a
- *       large prefill but can run on the SMs its last wave leaves idle. The rule and its numbers are
- *       attention_plan.h's choose_pod_policy and pod_worth_fusing, from the H100 kernel sweeps
- *       under bench/results/.</li>
+ *   <li>{@code pod} with {@code auto}: the fused kernel with proportional tickets, unless the step
+ *       is a large prefill beside a small decode (the prefill over {@link #MAX_PREFILL_SHARE} of the
+ *       estimated attention time and the decode under {@link #SMALL_DECODE_US}); that step runs the
+ *       two standalone kernels on two streams, because a handful of decodes cannot hide a large
+ *       prefill but can run on the SMs its last wave leaves idle. {@link #MIN_PREFILL_SHARE} is 0:
+ *       on the H100 the fused kernel was never slower than the serial pair at small shares. The
+ *       rule and its numbers are attention_plan.h's choose_pod_policy and pod_worth_fusing, from
+ *       the H100 kernel sweeps under bench/results/.</li>
  * </ul>
  * The estimate converts the prefill's FLOPs and the decode's bytes into microseconds at rates
  * measured on an H100 with podserve's own kernels; only their ratio matters.
@@ -27,9 +27,11 @@ public final class StepAttentionChooser {
     /** attention_plan.h's kPodDecodeBytesPerUs: the decode kernel's KV streaming rate, H100. */
     public static final double DECODE_BYTES_PER_US = 2.9e6;
     /** attention_plan.h's kPodMinPrefillShare. */
-    public static final double MIN_PREFILL_SHARE = 0.05;
+    public static final double MIN_PREFILL_SHARE = 0.0;
     /** attention_plan.h's kPodMaxPrefillShare. */
-    public static final double MAX_PREFILL_SHARE = 0.80;
+    public static final double MAX_PREFILL_SHARE = 0.65;
+    /** attention_plan.h's kPodSmallDecodeUs. */
+    public static final double SMALL_DECODE_US = 50.0;
 
     private final AttentionMode mode;
     private final SmPolicy policy;
@@ -79,8 +81,8 @@ public final class StepAttentionChooser {
 
     /** attention_plan.h's pod_worth_fusing. */
     public static boolean worthFusing(double prefillUs, double decodeUs) {
-        return prefillUs > 0 && decodeUs > 0 && prefillUs >= MIN_PREFILL_SHARE * (prefillUs + decodeUs)
-                && prefillUs <= MAX_PREFILL_SHARE * (prefillUs + decodeUs);
+        if (prefillUs <= 0 || decodeUs <= 0 || prefillUs < MIN_PREFILL_SHARE * (prefillUs + decodeUs)) return false;
+        return prefillUs <= MAX_PREFILL_SHARE * (prefillUs + decodeUs) || decodeUs >= SMALL_DECODE_US;
     }
 
     /**

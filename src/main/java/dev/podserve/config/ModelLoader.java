@@ -164,7 +164,7 @@ public final class ModelLoader {
     }
 
     private static PodserveProperties.Attention attention(PodserveProperties props) {
-        return props.attention() != null ? props.attention() : new PodserveProperties.Attention("serial", "auto", 0, true, false);
+        return props.attention() != null ? props.attention() : new PodserveProperties.Attention("pod", "auto", 0, true, false);
     }
 
     private static CudaBackend.Options cudaOptions(PodserveProperties props) {

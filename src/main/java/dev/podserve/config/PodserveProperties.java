@@ -224,7 +224,7 @@ public record PodserveProperties(
      *                          kernel, for podserve:step_attention_seconds and podserve:step_gpu_seconds
      */
     public record Attention(
-            @NotNull @DefaultValue("serial") @Pattern(regexp = "serial|streams|pod", message = "must be 'serial', 'streams' or 'pod'") String mode,
+            @NotNull @DefaultValue("pod") @Pattern(regexp = "serial|streams|pod", message = "must be 'serial', 'streams' or 'pod'") String mode,
             @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|proportional|fifty-fifty|static",
                     message = "must be 'auto', 'proportional', 'fifty-fifty' or 'static'") String smPolicy,
             @jakarta.validation.constraints.DecimalMin(value = "0.0", message = "must be between 0 and 1")
