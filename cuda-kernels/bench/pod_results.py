@@ -4,7 +4,9 @@
 # decode alone), each pod policy, auto. Writes every row with ideal_ms and pytorch_serial_ms (null
 # where PyTorch was not run) to OUT.json, and prints the summary: mean / median / max / min speedup
 # of the best pod policy and of auto over serial, streams and PyTorch's serial, the fraction of
-# points within 10% of ideal, the worst point, and each split-rule variant (rows "<policy>@<name>").
+# points within 10% of ideal, the ideal's own speedup and auto's time against it per prefill-share
+# band, the paper's subset (both phases >= 20% of the serial time), the worst point, and each
+# split-rule variant (rows "<policy>@<name>").
 import json, statistics, sys
 
 rows = json.load(open(sys.argv[1]))
@@ -52,6 +54,24 @@ for base, (bb, aa) in vs.items():
         print(f"  over {base:8s} (n={sb['n']}): best pod mean {sb['mean']:.3f} median {sb['median']:.3f} max {sb['max']:.3f} min {sb['min']:.3f}"
               f" | auto mean {sa['mean']:.3f} median {sa['median']:.3f} max {sa['max']:.3f} min {sa['min']:.3f}")
 print(f"  auto within 10% of ideal: {within}/{len(pts)} = {within / len(pts):.1%}")
+ideal_of = lambda p: max(p["prefill_alone"], p["decode_alone"])
+auto_of = lambda p: next(t for m, t in p.items() if m.startswith("pod:auto"))
+share_of = lambda p: p["prefill_alone"] / (p["prefill_alone"] + p["decode_alone"])
+si = stats([p["serial"] / ideal_of(p) for p in pts.values()])
+print(f"  ideal over serial: mean {si['mean']:.3f} median {si['median']:.3f} max {si['max']:.3f};"
+      f" auto time / ideal: mean {statistics.mean(auto_of(p) / ideal_of(p) for p in pts.values()):.3f}")
+bands = {}
+for p in pts.values():
+    bands.setdefault(min(int(share_of(p) * 10), 9), []).append(p)
+print("  by measured prefill share (auto over serial / ideal over serial / auto time over ideal): " + "; ".join(
+    f"{b / 10:.1f}: {statistics.mean(p['serial'] / auto_of(p) for p in ps):.3f} / "
+    f"{statistics.mean(p['serial'] / ideal_of(p) for p in ps):.3f} / {statistics.mean(auto_of(p) / ideal_of(p) for p in ps):.3f} (n={len(ps)})"
+    for b, ps in sorted(bands.items())))
+paper = [p for p in pts.values() if min(p["prefill_alone"], p["decode_alone"]) >= 0.2 * (p["prefill_alone"] + p["decode_alone"])]
+if paper:
+    sp = stats([p["serial"] / auto_of(p) for p in paper])
+    print(f"  paper's subset (both phases >= 20% of serial, n={sp['n']}): auto over serial mean {sp['mean']:.3f}"
+          f" median {sp['median']:.3f} max {sp['max']:.3f} min {sp['min']:.3f}")
 print(f"  worst auto/serial point: {worst[0]:.3f} at {worst[1]}: " + ", ".join(f"{m} {t:.3f}" for m, t in sorted(worst[2].items())))
 wins = {}
 for k, p in pts.items():

@@ -54,7 +54,7 @@ public final class BudgetCalibration {
         boolean dummy;
         long seed = 20250302L;
         String backend = "auto";
-        AttentionMode mode = AttentionMode.SERIAL;
+        AttentionMode mode = AttentionMode.POD;
         SmPolicy policy = SmPolicy.AUTO;
         double targetMs = 50;
         int decodes = 32;
@@ -113,7 +113,7 @@ public final class BudgetCalibration {
                       --model DIR              HuggingFace model folder (default: the embedded default model)
                       --load-format auto|dummy weights from the folder, or drawn from --seed
                       --backend auto|cpu|cuda  as podserve.backend (default auto)
-                      --attention-mode M       serial|streams|pod, as podserve.attention.mode (default serial)
+                      --attention-mode M       serial|streams|pod, as podserve.attention.mode (default pod)
                       --sm-policy P            auto|proportional|fifty-fifty|static (default auto)
                       --target-tbt-ms T        time between tokens to stay under (default 50)
                       --decodes N              running decodes beside the prefill chunk (default 32)

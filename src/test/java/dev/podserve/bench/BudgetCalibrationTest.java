@@ -55,7 +55,7 @@ class BudgetCalibrationTest {
         assertThatThrownBy(() -> BudgetCalibration.Options.parse(new String[] {"--target-tbt-ms"})).hasMessageContaining("needs a value");
     }
 
-    /** The whole tool on the CPU backend and the embedded model: every budget timed, steps grow with the budget. */
+    /** The whole tool on the CPU backend and the embedded model: every budget timed and reported. */
     @Test
     void calibratesTheEmbeddedModelOnTheCpu() throws Exception {
         BudgetCalibration.Options o = BudgetCalibration.Options.parse(new String[] {"--backend", "cpu", "--decodes", "3",
@@ -67,9 +67,11 @@ class BudgetCalibrationTest {
         List<Map<String, Object>> rows = (List<Map<String, Object>>) result.get("rows");
         assertThat(rows).extracting(r -> r.get("budget")).containsExactly(20, 260);
         assertThat(rows).extracting(r -> r.get("prefill_tokens")).containsExactly(17, 257);
-        assertThat((double) rows.get(1).get("step_ms_median")).isGreaterThan((double) rows.get(0).get("step_ms_median"));
-        // A hybrid step whose prefill dwarfs three short decodes: auto fuses.
-        assertThat(rows.get(1).get("attention")).isEqualTo("pod/proportional");
+        // Times only exist, they are not compared: the first budget also pays the JIT's warm-up.
+        assertThat(rows).allSatisfy(r -> assertThat((double) r.get("step_ms_median")).isPositive());
+        // A hybrid step whose prefill dwarfs three short decodes: auto runs the two kernels on two
+        // streams (the decode is far under 50 us).
+        assertThat(rows.get(1).get("attention")).isEqualTo("streams");
         assertThat(result.get("max_num_batched_tokens")).isEqualTo(260);
         assertThat(text.toString(StandardCharsets.UTF_8)).contains("largest max-num-batched-tokens under");
     }
