@@ -232,14 +232,13 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     pp.counters = c.counters;
     (void)R;
 
-    auto prefill = [&](cudaStream_t st) {
-        c.launch(st, prefill_kernel(kD), dim3(SP.gridX, SP.gridY), SP.smemBytes, &sp);
-        if (SP.needsMerge()) c.launch(st, merge_kernel(), dim3(SP.rows, merge_grid_y(sp.numQoHeads, sp.headDim)), 0, &sp);
+    // One standalone phase: its kernel on plan L with `smem` bytes of shared memory, then its merge.
+    auto phase = [&](cudaStream_t st, const char* kernel, const Launch& L, int smem, PsAttentionParams& prm) {
+        c.launch(st, kernel, dim3(L.gridX, L.gridY), smem, &prm);
+        if (L.needsMerge()) c.launch(st, merge_kernel(), dim3(L.rows, merge_grid_y(prm.numQoHeads, prm.headDim)), 0, &prm);
     };
-    auto decode = [&](cudaStream_t st) {
-        c.launch(st, decode_kernel(kD), dim3(SD.gridX, SD.gridY), SD.smemBytes, &sd);
-        if (SD.needsMerge()) c.launch(st, merge_kernel(), dim3(SD.rows, merge_grid_y(sd.numQoHeads, sd.headDim)), 0, &sd);
-    };
+    auto prefill = [&](cudaStream_t st) { phase(st, prefill_kernel(kD), SP, SP.smemBytes, sp); };
+    auto decode = [&](cudaStream_t st) { phase(st, decode_kernel(kD), SD, SD.smemBytes, sd); };
     // The two standalone launches on two streams, forked from and joined back into s0.
     auto streams = [&]() {
         PS_CUDA_CHECK(cudaEventRecord(c.ea, c.s0));
@@ -304,37 +303,24 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     // phase keeps when the other phase holds the SM's second slot, minus their contention.
     if (want("half")) {
         const int halfSmem = 120 * 1024;
-        add_row("prefill_half", "", c.time([&] {
-            c.launch(c.s0, prefill_kernel(kD), dim3(SP.gridX, SP.gridY), halfSmem, &sp);
-            if (SP.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(SP.rows, merge_grid_y(sp.numQoHeads, sp.headDim)), 0, &sp);
-        }));
-        add_row("decode_half", "", c.time([&] {
-            c.launch(c.s0, decode_kernel(kD), dim3(SD.gridX, SD.gridY), halfSmem, &sd);
-            if (SD.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(SD.rows, merge_grid_y(sd.numQoHeads, sd.headDim)), 0, &sd);
-        }));
+        add_row("prefill_half", "", c.time([&] { phase(c.s0, prefill_kernel(kD), SP, halfSmem, sp); }));
+        add_row("decode_half", "", c.time([&] { phase(c.s0, decode_kernel(kD), SD, halfSmem, sd); }));
     }
     // Where the fused kernel loses (mode "diag"): the fused kernel with one phase's work only, to
     // compare with that phase's standalone kernel (what the fused launch costs a phase by itself),
     // and the standalone decode on the fused plan's splits.
     if (want("diag")) {
-        add_row("pod_prefill_only", "", c.time([&] {
+        // The fused launch with the other phase's CTAs (and merge) left out.
+        auto one_phase = [&](bool prefillOnly) {
             PodLaunch Q = PL;
-            Q.decodeCtas = 0;
-            Q.grid = Q.prefillCtas;
-            Q.decode.maxSplits = 1;
+            (prefillOnly ? Q.decodeCtas : Q.prefillCtas) = 0;
+            (prefillOnly ? Q.decode : Q.prefill).maxSplits = 1;
+            Q.grid = Q.prefillCtas + Q.decodeCtas;
             pod_plan(Q, dItemsP);
-        }));
-        add_row("pod_decode_only", "", c.time([&] {
-            PodLaunch Q = PL;
-            Q.prefillCtas = 0;
-            Q.grid = Q.decodeCtas;
-            Q.prefill.maxSplits = 1;
-            pod_plan(Q, dItemsP);
-        }));
-        add_row("decode_pod_plan", "", c.time([&] {
-            c.launch(c.s0, decode_kernel(kD), dim3(PL.decode.gridX, PL.decode.gridY), PL.decode.smemBytes, &pp.decode);
-            if (PL.decode.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(PL.decode.rows, merge_grid_y(pp.decode.numQoHeads, pp.decode.headDim)), 0, &pp.decode);
-        }));
+        };
+        add_row("pod_prefill_only", "", c.time([&] { one_phase(true); }));
+        add_row("pod_decode_only", "", c.time([&] { one_phase(false); }));
+        add_row("decode_pod_plan", "", c.time([&] { phase(c.s0, decode_kernel(kD), PL.decode, PL.decode.smemBytes, pp.decode); }));
     }
     if (want("serial")) add_row("serial", "", c.time([&] { prefill(c.s0); decode(c.s0); }));
     if (want("streams")) add_row("streams", "", c.time([&] { streams(); }));
