@@ -28,12 +28,13 @@ using attn::cp_async16;
 using attn::smem_addr;
 using attn::swz;
 
-template <int D>
+// S: K/V tiles in flight per warp (3 standalone; the fused kernel runs S = 2, see pod.cu).
+template <int D, int S = 3>
 struct Cfg {
     static constexpr int kWarps = PS_ATTN_THREADS / 32;
     static constexpr int kRows = PS_ATTN_DECODE_HEADS;   // query heads per CTA = MMA rows
     static constexpr int kKeys = 16;                     // keys per warp step: one P.V k-step
-    static constexpr int kStages = 3;                    // tiles in flight per warp
+    static constexpr int kStages = S;                    // tiles in flight per warp
     static constexpr int kChunks = D / 8;                // 16-byte chunks per row
     static constexpr int kTile = kKeys * D;              // elements of one K (or V) tile
     static constexpr int kWarpElems = kStages * 2 * kTile;
@@ -56,9 +57,12 @@ static_assert(4 * 16 * Cfg<16>::kMergeStride * 4 <= 4 * Cfg<16>::kWarpElems * 2,
 // The merge keeps the warps' row maxima and sums (2 x 4 x 16 fp32) where the Q tile was.
 static_assert(2 * 4 * 16 * 4 <= Cfg<16>::kQElems * 2, "merge maxima fit");
 
-template <int D>
+template <int D, int S = 3>
 __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
-    using C = Cfg<D>;
+    using C = Cfg<D, S>;
+    // The merge below reuses the K/V stages as fp32 scratch, and the Q tile for the maxima and sums.
+    static_assert(C::kWarps * C::kRows * C::kMergeStride * 4 <= C::kWarps * C::kWarpElems * 2, "merge scratch fits");
+    static_assert(2 * C::kWarps * C::kRows * 4 <= C::kQElems * 2, "merge maxima fit");
     const int warp = threadIdx.x >> 5;
     const int lane = threadIdx.x & 31;
     const int group = p.numQoHeads / p.numKvHeads;

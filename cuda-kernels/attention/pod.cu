@@ -28,6 +28,14 @@ namespace attn_pod {
 constexpr int kPrefill = 0;
 constexpr int kDecode = 1;
 
+// K/V tiles in flight per decode warp: 2 here against 3 in the standalone decode. Beside a prefill
+// CTA, one tile ahead per warp (32 KB a CTA at head dim 128) still streams at full rate, and the
+// fewer outstanding loads queue less in front of the prefill's tile loads, which are on its
+// critical path (ncu: the fused kernel's warps stall on memory ~10x as often as the prefill's
+// alone). H100, 144 points: 1.240x serial against 1.234x with 3, +1-3.5% at 35-50% prefill
+// shares, no band worse by more than 0.5% (../../bench/results/pod-alignment-h100-2026-11-26.*).
+constexpr int kDecodeStages = 2;
+
 __device__ __forceinline__ int sm_id() {
     int id;
     asm volatile("mov.u32 %0, %%smid;" : "=r"(id));
@@ -119,7 +127,7 @@ __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
     if (op == kPrefill) {
         ps::attn_prefill::run<D, false>(p.prefill, smem, (unsigned)(id % p.prefillGridX), (unsigned)(id / p.prefillGridX));
     } else {
-        ps::attn_decode::run<D>(p.decode, smem, (unsigned)(id % p.decodeGridX), (unsigned)(id / p.decodeGridX));
+        ps::attn_decode::run<D, kDecodeStages>(p.decode, smem, (unsigned)(id % p.decodeGridX), (unsigned)(id / p.decodeGridX));
     }
 }
 
