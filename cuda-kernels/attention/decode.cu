@@ -51,16 +51,12 @@ static_assert(Cfg<32>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD32, "decode hd32 smem
 
 static_assert(Cfg<64>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD64, "decode hd64 smem");
 static_assert(Cfg<128>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD128, "decode hd128 smem");
-static_assert(4 * 16 * Cfg<128>::kMergeStride * 4 <= 4 * Cfg<128>::kWarpElems * 2, "merge scratch fits");
-static_assert(4 * 16 * Cfg<64>::kMergeStride * 4 <= 4 * Cfg<64>::kWarpElems * 2, "merge scratch fits");
-static_assert(4 * 16 * Cfg<16>::kMergeStride * 4 <= 4 * Cfg<16>::kWarpElems * 2, "merge scratch fits");
-// The merge keeps the warps' row maxima and sums (2 x 4 x 16 fp32) where the Q tile was.
-static_assert(2 * 4 * 16 * 4 <= Cfg<16>::kQElems * 2, "merge maxima fit");
 
 template <int D, int S = 3>
 __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
     using C = Cfg<D, S>;
-    // The merge below reuses the K/V stages as fp32 scratch, and the Q tile for the maxima and sums.
+    // The merge below reuses the K/V stages as fp32 scratch [warp][16][kMergeStride], and the Q tile
+    // for the warps' row maxima and sums (2 x warps x 16 fp32); both checked for every instance.
     static_assert(C::kWarps * C::kRows * C::kMergeStride * 4 <= C::kWarps * C::kWarpElems * 2, "merge scratch fits");
     static_assert(2 * C::kWarps * C::kRows * 4 <= C::kQElems * 2, "merge maxima fit");
     const int warp = threadIdx.x >> 5;

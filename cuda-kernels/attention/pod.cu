@@ -28,12 +28,12 @@ namespace attn_pod {
 constexpr int kPrefill = 0;
 constexpr int kDecode = 1;
 
-// K/V tiles in flight per decode warp: 2 here against 3 in the standalone decode. Beside a prefill
-// CTA, one tile ahead per warp (32 KB a CTA at head dim 128) still streams at full rate, and the
-// fewer outstanding loads queue less in front of the prefill's tile loads, which are on its
-// critical path (ncu: the fused kernel's warps stall on memory ~10x as often as the prefill's
-// alone). H100, 144 points: 1.240x serial against 1.234x with 3, +1-3.5% at 35-50% prefill
-// shares, no band worse by more than 0.5% (../../bench/results/pod-alignment-h100-2026-11-26.*).
+// K/V tiles in flight per decode warp: 2 here against 3 in the standalone decode. Alone on an SM a
+// decode CTA with one tile ahead per warp (32 KB at head dim 128) still streams at full rate; beside
+// a prefill CTA, fewer outstanding loads presumably queue less in front of the prefill's tile loads,
+// which sit on its critical path (double-buffered). Measured, not profiled: H100, 144 points,
+// 1.240x serial against 1.234x with 3, +1-3.5% at 35-50% prefill shares, no band worse by more than
+// 0.5% (../../bench/results/pod-alignment-h100-2026-11-26.*).
 constexpr int kDecodeStages = 2;
 
 __device__ __forceinline__ int sm_id() {
