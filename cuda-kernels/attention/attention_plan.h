@@ -385,10 +385,10 @@ inline bool pod_worth_fusing(double prefillUs, double decodeUs) {
 // rule the sweep chose: decode >= 8 rounds, the paper's limited prefill splits; H100 exploration
 // run of 280 points, ../bench/results/pod-tuning-h100-2026-11-26.*: mean 1.127x serial with
 // proportional against 1.092x for the paper's rule alone, worst point 0.942x against 0.886x; any
-// extra prefill split lost, its merge traffic costing more than the balance it buys). decodeRounds > 0: split the decode until it has at least decodeRounds x
-// numSms CTAs (chunks >= kMinChunk), so that when it shares every SM with prefill tiles, about one
-// slot each, the per-SM tickets can still balance it instead of ending on a partial round of long
-// CTAs. prefillRule: 0 = the paper's limited splits (above); 1 = the standalone plan's splits;
+// extra prefill split lost, its merge traffic costing more than the balance it buys).
+// decodeRounds > 0: split the decode until it has at least decodeRounds x numSms CTAs (chunks >=
+// kMinChunk), so that when it shares every SM with prefill tiles, about one slot each, the per-SM
+// tickets can still balance it instead of ending on a partial round of long CTAs. prefillRule: 0 = the paper's limited splits (above); 1 = the standalone plan's splits;
 // 2 = the limited splits, then raised until prefillRounds x numSms CTAs, like the decode.
 struct PodTuning {
     int decodeRounds = 8;

@@ -195,11 +195,14 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     Launch SP = plan_prefill(qo.data(), kvp.data(), last.data(), 0, 1, kPage, kHq, hkv, kD, c.sms);
     Launch SD = plan_decode(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms);
     PodLaunch PL = plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms, kPodProportional);
-    for (const Launch* L : {&SP, &SD, &PL.prefill, &PL.decode})
-        if (L->partialOFloats > c.partOCap || L->partialLseFloats > c.partLCap) {
-            fprintf(stderr, "partials too small\n");
+    // Every plan timed here must fit the preallocated partial buffers.
+    auto require_partials = [&](const Launch& L, const char* what) {
+        if (L.partialOFloats > c.partOCap || L.partialLseFloats > c.partLCap) {
+            fprintf(stderr, "partials too small for %s\n", what);
             exit(2);
         }
+    };
+    for (const Launch* L : {&SP, &SD, &PL.prefill, &PL.decode}) require_partials(*L, "the default plans");
     int32_t* dItemsS = upload(SP.workItems);
     int32_t* dItemsP = upload(PL.prefill.workItems);
     PsAttentionParams base = {};
@@ -232,10 +235,14 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     pp.counters = c.counters;
     (void)R;
 
+    // A phase's split-KV merge, when plan L split it.
+    auto merge = [&](cudaStream_t st, const Launch& L, PsAttentionParams& prm) {
+        if (L.needsMerge()) c.launch(st, merge_kernel(), dim3(L.rows, merge_grid_y(prm.numQoHeads, prm.headDim)), 0, &prm);
+    };
     // One standalone phase: its kernel on plan L with `smem` bytes of shared memory, then its merge.
     auto phase = [&](cudaStream_t st, const char* kernel, const Launch& L, int smem, PsAttentionParams& prm) {
         c.launch(st, kernel, dim3(L.gridX, L.gridY), smem, &prm);
-        if (L.needsMerge()) c.launch(st, merge_kernel(), dim3(L.rows, merge_grid_y(prm.numQoHeads, prm.headDim)), 0, &prm);
+        merge(st, L, prm);
     };
     auto prefill = [&](cudaStream_t st) { phase(st, prefill_kernel(kD), SP, SP.smemBytes, sp); };
     auto decode = [&](cudaStream_t st) { phase(st, decode_kernel(kD), SD, SD.smemBytes, sd); };
@@ -258,11 +265,7 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     for (const auto& t : tunings()) {
         TL.push_back(plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms, kPodProportional,
                               0, 0, t.second));
-        for (const Launch* L : {&TL.back().prefill, &TL.back().decode})
-            if (L->partialOFloats > c.partOCap || L->partialLseFloats > c.partLCap) {
-                fprintf(stderr, "partials too small for tuning %s\n", t.first.c_str());
-                exit(2);
-            }
+        for (const Launch* L : {&TL.back().prefill, &TL.back().decode}) require_partials(*L, t.first.c_str());
         dItemsT.push_back(upload(TL.back().prefill.workItems));
     }
     // One fused launch of plan Q (its prefill work list at items), then each phase's merge.
@@ -271,8 +274,8 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
         apply(Q.decode, 1, pt.B, nullptr, pp.decode);
         apply_pod(Q, c.sms, pp);
         c.launch(c.s0, pod_kernel(kD), dim3(Q.grid), Q.smemBytes, &pp);
-        if (Q.prefill.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.prefill.rows, merge_grid_y(pp.prefill.numQoHeads, pp.prefill.headDim)), 0, &pp.prefill);
-        if (Q.decode.needsMerge()) c.launch(c.s0, merge_kernel(), dim3(Q.decode.rows, merge_grid_y(pp.decode.numQoHeads, pp.decode.headDim)), 0, &pp.decode);
+        merge(c.s0, Q.prefill, pp.prefill);
+        merge(c.s0, Q.decode, pp.decode);
     };
     auto pod = [&](int policy) {
         PodLaunch Q = PL;

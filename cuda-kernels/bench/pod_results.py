@@ -32,14 +32,19 @@ json.dump(rows, open(out, "w"), indent=0)
 def stats(xs):
     return dict(n=len(xs), mean=statistics.mean(xs), median=statistics.median(xs), max=max(xs), min=min(xs)) if xs else {}
 
-best, auto, vs = [], [], {"serial": ([], []), "streams": ([], []), "pytorch": ([], [])}
+# Per point: the ideal, auto's time (row "pod:auto:<what it ran>"), the fixed policies' times
+# (split-rule variants "<policy>@<name>" left out) and the measured prefill share.
+ideal_of = lambda p: max(p["prefill_alone"], p["decode_alone"])
+auto_of = lambda p: next(t for m, t in p.items() if m.startswith("pod:auto"))
+fixed_of = lambda p: {m: t for m, t in p.items() if m.startswith("pod:") and not m.startswith("pod:auto") and "@" not in m}
+share_of = lambda p: p["prefill_alone"] / (p["prefill_alone"] + p["decode_alone"])
+
+vs = {"serial": ([], []), "streams": ([], []), "pytorch": ([], [])}
 within, worst = 0, None
 for k, p in pts.items():
-    pods = {m: t for m, t in p.items() if m.startswith("pod:") and not m.startswith("pod:auto") and "@" not in m}
-    a = next(t for m, t in p.items() if m.startswith("pod:auto"))
-    b = min(pods.values())
-    ideal = max(p["prefill_alone"], p["decode_alone"])
-    within += a <= 1.1 * ideal
+    a = auto_of(p)
+    b = min(fixed_of(p).values())
+    within += a <= 1.1 * ideal_of(p)
     for base, t in [("serial", p["serial"]), ("streams", p["streams"]), ("pytorch", torch.get(k))]:
         if t:
             vs[base][0].append(t / b)
@@ -54,9 +59,6 @@ for base, (bb, aa) in vs.items():
         print(f"  over {base:8s} (n={sb['n']}): best pod mean {sb['mean']:.3f} median {sb['median']:.3f} max {sb['max']:.3f} min {sb['min']:.3f}"
               f" | auto mean {sa['mean']:.3f} median {sa['median']:.3f} max {sa['max']:.3f} min {sa['min']:.3f}")
 print(f"  auto within 10% of ideal: {within}/{len(pts)} = {within / len(pts):.1%}")
-ideal_of = lambda p: max(p["prefill_alone"], p["decode_alone"])
-auto_of = lambda p: next(t for m, t in p.items() if m.startswith("pod:auto"))
-share_of = lambda p: p["prefill_alone"] / (p["prefill_alone"] + p["decode_alone"])
 si = stats([p["serial"] / ideal_of(p) for p in pts.values()])
 print(f"  ideal over serial: mean {si['mean']:.3f} median {si['median']:.3f} max {si['max']:.3f};"
       f" auto time / ideal: mean {statistics.mean(auto_of(p) / ideal_of(p) for p in pts.values()):.3f}")
@@ -74,8 +76,8 @@ if paper:
           f" median {sp['median']:.3f} max {sp['max']:.3f} min {sp['min']:.3f}")
 print(f"  worst auto/serial point: {worst[0]:.3f} at {worst[1]}: " + ", ".join(f"{m} {t:.3f}" for m, t in sorted(worst[2].items())))
 wins = {}
-for k, p in pts.items():
-    pods = {m: t for m, t in p.items() if m.startswith("pod:") and not m.startswith("pod:auto") and "@" not in m}
+for p in pts.values():
+    pods = fixed_of(p)
     wins[min(pods, key=pods.get)] = wins.get(min(pods, key=pods.get), 0) + 1
 print("  fastest policy counts:", wins)
 autoSerial = sum(1 for p in pts.values() if "pod:auto:serial" in p)
