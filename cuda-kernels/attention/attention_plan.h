@@ -223,12 +223,14 @@ inline Launch plan_decode(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
     return L;
 }
 
-// Prefill: work items of 128 packed rows (query row i, group head g -> i * group + g) per request;
-// each item reads keys 0 .. the position of its last row. Items are ordered by that key count,
-// largest first, so the longest CTAs start in the first wave (causal tiles differ by up to a chunk).
+// Prefill: work items of rowsPerItem packed rows (query row i, group head g -> i * group + g) per
+// request: PS_ATTN_PREFILL_ROWS (128) for the standalone kernel and the fused kernel at 2 CTAs per
+// SM, PS_POD4_PREFILL_ROWS (64) for the fused kernel at 4. Each item reads keys 0 .. the position
+// of its last row. Items are ordered by that key count, largest first, so the longest CTAs start in
+// the first wave (causal tiles differ by up to a chunk).
 inline Launch plan_prefill(const int32_t* qoIndptr, const int32_t* kvIndptr, const int32_t* kvLastPageLen, int begin,
                            int count, int pageSize, int numQoHeads, int numKvHeads, int headDim, int numSms,
-                           int forceChunk = 0) {
+                           int forceChunk = 0, int rowsPerItem = PS_ATTN_PREFILL_ROWS) {
     Launch L;
     const int group = numQoHeads / numKvHeads;
     struct Item {
@@ -238,8 +240,8 @@ inline Launch plan_prefill(const int32_t* qoIndptr, const int32_t* kvIndptr, con
     for (int r = begin; r < begin + count; ++r) {
         const int qlen = qoIndptr[r + 1] - qoIndptr[r];
         const int kvLen = kv_len(kvIndptr, kvLastPageLen, r, pageSize);
-        for (int m0 = 0; m0 < qlen * group; m0 += PS_ATTN_PREFILL_ROWS) {
-            const int lastRow = std::min(m0 + PS_ATTN_PREFILL_ROWS, qlen * group) - 1;
+        for (int m0 = 0; m0 < qlen * group; m0 += rowsPerItem) {
+            const int lastRow = std::min(m0 + rowsPerItem, qlen * group) - 1;
             items.push_back({r, m0, kvLen - qlen + lastRow / group + 1});
         }
     }
@@ -317,7 +319,16 @@ inline const char* pod_policy_name(int policy) {
     }
 }
 
-inline const char* pod_kernel(int headDim) {
+// ctasPerSm: the co-residence shape, 2 or 4 (pod.cu).
+inline const char* pod_kernel(int headDim, int ctasPerSm = 2) {
+    if (ctasPerSm == 4) {
+        switch (headDim) {
+            case 16: return "ps_pod4_attention_hd16";
+            case 32: return "ps_pod4_attention_hd32";
+            case 64: return "ps_pod4_attention_hd64";
+            default: return "ps_pod4_attention_hd128";
+        }
+    }
     switch (headDim) {
         case 16: return "ps_pod_attention_hd16";
         case 32: return "ps_pod_attention_hd32";
@@ -325,7 +336,18 @@ inline const char* pod_kernel(int headDim) {
         default: return "ps_pod_attention_hd128";
     }
 }
-inline int pod_smem(int headDim) { return std::max(decode_smem(headDim), prefill_smem(headDim)); }
+inline int pod_smem(int headDim, int ctasPerSm = 2) {
+    if (ctasPerSm == 4) {
+        switch (headDim) {
+            case 16: return PS_POD4_SMEM_HD16;
+            case 32: return PS_POD4_SMEM_HD32;
+            case 64: return PS_POD4_SMEM_HD64;
+            default: return PS_POD4_SMEM_HD128;
+        }
+    }
+    return std::max(decode_smem(headDim), prefill_smem(headDim));
+}
+inline int pod_prefill_rows(int ctasPerSm) { return ctasPerSm == 4 ? PS_POD4_PREFILL_ROWS : PS_ATTN_PREFILL_ROWS; }
 
 // Rates the planner converts work into time with (H100 SXM, measured with podserve's own kernels:
 // prefill 303-334 TFLOP/s at long contexts, decode ~2.9 TB/s). Only their ratio matters.
@@ -337,6 +359,7 @@ struct PodLaunch {
     int prefillCtas = 0;      // prefill.gridX * prefill.gridY
     int decodeCtas = 0;       // decode.gridX * decode.gridY
     int policy = kPodProportional;  // resolved (never kPodAuto)
+    int ctasPerSm = 2;        // resolved co-residence shape, 2 or 4: pod_kernel / pod_smem
     int staticPrefillSms = 0;
     double prefillUs = 0, decodeUs = 0;  // the estimates auto and static work from
     bool fused = true;        // false: auto advises the two standalone kernels instead,
@@ -376,6 +399,16 @@ inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, 
     return kPodProportional;
 }
 
+// CTAs per SM for `auto` (and for a ctasPerSm of 0).
+inline int choose_pod_ctas(int prefillUnits, int decodeUnits, double prefillUs, double decodeUs, int numSms) {
+    (void)prefillUnits;
+    (void)decodeUnits;
+    (void)prefillUs;
+    (void)decodeUs;
+    (void)numSms;
+    return 2;
+}
+
 inline bool pod_worth_fusing(double prefillUs, double decodeUs) {
     if (prefillUs <= 0 || decodeUs <= 0 || prefillUs < kPodMinPrefillShare * (prefillUs + decodeUs)) return false;
     return prefillUs <= kPodMaxPrefillShare * (prefillUs + decodeUs) || decodeUs >= kPodSmallDecodeUs;
@@ -398,11 +431,12 @@ struct PodTuning {
 
 // Requests [0, numPrefill) are the prefill group, [numPrefill, numPrefill + numDecode) the decode
 // group (ARCHITECTURE.md's order: prefills first). forcePrefillChunk / forceDecodeChunk > 0 override
-// the split rules (tests). policy may be kPodAuto.
+// the split rules (tests). policy may be kPodAuto. ctasPerSm: 2 or 4, or 0 for choose_pod_ctas
+// (which kPodAuto also uses).
 inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, const int32_t* kvLastPageLen,
                           int numPrefill, int numDecode, int pageSize, int numQoHeads, int numKvHeads, int headDim,
                           int numSms, int policy, int forcePrefillChunk = 0, int forceDecodeChunk = 0,
-                          const PodTuning& tuning = PodTuning()) {
+                          const PodTuning& tuning = PodTuning(), int ctasPerSm = 2) {
     PodLaunch P;
     const int group = numQoHeads / numKvHeads;
     const int headChunks = (group + PS_ATTN_DECODE_HEADS - 1) / PS_ATTN_DECODE_HEADS;
@@ -439,16 +473,25 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
         maxPrefillKv = std::max(maxPrefillKv, kv);
         prefillFlops += 4.0 * numQoHeads * headDim * ((double)q * (kv - q) + (double)q * (q + 1) / 2);
     }
+    P.prefillUs = prefillFlops / kPodPrefillFlopsPerUs;
+    P.decodeUs = decodeBytes / kPodDecodeBytesPerUs;
+    int prefillUnits = 0;  // (128-row item, kv head) pairs before splitting
+    for (int r = 0; r < numPrefill; ++r)
+        prefillUnits += numKvHeads * ((qoIndptr[r + 1] - qoIndptr[r]) * group + PS_ATTN_PREFILL_ROWS - 1) / PS_ATTN_PREFILL_ROWS;
+    P.ctasPerSm = ctasPerSm == 2 || ctasPerSm == 4
+                      ? ctasPerSm
+                      : choose_pod_ctas(prefillUnits, decodeUnits, P.prefillUs, P.decodeUs, numSms);
+    const int rows = pod_prefill_rows(P.ctasPerSm);
     if (numPrefill > 0) {
         P.prefill = plan_prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads, numKvHeads,
-                                 headDim, numSms, forcePrefillChunk);
+                                 headDim, numSms, forcePrefillChunk, rows);
         if (forcePrefillChunk == 0 && tuning.prefillRule != 1 && P.prefill.maxSplits > 1) {
             const int units = (int)P.prefill.gridX;
             const int cap = decodeUnits >= numSms ? 1 : std::max(1, 2 * numSms / std::max(units, 1));
             if (P.prefill.maxSplits > cap) {
                 const int chunk = round_up((maxPrefillKv + cap - 1) / cap, kKeyAlign);
                 P.prefill = plan_prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads,
-                                         numKvHeads, headDim, numSms, chunk);
+                                         numKvHeads, headDim, numSms, chunk, rows);
             }
         }
     }
@@ -456,12 +499,10 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
         P.prefill = split_to_rounds(P.prefill, (int)P.prefill.gridX, maxPrefillKv, tuning.prefillRounds, numSms,
                                     [&](int chunk) {
                                         return plan_prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize,
-                                                            numQoHeads, numKvHeads, headDim, numSms, chunk);
+                                                            numQoHeads, numKvHeads, headDim, numSms, chunk, rows);
                                     });
     P.prefillCtas = numPrefill > 0 ? (int)(P.prefill.gridX * P.prefill.gridY) : 0;
     P.decodeCtas = numDecode > 0 ? (int)(P.decode.gridX * P.decode.gridY) : 0;
-    P.prefillUs = prefillFlops / kPodPrefillFlopsPerUs;
-    P.decodeUs = decodeBytes / kPodDecodeBytesPerUs;
     P.policy = policy == kPodAuto ? choose_pod_policy(P.prefillCtas, P.decodeCtas, P.prefillUs, P.decodeUs) : policy;
     P.fused = policy != kPodAuto || pod_worth_fusing(P.prefillUs, P.decodeUs);
     P.fallbackStreams = !P.fused && P.prefillUs > kPodMaxPrefillShare * (P.prefillUs + P.decodeUs);
@@ -470,7 +511,7 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
     const double share = P.prefillUs + P.decodeUs > 0 ? P.prefillUs / (P.prefillUs + P.decodeUs) : 0.5;
     P.staticPrefillSms = P.prefillCtas == 0 ? 0 : std::min(numSms, std::max(1, (int)(share * numSms + 0.5)));
     P.grid = (unsigned)(P.prefillCtas + P.decodeCtas);
-    P.smemBytes = pod_smem(headDim);
+    P.smemBytes = pod_smem(headDim, P.ctasPerSm);
     return P;
 }
 

@@ -55,10 +55,10 @@ static_assert(Cfg<128>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD128, "decode hd128 s
 template <int D, int S = 3>
 __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
     using C = Cfg<D, S>;
-    // The merge below reuses the K/V stages as fp32 scratch [warp][16][kMergeStride], and the Q tile
-    // for the warps' row maxima and sums (2 x warps x 16 fp32); both checked for every instance.
-    static_assert(C::kWarps * C::kRows * C::kMergeStride * 4 <= C::kWarps * C::kWarpElems * 2, "merge scratch fits");
-    static_assert(2 * C::kWarps * C::kRows * 4 <= C::kQElems * 2, "merge maxima fit");
+    // The merge below reuses the whole buffer (Q is in registers by then) as fp32 scratch
+    // [warp][16][kMergeStride] followed by the warps' row maxima and sums (2 x warps x 16 fp32);
+    // checked for every instance (the fused kernel's one-stage instance has little room to spare).
+    static_assert(C::kWarps * C::kRows * (C::kMergeStride + 2) * 4 <= C::kSmemBytes, "merge scratch fits");
     const int warp = threadIdx.x >> 5;
     const int lane = threadIdx.x & 31;
     const int group = p.numQoHeads / p.numKvHeads;
@@ -131,7 +131,12 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     }
 #pragma unroll
     for (int s = 0; s < C::kStages - 1; ++s) issue(s);
-    attn::cp_async_wait<C::kStages - 2>();
+    if constexpr (C::kStages >= 2) {
+        attn::cp_async_wait<C::kStages - 2>();  // Q (first group) has landed; the tiles may still fly
+    } else {
+        attn::cp_async_commit();  // one stage: nothing issued yet, Q is a group of its own
+        attn::cp_async_wait<0>();
+    }
     __syncthreads();
 
     uint32_t qa[D / 16][4];  // A fragments of the 16 x D query tile
@@ -215,13 +220,13 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
         l[h] += __shfl_xor_sync(0xffffffffu, l[h], 2);
     }
 
-    // Merge the 4 warps' states. The K/V stages become fp32 scratch [warp][16][kMergeStride], the
-    // Q tile (already in registers) holds the row maxima and sums.
+    // Merge the 4 warps' states through the whole buffer: fp32 scratch [warp][16][kMergeStride],
+    // then the row maxima [warp][16] and sums [warp][16].
     attn::cp_async_wait<0>();
     __syncthreads();
-    float* sO = reinterpret_cast<float*>(sQ + C::kQElems);
-    float* sM = reinterpret_cast<float*>(sQ);  // [warp][16]
-    float* sL = sM + C::kWarps * C::kRows;     // [warp][16]
+    float* sO = reinterpret_cast<float*>(smem);
+    float* sM = sO + C::kWarps * C::kRows * C::kMergeStride;
+    float* sL = sM + C::kWarps * C::kRows;
     const int g = lane >> 2;
     if ((lane & 3) == 0) {
         sM[warp * C::kRows + g] = m[0];

@@ -11,11 +11,18 @@
 // standalone kernels' device functions (decode.cu, prefill.cu) called with the logical (x, y), so
 // each logical CTA computes exactly what it computes in the serial launch.
 //
-// Co-residence: dynamic shared memory is the larger of the two phases' (102,400 B at head dim 128)
-// and __launch_bounds__(128, 2) caps registers at 255, so two CTAs fit on one SM (2 x 101 KB of the
-// 228 KB, 2 x 128 x 255 of the 64K registers): a prefill beside a decode, two of one kind, as the
-// tickets fall. The per-SM ticket is what keeps the mix: a CTA arriving on an SM takes the next
-// ticket of that SM, not the kind of the CTA that just left.
+// Co-residence, two shapes (the planner's ctasPerSm, attention_plan.h):
+//  - 2 CTAs per SM (ps_pod_attention_hd*): dynamic shared memory is the larger of the two phases'
+//    (102,400 B at head dim 128) and __launch_bounds__(128, 2) caps registers at 255, so two CTAs
+//    fit on one SM (2 x 101 KB of the 228 KB, 2 x 128 x 255 of the 64K registers).
+//  - 4 CTAs per SM (ps_pod4_attention_hd*): prefill tiles of 64 rows (one m16 tile per warp) and
+//    32 keys, decode warps with one K/V tile in flight (head dim 128), 49,408 B and at most 128
+//    registers per thread, so four CTAs fit (4 x 49.4 KB, 4 x 128 x 128). Twice the CTAs per SM let
+//    two prefill CTAs (8 warps of MMAs) sit beside two decode CTAs, where the 2-CTA shape leaves one
+//    prefill CTA alone with one decode CTA; the price is twice the K/V traffic per prefill FLOP.
+// Either way the CTAs on an SM are a prefill beside decodes, or all of one kind, as the tickets
+// fall. The per-SM ticket is what keeps the mix: a CTA arriving on an SM takes the next ticket of
+// that SM, not the kind of the CTA that just left.
 #include "../include/podserve_common.cuh"
 #include "attention_params.h"
 #include "decode.cu"   // ps::attn_decode::run (#pragma once: the kernel list includes it again)
@@ -35,6 +42,23 @@ constexpr int kDecode = 1;
 // 1.240x serial against 1.234x with 3, +1-3.5% at 35-50% prefill shares, no band worse by more than
 // 0.5% (../../bench/results/pod-alignment-h100-2026-11-26.*).
 constexpr int kDecodeStages = 2;
+
+// The 4-CTAs-per-SM shape (see the top of the file). Head dim 128 needs the short key tiles and the
+// single decode stage to fit a quarter of the SM; smaller heads keep 64 keys and 2 stages.
+template <int D>
+struct Pod4 {
+    static constexpr int kPrefillKeys = D >= 128 ? 32 : 64;
+    static constexpr int kDecodeStages = D >= 128 ? 1 : 2;
+    static constexpr int kSmemBytes = ps::attn_prefill::Cfg<D, 1, kPrefillKeys>::kSmemBytes >
+                                              ps::attn_decode::Cfg<D, kDecodeStages>::kSmemBytes
+                                          ? ps::attn_prefill::Cfg<D, 1, kPrefillKeys>::kSmemBytes
+                                          : ps::attn_decode::Cfg<D, kDecodeStages>::kSmemBytes;
+};
+static_assert(Pod4<16>::kSmemBytes == PS_POD4_SMEM_HD16 && Pod4<32>::kSmemBytes == PS_POD4_SMEM_HD32 &&
+                  Pod4<64>::kSmemBytes == PS_POD4_SMEM_HD64 && Pod4<128>::kSmemBytes == PS_POD4_SMEM_HD128,
+              "pod_params.h's 4-CTA shared memory");
+static_assert(ps::attn_prefill::Cfg<128, 1, 32>::kRows == PS_POD4_PREFILL_ROWS, "the planner's 4-CTA work items");
+static_assert(4 * (PS_POD4_SMEM_HD128 + 1024) <= 228 * 1024, "four CTAs fit one SM");
 
 __device__ __forceinline__ int sm_id() {
     int id;
@@ -97,7 +121,8 @@ __device__ __forceinline__ void finish(const PsPodParams& p) {
     }
 }
 
-template <int D>
+// CPS: CTAs per SM, 2 or 4 (the entry point's shape).
+template <int D, int CPS>
 __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
     // The (op << 30) | id word from thread 0 travels in the dynamic buffer's first word, read by
     // every thread before the second barrier lets the tile's loads overwrite it. NOT a static
@@ -124,25 +149,39 @@ __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
         // overlap the work instead of trailing the last tile.
         finish(p);
     }
-    if (op == kPrefill) {
-        ps::attn_prefill::run<D, false>(p.prefill, smem, (unsigned)(id % p.prefillGridX), (unsigned)(id / p.prefillGridX));
+    const unsigned px = (unsigned)(id % p.prefillGridX), py = (unsigned)(id / p.prefillGridX);
+    const unsigned dx = (unsigned)(id % p.decodeGridX), dy = (unsigned)(id / p.decodeGridX);
+    if constexpr (CPS == 4) {
+        if (op == kPrefill) {
+            ps::attn_prefill::run<D, false, 1, Pod4<D>::kPrefillKeys>(p.prefill, smem, px, py);
+        } else {
+            ps::attn_decode::run<D, Pod4<D>::kDecodeStages>(p.decode, smem, dx, dy);
+        }
     } else {
-        ps::attn_decode::run<D, kDecodeStages>(p.decode, smem, (unsigned)(id % p.decodeGridX), (unsigned)(id / p.decodeGridX));
+        if (op == kPrefill) {
+            ps::attn_prefill::run<D, false>(p.prefill, smem, px, py);
+        } else {
+            ps::attn_decode::run<D, kDecodeStages>(p.decode, smem, dx, dy);
+        }
     }
 }
 
 }  // namespace attn_pod
 }  // namespace ps
 
-// 2 CTAs per SM at every head dim: the prefill path needs the 255-register cap at 128 (the
-// standalone prefill uses the same bound), and at 64 the larger of the two tiles is ~50 KB.
-#define PS_POD_ENTRY(D)                                                                                \
-    extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_pod_attention_hd##D(const PsPodParams p) { \
+// Both shapes at every head dim. 2 CTAs per SM: the 128-row prefill path needs the 255-register
+// cap at head dim 128 (the standalone prefill uses the same bound). 4 CTAs per SM: 128 registers.
+#define PS_POD_ENTRY(NAME, CPS, D)                                                                     \
+    extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, CPS) NAME##D(const PsPodParams p) {   \
         extern __shared__ __align__(16) char ps_attn_pod_smem[];                                      \
-        ps::attn_pod::run<D>(p, ps_attn_pod_smem);                                                     \
+        ps::attn_pod::run<D, CPS>(p, ps_attn_pod_smem);                                                \
     }
 
-PS_POD_ENTRY(16)
-PS_POD_ENTRY(32)
-PS_POD_ENTRY(64)
-PS_POD_ENTRY(128)
+PS_POD_ENTRY(ps_pod_attention_hd, 2, 16)
+PS_POD_ENTRY(ps_pod_attention_hd, 2, 32)
+PS_POD_ENTRY(ps_pod_attention_hd, 2, 64)
+PS_POD_ENTRY(ps_pod_attention_hd, 2, 128)
+PS_POD_ENTRY(ps_pod4_attention_hd, 4, 16)
+PS_POD_ENTRY(ps_pod4_attention_hd, 4, 32)
+PS_POD_ENTRY(ps_pod4_attention_hd, 4, 64)
+PS_POD_ENTRY(ps_pod4_attention_hd, 4, 128)

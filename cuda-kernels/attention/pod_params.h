@@ -75,12 +75,24 @@ typedef struct PsPodParams {
     int32_t reserved;
 } PsPodParams;
 
-/* Entry points: ps_pod_attention_hd16 / _hd32 / _hd64 / _hd128 (head dim of both phases), grid
- * (prefillCtas + decodeCtas), block PS_ATTN_THREADS, dynamic shared memory PS_POD_SMEM_HD*. */
+/* Entry points, two co-residence shapes (pod.cu):
+ *   ps_pod_attention_hd16 / _hd32 / _hd64 / _hd128: 2 CTAs per SM, prefill work items of
+ *     PS_ATTN_PREFILL_ROWS (128) packed rows, dynamic shared memory PS_POD_SMEM_HD*;
+ *   ps_pod4_attention_hd16 / _hd32 / _hd64 / _hd128: 4 CTAs per SM, prefill work items of
+ *     PS_POD4_PREFILL_ROWS (64) packed rows, dynamic shared memory PS_POD4_SMEM_HD*.
+ * Grid (prefillCtas + decodeCtas), block PS_ATTN_THREADS. The decode phase's plan is the same for
+ * both; the prefill's work items must be cut at the entry point's row count. */
 #define PS_POD_SMEM_HD16 (PS_ATTN_DECODE_SMEM_HD16 > PS_ATTN_PREFILL_SMEM_HD16 ? PS_ATTN_DECODE_SMEM_HD16 : PS_ATTN_PREFILL_SMEM_HD16)
 #define PS_POD_SMEM_HD32 (PS_ATTN_DECODE_SMEM_HD32 > PS_ATTN_PREFILL_SMEM_HD32 ? PS_ATTN_DECODE_SMEM_HD32 : PS_ATTN_PREFILL_SMEM_HD32)
 #define PS_POD_SMEM_HD64 (PS_ATTN_DECODE_SMEM_HD64 > PS_ATTN_PREFILL_SMEM_HD64 ? PS_ATTN_DECODE_SMEM_HD64 : PS_ATTN_PREFILL_SMEM_HD64)
 #define PS_POD_SMEM_HD128 (PS_ATTN_DECODE_SMEM_HD128 > PS_ATTN_PREFILL_SMEM_HD128 ? PS_ATTN_DECODE_SMEM_HD128 : PS_ATTN_PREFILL_SMEM_HD128)
+/* 4 CTAs per SM: the 64-row prefill tile (32-key K/V tiles at head dim 128, 64 below) is the larger
+ * of the two phases at every head dim; checked against the kernels' own sizes in pod.cu. */
+#define PS_POD4_PREFILL_ROWS 64
+#define PS_POD4_SMEM_HD16 10752
+#define PS_POD4_SMEM_HD32 20992
+#define PS_POD4_SMEM_HD64 41472
+#define PS_POD4_SMEM_HD128 49408
 
 #ifdef __cplusplus
 }  /* extern "C" */

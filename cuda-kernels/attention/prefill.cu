@@ -3,8 +3,9 @@
 //
 // A CTA computes 128 "packed rows" (query row i, group head g -> row i * group + g) of one request
 // against one kv head: the group's heads share every K/V tile load. Each of the 4 warps owns 32
-// rows (two m16 tiles), so every K/V fragment it pulls from shared memory feeds two MMAs. K/V tiles
-// of 64 keys are double-buffered with cp.async (the next tile loads while this one is computed),
+// rows (two m16 tiles), so every K/V fragment it pulls from shared memory feeds two MMAs (the
+// fused kernel's 4-CTAs-per-SM shape takes 64 rows, one m16 tile per warp, and 32-key tiles at
+// head dim 128: Cfg's MT and KEYS). K/V tiles of 64 keys are double-buffered with cp.async (the next tile loads while this one is computed),
 // and the keys are walked from the causal diagonal down to the split's start, so only the first
 // tiles pay for masking. Q is re-read from shared memory per k-step for head dim 128 (keeping it
 // in registers would spill the 128 fp32 accumulators) and held in registers for 64.
@@ -36,22 +37,29 @@ using attn::cp_async16;
 using attn::smem_addr;
 using attn::swz;
 
-template <int D>
+// MT: m16 tiles per warp (2: 128 rows per CTA, the standalone kernel and the fused kernel at 2
+// CTAs per SM; 1: 64 rows, the fused kernel at 4 CTAs per SM, where 128 registers per thread
+// cannot hold two tiles' accumulators). KEYS: keys per K/V tile (32 at 4 CTAs per SM keeps the
+// CTA's shared memory under a quarter of the SM's).
+template <int D, int MT = 2, int KEYS = PS_ATTN_PREFILL_KEYS>
 struct Cfg {
-    static constexpr int kRows = PS_ATTN_PREFILL_ROWS;  // packed rows per CTA
-    static constexpr int kWarpRows = 32;                // two m16 tiles per warp
-    static constexpr int kKeys = PS_ATTN_PREFILL_KEYS;  // keys per K/V tile
+    static constexpr int kMt = MT;
+    static constexpr int kWarpRows = 16 * MT;
+    static constexpr int kRows = (PS_ATTN_THREADS / 32) * kWarpRows;  // packed rows per CTA
+    static constexpr int kKeys = KEYS;                  // keys per K/V tile
     static constexpr int kNb = kKeys / 8;               // 8-key blocks of S per m16 tile
     static constexpr int kChunks = D / 8;               // 16-byte chunks per row
     static constexpr int kQElems = kRows * D;
     static constexpr int kTile = kKeys * D;             // one K (or V) tile
-    // Q, 2 stages of K and V, and the cache rows of the next two tiles' keys (int32 [2][64]).
+    // Q, 2 stages of K and V, and the cache rows of the next two tiles' keys (int32 [2][kKeys]).
     static constexpr int kSmemBytes = (kQElems + 4 * kTile) * 2 + 2 * kKeys * 4;
     static constexpr bool kQInRegs = D <= 64;
     static constexpr int kLoadRowStep = PS_ATTN_THREADS / kChunks;   // rows between a thread's chunks
     static constexpr int kKvPerThread = kKeys / kLoadRowStep;
     static constexpr int kQPerThread = kRows / kLoadRowStep;
+    static_assert(kKeys % 16 == 0 && kKeys >= kLoadRowStep && kKeys <= PS_ATTN_THREADS, "K/V tile loads");
 };
+static_assert(Cfg<128>::kRows == PS_ATTN_PREFILL_ROWS, "work items of the planner");
 
 // The launcher reserves PS_ATTN_PREFILL_SMEM_*; a narrower tuning tile needs less.
 static_assert(Cfg<64>::kSmemBytes <= PS_ATTN_PREFILL_SMEM_HD64, "prefill hd64 smem");
@@ -69,16 +77,16 @@ struct Tile {
     int kBegin, kEnd;  // keys of this split that some row of the tile may see
 };
 
-// S[2][kNb] (two m16 tiles x 8-key blocks) += Q . K^T for one key tile.
-template <int D>
-__device__ __forceinline__ void qk(float (&s)[2][Cfg<D>::kNb][4], const bf16* sQ, const bf16* sK, int warpRow0, int lane,
-                                   const uint32_t (&qReg)[2][Cfg<D>::kQInRegs ? D / 16 : 1][4]) {
+// S[MT][kNb] (m16 tiles x 8-key blocks) += Q . K^T for one key tile.
+template <class C, int D = C::kChunks * 8, int MT = C::kMt>
+__device__ __forceinline__ void qk(float (&s)[MT][C::kNb][4], const bf16* sQ, const bf16* sK, int warpRow0, int lane,
+                                   const uint32_t (&qReg)[MT][C::kQInRegs ? D / 16 : 1][4]) {
 #pragma unroll
     for (int ks = 0; ks < D / 16; ++ks) {
-        uint32_t a[2][4];
+        uint32_t a[MT][4];
 #pragma unroll
-        for (int mt = 0; mt < 2; ++mt) {
-            if constexpr (Cfg<D>::kQInRegs) {
+        for (int mt = 0; mt < MT; ++mt) {
+            if constexpr (C::kQInRegs) {
 #pragma unroll
                 for (int k = 0; k < 4; ++k) a[mt][k] = qReg[mt][ks][k];
             } else {
@@ -87,11 +95,11 @@ __device__ __forceinline__ void qk(float (&s)[2][Cfg<D>::kNb][4], const bf16* sQ
             }
         }
 #pragma unroll
-        for (int np = 0; np < Cfg<D>::kNb / 2; ++np) {
+        for (int np = 0; np < C::kNb / 2; ++np) {
             uint32_t b[4];
             attn::ldmatrix_x4(b, smem_addr(sK + swz<D>(np * 16 + attn::ldm_row_b(lane), ks * 2 + attn::ldm_chunk_b(lane))));
 #pragma unroll
-            for (int mt = 0; mt < 2; ++mt) {
+            for (int mt = 0; mt < MT; ++mt) {
                 attn::mma_bf16(s[mt][2 * np], a[mt], b[0], b[1]);
                 attn::mma_bf16(s[mt][2 * np + 1], a[mt], b[2], b[3]);
             }
@@ -100,16 +108,16 @@ __device__ __forceinline__ void qk(float (&s)[2][Cfg<D>::kNb][4], const bf16* sQ
 }
 
 // Online softmax of one key tile in place (S becomes P), rescaling O; then O += P . V.
-template <int D, bool kMask, bool kWindow>
-__device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float (&o)[2][D / 8][4], float (&m)[2][2],
-                                           float (&l)[2][2], const int (&rowLimit)[2][2],
-                                           const int (&rowFirst)[2][2], int tileStart,
+template <class C, bool kMask, bool kWindow, int D = C::kChunks * 8, int MT = C::kMt>
+__device__ __forceinline__ void softmax_pv(float (&s)[MT][C::kNb][4], float (&o)[MT][D / 8][4], float (&m)[MT][2],
+                                           float (&l)[MT][2], const int (&rowLimit)[MT][2],
+                                           const int (&rowFirst)[MT][2], int tileStart,
                                            float scaleLog2, const bf16* sV, int lane) {
     if constexpr (kMask) {
 #pragma unroll
-        for (int mt = 0; mt < 2; ++mt) {
+        for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
-            for (int nb = 0; nb < Cfg<D>::kNb; ++nb) {
+            for (int nb = 0; nb < C::kNb; ++nb) {
 #pragma unroll
                 for (int e = 0; e < 4; ++e) {
                     const int key = tileStart + nb * 8 + 2 * (lane & 3) + (e & 1);
@@ -118,15 +126,15 @@ __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float 
             }
         }
     }
-    float factors[2][2];
+    float factors[MT][2];
     bool moved = false;
 #pragma unroll
-    for (int mt = 0; mt < 2; ++mt) {
+    for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             float mx = m[mt][h];
 #pragma unroll
-            for (int nb = 0; nb < Cfg<D>::kNb; ++nb) mx = fmaxf(mx, fmaxf(s[mt][nb][2 * h], s[mt][nb][2 * h + 1]));
+            for (int nb = 0; nb < C::kNb; ++nb) mx = fmaxf(mx, fmaxf(s[mt][nb][2 * h], s[mt][nb][2 * h + 1]));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
             mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
             // A row that has seen only masked keys (above the diagonal, before its window) stays at
@@ -138,7 +146,7 @@ __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float 
             m[mt][h] = mx;
             float sum = 0.0f;
 #pragma unroll
-            for (int nb = 0; nb < Cfg<D>::kNb; ++nb) {
+            for (int nb = 0; nb < C::kNb; ++nb) {
 #pragma unroll
                 for (int e = 2 * h; e < 2 * h + 2; ++e) {
                     s[mt][nb][e] = fast_exp2(fmaf(s[mt][nb][e], scaleLog2, -mScaled));
@@ -152,7 +160,7 @@ __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float 
     // factor is exactly 1 (or o is still 0) and the 4 x D/8 x 2 multiplies are skipped.
     if (__any_sync(0xffffffffu, moved)) {
 #pragma unroll
-        for (int mt = 0; mt < 2; ++mt) {
+        for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
             for (int db = 0; db < D / 8; ++db) {
                 o[mt][db][0] *= factors[mt][0];
@@ -163,10 +171,10 @@ __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float 
         }
     }
 #pragma unroll
-    for (int kk = 0; kk < Cfg<D>::kNb / 2; ++kk) {
-        uint32_t a[2][4];
+    for (int kk = 0; kk < C::kNb / 2; ++kk) {
+        uint32_t a[MT][4];
 #pragma unroll
-        for (int mt = 0; mt < 2; ++mt) {
+        for (int mt = 0; mt < MT; ++mt) {
             a[mt][0] = attn::pack_bf16x2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
             a[mt][1] = attn::pack_bf16x2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
             a[mt][2] = attn::pack_bf16x2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
@@ -177,7 +185,7 @@ __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float 
             uint32_t b[4];
             attn::ldmatrix_x4_trans(b, smem_addr(sV + swz<D>(kk * 16 + attn::ldm_row_a(lane), dp * 2 + attn::ldm_chunk_a(lane))));
 #pragma unroll
-            for (int mt = 0; mt < 2; ++mt) {
+            for (int mt = 0; mt < MT; ++mt) {
                 attn::mma_bf16(o[mt][2 * dp], a[mt], b[0], b[1]);
                 attn::mma_bf16(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
             }
@@ -188,9 +196,9 @@ __device__ __forceinline__ void softmax_pv(float (&s)[2][Cfg<D>::kNb][4], float 
 // kWindow: p.window > 0, a separate entry point (ps_attention_prefill_window_hd*) so the window's
 // registers and compares cost the unwindowed loop nothing: hd128 runs at the 255-register cap and
 // one kernel holding both paths spilled three times as much.
-template <int D, bool kWindow>
+template <int D, bool kWindow, int MT = 2, int KEYS = PS_ATTN_PREFILL_KEYS>
 __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
-    using C = Cfg<D>;
+    using C = Cfg<D, MT, KEYS>;
     const int warp = threadIdx.x >> 5;
     const int lane = threadIdx.x & 31;
 
@@ -215,8 +223,8 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     if (tl.kBegin >= tl.kEnd) return;  // every row of the tile precedes this split or its window ends before it
     const bool isSplit = tl.kvLen > p.kvChunkSize;
 
-    bf16* sQ = reinterpret_cast<bf16*>(smem);  // [128][D] swizzled; later the bf16 output staging
-    bf16* sKV = sQ + C::kQElems;               // [2 stages][K,V][64][D] swizzled
+    bf16* sQ = reinterpret_cast<bf16*>(smem);  // [kRows][D] swizzled; later the bf16 output staging
+    bf16* sKV = sQ + C::kQElems;               // [2 stages][K,V][kKeys][D] swizzled
     const bf16* kCache = reinterpret_cast<const bf16*>(p.kCache);  // [pages][kvHeads][pageSize][D]
     const bf16* vCache = reinterpret_cast<const bf16*>(p.vCache);
     attn::PagedRows rows;
@@ -225,14 +233,14 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     const int chunk = threadIdx.x % C::kChunks;
     const int row0 = threadIdx.x / C::kChunks;
     const int numTiles = (tl.kEnd - tl.kBegin + C::kKeys - 1) / C::kKeys;
-    // Tile `it` of the walk starts at key kBegin + (numTiles - 1 - it) * 64 (diagonal first).
+    // Tile `it` of the walk starts at key kBegin + (numTiles - 1 - it) * kKeys (diagonal first).
     auto tileStart = [&](int it) { return tl.kBegin + (numTiles - 1 - it) * C::kKeys; };
 
     // Page lookups cost a dependent global load. Threads 0..63 each resolve one key of a tile two
     // steps ahead: the load starts at the top of an iteration (prefetch), its result lands in the
     // shared table after the tile's math (publish), and the copies are issued from the table, so
     // no warp waits on a page index between the two barriers.
-    int32_t* sRows = reinterpret_cast<int32_t*>(sKV + 4 * C::kTile);  // [2][64] cache row per key, -1 past kEnd
+    int32_t* sRows = reinterpret_cast<int32_t*>(sKV + 4 * C::kTile);  // [2][kKeys] cache row per key, -1 past kEnd
     int pfPage = -1, pfSlot = 0;
     auto prefetch = [&](int it) {
         pfPage = -1;
@@ -294,9 +302,9 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     // Last key each of this lane's rows (warpRow0 + mt*16 + h*8 + g) may see: its causal position,
     // capped by the split's end; and the first, where its window starts (0 without a window).
     // Padding rows borrow the last real row's position.
-    int rowLimit[2][2], rowFirst[2][2];
+    int rowLimit[MT][2], rowFirst[MT][2];
 #pragma unroll
-    for (int mt = 0; mt < 2; ++mt) {
+    for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             const int packed = min(tl.m0 + warpRow0 + mt * 16 + h * 8 + g, tl.rowEnd - 1);
@@ -311,15 +319,17 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     const int firstUnmasked = min(tl.minPos, tl.kEnd - 1) + 1 - (C::kKeys - 1);
     const int maskedBelow = kWindow ? maxPos - p.window + 1 : 0;
 
-    float o[2][D / 8][4];
+    float o[MT][D / 8][4];
 #pragma unroll
-    for (int mt = 0; mt < 2; ++mt)
+    for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
         for (int db = 0; db < D / 8; ++db) o[mt][db][0] = o[mt][db][1] = o[mt][db][2] = o[mt][db][3] = 0.0f;
-    float m[2][2] = {{-INFINITY, -INFINITY}, {-INFINITY, -INFINITY}};  // raw-score row maxima
-    float l[2][2] = {{0.0f, 0.0f}, {0.0f, 0.0f}};                      // lane's share of the row sums
+    float m[MT][2];  // raw-score row maxima
+    float l[MT][2];  // lane's share of the row sums
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) m[mt][0] = m[mt][1] = -INFINITY, l[mt][0] = l[mt][1] = 0.0f;
     const float scaleLog2 = p.smScale * kLog2e;
-    uint32_t qReg[2][C::kQInRegs ? D / 16 : 1][4];
+    uint32_t qReg[MT][C::kQInRegs ? D / 16 : 1][4];
 
     for (int it = 0; it < numTiles; ++it) {
         attn::cp_async_wait<1>();
@@ -327,7 +337,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
         if constexpr (C::kQInRegs) {
             if (it == 0) {
 #pragma unroll
-                for (int mt = 0; mt < 2; ++mt)
+                for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
                     for (int ks = 0; ks < D / 16; ++ks)
                         attn::ldmatrix_x4(qReg[mt][ks], smem_addr(sQ + swz<D>(warpRow0 + mt * 16 + attn::ldm_row_a(lane),
@@ -338,16 +348,16 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
         const bf16* sK = sKV + (it & 1) * 2 * C::kTile;
         const bf16* sV = sK + C::kTile;
         const int start = tileStart(it);
-        float s[2][C::kNb][4];
+        float s[MT][C::kNb][4];
 #pragma unroll
-        for (int mt = 0; mt < 2; ++mt)
+        for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
             for (int nb = 0; nb < C::kNb; ++nb) s[mt][nb][0] = s[mt][nb][1] = s[mt][nb][2] = s[mt][nb][3] = 0.0f;
-        qk<D>(s, sQ, sK, warpRow0, lane, qReg);
+        qk<C>(s, sQ, sK, warpRow0, lane, qReg);
         if (start >= firstUnmasked || (kWindow && start < maskedBelow)) {
-            softmax_pv<D, true, kWindow>(s, o, m, l, rowLimit, rowFirst, start, scaleLog2, sV, lane);
+            softmax_pv<C, true, kWindow>(s, o, m, l, rowLimit, rowFirst, start, scaleLog2, sV, lane);
         } else {
-            softmax_pv<D, false, kWindow>(s, o, m, l, rowLimit, rowFirst, start, scaleLog2, sV, lane);
+            softmax_pv<C, false, kWindow>(s, o, m, l, rowLimit, rowFirst, start, scaleLog2, sV, lane);
         }
         publish(it + 2);  // its table slot was last read by issue(it), two barriers ago
         __syncthreads();  // the stage and the table slot are complete for the tile after next
@@ -356,7 +366,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     attn::cp_async_wait<0>();
 
 #pragma unroll
-    for (int mt = 0; mt < 2; ++mt) {
+    for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
             l[mt][h] += __shfl_xor_sync(0xffffffffu, l[mt][h], 1);
@@ -368,7 +378,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
         // Stage bf16 rows in this warp's own Q rows (no other warp reads them), then store 16-byte
         // chunks: the group's heads of one query row are adjacent in out.
 #pragma unroll
-        for (int mt = 0; mt < 2; ++mt) {
+        for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
                 const float inv = l[mt][h] > 0.0f ? 1.0f / l[mt][h] : 0.0f;
@@ -396,7 +406,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     } else {
         const int rowBase = tl.qoStart - p.qoIndptr[p.requestBegin];
 #pragma unroll
-        for (int mt = 0; mt < 2; ++mt) {
+        for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
                 const int packed = tl.m0 + warpRow0 + mt * 16 + h * 8 + g;

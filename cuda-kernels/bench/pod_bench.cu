@@ -12,8 +12,9 @@
 //
 // Usage: pod_bench [--fatbin F] [--json OUT] [--pytorch-list PREFIX] [--stride N] [--pytorch-stride N]
 //                  [--point model:C:P:frac:L] [--modes alone,serial,streams,pod]   (--point: one point, for ncu)
-// Modes: alone (each phase's standalone kernels: the ideal), serial, streams, pod (every policy and
-// auto), and two diagnostics: half (each phase alone at one CTA per SM) and diag (see run_point).
+// Modes: alone (each phase's standalone kernels: the ideal), serial, streams, pod (every policy at 2
+// CTAs per SM, auto, and the fixed policies at 4 CTAs per SM: rows with "ctas_per_sm": 4; "pod4"
+// alone gives only those), and two diagnostics: half (each phase alone at one CTA per SM) and diag (see run_point).
 // --pytorch-list writes PREFIX-llama.txt / PREFIX-yi.txt: the C:P:B:L points for
 // bench/pytorch_sdpa_baseline.py (PS_HKV=8 / 4), every --pytorch-stride'th chunk position.
 #include <math.h>
@@ -117,6 +118,7 @@ struct Row {
     std::string model, mode, policy;
     int chunk, prefix, decodes, context, prefillCtas, decodeCtas;
     double frac, ms;
+    int ctasPerSm = 2;  // the fused kernel's shape (standalone rows: 2, their own occupancy)
 };
 
 // "a,b,c" -> {"a", "b", "c"}; "" -> {}.
@@ -258,7 +260,14 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
         PS_CUDA_CHECK(cudaStreamWaitEvent(c.s0, c.ea));
         PS_CUDA_CHECK(cudaStreamWaitEvent(c.s0, c.eb));
     };
-    const PodLaunch PA = plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms, kPodAuto);
+    const PodLaunch PA = plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms, kPodAuto, 0, 0,
+                                  PodTuning(), 0);
+    // The 4-CTAs-per-SM shape, with its own 64-row prefill work list (as auto's may be).
+    const PodLaunch P4 = plan_pod(qo.data(), kvp.data(), last.data(), 1, pt.B, kPage, kHq, hkv, kD, c.sms,
+                                  kPodProportional, 0, 0, PodTuning(), 4);
+    for (const Launch* L : {&PA.prefill, &PA.decode, &P4.prefill, &P4.decode}) require_partials(*L, "auto / 4 CTAs per SM");
+    int32_t* dItemsA = upload(PA.prefill.workItems);
+    int32_t* dItems4 = upload(P4.prefill.workItems);
     // Split-rule variants (PS_POD_TUNINGS), each with its own work list.
     std::vector<PodLaunch> TL;
     std::vector<int32_t*> dItemsT;
@@ -273,12 +282,13 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
         apply(Q.prefill, 0, 1, items, pp.prefill);
         apply(Q.decode, 1, pt.B, nullptr, pp.decode);
         apply_pod(Q, c.sms, pp);
-        c.launch(c.s0, pod_kernel(kD), dim3(Q.grid), Q.smemBytes, &pp);
+        c.launch(c.s0, pod_kernel(kD, Q.ctasPerSm), dim3(Q.grid), Q.smemBytes, &pp);
         merge(c.s0, Q.prefill, pp.prefill);
         merge(c.s0, Q.decode, pp.decode);
     };
-    auto pod = [&](int policy) {
-        PodLaunch Q = PL;
+    // Policy `policy` on the 2-CTA plan, or on the 4-CTA plan with ctas 4; auto plans its own.
+    auto pod = [&](int policy, int ctas) {
+        PodLaunch Q = ctas == 4 ? P4 : PL;
         if (policy == kPodAuto) Q = PA; else Q.policy = policy;
         if (!Q.fused) {  // auto's advice: the standalone kernels, as the serial or streams mode runs them
             if (Q.fallbackStreams) {
@@ -289,13 +299,15 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
             }
             return;
         }
-        pod_plan(Q, dItemsP);
+        pod_plan(Q, policy == kPodAuto ? dItemsA : Q.ctasPerSm == 4 ? dItems4 : dItemsP);
     };
-    auto add_row = [&](const std::string& mode, const std::string& policy, double ms) {
+    // ctas: the fused plan's shape for "pod" rows (its CTA counts are reported).
+    auto add_row = [&](const std::string& mode, const std::string& policy, double ms, int ctas = 2) {
+        const PodLaunch& Q = ctas == 4 ? P4 : PL;
         const bool podMode = mode == "pod";
         rows.push_back({pt.m->name, mode, policy, pt.C, pt.P, pt.B, pt.L,
-                        podMode ? PL.prefillCtas : (int)(SP.gridX * SP.gridY),
-                        podMode ? PL.decodeCtas : (int)(SD.gridX * SD.gridY), pt.frac, ms});
+                        podMode ? Q.prefillCtas : (int)(SP.gridX * SP.gridY),
+                        podMode ? Q.decodeCtas : (int)(SD.gridX * SD.gridY), pt.frac, ms, ctas});
     };
     auto want = [&](const char* m) { return std::find(modes.begin(), modes.end(), m) != modes.end(); };
     if (want("alone")) {
@@ -332,8 +344,12 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
             const std::string name = policy == kPodAuto
                 ? std::string("auto:") + (PA.fused ? pod_policy_name(PA.policy) : PA.fallbackStreams ? "streams" : "serial")
                 : pod_policy_name(policy);
-            add_row("pod", name, c.time([&] { pod(policy); }));
+            add_row("pod", name, c.time([&] { pod(policy, 2); }), policy == kPodAuto ? PA.ctasPerSm : 2);
         }
+    // The 4-CTAs-per-SM shape under each fixed policy (mode "pod4", or with "pod").
+    if (want("pod") || want("pod4"))
+        for (int policy : {kPodProportional, kPodFiftyFifty, kPodStatic})
+            add_row("pod", pod_policy_name(policy), c.time([&] { pod(policy, 4); }), 4);
     if (want("pod"))
         for (size_t t = 0; t < TL.size(); ++t)
             for (int policy : {kPodProportional, kPodFiftyFifty}) {
@@ -344,7 +360,7 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
                                 c.time([&] { pod_plan(Q, dItemsT[t]); })});
             }
     PS_CUDA_CHECK(cudaGetLastError());
-    for (int32_t* p : {dQo, dKvp, dLast, dPages, dItemsS, dItemsP}) cudaFree(p);
+    for (int32_t* p : {dQo, dKvp, dLast, dPages, dItemsS, dItemsP, dItemsA, dItems4}) cudaFree(p);
     for (int32_t* p : dItemsT) cudaFree(p);
 }
 
@@ -452,18 +468,18 @@ int main(int argc, char** argv) {
             const Row& r = rows[i];
             fprintf(f,
                     "  {\"model\": \"%s\", \"chunk\": %d, \"prefix\": %d, \"decodes\": %d, \"context\": %d, "
-                    "\"kv_fraction\": %.2f, \"mode\": \"%s\", \"policy\": \"%s\", \"ctas_per_sm\": 2, \"ms\": %.5f, "
+                    "\"kv_fraction\": %.2f, \"mode\": \"%s\", \"policy\": \"%s\", \"ctas_per_sm\": %d, \"ms\": %.5f, "
                     "\"prefill_ctas\": %d, \"decode_ctas\": %d, \"card\": \"%s\"}%s\n",
                     r.model.c_str(), r.chunk, r.prefix, r.decodes, r.context, r.frac, r.mode.c_str(), r.policy.c_str(),
-                    r.ms, r.prefillCtas, r.decodeCtas, c.card.c_str(), i + 1 < rows.size() ? "," : "");
+                    r.ctasPerSm, r.ms, r.prefillCtas, r.decodeCtas, c.card.c_str(), i + 1 < rows.size() ? "," : "");
         }
         fprintf(f, "]\n");
         fclose(f);
         printf("wrote %s (%zu rows)\n", json, rows.size());
     } else {
         for (const Row& r : rows)
-            printf("%s C=%d P=%d B=%d L=%d %s %s %.4f ms\n", r.model.c_str(), r.chunk, r.prefix, r.decodes, r.context,
-                   r.mode.c_str(), r.policy.c_str(), r.ms);
+            printf("%s C=%d P=%d B=%d L=%d %s %s ctas/SM=%d %.4f ms\n", r.model.c_str(), r.chunk, r.prefix, r.decodes,
+                   r.context, r.mode.c_str(), r.policy.c_str(), r.ctasPerSm, r.ms);
     }
     return 0;
 }

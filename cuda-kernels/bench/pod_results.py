@@ -5,8 +5,9 @@
 # where PyTorch was not run) to OUT.json, and prints the summary: mean / median / max / min speedup
 # of the best pod policy and of auto over serial, streams and PyTorch's serial, the fraction of
 # points within 10% of ideal, the ideal's own speedup and auto's time against it per prefill-share
-# band, the paper's subset (both phases >= 20% of the serial time), the worst point, and each
-# split-rule variant (rows "<policy>@<name>").
+# band, the paper's subset (both phases >= 20% of the serial time), the worst point, each
+# split-rule variant (rows "<policy>@<name>"), and the 4-CTAs-per-SM shape against the 2-CTA one
+# per prefill-share band (fused rows with ctas_per_sm 4 are keyed "pod:<policy>/4").
 import json, statistics, sys
 
 rows = json.load(open(sys.argv[1]))
@@ -21,7 +22,8 @@ for path, model in zip(sys.argv[3:5], ["llama-3-8b", "yi-6b"]):
 key = lambda r: (r["model"], r["chunk"], r["prefix"], r["decodes"], r["context"])
 pts = {}
 for r in rows:
-    pts.setdefault(key(r), {})[r["mode"] + (":" + r["policy"] if r["policy"] else "")] = r["ms"]
+    shape = "/4" if r["mode"] == "pod" and r.get("ctas_per_sm", 2) == 4 else ""
+    pts.setdefault(key(r), {})[r["mode"] + (":" + r["policy"] if r["policy"] else "") + shape] = r["ms"]
 card = rows[0]["card"]
 for r in rows:
     p = pts[key(r)]
@@ -88,3 +90,13 @@ print(f"  auto ran the standalone kernels (fusing not worth it) at {autoSerial +
 for v in sorted({m for p in pts.values() for m in p if "@" in m}):
     xs = [p["serial"] / p[v] for p in pts.values() if v in p]
     print(f"  variant {v}: over serial mean {statistics.mean(xs):.3f} median {statistics.median(xs):.3f} max {max(xs):.3f} min {min(xs):.3f}")
+# The two co-residence shapes, per fixed policy and per prefill-share band (proportional).
+shapes = sorted({m for p in pts.values() for m in fixed_of(p)})
+print("  per fused policy/shape over serial: " + "; ".join(
+    f"{m[4:]} {statistics.mean(p['serial'] / p[m] for p in pts.values() if m in p):.3f}" for m in shapes))
+if any("pod:proportional/4" in p for p in pts.values()):
+    print("  proportional, 2 vs 4 CTAs/SM over serial by measured prefill share: " + "; ".join(
+        f"{b / 10:.1f}: {statistics.mean(p['serial'] / p['pod:proportional'] for p in ps):.3f} vs "
+        f"{statistics.mean(p['serial'] / p['pod:proportional/4'] for p in ps):.3f} "
+        f"(4 wins {sum(p['pod:proportional/4'] < p['pod:proportional'] for p in ps)}/{len(ps)})"
+        for b, ps in sorted(bands.items())))

@@ -7,6 +7,9 @@
 // logical CTA runs the same device function on the same tile), every logical CTA to have run
 // exactly once (ctaLog), and the counters to be back at zero. Then two launches back to back
 // without a host sync (the self-reset), and one launch captured in a CUDA graph replayed twice.
+// The 4-CTAs-per-SM shape plans its own 64-row prefill tiles, which no standalone kernel runs: its
+// output must match the fp64 reference within tolerance, its decode rows must equal the serial
+// output bit for bit (same tiles, same order), and its ctaLog and counters are checked the same way.
 #include <math.h>
 
 #include <algorithm>
@@ -47,7 +50,7 @@ struct PodCase {
 
 // The fused launch and its merges, as the Java launcher will issue them.
 void launch_pod(cudaStream_t st, const ps_attn_plan::PodLaunch& P, PsPodParams pp, int D) {
-    if (P.grid > 0) launch_on(st, ps_attn_plan::pod_kernel(D), dim3(P.grid), &pp, P.smemBytes);
+    if (P.grid > 0) launch_on(st, ps_attn_plan::pod_kernel(D, P.ctasPerSm), dim3(P.grid), &pp, P.smemBytes);
     if (P.prefillCtas && P.prefill.needsMerge()) launch_on(st, "ps_attention_merge", dim3(P.prefill.rows, ps_attn_plan::merge_grid_y(pp.prefill.numQoHeads, pp.prefill.headDim)), &pp.prefill, 0);
     if (P.decodeCtas && P.decode.needsMerge()) launch_on(st, "ps_attention_merge", dim3(P.decode.rows, ps_attn_plan::merge_grid_y(pp.decode.numQoHeads, pp.decode.headDim)), &pp.decode, 0);
 }
@@ -126,8 +129,9 @@ void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, boo
     const std::vector<uint16_t> serial = out.download();
     const std::string name = fmt("pod %s D=%d Hq=%d Hkv=%d page=%d %dP+%dD %s", label.c_str(), s.D, s.Hq, s.Hkv, c.page,
                                  nP, nD, plan.c_str());
+    std::vector<double> want;
     if (b.T() > 0) {
-        std::vector<double> want = reference(b, in, s, 1.0 / sqrt((double)s.D), 0, b.R(), stride, 0);
+        want = reference(b, in, s, 1.0 / sqrt((double)s.D), 0, b.R(), stride, 0);
         check_attention(name + " serial vs fp64", serial, want, b.T(), stride, s);
     }
 
@@ -154,6 +158,45 @@ void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, boo
         const std::string what = fmt("%s policy=%s", name.c_str(), ps_attn_plan::pod_policy_name(policy));
         pst::check_bits(what + " == serial", out.download(), serial);
         check_log(what, 1);
+    }
+
+    // 4 CTAs per SM: its own plan (64-row prefill items), work items and prefill partials.
+    {
+        ps_attn_plan::PodLaunch P4 = ps_attn_plan::plan_pod(b.qoIndptr.data(), b.kvIndptr.data(), b.lastLen.data(), nP,
+                                                            nD, c.page, s.Hq, s.Hkv, s.D, sms,
+                                                            ps_attn_plan::kPodProportional, 0, 0, {}, 4);
+        DeviceBuffer<int32_t> items4(P4.prefill.workItems);
+        DeviceBuffer<float> pO4(std::max<size_t>(P4.prefill.partialOFloats, 1)),
+            pL4(std::max<size_t>(P4.prefill.partialLseFloats, 1));
+        DeviceBuffer<int32_t> ctaLog4(std::max(P4.grid, 1u));
+        PsPodParams pp4 = pp;
+        pp4.prefill.partialO = pO4.get();
+        pp4.prefill.partialLse = pL4.get();
+        ps_attn_plan::apply(P4.prefill, 0, nP, items4.get(), pp4.prefill);
+        pp4.ctaLog = ctaLog4.get();
+        const size_t decodeFrom = (size_t)b.qoIndptr[nP] * stride;  // decode rows follow the prefill rows
+        const std::vector<uint16_t> serialDecode(serial.begin() + decodeFrom, serial.end());
+        for (int policy : {ps_attn_plan::kPodProportional, ps_attn_plan::kPodFiftyFifty, ps_attn_plan::kPodStatic}) {
+            ps_attn_plan::PodLaunch Q = P4;
+            Q.policy = policy;
+            ps_attn_plan::apply_pod(Q, sms, pp4);
+            poison();
+            pO4.poison();
+            pL4.poison();
+            PS_CUDA_CHECK(cudaMemset(ctaLog4.get(), 0, ctaLog4.size() * sizeof(int32_t)));
+            launch_pod(0, Q, pp4, s.D);
+            PS_CUDA_CHECK(cudaDeviceSynchronize());
+            const std::string what = fmt("%s ctas/SM=4 P=%d prefill[splits=%d] policy=%s", name.c_str(), Q.prefillCtas,
+                                         Q.prefill.maxSplits, ps_attn_plan::pod_policy_name(policy));
+            const std::vector<uint16_t> got = out.download();
+            if (b.T() > 0) check_attention(what + " vs fp64", got, want, b.T(), stride, s);
+            pst::check_bits(what + " decode rows == serial", std::vector<uint16_t>(got.begin() + decodeFrom, got.end()),
+                            serialDecode);
+            std::vector<int32_t> log = ctaLog4.download();
+            log.resize(Q.grid);
+            pst::check_ints(what + " ctaLog", log, std::vector<int32_t>(Q.grid, 1));
+            pst::check_ints(what + " counters reset", counters.download(), std::vector<int32_t>(sms + 3, 0));
+        }
     }
     if (!extras) return;
     ps_attn_plan::apply_pod(P, sms, pp);
@@ -221,7 +264,7 @@ PodCase random_case(pst::Rng& rng, const Shape& s, int page, bool small) {
 }  // namespace
 
 PS_TEST(pod_occupancy) {
-    // Two fused CTAs (a prefill beside a decode) must co-reside on one SM at head dims 64 and 128.
+    // Each shape's CTAs must co-reside as designed (2 or 4 per SM) at head dims 64 and 128.
     PS_CUDA_CHECK(cudaFree(0));  // the driver calls below need the runtime's context to exist
     void* fn = nullptr;
     cudaDriverEntryPointQueryResult qr;
@@ -230,14 +273,17 @@ PS_TEST(pod_occupancy) {
     PS_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuOccupancyMaxActiveBlocksPerMultiprocessor", &fn, 12000,
                                                    cudaEnableDefault, &qr));
     auto occupancy = reinterpret_cast<CUresult (*)(int*, CUfunction, int, size_t)>(fn);
-    for (int D : {64, 128}) {
-        const int smem = ps_attn_plan::pod_smem(D);
-        cudaKernel_t k = pst::kernel(ps_attn_plan::pod_kernel(D), smem);
-        CUfunction f;
-        int blocks = 0;
-        const bool ok = getFunction(&f, (CUkernel)k) == CUDA_SUCCESS &&
-                        occupancy(&blocks, f, PS_ATTN_THREADS, (size_t)smem) == CUDA_SUCCESS;
-        pst::check(fmt("pod hd%d: CTAs per SM >= 2", D), ok && blocks >= 2, fmt("(%d CTAs/SM at %d B smem)", blocks, smem));
+    for (int cps : {2, 4}) {
+        for (int D : {64, 128}) {
+            const int smem = ps_attn_plan::pod_smem(D, cps);
+            cudaKernel_t k = pst::kernel(ps_attn_plan::pod_kernel(D, cps), smem);
+            CUfunction f;
+            int blocks = 0;
+            const bool ok = getFunction(&f, (CUkernel)k) == CUDA_SUCCESS &&
+                            occupancy(&blocks, f, PS_ATTN_THREADS, (size_t)smem) == CUDA_SUCCESS;
+            pst::check(fmt("%s: CTAs per SM >= %d", ps_attn_plan::pod_kernel(D, cps), cps), ok && blocks >= cps,
+                       fmt("(%d CTAs/SM at %d B smem)", blocks, smem));
+        }
     }
 }
 
