@@ -158,7 +158,7 @@ public final class BudgetCalibration {
         ComputeBackend backend;
         if (cuda) {
             CudaBackend.Options co = new CudaBackend.Options(maxBudget, Math.max(1, o.decodes + 1), pageSize, pages, 0, 0, true,
-                    o.mode, o.policy.code(), 0);
+                    o.mode, o.policy.code(), 0, dev.podserve.backend.cuda.PodPlan.AUTO_CTAS);
             // Dummy weights (and the embedded model, which ships none) are drawn on the device.
             backend = o.dummy || folder.embedded() ? CudaBackend.withDummyWeights(cfg, o.seed, co)
                     : new CudaBackend(cfg, weights(folder, cfg, o, threads), co);

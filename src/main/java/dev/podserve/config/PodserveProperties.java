@@ -219,6 +219,8 @@ public record PodserveProperties(
      * @param smPolicy          pod: how an SM's tickets are split between prefill and decode CTAs
      * @param prefillSmFraction pod with {@code static}: the share of SMs that take prefill first; 0 takes
      *                          it from the phases' estimated times
+     * @param ctasPerSm         pod: the fused kernel's co-residence shape, {@code 2} or {@code 4} CTAs per
+     *                          SM, or {@code auto} (the planner's choice from the batch's shape)
      * @param cudaGraphs        replay decode-only steps from CUDA graphs captured per batch-size bucket
      * @param profile           time each layer's attention with CUDA events in steps launched kernel by
      *                          kernel, for podserve:step_attention_seconds and podserve:step_gpu_seconds
@@ -230,8 +232,14 @@ public record PodserveProperties(
             @jakarta.validation.constraints.DecimalMin(value = "0.0", message = "must be between 0 and 1")
             @jakarta.validation.constraints.DecimalMax(value = "1.0", message = "must be between 0 and 1")
             @DefaultValue("0") double prefillSmFraction,
+            @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|2|4", message = "must be 'auto', '2' or '4'") String ctasPerSm,
             @DefaultValue("true") boolean cudaGraphs,
             @DefaultValue("false") boolean profile) {
+
+        /** 2 or 4, or 0 for auto (PodPlan.AUTO_CTAS). */
+        public int ctasPerSmCode() {
+            return "auto".equals(ctasPerSm) ? 0 : Integer.parseInt(ctasPerSm);
+        }
     }
 
     /** @param threads compute threads of the CPU backend; 0: one per available core */

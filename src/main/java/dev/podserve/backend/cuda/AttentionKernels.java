@@ -40,8 +40,9 @@ public final class AttentionKernels implements AutoCloseable {
         module.function(kernelName("decode", headDim)).allowDynamicSmem(AttentionPlan.decodeSmem(headDim));
         module.function(kernelName("prefill", headDim)).allowDynamicSmem(AttentionPlan.prefillSmem(headDim));
         module.function(kernelName("prefill_window", headDim)).allowDynamicSmem(AttentionPlan.prefillSmem(headDim));
-        module.function(podKernelName(headDim))
-                .allowDynamicSmem(Math.max(AttentionPlan.decodeSmem(headDim), AttentionPlan.prefillSmem(headDim)));
+        for (int ctas : new int[] {2, 4}) {
+            module.function(podKernelName(headDim, ctas)).allowDynamicSmem(AttentionPlan.podSmem(headDim, ctas));
+        }
     }
 
     private void fill(Buffers b, AttentionPlan plan, long workItems, long splitPlan, int begin, int count, int numQoHeads,
@@ -89,7 +90,8 @@ public final class AttentionKernels implements AutoCloseable {
                 .i32("decodeGridX", plan.decodeCtas() > 0 ? plan.decode().gridX() : 1)
                 .i32("policy", plan.policy()).i32("numSms", numSms).i32("staticPrefillSms", plan.staticPrefillSms())
                 .i32("reserved", 0);
-        module.function(podKernelName(headDim)).launch(ctx, plan.grid(), 1, AttentionPlan.THREADS, plan.smemBytes(), podParams);
+        module.function(podKernelName(headDim, plan.ctasPerSm()))
+                .launch(ctx, plan.grid(), 1, AttentionPlan.THREADS, plan.smemBytes(), podParams);
         int mergeY = AttentionPlan.mergeGridY(numQoHeads, headDim);
         if (plan.prefill().needsMerge()) {
             fill(prefillBufs, plan.prefill(), workItems, 0, 0, numPrefill, numQoHeads, numKvHeads, headDim, pageSize, 0);
@@ -101,9 +103,10 @@ public final class AttentionKernels implements AutoCloseable {
         }
     }
 
-    private static String podKernelName(int headDim) {
+    /** pod_params.h's entry points: ps_pod_attention_hd* at 2 CTAs per SM, ps_pod4_attention_hd* at 4. */
+    private static String podKernelName(int headDim, int ctasPerSm) {
         if (!AttentionPlan.supportedHeadDim(headDim)) throw new IllegalArgumentException("no POD kernel for head dim " + headDim);
-        return "ps_pod_attention_hd" + headDim;
+        return (ctasPerSm == 4 ? "ps_pod4_attention_hd" : "ps_pod_attention_hd") + headDim;
     }
 
     /**

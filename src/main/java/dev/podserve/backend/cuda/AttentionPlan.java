@@ -34,6 +34,12 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
     static final int PREFILL_SMEM_HD32 = 25088;
     static final int PREFILL_SMEM_HD64 = 49664;
     static final int PREFILL_SMEM_HD128 = 98816;
+    /** pod_params.h: the fused kernel's 4-CTAs-per-SM shape (64-row prefill items, its own shared memory). */
+    static final int POD4_PREFILL_ROWS = 64;
+    static final int POD4_SMEM_HD16 = 10752;
+    static final int POD4_SMEM_HD32 = 20992;
+    static final int POD4_SMEM_HD64 = 41472;
+    static final int POD4_SMEM_HD128 = 49408;
 
     public boolean needsMerge() {
         return maxSplits > 1;
@@ -69,6 +75,19 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
             case 64 -> PREFILL_SMEM_HD64;
             default -> PREFILL_SMEM_HD128;
         };
+    }
+
+    /** attention_plan.h's pod_smem: the fused kernel's dynamic shared memory at 2 or 4 CTAs per SM. */
+    static int podSmem(int headDim, int ctasPerSm) {
+        if (ctasPerSm == 4) {
+            return switch (headDim) {
+                case 16 -> POD4_SMEM_HD16;
+                case 32 -> POD4_SMEM_HD32;
+                case 64 -> POD4_SMEM_HD64;
+                default -> POD4_SMEM_HD128;
+            };
+        }
+        return Math.max(decodeSmem(headDim), prefillSmem(headDim));
     }
 
     private static int roundUp(int x, int m) {
@@ -172,19 +191,27 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
                 (long) rows * splits * numQoHeads * headDim, (long) rows * splits * numQoHeads);
     }
 
-    /**
-     * Work items of 128 packed rows (row i, group head g -&gt; i * group + g) per request, largest key
-     * count first; forceChunk &gt; 0 overrides the split rule.
-     */
+    /** Work items of {@link #PREFILL_ROWS}, the standalone kernel's. */
     static AttentionPlan prefill(int[] qoIndptr, int[] kvIndptr, int[] kvLastPageLen, int begin, int count, int pageSize,
                                  int numQoHeads, int numKvHeads, int headDim, int numSms, int forceChunk) {
+        return prefill(qoIndptr, kvIndptr, kvLastPageLen, begin, count, pageSize, numQoHeads, numKvHeads, headDim, numSms,
+                forceChunk, PREFILL_ROWS);
+    }
+
+    /**
+     * Work items of rowsPerItem packed rows (row i, group head g -&gt; i * group + g) per request,
+     * largest key count first; forceChunk &gt; 0 overrides the split rule. rowsPerItem: {@link #PREFILL_ROWS},
+     * or {@link #POD4_PREFILL_ROWS} for the fused kernel at 4 CTAs per SM.
+     */
+    static AttentionPlan prefill(int[] qoIndptr, int[] kvIndptr, int[] kvLastPageLen, int begin, int count, int pageSize,
+                                 int numQoHeads, int numKvHeads, int headDim, int numSms, int forceChunk, int rowsPerItem) {
         int group = numQoHeads / numKvHeads;
         List<int[]> items = new ArrayList<>();
         for (int r = begin; r < begin + count; r++) {
             int qlen = qoIndptr[r + 1] - qoIndptr[r];
             int kvLen = kvLen(kvIndptr, kvLastPageLen, r, pageSize);
-            for (int m0 = 0; m0 < qlen * group; m0 += PREFILL_ROWS) {
-                int lastRow = Math.min(m0 + PREFILL_ROWS, qlen * group) - 1;
+            for (int m0 = 0; m0 < qlen * group; m0 += rowsPerItem) {
+                int lastRow = Math.min(m0 + rowsPerItem, qlen * group) - 1;
                 items.add(new int[] {r, m0, kvLen - qlen + lastRow / group + 1});
             }
         }

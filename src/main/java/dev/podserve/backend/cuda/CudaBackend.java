@@ -38,9 +38,11 @@ public final class CudaBackend implements ComputeBackend {
     /**
      * @param podPolicy         {@link PodPlan#PROPORTIONAL}, {@link PodPlan#FIFTY_FIFTY}, {@link PodPlan#STATIC} or {@link PodPlan#AUTO}
      * @param podStaticFraction the static policy's share of SMs for prefill; 0 from the phases' estimates
+     * @param podCtasPerSm      the fused kernel's shape, 2 or 4 CTAs per SM, or {@link PodPlan#AUTO_CTAS}
      */
     public record Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
-                          boolean cudaGraphs, AttentionMode attentionMode, int podPolicy, double podStaticFraction) {
+                          boolean cudaGraphs, AttentionMode attentionMode, int podPolicy, double podStaticFraction,
+                          int podCtasPerSm) {
         /** With CUDA graphs for decode-only steps and serial attention for hybrid steps. */
         public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device) {
             this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, true);
@@ -49,17 +51,22 @@ public final class CudaBackend implements ComputeBackend {
         public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
                        boolean cudaGraphs) {
             this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, AttentionMode.SERIAL,
-                    PodPlan.AUTO, 0);
+                    PodPlan.AUTO, 0, PodPlan.AUTO_CTAS);
         }
 
         public Options withAttentionMode(AttentionMode mode) {
             return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, mode, podPolicy,
-                    podStaticFraction);
+                    podStaticFraction, podCtasPerSm);
         }
 
         public Options withPodPolicy(int policy, double staticFraction) {
             return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode,
-                    policy, staticFraction);
+                    policy, staticFraction, podCtasPerSm);
+        }
+
+        public Options withPodCtasPerSm(int ctasPerSm) {
+            return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode,
+                    podPolicy, podStaticFraction, ctasPerSm);
         }
     }
 
@@ -91,6 +98,7 @@ public final class CudaBackend implements ComputeBackend {
     /** The attention mode of the step being enqueued (set by enqueueEager). */
     private AttentionMode stepMode = AttentionMode.SERIAL;
     private final double podStaticFraction;
+    private final int podCtasPerSm;
     /** int32 [smCount + 3]: the fused kernel's per-SM ticket and per-phase counters, zeroed once; the kernel re-zeroes them. */
     private final long podCounters;
     /** Recorded on the stream around each step's work, so a benchmark can tell GPU time from host time. */
@@ -199,6 +207,7 @@ public final class CudaBackend implements ComputeBackend {
         this.ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),
                 cfg.headDim());
         this.podStaticFraction = o.podStaticFraction();
+        this.podCtasPerSm = o.podCtasPerSm();
         this.podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
         copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
         this.logitRows = new float[maxSampled][];
@@ -375,7 +384,7 @@ public final class CudaBackend implements ComputeBackend {
         StepAttention chosen = b.attention() != null ? b.attention() : ownAttention.choose(b);
         PodPlan pod = chosen.mode() == AttentionMode.POD && P > 0 && D > 0
                 ? PodPlan.plan(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), P, D, pageSize, cfg.numHeads(), cfg.numKvHeads(),
-                        cfg.headDim(), ctx.smCount(), chosen.policy().code(), podStaticFraction)
+                        cfg.headDim(), ctx.smCount(), chosen.policy().code(), podStaticFraction, podCtasPerSm)
                 : null;
         if (pod != null && !pod.fused()) pod = null;
         stepMode = pod != null ? AttentionMode.POD : chosen.mode() == AttentionMode.STREAMS ? AttentionMode.STREAMS : AttentionMode.SERIAL;

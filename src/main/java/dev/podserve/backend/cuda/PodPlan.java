@@ -15,9 +15,11 @@ import dev.podserve.attention.StepAttentionChooser;
  * @param decode           the decode phase's plan (requests P .. P+D-1), or null without decodes
  * @param policy           resolved policy: {@link #PROPORTIONAL}, {@link #FIFTY_FIFTY} or {@link #STATIC}
  * @param staticPrefillSms SMs with a lower id take prefill tickets first under {@link #STATIC}
+ * @param ctasPerSm        the fused kernel's co-residence shape, 2 or 4 (its kernel, shared memory and
+ *                         prefill work items of {@link AttentionPlan#PREFILL_ROWS} or {@link AttentionPlan#POD4_PREFILL_ROWS})
  */
 public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCtas, int decodeCtas, int policy,
-                      int staticPrefillSms, int smemBytes, boolean fused, boolean fallbackStreams) {
+                      int staticPrefillSms, int smemBytes, boolean fused, boolean fallbackStreams, int ctasPerSm) {
 
     /** pod_params.h's PS_POD_POLICY_* and attention_plan.h's kPodAuto. */
     public static final int PROPORTIONAL = 0;
@@ -37,12 +39,31 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
         return PROPORTIONAL;
     }
 
+    /** CTAs per SM meaning "let the planner choose" (attention_plan.h's choose_pod_ctas). */
+    public static final int AUTO_CTAS = 0;
+
+    /**
+     * attention_plan.h's choose_pod_ctas: 2, the shape that won at all 560 points of the H100 sweep
+     * (../bench/results/pod-sweep-h100-2026-11-27.*: 4 CTAs per SM was slower in every prefill-share band).
+     */
+    static int chooseCtas() {
+        return 2;
+    }
+
     /**
      * @param staticFraction {@link #STATIC}'s share of SMs for prefill, or 0 to take it from the
      *                       phases' estimated times
      */
     static PodPlan plan(int[] qoIndptr, int[] kvIndptr, int[] kvLastPageLen, int numPrefill, int numDecode, int pageSize,
                         int numQoHeads, int numKvHeads, int headDim, int numSms, int policy, double staticFraction) {
+        return plan(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads, numKvHeads, headDim, numSms,
+                policy, staticFraction, 2);
+    }
+
+    /** @param ctasPerSm 2 or 4, or {@link #AUTO_CTAS} */
+    static PodPlan plan(int[] qoIndptr, int[] kvIndptr, int[] kvLastPageLen, int numPrefill, int numDecode, int pageSize,
+                        int numQoHeads, int numKvHeads, int headDim, int numSms, int policy, double staticFraction,
+                        int ctasPerSm) {
         int group = numQoHeads / numKvHeads;
         int headChunks = (group + AttentionPlan.DECODE_HEADS - 1) / AttentionPlan.DECODE_HEADS;
         int maxDecodeKeys = 1;
@@ -72,17 +93,19 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
         for (int r = 0; r < numPrefill; r++) {
             maxPrefillKv = Math.max(maxPrefillKv, AttentionPlan.kvLen(kvIndptr, kvLastPageLen, r, pageSize));
         }
+        int ctas = ctasPerSm == 2 || ctasPerSm == 4 ? ctasPerSm : chooseCtas();
+        int rows = ctas == 4 ? AttentionPlan.POD4_PREFILL_ROWS : AttentionPlan.PREFILL_ROWS;
         AttentionPlan prefill = null;
         if (numPrefill > 0) {
             prefill = AttentionPlan.prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads,
-                    numKvHeads, headDim, numSms, 0);
+                    numKvHeads, headDim, numSms, 0, rows);
             if (prefill.maxSplits() > 1) {
                 int units = prefill.gridX();
                 int cap = decodeUnits >= numSms ? 1 : Math.max(1, 2 * numSms / Math.max(units, 1));
                 if (prefill.maxSplits() > cap) {
                     int chunk = roundUp((maxPrefillKv + cap - 1) / cap, AttentionPlan.KEY_ALIGN);
                     prefill = AttentionPlan.prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads,
-                            numKvHeads, headDim, numSms, chunk);
+                            numKvHeads, headDim, numSms, chunk, rows);
                 }
             }
         }
@@ -98,8 +121,8 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
         double share = staticFraction > 0 ? staticFraction
                 : prefillUs + decodeUs > 0 ? prefillUs / (prefillUs + decodeUs) : 0.5;
         int staticSms = prefillCtas == 0 ? 0 : Math.min(numSms, Math.max(1, (int) (share * numSms + 0.5)));
-        int smem = Math.max(AttentionPlan.decodeSmem(headDim), AttentionPlan.prefillSmem(headDim));
-        return new PodPlan(prefill, decode, prefillCtas, decodeCtas, resolved, staticSms, smem, fused, fallbackStreams);
+        return new PodPlan(prefill, decode, prefillCtas, decodeCtas, resolved, staticSms, AttentionPlan.podSmem(headDim, ctas),
+                fused, fallbackStreams, ctas);
     }
 
     /**

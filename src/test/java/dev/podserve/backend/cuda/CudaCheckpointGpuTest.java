@@ -160,7 +160,9 @@ class CudaCheckpointGpuTest {
                 serial.withAttentionMode(dev.podserve.attention.AttentionMode.STREAMS),
                 serial.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(PodPlan.AUTO, 0),
                 serial.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(PodPlan.FIFTY_FIFTY, 0),
-                serial.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(PodPlan.STATIC, 0.5));
+                serial.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(PodPlan.STATIC, 0.5),
+                serial.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(PodPlan.PROPORTIONAL, 0)
+                        .withPodCtasPerSm(4));
         List<ComputeBackend> backends = new ArrayList<>();
         try {
             for (CudaBackend.Options o : modes) backends.add(new CudaBackend(cfg, w, o));
@@ -169,7 +171,7 @@ class CudaCheckpointGpuTest {
                 int want = argmax(logits[0]);
                 for (int k = 1; k < logits.length; k++) {
                     assertEquals(want, argmax(logits[k]), model + " request " + r + " step " + s + ": mode " + modes.get(k).attentionMode()
-                            + " policy " + modes.get(k).podPolicy());
+                            + " policy " + modes.get(k).podPolicy() + " CTAs/SM " + modes.get(k).podCtasPerSm());
                 }
                 rows[0]++;
                 return want;

@@ -8,6 +8,7 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.podserve.backend.ComputeBackend;
@@ -175,13 +176,14 @@ class CudaGraphDecodeGpuTest {
 
     /**
      * pod mode against serial on long contexts (split prefill and decode, merges after the fused
-     * kernel) for every SM policy: the fused kernel runs the plan with limited prefill splits, so
-     * logits match within rounding and greedy tokens agree except at near ties; plus a windowed model,
-     * whose layers fall back to the standalone kernels on the pod plan.
+     * kernel) for every SM policy and both co-residence shapes (2 and 4 CTAs per SM, 0 = auto): the
+     * fused kernel runs the plan with limited prefill splits, so logits match within rounding and
+     * greedy tokens agree except at near ties; plus a windowed model, whose layers fall back to the
+     * standalone kernels on the pod plan.
      */
-    @ParameterizedTest(name = "policy {0}")
-    @ValueSource(ints = {PodPlan.PROPORTIONAL, PodPlan.AUTO, PodPlan.FIFTY_FIFTY, PodPlan.STATIC})
-    void podModeMatchesSerialMode(int policy) {
+    @ParameterizedTest(name = "policy {0}, CTAs/SM {1}")
+    @CsvSource({"0, 2", "3, 0", "1, 2", "2, 2", "0, 4", "1, 4", "2, 4"})
+    void podModeMatchesSerialMode(int policy, int ctasPerSm) {
         for (ModelConfig cfg : new ModelConfig[] {LLAMA, LLAMA.withSlidingWindow(300)}) {
             Gpu.require();
             int pageSize = 16;
@@ -196,7 +198,8 @@ class CudaGraphDecodeGpuTest {
             CudaBackend.Options o = new CudaBackend.Options(4096, 16, pageSize, pages, 0, 0, true);
             try (CudaBackend serial = CudaBackend.withDummyWeights(cfg, 12, o);
                  CudaBackend pod = CudaBackend.withDummyWeights(cfg, 12,
-                         o.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(policy, 0))) {
+                         o.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(policy, 0)
+                                 .withPodCtasPerSm(ctasPerSm))) {
                 int rows = compareInLockstep(serial, pod, prompts, 5, 256, pageSize, 13, 0.02, "pod");
                 assertEquals(requests * 5, rows, "sampled rows");
             }

@@ -20,14 +20,14 @@ import org.junit.jupiter.api.io.TempDir;
  * grid, CTA counts, policy, static SMs, whether auto fuses). No GPU; skipped without g++ or the
  * cuda-kernels sources. Batches span the issue's test space: 0-8 prefill chunks of 1-2048 rows on
  * prefixes of 0-5000, 0-256 decodes of 1-16384 keys, page sizes 1 and 16, GQA 1 to 8, head dims
- * 64 and 128, 78 to 132 SMs, every policy.
+ * 64 and 128, 78 to 132 SMs, every policy, CTAs per SM 2, 4 and auto.
  */
 class PodPlanParityTest {
 
     private static final Path KERNELS = Path.of("cuda-kernels");
 
-    // Reads "numSms hq hkv d page P D policy" then P+D "qlen kvlen" pairs per line; prints the
-    // standalone plans and the pod plan.
+    // Reads "numSms hq hkv d page P D policy ctasPerSm" then P+D "qlen kvlen" pairs per line; prints
+    // the standalone plans and the pod plan.
     private static final String DRIVER = """
             #include <stdio.h>
             #include <vector>
@@ -39,8 +39,8 @@ class PodPlanParityTest {
                 for (int w : L.workItems) printf(" %d", w);
             }
             int main() {
-                int sms, hq, hkv, d, page, np, nd, policy;
-                while (scanf("%d %d %d %d %d %d %d %d", &sms, &hq, &hkv, &d, &page, &np, &nd, &policy) == 8) {
+                int sms, hq, hkv, d, page, np, nd, policy, ctas;
+                while (scanf("%d %d %d %d %d %d %d %d %d", &sms, &hq, &hkv, &d, &page, &np, &nd, &policy, &ctas) == 9) {
                     std::vector<int32_t> qo{0}, kv{0}, last;
                     for (int r = 0; r < np + nd; ++r) {
                         int q, k;
@@ -52,11 +52,12 @@ class PodPlanParityTest {
                     }
                     if (np > 0) show("P", plan_prefill(qo.data(), kv.data(), last.data(), 0, np, page, hq, hkv, d, sms));
                     if (nd > 0) show("D", plan_decode(qo.data(), kv.data(), last.data(), np, nd, page, hq, hkv, d, sms));
-                    PodLaunch pl = plan_pod(qo.data(), kv.data(), last.data(), np, nd, page, hq, hkv, d, sms, policy);
+                    PodLaunch pl = plan_pod(qo.data(), kv.data(), last.data(), np, nd, page, hq, hkv, d, sms, policy, 0, 0,
+                                            PodTuning(), ctas);
                     if (np > 0) show("pp", pl.prefill);
                     if (nd > 0) show("pd", pl.decode);
-                    printf(" pod %d %d %d %d %d %d %u %d\\n", pl.prefillCtas, pl.decodeCtas, pl.policy, pl.staticPrefillSms,
-                           pl.fused ? 1 : 0, pl.fallbackStreams ? 1 : 0, pl.grid, pl.smemBytes);
+                    printf(" pod %d %d %d %d %d %d %u %d %d\\n", pl.prefillCtas, pl.decodeCtas, pl.policy, pl.staticPrefillSms,
+                           pl.fused ? 1 : 0, pl.fallbackStreams ? 1 : 0, pl.grid, pl.smemBytes, pl.ctasPerSm);
                 }
                 return 0;
             }
@@ -87,11 +88,12 @@ class PodPlanParityTest {
             int nd = rnd.nextInt(4) == 0 ? rnd.nextInt(3) : rnd.nextInt(257);
             if (np + nd == 0) nd = 1;
             int policy = rnd.nextInt(4);
+            int ctas = new int[] {PodPlan.AUTO_CTAS, 2, 4}[rnd.nextInt(3)];
             int[] qo = new int[np + nd + 1];
             int[] kvIndptr = new int[np + nd + 1];
             int[] last = new int[np + nd];
             input.append(sms).append(' ').append(shape[0]).append(' ').append(shape[1]).append(' ').append(shape[2]).append(' ')
-                    .append(page).append(' ').append(np).append(' ').append(nd).append(' ').append(policy);
+                    .append(page).append(' ').append(np).append(' ').append(nd).append(' ').append(policy).append(' ').append(ctas);
             for (int r = 0; r < np + nd; r++) {
                 int q = r < np ? 1 + rnd.nextInt(rnd.nextBoolean() ? 2048 : 64) : 1;
                 int k = r < np ? q + rnd.nextInt(5001) : 1 + rnd.nextInt(rnd.nextBoolean() ? 16384 : 600);
@@ -105,13 +107,13 @@ class PodPlanParityTest {
             StringBuilder line = new StringBuilder();
             if (np > 0) show(line, "P", AttentionPlan.prefill(qo, kvIndptr, last, 0, np, page, shape[0], shape[1], shape[2], sms, 0));
             if (nd > 0) show(line, "D", AttentionPlan.decode(qo, kvIndptr, last, np, nd, page, shape[0], shape[1], shape[2], sms, 0));
-            PodPlan pod = PodPlan.plan(qo, kvIndptr, last, np, nd, page, shape[0], shape[1], shape[2], sms, policy, 0);
+            PodPlan pod = PodPlan.plan(qo, kvIndptr, last, np, nd, page, shape[0], shape[1], shape[2], sms, policy, 0, ctas);
             if (np > 0) show(line, "pp", pod.prefill());
             if (nd > 0) show(line, "pd", pod.decode());
             line.append(" pod ").append(pod.prefillCtas()).append(' ').append(pod.decodeCtas()).append(' ').append(pod.policy())
                     .append(' ').append(pod.staticPrefillSms()).append(' ').append(pod.fused() ? 1 : 0).append(' ')
                     .append(pod.fallbackStreams() ? 1 : 0).append(' ')
-                    .append(pod.grid()).append(' ').append(pod.smemBytes());
+                    .append(pod.grid()).append(' ').append(pod.smemBytes()).append(' ').append(pod.ctasPerSm());
             expected.add(line.toString());
             if (!pod.fused()) fusedDeclined++;
             if (pod.fallbackStreams()) streamsFallbacks++;
