@@ -23,6 +23,7 @@
 #include "../include/podserve_common.cuh"
 #include "attention_mma.cuh"
 #include "attention_params.h"
+#include "wgmma.cuh"
 
 // Keys per K/V tile: 64 (FlashAttention-2's choice for head dim 128 on sm80/sm90). A build-time
 // knob (32 or 64) only for benchmarking the trade of S registers against per-tile overhead.
@@ -53,11 +54,34 @@ struct Cfg {
     static constexpr int kTile = kKeys * D;             // one K (or V) tile
     // Q, 2 stages of K and V, and the cache rows of the next two tiles' keys (int32 [2][kKeys]).
     static constexpr int kSmemBytes = (kQElems + 4 * kTile) * 2 + 2 * kKeys * 4;
-    static constexpr bool kQInRegs = D <= 64;
+    // Hopper: both products on warpgroup MMAs (wgmma.cuh) for the 128-row, 64-key tile at head
+    // dims 64 and 128, in the sm_90a pass; otherwise, and for the 4-CTA shape, mma.sync.
+    static constexpr bool kWgmma = PS_WGMMA && MT == 2 && KEYS == 64 && (D == 64 || D == 128);
+    static constexpr bool kQInRegs = D <= 64 && !kWgmma;
     static constexpr int kLoadRowStep = PS_ATTN_THREADS / kChunks;   // rows between a thread's chunks
     static constexpr int kKvPerThread = kKeys / kLoadRowStep;
     static constexpr int kQPerThread = kRows / kLoadRowStep;
     static_assert(kKeys % 16 == 0 && kKeys >= kLoadRowStep && kKeys <= PS_ATTN_THREADS, "K/V tile loads");
+
+    // Element offset of (row, 16-byte chunk) in a shared tile of R rows: the wgmma layout or the
+    // mma.sync one (attention_mma.cuh swz).
+    template <int R>
+    static __device__ __forceinline__ int off(int row, int chunk) {
+        if constexpr (kWgmma) {
+            return ps::wg::tile_off<R>(row, chunk);
+        } else {
+            return swz<D>(row, chunk);
+        }
+    }
+    // Tile row of a warp's m16 tile mt, row r16 (0..15): mma.sync warps own 32 consecutive rows;
+    // under wgmma, warp w owns rows 16w.. of each 64-row half (the warpgroup's fragment layout).
+    static __device__ __forceinline__ int row_of(int warp, int mt, int r16) {
+        if constexpr (kWgmma) {
+            return mt * 64 + warp * 16 + r16;
+        } else {
+            return warp * kWarpRows + mt * 16 + r16;
+        }
+    }
 };
 static_assert(Cfg<128>::kRows == PS_ATTN_PREFILL_ROWS, "work items of the planner");
 
@@ -81,27 +105,52 @@ struct Tile {
 template <class C, int D = C::kChunks * 8, int MT = C::kMt>
 __device__ __forceinline__ void qk(float (&s)[MT][C::kNb][4], const bf16* sQ, const bf16* sK, int warpRow0, int lane,
                                    const uint32_t (&qReg)[MT][C::kQInRegs ? D / 16 : 1][4]) {
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks) {
-        uint32_t a[MT][4];
+    if constexpr (C::kWgmma) {
+        // Each 64-row half of Q against the 64 keys: D/16 k-steps, 32 bytes apart inside a column
+        // block's lines, column blocks kRows (Q) or kKeys (K) lines apart.
+        const uint32_t q0 = smem_addr(sQ), k0 = smem_addr(sK);
+        ps::wg::fence();
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-            if constexpr (C::kQInRegs) {
 #pragma unroll
-                for (int k = 0; k < 4; ++k) a[mt][k] = qReg[mt][ks][k];
-            } else {
-                attn::ldmatrix_x4(a[mt], smem_addr(sQ + swz<D>(warpRow0 + mt * 16 + attn::ldm_row_a(lane),
-                                                               ks * 2 + attn::ldm_chunk_a(lane))));
+            for (int ks = 0; ks < D / 16; ++ks) {
+                const uint32_t qa = q0 + (ks / 4) * C::kRows * 128 + mt * 64 * 128 + (ks % 4) * 32;
+                const uint32_t ka = k0 + (ks / 4) * C::kKeys * 128 + (ks % 4) * 32;
+                ps::wg::mma_ss_n64(reinterpret_cast<float(&)[32]>(s[mt]), ps::wg::desc(qa, 16, 1024),
+                                   ps::wg::desc(ka, 16, 1024));
             }
         }
+        ps::wg::commit();
+        ps::wg::wait_all();
 #pragma unroll
-        for (int np = 0; np < C::kNb / 2; ++np) {
-            uint32_t b[4];
-            attn::ldmatrix_x4(b, smem_addr(sK + swz<D>(np * 16 + attn::ldm_row_b(lane), ks * 2 + attn::ldm_chunk_b(lane))));
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+            for (int nb = 0; nb < C::kNb; ++nb)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) ps::wg::pin(s[mt][nb][e]);
+    } else {
+#pragma unroll
+        for (int ks = 0; ks < D / 16; ++ks) {
+            uint32_t a[MT][4];
 #pragma unroll
             for (int mt = 0; mt < MT; ++mt) {
-                attn::mma_bf16(s[mt][2 * np], a[mt], b[0], b[1]);
-                attn::mma_bf16(s[mt][2 * np + 1], a[mt], b[2], b[3]);
+                if constexpr (C::kQInRegs) {
+#pragma unroll
+                    for (int k = 0; k < 4; ++k) a[mt][k] = qReg[mt][ks][k];
+                } else {
+                    attn::ldmatrix_x4(a[mt], smem_addr(sQ + swz<D>(warpRow0 + mt * 16 + attn::ldm_row_a(lane),
+                                                                   ks * 2 + attn::ldm_chunk_a(lane))));
+                }
+            }
+#pragma unroll
+            for (int np = 0; np < C::kNb / 2; ++np) {
+                uint32_t b[4];
+                attn::ldmatrix_x4(b, smem_addr(sK + swz<D>(np * 16 + attn::ldm_row_b(lane), ks * 2 + attn::ldm_chunk_b(lane))));
+#pragma unroll
+                for (int mt = 0; mt < MT; ++mt) {
+                    attn::mma_bf16(s[mt][2 * np], a[mt], b[0], b[1]);
+                    attn::mma_bf16(s[mt][2 * np + 1], a[mt], b[2], b[3]);
+                }
             }
         }
     }
@@ -170,24 +219,62 @@ __device__ __forceinline__ void softmax_pv(float (&s)[MT][C::kNb][4], float (&o)
             }
         }
     }
-#pragma unroll
-    for (int kk = 0; kk < C::kNb / 2; ++kk) {
-        uint32_t a[MT][4];
+    if constexpr (C::kWgmma) {
+        // O (64 x D per half) += P (registers, the mma.sync A layout) . V (MN-major: 16-key steps
+        // 2048 bytes apart, 64-column blocks kKeys lines apart).
+        uint32_t a[MT][C::kNb / 2][4];
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-            a[mt][0] = attn::pack_bf16x2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
-            a[mt][1] = attn::pack_bf16x2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
-            a[mt][2] = attn::pack_bf16x2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
-            a[mt][3] = attn::pack_bf16x2(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
-        }
 #pragma unroll
-        for (int dp = 0; dp < D / 16; ++dp) {
-            uint32_t b[4];
-            attn::ldmatrix_x4_trans(b, smem_addr(sV + swz<D>(kk * 16 + attn::ldm_row_a(lane), dp * 2 + attn::ldm_chunk_a(lane))));
+            for (int kk = 0; kk < C::kNb / 2; ++kk) {
+                a[mt][kk][0] = attn::pack_bf16x2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+                a[mt][kk][1] = attn::pack_bf16x2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+                a[mt][kk][2] = attn::pack_bf16x2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+                a[mt][kk][3] = attn::pack_bf16x2(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+            }
+        }
+        const uint32_t v0 = smem_addr(sV);
+        ps::wg::fence();
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+            for (int kk = 0; kk < C::kNb / 2; ++kk) {
+                const uint64_t dv = ps::wg::desc(v0 + kk * 2048, C::kKeys * 128, 1024);
+                if constexpr (D == 128) {
+                    ps::wg::mma_rs_n128(reinterpret_cast<float(&)[64]>(o[mt]), a[mt][kk], dv);
+                } else {
+                    ps::wg::mma_rs_n64(reinterpret_cast<float(&)[32]>(o[mt]), a[mt][kk], dv);
+                }
+            }
+        }
+        ps::wg::commit();
+        ps::wg::wait_all();
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+            for (int db = 0; db < D / 8; ++db)
+#pragma unroll
+                for (int e = 0; e < 4; ++e) ps::wg::pin(o[mt][db][e]);
+    } else {
+#pragma unroll
+        for (int kk = 0; kk < C::kNb / 2; ++kk) {
+            uint32_t a[MT][4];
 #pragma unroll
             for (int mt = 0; mt < MT; ++mt) {
-                attn::mma_bf16(o[mt][2 * dp], a[mt], b[0], b[1]);
-                attn::mma_bf16(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
+                a[mt][0] = attn::pack_bf16x2(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+                a[mt][1] = attn::pack_bf16x2(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+                a[mt][2] = attn::pack_bf16x2(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+                a[mt][3] = attn::pack_bf16x2(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+            }
+#pragma unroll
+            for (int dp = 0; dp < D / 16; ++dp) {
+                uint32_t b[4];
+                attn::ldmatrix_x4_trans(b, smem_addr(sV + swz<D>(kk * 16 + attn::ldm_row_a(lane), dp * 2 + attn::ldm_chunk_a(lane))));
+#pragma unroll
+                for (int mt = 0; mt < MT; ++mt) {
+                    attn::mma_bf16(o[mt][2 * dp], a[mt], b[0], b[1]);
+                    attn::mma_bf16(o[mt][2 * dp + 1], a[mt], b[2], b[3]);
+                }
             }
         }
     }
@@ -268,8 +355,8 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
                 const int cacheRow = tRows[key];
                 const bool valid = cacheRow >= 0;
                 const size_t off = (size_t)(uint32_t)(valid ? cacheRow : 0) * D + chunk * 8;
-                cp_async16(smem_addr(sK + swz<D>(key, chunk)), kCache + off, valid);
-                cp_async16(smem_addr(sV + swz<D>(key, chunk)), vCache + off, valid);
+                cp_async16(smem_addr(sK + C::template off<C::kKeys>(key, chunk)), kCache + off, valid);
+                cp_async16(smem_addr(sV + C::template off<C::kKeys>(key, chunk)), vCache + off, valid);
             }
         }
         attn::cp_async_commit();
@@ -286,7 +373,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
             const int qi = packed / tl.group;
             const int head = tl.kvHead * tl.group + (packed - qi * tl.group);
             const bf16* src = q + (valid ? (int64_t)(tl.qoStart + qi) * p.qStride + (int64_t)head * D + chunk * 8 : 0);
-            cp_async16(smem_addr(sQ + swz<D>(row, chunk)), src, valid);
+            cp_async16(smem_addr(sQ + C::template off<C::kRows>(row, chunk)), src, valid);
         }
     }
     prefetch(0);
@@ -307,7 +394,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-            const int packed = min(tl.m0 + warpRow0 + mt * 16 + h * 8 + g, tl.rowEnd - 1);
+            const int packed = min(tl.m0 + C::row_of(warp, mt, h * 8 + g), tl.rowEnd - 1);
             const int pos = tl.posBase + packed / tl.group;
             rowLimit[mt][h] = min(pos, tl.kEnd - 1);
             rowFirst[mt][h] = kWindow ? pos - p.window + 1 : 0;
@@ -333,6 +420,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
 
     for (int it = 0; it < numTiles; ++it) {
         attn::cp_async_wait<1>();
+        if constexpr (C::kWgmma) ps::wg::fence_to_async();  // this thread's copies, visible to wgmma
         __syncthreads();
         if constexpr (C::kQInRegs) {
             if (it == 0) {
@@ -382,7 +470,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
                 const float inv = l[mt][h] > 0.0f ? 1.0f / l[mt][h] : 0.0f;
-                const int row = warpRow0 + mt * 16 + h * 8 + g;
+                const int row = C::row_of(warp, mt, h * 8 + g);
 #pragma unroll
                 for (int db = 0; db < D / 8; ++db) {
                     *reinterpret_cast<uint32_t*>(sQ + swz<D>(row, db) + 2 * (lane & 3)) =
@@ -394,7 +482,8 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
         bf16* out = reinterpret_cast<bf16*>(p.out);
 #pragma unroll 4
         for (int i = lane; i < C::kWarpRows * C::kChunks; i += 32) {
-            const int row = warpRow0 + i / C::kChunks;
+            const int local = i / C::kChunks;  // the warp's rows, m16 tile by m16 tile
+            const int row = C::row_of(warp, local / 16, local % 16);
             const int c = i % C::kChunks;
             const int packed = tl.m0 + row;
             if (packed >= tl.rowEnd) continue;
@@ -409,7 +498,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
         for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
-                const int packed = tl.m0 + warpRow0 + mt * 16 + h * 8 + g;
+                const int packed = tl.m0 + C::row_of(warp, mt, h * 8 + g);
                 // No key of this split inside the row's causal window: the merge reads nothing here.
                 if (packed >= tl.rowEnd || rowLimit[mt][h] < (kWindow ? max(tl.kBegin, rowFirst[mt][h]) : tl.kBegin)) continue;
                 const int qi = packed / tl.group;
