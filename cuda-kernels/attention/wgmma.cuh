@@ -49,15 +49,19 @@ __device__ __forceinline__ void fence_to_async() { asm volatile("fence.proxy.asy
 // Orders the registers' ordinary writes (zeroing, rescaling) before the next products read them.
 __device__ __forceinline__ void fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+// Until at most N of the committed groups are still running (groups complete in commit order).
+template <int N>
+__device__ __forceinline__ void wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
 #else
 __device__ __forceinline__ void fence_to_async() {}
 __device__ __forceinline__ void fence() {}
 __device__ __forceinline__ void commit() {}
-__device__ __forceinline__ void wait_all() {}
+template <int N>
+__device__ __forceinline__ void wait() {}
 #endif
 // Keeps the compiler from moving a register's uses across the asynchronous product that writes it.
 __device__ __forceinline__ void pin(float& r) { asm volatile("" : "+f"(r)::"memory"); }
+__device__ __forceinline__ void pin_u32(uint32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
 
 // d[64 x 64] += A[64 x 16] (K-major descriptor) . B[16 x 64] (K-major descriptor).
 __device__ __forceinline__ void mma_ss_n64(float (&d)[32], uint64_t descA, uint64_t descB) {
