@@ -350,7 +350,12 @@ inline int pod_smem(int headDim, int ctasPerSm = 2) {
 inline int pod_prefill_rows(int ctasPerSm) { return ctasPerSm == 4 ? PS_POD4_PREFILL_ROWS : PS_ATTN_PREFILL_ROWS; }
 
 // Rates the planner converts work into time with (H100 SXM, measured with podserve's own kernels:
-// prefill 303-334 TFLOP/s at long contexts, decode ~2.9 TB/s). Only their ratio matters.
+// prefill 303-334 TFLOP/s at long contexts on mma.sync, decode ~2.9 TB/s). Only their ratio matters,
+// and only to the auto rule below: the wgmma prefill (~440 TFLOP/s) makes the true prefill share
+// smaller than these estimate it, but re-scoring the rule's thresholds on 777 points timed with the
+// wgmma prefill (../bench/results/pod-sweep-h100-2026-11-27-c.*, pod-prefill-heavy-h100-2026-11-27.*)
+// found no rate and threshold pair better than this one by more than 0.0002 in mean speedup, so the
+// estimates stay as they were tuned.
 constexpr double kPodPrefillFlopsPerUs = 320e6;
 constexpr double kPodDecodeBytesPerUs = 2.9e6;
 
