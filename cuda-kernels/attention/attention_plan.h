@@ -391,7 +391,7 @@ struct PodLaunch {
 //  - fifty-fifty, static, a slot-pairing policy (one prefill beside one decode on every SM, an
 //    experiment: 0.98x at 50% shares) and L2 eviction hints on the decode's loads (within 0.5%)
 //    lost to proportional on average, so auto takes proportional.
-// CTAs per SM: 2, the only shape built (a 100 KB decode CTA and a 255-register prefill CTA).
+// CTAs per SM: see choose_pod_ctas.
 constexpr double kPodMinPrefillShare = 0.0;
 constexpr double kPodMaxPrefillShare = 0.65;
 constexpr double kPodSmallDecodeUs = 50.0;
@@ -404,7 +404,11 @@ inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, 
     return kPodProportional;
 }
 
-// CTAs per SM for `auto` (and for a ctasPerSm of 0).
+// CTAs per SM for `auto` (and for a ctasPerSm of 0): 2. The 4-CTA shape (pod.cu) lost at all 560
+// points of the H100 sweep, with the prefill on mma.sync and on wgmma alike (1.04x serial against
+// 1.23x, worse the larger the prefill share: its 64-row tiles re-read each K/V byte twice as often,
+// ../bench/results/pod-sweep-h100-2026-11-27{,-c}.*, pod-ncu-h100-2026-11-27.*). The inputs are the
+// ones the paper's rule looks at, kept so a card where 4 wins can get a rule without a new signature.
 inline int choose_pod_ctas(int prefillUnits, int decodeUnits, double prefillUs, double decodeUs, int numSms) {
     (void)prefillUnits;
     (void)decodeUnits;

@@ -10,6 +10,12 @@
 // tiles pay for masking. Q is re-read from shared memory per k-step for head dim 128 (keeping it
 // in registers would spill the 128 fp32 accumulators) and held in registers for 64.
 //
+// On Hopper (the fatbin's sm_90a pass) the 128-row tile at head dims 64 and 128 computes both
+// products on warpgroup MMAs instead (wgmma.cuh, tile_wgmma below): the 4 warps are one warpgroup,
+// Q/K/V sit in 128-byte-swizzled tiles read by descriptor, and the two 64-row halves are pipelined
+// so one half's softmax overlaps the other half's products. Everything around the products (paged
+// loads, masking, softmax, epilogue) is the same code.
+//
 // Work items (request, first packed row) come from the host planner (attention_plan.h), largest
 // causal extent first so the long tiles start early; grid.y is the kv split. A split that ends
 // before a row's position still sees that row's earlier keys; a row whose position precedes the
