@@ -27,6 +27,11 @@
  *               is launched with grid.y = PS_ATTN_MAX_SPLITS, its CTAs at split >= maxSplits exit at
  *               once, the merge is always launched (it skips unsplit rows), and the host rewrites
  *               the two ints with the step's other inputs.
+ *   kvTensorMaps  prefill only: NULL (cp.async loads), or the device address of two CUtensorMap,
+ *               K then V, describing kCache / vCache as kv_tensor_maps.h builds them. The Hopper
+ *               (sm_90a) prefill at head dim 64 or 128 then loads K/V tiles with TMA whenever the
+ *               pages tile its 64-key tiles (pageSize 8 .. 64) and there is no sliding window;
+ *               otherwise, and on other GPUs, it ignores them.
  *
  * Which requests: requestBegin .. requestBegin + numRequests - 1 of the step's CSR arrays (the
  * prefill group or the decode group of a HybridBatch). Query row i of request r (0-based inside r,
@@ -77,6 +82,9 @@ typedef struct PsAttentionParams {
     float* partialLse;               /* [rows][maxSplits][numQoHeads], or NULL */
     const int32_t* splitPlan;        /* decode and merge: NULL, or int32 [2] = {kvChunkSize, maxSplits} on the
                                         device, overriding the two fields below; prefill: must be NULL */
+    const void* kvTensorMaps;        /* prefill: NULL, or two CUtensorMap (64-byte aligned, device memory) over
+                                        kCache then vCache (kv_tensor_maps.h), for the TMA loads of the
+                                        Hopper prefill; decode and merge ignore it */
     int64_t qStride;                 /* elements between rows of q */
     int64_t outStride;               /* elements between rows of out */
     int32_t requestBegin;            /* first request of this launch */
@@ -118,8 +126,8 @@ typedef struct PsAttentionParams {
 #define PS_ATTN_DECODE_SMEM_HD128 102400
 #define PS_ATTN_PREFILL_SMEM_HD16 12800
 #define PS_ATTN_PREFILL_SMEM_HD32 25088
-#define PS_ATTN_PREFILL_SMEM_HD64 49664
-#define PS_ATTN_PREFILL_SMEM_HD128 98816
+#define PS_ATTN_PREFILL_SMEM_HD64 49792
+#define PS_ATTN_PREFILL_SMEM_HD128 98944
 
 #ifdef __cplusplus
 }  /* extern "C" */
@@ -130,7 +138,7 @@ __device__ __forceinline__ int split_chunk(const PsAttentionParams& p) { return 
 __device__ __forceinline__ int split_count(const PsAttentionParams& p) { return p.splitPlan ? p.splitPlan[1] : p.maxSplits; }
 #endif
 
-static_assert(sizeof(PsAttentionParams) == 160, "PsAttentionParams layout");
+static_assert(sizeof(PsAttentionParams) == 168, "PsAttentionParams layout");
 #endif
 
 #endif /* PODSERVE_ATTENTION_PARAMS_H */

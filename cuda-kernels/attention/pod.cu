@@ -159,7 +159,7 @@ __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
         }
     } else {
         if (op == kPrefill) {
-            ps::attn_prefill::run<D, false>(p.prefill, smem, px, py);
+            ps::attn_prefill::run_tile<D>(p.prefill, smem, px, py);
         } else {
             ps::attn_decode::run<D, kDecodeStages>(p.decode, smem, dx, dy);
         }

@@ -96,9 +96,9 @@ typedef struct PsPodParams {
 
 #ifdef __cplusplus
 }  /* extern "C" */
-static_assert(sizeof(PsPodParams) == 368, "PsPodParams layout");
-static_assert(offsetof(PsPodParams, counters) == 320 && offsetof(PsPodParams, prefillCtas) == 336 &&
-                  offsetof(PsPodParams, reserved) == 364,
+static_assert(sizeof(PsPodParams) == 384, "PsPodParams layout");
+static_assert(offsetof(PsPodParams, counters) == 336 && offsetof(PsPodParams, prefillCtas) == 352 &&
+                  offsetof(PsPodParams, reserved) == 380,
               "PsPodParams offsets");
 #endif
 

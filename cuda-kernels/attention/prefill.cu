@@ -14,7 +14,9 @@
 // products on warpgroup MMAs instead (wgmma.cuh, tile_wgmma below): the 4 warps are one warpgroup,
 // Q/K/V sit in 128-byte-swizzled tiles read by descriptor, and the two 64-row halves are pipelined
 // so one half's softmax overlaps the other half's products. Everything around the products (paged
-// loads, masking, softmax, epilogue) is the same code.
+// loads, masking, softmax, epilogue) is the same code. Given tensor maps (PsAttentionParams.
+// kvTensorMaps) that tile takes its K/V by TMA instead of cp.async (tma.cuh; opt-in, measured no
+// faster, see README.md).
 //
 // Work items (request, first packed row) come from the host planner (attention_plan.h), largest
 // causal extent first so the long tiles start early; grid.y is the kv split. A split that ends
@@ -29,6 +31,7 @@
 #include "../include/podserve_common.cuh"
 #include "attention_mma.cuh"
 #include "attention_params.h"
+#include "tma.cuh"
 #include "wgmma.cuh"
 
 // Keys per K/V tile: 64 (FlashAttention-2's choice for head dim 128 on sm80/sm90). A build-time
@@ -58,11 +61,14 @@ struct Cfg {
     static constexpr int kChunks = D / 8;               // 16-byte chunks per row
     static constexpr int kQElems = kRows * D;
     static constexpr int kTile = kKeys * D;             // one K (or V) tile
-    // Q, 2 stages of K and V, and the cache rows of the next two tiles' keys (int32 [2][kKeys]).
-    static constexpr int kSmemBytes = (kQElems + 4 * kTile) * 2 + 2 * kKeys * 4;
     // Hopper: both products on warpgroup MMAs (wgmma.cuh) for the 128-row, 64-key tile at head
-    // dims 64 and 128, in the sm_90a pass; otherwise, and for the 4-CTA shape, mma.sync.
-    static constexpr bool kWgmma = PS_WGMMA && MT == 2 && KEYS == 64 && (D == 64 || D == 128);
+    // dims 64 and 128, in the sm_90a pass; otherwise, and for the 4-CTA shape, mma.sync. The
+    // shape's shared memory (host-visible, so not tied to the pass) holds the TMA barriers too.
+    static constexpr bool kHopperShape = MT == 2 && KEYS == 64 && (D == 64 || D == 128);
+    static constexpr bool kWgmma = PS_WGMMA && kHopperShape;
+    // Q, 2 stages of K and V, the cache rows (or pages, under TMA) of the next two tiles' keys
+    // (int32 [2][kKeys]), and for the Hopper shape one TMA mbarrier per stage (uint64 [2]).
+    static constexpr int kSmemBytes = (kQElems + 4 * kTile) * 2 + 2 * kKeys * 4 + (kHopperShape ? 16 : 0);
     static constexpr bool kQInRegs = D <= 64 && !kWgmma;
     static constexpr int kLoadRowStep = PS_ATTN_THREADS / kChunks;   // rows between a thread's chunks
     static constexpr int kKvPerThread = kKeys / kLoadRowStep;
@@ -310,7 +316,7 @@ __device__ __forceinline__ void tile_wgmma(float (&s)[2][C::kNb][4], float (&o)[
 // kWindow: p.window > 0, a separate entry point (ps_attention_prefill_window_hd*) so the window's
 // registers and compares cost the unwindowed loop nothing: hd128 runs at the 255-register cap and
 // one kernel holding both paths spilled three times as much.
-template <int D, bool kWindow, int MT = 2, int KEYS = PS_ATTN_PREFILL_KEYS>
+template <int D, bool kWindow, int MT = 2, int KEYS = PS_ATTN_PREFILL_KEYS, bool kTma = false>
 __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
     using C = Cfg<D, MT, KEYS>;
     const int warp = threadIdx.x >> 5;
@@ -355,6 +361,16 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     // shared table after the tile's math (publish), and the copies are issued from the table, so
     // no warp waits on a page index between the two barriers.
     int32_t* sRows = reinterpret_cast<int32_t*>(sKV + 4 * C::kTile);  // [2][kKeys] cache row per key, -1 past kEnd
+    // TMA loads (tma.cuh; the entry points choose kTma by use_tma): sRows then holds page ids
+    // instead of cache rows, and sBars [2] are the stages' barriers.
+    constexpr bool tma = kTma && C::kWgmma && !kWindow;
+    const uint32_t sBars = smem_addr(sRows + 2 * C::kKeys);  // uint64 [2], 8-byte aligned
+    const char* maps = static_cast<const char*>(p.kvTensorMaps);  // CUtensorMap [2] (128 bytes each): K, V
+    if (tma && threadIdx.x == 0) {
+        ps::tma::bar_init(sBars);
+        ps::tma::bar_init(sBars + 8);
+        ps::tma::bar_init_fence();
+    }
     int pfPage = -1, pfSlot = 0;
     auto prefetch = [&](int it) {
         pfPage = -1;
@@ -369,9 +385,29 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     };
     auto publish = [&](int it) {
         if (threadIdx.x < C::kKeys)
-            sRows[(it & 1) * C::kKeys + threadIdx.x] = pfPage < 0 ? -1 : (int)rows.row_of(pfPage, pfSlot);
+            sRows[(it & 1) * C::kKeys + threadIdx.x] = pfPage < 0 ? -1 : tma ? pfPage : (int)rows.row_of(pfPage, pfSlot);
     };
     auto issue = [&](int it) {
+        if constexpr (tma) {
+            // Thread 0 arms the stage's barrier; thread b issues box b of (page, 64-column block, K|V)
+            // for the pages holding keys below kEnd (at most 8 pages x 2 blocks x 2 = 32 boxes).
+            // Predicates, not branches (tma.cuh says why).
+            constexpr int kBlocks = D / 64;
+            const int pageSz = p.pageSize;
+            const bool live = it < numTiles;
+            const int pagesUsed = live ? (min(C::kKeys, tl.kEnd - tileStart(it)) + pageSz - 1) / pageSz : 0;
+            const int boxes = pagesUsed * kBlocks * 2;
+            const uint32_t bar = sBars + 8 * (it & 1);
+            ps::tma::bar_expect(bar, (uint32_t)(boxes * pageSz * 128), live && threadIdx.x == 0);
+            const int b = min((int)threadIdx.x, 31);
+            const int kv = b & 1, block = (b >> 1) % kBlocks, pi = (b >> 1) / kBlocks;
+            const uint32_t dst = smem_addr(sKV + (it & 1) * 2 * C::kTile + kv * C::kTile) + block * C::kKeys * 128 +
+                                 pi * pageSz * 128;
+            const int page = sRows[(it & 1) * C::kKeys + min(pi * pageSz, C::kKeys - 1)];
+            ps::tma::load_box(dst, maps + kv * 128, block * 64, 0, tl.kvHead, page, bar, (int)threadIdx.x < boxes);
+            attn::cp_async_commit();  // keeps the group count of the cp.async path (Q rides in group 0)
+            return;
+        }
         if (it < numTiles) {
             bf16* sK = sKV + (it & 1) * 2 * C::kTile;
             bf16* sV = sK + C::kTile;
@@ -447,6 +483,20 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
 
     for (int it = 0; it < numTiles; ++it) {
         attn::cp_async_wait<1>();
+        if constexpr (tma) {
+            ps::tma::bar_wait(sBars + 8 * (it & 1), (it >> 1) & 1);
+            // The diagonal tile (walked first) may run past kEnd: its pages' later slots hold whatever
+            // the cache held, and pages past the last were not loaded at all. P is 0 there, but 0 x NaN
+            // is not, so those K and V lines are zeroed before the products read them.
+            const int valid = tl.kEnd - tileStart(it);
+            if (it == 0 && valid < C::kKeys) {
+                bf16* sK = sKV;  // stage 0
+                for (int i = threadIdx.x; i < (C::kKeys - valid) * C::kChunks * 2; i += PS_ATTN_THREADS) {
+                    const int kv = i & 1, key = valid + (i >> 1) / C::kChunks, c = (i >> 1) % C::kChunks;
+                    *reinterpret_cast<uint4*>(sK + kv * C::kTile + C::template off<C::kKeys>(key, c)) = make_uint4(0, 0, 0, 0);
+                }
+            }
+        }
         if constexpr (C::kWgmma) ps::wg::fence_to_async();  // this thread's copies, visible to wgmma
         __syncthreads();
         if constexpr (C::kQInRegs) {
@@ -553,12 +603,37 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     }
 }
 
+// Whether split `by` of the 128-row Hopper tile loads K/V with TMA: the host gave tensor maps, the
+// pages tile the 64-key tiles, and the split's first key (tiles start 64 keys apart from it) sits
+// on a page boundary. A separate instantiation per answer, because one loop holding both load paths
+// pushes the hd128 kernel's registers past the point where ptxas serialises its wgmmas (C7520).
+template <int D>
+__device__ __forceinline__ bool use_tma(const PsAttentionParams& p, unsigned by) {
+    if constexpr (Cfg<D>::kWgmma) {
+        const int ps = p.pageSize;
+        return p.kvTensorMaps != nullptr && ps >= 8 && ps <= Cfg<D>::kKeys && (ps & (ps - 1)) == 0 &&
+               ((int)by * p.kvChunkSize) % ps == 0;
+    } else {
+        return false;
+    }
+}
+
+// The unwindowed 128-row tile, on either load path.
+template <int D>
+__device__ __forceinline__ void run_tile(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
+    if (use_tma<D>(p, by)) {
+        run<D, false, 2, PS_ATTN_PREFILL_KEYS, true>(p, smem, bx, by);
+    } else {
+        run<D, false>(p, smem, bx, by);
+    }
+}
+
 }  // namespace attn_prefill
 }  // namespace ps
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd16(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<16, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
+    ps::attn_prefill::run_tile<16>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd16(const PsAttentionParams p) {
@@ -568,7 +643,7 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_pr
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd32(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<32, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
+    ps::attn_prefill::run_tile<32>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd32(const PsAttentionParams p) {
@@ -578,7 +653,7 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_pr
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd64(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<64, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
+    ps::attn_prefill::run_tile<64>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd64(const PsAttentionParams p) {
@@ -588,7 +663,7 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_pr
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run<128, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
+    ps::attn_prefill::run_tile<128>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd128(const PsAttentionParams p) {

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
@@ -30,6 +31,7 @@
 
 #include "../attention/attention_params.h"
 #include "../attention/attention_plan.h"
+#include "../attention/kv_tensor_maps.h"
 #include "../attention/pod_params.h"
 #include "podserve_common.cuh"
 
@@ -78,6 +80,18 @@ struct Ctx {
     uint8_t* flush;
     cudaStream_t s0, s1, s2;
     cudaEvent_t e0, e1, ea, eb;
+    // PS_POD_TMA=1: the prefill gets TMA maps over the pool (one pair per kv-head count, which sets
+    // the pool's page count); otherwise it loads with cp.async, as the backend runs it.
+    std::vector<std::pair<int, std::unique_ptr<ps_kv_maps::DeviceKvMaps>>> maps;
+    const void* kv_maps(int hkv) {
+        const char* env = getenv("PS_POD_TMA");
+        if (!env || strcmp(env, "1")) return nullptr;
+        for (auto& m : maps)
+            if (m.first == hkv) return m.second->get();
+        const int pages = (int)(cacheElems / ((size_t)hkv * kPage * kD));
+        maps.emplace_back(hkv, std::make_unique<ps_kv_maps::DeviceKvMaps>(k, v, pages, hkv, kPage, kD));
+        return maps.back().second->get();
+    }
 
     cudaKernel_t kernel(const char* name, int smem) {
         cudaKernel_t k;
@@ -222,6 +236,7 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     base.headDim = kD;
     base.pageSize = kPage;
     base.smScale = 1.0f / sqrtf((float)kD);
+    base.kvTensorMaps = c.kv_maps(pt.m->hkv);
     PsAttentionParams sp = base, sd = base;
     sp.partialO = c.pO;
     sp.partialLse = c.pL;

@@ -70,6 +70,24 @@ inline Inputs make_inputs(const Batch& b, const Shape& s, int64_t qStride, doubl
     const size_t cache = (size_t)b.numPages * s.Hkv * b.pageSize * s.D;
     in.k = pst::random_bf16(rng, cache, -1, 1);
     in.v = pst::random_bf16(rng, cache, -1, 1);
+    // Cache lines no request owns (free pages, slots past a request's length in its last page) are
+    // NaN: a kernel that reads one and relies on a zero probability to cancel it fails the check.
+    const size_t line = s.D, pageLines = (size_t)s.Hkv * b.pageSize;
+    std::vector<int> owned((size_t)b.numPages * b.pageSize, 0);  // [page][slot]
+    for (int r = 0; r < b.R(); ++r) {
+        for (int i = b.kvIndptr[r]; i < b.kvIndptr[r + 1]; ++i) {
+            const int slots = i == b.kvIndptr[r + 1] - 1 ? b.lastLen[r] : b.pageSize;
+            for (int slot = 0; slot < slots; ++slot) owned[(size_t)b.pageIndices[i] * b.pageSize + slot] = 1;
+        }
+    }
+    for (int page = 0; page < b.numPages; ++page)
+        for (int h = 0; h < s.Hkv; ++h)
+            for (int slot = 0; slot < b.pageSize; ++slot)
+                if (!owned[(size_t)page * b.pageSize + slot])
+                    for (size_t d = 0; d < line; ++d) {
+                        const size_t at = ((size_t)page * pageLines + (size_t)h * b.pageSize + slot) * line + d;
+                        in.k[at] = in.v[at] = 0x7FC0;  // bf16 quiet NaN
+                    }
     return in;
 }
 

@@ -19,6 +19,7 @@
 
 #include "../attention/attention_params.h"
 #include "../attention/attention_plan.h"
+#include "../attention/kv_tensor_maps.h"
 #include "attention_reference.h"
 #include "harness.h"
 
@@ -45,7 +46,7 @@ enum class Kind { Decode, Prefill };
 // Plans and launches one phase (plus the merge when split) over requests [begin, end).
 ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device& dev, int64_t qStride,
                                int64_t outStride, int begin, int end, int forceChunk, int numSms, int window,
-                               bool devicePlan = false) {
+                               bool devicePlan = false, const void* kvMaps = nullptr) {
     const int count = end - begin;
     ps_attn_plan::Launch L =
         kind == Kind::Decode
@@ -81,6 +82,7 @@ ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device
     p.pageSize = b.pageSize;
     p.smScale = (float)(1.0 / sqrt((double)s.D));
     p.window = window;
+    p.kvTensorMaps = kind == Kind::Prefill ? kvMaps : nullptr;
     ps_attn_plan::apply(L, begin, count, items.get(), p);
     if (devicePlan) {
         // Poison the host copies: the kernels must take the rule from splitPlan alone.
@@ -114,6 +116,7 @@ struct Case {
     bool runPrefill, runDecode;             // phases launched; rows of the others stay poisoned
     int window = 0;                         // sliding window, 0 = none
     bool devicePlan = false;                // decode's split rule read from the device (graph launch)
+    bool tensorMaps = false;                // prefill given TMA maps (used where the shape allows)
 };
 
 void run_case(const Case& c, pst::Rng& rng) {
@@ -133,9 +136,13 @@ void run_case(const Case& c, pst::Rng& rng) {
             if (!isnan(part[i])) want[i] = part[i];
     };
     if (c.runPrefill && c.numPrefill > 0) {
-        auto L = run_phase(Kind::Prefill, b, s, dev, qStride, outStride, 0, c.numPrefill, c.forceChunk, sms, c.window);
+        ps_kv_maps::DeviceKvMaps maps(dev.k.get(), dev.v.get(), b.numPages, s.Hkv, b.pageSize, s.D);
+        const void* kvMaps = c.tensorMaps ? maps.get() : nullptr;
+        auto L = run_phase(Kind::Prefill, b, s, dev, qStride, outStride, 0, c.numPrefill, c.forceChunk, sms, c.window,
+                           false, kvMaps);
         merge_want(0, c.numPrefill);
-        plan += fmt(" prefill[items=%zu chunk=%d splits=%d]", L.workItems.size() / 2, L.kvChunkSize, L.maxSplits);
+        plan += fmt(" prefill[items=%zu chunk=%d splits=%d%s]", L.workItems.size() / 2, L.kvChunkSize, L.maxSplits,
+                    kvMaps ? " maps" : "");
     }
     if (c.runDecode && c.numPrefill < b.R()) {
         auto L = run_phase(Kind::Decode, b, s, dev, qStride, outStride, c.numPrefill, b.R(), c.forceChunk, sms, c.window,
@@ -256,6 +263,40 @@ PS_TEST(attention_prefill) {
             c.fusedQkv = false;
             c.runPrefill = true;
             c.runDecode = false;
+            run_case(c, rng);
+        }
+    }
+}
+
+// The Hopper prefill's two load paths (TMA boxes per page, cp.async per 16 bytes) on the shapes
+// where TMA applies: pages of 8 .. 64 keys, head dims 64 and 128, splits on and off page
+// boundaries (100 keys: cp.async for every split but the first), diagonal tiles ending inside a
+// page and past the last one. Elsewhere the maps are ignored and both runs take cp.async.
+PS_TEST(attention_prefill_load_paths) {
+    pst::Rng rng(212);
+    const bool small = pst::sanitizing();
+    std::vector<std::pair<int, int>> reqs = {{1, 1}, {9, 9}, {63, 70}, {130, 700}, {33, small ? 900 : 4000}};
+    struct Cfg {
+        Shape s;
+        int page, chunk;
+    };
+    const Cfg cfgs[] = {
+        {{8, 2, 128}, 8, 0},  {{8, 2, 128}, 16, 256}, {{8, 2, 128}, 32, 100}, {{8, 2, 128}, 64, 0},
+        {{8, 1, 64}, 16, 0},  {{4, 4, 64}, 64, 128},  {{32, 8, 128}, 16, 0},  {{8, 2, 128}, 4, 0},
+    };
+    for (const Cfg& k : cfgs) {
+        for (bool maps : {true, false}) {
+            Case c;
+            c.label = fmt("prefill load paths page=%d chunk=%s", k.page, k.chunk ? fmt("%d", k.chunk).c_str() : "auto");
+            c.reqs = reqs;
+            c.numPrefill = (int)reqs.size();
+            c.shape = k.s;
+            c.pageSize = k.page;
+            c.forceChunk = k.chunk;
+            c.fusedQkv = false;
+            c.runPrefill = true;
+            c.runDecode = false;
+            c.tensorMaps = maps;
             run_case(c, rng);
         }
     }

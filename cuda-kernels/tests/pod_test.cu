@@ -18,6 +18,7 @@
 
 #include "../attention/attention_params.h"
 #include "../attention/attention_plan.h"
+#include "../attention/kv_tensor_maps.h"
 #include "../attention/pod_params.h"
 #include "attention_reference.h"
 #include "harness.h"
@@ -92,6 +93,10 @@ void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, boo
     base.headDim = s.D;
     base.pageSize = c.page;
     base.smScale = (float)(1.0 / sqrt((double)s.D));
+    // Half the cases give the prefill TMA maps (used where the shape allows; decode ignores them),
+    // so the fused kernel's prefill is checked on both load paths.
+    ps_kv_maps::DeviceKvMaps maps(k.get(), v.get(), b.numPages, s.Hkv, c.page, s.D);
+    base.kvTensorMaps = rng.below(2) ? maps.get() : nullptr;
     PsPodParams pp = {};
     pp.prefill = base;
     pp.decode = base;
@@ -127,8 +132,8 @@ void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, boo
         if (P.decode.needsMerge()) pst::launch("ps_attention_merge", dim3(P.decode.rows), dim3(PS_ATTN_THREADS), pp.decode);
     }
     const std::vector<uint16_t> serial = out.download();
-    const std::string name = fmt("pod %s D=%d Hq=%d Hkv=%d page=%d %dP+%dD %s", label.c_str(), s.D, s.Hq, s.Hkv, c.page,
-                                 nP, nD, plan.c_str());
+    const std::string name = fmt("pod %s D=%d Hq=%d Hkv=%d page=%d %dP+%dD %s%s", label.c_str(), s.D, s.Hq, s.Hkv, c.page,
+                                 nP, nD, plan.c_str(), base.kvTensorMaps ? " maps" : "");
     std::vector<double> want;
     if (b.T() > 0) {
         want = reference(b, in, s, 1.0 / sqrt((double)s.D), 0, b.R(), stride, 0);

@@ -61,6 +61,9 @@ public final class AttentionKernels implements AutoCloseable {
                 .ptr(prefix + "workItems", workItems)
                 .ptr(prefix + "partialO", partials ? b.partialO() : 0).ptr(prefix + "partialLse", partials ? b.partialLse() : 0)
                 .ptr(prefix + "splitPlan", splitPlan)
+                // No TMA maps: the prefill's TMA loads measured slower than its cp.async ones on the
+                // H100 (cuda-kernels/attention/README.md), so the backend keeps cp.async.
+                .ptr(prefix + "kvTensorMaps", 0)
                 .i64(prefix + "qStride", b.qStride()).i64(prefix + "outStride", b.outStride()).i32(prefix + "requestBegin", begin)
                 .i32(prefix + "numRequests", count).i32(prefix + "numWorkItems", plan.numWorkItems())
                 .i32(prefix + "numQoHeads", numQoHeads).i32(prefix + "numKvHeads", numKvHeads).i32(prefix + "headDim", headDim)

@@ -32,8 +32,8 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
     static final int DECODE_SMEM_HD128 = 102400;
     static final int PREFILL_SMEM_HD16 = 12800;
     static final int PREFILL_SMEM_HD32 = 25088;
-    static final int PREFILL_SMEM_HD64 = 49664;
-    static final int PREFILL_SMEM_HD128 = 98816;
+    static final int PREFILL_SMEM_HD64 = 49792;
+    static final int PREFILL_SMEM_HD128 = 98944;
     /** pod_params.h: the fused kernel's 4-CTAs-per-SM shape (64-row prefill items, its own shared memory). */
     static final int POD4_PREFILL_ROWS = 64;
     static final int POD4_SMEM_HD16 = 10752;
