@@ -430,10 +430,19 @@ inline bool pod_worth_fusing(double prefillUs, double decodeUs) {
 // extra prefill split lost, its merge traffic costing more than the balance it buys).
 // decodeRounds > 0: split the decode until it has at least decodeRounds x numSms CTAs (chunks >=
 // kMinChunk), so that when it shares every SM with prefill tiles, about one slot each, the per-SM
-// tickets can still balance it instead of ending on a partial round of long CTAs. prefillRule: 0 = the paper's limited splits (above); 1 = the standalone plan's splits;
-// 2 = the limited splits, then raised until prefillRounds x numSms CTAs, like the decode.
+// tickets can still balance it instead of ending on a partial round of long CTAs.
+// smallDecodeRounds replaces decodeRounds when the unsplit decode has fewer (request, kv head)
+// units than SMs, i.e. the serving-sized batches the sweep's grid (decodes at 90-100% of the KV
+// capacity, >= 224 units) never has: there 8 rounds cut each decode into 16 short splits whose merge
+// and tails cost more than they balance. H200, 16 such points (chunks 512-2048 after 1K-7K beside
+// 7-15 decodes at 4K-8K, ../bench/results/pod-small-batches-h200-2026-11-27.*): proportional 1.174x
+// serial with 4 rounds against 1.135x with 8, better at 14 of 16; on the grid (every point
+// >= 224 units) 8 rounds stay ahead, 1.180x against 1.144x (pod-tuning-h200-2026-11-27.*). prefillRule: 0 = the paper's limited splits (above);
+// 1 = the standalone plan's splits; 2 = the limited splits, then raised until prefillRounds x
+// numSms CTAs, like the decode.
 struct PodTuning {
     int decodeRounds = 8;
+    int smallDecodeRounds = 4;
     int prefillRule = 0;
     int prefillRounds = 2;
 };
@@ -468,8 +477,9 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
                 P.decode = plan_decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,
                                        numKvHeads, headDim, numSms, chunk);
         }
-        if (forceDecodeChunk == 0 && tuning.decodeRounds > 0)
-            P.decode = split_to_rounds(P.decode, decodeUnits, maxDecodeKeys, tuning.decodeRounds, numSms, [&](int chunk) {
+        const int rounds = decodeUnits < numSms ? tuning.smallDecodeRounds : tuning.decodeRounds;
+        if (forceDecodeChunk == 0 && rounds > 0)
+            P.decode = split_to_rounds(P.decode, decodeUnits, maxDecodeKeys, rounds, numSms, [&](int chunk) {
                 return plan_decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,
                                    numKvHeads, headDim, numSms, chunk);
             });

@@ -15,6 +15,8 @@
 // Modes: alone (each phase's standalone kernels: the ideal), serial, streams, pod (every policy at 2
 // CTAs per SM, auto, and the fixed policies at 4 CTAs per SM: rows with "ctas_per_sm": 4; "pod4"
 // alone gives only those), and two diagnostics: half (each phase alone at one CTA per SM) and diag (see run_point).
+// Environment: PS_POD_POINTS="model:C:P:B:L,..." times those points (B decodes outright) instead of
+// the grid; PS_POD_TUNINGS split-rule variants; PS_POD_FRACS decode fractions; PS_POD_TMA=1 TMA maps.
 // --pytorch-list writes PREFIX-llama.txt / PREFIX-yi.txt: the C:P:B:L points for
 // bench/pytorch_sdpa_baseline.py (PS_HKV=8 / 4), every --pytorch-stride'th chunk position.
 #include <math.h>
@@ -156,10 +158,12 @@ const std::vector<std::pair<std::string, ps_attn_plan::PodTuning>>& tunings() {
         for (const std::string& item : split_commas(env ? env : "")) {
             char name[32];
             ps_attn_plan::PodTuning t;
-            if (sscanf(item.c_str(), "%31[^:]:%d:%d:%d", name, &t.decodeRounds, &t.prefillRule, &t.prefillRounds) == 4)
+            if (sscanf(item.c_str(), "%31[^:]:%d:%d:%d", name, &t.decodeRounds, &t.prefillRule, &t.prefillRounds) == 4) {
+                t.smallDecodeRounds = t.decodeRounds;  // a variant's rounds hold at every batch size
                 v.push_back({name, t});
-            else
+            } else {
                 fprintf(stderr, "bad PS_POD_TUNINGS item %s\n", item.c_str());
+            }
         }
         return v;
     }();
@@ -167,7 +171,8 @@ const std::vector<std::pair<std::string, ps_attn_plan::PodTuning>>& tunings() {
 }
 
 // The decode batch sizes, as fractions of the KV capacity: the issue's 90% and 100%, or
-// PS_POD_FRACS="0.02,0.05,..." for prefill-heavy batches (few decodes beside the chunk).
+// PS_POD_FRACS="0.02,0.05,..." for prefill-heavy batches (few decodes beside the chunk); PS_POD_POINTS
+// (in main) replaces the grid by explicit points.
 std::vector<double> fracs() {
     std::vector<double> v;
     const char* env = getenv("PS_POD_FRACS");
@@ -451,6 +456,17 @@ int main(int argc, char** argv) {
         p.m = strcmp(name, "yi-6b") ? &models[0] : &models[1];
         p.B = (int)(p.frac * kv_tokens(c, *p.m) / p.L);
         points.push_back(p);
+    } else if (const char* env = getenv("PS_POD_POINTS")) {
+        // PS_POD_POINTS="model:C:P:B:L,...": these points instead of the grid, B decodes given outright
+        // (serving-sized batches, which the grid's 90-100% of KV capacity never has), timed as the grid.
+        for (const std::string& item : split_commas(env)) {
+            char name[32];
+            Point p;
+            if (sscanf(item.c_str(), "%31[^:]:%d:%d:%d:%d", name, &p.C, &p.P, &p.B, &p.L) != 5) return 2;
+            p.m = strcmp(name, "yi-6b") ? &models[0] : &models[1];
+            p.frac = (double)p.B * p.L / kv_tokens(c, *p.m);
+            points.push_back(p);
+        }
     } else {
         for (const Model& m : models)
             for (int C : {512, 1024, 2048})

@@ -6,7 +6,8 @@ import dev.podserve.attention.StepAttentionChooser;
  * Host-side planning of one fused POD-Attention launch, ported from attention_plan.h's plan_pod so
  * the Java and native tests launch identically: the two phases' plans with the paper's limited
  * prefill splits (none when the decode alone fills a wave, else at most two waves of split
- * prefill CTAs), the decode split until it has {@link #DECODE_ROUNDS} CTAs per SM (it shares
+ * prefill CTAs), the decode split until it has {@link #DECODE_ROUNDS} CTAs per SM ({@link #SMALL_DECODE_ROUNDS}
+ * for batches of fewer (request, kv head) units than SMs) (it shares
  * every SM with prefill tiles, so its pieces must be small for the per-SM tickets to balance
  * it), then the SM policy, the static split's share of SMs, and whether {@code auto} advises
  * fusing at all.
@@ -29,6 +30,8 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
 
     /** attention_plan.h's PodTuning default: the decode split until decodeUnits x splits >= 8 x SMs. */
     static final int DECODE_ROUNDS = 8;
+    /** ... and 4 x SMs when the unsplit decode has fewer units than SMs (serving-sized batches). */
+    static final int SMALL_DECODE_ROUNDS = 4;
 
     public int grid() {
         return prefillCtas + decodeCtas;
@@ -83,7 +86,8 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
                             numQoHeads, numKvHeads, headDim, numSms, chunk);
                 }
             }
-            int chunk = splitToRounds(decode, decodeUnits, maxDecodeKeys, DECODE_ROUNDS, numSms);
+            int rounds = decodeUnits < numSms ? SMALL_DECODE_ROUNDS : DECODE_ROUNDS;
+            int chunk = splitToRounds(decode, decodeUnits, maxDecodeKeys, rounds, numSms);
             if (chunk > 0) {
                 decode = AttentionPlan.decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,
                         numKvHeads, headDim, numSms, chunk);
