@@ -29,9 +29,11 @@
  *               the two ints with the step's other inputs.
  *   kvTensorMaps  prefill only: NULL (cp.async loads), or the device address of two CUtensorMap,
  *               K then V, describing kCache / vCache as kv_tensor_maps.h builds them. The Hopper
- *               (sm_90a) prefill at head dim 64 or 128 then loads K/V tiles with TMA whenever the
- *               pages tile its 64-key tiles (pageSize 8 .. 64) and there is no sliding window;
- *               otherwise, and on other GPUs, it ignores them.
+ *               (sm_90a) prefill's _tma entry points (ps_attention_prefill_tma_hd64/128,
+ *               ps_pod_attention_tma_hd64/128) then load K/V tiles with TMA whenever the pages tile
+ *               their 64-key tiles (pageSize 8 .. 64); otherwise, on other GPUs, and in every other
+ *               entry point, the maps are ignored. The maps must match the launch's caches,
+ *               pageSize and headDim (a mismatch leaves the kernel waiting on its barriers).
  *
  * Which requests: requestBegin .. requestBegin + numRequests - 1 of the step's CSR arrays (the
  * prefill group or the decode group of a HybridBatch). Query row i of request r (0-based inside r,
@@ -126,7 +128,7 @@ typedef struct PsAttentionParams {
 #define PS_ATTN_DECODE_SMEM_HD128 102400
 #define PS_ATTN_PREFILL_SMEM_HD16 12800
 #define PS_ATTN_PREFILL_SMEM_HD32 25088
-#define PS_ATTN_PREFILL_SMEM_HD64 49792
+#define PS_ATTN_PREFILL_SMEM_HD64 49792   /* + 16 bytes of TMA barriers, rounded to 128 */
 #define PS_ATTN_PREFILL_SMEM_HD128 98944
 
 #ifdef __cplusplus

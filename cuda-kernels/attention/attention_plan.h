@@ -131,8 +131,11 @@ inline const char* decode_kernel(int headDim) {
         default: return "ps_attention_decode_hd128";
     }
 }
-// A sliding window (window > 0) takes the prefill's windowed instance; decode needs none.
-inline const char* prefill_kernel(int headDim, int window = 0) {
+// A sliding window (window > 0) takes the prefill's windowed instance; decode needs none. tma: the
+// launch passes kvTensorMaps, which only the _tma entry points (head dims 64 and 128) read.
+inline const char* prefill_kernel(int headDim, int window = 0, bool tma = false) {
+    if (tma && window == 0 && (headDim == 64 || headDim == 128))
+        return headDim == 64 ? "ps_attention_prefill_tma_hd64" : "ps_attention_prefill_tma_hd128";
     if (window > 0) {
         switch (headDim) {
             case 16: return "ps_attention_prefill_window_hd16";
@@ -319,8 +322,10 @@ inline const char* pod_policy_name(int policy) {
     }
 }
 
-// ctasPerSm: the co-residence shape, 2 or 4 (pod.cu).
-inline const char* pod_kernel(int headDim, int ctasPerSm = 2) {
+// ctasPerSm: the co-residence shape, 2 or 4 (pod.cu); tma as for prefill_kernel (2-CTA shape only).
+inline const char* pod_kernel(int headDim, int ctasPerSm = 2, bool tma = false) {
+    if (tma && ctasPerSm == 2 && (headDim == 64 || headDim == 128))
+        return headDim == 64 ? "ps_pod_attention_tma_hd64" : "ps_pod_attention_tma_hd128";
     if (ctasPerSm == 4) {
         switch (headDim) {
             case 16: return "ps_pod4_attention_hd16";

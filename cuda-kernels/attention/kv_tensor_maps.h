@@ -1,6 +1,8 @@
 // Host side of the prefill's TMA loads (tma.cuh): the two tensor maps over one layer's paged K and V
-// caches that PsAttentionParams.kvTensorMaps points to. The Java backend builds the same maps through
-// JavaCPP (backend.cuda.KvTensorMaps); this header serves the native tests and benchmarks.
+// caches that PsAttentionParams.kvTensorMaps points to, for the native tests and benchmarks (the Java
+// backend passes no maps: the TMA path measured no faster, attention/README.md). The maps must
+// describe the launch's own caches, page size and head dim: the kernel arms its barriers from
+// pageSize and headDim, so a map of another shape leaves them waiting forever.
 //
 // Map (innermost dimension first): (headDim, pageSize, numKvHeads, numPages) bf16 over
 // [numPages][numKvHeads][pageSize][headDim]; box (64, pageSize, 1, 1) with the 128-byte swizzle;

@@ -122,7 +122,7 @@ __device__ __forceinline__ void finish(const PsPodParams& p) {
 }
 
 // CPS: CTAs per SM, 2 or 4 (the entry point's shape).
-template <int D, int CPS>
+template <int D, int CPS, bool TMA = false>
 __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
     // The (op << 30) | id word from thread 0 travels in the dynamic buffer's first word, read by
     // every thread before the second barrier lets the tile's loads overwrite it. NOT a static
@@ -159,7 +159,11 @@ __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
         }
     } else {
         if (op == kPrefill) {
-            ps::attn_prefill::run_tile<D>(p.prefill, smem, px, py);
+            if constexpr (TMA) {
+                ps::attn_prefill::run_tile<D>(p.prefill, smem, px, py);
+            } else {
+                ps::attn_prefill::run<D, false>(p.prefill, smem, px, py);
+            }
         } else {
             ps::attn_decode::run<D, kDecodeStages>(p.decode, smem, dx, dy);
         }
@@ -185,3 +189,14 @@ PS_POD_ENTRY(ps_pod4_attention_hd, 4, 16)
 PS_POD_ENTRY(ps_pod4_attention_hd, 4, 32)
 PS_POD_ENTRY(ps_pod4_attention_hd, 4, 64)
 PS_POD_ENTRY(ps_pod4_attention_hd, 4, 128)
+
+// The opt-in TMA-capable prefill inside the 2-CTA shape (prefill.cu's _tma entry points say why
+// these are separate kernels).
+#define PS_POD_TMA_ENTRY(D)                                                                              \
+    extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_pod_attention_tma_hd##D(const PsPodParams p) { \
+        extern __shared__ __align__(16) char ps_attn_pod_smem[];                                        \
+        ps::attn_pod::run<D, 2, true>(p, ps_attn_pod_smem);                                              \
+    }
+
+PS_POD_TMA_ENTRY(64)
+PS_POD_TMA_ENTRY(128)

@@ -393,6 +393,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
             // for the pages holding keys below kEnd (at most 8 pages x 2 blocks x 2 = 32 boxes).
             // Predicates, not branches (tma.cuh says why).
             constexpr int kBlocks = D / 64;
+            static_assert((C::kKeys / 8) * kBlocks * 2 <= 32, "boxes of the smallest page fit threads 0..31");
             const int pageSz = p.pageSize;
             const bool live = it < numTiles;
             const int pagesUsed = live ? (min(C::kKeys, tl.kEnd - tileStart(it)) + pageSz - 1) / pageSz : 0;
@@ -605,8 +606,10 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
 
 // Whether split `by` of the 128-row Hopper tile loads K/V with TMA: the host gave tensor maps, the
 // pages tile the 64-key tiles, and the split's first key (tiles start 64 keys apart from it) sits
-// on a page boundary. A separate instantiation per answer, because one loop holding both load paths
-// pushes the hd128 kernel's registers past the point where ptxas serialises its wgmmas (C7520).
+// on a page boundary. A separate instantiation per answer (one loop holding both load paths costs
+// registers), and separate entry points (ps_attention_prefill_tma_hd*, ps_pod_attention_tma_hd*):
+// a kernel holding both instantiations spills more on its cp.async path too, and the default
+// kernels must not pay for an opt-in path.
 template <int D>
 __device__ __forceinline__ bool use_tma(const PsAttentionParams& p, unsigned by) {
     if constexpr (Cfg<D>::kWgmma) {
@@ -618,7 +621,7 @@ __device__ __forceinline__ bool use_tma(const PsAttentionParams& p, unsigned by)
     }
 }
 
-// The unwindowed 128-row tile, on either load path.
+// The unwindowed 128-row tile, on either load path (the _tma entry points).
 template <int D>
 __device__ __forceinline__ void run_tile(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
     if (use_tma<D>(p, by)) {
@@ -633,7 +636,7 @@ __device__ __forceinline__ void run_tile(const PsAttentionParams& p, char* smem,
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd16(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run_tile<16>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
+    ps::attn_prefill::run<16, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd16(const PsAttentionParams p) {
@@ -643,7 +646,7 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_pr
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd32(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run_tile<32>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
+    ps::attn_prefill::run<32, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd32(const PsAttentionParams p) {
@@ -653,7 +656,7 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_pr
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd64(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run_tile<64>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
+    ps::attn_prefill::run<64, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd64(const PsAttentionParams p) {
@@ -663,10 +666,22 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_pr
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
-    ps::attn_prefill::run_tile<128>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
+    ps::attn_prefill::run<128, false>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_window_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_prefill_smem[];
     ps::attn_prefill::run<128, true>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
+}
+
+// The opt-in TMA-capable prefill (head dims 64 and 128, where the wgmma tile exists; the host picks
+// it only when it passes kvTensorMaps).
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_tma_hd64(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_prefill_smem[];
+    ps::attn_prefill::run_tile<64>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
+}
+
+extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_attention_prefill_tma_hd128(const PsAttentionParams p) {
+    extern __shared__ __align__(16) char ps_attn_prefill_smem[];
+    ps::attn_prefill::run_tile<128>(p, ps_attn_prefill_smem, blockIdx.x, blockIdx.y);
 }

@@ -12,10 +12,11 @@
 // and one kv head, i.e. pageSize lines of 128 bytes, written with the 128-byte swizzle. A 64-key
 // tile is 64 / pageSize boxes per 64-column block, each landing pageSize lines further on; the
 // swizzle phase follows the shared address, so boxes must start on 8-line (1024-byte) boundaries:
-// pageSize 8 .. 64.
+// pageSize 8 .. 64, and the dynamic shared memory must start 1024-aligned (it does: the kernels
+// declare no static shared memory, static_smem_check.awk, which wgmma's descriptors rely on too).
 //
 // Completion: one mbarrier per K/V stage. Thread 0 arms it with the stage's byte count
-// (arrive.expect_tx; the count may go below zero first if a copy lands before), threads 0 .. boxes-1
+// (arrive.expect_tx, issued before the copies: same warp, program order), threads 0 .. boxes-1
 // issue one box each, the copies count the bytes down, and every thread waits on the phase parity
 // of the stage's use (the n-th tile in a stage waits for parity n & 1).
 #pragma once

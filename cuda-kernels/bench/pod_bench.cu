@@ -266,7 +266,8 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
         c.launch(st, kernel, dim3(L.gridX, L.gridY), smem, &prm);
         merge(st, L, prm);
     };
-    auto prefill = [&](cudaStream_t st) { phase(st, prefill_kernel(kD), SP, SP.smemBytes, sp); };
+    const bool tma = base.kvTensorMaps != nullptr;  // PS_POD_TMA=1: the _tma entry points
+    auto prefill = [&](cudaStream_t st) { phase(st, prefill_kernel(kD, 0, tma), SP, SP.smemBytes, sp); };
     auto decode = [&](cudaStream_t st) { phase(st, decode_kernel(kD), SD, SD.smemBytes, sd); };
     // The two standalone launches on two streams, forked from and joined back into s0.
     auto streams = [&]() {
@@ -302,7 +303,7 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
         apply(Q.prefill, 0, 1, items, pp.prefill);
         apply(Q.decode, 1, pt.B, nullptr, pp.decode);
         apply_pod(Q, c.sms, pp);
-        c.launch(c.s0, pod_kernel(kD, Q.ctasPerSm), dim3(Q.grid), Q.smemBytes, &pp);
+        c.launch(c.s0, pod_kernel(kD, Q.ctasPerSm, tma), dim3(Q.grid), Q.smemBytes, &pp);
         merge(c.s0, Q.prefill, pp.prefill);
         merge(c.s0, Q.decode, pp.decode);
     };
@@ -338,7 +339,7 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     // phase keeps when the other phase holds the SM's second slot, minus their contention.
     if (want("half")) {
         const int halfSmem = 120 * 1024;
-        add_row("prefill_half", "", c.time([&] { phase(c.s0, prefill_kernel(kD), SP, halfSmem, sp); }));
+        add_row("prefill_half", "", c.time([&] { phase(c.s0, prefill_kernel(kD, 0, tma), SP, halfSmem, sp); }));
         add_row("decode_half", "", c.time([&] { phase(c.s0, decode_kernel(kD), SD, halfSmem, sd); }));
     }
     // Where the fused kernel loses (mode "diag"): the fused kernel with one phase's work only, to

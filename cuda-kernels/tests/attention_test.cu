@@ -90,7 +90,8 @@ ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device
         p.maxSplits = 1;
         p.splitPlan = splitPlan.get();
     }
-    const char* name = kind == Kind::Decode ? ps_attn_plan::decode_kernel(s.D) : ps_attn_plan::prefill_kernel(s.D, window);
+    const char* name = kind == Kind::Decode ? ps_attn_plan::decode_kernel(s.D)
+                                            : ps_attn_plan::prefill_kernel(s.D, window, p.kvTensorMaps != nullptr);
     // At least the graph's depth, so CTAs past the plan's splits must exit; forced chunks may need more.
     const int gridY = devicePlan ? std::max<int>(L.gridY, PS_ATTN_MAX_SPLITS) : L.gridY;
     pst::launch(name, dim3(L.gridX, gridY), dim3(PS_ATTN_THREADS), p, (size_t)L.smemBytes);
@@ -138,6 +139,9 @@ void run_case(const Case& c, pst::Rng& rng) {
     if (c.runPrefill && c.numPrefill > 0) {
         ps_kv_maps::DeviceKvMaps maps(dev.k.get(), dev.v.get(), b.numPages, s.Hkv, b.pageSize, s.D);
         const void* kvMaps = c.tensorMaps ? maps.get() : nullptr;
+        // A shape that takes maps must get them: a refused encode would quietly test cp.async.
+        if (c.tensorMaps && ps_kv_maps::kv_tensor_maps_apply(s.D, b.pageSize))
+            pst::check(c.label + " tensor maps encoded", kvMaps != nullptr, "cuTensorMapEncodeTiled refused");
         auto L = run_phase(Kind::Prefill, b, s, dev, qStride, outStride, 0, c.numPrefill, c.forceChunk, sms, c.window,
                            false, kvMaps);
         merge_want(0, c.numPrefill);
@@ -270,8 +274,9 @@ PS_TEST(attention_prefill) {
 
 // The Hopper prefill's two load paths (TMA boxes per page, cp.async per 16 bytes) on the shapes
 // where TMA applies: pages of 8 .. 64 keys, head dims 64 and 128, splits on and off page
-// boundaries (100 keys: cp.async for every split but the first), diagonal tiles ending inside a
-// page and past the last one. Elsewhere the maps are ignored and both runs take cp.async.
+// boundaries (80 keys: TMA in every split; 100: cp.async for every split but the first), diagonal
+// tiles ending inside a page and past the last one. Elsewhere the maps are ignored and both runs
+// take cp.async.
 PS_TEST(attention_prefill_load_paths) {
     pst::Rng rng(212);
     const bool small = pst::sanitizing();
@@ -283,6 +288,8 @@ PS_TEST(attention_prefill_load_paths) {
     const Cfg cfgs[] = {
         {{8, 2, 128}, 8, 0},  {{8, 2, 128}, 16, 256}, {{8, 2, 128}, 32, 100}, {{8, 2, 128}, 64, 0},
         {{8, 1, 64}, 16, 0},  {{4, 4, 64}, 64, 128},  {{32, 8, 128}, 16, 0},  {{8, 2, 128}, 4, 0},
+        {{8, 2, 128}, 16, 80},  // splits on page boundaries off the 64-key grid: TMA in every split
+        {{8, 1, 64}, 8, 0},     // the smallest page at head dim 64
     };
     for (const Cfg& k : cfgs) {
         for (bool maps : {true, false}) {

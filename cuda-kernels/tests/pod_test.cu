@@ -51,7 +51,9 @@ struct PodCase {
 
 // The fused launch and its merges, as the Java launcher will issue them.
 void launch_pod(cudaStream_t st, const ps_attn_plan::PodLaunch& P, PsPodParams pp, int D) {
-    if (P.grid > 0) launch_on(st, ps_attn_plan::pod_kernel(D, P.ctasPerSm), dim3(P.grid), &pp, P.smemBytes);
+    if (P.grid > 0)
+        launch_on(st, ps_attn_plan::pod_kernel(D, P.ctasPerSm, pp.prefill.kvTensorMaps != nullptr), dim3(P.grid), &pp,
+                  P.smemBytes);
     if (P.prefillCtas && P.prefill.needsMerge()) launch_on(st, "ps_attention_merge", dim3(P.prefill.rows, ps_attn_plan::merge_grid_y(pp.prefill.numQoHeads, pp.prefill.headDim)), &pp.prefill, 0);
     if (P.decodeCtas && P.decode.needsMerge()) launch_on(st, "ps_attention_merge", dim3(P.decode.rows, ps_attn_plan::merge_grid_y(pp.decode.numQoHeads, pp.decode.headDim)), &pp.decode, 0);
 }
@@ -97,6 +99,8 @@ void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, boo
     // so the fused kernel's prefill is checked on both load paths.
     ps_kv_maps::DeviceKvMaps maps(k.get(), v.get(), b.numPages, s.Hkv, c.page, s.D);
     base.kvTensorMaps = rng.below(2) ? maps.get() : nullptr;
+    if (ps_kv_maps::kv_tensor_maps_apply(s.D, c.page))
+        pst::check(fmt("pod %s tensor maps encoded", label.c_str()), maps.get() != nullptr, "cuTensorMapEncodeTiled refused");
     PsPodParams pp = {};
     pp.prefill = base;
     pp.decode = base;
@@ -122,7 +126,8 @@ void run_pod_case(const std::string& label, const PodCase& c, pst::Rng& rng, boo
     // Serial reference run with the same plan.
     poison();
     if (nP) {
-        pst::launch(ps_attn_plan::prefill_kernel(s.D), dim3(P.prefill.gridX, P.prefill.gridY), dim3(PS_ATTN_THREADS),
+        pst::launch(ps_attn_plan::prefill_kernel(s.D, 0, pp.prefill.kvTensorMaps != nullptr),
+                    dim3(P.prefill.gridX, P.prefill.gridY), dim3(PS_ATTN_THREADS),
                     pp.prefill, (size_t)P.prefill.smemBytes);
         if (P.prefill.needsMerge()) pst::launch("ps_attention_merge", dim3(P.prefill.rows), dim3(PS_ATTN_THREADS), pp.prefill);
     }
