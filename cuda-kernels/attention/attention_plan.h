@@ -412,16 +412,8 @@ inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, 
 // CTAs per SM for `auto` (and for a ctasPerSm of 0): 2. The 4-CTA shape (pod.cu) lost at all 560
 // points of the H100 sweep, with the prefill on mma.sync and on wgmma alike (1.04x serial against
 // 1.23x, worse the larger the prefill share: its 64-row tiles re-read each K/V byte twice as often,
-// ../bench/results/pod-sweep-h100-2026-11-27{,-c}.*, pod-ncu-h100-2026-11-27.*). The inputs are the
-// ones the paper's rule looks at, kept so a card where 4 wins can get a rule without a new signature.
-inline int choose_pod_ctas(int prefillUnits, int decodeUnits, double prefillUs, double decodeUs, int numSms) {
-    (void)prefillUnits;
-    (void)decodeUnits;
-    (void)prefillUs;
-    (void)decodeUs;
-    (void)numSms;
-    return 2;
-}
+// ../bench/results/pod-sweep-h100-2026-11-27{,-c}.*, pod-ncu-h100-2026-11-27.*).
+inline int choose_pod_ctas() { return 2; }
 
 inline bool pod_worth_fusing(double prefillUs, double decodeUs) {
     if (prefillUs <= 0 || decodeUs <= 0 || prefillUs < kPodMinPrefillShare * (prefillUs + decodeUs)) return false;
@@ -499,12 +491,7 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
     }
     P.prefillUs = prefillFlops / kPodPrefillFlopsPerUs;
     P.decodeUs = decodeBytes / kPodDecodeBytesPerUs;
-    int prefillUnits = 0;  // (128-row item, kv head) pairs before splitting
-    for (int r = 0; r < numPrefill; ++r)
-        prefillUnits += numKvHeads * ((qoIndptr[r + 1] - qoIndptr[r]) * group + PS_ATTN_PREFILL_ROWS - 1) / PS_ATTN_PREFILL_ROWS;
-    P.ctasPerSm = ctasPerSm == 2 || ctasPerSm == 4
-                      ? ctasPerSm
-                      : choose_pod_ctas(prefillUnits, decodeUnits, P.prefillUs, P.decodeUs, numSms);
+    P.ctasPerSm = ctasPerSm == 2 || ctasPerSm == 4 ? ctasPerSm : choose_pod_ctas();
     const int rows = pod_prefill_rows(P.ctasPerSm);
     if (numPrefill > 0) {
         P.prefill = plan_prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads, numKvHeads,

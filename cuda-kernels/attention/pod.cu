@@ -175,28 +175,21 @@ __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
 
 // Both shapes at every head dim. 2 CTAs per SM: the 128-row prefill path needs the 255-register
 // cap at head dim 128 (the standalone prefill uses the same bound). 4 CTAs per SM: 128 registers.
-#define PS_POD_ENTRY(NAME, CPS, D)                                                                     \
+// TMA: the opt-in TMA-capable prefill, 2-CTA shape at head dims 64 and 128 (prefill.cu's _tma entry
+// points say why these are separate kernels).
+#define PS_POD_ENTRY(NAME, CPS, TMA, D)                                                                \
     extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, CPS) NAME##D(const PsPodParams p) {   \
         extern __shared__ __align__(16) char ps_attn_pod_smem[];                                      \
-        ps::attn_pod::run<D, CPS>(p, ps_attn_pod_smem);                                                \
+        ps::attn_pod::run<D, CPS, TMA>(p, ps_attn_pod_smem);                                           \
     }
 
-PS_POD_ENTRY(ps_pod_attention_hd, 2, 16)
-PS_POD_ENTRY(ps_pod_attention_hd, 2, 32)
-PS_POD_ENTRY(ps_pod_attention_hd, 2, 64)
-PS_POD_ENTRY(ps_pod_attention_hd, 2, 128)
-PS_POD_ENTRY(ps_pod4_attention_hd, 4, 16)
-PS_POD_ENTRY(ps_pod4_attention_hd, 4, 32)
-PS_POD_ENTRY(ps_pod4_attention_hd, 4, 64)
-PS_POD_ENTRY(ps_pod4_attention_hd, 4, 128)
-
-// The opt-in TMA-capable prefill inside the 2-CTA shape (prefill.cu's _tma entry points say why
-// these are separate kernels).
-#define PS_POD_TMA_ENTRY(D)                                                                              \
-    extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, 2) ps_pod_attention_tma_hd##D(const PsPodParams p) { \
-        extern __shared__ __align__(16) char ps_attn_pod_smem[];                                        \
-        ps::attn_pod::run<D, 2, true>(p, ps_attn_pod_smem);                                              \
-    }
-
-PS_POD_TMA_ENTRY(64)
-PS_POD_TMA_ENTRY(128)
+PS_POD_ENTRY(ps_pod_attention_hd, 2, false, 16)
+PS_POD_ENTRY(ps_pod_attention_hd, 2, false, 32)
+PS_POD_ENTRY(ps_pod_attention_hd, 2, false, 64)
+PS_POD_ENTRY(ps_pod_attention_hd, 2, false, 128)
+PS_POD_ENTRY(ps_pod4_attention_hd, 4, false, 16)
+PS_POD_ENTRY(ps_pod4_attention_hd, 4, false, 32)
+PS_POD_ENTRY(ps_pod4_attention_hd, 4, false, 64)
+PS_POD_ENTRY(ps_pod4_attention_hd, 4, false, 128)
+PS_POD_ENTRY(ps_pod_attention_tma_hd, 2, true, 64)
+PS_POD_ENTRY(ps_pod_attention_tma_hd, 2, true, 128)

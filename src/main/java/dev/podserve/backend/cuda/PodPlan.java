@@ -6,10 +6,9 @@ import dev.podserve.attention.StepAttentionChooser;
  * Host-side planning of one fused POD-Attention launch, ported from attention_plan.h's plan_pod so
  * the Java and native tests launch identically: the two phases' plans with the paper's limited
  * prefill splits (none when the decode alone fills a wave, else at most two waves of split
- * prefill CTAs), the decode split until it has {@link #DECODE_ROUNDS} CTAs per SM ({@link #SMALL_DECODE_ROUNDS}
- * for batches of fewer (request, kv head) units than SMs) (it shares
- * every SM with prefill tiles, so its pieces must be small for the per-SM tickets to balance
- * it), then the SM policy, the static split's share of SMs, and whether {@code auto} advises
+ * prefill CTAs), the decode split until it has {@link #DECODE_ROUNDS} CTAs per SM, or
+ * {@link #SMALL_DECODE_ROUNDS} when it has fewer (request, kv head) units than SMs (it shares every SM
+ * with prefill tiles, so its pieces must be small for the per-SM tickets to balance it), then the SM policy, the static split's share of SMs, and whether {@code auto} advises
  * fusing at all.
  *
  * @param prefill          the prefill phase's plan (requests 0 .. P-1), or null without prefill
