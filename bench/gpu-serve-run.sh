@@ -14,7 +14,8 @@
 # PROFILE=1 turns on podserve.attention.profile (per-step attention GPU time in /metrics).
 # Knobs (environment): MODES (serial pod streams), BUDGET (max-num-batched-tokens, 2048), SEQS
 # (max-num-seqs, 64), KV (KV-cache memory, 48GB), SCALE (long-prompt divisor, 2: 8K in, 512 out),
-# REQUESTS (24), RATES (online request rates, "0.5 1"), ONLINE_REQUESTS (40), POLICY (auto).
+# REQUESTS (24), RATES (online request rates, "0.5 1"), ONLINE_REQUESTS (40), POLICY (auto),
+# WORKLOAD (the online and capacity phases' workload, mixed; long-prompt gives the paper's online case).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?usage: run-serve-bench.sh OUT offline|online}"
@@ -77,12 +78,12 @@ for mode in ${MODES:-serial pod streams}; do
     if [ "$phase" = offline ]; then
         bench "offline-$mode" --workload long-prompt --scale "${SCALE:-2}" --num-requests "${REQUESTS:-24}" --rate inf
     elif [ "$phase" = capacity ]; then
-        bench "capacity-$mode" --workload mixed --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-80}" \
+        bench "capacity-$mode" --workload "${WORKLOAD:-mixed}" --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-80}" \
             --capacity-search --slo-p99-itl-ms "${SLO_ITL_MS:-80}" --slo-median-ttft-ms "${SLO_TTFT_MS:-500}" \
             --search-start-rate "${START_RATE:-2}" --search-max-rate "${MAX_RATE:-32}" --search-steps "${STEPS:-3}"
     else
         for rate in ${RATES:-0.5 1}; do
-            bench "online-$mode-rate$rate" --workload mixed --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-40}" --rate "$rate"
+            bench "online-$mode-rate$rate" --workload "${WORKLOAD:-mixed}" --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-40}" --rate "$rate"
         done
     fi
     stop_server "$mode"
