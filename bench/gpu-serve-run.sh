@@ -10,7 +10,9 @@
 #        bash run-serve-bench.sh OUT calibrate # `bench calibrate` per mode (no server): step time
 #                                              # against the token budget, largest under TBT_MS (50)
 #        bash run-serve-bench.sh OUT capacity  # mixed workload: highest Poisson rate whose P99 ITL and
-#                                              # median TTFT meet SLO_ITL_MS (80) and SLO_TTFT_MS (500)
+#                                              # median TTFT meet SLO_ITL_MS (80) and SLO_TTFT_MS (500);
+#                                              # SEARCH_RATES="r1,r2,..." probes that ladder instead of
+#                                              # doubling from START_RATE and bisecting STEPS times
 # PROFILE=1 turns on podserve.attention.profile (per-step attention GPU time in /metrics).
 # Knobs (environment): MODES (serial pod streams), BUDGET (max-num-batched-tokens, 2048), SEQS
 # (max-num-seqs, 64), KV (KV-cache memory, 48GB), SCALE (long-prompt divisor, 2: 8K in, 512 out),
@@ -80,7 +82,8 @@ for mode in ${MODES:-serial pod streams}; do
     elif [ "$phase" = capacity ]; then
         bench "capacity-$mode" --workload "${WORKLOAD:-mixed}" --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-80}" \
             --capacity-search --slo-p99-itl-ms "${SLO_ITL_MS:-80}" --slo-median-ttft-ms "${SLO_TTFT_MS:-500}" \
-            --search-start-rate "${START_RATE:-2}" --search-max-rate "${MAX_RATE:-32}" --search-steps "${STEPS:-3}"
+            --search-start-rate "${START_RATE:-2}" --search-max-rate "${MAX_RATE:-32}" --search-steps "${STEPS:-3}" \
+            ${SEARCH_RATES:+--search-rates "$SEARCH_RATES"}
     else
         for rate in ${RATES:-0.5 1}; do
             bench "online-$mode-rate$rate" --workload "${WORKLOAD:-mixed}" --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-40}" --rate "$rate"

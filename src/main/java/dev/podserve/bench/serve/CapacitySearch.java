@@ -12,6 +12,11 @@ import java.util.List;
  * boundary: it doubles the rate from {@code startRate} until a probe misses the SLO (or
  * {@code maxRate} passes), then bisects between the highest passing and the lowest failing rate
  * {@code refineSteps} times. Each probe is a full benchmark pass, which is why the steps are few.
+ *
+ * <p>A ladder of given rates ({@link #ladder}) instead probes them in ascending order and stops at
+ * the first miss. Two servers (or two attention modes) searched on the same ladder are measured at
+ * the same rates, so each shared rate is also a side-by-side comparison, and where a probe costs
+ * minutes of a GPU the ladder's resolution is chosen where it matters instead of by halving.
  */
 public final class CapacitySearch {
 
@@ -33,6 +38,7 @@ public final class CapacitySearch {
     private final double startRate;
     private final double maxRate;
     private final int refineSteps;
+    private final double[] ladder;  // ascending rates to probe, or null for doubling then bisection
 
     public CapacitySearch(double maxP99ItlMs, double maxMedianTtftMs, double startRate, double maxRate, int refineSteps) {
         if (!(startRate > 0) || maxRate < startRate) throw new IllegalArgumentException("need 0 < --search-start-rate <= --search-max-rate");
@@ -42,6 +48,25 @@ public final class CapacitySearch {
         this.startRate = startRate;
         this.maxRate = maxRate;
         this.refineSteps = refineSteps;
+        this.ladder = null;
+    }
+
+    private CapacitySearch(double maxP99ItlMs, double maxMedianTtftMs, double[] ladder) {
+        this.maxP99ItlMs = maxP99ItlMs;
+        this.maxMedianTtftMs = maxMedianTtftMs;
+        this.startRate = ladder[0];
+        this.maxRate = ladder[ladder.length - 1];
+        this.refineSteps = 0;
+        this.ladder = ladder;
+    }
+
+    /** A search over exactly these rates (any order given; probed ascending, duplicates once). */
+    public static CapacitySearch ladder(double maxP99ItlMs, double maxMedianTtftMs, double... rates) {
+        double[] sorted = java.util.Arrays.stream(rates).sorted().distinct().toArray();
+        if (sorted.length == 0 || !(sorted[0] > 0) || Double.isInfinite(sorted[sorted.length - 1])) {
+            throw new IllegalArgumentException("--search-rates needs finite rates above 0");
+        }
+        return new CapacitySearch(maxP99ItlMs, maxMedianTtftMs, sorted);
     }
 
     public boolean meetsSlo(BenchmarkSummary s) {
@@ -51,6 +76,13 @@ public final class CapacitySearch {
     public Result search(Prober prober) throws InterruptedException {
         List<Probe> probes = new ArrayList<>();
         double pass = 0;
+        if (ladder != null) {
+            for (double rate : ladder) {
+                if (!probe(prober, rate, probes)) break;
+                pass = rate;
+            }
+            return new Result(pass, probes);
+        }
         double fail = Double.NaN;
         for (double rate = startRate; rate <= maxRate; rate *= 2) {
             if (probe(prober, rate, probes)) {

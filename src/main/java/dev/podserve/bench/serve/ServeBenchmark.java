@@ -90,28 +90,37 @@ public final class ServeBenchmark {
             return root;
         }
 
-        CapacitySearch search = new CapacitySearch(o.sloP99ItlMs, o.sloMedianTtftMs, o.searchStartRate, o.searchMaxRate, o.searchSteps);
+        CapacitySearch search = o.searchRates != null
+                ? CapacitySearch.ladder(o.sloP99ItlMs, o.sloMedianTtftMs, o.searchRates)
+                : new CapacitySearch(o.sloP99ItlMs, o.sloMedianTtftMs, o.searchStartRate, o.searchMaxRate, o.searchSteps);
         log.printf(Locale.ROOT, "capacity search: P99 ITL <= %.1f ms, median TTFT <= %.1f ms, %d requests a probe%n",
                 o.sloP99ItlMs, o.sloMedianTtftMs, requests.size());
-        CapacitySearch.Result found = search.search(rate -> {
-            BenchmarkRunner.Run run = runner.run(requests, ArrivalSchedule.offsets(requests.size(), rate, o.burstiness, o.seed + 1));
-            BenchmarkSummary s = run.summary();
-            log.printf(Locale.ROOT, "  rate %8.3f req/s: P99 ITL %8.2f ms, median TTFT %8.2f ms, failed %d -> %s%n", rate,
-                    s.itlMs().p99(), s.ttftMs().median(), s.failed(), search.meetsSlo(s) ? "meets SLO" : "misses SLO");
-            return s;
-        });
-        log.printf(Locale.ROOT, "capacity under the SLOs: %.3f req/s%n", found.capacity());
         ObjectNode cap = root.putObject("capacity_search");
         cap.put("slo_p99_itl_ms", o.sloP99ItlMs);
         cap.put("slo_median_ttft_ms", o.sloMedianTtftMs);
-        cap.put("capacity_request_rate", found.capacity());
         ArrayNode probes = cap.putArray("probes");
-        for (CapacitySearch.Probe p : found.probes()) {
+        CapacitySearch.Result found = search.search(rate -> {
+            BenchmarkRunner.Run run = runner.run(requests, ArrivalSchedule.offsets(requests.size(), rate, o.burstiness, o.seed + 1));
+            BenchmarkSummary s = run.summary();
+            boolean ok = search.meetsSlo(s);
+            log.printf(Locale.ROOT, "  rate %8.3f req/s: P99 ITL %8.2f ms, median TTFT %8.2f ms, failed %d -> %s%n", rate,
+                    s.itlMs().p99(), s.ttftMs().median(), s.failed(), ok ? "meets SLO" : "misses SLO");
             ObjectNode node = probes.addObject();
-            node.put("request_rate", p.rate());
-            node.put("meets_slo", p.meetsSlo());
-            p.summary().writeTo(node.putObject("summary"));
-        }
+            node.put("request_rate", rate);
+            node.put("meets_slo", ok);
+            s.writeTo(node.putObject("summary"));
+            // Each probe can take minutes: keep what is done on disk in case the run is cut short.
+            if (o.out != null) {
+                try {
+                    write(root, o);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return s;
+        });
+        log.printf(Locale.ROOT, "capacity under the SLOs: %.3f req/s%n", found.capacity());
+        cap.put("capacity_request_rate", found.capacity());
         return root;
     }
 

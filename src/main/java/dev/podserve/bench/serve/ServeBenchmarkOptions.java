@@ -33,6 +33,7 @@ public final class ServeBenchmarkOptions {
     public double searchStartRate = 1;
     public double searchMaxRate = 256;
     public int searchSteps = 3;
+    public double[] searchRates;  // a ladder instead of doubling and bisection, or null
 
     public static String usage() {
         return """
@@ -62,6 +63,8 @@ public final class ServeBenchmarkOptions {
                   --search-start-rate R      first rate probed (default 1)
                   --search-max-rate R        highest rate probed while doubling (default 256)
                   --search-steps N           bisection steps after the doubling (default 3)
+                  --search-rates R1,R2,...   probe exactly these rates, ascending, up to the first miss
+                                             (instead of doubling and bisecting)
                 """;
     }
 
@@ -105,6 +108,8 @@ public final class ServeBenchmarkOptions {
                 case "--search-start-rate" -> o.searchStartRate = Double.parseDouble(value(flag, it));
                 case "--search-max-rate" -> o.searchMaxRate = Double.parseDouble(value(flag, it));
                 case "--search-steps" -> o.searchSteps = Integer.parseInt(value(flag, it));
+                case "--search-rates" -> o.searchRates = Arrays.stream(value(flag, it).split(","))
+                        .map(String::trim).filter(v -> !v.isEmpty()).mapToDouble(Double::parseDouble).toArray();
                 default -> throw new IllegalArgumentException("unknown flag " + flag);
             }
         }

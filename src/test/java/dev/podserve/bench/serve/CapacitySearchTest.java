@@ -47,4 +47,28 @@ class CapacitySearchTest {
         assertThat(r.capacity()).isEqualTo(8);
         assertThat(r.probes()).hasSize(4);
     }
+
+    @Test
+    void ladderProbesAscendingUpToTheFirstMiss() throws InterruptedException {
+        // SLO 50 ms: boundary at 8 req/s. Given out of order and with a duplicate; 9 misses, 12 is never probed.
+        CapacitySearch.Result r = CapacitySearch.ladder(50, 1000, 12, 6, 9, 7.5, 6).search(CapacitySearchTest::fakeRun);
+        assertThat(r.capacity()).isEqualTo(7.5);
+        assertThat(r.probes()).extracting(CapacitySearch.Probe::rate).containsExactly(6.0, 7.5, 9.0);
+        assertThat(r.probes()).extracting(CapacitySearch.Probe::meetsSlo).containsExactly(true, true, false);
+    }
+
+    @Test
+    void ladderWhoseFirstRateMissesReportsZero() throws InterruptedException {
+        CapacitySearch.Result r = CapacitySearch.ladder(20, 1000, 3, 4).search(CapacitySearchTest::fakeRun);
+        assertThat(r.capacity()).isZero();
+        assertThat(r.probes()).hasSize(1);
+    }
+
+    @Test
+    void ladderRejectsRatesThatCannotBeProbed() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CapacitySearch.ladder(50, 1000))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CapacitySearch.ladder(50, 1000, 0, 1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -114,4 +114,13 @@ class ServeBenchmarkSmokeTest {
             assertSummary(probe.path("summary"), 4);
         }
     }
+
+    @Test
+    void capacityLadderProbesTheGivenRatesInOrder() throws Exception {
+        JsonNode json = runAndWrite("--capacity-search", "--input-len", "8:16", "--output-len", "4:8", "--num-requests", "3",
+                "--search-rates", "16, 8", "--slo-p99-itl-ms", "1e9", "--slo-median-ttft-ms", "1e9");
+        JsonNode search = json.path("capacity_search");
+        assertThat(search.path("capacity_request_rate").asDouble()).isEqualTo(16.0);
+        assertThat(search.path("probes")).extracting(p -> p.path("request_rate").asDouble()).containsExactly(8.0, 16.0);
+    }
 }
