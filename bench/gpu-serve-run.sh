@@ -7,13 +7,14 @@
 #
 # usage: bash run-serve-bench.sh OUT offline   # long-prompt workload, all requests at once, per mode
 #        bash run-serve-bench.sh OUT online    # mixed workload, Poisson arrivals at RATES, per mode
-#        bash run-serve-bench.sh OUT calibrate # `bench calibrate` per mode (no server): step time
+#        bash run-serve-bench.sh OUT calibrate # `bench calibrate` per mode (no server; RUNS, WARMUP): step time
 #                                              # against the token budget, largest under TBT_MS (50)
 #        bash run-serve-bench.sh OUT capacity  # mixed workload: highest Poisson rate whose P99 ITL and
 #                                              # median TTFT meet SLO_ITL_MS (80) and SLO_TTFT_MS (500);
 #                                              # SEARCH_RATES="r1,r2,..." probes that ladder instead of
 #                                              # doubling from START_RATE and bisecting STEPS times
 # PROFILE=1 turns on podserve.attention.profile (per-step attention GPU time in /metrics).
+# STEP_TRACE=1 writes one CSV line per engine step to OUT/steps-PHASE-MODE.csv (podserve.scheduler.step-trace).
 # Knobs (environment): MODES (serial pod streams), BUDGET (max-num-batched-tokens, 2048), SEQS
 # (max-num-seqs, 64), KV (KV-cache memory, 48GB), SCALE (long-prompt divisor, 2: 8K in, 512 out),
 # REQUESTS (24), RATES (online request rates, "0.5 1"), ONLINE_REQUESTS (40), POLICY (auto),
@@ -38,6 +39,7 @@ start_server() {  # mode
         --podserve.scheduler.max-model-len=20480 --podserve.kv-cache.memory="${KV:-48GB}" \
         --podserve.resilience.max-concurrent-requests=256 --podserve.resilience.max-queue-time=0 \
         --podserve.attention.profile="$([ -n "${PROFILE:-}" ] && echo true || echo false)" \
+        ${STEP_TRACE:+--podserve.scheduler.step-trace="$out/steps-$phase-$1.csv"} \
         > "$out/server-$phase-$1.log" 2>&1 &
     server=$!
     for _ in $(seq 240); do
@@ -67,7 +69,7 @@ if [ "$phase" = calibrate ]; then
         "${java[@]}" -Xmx24g -cp "$cp" dev.podserve.bench.BudgetCalibration --model "$here/models/llama-3-8b" \
             --load-format dummy --backend cuda --attention-mode "$mode" --target-tbt-ms "${TBT_MS:-50}" \
             --decodes "${DECODES:-32}" --context "${CONTEXT:-4096}" --prefix "${PREFIX:-4096}" \
-            --budgets "${BUDGETS:-256,512,1024,1536,2048,3072,4096,6144,8192}" --out "$out/calibrate-$mode.json" \
+            --budgets "${BUDGETS:-256,512,1024,1536,2048,3072,4096,6144,8192}" --runs "${RUNS:-10}" --warmup "${WARMUP:-3}" --out "$out/calibrate-$mode.json" \
             2>&1 | grep -v WARN | tee "$out/calibrate-$mode.txt"
     done
     exit 0

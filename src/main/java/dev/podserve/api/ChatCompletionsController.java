@@ -73,7 +73,8 @@ class ChatCompletionsController {
         List<String> logged = promptLog.enabled() ? List.of(model.tokenizer().decode(prompt, false)) : List.of();
         return Mono.usingWhen(gate.admit(ClientIdentity.of(exchange), cost), admission -> {
             Flux<Choices.Event> events = promptLog.tap(id, logged, choices.size(),
-                    admission.watch(Choices.run(model.engine(), choices, admission.deadlines())));
+                    admission.watch(Choices.run(model.engine(), choices, admission.deadlines(),
+                            ConnectionThread.forEngineOutputs(exchange, model.engine()))));
             ChatResponses.Meta meta = new ChatResponses.Meta(id, Instant.now().getEpochSecond(), model, prompt.length,
                     topLogprobs != null);
             if (stream) {

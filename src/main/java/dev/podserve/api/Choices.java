@@ -10,6 +10,7 @@ import dev.podserve.engine.RequestOutput;
 import dev.podserve.sampling.SamplingParams;
 
 import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * The choices of one API response: every prompt times {@code n}, each its own engine request.
@@ -47,13 +48,20 @@ final class Choices {
     /**
      * Runs every choice under the request's deadlines; cancelling the result aborts every choice
      * still running. Call {@link #validate} first.
+     *
+     * <p>The engine emits each step's outputs from its own thread, and everything downstream of an
+     * emission runs where it is emitted unless a hop moves it. Between two steps the GPU waits for
+     * that thread, so on a GPU the outputs hop to {@code deliverOn} (the connection's event loop) at
+     * once: building and serialising the chunks, usage and keep-alive timers run there, beside the
+     * next step, and the engine thread only queues each output
+     * ({@link ConnectionThread#forEngineOutputs}).
      */
-    static Flux<Event> run(Engine engine, List<Choice> choices, Deadlines deadlines) {
+    static Flux<Event> run(Engine engine, List<Choice> choices, Deadlines deadlines, Scheduler deliverOn) {
         List<Flux<Event>> streams = new ArrayList<>(choices.size());
         for (Choice c : choices) {
             streams.add(engine.submit(c.request().withDeadlines(deadlines)).map(o -> new Event(c.index(), o)));
         }
-        return Flux.merge(streams);
+        return Flux.merge(streams).publishOn(deliverOn);
     }
 
     /** What the request may cost against a tokens-a-minute limit: its prompts, and max_tokens for every choice. */

@@ -80,7 +80,8 @@ class CompletionsController {
                 .map(p -> p.text() != null ? p.text() : model.tokenizer().decode(p.ids(), false)).toList();
         return Mono.usingWhen(gate.admit(ClientIdentity.of(exchange), cost), admission -> {
             Flux<Choices.Event> events = promptLog.tap(id, logged, choices.size(),
-                    admission.watch(Choices.run(model.engine(), choices, admission.deadlines())));
+                    admission.watch(Choices.run(model.engine(), choices, admission.deadlines(),
+                            ConnectionThread.forEngineOutputs(exchange, model.engine()))));
             CompletionResponses.Meta meta = new CompletionResponses.Meta(id, Instant.now().getEpochSecond(), model,
                     Choices.promptTokens(ids), body.logprobs() != null, echoes);
             if (stream) {

@@ -3,6 +3,8 @@ package dev.podserve.api;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.web.server.ServerWebExchange;
 
+import dev.podserve.engine.Engine;
+
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
@@ -17,6 +19,16 @@ import reactor.netty.Connection;
 final class ConnectionThread {
 
     private ConnectionThread() {
+    }
+
+    /**
+     * Where a response handles the engine's outputs: the connection's event loop when the engine's
+     * forward pass leaves the host's cores idle (a GPU), so that work runs beside the next step
+     * instead of between steps; the engine thread itself when the forward pass computes on those
+     * cores, where a second thread would only take them from it.
+     */
+    static Scheduler forEngineOutputs(ServerWebExchange exchange, Engine engine) {
+        return engine.forwardUsesHostCores() ? Schedulers.immediate() : of(exchange);
     }
 
     static Scheduler of(ServerWebExchange exchange) {

@@ -52,6 +52,15 @@ public interface ComputeBackend extends AutoCloseable {
     }
 
     /**
+     * Whether {@link #forward} computes on the host's cores (the CPU backend) rather than waiting on
+     * a device. Work moved off the engine thread to run beside a step (building response chunks)
+     * helps only where the step leaves those cores idle; beside a CPU forward it takes cores from it.
+     */
+    default boolean usesHostCores() {
+        return true;
+    }
+
+    /**
      * GPU time of the last step and of its attention kernels, when the backend profiles attention
      * (the CUDA backend with {@code podserve.attention.profile}, steps launched kernel by kernel);
      * null otherwise. Read on the thread that ran the step, right after it.

@@ -26,6 +26,11 @@ public abstract class ForwardingBackend implements ComputeBackend {
     }
 
     @Override
+    public boolean usesHostCores() {
+        return delegate.usesHostCores();
+    }
+
+    @Override
     public StepProfile lastStepProfile() {
         return delegate.lastStepProfile();
     }

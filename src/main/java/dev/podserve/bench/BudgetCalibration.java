@@ -126,7 +126,8 @@ public final class BudgetCalibration {
     }
 
     /** One candidate budget's timing. */
-    record Row(int budget, int prefillTokens, int decodes, double medianMs, double minMs, double maxMs, String attention) {
+    record Row(int budget, int prefillTokens, int decodes, double medianMs, double minMs, double maxMs, double p90Ms, double p99Ms,
+               double[] stepsMs, String attention) {
     }
 
     public static void main(String[] args) throws IOException {
@@ -175,19 +176,22 @@ public final class BudgetCalibration {
                 batch = batch.withAttention(chooser.choose(batch));
                 boolean[] noLogits = new boolean[batch.sampleRequests().length];
                 for (int i = 0; i < o.warmup; i++) backend.forwardForSampling(batch, noLogits);
-                double[] ms = new double[o.runs];
+                double[] inOrder = new double[o.runs];  // step times in the order they ran, so a slow start shows
                 for (int i = 0; i < o.runs; i++) {
                     long t = System.nanoTime();
                     backend.forwardForSampling(batch, noLogits);
-                    ms[i] = (System.nanoTime() - t) / 1e6;
+                    inOrder[i] = (System.nanoTime() - t) / 1e6;
                 }
+                double[] ms = inOrder.clone();
                 Arrays.sort(ms);
                 StepAttention a = batch.attention();
+                // Every decode waits for the whole step, so the tail (P90, P99) is the time between tokens
+                // that users see at worst, not only the median the budget is chosen by.
                 Row row = new Row(budget, budget - o.decodes, o.decodes, ms[ms.length / 2], ms[0], ms[ms.length - 1],
-                        a.modeLabel() + (a.mode() == AttentionMode.POD ? "/" + a.policyLabel() : ""));
+                        rank(ms, 0.90), rank(ms, 0.99), inOrder, a.modeLabel() + (a.mode() == AttentionMode.POD ? "/" + a.policyLabel() : ""));
                 rows.add(row);
-                log.printf(Locale.ROOT, "  budget %5d: step %8.2f ms (min %.2f, max %.2f), attention %s%n", budget, row.medianMs(),
-                        row.minMs(), row.maxMs(), row.attention());
+                log.printf(Locale.ROOT, "  budget %5d: step %8.2f ms (min %.2f, P90 %.2f, P99 %.2f, max %.2f), attention %s%n", budget,
+                        row.medianMs(), row.minMs(), row.p90Ms(), row.p99Ms(), row.maxMs(), row.attention());
             }
         }
         int best = largestUnder(rows, o.targetMs);
@@ -216,11 +220,20 @@ public final class BudgetCalibration {
             m.put("step_ms_median", r.medianMs());
             m.put("step_ms_min", r.minMs());
             m.put("step_ms_max", r.maxMs());
+            m.put("step_ms_p90", r.p90Ms());
+            m.put("step_ms_p99", r.p99Ms());
+            m.put("steps_ms", r.stepsMs());
             m.put("attention", r.attention());
             list.add(m);
         }
         out.put("rows", list);
         return out;
+    }
+
+    /** The nearest-rank percentile of ascending {@code sorted}: the smallest value with at least q of them at or below. */
+    static double rank(double[] sorted, double q) {
+        int i = (int) Math.ceil(q * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
 
     /** The largest budget whose median step time is within the target, or 0 when none is. */

@@ -32,9 +32,9 @@ public class EngineHolder implements DisposableBean {
     private volatile String failure;
     private final Thread loader;
 
-    public EngineHolder(PodserveProperties props, Optional<EngineListener> listener,
+    public EngineHolder(PodserveProperties props, ObjectProvider<EngineListener> listeners,
                         ObjectProvider<BackendDecorator> decorators, ApplicationContext context) {
-        EngineListener engineListener = listener.orElse(EngineListener.NONE);
+        EngineListener engineListener = EngineListener.all(listeners.orderedStream().toList());
         List<BackendDecorator> wrappers = decorators.orderedStream().toList();
         UnaryOperator<ComputeBackend> decorate = backend -> {
             ComputeBackend b = backend;

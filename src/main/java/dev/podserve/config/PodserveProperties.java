@@ -53,12 +53,16 @@ public record PodserveProperties(
      * @param maxNumSeqs                 requests running at once
      * @param longPrefillTokenThreshold  largest prefill chunk one request gets per step; 0: no limit beyond the budget
      * @param maxModelLen                context length served; 0: the model's {@code max_position_embeddings}
+     * @param stepTrace                  a file that gets one CSV line per engine step (what ran, how long, the
+     *                                   host's gap before it); empty: off. For finding which steps make a
+     *                                   latency tail, which percentiles of requests cannot show
      */
     public record Scheduler(
             @Min(value = 1, message = "must be at least 1") @DefaultValue("512") int maxNumBatchedTokens,
             @Min(value = 1, message = "must be at least 1") @DefaultValue("64") int maxNumSeqs,
             @Min(value = 0, message = "must be 0 (off) or positive") @DefaultValue("256") int longPrefillTokenThreshold,
-            @Min(value = 0, message = "must be 0 (the model's) or positive") @DefaultValue("0") int maxModelLen) {
+            @Min(value = 0, message = "must be 0 (the model's) or positive") @DefaultValue("0") int maxModelLen,
+            @NotNull @DefaultValue("") String stepTrace) {
 
         @AssertTrue(message = "max-num-batched-tokens must be at least max-num-seqs, or running decodes could be stalled")
         public boolean isBudgetCoversSeqs() {

@@ -117,6 +117,11 @@ public final class Engine implements AutoCloseable {
         });
     }
 
+    /** Whether the backend's forward pass computes on the host's cores ({@link ComputeBackend#usesHostCores}). */
+    public boolean forwardUsesHostCores() {
+        return backend.usesHostCores();
+    }
+
     /** Aborts a request wherever it is; its KV pages return at the next step boundary. */
     public void abort(String requestId) {
         inbox.add(new Abort(requestId));

@@ -11,6 +11,45 @@ public interface EngineListener {
 
     EngineListener NONE = new EngineListener() { };
 
+    /** One listener that calls each of {@code listeners} in order (metrics, the step trace). */
+    static EngineListener all(java.util.List<? extends EngineListener> listeners) {
+        if (listeners.isEmpty()) return NONE;
+        if (listeners.size() == 1) return listeners.get(0);
+        java.util.List<EngineListener> each = java.util.List.copyOf(listeners);
+        return new EngineListener() {
+            @Override
+            public void onModelReady(ServingModel model) {
+                for (EngineListener l : each) l.onModelReady(model);
+            }
+
+            @Override
+            public void onStep(SchedulerOutput output, long forwardNanos) {
+                for (EngineListener l : each) l.onStep(output, forwardNanos);
+            }
+
+            @Override
+            public void onStepProfile(SchedulerOutput output, ComputeBackend.StepProfile profile) {
+                for (EngineListener l : each) l.onStepProfile(output, profile);
+            }
+
+            @Override
+            public void onPreempted(int count) {
+                for (EngineListener l : each) l.onPreempted(count);
+            }
+
+            @Override
+            public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
+                                   long queueNanos, long firstTokenNanos, long e2eNanos) {
+                for (EngineListener l : each) l.onFinished(requestId, reason, promptTokens, completionTokens, queueNanos, firstTokenNanos, e2eNanos);
+            }
+
+            @Override
+            public void onToken(String requestId, long sincePreviousNanos) {
+                for (EngineListener l : each) l.onToken(requestId, sincePreviousNanos);
+            }
+        };
+    }
+
     /**
      * Called once on the loader thread when the model is loaded, before any request can reach the
      * engine, so a listener can label what it records with the served name.

@@ -34,13 +34,27 @@ class BudgetCalibrationTest {
         assertThat(b.kvPageIndices().length).isEqualTo((137 + 15) / 16 + 5 * ((333 + 15) / 16));
     }
 
+    private static BudgetCalibration.Row row(int budget, double median, double min, double max) {
+        return new BudgetCalibration.Row(budget, budget - 32, 32, median, min, max, max, max, new double[] {min, median, max}, "serial");
+    }
+
+    @Test
+    void percentilesAreNearestRank() {
+        double[] sorted = new double[200];
+        for (int i = 0; i < sorted.length; i++) sorted[i] = i + 1;  // 1..200
+        assertThat(BudgetCalibration.rank(sorted, 0.90)).isEqualTo(180);
+        assertThat(BudgetCalibration.rank(sorted, 0.99)).isEqualTo(198);
+        assertThat(BudgetCalibration.rank(new double[] {7}, 0.99)).isEqualTo(7);
+        assertThat(BudgetCalibration.rank(new double[] {1, 2, 3}, 0.5)).isEqualTo(2);
+    }
+
     @Test
     void theLargestBudgetUnderTheTargetWins() {
         List<BudgetCalibration.Row> rows = List.of(
-                new BudgetCalibration.Row(256, 224, 32, 20, 19, 21, "serial"),
-                new BudgetCalibration.Row(512, 480, 32, 35, 34, 36, "serial"),
-                new BudgetCalibration.Row(1024, 992, 32, 49.9, 49, 52, "serial"),
-                new BudgetCalibration.Row(2048, 2016, 32, 90, 88, 95, "serial"));
+                row(256, 20, 19, 21),
+                row(512, 35, 34, 36),
+                row(1024, 49.9, 49, 52),
+                row(2048, 90, 88, 95));
         assertThat(BudgetCalibration.largestUnder(rows, 50)).isEqualTo(1024);
         assertThat(BudgetCalibration.largestUnder(rows, 100)).isEqualTo(2048);
         assertThat(BudgetCalibration.largestUnder(rows, 10)).isZero();
@@ -69,6 +83,11 @@ class BudgetCalibrationTest {
         assertThat(rows).extracting(r -> r.get("prefill_tokens")).containsExactly(17, 257);
         // Times only exist, they are not compared: the first budget also pays the JIT's warm-up.
         assertThat(rows).allSatisfy(r -> assertThat((double) r.get("step_ms_median")).isPositive());
+        // Every timed step is kept, in run order, and the percentiles sit between min and max.
+        assertThat(rows).allSatisfy(r -> {
+            assertThat((double[]) r.get("steps_ms")).hasSize(3);
+            assertThat((double) r.get("step_ms_p99")).isBetween((double) r.get("step_ms_median"), (double) r.get("step_ms_max"));
+        });
         // A hybrid step whose prefill dwarfs three short decodes: auto runs the two kernels on two
         // streams (the decode is far under 50 us).
         assertThat(rows.get(1).get("attention")).isEqualTo("streams");

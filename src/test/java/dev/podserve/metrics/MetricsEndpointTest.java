@@ -2,6 +2,8 @@ package dev.podserve.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -21,8 +23,12 @@ import dev.podserve.engine.Engine;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
-/** {@code GET /metrics} over a real port after real completions on the embedded model. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+/**
+ * {@code GET /metrics} over a real port after real completions on the embedded model, with the
+ * step trace on beside the meters (both hear the engine through one composite listener).
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = "podserve.scheduler.step-trace=target/metrics-endpoint-test-steps.csv")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MetricsEndpointTest {
 
@@ -38,6 +44,9 @@ class MetricsEndpointTest {
 
     @Autowired
     ObjectMapper json;
+
+    @Autowired
+    StepTrace trace;
 
     WebTestClient client;
 
@@ -79,7 +88,7 @@ class MetricsEndpointTest {
     }
 
     @Test
-    void servesEveryVllmSeriesAndCountsCompletions() throws InterruptedException {
+    void servesEveryVllmSeriesAndCountsCompletions() throws Exception {
         // Other test classes share this application; let whatever they left running drain first.
         Engine engine = holder.await().engine();
         long idleBy = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -137,6 +146,14 @@ class MetricsEndpointTest {
         // One request at a time: each prompt is one prefill chunk, and every sampled token but the last is decoded once.
         assertThat(delta(before, after, "podserve:step_prefill_tokens_sum")).isEqualTo(promptTokens);
         assertThat(delta(before, after, "podserve:step_decode_tokens_sum")).isEqualTo(generated - REQUESTS);
+        // The step trace heard the same steps: its last lines add up to the same tokens.
+        trace.flush();
+        List<String[]> lines = Files.readAllLines(Path.of("target/metrics-endpoint-test-steps.csv")).stream().skip(1)
+                .map(l -> l.split(",")).toList();
+        List<String[]> ours = lines.subList(lines.size() - (int) steps, lines.size());
+        assertThat(ours.stream().mapToInt(l -> Integer.parseInt(l[5])).sum()).isEqualTo(promptTokens);
+        assertThat(ours.stream().mapToInt(l -> Integer.parseInt(l[7])).sum()).isEqualTo(generated - REQUESTS);
+        assertThat(ours).allSatisfy(l -> assertThat(Double.parseDouble(l[3])).isPositive());
 
         // The engine publishes its gauges just after the step that answered the last request.
         deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

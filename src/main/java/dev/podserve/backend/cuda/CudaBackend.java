@@ -356,6 +356,12 @@ public final class CudaBackend implements ComputeBackend {
         profileAttention = on;
     }
 
+    /** The forward pass waits on the GPU; the host's cores are free beside it. */
+    @Override
+    public boolean usesHostCores() {
+        return false;
+    }
+
     @Override
     public StepProfile lastStepProfile() {
         return lastProfile;
