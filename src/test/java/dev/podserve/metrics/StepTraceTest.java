@@ -61,6 +61,17 @@ class StepTraceTest {
     }
 
     @Test
+    void millisecondsKeepThreeDecimals() {
+        assertThat(StepTrace.appendMillis(new StringBuilder(), 0)).hasToString("0.000");
+        assertThat(StepTrace.appendMillis(new StringBuilder(), 1_234_567)).hasToString("1.234");
+        assertThat(StepTrace.appendMillis(new StringBuilder(), 5_000)).hasToString("0.005");
+        assertThat(StepTrace.appendMillis(new StringBuilder(), 40_000)).hasToString("0.040");
+        assertThat(StepTrace.appendMillis(new StringBuilder(), 999)).hasToString("0.000");
+        assertThat(StepTrace.appendMillis(new StringBuilder(), 81_234_000_000L)).hasToString("81234.000");
+        assertThat(StepTrace.appendMillis(new StringBuilder(), -2_500_000)).hasToString("-2.500");
+    }
+
+    @Test
     void anUnwritablePathStopsStartup(@TempDir Path dir) throws Exception {
         Path blocker = Files.writeString(dir.resolve("file"), "x");
         assertThatThrownBy(() -> new StepTrace(blocker.resolve("trace.csv"))).isInstanceOf(UncheckedIOException.class)
