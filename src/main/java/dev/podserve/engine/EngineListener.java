@@ -1,5 +1,7 @@
 package dev.podserve.engine;
 
+import java.util.List;
+
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.scheduler.SchedulerOutput;
 
@@ -12,10 +14,10 @@ public interface EngineListener {
     EngineListener NONE = new EngineListener() { };
 
     /** One listener that calls each of {@code listeners} in order (metrics, the step trace). */
-    static EngineListener all(java.util.List<? extends EngineListener> listeners) {
+    static EngineListener all(List<? extends EngineListener> listeners) {
         if (listeners.isEmpty()) return NONE;
         if (listeners.size() == 1) return listeners.get(0);
-        java.util.List<EngineListener> each = java.util.List.copyOf(listeners);
+        List<EngineListener> each = List.copyOf(listeners);
         return new EngineListener() {
             @Override
             public void onModelReady(ServingModel model) {
@@ -40,7 +42,9 @@ public interface EngineListener {
             @Override
             public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
                                    long queueNanos, long firstTokenNanos, long e2eNanos) {
-                for (EngineListener l : each) l.onFinished(requestId, reason, promptTokens, completionTokens, queueNanos, firstTokenNanos, e2eNanos);
+                for (EngineListener l : each) {
+                    l.onFinished(requestId, reason, promptTokens, completionTokens, queueNanos, firstTokenNanos, e2eNanos);
+                }
             }
 
             @Override
