@@ -125,9 +125,43 @@ public final class BudgetCalibration {
         }
     }
 
-    /** One candidate budget's timing. */
-    record Row(int budget, int prefillTokens, int decodes, double medianMs, double minMs, double maxMs, double p90Ms, double p99Ms,
-               double[] stepsMs, String attention) {
+    /**
+     * One candidate budget's timing. Every statistic comes from {@code stepsMs}, the step times in
+     * the order they ran (so a slow start shows).
+     */
+    record Row(int budget, int prefillTokens, int decodes, double[] stepsMs, String attention) {
+        Row {
+            if (stepsMs.length == 0) throw new IllegalArgumentException("a row needs at least one timed step");
+        }
+
+        private double[] sorted() {
+            double[] ms = stepsMs.clone();
+            Arrays.sort(ms);
+            return ms;
+        }
+
+        double medianMs() {
+            double[] ms = sorted();
+            return ms[ms.length / 2];
+        }
+
+        double minMs() {
+            return sorted()[0];
+        }
+
+        double maxMs() {
+            return sorted()[stepsMs.length - 1];
+        }
+
+        // Every decode waits for the whole step, so the tail (P90, P99) is the time between tokens
+        // that users see at worst, not only the median the budget is chosen by.
+        double p90Ms() {
+            return rank(sorted(), 0.90);
+        }
+
+        double p99Ms() {
+            return rank(sorted(), 0.99);
+        }
     }
 
     public static void main(String[] args) throws IOException {
@@ -176,19 +210,15 @@ public final class BudgetCalibration {
                 batch = batch.withAttention(chooser.choose(batch));
                 boolean[] noLogits = new boolean[batch.sampleRequests().length];
                 for (int i = 0; i < o.warmup; i++) backend.forwardForSampling(batch, noLogits);
-                double[] inOrder = new double[o.runs];  // step times in the order they ran, so a slow start shows
+                double[] stepsMs = new double[o.runs];
                 for (int i = 0; i < o.runs; i++) {
                     long t = System.nanoTime();
                     backend.forwardForSampling(batch, noLogits);
-                    inOrder[i] = (System.nanoTime() - t) / 1e6;
+                    stepsMs[i] = (System.nanoTime() - t) / 1e6;
                 }
-                double[] ms = inOrder.clone();
-                Arrays.sort(ms);
                 StepAttention a = batch.attention();
-                // Every decode waits for the whole step, so the tail (P90, P99) is the time between tokens
-                // that users see at worst, not only the median the budget is chosen by.
-                Row row = new Row(budget, budget - o.decodes, o.decodes, ms[ms.length / 2], ms[0], ms[ms.length - 1],
-                        rank(ms, 0.90), rank(ms, 0.99), inOrder, a.modeLabel() + (a.mode() == AttentionMode.POD ? "/" + a.policyLabel() : ""));
+                Row row = new Row(budget, budget - o.decodes, o.decodes, stepsMs,
+                        a.modeLabel() + (a.mode() == AttentionMode.POD ? "/" + a.policyLabel() : ""));
                 rows.add(row);
                 log.printf(Locale.ROOT, "  budget %5d: step %8.2f ms (min %.2f, P90 %.2f, P99 %.2f, max %.2f), attention %s%n", budget,
                         row.medianMs(), row.minMs(), row.p90Ms(), row.p99Ms(), row.maxMs(), row.attention());

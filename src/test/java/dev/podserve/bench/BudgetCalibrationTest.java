@@ -35,7 +35,7 @@ class BudgetCalibrationTest {
     }
 
     private static BudgetCalibration.Row row(int budget, double median, double min, double max) {
-        return new BudgetCalibration.Row(budget, budget - 32, 32, median, min, max, max, max, new double[] {min, median, max}, "serial");
+        return new BudgetCalibration.Row(budget, budget - 32, 32, new double[] {max, min, median}, "serial");
     }
 
     @Test
