@@ -15,6 +15,7 @@
 #                                              # doubling from START_RATE and bisecting STEPS times
 # PROFILE=1 turns on podserve.attention.profile (per-step attention GPU time in /metrics).
 # STEP_TRACE=1 writes one CSV line per engine step to OUT/steps-PHASE-MODE.csv (podserve.scheduler.step-trace).
+# JAVA_OPTS go to the server's JVM (e.g. a JFR recording: -XX:StartFlightRecording=filename=...).
 # Knobs (environment): MODES (serial pod streams), BUDGET (max-num-batched-tokens, 2048), SEQS
 # (max-num-seqs, 64), KV (KV-cache memory, 48GB), SCALE (long-prompt divisor, 2: 8K in, 512 out),
 # REQUESTS (24), RATES (online request rates, "0.5 1"), ONLINE_REQUESTS (40), POLICY (auto),
@@ -31,7 +32,7 @@ budget=${BUDGET:-2048}
 port=8080
 
 start_server() {  # mode
-    "${java[@]}" -Xmx24g -cp "$cp" dev.podserve.PodserveApplication --server.port=$port \
+    "${java[@]}" ${JAVA_OPTS:-} -Xmx24g -cp "$cp" dev.podserve.PodserveApplication --server.port=$port \
         --podserve.backend=cuda --podserve.model.path="$here/models/llama-3-8b" --podserve.model.load-format=dummy \
         --podserve.model.served-name=llama-3-8b-dummy --podserve.attention.mode="$1" \
         --podserve.attention.sm-policy="${POLICY:-auto}" --podserve.scheduler.max-num-batched-tokens="$budget" \

@@ -49,12 +49,12 @@ final class Choices {
      * Runs every choice under the request's deadlines; cancelling the result aborts every choice
      * still running. Call {@link #validate} first.
      *
-     * <p>The engine emits each step's outputs from its own thread, and everything downstream of an
-     * emission runs where it is emitted unless a hop moves it. Between two steps the GPU waits for
-     * that thread, so on a GPU the outputs hop to {@code deliverOn} (the connection's event loop) at
-     * once: building and serialising the chunks, usage and keep-alive timers run there, beside the
-     * next step, and the engine thread only queues each output
-     * ({@link ConnectionThread#forEngineOutputs}).
+     * <p>Everything downstream of an emission runs where it is emitted unless a hop moves it. On a
+     * GPU the engine hands each step's outputs to a thread of its own, which emits them while the
+     * next step runs ({@code OutputDelivery}), and they hop from there to {@code deliverOn} (the
+     * connection's event loop): building and serialising the chunks, usage and keep-alive timers
+     * run there ({@link ConnectionThread#forEngineOutputs}). On the CPU backend all of it stays on
+     * the engine thread.
      */
     static Flux<Event> run(Engine engine, List<Choice> choices, Deadlines deadlines, Scheduler deliverOn) {
         List<Flux<Event>> streams = new ArrayList<>(choices.size());

@@ -1,5 +1,7 @@
 package dev.podserve.backend;
 
+import java.util.function.IntFunction;
+
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.model.ModelConfig;
 
@@ -31,13 +33,28 @@ public interface ComputeBackend extends AutoCloseable {
     /**
      * One step's output for sampling.
      *
-     * @param logits row s as {@link #forward} gives it; null where the caller said it needs none and
-     *               {@code argmax} is given
-     * @param argmax the index of each row's largest logit (lowest index among equal maxima, NaN never
-     *               wins, -1 for a row with no number), computed where the logits are; or null when
-     *               the backend does not compute it and every row of {@code logits} is there
+     * @param logits  row s as {@link #forward} gives it; null where the caller said it needs none and
+     *                {@code argmax} is given
+     * @param argmax  the index of each row's largest logit (lowest index among equal maxima, NaN never
+     *                wins, -1 for a row with no number), computed where the logits are; or null when
+     *                the backend does not compute it and every row of {@code logits} is there
+     * @param lateRow row s fetched after all, for a row withheld from {@code logits} that the caller
+     *                turns out to need (its argmax was a token the request may not produce); valid
+     *                until the backend's next step, and only on the thread that ran this one. Null
+     *                where no row is ever withheld.
      */
-    record StepOutput(float[][] logits, int[] argmax) {
+    record StepOutput(float[][] logits, int[] argmax, IntFunction<float[]> lateRow) {
+
+        public StepOutput(float[][] logits, int[] argmax) {
+            this(logits, argmax, null);
+        }
+
+        /** Row s: the one returned, or else fetched now through {@code lateRow}. */
+        public float[] row(int s) {
+            if (logits[s] != null) return logits[s];
+            if (lateRow == null) throw new IllegalStateException("logits row " + s + " was withheld and cannot be fetched");
+            return lateRow.apply(s);
+        }
     }
 
     /**

@@ -26,13 +26,27 @@ final class LogitsProcessor {
         }
     }
 
-    /** Whether {@link #apply} would leave every logit of this step as it is. */
-    static boolean isIdentity(SamplingState state) {
+    /**
+     * Whether {@link #apply} can at most ban tokens at this step (the EOS and stop-token masks; no
+     * bias, no penalty): a greedy pick is then the raw row's argmax unless {@link #bans} that token.
+     */
+    static boolean onlyBans(SamplingState state) {
+        return state.params().logitBias().isEmpty() && state.seenTokens() == null && state.outputCounts() == null;
+    }
+
+    /** Whether {@link #apply} sets {@code token} to -inf at this step (the same rule as {@link #mask}). */
+    static boolean bans(SamplingState state, int token) {
         SamplingParams p = state.params();
         boolean belowMin = state.numOutputTokens() < p.minTokens();
-        boolean masksEos = (belowMin || p.ignoreEos()) && state.eosTokenIds().length > 0;
-        boolean masksStops = belowMin && state.stopTokenIds().length > 0;
-        return p.logitBias().isEmpty() && !masksEos && !masksStops && state.seenTokens() == null && state.outputCounts() == null;
+        if ((belowMin || p.ignoreEos()) && contains(state.eosTokenIds(), token)) return true;
+        return belowMin && contains(state.stopTokenIds(), token);
+    }
+
+    private static boolean contains(int[] ids, int token) {
+        for (int id : ids) {
+            if (id == token) return true;
+        }
+        return false;
     }
 
     private static void addBias(float[] x, Map<Integer, Double> bias) {

@@ -67,13 +67,21 @@ public final class Sampler {
     }
 
     /**
-     * Whether this step's token for the request is just the argmax of the raw logits: greedy, no
-     * logprobs asked, and no bias, mask or penalty that would edit the row first. Such a row can be
-     * sampled where the logits are computed (a GPU's argmax) without copying it out.
+     * Whether this step's token for the request can come from the raw logits' argmax taken where the
+     * logits are (a GPU): greedy, no logprobs asked, and a logits processing that at most bans tokens
+     * (EOS under {@code ignore_eos} or below {@code min_tokens}, stop ids below {@code min_tokens}).
+     * Banning a token other than the argmax leaves the argmax the largest and the lowest-indexed
+     * among equals, so it is the token unless {@link #argmaxBanned} says it was banned; only then is
+     * the row needed. A benchmark's {@code ignore_eos} requests are this case.
      */
-    public static boolean plainGreedy(SamplingState state) {
+    public static boolean greedyFromArgmax(SamplingState state) {
         SamplingParams p = state.params();
-        return p.greedy() && p.logprobs() == null && LogitsProcessor.isIdentity(state);
+        return p.greedy() && p.logprobs() == null && LogitsProcessor.onlyBans(state);
+    }
+
+    /** For a {@link #greedyFromArgmax} request: whether this step bans {@code token}, so the argmax cannot stand. */
+    public static boolean argmaxBanned(SamplingState state, int token) {
+        return LogitsProcessor.bans(state, token);
     }
 
     /**

@@ -70,7 +70,10 @@ class ChoicesDeliveryTest {
         try (Engine engine = TinyModel.engine()) {
             assertThat(engine.forwardUsesHostCores()).isTrue();
             assertThat(ConnectionThread.forEngineOutputs(exchange(), engine)).isSameAs(Schedulers.immediate());
-            assertThat(threadsSeeingOutputs(engine, Schedulers.immediate())).containsExactly("podserve-engine");
+            // The subscribing thread may show up too: while it still subscribes the later choices, the
+            // merge can drain an earlier choice's output on it. No other thread may.
+            Set<String> threads = threadsSeeingOutputs(engine, Schedulers.immediate());
+            assertThat(threads).contains("podserve-engine").isSubsetOf("podserve-engine", Thread.currentThread().getName());
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -16,9 +17,11 @@ import dev.podserve.sampling.SamplingParams;
 
 /**
  * The engine's use of a backend that takes each row's argmax itself (as the CUDA backend does on the
- * device): plain greedy requests are sampled from the backend's argmax with no logits row copied,
- * requests that need the row (logprobs, penalties, bias, min_tokens, sampling) still get it, and
- * the tokens are exactly those of the ordinary path.
+ * device): greedy requests whose logits processing can only ban tokens (none, or EOS and stop ids
+ * under ignore_eos and min_tokens) are sampled from the backend's argmax with no logits row copied,
+ * a row whose argmax is banned is fetched after the step, requests that need the row (logprobs,
+ * penalties, bias, sampling) still get it with the step, and the tokens are exactly those of the
+ * ordinary path.
  */
 class BackendArgmaxSamplingTest {
 
@@ -28,6 +31,7 @@ class BackendArgmaxSamplingTest {
     static final class ArgmaxBackend extends ForwardingBackend {
         final AtomicInteger withheld = new AtomicInteger();
         final AtomicInteger given = new AtomicInteger();
+        final AtomicInteger late = new AtomicInteger();
 
         ArgmaxBackend(ComputeBackend delegate) {
             super(delegate);
@@ -47,13 +51,17 @@ class BackendArgmaxSamplingTest {
                     withheld.incrementAndGet();
                 }
             }
-            return new StepOutput(rows, argmax);
+            return new StepOutput(rows, argmax, s -> {
+                late.incrementAndGet();
+                return all[s];
+            });
         }
     }
 
+    private static final int[] PROMPT = TinyModel.TOKENIZER.encode("The quick brown fox jumps over the lazy dog, again and again");
+
     private static List<RequestOutput> run(Engine engine, String id, SamplingParams params) {
-        int[] prompt = TinyModel.TOKENIZER.encode("The quick brown fox jumps over the lazy dog, again and again");
-        return engine.submit(new GenerationRequest(id, prompt, params)).collectList().block(TIMEOUT);
+        return engine.submit(new GenerationRequest(id, PROMPT, params)).collectList().block(TIMEOUT);
     }
 
     private static String text(List<RequestOutput> outputs) {
@@ -62,35 +70,90 @@ class BackendArgmaxSamplingTest {
         return b.toString();
     }
 
+    private static int[] tokens(List<RequestOutput> outputs) {
+        return outputs.stream().flatMapToInt(o -> java.util.Arrays.stream(o.tokenIds())).toArray();
+    }
+
+    private static void assertSame(List<RequestOutput> got, List<RequestOutput> want, String what) {
+        assertThat(tokens(got)).as("tokens, %s", what).containsExactly(tokens(want));
+        assertThat(text(got)).as("text, %s", what).isEqualTo(text(want));
+        assertThat(got.get(got.size() - 1).finishReason()).as("finish, %s", what).isEqualTo(want.get(want.size() - 1).finishReason());
+    }
+
     @Test
-    void plainGreedyRowsComeFromTheBackendsArgmaxAndOthersFromTheirLogits() {
+    void greedyRowsComeFromTheBackendsArgmaxAndOthersFromTheirLogits() {
         ArgmaxBackend[] wrapped = new ArgmaxBackend[1];
-        List<SamplingParams> cases = List.of(
-                SamplingParams.builder().temperature(0).maxTokens(12).ignoreEos(false).build(),
-                SamplingParams.builder().temperature(0).maxTokens(12).logprobs(2).build(),
-                SamplingParams.builder().temperature(0).maxTokens(12).repetitionPenalty(1.3).build(),
-                SamplingParams.builder().temperature(0).maxTokens(12).minTokens(5).build(),
-                SamplingParams.builder().temperature(0.8).seed(5L).maxTokens(12).build());
+        SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(12).build();
+        // Each case: its parameters, and whether its rows travel with the step.
+        record Case(SamplingParams params, boolean needsRows) { }
+        List<Case> cases = List.of(
+                new Case(SamplingParams.builder().temperature(0).maxTokens(12).ignoreEos(false).build(), false),
+                new Case(SamplingParams.builder().temperature(0).maxTokens(12).ignoreEos(true).build(), false),
+                new Case(SamplingParams.builder().temperature(0).maxTokens(12).minTokens(5).stopTokenIds(List.of(7, 9)).build(), false),
+                new Case(SamplingParams.builder().temperature(0).maxTokens(12).logprobs(2).build(), true),
+                new Case(SamplingParams.builder().temperature(0).maxTokens(12).repetitionPenalty(1.3).build(), true),
+                new Case(SamplingParams.builder().temperature(0).maxTokens(12).logitBias(Map.of(5, 2.0)).build(), true),
+                new Case(SamplingParams.builder().temperature(0.8).seed(5L).maxTokens(12).build(), true));
         try (Engine plain = TinyModel.engine(); Engine argmax = TinyModel.engine(512, 96, 8, 40, b -> {
             wrapped[0] = new ArgmaxBackend(b);
             return wrapped[0];
         })) {
             for (int i = 0; i < cases.size(); i++) {
-                List<RequestOutput> want = run(plain, "p" + i, cases.get(i));
+                Case c = cases.get(i);
+                List<RequestOutput> want = run(plain, "p" + i, c.params());
                 int withheldBefore = wrapped[0].withheld.get();
                 int givenBefore = wrapped[0].given.get();
+                List<RequestOutput> got = run(argmax, "a" + i, c.params());
+                assertSame(got, want, "case " + i);
+                int withheld = wrapped[0].withheld.get() - withheldBefore;
+                int given = wrapped[0].given.get() - givenBefore;
+                assertThat(c.needsRows() ? given : withheld).as("rows of the kind expected, case %d", i).isPositive();
+                assertThat(c.needsRows() ? withheld : given).as("rows of the other kind, case %d", i).isZero();
+            }
+            assertThat(wrapped[0].late.get()).as("no argmax was banned: the model's EOS never won").isZero();
+            assertThat(greedy.ignoreEos()).isFalse();
+        }
+    }
+
+    /**
+     * Makes a token the model does pick greedily the "EOS", so that under ignore_eos and min_tokens
+     * the device's argmax is banned at that step: the row must then be fetched and the second-best
+     * token taken, exactly as the host path does. Without them the request stops there.
+     */
+    @Test
+    void aBannedArgmaxFetchesItsRowAfterTheStep() {
+        int[] free;
+        try (Engine plain = TinyModel.engine()) {
+            free = tokens(run(plain, "free", SamplingParams.builder().temperature(0).maxTokens(16).ignoreEos(true).build()));
+        }
+        int eos = free[3];
+        ArgmaxBackend[] wrapped = new ArgmaxBackend[1];
+        List<SamplingParams> cases = List.of(
+                SamplingParams.builder().temperature(0).maxTokens(16).ignoreEos(true).build(),
+                SamplingParams.builder().temperature(0).maxTokens(16).minTokens(16).build(),
+                SamplingParams.builder().temperature(0).maxTokens(16).build());
+        try (Engine plain = TinyModel.engine(512, 96, 8, 40, new int[] {eos}, b -> b);
+             Engine argmax = TinyModel.engine(512, 96, 8, 40, new int[] {eos}, b -> {
+                 wrapped[0] = new ArgmaxBackend(b);
+                 return wrapped[0];
+             })) {
+            for (int i = 0; i < cases.size(); i++) {
+                int lateBefore = wrapped[0].late.get();
+                List<RequestOutput> want = run(plain, "p" + i, cases.get(i));
                 List<RequestOutput> got = run(argmax, "a" + i, cases.get(i));
-                assertThat(text(got)).as("case %d", i).isEqualTo(text(want));
-                assertThat(got.get(got.size() - 1).finishReason()).isEqualTo(want.get(want.size() - 1).finishReason());
-                if (i == 0) {
-                    assertThat(wrapped[0].withheld.get() - withheldBefore).as("rows withheld for plain greedy").isPositive();
-                    assertThat(wrapped[0].given.get() - givenBefore).as("rows copied for plain greedy").isZero();
-                } else if (i != 3) {
-                    assertThat(wrapped[0].withheld.get() - withheldBefore).as("rows withheld, case %d", i).isZero();
+                assertSame(got, want, "case " + i);
+                assertThat(wrapped[0].given.get()).as("rows sent with a step").isZero();
+                int[] t = tokens(got);
+                if (i < 2) {
+                    assertThat(wrapped[0].late.get() - lateBefore).as("rows fetched late, case %d", i).isPositive();
+                    assertThat(t).as("the banned token never comes out").doesNotContain(eos).hasSize(16);
+                    assertThat(java.util.Arrays.copyOf(t, 3)).containsExactly(java.util.Arrays.copyOf(free, 3));
+                } else {
+                    assertThat(wrapped[0].late.get() - lateBefore).as("nothing banned: no row fetched").isZero();
+                    assertThat(t).as("stops at the EOS, which is counted").containsExactly(java.util.Arrays.copyOf(free, 4));
+                    assertThat(got.get(got.size() - 1).finishReason()).isEqualTo(FinishReason.STOP);
                 }
             }
-            // min_tokens masks EOS only until it is reached: the first steps need the row, later ones not.
-            assertThat(wrapped[0].given.get()).isPositive();
         }
     }
 }

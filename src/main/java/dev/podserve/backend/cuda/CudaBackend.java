@@ -116,6 +116,8 @@ public final class CudaBackend implements ComputeBackend {
      * fresh 64 x 128K-float array per step is 33 MB to allocate, zero and collect.
      */
     private final float[][] logitRows;
+    /** Sampled rows of the last step when it was a {@link #forwardForSampling}, else 0: what {@link #lateLogitsRow} may fetch. */
+    private int sampledRows;
 
     /**
      * Where the last {@link #forward} spent its time, in order.
@@ -291,18 +293,32 @@ public final class CudaBackend implements ComputeBackend {
             throw new IllegalArgumentException(needLogits.length + " logits flags for " + S + " sampled rows");
         }
         long[] t = enqueue(b, true);
-        int vocab = cfg.vocabSize();
         int[] argmax = copies.readInts(act.argmax, S);
         float[][] rows = new float[S][];
         for (int s = 0; s < S; s++) {
-            if (!needLogits[s]) continue;
-            if (logitRows[s] == null) logitRows[s] = new float[vocab];
-            copies.readFloats(act.logits + 4L * s * vocab, logitRows[s], 0, vocab);
-            rows[s] = logitRows[s];
+            if (needLogits[s]) rows[s] = logitsRow(s);
         }
         t[4] = System.nanoTime();
         lastStep = timing(t);
-        return new StepOutput(rows, argmax);
+        sampledRows = S;
+        return new StepOutput(rows, argmax, this::lateLogitsRow);
+    }
+
+    /**
+     * Row s of the last step's logits, fetched after the step (see {@link StepOutput#lateRow}); the
+     * device buffer holds them until the next step overwrites it.
+     */
+    private synchronized float[] lateLogitsRow(int s) {
+        if (s < 0 || s >= sampledRows) throw new IndexOutOfBoundsException("row " + s + " of " + sampledRows + " sampled rows");
+        return logitsRow(s);
+    }
+
+    /** Copies row s of the fp32 logits {@code [S][vocab]} into its reused host row. */
+    private float[] logitsRow(int s) {
+        int vocab = cfg.vocabSize();
+        if (logitRows[s] == null) logitRows[s] = new float[vocab];
+        copies.readFloats(act.logits + 4L * s * vocab, logitRows[s], 0, vocab);
+        return logitRows[s];
     }
 
     /**
@@ -313,6 +329,7 @@ public final class CudaBackend implements ComputeBackend {
         long[] t = new long[5];
         t[0] = System.nanoTime();
         validate(b);
+        sampledRows = 0;  // the logits buffer is about to be overwritten
         ctx.makeCurrent();
         int bucket = graphs != null && b.numPrefillRequests() == 0 && b.sampleRequests().length == b.numDecodeRequests()
                 ? graphs.bucketFor(b.numDecodeRequests()) : -1;

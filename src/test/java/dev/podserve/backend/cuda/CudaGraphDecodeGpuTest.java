@@ -96,8 +96,9 @@ class CudaGraphDecodeGpuTest {
 
     /**
      * forwardForSampling: the device argmax equals the host argmax of the same step's logits, the
-     * rows asked for are those logits exactly, the others are not copied; eager (prefill) and graph
-     * (decode) steps alike.
+     * rows asked for are those logits exactly, the others are not copied, and a withheld row fetched
+     * after the step (StepOutput.row, as the engine does for a banned argmax) is that row exactly;
+     * eager (prefill) and graph (decode) steps alike.
      */
     @org.junit.jupiter.api.Test
     void deviceArgmaxEqualsTheHostArgmaxOfTheSameLogits() {
@@ -112,7 +113,7 @@ class CudaGraphDecodeGpuTest {
         }
         int pages = requests * (620 / pageSize + 2);
         CudaBackend.Options o = new CudaBackend.Options(4096, 8, pageSize, pages, 0, 0, true);
-        int[] checked = new int[2];
+        int[] checked = new int[3];
         try (CudaBackend host = CudaBackend.withDummyWeights(LLAMA, 4, o);
              CudaBackend device = CudaBackend.withDummyWeights(LLAMA, 4, o)) {
             ComputeBackend sampling = new ComputeBackend() {
@@ -129,6 +130,10 @@ class CudaGraphDecodeGpuTest {
                             rows[s] = out.logits()[s].clone();
                         } else {
                             assertTrue(out.logits()[s] == null, "row " + s + " was copied though not asked for");
+                            if (s % 3 == 1) {
+                                rows[s] = out.row(s).clone();
+                                checked[2]++;
+                            }
                         }
                     }
                     lastArgmax = out.argmax().clone();
@@ -170,6 +175,7 @@ class CudaGraphDecodeGpuTest {
             assertTrue(device.capturedGraphs() >= 1, "no decode step ran as a graph");
         }
         assertEquals(requests * 6, checked[0], "sampled rows");
+        assertTrue(checked[2] > 0, "no withheld row was fetched after its step");
     }
 
     private static int[] lastArgmax;
