@@ -55,6 +55,12 @@ public final class Sampler {
             // entry (128K of them a row for Llama 3, a millisecond).
             return SampleResult.withoutAlternatives(argmax(x, n), Float.NaN);
         }
+        if (p.logprobs() == null && !p.greedy() && p.temperature() != 1.0) {
+            // Nobody reads the log-probability, and below or above temperature 1 the draw computes
+            // its own weights: the softmax pass over the row (an exp per entry) would be thrown away.
+            int token = TruncatedDistribution.draw(x, n, max, p, state.nextUniform(), ws);
+            return SampleResult.withoutAlternatives(token, Float.NaN);
+        }
         double logSumExp = Logprobs.logSumExp(x, n, max, ws.weights);
 
         int token = p.greedy()

@@ -21,7 +21,8 @@ final class TruncatedDistribution {
     /**
      * @param x          processed logits, x[0, n)
      * @param max        max of x[0, n), finite
-     * @param ws         scratch; ws.weights must hold exp(x[i] - max) for every i on entry
+     * @param ws         scratch; at temperature 1 ws.weights must hold exp(x[i] - max) for every i on
+     *                   entry; at any other temperature the draw writes every weight it reads
      * @param uniform    a number in [0, 1)
      * @return the drawn token id
      */
