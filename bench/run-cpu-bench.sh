@@ -12,8 +12,5 @@ cd "$(dirname "$0")/.."
 out="${1:-bench/results/cpu-$(date +%F)-$(nproc)core.json}"
 [ $# -gt 0 ] && shift
 
-mvn -B -q -o compile
-mvn -B -q -o dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
-exec java --add-modules jdk.incubator.vector -Xmx12g -XX:+UseParallelGC \
-    -cp "target/classes:$(cat target/bench-classpath.txt)" \
-    dev.podserve.bench.CpuBackendBenchmark "$out" "$@"
+exec bench/run-main.sh --add-modules jdk.incubator.vector -Xmx12g -XX:+UseParallelGC \
+    -- dev.podserve.bench.CpuBackendBenchmark "$out" "$@"

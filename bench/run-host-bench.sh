@@ -10,7 +10,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mvn -B -q -o compile
-mvn -B -q -o dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
-exec java --add-modules jdk.incubator.vector -cp "target/classes:$(cat target/bench-classpath.txt)" \
-    dev.podserve.bench.HostOverheadBenchmark "$@"
+exec bench/run-main.sh --add-modules jdk.incubator.vector -- dev.podserve.bench.HostOverheadBenchmark "$@"

@@ -15,8 +15,5 @@ cd "$(dirname "$0")/.."
 out="${1:-bench/results/load-$(date +%F)-$(nproc)core.json}"
 [ $# -gt 0 ] && shift
 
-mvn -B -q -o compile
-mvn -B -q -o dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
-exec java --add-modules jdk.incubator.vector -Xmx10g -XX:+UseG1GC \
-    -cp "target/classes:$(cat target/bench-classpath.txt)" \
-    dev.podserve.bench.CheckpointLoadBenchmark "$out" "$@"
+exec bench/run-main.sh --add-modules jdk.incubator.vector -Xmx10g -XX:+UseG1GC \
+    -- dev.podserve.bench.CheckpointLoadBenchmark "$out" "$@"

@@ -8,6 +8,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mvn -B -q -o compile -Dpodserve.cuda.skip=true
-mvn -B -q -o dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
-exec java -cp "target/classes:$(cat target/bench-classpath.txt)" dev.podserve.bench.serve.ServeBenchmark "$@"
+MVN_COMPILE_FLAGS=-Dpodserve.cuda.skip=true exec bench/run-main.sh -- dev.podserve.bench.serve.ServeBenchmark "$@"

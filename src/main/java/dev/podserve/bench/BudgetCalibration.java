@@ -68,11 +68,7 @@ public final class BudgetCalibration {
 
         static Options parse(String[] args) {
             Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String flag = args[i];
-                if (flag.equals("--help") || flag.equals("-h")) throw new IllegalArgumentException(usage());
-                if (i + 1 >= args.length) throw new IllegalArgumentException(flag + " needs a value\n" + usage());
-                String v = args[++i];
+            Flags.parse(args, usage(), (flag, v) -> {
                 switch (flag) {
                     case "--model" -> o.model = Path.of(v);
                     case "--load-format" -> o.dummy = switch (v) {
@@ -95,7 +91,7 @@ public final class BudgetCalibration {
                     case "--out" -> o.out = Path.of(v);
                     default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + usage());
                 }
-            }
+            });
             if (!List.of("auto", "cpu", "cuda").contains(o.backend)) throw new IllegalArgumentException("--backend is auto, cpu or cuda");
             if (o.targetMs <= 0) throw new IllegalArgumentException("--target-tbt-ms must be positive");
             if (o.decodes < 0 || o.context < 1 || o.prefix < 0 || o.runs < 1 || o.warmup < 0) {

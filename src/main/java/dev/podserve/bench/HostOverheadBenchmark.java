@@ -71,11 +71,7 @@ public final class HostOverheadBenchmark {
 
         static Options parse(String[] args) {
             Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String flag = args[i];
-                if (flag.equals("--help") || flag.equals("-h")) throw new IllegalArgumentException(usage());
-                if (i + 1 >= args.length) throw new IllegalArgumentException(flag + " needs a value\n" + usage());
-                String v = args[++i];
+            Flags.parse(args, usage(), (flag, v) -> {
                 switch (flag) {
                     case "--decodes" -> o.decodes = Integer.parseInt(v);
                     case "--vocab" -> o.vocab = Integer.parseInt(v);
@@ -84,7 +80,7 @@ public final class HostOverheadBenchmark {
                     case "--out" -> o.out = Path.of(v);
                     default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + usage());
                 }
-            }
+            });
             if (o.decodes < 1 || o.steps < 2 || o.stepMs < 0) throw new IllegalArgumentException("need --decodes >= 1, --steps >= 2, --step-ms >= 0");
             if (o.vocab < 512) throw new IllegalArgumentException("--vocab must be at least 512 (the embedded tokenizer's ids must fit)");
             return o;
