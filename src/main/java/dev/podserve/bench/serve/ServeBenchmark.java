@@ -51,7 +51,8 @@ public final class ServeBenchmark {
     /** Runs what the options ask for, prints to {@code log}, and returns the JSON result. */
     public static ObjectNode run(ServeBenchmarkOptions o, java.io.PrintStream log) throws Exception {
         String model = o.model != null ? o.model : StreamingClient.firstModel(o.url, o.apiKey);
-        StreamingClient client = new StreamingClient(o.url, o.endpoint, model, o.apiKey, Duration.ofSeconds(o.timeoutS));
+        StreamingClient client = new StreamingClient(o.url, o.endpoint, model, o.apiKey, Duration.ofSeconds(o.timeoutS),
+                o.temperature, o.topP);
         BenchmarkRunner runner = new BenchmarkRunner(client, o.maxConcurrency);
         List<BenchRequest> requests = o.workloadGenerator().generate(o.numRequests, o.seed);
 
@@ -76,6 +77,8 @@ public final class ServeBenchmark {
         config.put("burstiness", o.burstiness);
         config.put("max_concurrency", o.maxConcurrency);
         config.put("seed", o.seed);
+        config.put("temperature", o.temperature);
+        if (o.topP < 1) config.put("top_p", o.topP);
 
         if (!o.capacitySearch) {
             log.printf(Locale.ROOT, "%s: %d %s requests to %s%s (%s), rate %s, burstiness %.2f, max concurrency %s%n",

@@ -25,6 +25,8 @@ public final class ServeBenchmarkOptions {
     public int maxConcurrency;
     public long seed = 0;
     public int timeoutS = 600;
+    public double temperature = 0;
+    public double topP = 1;
     public Path out;
     public boolean detailed;
     public boolean capacitySearch;
@@ -55,6 +57,8 @@ public final class ServeBenchmarkOptions {
                   --max-concurrency N        requests in flight at most; 0 = no cap (default 0)
                   --seed S                   workload and arrival seed (default 0)
                   --timeout SECONDS          per request (default 600)
+                  --temperature T            sampling temperature of every request; 0 is greedy (default 0)
+                  --top-p P                  nucleus sampling, sent when below 1 (default 1)
                   --out FILE                 write the JSON result there
                   --detailed                 JSON also lists every request's inter-token gaps
                   --capacity-search          find the highest rate meeting the SLOs below instead of one pass
@@ -100,6 +104,8 @@ public final class ServeBenchmarkOptions {
                 case "--max-concurrency" -> o.maxConcurrency = Integer.parseInt(value(flag, it));
                 case "--seed" -> o.seed = Long.parseLong(value(flag, it));
                 case "--timeout" -> o.timeoutS = Integer.parseInt(value(flag, it));
+                case "--temperature" -> o.temperature = Double.parseDouble(value(flag, it));
+                case "--top-p" -> o.topP = Double.parseDouble(value(flag, it));
                 case "--out" -> o.out = Path.of(value(flag, it));
                 case "--detailed" -> o.detailed = true;
                 case "--capacity-search" -> o.capacitySearch = true;
@@ -115,6 +121,8 @@ public final class ServeBenchmarkOptions {
         }
         if (o.numRequests < 1) throw new IllegalArgumentException("--num-requests must be >= 1");
         if (o.timeoutS < 1) throw new IllegalArgumentException("--timeout must be >= 1");
+        if (!(o.temperature >= 0)) throw new IllegalArgumentException("--temperature must be >= 0");
+        if (!(o.topP > 0 && o.topP <= 1)) throw new IllegalArgumentException("--top-p must be in (0, 1]");
         return o;
     }
 

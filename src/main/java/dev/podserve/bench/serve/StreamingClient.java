@@ -59,8 +59,17 @@ public final class StreamingClient {
     private final String model;
     private final String apiKey;
     private final Duration timeout;
+    private final double temperature;
+    private final double topP;
 
+    /** A greedy client: temperature 0, no top-p. */
     public StreamingClient(String baseUrl, Endpoint endpoint, String model, String apiKey, Duration timeout) {
+        this(baseUrl, endpoint, model, apiKey, timeout, 0, 1);
+    }
+
+    /** @param temperature every request's; 0 is greedy. @param topP sent when below 1 */
+    public StreamingClient(String baseUrl, Endpoint endpoint, String model, String apiKey, Duration timeout,
+                           double temperature, double topP) {
         // HTTP/1.1: an h2c upgrade attempt would only add a round trip; servers stream SSE over 1.1 anyway.
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
         this.baseUri = URI.create(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl);
@@ -68,6 +77,8 @@ public final class StreamingClient {
         this.model = model;
         this.apiKey = apiKey;
         this.timeout = timeout;
+        this.temperature = temperature;
+        this.topP = topP;
     }
 
     /** The first model the server lists, for runs that name none. */
@@ -83,7 +94,7 @@ public final class StreamingClient {
         return data.get(0).path("id").asString();
     }
 
-    /** The request body: streamed, usage at the end, exactly outputLen tokens (ignore_eos), greedy. */
+    /** The request body: streamed, usage at the end, exactly outputLen tokens (ignore_eos), greedy unless a temperature was given. */
     String body(BenchRequest request) {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", model);
@@ -97,7 +108,10 @@ public final class StreamingClient {
             body.put("prompt", request.promptText());
         }
         body.put("max_tokens", request.outputLen());
-        body.put("temperature", 0.0);
+        // Greedy by default; sampled traffic (a temperature, top-p) costs a server more per token, on the
+        // host or the device, and is what most real clients send.
+        body.put("temperature", temperature);
+        if (topP < 1) body.put("top_p", topP);
         // ignore_eos (vLLM's extension) makes the output length what the workload asked for; a server that
         // does not know it ignores it, and then the measured output tokens show what came back.
         body.put("ignore_eos", true);

@@ -95,8 +95,10 @@ class ServeBenchmarkSmokeTest {
     @Test
     void mixedWorkloadOverChatAllAtOnce() throws Exception {
         JsonNode json = runAndWrite("--endpoint", "chat", "--workload", "mixed", "--scale", "32", "--long-fraction", "0.3",
-                "--num-requests", "6", "--seed", "4");
+                "--num-requests", "6", "--seed", "4", "--temperature", "0.8", "--top-p", "0.9");
         assertThat(json.path("config").path("endpoint").asString()).isEqualTo("/v1/chat/completions");
+        assertThat(json.path("config").path("temperature").asDouble()).isEqualTo(0.8);
+        assertThat(json.path("config").path("top_p").asDouble()).isEqualTo(0.9);
         assertSummary(json.path("summary"), 6);
     }
 
