@@ -350,12 +350,14 @@ public final class Engine implements AutoCloseable {
         // that ran the step, as the backend requires.
         float[][] onHost = new float[rows.size()][];
         int numOnHost = 0;
+        int late = 0;
         for (int i = 0; i < rows.size(); i++) {
             ActiveRequest r = rows.get(i);
             if (r == null) continue;
             try {
                 boolean fromArgmax = argmax != null && !needLogits[i] && (argmax[i] < 0 || !Sampler.argmaxBanned(r.sampling, argmax[i]));
                 if (!fromArgmax) {
+                    if (result.logits()[i] == null) late++;
                     onHost[i] = result.row(i);
                     numOnHost++;
                 }
@@ -363,6 +365,11 @@ public final class Engine implements AutoCloseable {
                 out[i] = e;
             }
         }
+        int live = 0;
+        for (ActiveRequest r : rows) {
+            if (r != null) live++;
+        }
+        listener.onSampled(live - numOnHost, numOnHost - late, late);
         java.util.function.IntConsumer one = i -> {
             ActiveRequest r = rows.get(i);
             if (r == null || out[i] != null) return;

@@ -40,6 +40,11 @@ public interface EngineListener {
             }
 
             @Override
+            public void onSampled(int fromDeviceArgmax, int withStep, int late) {
+                for (EngineListener l : each) l.onSampled(fromDeviceArgmax, withStep, late);
+            }
+
+            @Override
             public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
                                    long queueNanos, long firstTokenNanos, long e2eNanos) {
                 for (EngineListener l : each) {
@@ -69,6 +74,14 @@ public interface EngineListener {
     }
 
     default void onPreempted(int count) {
+    }
+
+    /**
+     * After each step's sampling: how many of its rows took the backend's argmax, how many were
+     * sampled over logits that came with the step, and how many over a row fetched after it (an
+     * argmax the request could not take). Rows on the host cost a copy and a pass over the vocabulary.
+     */
+    default void onSampled(int fromDeviceArgmax, int withStep, int late) {
     }
 
     /** Called once per request when it ends, whatever the reason (null reason: it failed). */

@@ -49,6 +49,12 @@ public class EngineMetrics implements EngineListener {
     }
 
     @Override
+    public void onSampled(int fromDeviceArgmax, int withStep, int late) {
+        ServingMeters m = meters;
+        if (m != null) m.sampled(fromDeviceArgmax, withStep, late);
+    }
+
+    @Override
     public void onToken(String requestId, long sincePreviousNanos) {
         ServingMeters m = meters;
         if (m != null) m.token(sincePreviousNanos);

@@ -34,6 +34,9 @@ final class ServingMeters {
     private final Counter promptTokens;
     private final Counter generationTokens;
     private final Counter preemptions;
+    private final Counter sampledOnDevice;
+    private final Counter sampledWithStep;
+    private final Counter sampledLate;
     private final Map<FinishReason, Counter> finished = new EnumMap<>(FinishReason.class);
     private final Timer timeToFirstToken;
     private final Timer interTokenLatency;
@@ -70,6 +73,9 @@ final class ServingMeters {
                 .description("Number of generation tokens processed.").register(registry);
         preemptions = Counter.builder("vllm:num_preemptions_total").tags(tags)
                 .description("Cumulative number of preemption from the engine.").register(registry);
+        sampledOnDevice = sampledRows(registry, tags, "device_argmax");
+        sampledWithStep = sampledRows(registry, tags, "host_with_step");
+        sampledLate = sampledRows(registry, tags, "host_fetched_late");
         // Every reason exists from the start at 0, so rate() sees the first finish of each kind.
         for (FinishReason reason : FinishReason.values()) {
             finished.put(reason, Counter.builder("vllm:request_success_total").tags(tags)
@@ -185,6 +191,18 @@ final class ServingMeters {
 
     void preempted(int count) {
         preemptions.increment(count);
+    }
+
+    void sampled(int fromDeviceArgmax, int withStep, int late) {
+        if (fromDeviceArgmax > 0) sampledOnDevice.increment(fromDeviceArgmax);
+        if (withStep > 0) sampledWithStep.increment(withStep);
+        if (late > 0) sampledLate.increment(late);
+    }
+
+    private static Counter sampledRows(MeterRegistry registry, Tags tags, String where) {
+        return Counter.builder("podserve:sampled_rows_total").tags(tags).tag("where", where)
+                .description("Sampled rows by where their token was picked: the backend's argmax, or on the host over"
+                        + " logits copied with the step or fetched after it.").register(registry);
     }
 
     void finished(FinishReason reason, int promptTokens, int completionTokens, long queueNanos, long firstTokenNanos,

@@ -128,6 +128,16 @@ class BackendArgmaxSamplingTest {
         }
         int eos = free[3];
         ArgmaxBackend[] wrapped = new ArgmaxBackend[1];
+        // What the engine reports to its listener: [from the argmax, with the step, fetched late].
+        AtomicInteger[] reported = {new AtomicInteger(), new AtomicInteger(), new AtomicInteger()};
+        EngineListener listener = new EngineListener() {
+            @Override
+            public void onSampled(int fromDeviceArgmax, int withStep, int late) {
+                reported[0].addAndGet(fromDeviceArgmax);
+                reported[1].addAndGet(withStep);
+                reported[2].addAndGet(late);
+            }
+        };
         List<SamplingParams> cases = List.of(
                 SamplingParams.builder().temperature(0).maxTokens(16).ignoreEos(true).build(),
                 SamplingParams.builder().temperature(0).maxTokens(16).minTokens(16).build(),
@@ -136,7 +146,7 @@ class BackendArgmaxSamplingTest {
              Engine argmax = TinyModel.engine(512, 96, 8, 40, new int[] {eos}, b -> {
                  wrapped[0] = new ArgmaxBackend(b);
                  return wrapped[0];
-             })) {
+             }, listener)) {
             for (int i = 0; i < cases.size(); i++) {
                 int lateBefore = wrapped[0].late.get();
                 List<RequestOutput> want = run(plain, "p" + i, cases.get(i));
@@ -154,6 +164,10 @@ class BackendArgmaxSamplingTest {
                     assertThat(got.get(got.size() - 1).finishReason()).isEqualTo(FinishReason.STOP);
                 }
             }
+            assertThat(reported[2].get()).as("late rows reported").isEqualTo(wrapped[0].late.get());
+            assertThat(reported[1].get()).as("rows with a step reported").isZero();
+            assertThat(reported[0].get() + reported[2].get()).as("one row a token")
+                    .isEqualTo(16 + 16 + 4);
         }
     }
 }

@@ -45,12 +45,18 @@ public final class TinyModel {
 
     /** As {@link #engine(int, int, int, int, UnaryOperator)}, with other EOS ids than the model's. */
     public static Engine engine(int numBlocks, int budget, int maxSeqs, int threshold, int[] eos, UnaryOperator<ComputeBackend> wrap) {
+        return engine(numBlocks, budget, maxSeqs, threshold, eos, wrap, EngineListener.NONE);
+    }
+
+    /** As above, reporting to {@code listener}. */
+    public static Engine engine(int numBlocks, int budget, int maxSeqs, int threshold, int[] eos, UnaryOperator<ComputeBackend> wrap,
+                                EngineListener listener) {
         int blockSize = 16;
         ComputeBackend backend = wrap.apply(new CpuBackend(CONFIG, WEIGHTS, numBlocks, blockSize, 2));
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(
                 new SchedulerSettings(budget, maxSeqs, threshold, CONFIG.maxPositionEmbeddings()),
                 new KvCacheManager(numBlocks, blockSize));
-        return new Engine(backend, scheduler, TOKENIZER, CONFIG.maxPositionEmbeddings(), eos, EngineListener.NONE);
+        return new Engine(backend, scheduler, TOKENIZER, CONFIG.maxPositionEmbeddings(), eos, listener);
     }
 
     public static Engine engine() {

@@ -18,6 +18,7 @@ import dev.podserve.attention.HybridBatch;
 import dev.podserve.attention.SmPolicy;
 import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.backend.ComputeBackend;
+import dev.podserve.backend.ForwardingBackend;
 import dev.podserve.backend.cpu.CpuBackend;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.GenerationRequest;
@@ -26,6 +27,7 @@ import dev.podserve.engine.ServingModel;
 import dev.podserve.engine.TinyModel;
 import dev.podserve.kvcache.KvCacheManager;
 import dev.podserve.model.ModelConfig;
+import dev.podserve.sampling.Sampler;
 import dev.podserve.sampling.SamplingParams;
 import dev.podserve.scheduler.ChunkedPrefillScheduler;
 import dev.podserve.scheduler.SchedulerSettings;
@@ -126,6 +128,37 @@ class EngineMetricsTest {
         assertThat(value("vllm:inter_token_latency_seconds_count")).isEqualTo(generated - requests);
         assertThat(value("vllm:request_prompt_tokens_sum")).isEqualTo(promptTokens);
         assertThat(value("vllm:request_generation_tokens_sum")).isEqualTo(generated);
+    }
+
+    /**
+     * Where each sampled row's token was picked: on the CPU backend every row is sampled on the host
+     * with its step; over a backend that takes the argmax itself, greedy requests under ignore_eos
+     * never move a row. One row per generated token either way.
+     */
+    @Test
+    void sampledRowsAreCountedByWhereTheirTokenWasPicked() throws InterruptedException {
+        Engine host = engine(64, b -> b);
+        Flux.merge(submit(host, 9, 12), submit(host, 14, 12)).blockLast(TIMEOUT);
+        await("host rows", v -> v == 24, "podserve:sampled_rows_total", "where", "host_with_step");
+        assertThat(value("podserve:sampled_rows_total", "where", "device_argmax")).isZero();
+
+        Engine device = engine(64, b -> new ForwardingBackend(b) {
+            @Override
+            public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
+                float[][] all = delegate.forward(batch);
+                int[] argmax = new int[all.length];
+                float[][] rows = new float[all.length][];
+                for (int r = 0; r < all.length; r++) {
+                    argmax[r] = Sampler.argmax(all[r]);
+                    if (needLogits[r]) rows[r] = all[r];
+                }
+                return new StepOutput(rows, argmax, r -> all[r]);
+            }
+        });
+        Flux.merge(submit(device, 9, 10), submit(device, 14, 10), submit(device, 5, 10)).blockLast(TIMEOUT);
+        await("argmax rows", v -> v == 30, "podserve:sampled_rows_total", "where", "device_argmax");
+        assertThat(value("podserve:sampled_rows_total", "where", "host_with_step")).isEqualTo(24);
+        assertThat(value("podserve:sampled_rows_total", "where", "host_fetched_late")).isZero();
     }
 
     /**

@@ -310,6 +310,7 @@ public final class CudaBackend implements ComputeBackend {
      */
     private synchronized float[] lateLogitsRow(int s) {
         if (s < 0 || s >= sampledRows) throw new IndexOutOfBoundsException("row " + s + " of " + sampledRows + " sampled rows");
+        ctx.makeCurrent();  // the engine calls on the thread that ran the step, but a copy must not depend on it
         return logitsRow(s);
     }
 
