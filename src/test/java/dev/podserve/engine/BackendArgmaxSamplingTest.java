@@ -9,10 +9,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
-import dev.podserve.attention.HybridBatch;
-import dev.podserve.backend.ComputeBackend;
-import dev.podserve.backend.ForwardingBackend;
-import dev.podserve.sampling.Sampler;
 import dev.podserve.sampling.SamplingParams;
 
 /**
@@ -26,37 +22,6 @@ import dev.podserve.sampling.SamplingParams;
 class BackendArgmaxSamplingTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
-
-    /** Wraps a backend: computes the argmax on the "device" side and withholds the rows nobody needs. */
-    static final class ArgmaxBackend extends ForwardingBackend {
-        final AtomicInteger withheld = new AtomicInteger();
-        final AtomicInteger given = new AtomicInteger();
-        final AtomicInteger late = new AtomicInteger();
-
-        ArgmaxBackend(ComputeBackend delegate) {
-            super(delegate);
-        }
-
-        @Override
-        public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
-            float[][] all = delegate.forward(batch);
-            int[] argmax = new int[all.length];
-            float[][] rows = new float[all.length][];
-            for (int s = 0; s < all.length; s++) {
-                argmax[s] = Sampler.argmax(all[s]);
-                if (needLogits[s]) {
-                    rows[s] = all[s];
-                    given.incrementAndGet();
-                } else {
-                    withheld.incrementAndGet();
-                }
-            }
-            return new StepOutput(rows, argmax, s -> {
-                late.incrementAndGet();
-                return all[s];
-            });
-        }
-    }
 
     private static final int[] PROMPT = TinyModel.TOKENIZER.encode("The quick brown fox jumps over the lazy dog, again and again");
 

@@ -18,8 +18,8 @@ import dev.podserve.attention.HybridBatch;
 import dev.podserve.attention.SmPolicy;
 import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.backend.ComputeBackend;
-import dev.podserve.backend.ForwardingBackend;
 import dev.podserve.backend.cpu.CpuBackend;
+import dev.podserve.engine.ArgmaxBackend;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.GenerationRequest;
 import dev.podserve.engine.RequestOutput;
@@ -27,7 +27,6 @@ import dev.podserve.engine.ServingModel;
 import dev.podserve.engine.TinyModel;
 import dev.podserve.kvcache.KvCacheManager;
 import dev.podserve.model.ModelConfig;
-import dev.podserve.sampling.Sampler;
 import dev.podserve.sampling.SamplingParams;
 import dev.podserve.scheduler.ChunkedPrefillScheduler;
 import dev.podserve.scheduler.SchedulerSettings;
@@ -142,19 +141,7 @@ class EngineMetricsTest {
         await("host rows", v -> v == 24, "podserve:sampled_rows_total", "where", "host_with_step");
         assertThat(value("podserve:sampled_rows_total", "where", "device_argmax")).isZero();
 
-        Engine device = engine(64, b -> new ForwardingBackend(b) {
-            @Override
-            public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
-                float[][] all = delegate.forward(batch);
-                int[] argmax = new int[all.length];
-                float[][] rows = new float[all.length][];
-                for (int r = 0; r < all.length; r++) {
-                    argmax[r] = Sampler.argmax(all[r]);
-                    if (needLogits[r]) rows[r] = all[r];
-                }
-                return new StepOutput(rows, argmax, r -> all[r]);
-            }
-        });
+        Engine device = engine(64, ArgmaxBackend::new);
         Flux.merge(submit(device, 9, 10), submit(device, 14, 10), submit(device, 5, 10)).blockLast(TIMEOUT);
         await("argmax rows", v -> v == 30, "podserve:sampled_rows_total", "where", "device_argmax");
         assertThat(value("podserve:sampled_rows_total", "where", "host_with_step")).isEqualTo(24);
