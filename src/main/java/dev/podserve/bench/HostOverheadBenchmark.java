@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import dev.podserve.attention.HybridBatch;
+import dev.podserve.bench.serve.LatencyStats;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.EngineListener;
@@ -154,21 +155,9 @@ public final class HostOverheadBenchmark {
                 throw new IllegalStateException(name + ": " + tokens + " tokens came out, expected " + (long) o.decodes * o.steps);
             }
         }
-        double[] g = gaps.fullGapsMs();
-        Arrays.sort(g);
-        double deviceMs = o.stepMs;
-        return new Result(name, g.length, mean(g), pct(g, 0.5), pct(g, 0.9), pct(g, 0.99),
-                gaps.meanFullForwardMs() - deviceMs, device.rowsWithStep.get(), device.rowsLate.get());
-    }
-
-    private static double mean(double[] x) {
-        double s = 0;
-        for (double v : x) s += v;
-        return x.length == 0 ? Double.NaN : s / x.length;
-    }
-
-    private static double pct(double[] sorted, double q) {
-        return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
+        LatencyStats g = LatencyStats.of(gaps.fullGapsMs());
+        return new Result(name, g.count(), g.mean(), g.median(), g.p90(), g.p99(),
+                gaps.meanFullForwardMs() - o.stepMs, device.rowsWithStep.get(), device.rowsLate.get());
     }
 
     private static void write(Options o, List<Result> results) throws IOException {

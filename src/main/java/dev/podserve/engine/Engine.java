@@ -351,9 +351,11 @@ public final class Engine implements AutoCloseable {
         float[][] onHost = new float[rows.size()][];
         int numOnHost = 0;
         int late = 0;
+        int live = 0;
         for (int i = 0; i < rows.size(); i++) {
             ActiveRequest r = rows.get(i);
             if (r == null) continue;
+            live++;
             try {
                 boolean fromArgmax = argmax != null && !needLogits[i] && (argmax[i] < 0 || !Sampler.argmaxBanned(r.sampling, argmax[i]));
                 if (!fromArgmax) {
@@ -364,10 +366,6 @@ public final class Engine implements AutoCloseable {
             } catch (RuntimeException e) {
                 out[i] = e;
             }
-        }
-        int live = 0;
-        for (ActiveRequest r : rows) {
-            if (r != null) live++;
         }
         listener.onSampled(live - numOnHost, numOnHost - late, late);
         java.util.function.IntConsumer one = i -> {

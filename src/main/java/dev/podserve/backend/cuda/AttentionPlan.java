@@ -130,13 +130,10 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
      *
      * @param bytesPerRowSplit fp32 partial bytes one query row adds per split (heads * headDim * 8)
      */
-    static int[] chooseSplit(List<Integer> unitKeyList, boolean decode, int numSms, double rows, double bytesPerRowSplit) {
-        int[] unitKeys = new int[unitKeyList.size()];
+    static int[] chooseSplit(int[] unitKeys, boolean decode, int numSms, double rows, double bytesPerRowSplit) {
         int maxKeys = 1;
         double total = 0;
-        for (int i = 0; i < unitKeys.length; i++) {
-            int k = unitKeyList.get(i);
-            unitKeys[i] = k;
+        for (int k : unitKeys) {
             maxKeys = Math.max(maxKeys, k);
             total += k;
         }
@@ -189,12 +186,13 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
                                 int numQoHeads, int numKvHeads, int headDim, int numSms, int forceChunk) {
         int group = numQoHeads / numKvHeads;
         int headChunks = (group + DECODE_HEADS - 1) / DECODE_HEADS;
-        List<Integer> keys = new ArrayList<>();
+        int units = numKvHeads * headChunks;
+        int[] keys = new int[count * units];  // [count][units]: every unit of a request has its key count
         int maxKeys = 1;
         for (int r = begin; r < begin + count; r++) {
             int k = kvLen(kvIndptr, kvLastPageLen, r, pageSize);
             maxKeys = Math.max(maxKeys, k);
-            for (int u = 0; u < numKvHeads * headChunks; u++) keys.add(k);
+            java.util.Arrays.fill(keys, (r - begin) * units, (r - begin + 1) * units, k);
         }
         int chunk;
         int splits;
@@ -238,13 +236,13 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
         // List.sort is stable, as std::stable_sort.
         items.sort((a, b) -> Integer.compare(b[2], a[2]));
         int[] work = new int[2 * items.size()];
-        List<Integer> keys = new ArrayList<>();
+        int[] keys = new int[items.size() * numKvHeads];  // [items][kv heads]
         int maxKeys = 1;
         for (int i = 0; i < items.size(); i++) {
             work[2 * i] = items.get(i)[0];
             work[2 * i + 1] = items.get(i)[1];
             maxKeys = Math.max(maxKeys, items.get(i)[2]);
-            for (int u = 0; u < numKvHeads; u++) keys.add(items.get(i)[2]);
+            java.util.Arrays.fill(keys, i * numKvHeads, (i + 1) * numKvHeads, items.get(i)[2]);
         }
         int chunk = forceChunk > 0 ? forceChunk
                 : chooseSplit(keys, false, numSms, qoIndptr[begin + count] - qoIndptr[begin], 8.0 * numQoHeads * headDim)[0];

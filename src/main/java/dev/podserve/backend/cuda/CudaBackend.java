@@ -111,13 +111,7 @@ public final class CudaBackend implements ComputeBackend {
     private boolean profiledStep;
     private volatile StepProfile lastProfile;
     private volatile StepTiming lastStep = new StepTiming(0, 0, 0, 0, 0, false);
-    /**
-     * fp32 [maxSampled][vocab] host rows the logits are copied into, reused step after step: a
-     * fresh 64 x 128K-float array per step is 33 MB to allocate, zero and collect.
-     */
-    private final float[][] logitRows;
-    /** Sampled rows of the last step when it was a {@link #forwardForSampling}, else 0: what {@link #lateLogitsRow} may fetch. */
-    private int sampledRows;
+    private final LogitsReadback logits;
 
     /**
      * Where the last {@link #forward} spent its time, in order.
@@ -212,7 +206,7 @@ public final class CudaBackend implements ComputeBackend {
         this.podCtasPerSm = o.podCtasPerSm();
         this.podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
         copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
-        this.logitRows = new float[maxSampled][];
+        this.logits = new LogitsReadback(copies, act.logits, maxSampled, cfg.vocabSize());
         this.stepStart = ctx.newEvent();
         this.stepEnd = ctx.newEvent();
         this.attentionEvents = new org.bytedeco.cuda.cudart.CUevent_st[cfg.numLayers()][];
@@ -275,10 +269,10 @@ public final class CudaBackend implements ComputeBackend {
     @Override
     public synchronized float[][] forward(HybridBatch b) {
         long[] t = enqueue(b, false);
-        float[][] logits = logits(b.sampleRequests().length);
+        float[][] rows = logits.all(b.sampleRequests().length);
         t[4] = System.nanoTime();
         lastStep = timing(t);
-        return logits;
+        return rows;
     }
 
     /**
@@ -296,30 +290,18 @@ public final class CudaBackend implements ComputeBackend {
         int[] argmax = copies.readInts(act.argmax, S);
         float[][] rows = new float[S][];
         for (int s = 0; s < S; s++) {
-            if (needLogits[s]) rows[s] = logitsRow(s);
+            if (needLogits[s]) rows[s] = logits.row(s);
         }
         t[4] = System.nanoTime();
         lastStep = timing(t);
-        sampledRows = S;
+        logits.fetchableUntilNextStep(S);
         return new StepOutput(rows, argmax, this::lateLogitsRow);
     }
 
-    /**
-     * Row s of the last step's logits, fetched after the step (see {@link StepOutput#lateRow}); the
-     * device buffer holds them until the next step overwrites it.
-     */
+    /** Row s of the last step's logits, fetched after it (see {@link StepOutput#lateRow}). */
     private synchronized float[] lateLogitsRow(int s) {
-        if (s < 0 || s >= sampledRows) throw new IndexOutOfBoundsException("row " + s + " of " + sampledRows + " sampled rows");
         ctx.makeCurrent();  // the engine calls on the thread that ran the step, but a copy must not depend on it
-        return logitsRow(s);
-    }
-
-    /** Copies row s of the fp32 logits {@code [S][vocab]} into its reused host row. */
-    private float[] logitsRow(int s) {
-        int vocab = cfg.vocabSize();
-        if (logitRows[s] == null) logitRows[s] = new float[vocab];
-        copies.readFloats(act.logits + 4L * s * vocab, logitRows[s], 0, vocab);
-        return logitRows[s];
+        return logits.late(s);
     }
 
     /**
@@ -330,7 +312,7 @@ public final class CudaBackend implements ComputeBackend {
         long[] t = new long[5];
         t[0] = System.nanoTime();
         validate(b);
-        sampledRows = 0;  // the logits buffer is about to be overwritten
+        logits.stepStarts();
         ctx.makeCurrent();
         int bucket = graphs != null && b.numPrefillRequests() == 0 && b.sampleRequests().length == b.numDecodeRequests()
                 ? graphs.bucketFor(b.numDecodeRequests()) : -1;
@@ -443,7 +425,7 @@ public final class CudaBackend implements ComputeBackend {
     private void enqueueCaptured(HybridBatch b, int bucket, long[] t) {
         currentPod = null;
         int D = b.numDecodeRequests();
-        HybridBatch padded = padDecodes(b, bucket, scratchPage);
+        HybridBatch padded = DecodeGraphs.padDecodes(b, bucket, scratchPage);
         // The rule of the real requests; the padding (one key each) is never split by it.
         AttentionPlan real = decodePlan(b, 0, D);
         // The grid and workspace of the padded launch, at the deepest split a replay may use.
@@ -457,29 +439,6 @@ public final class CudaBackend implements ComputeBackend {
         t[1] = System.nanoTime();
         ctx.record(stepStart);
         graphs.launch(bucket, () -> enqueueStep(bucket, bucket, 0, bucket, bucket, null, launch, true));
-    }
-
-    /**
-     * {@code b}'s decodes followed by {@code bucket - D} padding requests: token 0 at position 0, one
-     * key on {@code scratchPage}, all sampled (their logits are computed and never read).
-     */
-    static HybridBatch padDecodes(HybridBatch b, int bucket, int scratchPage) {
-        int D = b.numDecodeRequests();
-        int nnz = b.kvPageIndices().length;
-        int[] qo = new int[bucket + 1];
-        int[] kvIndptr = java.util.Arrays.copyOf(b.kvIndptr(), bucket + 1);
-        int[] pages = java.util.Arrays.copyOf(b.kvPageIndices(), nnz + bucket - D);
-        int[] last = java.util.Arrays.copyOf(b.kvLastPageLen(), bucket);
-        int[] sample = new int[bucket];
-        for (int r = 0; r <= bucket; r++) qo[r] = r;
-        for (int r = 0; r < bucket; r++) sample[r] = r;
-        for (int r = D; r < bucket; r++) {
-            kvIndptr[r + 1] = kvIndptr[r] + 1;
-            pages[nnz + r - D] = scratchPage;
-            last[r] = 1;
-        }
-        return new HybridBatch(java.util.Arrays.copyOf(b.tokenIds(), bucket), java.util.Arrays.copyOf(b.positions(), bucket),
-                qo, kvIndptr, pages, last, sample, 0, bucket, b.pageSize());
     }
 
     /**
@@ -500,17 +459,6 @@ public final class CudaBackend implements ComputeBackend {
         layers.addRmsNorm(act.lastDelta, hidden, act.lastResidual, hidden, weights.finalNorm, act.lastNormed, hidden, S, hidden,
                 cfg.rmsNormEps());
         gemm.rowMajor(S, cfg.vocabSize(), hidden, act.lastNormed, hidden, weights.lmHead, act.logits, cfg.vocabSize(), true, false);
-    }
-
-    /**
-     * The first {@code rows} logits rows, fp32, in as few transfers as the staging buffer allows,
-     * into the reused {@link #logitRows} (the engine is done with a step's logits before the next).
-     */
-    private float[][] logits(int rows) {
-        for (int r = 0; r < rows; r++) if (logitRows[r] == null) logitRows[r] = new float[cfg.vocabSize()];
-        float[][] out = java.util.Arrays.copyOf(logitRows, rows);
-        copies.readRows(act.logits, out, rows, cfg.vocabSize());
-        return out;
     }
 
     /** The fused launch's plan for the step being enqueued, or null (set by enqueueEager). */

@@ -11,6 +11,8 @@ import org.bytedeco.cuda.cudart.CUgraphExec_st;
 import org.bytedeco.cuda.cudart.CUgraph_st;
 import org.bytedeco.cuda.global.cudart;
 
+import dev.podserve.attention.HybridBatch;
+
 /**
  * CUDA graphs of the decode-only step, one per batch-size bucket, captured the first time a bucket
  * is used and replayed after that.
@@ -34,6 +36,29 @@ final class DecodeGraphs implements AutoCloseable {
     DecodeGraphs(CudaContext ctx, int maxBatch) {
         this.ctx = ctx;
         this.buckets = buckets(maxBatch);
+    }
+
+    /**
+     * {@code b}'s decodes followed by {@code bucket - D} padding requests: token 0 at position 0, one
+     * key on {@code scratchPage}, all sampled (their logits are computed and never read).
+     */
+    static HybridBatch padDecodes(HybridBatch b, int bucket, int scratchPage) {
+        int D = b.numDecodeRequests();
+        int nnz = b.kvPageIndices().length;
+        int[] qo = new int[bucket + 1];
+        int[] kvIndptr = java.util.Arrays.copyOf(b.kvIndptr(), bucket + 1);
+        int[] pages = java.util.Arrays.copyOf(b.kvPageIndices(), nnz + bucket - D);
+        int[] last = java.util.Arrays.copyOf(b.kvLastPageLen(), bucket);
+        int[] sample = new int[bucket];
+        for (int r = 0; r <= bucket; r++) qo[r] = r;
+        for (int r = 0; r < bucket; r++) sample[r] = r;
+        for (int r = D; r < bucket; r++) {
+            kvIndptr[r + 1] = kvIndptr[r] + 1;
+            pages[nnz + r - D] = scratchPage;
+            last[r] = 1;
+        }
+        return new HybridBatch(java.util.Arrays.copyOf(b.tokenIds(), bucket), java.util.Arrays.copyOf(b.positions(), bucket),
+                qo, kvIndptr, pages, last, sample, 0, bucket, b.pageSize());
     }
 
     static int[] buckets(int maxBatch) {
