@@ -177,6 +177,39 @@ typedef struct PsArgmaxParams {
 } PsArgmaxParams;
 
 /*
+ * ps_draw: one token per draw row for a request sampled at a temperature, drawn where the logits
+ * are with the host sampler's rule (Sampler / TruncatedDistribution, no top-k and no top-p), so
+ * such a step copies one int per row instead of a vocab-wide fp32 row:
+ *   x_i   = logits[row][i], or -inf for the row's banned ids (EOS under ignore_eos, ...);
+ *   w_i   = exp(((double) x_i - max x) * inverseTemperature), then w_i = 0 where w_i < minP;
+ *   token = the first id, in id order, whose running sum of w exceeds uniform * sum(w).
+ * out[d] = -1 when the host must sample row d instead: a NaN or +inf logit (a broken step, which
+ * the host reports) or every logit banned (the host then retries without the bans).
+ * Sums are in double, as on the host, so the token equals the host's except where uniform * sum
+ * falls within rounding (about 1e-16 relative) of a boundary.
+ * grid (any; blocks loop over draws), block: any multiple of 32 up to 1024 (1024 suggested).
+ */
+#define PS_DRAW_MAX_BANNED 8
+
+typedef struct PsDrawRow {
+    double inverseTemperature;          /* 1 / T, T > 0 */
+    double minP;                        /* 0: off */
+    double uniform;                     /* in [0, 1): the request's number for this step */
+    int32_t row;                        /* logits row s */
+    int32_t numBanned;                  /* entries of banned used, <= PS_DRAW_MAX_BANNED */
+    int32_t banned[PS_DRAW_MAX_BANNED]; /* token ids in [0, vocab) */
+} PsDrawRow;
+
+typedef struct PsDrawParams {
+    const float* logits;      /* [S][logitsStride] fp32 */
+    const PsDrawRow* draws;   /* [numDraws] */
+    int32_t* out;             /* [numDraws]: the token of draw d, or -1 */
+    int64_t logitsStride;     /* elements between rows, >= vocab */
+    int32_t numDraws;
+    int32_t vocab;            /* columns of a row */
+} PsDrawParams;
+
+/*
  * ps_rope_append: ps_rope then ps_kv_append in one launch, token by token (rope.numTokens must
  * equal append.numTokens, and append.k must point at the rows rope rotates). grid (T), block as for
  * ps_rope.
@@ -214,6 +247,8 @@ static_assert(sizeof(PsSiluMulParams) == 40, "PsSiluMulParams layout");
 static_assert(sizeof(PsKvAppendParams) == 104, "PsKvAppendParams layout");
 static_assert(sizeof(PsGatherLastRowsParams) == 64, "PsGatherLastRowsParams layout");
 static_assert(sizeof(PsArgmaxParams) == 32, "PsArgmaxParams layout");
+static_assert(sizeof(PsDrawRow) == 64, "PsDrawRow layout");
+static_assert(sizeof(PsDrawParams) == 40, "PsDrawParams layout");
 static_assert(sizeof(PsDummyFillParams) == 32, "PsDummyFillParams layout");
 static_assert(sizeof(PsRopeAppendParams) == 184, "PsRopeAppendParams layout");
 #endif

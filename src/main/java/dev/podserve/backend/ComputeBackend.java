@@ -4,6 +4,7 @@ import java.util.function.IntFunction;
 
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.model.ModelConfig;
+import dev.podserve.sampling.DeviceDraw;
 
 /**
  * Runs the model over one hybrid batch. The backend owns the KV cache storage (numKvBlocks pages
@@ -39,14 +40,27 @@ public interface ComputeBackend extends AutoCloseable {
      *                wins, -1 for a row with no number), computed where the logits are; or null when
      *                the backend does not compute it and every row of {@code logits} is there
      * @param lateRow row s fetched after all, for a row withheld from {@code logits} that the caller
-     *                turns out to need (its argmax was a token the request may not produce); valid
-     *                until the backend's next step, and only on the thread that ran this one. Null
-     *                where no row is ever withheld.
+     *                turns out to need (its argmax was a token the request may not produce, or the
+     *                device handed its draw back); valid until the backend's next step, and only on
+     *                the thread that ran this one. Null where no row is ever withheld.
+     * @param drawn   [S]: for each row given a {@link DeviceDraw}, the token drawn where the logits
+     *                are, or -1 where the backend hands the draw back to the host (which then samples
+     *                the row with the draw's uniform number); -1 for rows without a draw. Null when
+     *                the backend drew nothing.
      */
-    record StepOutput(float[][] logits, int[] argmax, IntFunction<float[]> lateRow) {
+    record StepOutput(float[][] logits, int[] argmax, IntFunction<float[]> lateRow, int[] drawn) {
 
         public StepOutput(float[][] logits, int[] argmax) {
-            this(logits, argmax, null);
+            this(logits, argmax, null, null);
+        }
+
+        public StepOutput(float[][] logits, int[] argmax, IntFunction<float[]> lateRow) {
+            this(logits, argmax, lateRow, null);
+        }
+
+        /** The token the backend drew for row s, or -1 (none drawn, or handed back). */
+        public int drawnToken(int s) {
+            return drawn == null ? -1 : drawn[s];
         }
 
         /** Row s: the one returned, or else fetched now through {@code lateRow}. */
@@ -66,6 +80,29 @@ public interface ComputeBackend extends AutoCloseable {
      */
     default StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
         return new StepOutput(forward(batch), null);
+    }
+
+    /**
+     * Whether {@link #forwardForSampling(HybridBatch, boolean[], DeviceDraw[])} draws temperature
+     * samples where the logits are. Callers take a request's {@link DeviceDraw} (and with it the
+     * step's uniform number) only for a backend that does.
+     */
+    default boolean drawsOnDevice() {
+        return false;
+    }
+
+    /**
+     * As {@link #forwardForSampling(HybridBatch, boolean[])}, and row s, where {@code draws[s]} is not
+     * null, is sampled by that draw where the logits are ({@link StepOutput#drawn}); such a row's
+     * logits are copied only if {@code needLogits[s]} asks. This default draws nothing: every row with
+     * a draw comes back whole, for the host to sample with the draw's uniform number.
+     *
+     * @param draws [S], null entries for rows sampled otherwise
+     */
+    default StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits, DeviceDraw[] draws) {
+        boolean[] need = needLogits.clone();
+        for (int s = 0; s < need.length; s++) need[s] |= draws[s] != null;
+        return forwardForSampling(batch, need);
     }
 
     /**

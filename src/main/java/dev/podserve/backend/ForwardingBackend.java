@@ -2,6 +2,7 @@ package dev.podserve.backend;
 
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.model.ModelConfig;
+import dev.podserve.sampling.DeviceDraw;
 
 /**
  * A backend that passes every call to another: the base of decorators that watch or change some
@@ -23,6 +24,16 @@ public abstract class ForwardingBackend implements ComputeBackend {
     @Override
     public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
         return delegate.forwardForSampling(batch, needLogits);
+    }
+
+    @Override
+    public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits, DeviceDraw[] draws) {
+        return delegate.forwardForSampling(batch, needLogits, draws);
+    }
+
+    @Override
+    public boolean drawsOnDevice() {
+        return delegate.drawsOnDevice();
     }
 
     @Override

@@ -21,6 +21,7 @@ import dev.podserve.kvcache.KvCacheManager;
 import dev.podserve.model.GenerationConfig;
 import dev.podserve.model.ModelConfig;
 import dev.podserve.model.ModelFolder;
+import dev.podserve.sampling.DeviceDraw;
 import dev.podserve.sampling.SamplingParams;
 import dev.podserve.scheduler.ChunkedPrefillScheduler;
 import dev.podserve.scheduler.SchedulerOutput;
@@ -48,8 +49,9 @@ import tools.jackson.databind.node.ObjectNode;
  * start of the next, and the forward pass's time beyond the simulated device time (building the
  * rows the host asked for). Cases: greedy; greedy with {@code ignore_eos} (what {@code bench
  * serve} sends; the simulated argmax lands on an EOS every {@value #EOS_EVERY} tokens, so banned
- * argmaxes occur); and sampled at temperature 0.8 (also under ignore_eos), which needs every row
- * on the host.
+ * argmaxes occur); and sampled at temperature 0.8 (also under ignore_eos), drawn on the device as
+ * the CUDA backend does ({@code sampled-t0.8}), or with every row on the host as before the device
+ * drew ({@code sampled-t0.8-host}).
  *
  * <p>The GPU's own host work (planning, launches, copies) is not here: that is in the step trace of
  * a real run. What is here is the part that scales with the requests, measured in seconds on any
@@ -94,7 +96,7 @@ public final class HostOverheadBenchmark {
 
     /** One case's result; milliseconds. */
     record Result(String name, int fullSteps, double gapMean, double gapMedian, double gapP90, double gapP99,
-                  double forwardBeyondDeviceMean, long rowsWithStep, long rowsLate) {
+                  double forwardBeyondDeviceMean, long rowsWithStep, long rowsLate, long rowsDrawn) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -109,9 +111,9 @@ public final class HostOverheadBenchmark {
         List<Result> results = run(o);
         for (Result r : results) {
             System.out.printf(Locale.ROOT, "%-18s %4d steps  host gap mean %.3f  median %.3f  P90 %.3f  P99 %.3f ms"
-                            + "  forward beyond device %.3f ms  rows with the step %d, fetched late %d%n",
+                            + "  forward beyond device %.3f ms  rows with the step %d, fetched late %d, drawn on the device %d%n",
                     r.name(), r.fullSteps(), r.gapMean(), r.gapMedian(), r.gapP90(), r.gapP99(), r.forwardBeyondDeviceMean(),
-                    r.rowsWithStep(), r.rowsLate());
+                    r.rowsWithStep(), r.rowsLate(), r.rowsDrawn());
         }
         if (o.out != null) write(o, results);
     }
@@ -123,20 +125,22 @@ public final class HostOverheadBenchmark {
         int[] eos = GenerationConfig.load(folder.generationConfigJson()).eosIdsWith(tiny);
         List<Result> results = new ArrayList<>();
         // Plain greedy must never meet an EOS, or its requests would stop early.
-        results.add(one(o, tokenizer, eos, "greedy", 0, SamplingParams.builder().temperature(0).maxTokens(o.steps).build()));
-        results.add(one(o, tokenizer, eos, "greedy-ignore-eos", EOS_EVERY,
+        results.add(one(o, tokenizer, eos, "greedy", 0, true, SamplingParams.builder().temperature(0).maxTokens(o.steps).build()));
+        results.add(one(o, tokenizer, eos, "greedy-ignore-eos", EOS_EVERY, true,
                 SamplingParams.builder().temperature(0).maxTokens(o.steps).ignoreEos(true).build()));
-        results.add(one(o, tokenizer, eos, "sampled-t0.8", EOS_EVERY,
-                SamplingParams.builder().temperature(0.8).seed(7L).maxTokens(o.steps).ignoreEos(true).build()));
+        SamplingParams sampled = SamplingParams.builder().temperature(0.8).seed(7L).maxTokens(o.steps).ignoreEos(true).build();
+        results.add(one(o, tokenizer, eos, "sampled-t0.8", EOS_EVERY, true, sampled));
+        results.add(one(o, tokenizer, eos, "sampled-t0.8-host", EOS_EVERY, false, sampled));
         return results;
     }
 
-    private static Result one(Options o, HfTokenizer tokenizer, int[] eos, String name, int eosEvery, SamplingParams params) {
+    private static Result one(Options o, HfTokenizer tokenizer, int[] eos, String name, int eosEvery, boolean deviceDraws,
+                              SamplingParams params) {
         int pageSize = 16;
         int prompt = 24;
         int pagesEach = (prompt + o.steps + pageSize) / pageSize + 1;
         SimulatedDevice device = new SimulatedDevice(o.vocab, o.decodes * pagesEach + 8, pageSize,
-                (long) (o.stepMs * 1e6), eos, eosEvery);
+                (long) (o.stepMs * 1e6), eos, eosEvery, deviceDraws);
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(
                 new SchedulerSettings(Math.max(512, o.decodes), o.decodes, 512, prompt + o.steps + 16),
                 new KvCacheManager(device.numKvBlocks(), pageSize));
@@ -157,7 +161,7 @@ public final class HostOverheadBenchmark {
         }
         LatencyStats g = LatencyStats.of(gaps.fullGapsMs());
         return new Result(name, g.count(), g.mean(), g.median(), g.p90(), g.p99(),
-                gaps.meanFullForwardMs() - o.stepMs, device.rowsWithStep.get(), device.rowsLate.get());
+                gaps.meanFullForwardMs() - o.stepMs, device.rowsWithStep.get(), device.rowsLate.get(), device.rowsDrawn.get());
     }
 
     private static void write(Options o, List<Result> results) throws IOException {
@@ -172,7 +176,8 @@ public final class HostOverheadBenchmark {
             rows.addObject().put("case", r.name()).put("full_steps", r.fullSteps()).put("host_gap_ms_mean", r.gapMean())
                     .put("host_gap_ms_median", r.gapMedian()).put("host_gap_ms_p90", r.gapP90())
                     .put("host_gap_ms_p99", r.gapP99()).put("forward_beyond_device_ms_mean", r.forwardBeyondDeviceMean())
-                    .put("rows_with_step", r.rowsWithStep()).put("rows_fetched_late", r.rowsLate());
+                    .put("rows_with_step", r.rowsWithStep()).put("rows_fetched_late", r.rowsLate())
+                    .put("rows_drawn_on_device", r.rowsDrawn());
         }
         if (o.out.toAbsolutePath().getParent() != null) Files.createDirectories(o.out.toAbsolutePath().getParent());
         Files.writeString(o.out, json.writerWithDefaultPrettyPrinter().writeValueAsString(root));
@@ -215,7 +220,8 @@ public final class HostOverheadBenchmark {
     /**
      * The backend: parks for the device time, then answers with an argmax per row and only the rows
      * asked for (a peak at the argmax over a flat floor, so host sampling agrees with it), plus the
-     * late fetch of a withheld row. Holds no KV: nothing reads it.
+     * late fetch of a withheld row; when it draws, a drawn row's token is its peak unless the draw bans
+     * it (then the first printable id it does not). Holds no KV: nothing reads it.
      */
     static final class SimulatedDevice implements ComputeBackend {
         private final ModelConfig config;
@@ -227,11 +233,14 @@ public final class HostOverheadBenchmark {
         private final AtomicLong tokensOut = new AtomicLong();
         final AtomicLong rowsWithStep = new AtomicLong();
         final AtomicLong rowsLate = new AtomicLong();
+        final AtomicLong rowsDrawn = new AtomicLong();
+        private final boolean draws;
         /** [rows][vocab] reused host rows, as the CUDA backend reuses its own. */
         private float[][] rows = new float[0][];
 
         /** @param eosEvery every this many tokens the argmax is an EOS id; 0: never */
-        SimulatedDevice(int vocab, int numBlocks, int pageSize, long stepNanos, int[] eos, int eosEvery) {
+        SimulatedDevice(int vocab, int numBlocks, int pageSize, long stepNanos, int[] eos, int eosEvery, boolean draws) {
+            this.draws = draws;
             this.config = new ModelConfig("LlamaForCausalLM", vocab, 64, 128, 1, 4, 2, 16, 1e-5f, 10000.0, 1 << 20,
                     false, 1, eos.clone());
             this.numBlocks = numBlocks;
@@ -263,6 +272,33 @@ public final class HostOverheadBenchmark {
 
         @Override
         public boolean usesHostCores() {
+            return false;
+        }
+
+        @Override
+        public boolean drawsOnDevice() {
+            return draws;
+        }
+
+        @Override
+        public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits, DeviceDraw[] drawsOfStep) {
+            StepOutput out = forwardForSampling(batch, needLogits);
+            int[] drawn = new int[needLogits.length];
+            for (int s = 0; s < drawn.length; s++) {
+                drawn[s] = -1;
+                if (drawsOfStep[s] == null) continue;
+                int token = out.argmax()[s];
+                for (int t = 32; banned(drawsOfStep[s], token); t++) token = t;
+                drawn[s] = token;
+                rowsDrawn.incrementAndGet();
+            }
+            return new StepOutput(out.logits(), out.argmax(), out.lateRow(), drawn);
+        }
+
+        private static boolean banned(DeviceDraw d, int token) {
+            for (int id : d.banned()) {
+                if (id == token) return true;
+            }
             return false;
         }
 

@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.podserve.backend.ComputeBackend;
+import dev.podserve.sampling.DeviceDraw;
 import dev.podserve.sampling.SampleResult;
 import dev.podserve.sampling.Sampler;
 import dev.podserve.sampling.SamplingParams;
@@ -297,11 +298,21 @@ public final class Engine implements AutoCloseable {
         for (ScheduledSequence s : out.scheduled()) {
             if (s.sample()) rows.add(active.get(s.sequence().requestId()));
         }
+        // Rows sampled at a temperature are drawn where the logits are when the backend can: the draw
+        // takes the request's uniform number now, and a row the device hands back is sampled on the
+        // host with that same number.
         boolean[] needLogits = new boolean[rows.size()];
-        for (int i = 0; i < needLogits.length; i++) needLogits[i] = rows.get(i) != null && !Sampler.greedyFromArgmax(rows.get(i).sampling);
+        DeviceDraw[] draws = backend.drawsOnDevice() ? new DeviceDraw[rows.size()] : null;
+        for (int i = 0; i < needLogits.length; i++) {
+            ActiveRequest r = rows.get(i);
+            if (r == null || Sampler.greedyFromArgmax(r.sampling)) continue;
+            if (draws != null) draws[i] = Sampler.deviceDraw(r.sampling);
+            needLogits[i] = draws == null || draws[i] == null;
+        }
         ComputeBackend.StepOutput result;
         try {
-            result = backend.forwardForSampling(out.batch(), needLogits);
+            result = draws != null ? backend.forwardForSampling(out.batch(), needLogits, draws)
+                    : backend.forwardForSampling(out.batch(), needLogits);
         } catch (RuntimeException | Error e) {
             log.error("forward pass failed for a batch of {} requests; failing them and going on", out.scheduled().size(), e);
             for (ScheduledSequence s : out.scheduled()) {
@@ -315,7 +326,7 @@ public final class Engine implements AutoCloseable {
         listener.onStep(out, forwardNanos);
         ComputeBackend.StepProfile profile = backend.lastStepProfile();
         if (profile != null) listener.onStepProfile(out, profile);
-        Object[] samples = sampleAll(rows, result, needLogits);
+        Object[] samples = sampleAll(rows, result, needLogits, draws);
         for (int i = 0; i < rows.size(); i++) {
             ActiveRequest r = rows.get(i);
             if (r == null) continue;
@@ -342,22 +353,30 @@ public final class Engine implements AutoCloseable {
      * large batch is sampled on the common pool: one 128K-entry row costs tens of microseconds to a
      * millisecond, and a 64-row step would otherwise wait for all of them in turn.
      */
-    private Object[] sampleAll(List<ActiveRequest> rows, ComputeBackend.StepOutput result, boolean[] needLogits) {
+    private Object[] sampleAll(List<ActiveRequest> rows, ComputeBackend.StepOutput result, boolean[] needLogits,
+                               DeviceDraw[] draws) {
         Object[] out = new Object[rows.size()];
         int[] argmax = result.argmax();
         // The rows sampled on the host: all of them, or those asked for, or those withheld whose
-        // argmax the request may not produce (an EOS under ignore_eos), fetched here, on the thread
-        // that ran the step, as the backend requires.
+        // argmax the request may not produce (an EOS under ignore_eos) or whose draw the device handed
+        // back, fetched here, on the thread that ran the step, as the backend requires.
         float[][] onHost = new float[rows.size()][];
         int numOnHost = 0;
         int late = 0;
         int live = 0;
+        int drawn = 0;
         for (int i = 0; i < rows.size(); i++) {
             ActiveRequest r = rows.get(i);
             if (r == null) continue;
             live++;
             try {
-                boolean fromArgmax = argmax != null && !needLogits[i] && (argmax[i] < 0 || !Sampler.argmaxBanned(r.sampling, argmax[i]));
+                if (draws != null && draws[i] != null && result.drawnToken(i) >= 0) {
+                    out[i] = SampleResult.withoutAlternatives(result.drawnToken(i), Float.NaN);
+                    drawn++;
+                    continue;
+                }
+                boolean fromArgmax = argmax != null && !needLogits[i] && (draws == null || draws[i] == null)
+                        && (argmax[i] < 0 || !Sampler.argmaxBanned(r.sampling, argmax[i]));
                 if (!fromArgmax) {
                     if (result.logits()[i] == null) late++;
                     onHost[i] = result.row(i);
@@ -367,7 +386,7 @@ public final class Engine implements AutoCloseable {
                 out[i] = e;
             }
         }
-        listener.onSampled(live - numOnHost, numOnHost - late, late);
+        listener.onSampled(live - numOnHost - drawn, drawn, numOnHost - late, late);
         java.util.function.IntConsumer one = i -> {
             ActiveRequest r = rows.get(i);
             if (r == null || out[i] != null) return;
@@ -376,7 +395,8 @@ public final class Engine implements AutoCloseable {
                     if (argmax[i] < 0) throw new IllegalArgumentException("the step produced no number in this request's logits");
                     out[i] = SampleResult.withoutAlternatives(argmax[i], Float.NaN);
                 } else {
-                    out[i] = sampler.sample(onHost[i], r.sampling);
+                    double uniform = draws != null && draws[i] != null ? draws[i].uniform() : Double.NaN;
+                    out[i] = sampler.sample(onHost[i], r.sampling, uniform);
                 }
             } catch (RuntimeException e) {
                 out[i] = e;

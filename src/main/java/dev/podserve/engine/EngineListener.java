@@ -40,8 +40,8 @@ public interface EngineListener {
             }
 
             @Override
-            public void onSampled(int fromDeviceArgmax, int withStep, int late) {
-                for (EngineListener l : each) l.onSampled(fromDeviceArgmax, withStep, late);
+            public void onSampled(int fromDeviceArgmax, int drawnOnDevice, int withStep, int late) {
+                for (EngineListener l : each) l.onSampled(fromDeviceArgmax, drawnOnDevice, withStep, late);
             }
 
             @Override
@@ -77,11 +77,12 @@ public interface EngineListener {
     }
 
     /**
-     * After each step's sampling: how many of its rows took the backend's argmax, how many were
-     * sampled over logits that came with the step, and how many over a row fetched after it (an
-     * argmax the request could not take). Rows on the host cost a copy and a pass over the vocabulary.
+     * After each step's sampling: how many of its rows took the backend's argmax, how many a draw the
+     * backend made where the logits are, how many were sampled over logits that came with the step,
+     * and how many over a row fetched after it (an argmax the request could not take, or a draw the
+     * device handed back). Rows on the host cost a copy and a pass over the vocabulary.
      */
-    default void onSampled(int fromDeviceArgmax, int withStep, int late) {
+    default void onSampled(int fromDeviceArgmax, int drawnOnDevice, int withStep, int late) {
     }
 
     /** Called once per request when it ends, whatever the reason (null reason: it failed). */

@@ -49,9 +49,9 @@ public class EngineMetrics implements EngineListener {
     }
 
     @Override
-    public void onSampled(int fromDeviceArgmax, int withStep, int late) {
+    public void onSampled(int fromDeviceArgmax, int drawnOnDevice, int withStep, int late) {
         ServingMeters m = meters;
-        if (m != null) m.sampled(fromDeviceArgmax, withStep, late);
+        if (m != null) m.sampled(fromDeviceArgmax, drawnOnDevice, withStep, late);
     }
 
     @Override

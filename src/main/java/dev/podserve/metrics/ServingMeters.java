@@ -35,6 +35,7 @@ final class ServingMeters {
     private final Counter generationTokens;
     private final Counter preemptions;
     private final Counter sampledOnDevice;
+    private final Counter drawnOnDevice;
     private final Counter sampledWithStep;
     private final Counter sampledLate;
     private final Map<FinishReason, Counter> finished = new EnumMap<>(FinishReason.class);
@@ -74,6 +75,7 @@ final class ServingMeters {
         preemptions = Counter.builder("vllm:num_preemptions_total").tags(tags)
                 .description("Cumulative number of preemption from the engine.").register(registry);
         sampledOnDevice = sampledRows(registry, tags, "device_argmax");
+        drawnOnDevice = sampledRows(registry, tags, "device_draw");
         sampledWithStep = sampledRows(registry, tags, "host_with_step");
         sampledLate = sampledRows(registry, tags, "host_fetched_late");
         // Every reason exists from the start at 0, so rate() sees the first finish of each kind.
@@ -193,16 +195,17 @@ final class ServingMeters {
         preemptions.increment(count);
     }
 
-    void sampled(int fromDeviceArgmax, int withStep, int late) {
+    void sampled(int fromDeviceArgmax, int drawn, int withStep, int late) {
         if (fromDeviceArgmax > 0) sampledOnDevice.increment(fromDeviceArgmax);
+        if (drawn > 0) drawnOnDevice.increment(drawn);
         if (withStep > 0) sampledWithStep.increment(withStep);
         if (late > 0) sampledLate.increment(late);
     }
 
     private static Counter sampledRows(MeterRegistry registry, Tags tags, String where) {
         return Counter.builder("podserve:sampled_rows_total").tags(tags).tag("where", where)
-                .description("Sampled rows by where their token was picked: the backend's argmax, or on the host over"
-                        + " logits copied with the step or fetched after it.").register(registry);
+                .description("Sampled rows by where their token was picked: the backend's argmax or its draw at a"
+                        + " temperature, or on the host over logits copied with the step or fetched after it.").register(registry);
     }
 
     void finished(FinishReason reason, int promptTokens, int completionTokens, long queueNanos, long firstTokenNanos,

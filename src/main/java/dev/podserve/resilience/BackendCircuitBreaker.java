@@ -18,6 +18,7 @@ import dev.podserve.backend.ForwardingBackend;
 import dev.podserve.config.PodserveProperties;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.GenerationRequest;
+import dev.podserve.sampling.DeviceDraw;
 import dev.podserve.sampling.SamplingParams;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -162,6 +163,11 @@ public class BackendCircuitBreaker implements BackendDecorator {
         @Override
         public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
             return guarded(() -> delegate.forwardForSampling(batch, needLogits));
+        }
+
+        @Override
+        public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits, DeviceDraw[] draws) {
+            return guarded(() -> delegate.forwardForSampling(batch, needLogits, draws));
         }
 
         private <T> T guarded(java.util.function.Supplier<T> step) {

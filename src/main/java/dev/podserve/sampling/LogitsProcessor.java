@@ -42,6 +42,16 @@ final class LogitsProcessor {
         return belowMin && contains(state.stopTokenIds(), token);
     }
 
+    /** The ids {@link #apply} sets to -inf at this step, each once (the same rule as {@link #mask}). */
+    static int[] banned(SamplingState state) {
+        SamplingParams p = state.params();
+        boolean belowMin = state.numOutputTokens() < p.minTokens();
+        int[] eos = belowMin || p.ignoreEos() ? state.eosTokenIds() : new int[0];
+        int[] stops = belowMin ? state.stopTokenIds() : new int[0];
+        return java.util.stream.IntStream.concat(java.util.Arrays.stream(eos), java.util.Arrays.stream(stops))
+                .distinct().toArray();
+    }
+
     private static boolean contains(int[] ids, int token) {
         for (int id : ids) {
             if (id == token) return true;

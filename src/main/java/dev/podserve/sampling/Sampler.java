@@ -31,7 +31,21 @@ package dev.podserve.sampling;
  */
 public final class Sampler {
 
+    /** Most banned ids a {@link DeviceDraw} carries; a request banning more samples on the host. */
+    public static final int MAX_DEVICE_BANNED = 8;
+
     public SampleResult sample(float[] logits, SamplingState state) {
+        return sample(logits, state, Double.NaN);
+    }
+
+    /**
+     * As {@link #sample(float[], SamplingState)}, with the step's uniform number already taken from the
+     * request's generator (a {@link DeviceDraw} the device handed back).
+     */
+    public SampleResult sample(float[] logits, SamplingState state, double uniform) {
+        if (!Double.isNaN(uniform) && !(uniform >= 0 && uniform < 1)) {
+            throw new IllegalArgumentException("uniform number " + uniform + " is outside [0, 1)");
+        }
         int n = state.vocabSize();
         if (logits.length != n) {
             throw new IllegalArgumentException("logits row has " + logits.length + " entries, but the request's vocabulary has " + n);
@@ -58,14 +72,14 @@ public final class Sampler {
         if (p.logprobs() == null && !p.greedy() && p.temperature() != 1.0) {
             // Nobody reads the log-probability, and below or above temperature 1 the draw computes
             // its own weights: the softmax pass over the row (an exp per entry) would be thrown away.
-            int token = TruncatedDistribution.draw(x, n, max, p, state.nextUniform(), ws);
+            int token = TruncatedDistribution.draw(x, n, max, p, uniform(state, uniform), ws);
             return SampleResult.withoutAlternatives(token, Float.NaN);
         }
         double logSumExp = Logprobs.logSumExp(x, n, max, ws.weights);
 
         int token = p.greedy()
                 ? argmax(x, n)
-                : TruncatedDistribution.draw(x, n, max, p, state.nextUniform(), ws);
+                : TruncatedDistribution.draw(x, n, max, p, uniform(state, uniform), ws);
         float logprob = (float) (x[token] - logSumExp);
         return p.logprobs() == null
                 ? SampleResult.withoutAlternatives(token, logprob)
@@ -83,6 +97,27 @@ public final class Sampler {
     public static boolean greedyFromArgmax(SamplingState state) {
         SamplingParams p = state.params();
         return p.greedy() && p.logprobs() == null && LogitsProcessor.onlyBans(state);
+    }
+
+    /**
+     * This step's draw as numbers a device can evaluate where the logits are, or null when the
+     * request's token must be picked on the host: greedy (see {@link #greedyFromArgmax}), logprobs asked,
+     * top-k or top-p on (they rank the vocabulary), a bias or a penalty, or more than
+     * {@link #MAX_DEVICE_BANNED} banned ids. When it returns a draw, the request's uniform number for
+     * this step has been taken.
+     */
+    public static DeviceDraw deviceDraw(SamplingState state) {
+        SamplingParams p = state.params();
+        if (p.greedy() || p.logprobs() != null || !LogitsProcessor.onlyBans(state)) return null;
+        // The same "on" tests as TruncatedDistribution.draw: a top_k of the vocabulary or more keeps everything.
+        if ((p.topK() >= 1 && p.topK() < state.vocabSize()) || p.topP() < 1.0) return null;
+        int[] banned = LogitsProcessor.banned(state);
+        if (banned.length > MAX_DEVICE_BANNED) return null;
+        return new DeviceDraw(1.0 / p.temperature(), p.minP(), state.nextUniform(), banned);
+    }
+
+    private static double uniform(SamplingState state, double given) {
+        return Double.isNaN(given) ? state.nextUniform() : given;
     }
 
     /** For a {@link #greedyFromArgmax} request: whether this step bans {@code token}, so the argmax cannot stand. */

@@ -97,7 +97,8 @@ class BackendArgmaxSamplingTest {
         AtomicInteger[] reported = {new AtomicInteger(), new AtomicInteger(), new AtomicInteger()};
         EngineListener listener = new EngineListener() {
             @Override
-            public void onSampled(int fromDeviceArgmax, int withStep, int late) {
+            public void onSampled(int fromDeviceArgmax, int drawnOnDevice, int withStep, int late) {
+                assertThat(drawnOnDevice).isZero();
                 reported[0].addAndGet(fromDeviceArgmax);
                 reported[1].addAndGet(withStep);
                 reported[2].addAndGet(late);

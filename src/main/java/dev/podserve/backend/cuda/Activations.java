@@ -35,6 +35,10 @@ final class Activations {
     final long logits;
     /** int32 [maxSampled]: each sampled row's argmax (greedy sampling on the device). */
     final long argmax;
+    /** PsDrawRow [maxSampled] (ParamLayouts.DRAW_ROW): the step's temperature draws, uploaded before it. */
+    final long drawRows;
+    /** int32 [maxSampled]: the token of each draw, or -1 for a draw handed back to the host. */
+    final long drawOut;
     /** fp32 [maxTokens][MAX_SPLITS][numHeads][headDim]: split-KV partial outputs. */
     final long partialO;
     final long partialOFloats;
@@ -59,6 +63,7 @@ final class Activations {
         long h = c.hiddenSize();
         long perToken = 2 * (4 * h + c.qDim() + 2L * c.kvDim() + c.qDim() + 3L * c.intermediateSize() + 1);
         long sampled = 3 * DeviceArena.aligned(2L * maxSampled * h) + DeviceArena.aligned(4L * maxSampled * c.vocabSize())
+                + DeviceArena.aligned(4L * maxSampled) + DeviceArena.aligned((long) ParamLayouts.DRAW_ROW.size() * maxSampled)
                 + DeviceArena.aligned(4L * maxSampled);
         long partials = DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.qDim())
                 + DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.numHeads())
@@ -88,6 +93,8 @@ final class Activations {
         lastNormed = arena.carve("last_normed", 2L * maxSampled * h).address();
         logits = arena.carve("logits", 4L * maxSampled * c.vocabSize()).address();
         argmax = arena.carve("argmax", 4L * maxSampled).address();
+        drawRows = arena.carve("draw_rows", (long) ParamLayouts.DRAW_ROW.size() * maxSampled).address();
+        drawOut = arena.carve("draw_out", 4L * maxSampled).address();
         partialOFloats = t * AttentionPlan.MAX_SPLITS * c.qDim();
         partialO = arena.carve("partial_o", 4 * partialOFloats).address();
         partialLseFloats = t * AttentionPlan.MAX_SPLITS * c.numHeads();

@@ -13,6 +13,7 @@ import dev.podserve.attention.HybridBatch;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.model.ModelConfig;
 import dev.podserve.model.ModelWeights;
+import dev.podserve.sampling.DeviceDraw;
 
 /**
  * The Llama-family decoder on one CUDA device: bf16 weights and paged KV cache, fp32 accumulation,
@@ -112,6 +113,7 @@ public final class CudaBackend implements ComputeBackend {
     private volatile StepProfile lastProfile;
     private volatile StepTiming lastStep = new StepTiming(0, 0, 0, 0, 0, false);
     private final LogitsReadback logits;
+    private final DrawRows drawRows;
 
     /**
      * Where the last {@link #forward} spent its time, in order.
@@ -207,6 +209,7 @@ public final class CudaBackend implements ComputeBackend {
         this.podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
         copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
         this.logits = new LogitsReadback(copies, act.logits, maxSampled, cfg.vocabSize());
+        this.drawRows = new DrawRows(maxSampled, cfg.vocabSize());
         this.stepStart = ctx.newEvent();
         this.stepEnd = ctx.newEvent();
         this.attentionEvents = new org.bytedeco.cuda.cudart.CUevent_st[cfg.numLayers()][];
@@ -268,7 +271,7 @@ public final class CudaBackend implements ComputeBackend {
 
     @Override
     public synchronized float[][] forward(HybridBatch b) {
-        long[] t = enqueue(b, false);
+        long[] t = enqueue(b, false, null);
         float[][] rows = logits.all(b.sampleRequests().length);
         t[4] = System.nanoTime();
         lastStep = timing(t);
@@ -282,12 +285,37 @@ public final class CudaBackend implements ComputeBackend {
      */
     @Override
     public synchronized StepOutput forwardForSampling(HybridBatch b, boolean[] needLogits) {
+        return forwardForSampling(b, needLogits, null);
+    }
+
+    /** Draws on the device with ps_draw: a temperature-sampled row moves one int, not its logits. */
+    @Override
+    public boolean drawsOnDevice() {
+        return true;
+    }
+
+    /**
+     * As {@link #forwardForSampling(HybridBatch, boolean[])}, with each row that has a draw sampled by
+     * ps_draw over the same fp32 logits after the argmax; a draw the kernel hands back (-1) leaves its
+     * row to be fetched late.
+     */
+    @Override
+    public synchronized StepOutput forwardForSampling(HybridBatch b, boolean[] needLogits, DeviceDraw[] draws) {
         int S = b.sampleRequests().length;
-        if (needLogits.length != S) {
-            throw new IllegalArgumentException(needLogits.length + " logits flags for " + S + " sampled rows");
+        if (needLogits.length != S || (draws != null && draws.length != S)) {
+            throw new IllegalArgumentException(needLogits.length + " logits flags and " + (draws == null ? 0 : draws.length)
+                    + " draws for " + S + " sampled rows");
         }
-        long[] t = enqueue(b, true);
+        long[] t = enqueue(b, true, draws);
         int[] argmax = copies.readInts(act.argmax, S);
+        int[] drawn = null;
+        int numDraws = drawRows.count();
+        if (numDraws > 0) {
+            int[] out = copies.readInts(act.drawOut, numDraws);
+            drawn = new int[S];
+            java.util.Arrays.fill(drawn, -1);
+            for (int d = 0; d < numDraws; d++) drawn[drawRows.row(d)] = out[d];
+        }
         float[][] rows = new float[S][];
         for (int s = 0; s < S; s++) {
             if (needLogits[s]) rows[s] = logits.row(s);
@@ -295,7 +323,7 @@ public final class CudaBackend implements ComputeBackend {
         t[4] = System.nanoTime();
         lastStep = timing(t);
         logits.fetchableUntilNextStep(S);
-        return new StepOutput(rows, argmax, this::lateLogitsRow);
+        return new StepOutput(rows, argmax, this::lateLogitsRow, drawn);
     }
 
     /** Row s of the last step's logits, fetched after it (see {@link StepOutput#lateRow}). */
@@ -308,12 +336,16 @@ public final class CudaBackend implements ComputeBackend {
      * Validates, plans, uploads and launches one step (and the argmax when asked), and waits for the
      * GPU. Returns the phase timestamps t[0..3]; t[4] is for the caller, after its copies.
      */
-    private long[] enqueue(HybridBatch b, boolean argmax) {
+    private long[] enqueue(HybridBatch b, boolean argmax, DeviceDraw[] draws) {
         long[] t = new long[5];
         t[0] = System.nanoTime();
         validate(b);
         logits.stepStarts();
         ctx.makeCurrent();
+        // Uploaded (and waited for) before the step's own inputs use the staging buffer; the GPU is
+        // idle here anyway, between steps.
+        int numDraws = drawRows.pack(draws);
+        if (numDraws > 0) copies.ints(act.drawRows, drawRows.words(), drawRows.wordCount());
         int bucket = graphs != null && b.numPrefillRequests() == 0 && b.sampleRequests().length == b.numDecodeRequests()
                 ? graphs.bucketFor(b.numDecodeRequests()) : -1;
         profiledStep = bucket <= 0 && profileAttention;
@@ -324,6 +356,7 @@ public final class CudaBackend implements ComputeBackend {
         }
         int S = b.sampleRequests().length;
         if (argmax) layers.argmax(act.logits, cfg.vocabSize(), act.argmax, S, cfg.vocabSize());
+        layers.draw(act.logits, cfg.vocabSize(), act.drawRows, act.drawOut, numDraws, cfg.vocabSize());
         ctx.record(stepEnd);
         t[2] = System.nanoTime();
         ctx.synchronize();

@@ -15,6 +15,7 @@ public final class LayerKernels implements AutoCloseable {
     private final Kernel kvAppend;
     private final Kernel gatherLastRows;
     private final Kernel argmax;
+    private final Kernel draw;
     private final Kernel dummyFill;
     private final Kernel ropeAppend;
     private final ParamBlock embeddingParams = new ParamBlock(ParamLayouts.EMBEDDING);
@@ -24,6 +25,7 @@ public final class LayerKernels implements AutoCloseable {
     private final ParamBlock appendParams = new ParamBlock(ParamLayouts.KV_APPEND);
     private final ParamBlock gatherParams = new ParamBlock(ParamLayouts.GATHER_LAST_ROWS);
     private final ParamBlock argmaxParams = new ParamBlock(ParamLayouts.ARGMAX);
+    private final ParamBlock drawParams = new ParamBlock(ParamLayouts.DRAW);
     private final ParamBlock dummyParams = new ParamBlock(ParamLayouts.DUMMY_FILL);
     private final ParamBlock ropeAppendParams = new ParamBlock(ParamLayouts.ROPE_APPEND);
 
@@ -36,6 +38,7 @@ public final class LayerKernels implements AutoCloseable {
         this.kvAppend = module.function("ps_kv_append");
         this.gatherLastRows = module.function("ps_gather_last_rows");
         this.argmax = module.function("ps_argmax");
+        this.draw = module.function("ps_draw");
         this.dummyFill = module.function("ps_dummy_fill");
         this.ropeAppend = module.function("ps_rope_append");
     }
@@ -144,10 +147,21 @@ public final class LayerKernels implements AutoCloseable {
         argmax.launch(ctx, S, 1, 1024, 0, argmaxParams);
     }
 
+    /**
+     * out[d] = the token of draw d over logits fp32 [S][logitsStride] (draws: PsDrawRow [numDraws]),
+     * or -1 where the host must sample that row; out int32 [numDraws]. See params.h, ps_draw.
+     */
+    public synchronized void draw(long logits, long logitsStride, long draws, long out, int numDraws, int vocab) {
+        if (numDraws == 0) return;
+        drawParams.clear().ptr("logits", logits).ptr("draws", draws).ptr("out", out).i64("logitsStride", logitsStride)
+                .i32("numDraws", numDraws).i32("vocab", vocab);
+        draw.launch(ctx, numDraws, 1, 1024, 0, drawParams);
+    }
+
     @Override
     public void close() {
         for (ParamBlock p : new ParamBlock[] {ropeAppendParams, dummyParams, embeddingParams, normParams, ropeParams, siluParams,
-                appendParams, gatherParams, argmaxParams}) {
+                appendParams, gatherParams, argmaxParams, drawParams}) {
             p.close();
         }
     }

@@ -38,6 +38,14 @@ public final class ParamLayouts {
     public static final StructLayout ARGMAX = StructLayout.struct("PsArgmaxParams")
             .ptr("logits", "out").i64("logitsStride").i32("numRows", "vocab").build();
 
+    /** One row of ps_draw's draws array (uploaded per step, not passed by value). */
+    public static final int DRAW_MAX_BANNED = 8;
+    public static final StructLayout DRAW_ROW = StructLayout.struct("PsDrawRow")
+            .f64("inverseTemperature", "minP", "uniform").i32("row", "numBanned").i32Array("banned", DRAW_MAX_BANNED).build();
+
+    public static final StructLayout DRAW = StructLayout.struct("PsDrawParams")
+            .ptr("logits", "draws", "out").i64("logitsStride").i32("numDraws", "vocab").build();
+
     public static final StructLayout DUMMY_FILL = StructLayout.struct("PsDummyFillParams")
             .ptr("out").i64("count", "key").f32("center", "halfWidth").build();
 
@@ -56,7 +64,7 @@ public final class ParamLayouts {
             .build();
 
     public static final List<StructLayout> ALL =
-            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, ROPE_APPEND, GATHER_LAST_ROWS, ARGMAX, DUMMY_FILL, ATTENTION,
+            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, ROPE_APPEND, GATHER_LAST_ROWS, ARGMAX, DRAW_ROW, DRAW, DUMMY_FILL, ATTENTION,
                     POD);
 
     private ParamLayouts() {

@@ -15,7 +15,7 @@ public final class StructLayout {
 
     /** The C field types the kernel param structs use, with their size (= alignment on x86-64). */
     public enum Kind {
-        PTR(8), I64(8), I32(4), F32(4);
+        PTR(8), I64(8), I32(4), F32(4), F64(8);
 
         final int size;
 
@@ -120,6 +120,17 @@ public final class StructLayout {
 
         public Builder f32(String... names) {
             for (String n : names) add(n, Kind.F32);
+            return this;
+        }
+
+        public Builder f64(String... names) {
+            for (String n : names) add(n, Kind.F64);
+            return this;
+        }
+
+        /** An int32 array member, as fields {@code name[0]} .. {@code name[count-1]} (what offsetof takes). */
+        public Builder i32Array(String name, int count) {
+            for (int i = 0; i < count; i++) add(name + "[" + i + "]", Kind.I32);
             return this;
         }
 
