@@ -16,7 +16,7 @@
 # PROFILE=1 turns on podserve.attention.profile (per-step attention GPU time in /metrics).
 # STEP_TRACE=1 writes one CSV line per engine step to OUT/steps-PHASE-MODE.csv (podserve.scheduler.step-trace).
 # JAVA_OPTS go to the server's JVM (e.g. a JFR recording: -XX:StartFlightRecording=filename=...).
-# TEMPERATURE=T makes every measured request sampled at T instead of greedy.
+# TEMPERATURE=T makes every measured request sampled at T instead of greedy; TOP_P=P adds nucleus sampling.
 # Knobs (environment): MODES (serial pod streams), BUDGET (max-num-batched-tokens, 2048), SEQS
 # (max-num-seqs, 64), KV (KV-cache memory, 48GB), SCALE (long-prompt divisor, 2: 8K in, 512 out),
 # REQUESTS (24), RATES (online request rates, "0.5 1"), ONLINE_REQUESTS (40), POLICY (auto),
@@ -61,7 +61,7 @@ bench() {  # name, bench serve arguments...
     local name=$1; shift
     "${java[@]}" -cp "$cp" dev.podserve.bench.serve.ServeBenchmark --url "http://localhost:$port" \
         --model llama-3-8b-dummy --token-ids 0:256 --seed 7 --timeout 600 --out "$out/$name.json" \
-        ${TEMPERATURE:+--temperature "$TEMPERATURE"} "$@" \
+        ${TEMPERATURE:+--temperature "$TEMPERATURE"} ${TOP_P:+--top-p "$TOP_P"} "$@" \
         > "$out/$name.txt" 2>&1
     echo "$name rc=$?"; grep -iE "throughput|TTFT|ITL|TPOT" "$out/$name.txt" | head -8
 }

@@ -178,25 +178,35 @@ typedef struct PsArgmaxParams {
 
 /*
  * ps_draw: one token per draw row for a request sampled at a temperature, drawn where the logits
- * are with the host sampler's rule (Sampler / TruncatedDistribution, no top-k and no top-p), so
- * such a step copies one int per row instead of a vocab-wide fp32 row:
- *   x_i   = logits[row][i], or -inf for the row's banned ids (EOS under ignore_eos, ...);
- *   w_i   = exp(((double) x_i - max x) * inverseTemperature), then w_i = 0 where w_i < minP;
- *   token = the first id, in id order, whose running sum of w exceeds uniform * sum(w).
+ * are with the host sampler's rules (Sampler, TruncatedDistribution), so such a step copies one int
+ * per row back instead of a vocab-wide fp32 row:
+ *   x_i = logits[row][i], or -inf for the row's banned ids (EOS under ignore_eos, ...);
+ *   w_i = exp(((double) x_i - max x) * inverseTemperature).
+ * Without top-k and top-p: w_i = 0 where w_i < minP, and the token is the first id, in id order,
+ * whose running sum of w exceeds uniform * sum(w).
+ * With either: the finite ids ranked best first (higher logit, then lower id); the best topK of
+ * them; of those, the shortest best-first prefix whose mass reaches topP times the mass of what
+ * top-k kept (of the whole row without top-k); of that, the prefix with w >= minP (at least one);
+ * the token is the first in that order whose running sum exceeds uniform * the prefix's mass.
+ * Ranking happens over a candidate set gathered by a coarse histogram of the weights, at most
+ * PS_DRAW_MAX_CANDIDATES ids; a row whose top-k or nucleus needs more is handed back.
  * out[d] = -1 when the host must sample row d instead: a NaN or +inf logit (a broken step, which
- * the host reports) or every logit banned (the host then retries without the bans).
- * Sums are in double, as on the host, so the token equals the host's except where uniform * sum
- * falls within rounding (about 1e-16 relative) of a boundary.
- * grid (any; blocks loop over draws), block: any multiple of 32 up to 1024 (1024 suggested).
+ * the host reports), every logit banned (the host then retries without the bans), or too many
+ * candidates. Sums are in double, as on the host, so the token equals the host's except where a
+ * target falls within rounding (about 1e-16 relative) of a boundary.
+ * grid (any; blocks loop over draws), block: a multiple of 32 from 64 to 1024 (1024 suggested).
  */
 #define PS_DRAW_MAX_BANNED 8
+#define PS_DRAW_MAX_CANDIDATES 2048
 
 typedef struct PsDrawRow {
     double inverseTemperature;          /* 1 / T, T > 0 */
     double minP;                        /* 0: off */
+    double topP;                        /* 1: off */
     double uniform;                     /* in [0, 1): the request's number for this step */
     int32_t row;                        /* logits row s */
     int32_t numBanned;                  /* entries of banned used, <= PS_DRAW_MAX_BANNED */
+    int32_t topK;                       /* 0: off (or >= vocab) */
     int32_t banned[PS_DRAW_MAX_BANNED]; /* token ids in [0, vocab) */
 } PsDrawRow;
 
@@ -247,7 +257,7 @@ static_assert(sizeof(PsSiluMulParams) == 40, "PsSiluMulParams layout");
 static_assert(sizeof(PsKvAppendParams) == 104, "PsKvAppendParams layout");
 static_assert(sizeof(PsGatherLastRowsParams) == 64, "PsGatherLastRowsParams layout");
 static_assert(sizeof(PsArgmaxParams) == 32, "PsArgmaxParams layout");
-static_assert(sizeof(PsDrawRow) == 64, "PsDrawRow layout");
+static_assert(sizeof(PsDrawRow) == 80, "PsDrawRow layout");
 static_assert(sizeof(PsDrawParams) == 40, "PsDrawParams layout");
 static_assert(sizeof(PsDummyFillParams) == 32, "PsDummyFillParams layout");
 static_assert(sizeof(PsRopeAppendParams) == 184, "PsRopeAppendParams layout");

@@ -102,18 +102,17 @@ public final class Sampler {
     /**
      * This step's draw as numbers a device can evaluate where the logits are, or null when the
      * request's token must be picked on the host: greedy (see {@link #greedyFromArgmax}), logprobs asked,
-     * top-k or top-p on (they rank the vocabulary), a bias or a penalty, or more than
-     * {@link #MAX_DEVICE_BANNED} banned ids. When it returns a draw, the request's uniform number for
-     * this step has been taken.
+     * a bias or a penalty, or more than {@link #MAX_DEVICE_BANNED} banned ids. When it returns a draw,
+     * the request's uniform number for this step has been taken.
      */
     public static DeviceDraw deviceDraw(SamplingState state) {
         SamplingParams p = state.params();
         if (p.greedy() || p.logprobs() != null || !LogitsProcessor.onlyBans(state)) return null;
-        // The same "on" tests as TruncatedDistribution.draw: a top_k of the vocabulary or more keeps everything.
-        if ((p.topK() >= 1 && p.topK() < state.vocabSize()) || p.topP() < 1.0) return null;
         int[] banned = LogitsProcessor.banned(state);
         if (banned.length > MAX_DEVICE_BANNED) return null;
-        return new DeviceDraw(1.0 / p.temperature(), p.minP(), state.nextUniform(), banned);
+        // The same "on" test as TruncatedDistribution.draw: a top_k of the vocabulary or more keeps everything.
+        int topK = p.topK() >= 1 && p.topK() < state.vocabSize() ? p.topK() : 0;
+        return new DeviceDraw(1.0 / p.temperature(), p.minP(), topK, p.topP(), state.nextUniform(), banned);
     }
 
     private static double uniform(SamplingState state, double given) {

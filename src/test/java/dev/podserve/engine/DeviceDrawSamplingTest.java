@@ -15,8 +15,8 @@ import dev.podserve.sampling.SamplingParams;
  * backend does with ps_draw): seeded sampled requests give exactly the tokens of the ordinary host
  * path, whether the device draws a row or hands it back (the host then samples with the draw's
  * uniform number, so the request's generator advances once a step either way); rows the device
- * cannot draw (top-p, logprobs, penalties) still travel with the step; the listener hears where each
- * row was sampled.
+ * cannot draw (logprobs, penalties) still travel with the step; the listener hears where each row
+ * was sampled.
  */
 class DeviceDrawSamplingTest {
 
@@ -36,9 +36,10 @@ class DeviceDrawSamplingTest {
                 SamplingParams.builder().temperature(1.0).seed(6L).maxTokens(20).ignoreEos(true).build(),
                 SamplingParams.builder().temperature(1.6).minP(0.05).seed(7L).maxTokens(20).minTokens(10)
                         .stopTokenIds(List.of(3, 4)).build(),
-                SamplingParams.builder().temperature(0.3).seed(8L).maxTokens(20).topK(100000).build());
+                SamplingParams.builder().temperature(0.3).seed(8L).maxTokens(20).topK(100000).build(),
+                SamplingParams.builder().temperature(0.8).topP(0.9).seed(9L).maxTokens(20).build(),
+                SamplingParams.builder().temperature(1.2).topK(20).topP(0.7).minP(0.01).seed(12L).maxTokens(20).build());
         List<SamplingParams> notDrawable = List.of(
-                SamplingParams.builder().temperature(0.8).topP(0.9).seed(9L).maxTokens(12).build(),
                 SamplingParams.builder().temperature(0.8).logprobs(1).seed(10L).maxTokens(12).build(),
                 SamplingParams.builder().temperature(0.8).frequencyPenalty(0.5).seed(11L).maxTokens(12).build());
         for (int handBackEvery : new int[] {Integer.MAX_VALUE, 3, 1}) {

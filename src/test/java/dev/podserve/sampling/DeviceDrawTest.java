@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * {@link Sampler#deviceDraw}: which requests a device may draw for, what the draw carries, and that
  * the rule ps_draw implements (params.h; here as {@link DeviceDrawRule}, written from that
  * contract) picks the host sampler's token with the same uniform number, on fresh random rows at
- * awkward sizes with -inf, ties, bans and min-p. The kernel itself is checked against the same
+ * awkward sizes with -inf, ties, bans, top-k, top-p and min-p. The kernel itself is checked against the same
  * rule by the native test layers_draw_test.cu and against the sampler by DeviceDrawGpuTest.
  */
 class DeviceDrawTest {
@@ -43,8 +43,10 @@ class DeviceDrawTest {
             for (int id : randomIds(rnd, vocab, rnd.nextInt(4))) stops.add(id);
             double temperature = new double[] {1e-5, 0.05, 0.6, 1.0, 1.3, 2.0}[rnd.nextInt(6)];
             double minP = rnd.nextInt(3) == 0 ? new double[] {0.01, 0.3, 1.0}[rnd.nextInt(3)] : 0;
-            int topK = rnd.nextInt(4) == 0 ? vocab + rnd.nextInt(3) : 0;  // a top-k of the vocabulary or more keeps all
-            SamplingParams p = SamplingParams.builder().temperature(temperature).minP(minP).topK(topK).maxTokens(64)
+            // Top-k below the vocabulary, or of the vocabulary or more (which keeps all), or none.
+            int topK = new int[] {0, 0, 1, 1 + rnd.nextInt(Math.max(1, vocab - 1)), vocab + rnd.nextInt(3)}[rnd.nextInt(5)];
+            double topP = rnd.nextBoolean() ? 1.0 : new double[] {0.05, 0.5, 0.9, 0.999}[rnd.nextInt(4)];
+            SamplingParams p = SamplingParams.builder().temperature(temperature).minP(minP).topK(topK).topP(topP).maxTokens(64)
                     .seed(rnd.nextLong()).ignoreEos(rnd.nextBoolean()).minTokens(rnd.nextInt(3)).stopTokenIds(stops).build();
             SamplingState state = new SamplingState(p, new int[0], eos, vocab);
             for (int k = rnd.nextInt(4); k > 0; k--) state.accept(rnd.nextInt(vocab));
@@ -98,9 +100,9 @@ class DeviceDrawTest {
         assertThat(Sampler.deviceDraw(state(base, 100))).isNotNull();
         assertThat(Sampler.deviceDraw(state(base.toBuilder().temperature(0).build(), 100))).as("greedy").isNull();
         assertThat(Sampler.deviceDraw(state(base.toBuilder().logprobs(2).build(), 100))).as("logprobs").isNull();
-        assertThat(Sampler.deviceDraw(state(base.toBuilder().topP(0.9).build(), 100))).as("top-p").isNull();
-        assertThat(Sampler.deviceDraw(state(base.toBuilder().topK(99).build(), 100))).as("top-k").isNull();
-        assertThat(Sampler.deviceDraw(state(base.toBuilder().topK(100).build(), 100))).as("top-k of the vocabulary").isNotNull();
+        assertThat(Sampler.deviceDraw(state(base.toBuilder().topP(0.9).build(), 100)).topP()).as("top-p").isEqualTo(0.9);
+        assertThat(Sampler.deviceDraw(state(base.toBuilder().topK(99).build(), 100)).topK()).as("top-k").isEqualTo(99);
+        assertThat(Sampler.deviceDraw(state(base.toBuilder().topK(100).build(), 100)).topK()).as("top-k of the vocabulary").isZero();
         assertThat(Sampler.deviceDraw(state(base.toBuilder().logitBias(Map.of(3, 1.0)).build(), 100))).as("bias").isNull();
         assertThat(Sampler.deviceDraw(state(base.toBuilder().presencePenalty(0.5).build(), 100))).as("presence").isNull();
         assertThat(Sampler.deviceDraw(state(base.toBuilder().repetitionPenalty(1.2).build(), 100))).as("repetition").isNull();
@@ -121,6 +123,8 @@ class DeviceDrawTest {
         DeviceDraw d = Sampler.deviceDraw(s);
         assertThat(d.inverseTemperature()).isEqualTo(1.0 / 0.25);
         assertThat(d.minP()).isEqualTo(0.1);
+        assertThat(d.topK()).isZero();
+        assertThat(d.topP()).isEqualTo(1.0);
         assertThat(d.uniform()).isBetween(0.0, 1.0).isNotEqualTo(1.0);
         assertThat(d.banned()).containsExactlyInAnyOrder(7, 9, 40, 41);  // below min_tokens: EOS and stops, in vocabulary
         s.accept(3);

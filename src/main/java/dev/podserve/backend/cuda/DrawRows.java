@@ -37,15 +37,18 @@ final class DrawRows {
                 throw new IllegalArgumentException("a device draw bans " + d.banned().length + " ids; at most "
                         + ParamLayouts.DRAW_MAX_BANNED);
             }
-            if (!(d.inverseTemperature() > 0) || !(d.uniform() >= 0 && d.uniform() < 1) || !(d.minP() >= 0 && d.minP() <= 1)) {
+            if (!(d.inverseTemperature() > 0) || !(d.uniform() >= 0 && d.uniform() < 1) || !(d.minP() >= 0 && d.minP() <= 1)
+                    || !(d.topP() > 0 && d.topP() <= 1) || d.topK() < 0) {
                 throw new IllegalArgumentException("device draw out of range: " + d);
             }
             int base = count * WORDS;
             putDouble(base, "inverseTemperature", d.inverseTemperature());
             putDouble(base, "minP", d.minP());
+            putDouble(base, "topP", d.topP());
             putDouble(base, "uniform", d.uniform());
             putInt(base, "row", s);
             putInt(base, "numBanned", d.banned().length);
+            putInt(base, "topK", d.topK());
             for (int b = 0; b < d.banned().length; b++) {
                 int id = d.banned()[b];
                 if (id < 0 || id >= vocab) throw new IllegalArgumentException("banned id " + id + " outside [0, " + vocab + ")");

@@ -41,7 +41,8 @@ public final class ParamLayouts {
     /** One row of ps_draw's draws array (uploaded per step, not passed by value). */
     public static final int DRAW_MAX_BANNED = 8;
     public static final StructLayout DRAW_ROW = StructLayout.struct("PsDrawRow")
-            .f64("inverseTemperature", "minP", "uniform").i32("row", "numBanned").i32Array("banned", DRAW_MAX_BANNED).build();
+            .f64("inverseTemperature", "minP", "topP", "uniform").i32("row", "numBanned", "topK")
+            .i32Array("banned", DRAW_MAX_BANNED).build();
 
     public static final StructLayout DRAW = StructLayout.struct("PsDrawParams")
             .ptr("logits", "draws", "out").i64("logitsStride").i32("numDraws", "vocab").build();

@@ -116,7 +116,7 @@ class CudaGraphDecodeGpuTest {
         int[] checked = new int[3];
         try (CudaBackend host = CudaBackend.withDummyWeights(LLAMA, 4, o);
              CudaBackend device = CudaBackend.withDummyWeights(LLAMA, 4, o)) {
-            ComputeBackend sampling = new ComputeBackend() {
+            ComputeBackend sampling = new CheckingBackend(device) {
                 // Presents device's forwardForSampling as forward() to the driver, checking it on the way.
                 @Override
                 public float[][] forward(dev.podserve.attention.HybridBatch b) {
@@ -139,26 +139,6 @@ class CudaGraphDecodeGpuTest {
                     lastArgmax = out.argmax().clone();
                     checked[1] += S;
                     return rows;
-                }
-
-                @Override
-                public ModelConfig config() {
-                    return device.config();
-                }
-
-                @Override
-                public int numKvBlocks() {
-                    return device.numKvBlocks();
-                }
-
-                @Override
-                public int pageSize() {
-                    return device.pageSize();
-                }
-
-                @Override
-                public String describe() {
-                    return device.describe();
                 }
             };
             List<ComputeBackend> both = List.of(host, sampling);

@@ -21,9 +21,9 @@ import dev.podserve.sampling.SamplingState;
 /**
  * Temperature draws made by ps_draw inside forwardForSampling against the host sampler over the same
  * step's logits with the same uniform number: the same token for every row, across temperatures from
- * near-greedy to 1.9, min-p, banned ids (EOS under ignore_eos, stop ids below min_tokens), rows with
- * and without a draw in one step, rows copied with the step and rows fetched after it, prefill
- * (eager) and decode (graph) steps.
+ * near-greedy to 1.9, top-k, top-p, min-p, banned ids (EOS under ignore_eos, stop ids below
+ * min_tokens), rows with and without a draw in one step, rows copied with the step and rows fetched
+ * after it, prefill (eager) and decode (graph) steps.
  */
 @Tag("gpu")
 class DeviceDrawGpuTest {
@@ -34,6 +34,8 @@ class DeviceDrawGpuTest {
 
     private static final double[] TEMPERATURES = {0.05, 0.7, 1.0, 1.9, 0.35};
     private static final double[] MIN_PS = {0.0, 0.1, 0.0, 0.02, 0.0};
+    private static final double[] TOP_PS = {1.0, 1.0, 0.9, 0.5, 1.0};
+    private static final int[] TOP_KS = {0, 0, 0, 50, 7};
 
     @Test
     void deviceDrawsEqualHostSamplesOverTheSameLogits() {
@@ -52,7 +54,7 @@ class DeviceDrawGpuTest {
         int[] counts = new int[3];  // [drawn and checked, fetched late, rows without a draw]
         try (CudaBackend device = CudaBackend.withDummyWeights(CFG, 6, new CudaBackend.Options(4096, 8, pageSize, pages, 0, 0, true))) {
             assertTrue(device.drawsOnDevice());
-            ComputeBackend checking = new Checking(device) {
+            ComputeBackend checking = new CheckingBackend(device) {
                 private long stepNo;
 
                 @Override
@@ -68,6 +70,7 @@ class DeviceDrawGpuTest {
                             continue;
                         }
                         SamplingParams p = SamplingParams.builder().temperature(TEMPERATURES[k]).minP(MIN_PS[k])
+                                .topP(TOP_PS[k]).topK(TOP_KS[k])
                                 .seed(step * 31 + s).ignoreEos(k % 2 == 0).minTokens(k == 1 ? 100 : 0)
                                 .stopTokenIds(List.of(7, 8, 9)).maxTokens(200).build();
                         states[s] = new SamplingState(p, new int[0], new int[] {1, 2, 1002}, CFG.vocabSize());
@@ -103,34 +106,5 @@ class DeviceDrawGpuTest {
         }
         assertTrue(counts[0] >= requests * newTokens / 2, "draws checked: " + counts[0]);
         assertTrue(counts[1] > 0 && counts[2] > 0, "late fetches " + counts[1] + ", rows without a draw " + counts[2]);
-    }
-
-    /** The backend as a plain forward() for the driver; subclasses check each step on the way. */
-    private abstract static class Checking implements ComputeBackend {
-        private final ComputeBackend device;
-
-        Checking(ComputeBackend device) {
-            this.device = device;
-        }
-
-        @Override
-        public ModelConfig config() {
-            return device.config();
-        }
-
-        @Override
-        public int numKvBlocks() {
-            return device.numKvBlocks();
-        }
-
-        @Override
-        public int pageSize() {
-            return device.pageSize();
-        }
-
-        @Override
-        public String describe() {
-            return device.describe();
-        }
     }
 }
