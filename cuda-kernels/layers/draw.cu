@@ -11,8 +11,8 @@
 // adjacent ids, so every load is coalesced.
 // With top-k or top-p the draw is in rank order, which needs a sort, but only of the few ids that
 // can matter:
-//   2. a histogram of counts and weights by distance from the max (eighths of a nat of weight)
-//      gives the last bucket the top-k or the nucleus can reach;
+//   2. a histogram of counts and weights by distance from the max (eighths of a nat of weight, up
+//      to 12 nats, then one far bucket) gives the last bucket the top-k or the nucleus can reach;
 //   3. the ids up to that bucket are gathered as rank keys and sorted in shared memory (bitonic);
 //   4. one warp walks them best first: top-k, then the nucleus, then min-p, then the draw.
 #include "../include/params.h"
@@ -29,8 +29,11 @@ struct Spec {
     int banned[PS_DRAW_MAX_BANNED];
 };
 
-constexpr int kBuckets = 256;
-constexpr int kHistCopies = 4;  // warps w, w+4, ... share a copy: fewer collisions on the atomics
+// Buckets of an eighth of a nat of weight below the max, up to 12 nats (weights down to e^-12 of the
+// best); everything further is one "far" bucket, counted in registers rather than by atomics: it
+// holds most of a vocabulary, and a nucleus or a top-k that reaches it takes the whole row anyway.
+constexpr int kNearBuckets = 96;
+constexpr int kHistCopies = 8;  // warps w, w+8, ... share a copy: fewer collisions on the atomics
 
 __device__ __forceinline__ bool is_banned(const Spec& s, int i) {
     bool hit = false;
@@ -52,11 +55,11 @@ __device__ __forceinline__ double weight(const Spec& s, const float* row, int i,
     return w < s.minP ? 0.0 : w;
 }
 
-// Distance from the max in eighths of a nat of weight; never decreases as the logit falls, so the
-// ids of buckets 0..b are a best-first prefix of the ranking.
+// Distance from the max in eighths of a nat of weight, kNearBuckets for the far bucket; never
+// decreases as the logit falls, so the ids of buckets 0..b are a best-first prefix of the ranking.
 __device__ __forceinline__ int bucket(const Spec& s, float v, float max) {
     const double d = ((double)max - (double)v) * s.inverseTemperature * 8.0;
-    return d >= kBuckets - 1 ? kBuckets - 1 : (int)d;
+    return d >= kNearBuckets ? kNearBuckets : (int)d;
 }
 
 // RankKeys.key of the Java sampler: ascending order = higher logit first, then lower id.
@@ -127,10 +130,12 @@ struct DrawShared {
     double ownerBase;
     double target;
     int lastPositive;
-    // Rank-order draw: counts and weights per bucket, kHistCopies copies; the cut bucket (-1: too
-    // many candidates), the candidates gathered so far, and their rank keys.
-    int histCount[kHistCopies][kBuckets];
-    double histMass[kHistCopies][kBuckets];
+    // Rank-order draw: counts and weights per near bucket, kHistCopies copies, and per warp the far
+    // bucket's count; the cut bucket (-1: too many candidates), the candidates gathered so far, and
+    // their rank keys.
+    int histCount[kHistCopies][kNearBuckets];
+    double histMass[kHistCopies][kNearBuckets];
+    int warpFar[32];
     int cut;
     int numCandidates;
     long long keys[PS_DRAW_MAX_CANDIDATES];
@@ -204,7 +209,7 @@ __device__ void draw_in_rank_order(const Spec& s, const float* row, int vocab, f
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
     const int numWarps = blockDim.x >> 5;
-    for (int i = threadIdx.x; i < kBuckets; i += blockDim.x) {
+    for (int i = threadIdx.x; i < kNearBuckets; i += blockDim.x) {
         for (int k = 0; k < kHistCopies; ++k) {
             sh.histCount[k][i] = 0;
             sh.histMass[k][i] = 0.0;
@@ -215,6 +220,7 @@ __device__ void draw_in_rank_order(const Spec& s, const float* row, int vocab, f
     // Pass 2: counts and weights by bucket, and the whole row's weight (top-p without top-k
     // measures its nucleus against it).
     double mass = 0.0;
+    int far = 0;
     const int copy = warp % kHistCopies;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
         const float v = __ldg(row + i);
@@ -222,11 +228,19 @@ __device__ void draw_in_rank_order(const Spec& s, const float* row, int vocab, f
         const double w = tempered(s, v, m);
         const int b = bucket(s, v, m);
         mass += w;
-        atomicAdd(&sh.histCount[copy][b], 1);
-        atomicAdd(&sh.histMass[copy][b], w);
+        if (b == kNearBuckets) {
+            ++far;
+        } else {
+            atomicAdd(&sh.histCount[copy][b], 1);
+            atomicAdd(&sh.histMass[copy][b], w);
+        }
     }
     mass = ps::warp_sum(mass);
-    if (lane == 0) sh.warpMass[warp] = mass;
+    far = __reduce_add_sync(0xffffffffu, far);
+    if (lane == 0) {
+        sh.warpMass[warp] = mass;
+        sh.warpFar[warp] = far;
+    }
     __syncthreads();
     if (threadIdx.x == 0) {
         double total = 0.0;
@@ -235,9 +249,9 @@ __device__ void draw_in_rank_order(const Spec& s, const float* row, int vocab, f
         // The last bucket the top-k (by count) or the nucleus (by weight, with a margin far above
         // the rounding of these sums) can reach; everything up to it is a candidate.
         const double needed = s.topP * total * (1.0 + 1e-9);
-        int count = 0, cut = kBuckets - 1;
+        int count = 0, cut = kNearBuckets;
         double reached = 0.0;
-        for (int b = 0; b < kBuckets; ++b) {
+        for (int b = 0; b < kNearBuckets; ++b) {
             int c = 0;
             double w = 0.0;
             for (int k = 0; k < kHistCopies; ++k) {
@@ -251,10 +265,8 @@ __device__ void draw_in_rank_order(const Spec& s, const float* row, int vocab, f
                 break;
             }
         }
-        if (cut == kBuckets - 1) {
-            count = 0;
-            for (int b = 0; b < kBuckets; ++b)
-                for (int k = 0; k < kHistCopies; ++k) count += sh.histCount[k][b];
+        if (cut == kNearBuckets) {  // the far bucket too: every finite unbanned id
+            for (int w = 0; w < numWarps; ++w) count += sh.warpFar[w];
         }
         sh.cut = count > PS_DRAW_MAX_CANDIDATES ? -1 : cut;
     }

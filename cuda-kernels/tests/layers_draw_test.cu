@@ -36,10 +36,12 @@ int64_t rank_key(float v, int id) {
     return (int64_t)((uint64_t)(uint32_t)~ascending << 32 | (uint32_t)id);
 }
 
-// The kernel's bucket of a logit (eighths of a nat of weight below the max, 255 at most).
+// The kernel's bucket of a logit: eighths of a nat of weight below the max, up to 12 nats; 96 is
+// the far bucket.
+constexpr int kFarBucket = 96;
 int bucket_of(float v, float max, const PsDrawRow& r) {
     const double d = ((double)max - (double)v) * r.inverseTemperature * 8.0;
-    return d >= 255 ? 255 : (int)d;
+    return d >= kFarBucket ? kFarBucket : (int)d;
 }
 
 // What the ranked draw kept, best first, with weights: for judging a token against rounding.
@@ -192,13 +194,13 @@ bool may_hand_back(const float* x, int vocab, const PsDrawRow& r, int boundaryBu
     float max = -INFINITY;
     for (int i = 0; i < vocab; ++i)
         if (!is_banned(r, i) && x[i] > max) max = x[i];
-    std::vector<int> count(256, 0);
+    std::vector<int> count(kFarBucket + 1, 0);
     for (int i = 0; i < vocab; ++i)
         if (!is_banned(r, i) && x[i] != -INFINITY) ++count[bucket_of(x[i], max, r)];
     int upTo = 0, b = 0;
     for (; b <= boundaryBucket; ++b) upTo += count[b];
-    while (b < 256 && count[b] == 0) ++b;
-    if (b < 256) upTo += count[b];
+    while (b <= kFarBucket && count[b] == 0) ++b;
+    if (b <= kFarBucket) upTo += count[b];
     return upTo > PS_DRAW_MAX_CANDIDATES;
 }
 
