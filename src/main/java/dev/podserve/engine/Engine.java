@@ -13,9 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.podserve.backend.ComputeBackend;
-import dev.podserve.sampling.DeviceDraw;
 import dev.podserve.sampling.SampleResult;
-import dev.podserve.sampling.Sampler;
 import dev.podserve.sampling.SamplingParams;
 import dev.podserve.sampling.SamplingState;
 import dev.podserve.scheduler.ChunkedPrefillScheduler;
@@ -46,7 +44,6 @@ public final class Engine implements AutoCloseable {
     private final ComputeBackend backend;
     private final ChunkedPrefillScheduler scheduler;
     private final HfTokenizer tokenizer;
-    private final Sampler sampler = new Sampler();
     private final int maxModelLen;
     private final int[] eosTokenIds;
     private final EngineListener listener;
@@ -61,6 +58,7 @@ public final class Engine implements AutoCloseable {
     private final Thread thread;
     private volatile boolean accepting = true;
     private final AtomicLong steps = new AtomicLong();
+    private final StepSampling sampling;
     private volatile EngineStats stats = new EngineStats(0, 0, 0.0, 0, 0);
 
     public Engine(ComputeBackend backend, ChunkedPrefillScheduler scheduler, HfTokenizer tokenizer,
@@ -72,6 +70,7 @@ public final class Engine implements AutoCloseable {
         this.eosTokenIds = eosTokenIds.clone();
         Arrays.sort(this.eosTokenIds);
         this.listener = listener;
+        this.sampling = new StepSampling(listener);
         this.outputs = backend.usesHostCores() ? OutputDelivery.inline() : OutputDelivery.onOwnThread("podserve-outputs");
         this.thread = new Thread(this::loop, "podserve-engine");
         this.thread.setDaemon(true);
@@ -292,27 +291,14 @@ public final class Engine implements AutoCloseable {
             ActiveRequest r = active.get(s.sequence().requestId());
             if (r != null && r.firstScheduledNanos < 0) r.firstScheduledNanos = now;
         }
-        // Greedy rows whose processing can only ban tokens need no logits on the host where the backend
-        // takes the argmax itself, unless that argmax turns out banned (sampleAll fetches those rows).
         List<ActiveRequest> rows = new ArrayList<>();
         for (ScheduledSequence s : out.scheduled()) {
             if (s.sample()) rows.add(active.get(s.sequence().requestId()));
         }
-        // Rows sampled at a temperature are drawn where the logits are when the backend can: the draw
-        // takes the request's uniform number now, and a row the device hands back is sampled on the
-        // host with that same number.
-        boolean[] needLogits = new boolean[rows.size()];
-        DeviceDraw[] draws = backend.drawsOnDevice() ? new DeviceDraw[rows.size()] : null;
-        for (int i = 0; i < needLogits.length; i++) {
-            ActiveRequest r = rows.get(i);
-            if (r == null || Sampler.greedyFromArgmax(r.sampling)) continue;
-            if (draws != null) draws[i] = Sampler.deviceDraw(r.sampling);
-            needLogits[i] = draws == null || draws[i] == null;
-        }
+        StepSampling.Plan plan = StepSampling.plan(rows, backend.drawsOnDevice());
         ComputeBackend.StepOutput result;
         try {
-            result = draws != null ? backend.forwardForSampling(out.batch(), needLogits, draws)
-                    : backend.forwardForSampling(out.batch(), needLogits);
+            result = plan.forward(backend, out.batch());
         } catch (RuntimeException | Error e) {
             log.error("forward pass failed for a batch of {} requests; failing them and going on", out.scheduled().size(), e);
             for (ScheduledSequence s : out.scheduled()) {
@@ -326,7 +312,7 @@ public final class Engine implements AutoCloseable {
         listener.onStep(out, forwardNanos);
         ComputeBackend.StepProfile profile = backend.lastStepProfile();
         if (profile != null) listener.onStepProfile(out, profile);
-        Object[] samples = sampleAll(rows, result, needLogits, draws);
+        Object[] samples = sampling.sampleAll(rows, result, plan);
         for (int i = 0; i < rows.size(); i++) {
             ActiveRequest r = rows.get(i);
             if (r == null) continue;
@@ -338,76 +324,6 @@ public final class Engine implements AutoCloseable {
                 fail(r.id(), new StepFailedException("sampling failed: " + e, e));
             }
         }
-    }
-
-    /**
-     * Rows sampled on the host (over the full logits) below which sampling stays on the engine
-     * thread: forking costs more than it saves. Rows the backend already took the argmax of do not
-     * count: each is one array read, and forking for them alone cost 0.2-0.3 ms a step.
-     */
-    private static final int PARALLEL_SAMPLING_ROWS = 4;
-
-    /**
-     * A {@link SampleResult} (or the exception sampling threw) for each row. Rows are independent
-     * (each request has its own state and generator, the sampler's scratch space is per thread), so a
-     * large batch is sampled on the common pool: one 128K-entry row costs tens of microseconds to a
-     * millisecond, and a 64-row step would otherwise wait for all of them in turn.
-     */
-    private Object[] sampleAll(List<ActiveRequest> rows, ComputeBackend.StepOutput result, boolean[] needLogits,
-                               DeviceDraw[] draws) {
-        Object[] out = new Object[rows.size()];
-        int[] argmax = result.argmax();
-        // The rows sampled on the host: all of them, or those asked for, or those withheld whose
-        // argmax the request may not produce (an EOS under ignore_eos) or whose draw the device handed
-        // back, fetched here, on the thread that ran the step, as the backend requires.
-        float[][] onHost = new float[rows.size()][];
-        int numOnHost = 0;
-        int late = 0;
-        int live = 0;
-        int drawn = 0;
-        for (int i = 0; i < rows.size(); i++) {
-            ActiveRequest r = rows.get(i);
-            if (r == null) continue;
-            live++;
-            try {
-                if (draws != null && draws[i] != null && result.drawnToken(i) >= 0) {
-                    out[i] = SampleResult.withoutAlternatives(result.drawnToken(i), Float.NaN);
-                    drawn++;
-                    continue;
-                }
-                boolean fromArgmax = argmax != null && !needLogits[i] && (draws == null || draws[i] == null)
-                        && (argmax[i] < 0 || !Sampler.argmaxBanned(r.sampling, argmax[i]));
-                if (!fromArgmax) {
-                    if (result.logits()[i] == null) late++;
-                    onHost[i] = result.row(i);
-                    numOnHost++;
-                }
-            } catch (RuntimeException e) {
-                out[i] = e;
-            }
-        }
-        listener.onSampled(live - numOnHost - drawn, drawn, numOnHost - late, late);
-        java.util.function.IntConsumer one = i -> {
-            ActiveRequest r = rows.get(i);
-            if (r == null || out[i] != null) return;
-            try {
-                if (onHost[i] == null) {
-                    if (argmax[i] < 0) throw new IllegalArgumentException("the step produced no number in this request's logits");
-                    out[i] = SampleResult.withoutAlternatives(argmax[i], Float.NaN);
-                } else {
-                    double uniform = draws != null && draws[i] != null ? draws[i].uniform() : Double.NaN;
-                    out[i] = sampler.sample(onHost[i], r.sampling, uniform);
-                }
-            } catch (RuntimeException e) {
-                out[i] = e;
-            }
-        };
-        if (numOnHost < PARALLEL_SAMPLING_ROWS) {
-            for (int i = 0; i < rows.size(); i++) one.accept(i);
-        } else {
-            java.util.stream.IntStream.range(0, rows.size()).parallel().forEach(one);
-        }
-        return out;
     }
 
     /** Takes r's sampled token, updates its text and decides whether it finished. */
