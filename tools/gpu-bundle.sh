@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds bundle/: everything the gpu-tagged tests need on a GPU host that has no JDK, no Maven and no
 # network -- a jlink runtime, the few jars those tests load (linux-x86_64 natives only), main and
-# test classes, the JUnit console launcher, the kernels' fatbin and run-gpu-tests.sh.
+# test classes, the JUnit console launcher, the kernels' fatbin, the native kernel tests
+# (podserve_tests) and run-gpu-tests.sh -- and bundle-tests.txz beside it, the same folder compressed
+# (about 31 MB: the folder itself, with the working tree, is over what a device call carries).
 # usage: tools/gpu-bundle.sh [OUT_DIR]        (default: bundle/ in the repository root, git-ignored)
-# Then, through the device tool: run(carry=["bundle"], command="bash bundle/run-gpu-tests.sh $OUT")
+# Then, through the device tool: run(carry=["bundle-tests.txz"],
+#   command="tar xJf bundle-tests.txz && bash bundle/run-gpu-tests.sh $OUT")
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$root/bundle}"
@@ -66,6 +69,10 @@ for jar in "$here"/lib/*.jar; do cp="$cp:$jar"; done
     --details=tree --disable-banner --reports-dir "$results" 2>&1 | tee "$results/gpu-tests.log"
 RUN
 chmod +x "$out/run-gpu-tests.sh"
+# The native kernel tests, to run beside the Java ones:
+#   bundle/podserve_tests --fatbin bundle/kernels/cuda/podserve.fatbin [FILTER...]
+make -C cuda-kernels --no-print-directory test-bin > /dev/null
+cp cuda-kernels/build/podserve_tests "$out/podserve_tests"
 du -sh "$out"
 
 cat > "$out/run-gpu-bench.sh" <<'RUN'
@@ -83,3 +90,8 @@ for jar in "$here"/lib/*.jar; do cp="$cp:$jar"; done
     "$results/cuda-decode.json" 2>&1 | tee "$results/cuda-decode.log"
 RUN
 chmod +x "$out/run-gpu-bench.sh"
+
+# One compressed file for the device tool (tar's xz: the runtime and jars shrink about 2x).
+rm -f "$root/bundle-tests.txz"
+tar -C "$(dirname "$out")" -cJf "$root/bundle-tests.txz" "$(basename "$out")"
+ls -la "$root/bundle-tests.txz"
