@@ -197,7 +197,7 @@ typedef struct PsArgmaxParams {
  * grid (any; blocks loop over draws), block: a multiple of 32 from 64 to 1024 (1024 suggested).
  */
 #define PS_DRAW_MAX_BANNED 8
-#define PS_DRAW_MAX_CANDIDATES 2048
+#define PS_DRAW_MAX_CANDIDATES 4096
 
 typedef struct PsDrawRow {
     double inverseTemperature;          /* 1 / T, T > 0 */

@@ -259,7 +259,7 @@ void draw_case(int S, int numDraws, int vocab, int64_t stride, int block, int gr
     static const double temperatures[] = {1.0, 0.7, 0.05, 1.9, 1e-4, 0.35};
     static const double minPs[] = {0.0, 0.0, 0.05, 0.9, 1.0, 0.0, 0.0};
     static const double topPs[] = {1.0, 0.9, 1.0, 0.5, 1.0, 0.97, 1.0, 0.2};
-    static const int topKs[] = {0, 0, 1, 40, 0, 0, 700, 3000, 5};
+    static const int topKs[] = {0, 0, 1, 40, 0, 5000, 700, 3000, 5};
     for (int d = 0; d < numDraws; ++d) {
         PsDrawRow& r = draws[d];
         r = PsDrawRow{};
