@@ -288,18 +288,11 @@ public final class HostOverheadBenchmark {
                 drawn[s] = -1;
                 if (drawsOfStep[s] == null) continue;
                 int token = out.argmax()[s];
-                for (int t = 32; banned(drawsOfStep[s], token); t++) token = t;
+                for (int t = 32; drawsOfStep[s].bans(token); t++) token = t;
                 drawn[s] = token;
                 rowsDrawn.incrementAndGet();
             }
             return new StepOutput(out.logits(), out.argmax(), out.lateRow(), drawn);
-        }
-
-        private static boolean banned(DeviceDraw d, int token) {
-            for (int id : d.banned()) {
-                if (id == token) return true;
-            }
-            return false;
         }
 
         @Override

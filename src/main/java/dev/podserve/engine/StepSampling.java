@@ -115,9 +115,10 @@ final class StepSampling {
                 if (onHost[i] == null) {
                     if (argmax[i] < 0) throw new IllegalArgumentException("the step produced no number in this request's logits");
                     out[i] = SampleResult.withoutAlternatives(argmax[i], Float.NaN);
+                } else if (draws != null && draws[i] != null) {
+                    out[i] = sampler.sample(onHost[i], r.sampling, draws[i].uniform());
                 } else {
-                    double uniform = draws != null && draws[i] != null ? draws[i].uniform() : Double.NaN;
-                    out[i] = sampler.sample(onHost[i], r.sampling, uniform);
+                    out[i] = sampler.sample(onHost[i], r.sampling);
                 }
             } catch (RuntimeException e) {
                 out[i] = e;

@@ -20,4 +20,12 @@ package dev.podserve.sampling;
  *                           ids below min_tokens), at most {@link Sampler#MAX_DEVICE_BANNED}
  */
 public record DeviceDraw(double inverseTemperature, double minP, int topK, double topP, double uniform, int[] banned) {
+
+    /** Whether this step bans {@code token} (it is one of {@link #banned}). */
+    public boolean bans(int token) {
+        for (int id : banned) {
+            if (id == token) return true;
+        }
+        return false;
+    }
 }

@@ -35,7 +35,7 @@ public final class Sampler {
     public static final int MAX_DEVICE_BANNED = 8;
 
     public SampleResult sample(float[] logits, SamplingState state) {
-        return sample(logits, state, Double.NaN);
+        return sampleWith(logits, state, Double.NaN);
     }
 
     /**
@@ -43,9 +43,14 @@ public final class Sampler {
      * request's generator (a {@link DeviceDraw} the device handed back).
      */
     public SampleResult sample(float[] logits, SamplingState state, double uniform) {
-        if (!Double.isNaN(uniform) && !(uniform >= 0 && uniform < 1)) {
+        if (!(uniform >= 0 && uniform < 1)) {
             throw new IllegalArgumentException("uniform number " + uniform + " is outside [0, 1)");
         }
+        return sampleWith(logits, state, uniform);
+    }
+
+    /** @param uniform the step's number, or NaN: take it from the request's generator if the draw needs one */
+    private SampleResult sampleWith(float[] logits, SamplingState state, double uniform) {
         int n = state.vocabSize();
         if (logits.length != n) {
             throw new IllegalArgumentException("logits row has " + logits.length + " entries, but the request's vocabulary has " + n);

@@ -20,13 +20,13 @@ public final class DeviceDrawRule {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < x.length; i++) {
             if (Float.isNaN(x[i]) || x[i] == Float.POSITIVE_INFINITY) return -1;
-            if (!banned(d, i) && x[i] > max) max = x[i];
+            if (!d.bans(i) && x[i] > max) max = x[i];
         }
         if (max == Float.NEGATIVE_INFINITY) return -1;
         double[] w = new double[x.length];
         double total = 0;
         for (int i = 0; i < x.length; i++) {
-            double v = banned(d, i) ? Double.NEGATIVE_INFINITY : x[i];
+            double v = d.bans(i) ? Double.NEGATIVE_INFINITY : x[i];
             w[i] = Math.exp((v - max) * d.inverseTemperature());
             total += w[i];
         }
@@ -56,7 +56,7 @@ public final class DeviceDrawRule {
         List<Integer> ranked = new ArrayList<>();
         for (int i = 0; i < x.length; i++) {
             // Without top-k the nucleus is taken over tokens of positive weight only.
-            if (!banned(d, i) && x[i] != Float.NEGATIVE_INFINITY && (d.topK() > 0 || w[i] > 0)) ranked.add(i);
+            if (!d.bans(i) && x[i] != Float.NEGATIVE_INFINITY && (d.topK() > 0 || w[i] > 0)) ranked.add(i);
         }
         ranked.sort(Comparator.<Integer>comparingDouble(i -> -x[i]).thenComparingInt(i -> i));
         int kept = d.topK() > 0 ? Math.min(d.topK(), ranked.size()) : ranked.size();
@@ -84,12 +84,5 @@ public final class DeviceDrawRule {
             if (target < running) return ranked.get(j);
         }
         return ranked.get(kept - 1);
-    }
-
-    private static boolean banned(DeviceDraw d, int token) {
-        for (int id : d.banned()) {
-            if (id == token) return true;
-        }
-        return false;
     }
 }

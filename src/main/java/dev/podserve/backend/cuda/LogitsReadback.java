@@ -5,7 +5,7 @@ package dev.podserve.backend.cuda;
  * host rows that are reused step after step: a fresh 64 x 128K-float array per step is 33 MB to
  * allocate, zero and collect. All rows at once for {@code forward()}, the rows asked for with
  * {@code forwardForSampling()}, and one row after the step when the engine finds it needs one it
- * did not ask for (a banned argmax). Not thread-safe: the backend calls it under its own lock.
+ * did not ask for (a banned argmax, or a draw ps_draw handed back). Not thread-safe: the backend calls it under its own lock.
  */
 final class LogitsReadback {
 
