@@ -27,9 +27,18 @@ namespace ps_attn_plan {
 // streaming one key) and keeps the cheapest, ties to fewer splits. Candidates: kvChunkSize =
 // maxKeys / s rounded up to 64 (the prefill key tile), s = 1..16, pieces of >= kMinChunk keys.
 //
-//  decode (bandwidth-bound): max(longest piece, total keys / numSMs) + kCtaOverhead * CTAs/numSMs.
-//      One CTA per SM already streams at ~90% of the card's bandwidth (H200: 128 CTAs, 3.97 TB/s),
-//      so the machine behaves like numSMs lanes of fluid work; more CTAs only help a short batch.
+//  decode (bandwidth-bound): max(longest piece, total keys / numSMs, busiest SM) + kCtaOverhead *
+//      CTAs/numSMs. One CTA per SM already streams at ~90% of the card's bandwidth (H200: 128 CTAs,
+//      3.97 TB/s), so the machine behaves like numSMs lanes of fluid work, except that one SM
+//      streams at most kSmStreamShare times its fair share: "busiest SM" is the pieces dealt in
+//      launch order to the least loaded of numSMs lanes, divided by kSmStreamShare, for units of
+//      at least kSmStreamMinKeys. So a launch of equal long pieces just over a whole number of CTAs
+//      per SM, which ends on its more loaded SMs alone, is split further. H100: 22 decodes at
+//      16K (176 CTAs, 1.33 per SM) streamed 2,697 GB/s unsplit against 2,900 split further, while
+//      240 CTAs (1.82 per SM) streamed 2,930 unsplit. The floor: at 4K keys the extra split's merge
+//      cost more than the short tail (up to 4% slower), and a floor on the piece instead of the unit
+//      let 288 CTAs of 5.5K keys (2.18 per SM) in, 6% slower than 192
+//      (../bench/results/decode-split-h100-2026-11-27.*).
 //  prefill (tensor-bound): the hardware block scheduler replayed on 2 CTA slots per SM (CTAs start
 //      in launch order on the first free slot, duration = keys + kCtaOverhead), so wave
 //      quantisation counts; a launch of at most numSMs CTAs runs one CTA per SM, kLoneSpeedup
@@ -49,6 +58,8 @@ constexpr double kMergeBytesPerUs = 3.0e6;
 constexpr double kDecodeKeyUs = 1.0 / 60.0;
 constexpr double kPrefillKeyUs = 1.0 / 20.0;
 constexpr double kLoneSpeedup = 1.25;
+constexpr double kSmStreamShare = 1.33;
+constexpr int kSmStreamMinKeys = 8192;
 
 struct SplitChoice {
     int kvChunkSize;  // keys per split, multiple of 64
@@ -100,7 +111,13 @@ inline SplitChoice choose_split(const std::vector<int>& unitKeys, bool decode, i
         const double ctas = (double)pieces.size();
         double cost;
         if (decode) {
-            cost = std::max((double)std::min(chunk, maxKeys), total / numSms) + kCtaOverhead * ctas / numSms;
+            const double piece = std::min(chunk, maxKeys);
+            // The busiest SM: the pieces dealt in launch order to the least loaded SM.
+            // Past 3 CTAs per SM no SM holds a third more than its share of equal pieces (ceil(n) / n
+            // <= 4/3), so the term is only worked out up to 4 (it costs host time every step).
+            const bool uneven = maxKeys >= kSmStreamMinKeys && ctas <= 4.0 * numSms;
+            const double busiest = uneven ? list_schedule(pieces, numSms) / kSmStreamShare : 0.0;
+            cost = std::max({piece, total / numSms, busiest}) + kCtaOverhead * ctas / numSms;
         } else if (ctas <= numSms) {
             cost = (std::min(chunk, maxKeys) + kCtaOverhead) / kLoneSpeedup;
         } else if (ctas <= 4.0 * 2 * numSms) {

@@ -26,6 +26,10 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
     static final double DECODE_KEY_US = 1.0 / 60.0;
     static final double PREFILL_KEY_US = 1.0 / 20.0;
     static final double LONE_SPEEDUP = 1.25;
+    /** attention_plan.h kSmStreamShare: one SM streams at most this many times its fair share of DRAM bandwidth. */
+    static final double SM_STREAM_SHARE = 1.33;
+    /** attention_plan.h kSmStreamMinKeys: shorter units are not costed by the busiest SM (a split's merge costs more). */
+    static final int SM_STREAM_MIN_KEYS = 8192;
     static final int DECODE_SMEM_HD16 = 12800;
     static final int DECODE_SMEM_HD32 = 25600;
     static final int DECODE_SMEM_HD64 = 51200;
@@ -125,11 +129,23 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
 
     /**
      * {kvChunkSize, maxSplits}: attention_plan.h's choose_split. Decode is costed as bandwidth-bound
-     * fluid work over the SMs; prefill by replaying the block scheduler on 2 CTA slots per SM; a
+     * fluid work over the SMs, no SM streaming more than SM_STREAM_SHARE times its share; prefill by replaying the block scheduler on 2 CTA slots per SM; a
      * split adds the merge launch and its fp32 partial traffic.
      *
      * @param bytesPerRowSplit fp32 partial bytes one query row adds per split (heads * headDim * 8)
      */
+    /**
+     * Fills {@code pieces} with the CTA durations (keys plus CTA_OVERHEAD) in launch order: grid.y
+     * (split) is the slow index, so every unit's piece 0 comes first. Returns how many.
+     */
+    private static int launchOrderPieces(int[] unitKeys, int splits, int chunk, double[] pieces) {
+        int count = 0;
+        for (int p = 0; p < splits; p++) {
+            for (int k : unitKeys) if (k > p * chunk) pieces[count++] = Math.min(chunk, k - p * chunk) + CTA_OVERHEAD;
+        }
+        return count;
+    }
+
     static int[] chooseSplit(int[] unitKeys, boolean decode, int numSms, double rows, double bytesPerRowSplit) {
         int maxKeys = 1;
         double total = 0;
@@ -151,17 +167,22 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
             for (int k : unitKeys) ctas += (k + chunk - 1) / chunk;
             double cost;
             if (decode) {
-                cost = Math.max((double) Math.min(chunk, maxKeys), total / numSms) + CTA_OVERHEAD * ctas / numSms;
+                // The busiest SM: one SM streams at most SM_STREAM_SHARE times its fair share; the
+                // pieces dealt in launch order to the least loaded SM (units of SM_STREAM_MIN_KEYS and up).
+                double piece = Math.min(chunk, maxKeys);
+                double busiest = 0.0;
+                // Past 3 CTAs per SM no SM holds a third more than its share of equal pieces, so the
+                // term is only worked out up to 4 (it costs the engine thread time every step).
+                if (maxKeys >= SM_STREAM_MIN_KEYS && ctas <= 4.0 * numSms) {
+                    if (pieces == null || pieces.length < unitKeys.length * splits) pieces = new double[unitKeys.length * splits];
+                    busiest = listSchedule(pieces, launchOrderPieces(unitKeys, splits, chunk, pieces), numSms) / SM_STREAM_SHARE;
+                }
+                cost = Math.max(Math.max(piece, total / numSms), busiest) + CTA_OVERHEAD * ctas / numSms;
             } else if (ctas <= numSms) {
                 cost = (Math.min(chunk, maxKeys) + CTA_OVERHEAD) / LONE_SPEEDUP;
             } else if (ctas <= 4.0 * 2 * numSms) {
-                // Launch order: grid.y (split) is the slow index, so every unit's piece 0 comes first.
                 if (pieces == null || pieces.length < unitKeys.length * splits) pieces = new double[unitKeys.length * splits];
-                int count = 0;
-                for (int p = 0; p < splits; p++) {
-                    for (int k : unitKeys) if (k > p * chunk) pieces[count++] = Math.min(chunk, k - p * chunk) + CTA_OVERHEAD;
-                }
-                cost = listSchedule(pieces, count, 2 * numSms);
+                cost = listSchedule(pieces, launchOrderPieces(unitKeys, splits, chunk, pieces), 2 * numSms);
             } else {
                 cost = Math.max((double) Math.min(chunk, maxKeys), (total + CTA_OVERHEAD * ctas) / (2 * numSms));
             }
