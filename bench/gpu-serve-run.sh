@@ -17,6 +17,8 @@
 # STEP_TRACE=1 writes one CSV line per engine step to OUT/steps-PHASE-MODE.csv (podserve.scheduler.step-trace).
 # JAVA_OPTS go to the server's JVM (e.g. a JFR recording: -XX:StartFlightRecording=filename=...).
 # TEMPERATURE=T makes every measured request sampled at T instead of greedy; TOP_P=P adds nucleus sampling.
+# BUDGET_<mode> (e.g. BUDGET_pod=1024) gives one mode its own budget, as `bench calibrate` would
+# choose per mode for a time-between-tokens target; the others keep BUDGET.
 # Knobs (environment): MODES (serial pod streams), BUDGET (max-num-batched-tokens, 2048), SEQS
 # (max-num-seqs, 64), KV (KV-cache memory, 48GB), SCALE (long-prompt divisor, 2: 8K in, 512 out),
 # REQUESTS (24), RATES (online request rates, "0.5 1"), ONLINE_REQUESTS (40), POLICY (auto),
@@ -33,6 +35,9 @@ budget=${BUDGET:-2048}
 port=8080
 
 start_server() {  # mode
+    local own="BUDGET_$1"
+    local budget=${!own:-$budget}
+    echo "$1: max-num-batched-tokens $budget"
     "${java[@]}" ${JAVA_OPTS:-} -Xmx24g -cp "$cp" dev.podserve.PodserveApplication --server.port=$port \
         --podserve.backend=cuda --podserve.model.path="$here/models/llama-3-8b" --podserve.model.load-format=dummy \
         --podserve.model.served-name=llama-3-8b-dummy --podserve.attention.mode="$1" \
