@@ -146,6 +146,11 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
         return count;
     }
 
+    /** {@code buffer}, or a new array when it is missing or shorter than {@code length}. */
+    private static double[] atLeast(double[] buffer, int length) {
+        return buffer != null && buffer.length >= length ? buffer : new double[length];
+    }
+
     static int[] chooseSplit(int[] unitKeys, boolean decode, int numSms, double rows, double bytesPerRowSplit) {
         int maxKeys = 1;
         double total = 0;
@@ -174,14 +179,14 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
                 // Past 3 CTAs per SM no SM holds a third more than its share of equal pieces, so the
                 // term is only worked out up to 4 (it costs the engine thread time every step).
                 if (maxKeys >= SM_STREAM_MIN_KEYS && ctas <= 4.0 * numSms) {
-                    if (pieces == null || pieces.length < unitKeys.length * splits) pieces = new double[unitKeys.length * splits];
+                    pieces = atLeast(pieces, unitKeys.length * splits);
                     busiest = listSchedule(pieces, launchOrderPieces(unitKeys, splits, chunk, pieces), numSms) / SM_STREAM_SHARE;
                 }
                 cost = Math.max(Math.max(piece, total / numSms), busiest) + CTA_OVERHEAD * ctas / numSms;
             } else if (ctas <= numSms) {
                 cost = (Math.min(chunk, maxKeys) + CTA_OVERHEAD) / LONE_SPEEDUP;
             } else if (ctas <= 4.0 * 2 * numSms) {
-                if (pieces == null || pieces.length < unitKeys.length * splits) pieces = new double[unitKeys.length * splits];
+                pieces = atLeast(pieces, unitKeys.length * splits);
                 cost = listSchedule(pieces, launchOrderPieces(unitKeys, splits, chunk, pieces), 2 * numSms);
             } else {
                 cost = Math.max((double) Math.min(chunk, maxKeys), (total + CTA_OVERHEAD * ctas) / (2 * numSms));
