@@ -8,7 +8,8 @@
 # usage: bash run-serve-bench.sh OUT offline   # long-prompt workload, all requests at once, per mode
 #        bash run-serve-bench.sh OUT online    # mixed workload, Poisson arrivals at RATES, per mode
 #        bash run-serve-bench.sh OUT calibrate # `bench calibrate` per mode (no server; RUNS, WARMUP): step time
-#                                              # against the token budget, largest under TBT_MS (50)
+#                                              # against the token budget, largest whose BY (p90) step
+#                                              # is under TBT_MS (50)
 #        bash run-serve-bench.sh OUT capacity  # mixed workload: highest Poisson rate whose P99 ITL and
 #                                              # median TTFT meet SLO_ITL_MS (80) and SLO_TTFT_MS (500);
 #                                              # SEARCH_RATES="r1,r2,..." probes that ladder instead of
@@ -75,7 +76,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/card-
 if [ "$phase" = calibrate ]; then
     for mode in ${MODES:-serial pod}; do
         "${java[@]}" -Xmx24g -cp "$cp" dev.podserve.bench.BudgetCalibration --model "$here/models/llama-3-8b" \
-            --load-format dummy --backend cuda --attention-mode "$mode" --target-tbt-ms "${TBT_MS:-50}" \
+            --load-format dummy --backend cuda --attention-mode "$mode" --target-tbt-ms "${TBT_MS:-50}" --by "${BY:-p90}" \
             --decodes "${DECODES:-32}" --context "${CONTEXT:-4096}" --prefix "${PREFIX:-4096}" \
             --budgets "${BUDGETS:-256,512,1024,1536,2048,3072,4096,6144,8192}" --runs "${RUNS:-10}" --warmup "${WARMUP:-3}" --out "$out/calibrate-$mode.json" \
             2>&1 | grep -v WARN | tee "$out/calibrate-$mode.txt"

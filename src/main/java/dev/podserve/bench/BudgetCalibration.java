@@ -36,8 +36,15 @@ import tools.jackson.databind.json.JsonMapper;
  * being prefilled. For each candidate budget B the tool times the step the scheduler builds when
  * the budget is full: {@code decodes} single-token decodes at context {@code context}, plus one
  * prefill chunk of B - decodes tokens whose prefix is {@code prefix} tokens, on the backend and
- * attention mode the server would use. It prints each budget's median step time and the largest
- * budget whose median stays under the target, and writes them as JSON with {@code --out}.
+ * attention mode the server would use. It prints each budget's step times and the largest budget
+ * whose step time at the chosen statistic ({@code --by}, P90 by default) stays under the target, and
+ * writes them as JSON with {@code --out}.
+ *
+ * <p>Why P90 and not the median: the target is usually a tail SLO (P99 time between tokens), and
+ * the step a full budget makes varies by a few ms with its shape and the card's clocks. On the H100
+ * in the paper's online case the median picked budgets that broke a 50 ms P99 ITL in serving
+ * ({@code pod} at 896: 52 ms), while the P90 picked the largest budget that held
+ * ({@code serve-h100-2026-11-27-capacity-d.json}).
  *
  * <p>KV pages are laid out in order and hold whatever the cache holds: step time depends on the
  * shape of the work, not on the values. Each budget is timed {@code --runs} times after
@@ -57,6 +64,7 @@ public final class BudgetCalibration {
         AttentionMode mode = AttentionMode.POD;
         SmPolicy policy = SmPolicy.AUTO;
         double targetMs = 50;
+        Statistic by = Statistic.P90;
         int decodes = 32;
         int context = 2048;
         int prefix = 0;
@@ -81,6 +89,7 @@ public final class BudgetCalibration {
                     case "--attention-mode" -> o.mode = AttentionMode.of(v);
                     case "--sm-policy" -> o.policy = SmPolicy.of(v);
                     case "--target-tbt-ms" -> o.targetMs = Double.parseDouble(v);
+                    case "--by" -> o.by = Statistic.of(v);
                     case "--decodes" -> o.decodes = Integer.parseInt(v);
                     case "--context" -> o.context = Integer.parseInt(v);
                     case "--prefix" -> o.prefix = Integer.parseInt(v);
@@ -112,12 +121,31 @@ public final class BudgetCalibration {
                       --attention-mode M       serial|streams|pod, as podserve.attention.mode (default pod)
                       --sm-policy P            auto|proportional|fifty-fifty|static (default auto)
                       --target-tbt-ms T        time between tokens to stay under (default 50)
+                      --by median|p90|p99      step-time statistic held under the target (default p90)
                       --decodes N              running decodes beside the prefill chunk (default 32)
                       --context L              their context length (default 2048)
                       --prefix P               tokens of the prompt already prefilled (default 0)
                       --budgets B1,B2,...      candidate budgets (default 256 ... 8192)
                       --warmup N --runs N      steps before timing, steps timed (defaults 3, 10)
                       --out FILE               write the result as JSON""";
+        }
+    }
+
+    /** Which statistic of a budget's timed steps must stay under the target. */
+    enum Statistic {
+        MEDIAN("median"), P90("p90"), P99("p99");
+
+        final String label;
+
+        Statistic(String label) {
+            this.label = label;
+        }
+
+        static Statistic of(String v) {
+            for (Statistic s : values()) {
+                if (s.label.equals(v)) return s;
+            }
+            throw new IllegalArgumentException("--by is median, p90 or p99, got " + v);
         }
     }
 
@@ -157,6 +185,14 @@ public final class BudgetCalibration {
 
         double p99Ms() {
             return rank(sorted(), 0.99);
+        }
+
+        double ms(Statistic by) {
+            return switch (by) {
+                case MEDIAN -> medianMs();
+                case P90 -> p90Ms();
+                case P99 -> p99Ms();
+            };
         }
     }
 
@@ -220,12 +256,12 @@ public final class BudgetCalibration {
                         row.medianMs(), row.minMs(), row.p90Ms(), row.p99Ms(), row.maxMs(), row.attention());
             }
         }
-        int best = largestUnder(rows, o.targetMs);
+        int best = largestUnder(rows, o.targetMs, o.by);
         if (best > 0) {
-            log.printf(Locale.ROOT, "largest max-num-batched-tokens under %.1f ms: %d (--podserve.scheduler.max-num-batched-tokens=%d)%n",
-                    o.targetMs, best, best);
+            log.printf(Locale.ROOT, "largest max-num-batched-tokens with the %s step under %.1f ms: %d (--podserve.scheduler.max-num-batched-tokens=%d)%n",
+                    o.by.label, o.targetMs, best, best);
         } else {
-            log.printf(Locale.ROOT, "no candidate budget keeps the step under %.1f ms%n", o.targetMs);
+            log.printf(Locale.ROOT, "no candidate budget keeps the %s step under %.1f ms%n", o.by.label, o.targetMs);
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("backend", backend.describe());
@@ -236,6 +272,7 @@ public final class BudgetCalibration {
         out.put("context", o.context);
         out.put("prefix", o.prefix);
         out.put("target_tbt_ms", o.targetMs);
+        out.put("chosen_by", o.by.label);
         out.put("max_num_batched_tokens", best > 0 ? best : null);
         List<Object> list = new ArrayList<>();
         for (Row r : rows) {
@@ -262,11 +299,11 @@ public final class BudgetCalibration {
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
     }
 
-    /** The largest budget whose median step time is within the target, or 0 when none is. */
-    static int largestUnder(List<Row> rows, double targetMs) {
+    /** The largest budget whose step time at {@code by} is within the target, or 0 when none is. */
+    static int largestUnder(List<Row> rows, double targetMs, Statistic by) {
         int best = 0;
         for (Row r : rows) {
-            if (r.medianMs() <= targetMs) best = Math.max(best, r.budget());
+            if (r.ms(by) <= targetMs) best = Math.max(best, r.budget());
         }
         return best;
     }
