@@ -63,7 +63,7 @@ class ChatCompletionsController {
 
         int[] prompt = ChatPrompts.tokenIds(model, body.messages(), body.addGenerationPrompt() == null || body.addGenerationPrompt());
         limits.checkPromptTokens(prompt.length, "messages");
-        int maxTokens = maxTokens(body, prompt.length, model.maxModelLen());
+        int maxTokens = maxTokens(body, prompt.length, model, n);
         SamplingParams params = SamplingMapper.from(body, maxTokens, topLogprobs, model.generationConfig());
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params,
@@ -86,16 +86,31 @@ class ChatCompletionsController {
     }
 
     /**
-     * {@code max_completion_tokens} wins over {@code max_tokens}; neither: whatever the context leaves,
-     * lowered to {@code podserve.security.limits.max-tokens}.
+     * {@code max_completion_tokens} wins over {@code max_tokens}. Neither: whatever room a request
+     * has after its prompt (the context, or the KV cache when that holds less), lowered to
+     * {@code podserve.security.limits.max-tokens}, and, under a tokens-a-minute limit, to what one
+     * minute's tokens leave each of the {@code n} choices after the prompt. A client that set no
+     * length must not be refused over a length it did not ask for: the request is charged its
+     * prompt plus max_tokens per choice, which for a whole context would exceed any small budget.
      */
-    private int maxTokens(ChatCompletionRequest body, int promptTokens, int maxModelLen) {
+    private int maxTokens(ChatCompletionRequest body, int promptTokens, ServingModel model, int n) {
         Integer given = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
-        if (given == null && promptTokens >= maxModelLen) {
-            throw new RequestRejectedException("messages", "This model's maximum context length is " + maxModelLen
-                    + " tokens. However, your messages resulted in " + promptTokens + " tokens. Please shorten the messages.");
+        if (given != null) return limits.maxTokens(given, given);
+        int room = model.maxRequestTokens();
+        if (promptTokens >= room) {
+            String limit = room < model.maxModelLen()
+                    ? "The KV cache holds at most " + room + " tokens for one request (prompt and completion)."
+                    : "This model's maximum context length is " + room + " tokens.";
+            throw new RequestRejectedException("messages", limit + " However, your messages resulted in " + promptTokens
+                    + " tokens. Please shorten the messages.");
         }
-        return limits.maxTokens(given, maxModelLen - promptTokens);
+        int fallback = room - promptTokens;
+        int perMinute = props.resilience().rateLimit().tokensPerMinute();
+        if (perMinute > 0) {
+            // At least one token: a prompt that leaves nothing is then refused by the rate limit itself.
+            fallback = (int) Math.max(1, Math.min(fallback, ((long) perMinute - promptTokens) / n));
+        }
+        return limits.maxTokens(null, fallback);
     }
 
     /** Chat's {@code logprobs} is a switch and {@code top_logprobs} the count; the count alone is an error. */

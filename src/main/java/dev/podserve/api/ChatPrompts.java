@@ -15,7 +15,8 @@ import dev.podserve.engine.ServingModel;
  */
 final class ChatPrompts {
 
-    private static final Set<String> ROLES = Set.of("system", "user", "assistant");
+    /** {@code developer} is OpenAI's newer name for {@code system}; templates only know the latter. */
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
     private ChatPrompts() {
     }
@@ -43,11 +44,11 @@ final class ChatPrompts {
         if (m.role() == null) throw ApiException.badRequest(at + ".role", "messages[" + i + "].role is required.");
         if (!ROLES.contains(m.role())) {
             throw ApiException.badRequest(at + ".role", "messages[" + i + "].role '" + m.role()
-                    + "' is not supported; use system, user or assistant" + ("tool".equals(m.role())
+                    + "' is not supported; use system, developer, user or assistant" + ("tool".equals(m.role())
                     ? " (tool messages come with tool calling, which this server does not support yet)." : "."));
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("role", m.role());
+        out.put("role", "developer".equals(m.role()) ? "system" : m.role());
         out.put("content", content(m, i));
         if (m.name() != null) out.put("name", m.name());
         return out;

@@ -81,6 +81,14 @@ public final class Engine implements AutoCloseable {
         return maxModelLen;
     }
 
+    /**
+     * Most tokens one request may hold, prompt and output together: the context length, or the
+     * whole KV cache when that holds less (a pool smaller than one full-length request is allowed).
+     */
+    public int maxRequestTokens() {
+        return (int) Math.min(maxModelLen, (long) backend.numKvBlocks() * backend.pageSize());
+    }
+
     public int[] eosTokenIds() {
         return eosTokenIds.clone();
     }

@@ -28,4 +28,9 @@ public record ServingModel(
     public int maxModelLen() {
         return engine.maxModelLen();
     }
+
+    /** See {@link Engine#maxRequestTokens()}. */
+    public int maxRequestTokens() {
+        return engine.maxRequestTokens();
+    }
 }

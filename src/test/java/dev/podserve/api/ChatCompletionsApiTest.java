@@ -81,6 +81,18 @@ class ChatCompletionsApiTest {
         assertThat(r.get("usage").get("completion_tokens").asInt()).isEqualTo(3);
     }
 
+    /** OpenAI's current API names the system message {@code developer}; it renders as the template's system turn. */
+    @Test
+    void developerIsSystemsNewerName() {
+        String as = "{\"messages\":[{\"role\":\"%s\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hi\"}]}";
+        JsonNode developer = ApiTestSupport.post(client, "/tokenize", as.formatted("developer"), HttpStatus.OK);
+        JsonNode system = ApiTestSupport.post(client, "/tokenize", as.formatted("system"), HttpStatus.OK);
+        assertThat(developer.get("tokens")).isEqualTo(system.get("tokens"));
+        JsonNode r = chat(as.formatted("developer").replace("]}", "],\"max_tokens\":2," + FORCE_A + "}"), HttpStatus.OK);
+        assertThat(r.get("choices").get(0).get("message").get("content").asString()).isEqualTo("AA");
+        assertThat(r.get("usage").get("prompt_tokens").asInt()).isEqualTo(system.get("count").asInt());
+    }
+
     @Test
     void promptTokensMatchTokenize() {
         String messages = "[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"part one\"},{\"type\":\"text\",\"text\":\"two\"}]}]";

@@ -21,6 +21,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import dev.podserve.config.EngineHolder;
 import dev.podserve.resilience.HttpTestClient;
 
+import tools.jackson.databind.JsonNode;
+
 /**
  * API keys and per-key rate limits over HTTP: without a valid {@code Authorization: Bearer} key
  * every API path (however it is spelled) is a 401 in OpenAI's envelope, keys from the list and
@@ -29,7 +31,7 @@ import dev.podserve.resilience.HttpTestClient;
  * {@code Retry-After}; and neither keys nor prompts reach the log, even at DEBUG.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-    "podserve.security.api-keys=alpha-key-0001,beta-key-0002,zeta-key-0006,eta-key-0007,theta-key-0008",
+    "podserve.security.api-keys=alpha-key-0001,beta-key-0002,zeta-key-0006,eta-key-0007,theta-key-0008,iota-key-0009",
     "podserve.security.api-keys-file=src/test/resources/security/api-keys.txt",
     "podserve.security.protect-metrics=true",
     "podserve.resilience.rate-limit.requests-per-second=3",
@@ -48,6 +50,7 @@ class ApiSecurityTest {
     private static final String ZETA = "zeta-key-0006";
     private static final String ETA = "eta-key-0007";
     private static final String THETA = "theta-key-0008";
+    private static final String IOTA = "iota-key-0009";
 
     @LocalServerPort
     int port;
@@ -136,6 +139,25 @@ class ApiSecurityTest {
         HttpResponse<String> huge = theta.send(theta.post("/v1/chat/completions", HttpTestClient.chat("hi", 400, false)));
         assertThat(HttpTestClient.assertEnvelope(huge, 429, "rate_limit_exceeded")).contains("at most 300 tokens a minute");
         assertThat(huge.headers().firstValue("Retry-After")).isEmpty();
+    }
+
+    /**
+     * A chat request that sets no length would otherwise be charged the whole context (4096 here)
+     * against 300 tokens a minute and could never pass; its completion is held to what the minute
+     * leaves after the prompt instead, and it is charged exactly that.
+     */
+    @Test
+    void aChatWithoutALengthFitsTheMinutesTokens() {
+        HttpTestClient iota = anonymous.withKey(IOTA);
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"ignore_eos\":true,\"temperature\":0}";
+        HttpResponse<String> r = iota.send(iota.post("/v1/chat/completions", body));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode usage = HttpTestClient.JSON.readTree(r.body()).get("usage");
+        assertThat(usage.get("prompt_tokens").asInt() + usage.get("completion_tokens").asInt()).isEqualTo(300);
+        // The minute is spent: the next request waits for the window like any other.
+        HttpResponse<String> next = iota.send(iota.post("/v1/chat/completions", body));
+        assertThat(HttpTestClient.assertEnvelope(next, 429, "rate_limit_exceeded")).contains("tokens a minute");
+        assertThat(next.headers().firstValue("Retry-After")).isPresent();
     }
 
     @Test
