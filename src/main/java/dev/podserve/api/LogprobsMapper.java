@@ -1,6 +1,5 @@
 package dev.podserve.api;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,8 +25,9 @@ final class LogprobsMapper {
         return tok.decode(new int[] {id}, false);
     }
 
-    private static List<Integer> bytes(String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    /** The token's own bytes, not its decoded text's: half a character must not become U+FFFD's three. */
+    private static List<Integer> bytes(HfTokenizer tok, int id) {
+        byte[] b = tok.tokenBytes(id);
         List<Integer> out = new ArrayList<>(b.length);
         for (byte x : b) out.add(x & 0xff);
         return out;
@@ -40,9 +40,9 @@ final class LogprobsMapper {
             List<ChatLogprobs.Alternative> top = new ArrayList<>(lp.topTokens().length);
             for (int k = 0; k < lp.topTokens().length; k++) {
                 String alt = tokenText(tok, lp.topTokens()[k]);
-                top.add(new ChatLogprobs.Alternative(alt, finite(lp.topLogprobs()[k]), bytes(alt)));
+                top.add(new ChatLogprobs.Alternative(alt, finite(lp.topLogprobs()[k]), bytes(tok, lp.topTokens()[k])));
             }
-            content.add(new ChatLogprobs.TokenEntry(t, finite(lp.logprob()), bytes(t), top));
+            content.add(new ChatLogprobs.TokenEntry(t, finite(lp.logprob()), bytes(tok, lp.token()), top));
         }
         return new ChatLogprobs(content);
     }

@@ -2,6 +2,7 @@ package dev.podserve.tokenizer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -22,10 +23,12 @@ public final class HfTokenizer implements AutoCloseable {
     private final TokenizerFiles files;
     private final OptionalInt bosId;
     private final OptionalInt eosId;
+    private final TokenBytes tokenBytes;
 
     private HfTokenizer(HuggingFaceTokenizer tokenizer, TokenizerFiles files) {
         this.tokenizer = tokenizer;
         this.files = files;
+        this.tokenBytes = new TokenBytes(files);
         this.bosId = idOf(files.bosToken());
         this.eosId = idOf(files.eosToken());
     }
@@ -89,6 +92,15 @@ public final class HfTokenizer implements AutoCloseable {
         long[] longs = new long[ids.length];
         for (int i = 0; i < ids.length; i++) longs[i] = ids[i];
         return tokenizer.decode(longs, skipSpecialTokens);
+    }
+
+    /**
+     * The raw bytes one token stands for (logprobs' {@code bytes}): part of a UTF-8 character
+     * where the token is, where decoding it alone would give U+FFFD. See {@link TokenBytes}.
+     */
+    public byte[] tokenBytes(int id) {
+        byte[] b = tokenBytes.of(id);
+        return b != null ? b : decode(new int[] {id}, false).getBytes(StandardCharsets.UTF_8);
     }
 
     /** Tokens the tokenizer knows, added tokens included ({@code len(tokenizer)}); config.json's vocab_size may be larger. */

@@ -18,10 +18,15 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code tokenizer_config.json} the BOS/EOS tokens, the BOS/EOS policy and the chat template.
  *
  * @param byteFallbackIds SentencePiece's {@code <0xNN>} byte tokens
+ * @param addedIds        added tokens (special or not): their content is literal text, not a
+ *                        vocabulary piece
+ * @param byteLevel       whether the decoder is GPT-2's byte-level one, whose pieces spell bytes
+ *                        with printable stand-in characters
  * @param addBosToken null where the config does not say, so the tokenizer.json post-processor decides
  */
-record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialIds, BitSet byteFallbackIds, String bosToken,
-                      String eosToken, Boolean addBosToken, Boolean addEosToken, String chatTemplate) {
+record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialIds, BitSet byteFallbackIds, BitSet addedIds,
+                      boolean byteLevel, String bosToken, String eosToken, Boolean addBosToken, Boolean addEosToken,
+                      String chatTemplate) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern BYTE_TOKEN = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
@@ -40,9 +45,11 @@ record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialI
             for (int id = 0; id < modelVocab.size(); id++) vocab.put(modelVocab.get(id).path(0).asString(), id);
         }
         BitSet special = new BitSet();
+        BitSet addedIds = new BitSet();
         for (JsonNode added : tokenizer.path("added_tokens")) {
             int id = added.path("id").asInt();
             vocab.put(added.path("content").asString(), id);
+            addedIds.set(id);
             if (added.path("special").asBoolean(false)) special.set(id);
         }
         int size = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
@@ -51,9 +58,18 @@ record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialI
             if (BYTE_TOKEN.matcher(token).matches()) byteFallback.set(id);
         });
 
-        return new TokenizerFiles(Map.copyOf(vocab), size, special, byteFallback,
+        return new TokenizerFiles(Map.copyOf(vocab), size, special, byteFallback, addedIds, byteLevel(tokenizer.path("decoder")),
                 tokenText(config.get("bos_token")), tokenText(config.get("eos_token")),
                 flag(config, "add_bos_token"), flag(config, "add_eos_token"), chatTemplate(dir, config));
+    }
+
+    /** A ByteLevel decoder, alone or in a Sequence. */
+    private static boolean byteLevel(JsonNode decoder) {
+        if ("ByteLevel".equals(decoder.path("type").asString(""))) return true;
+        for (JsonNode d : decoder.path("decoders")) {
+            if (byteLevel(d)) return true;
+        }
+        return false;
     }
 
     private static JsonNode readJson(Path file) throws IOException {

@@ -197,6 +197,16 @@ class ChatCompletionsApiTest {
         assertThat(lp.get(0).get("logprob").asDouble()).isBetween(-1e-3, 0.0);
         assertThat(lp.get(0).get("top_logprobs")).hasSize(3);
         assertThat(lp.get(0).get("top_logprobs").get(0).get("token").asString()).isEqualTo("A");
+
+        // Then 'é' forced a byte at a time (0xC3 0xA9): each token's bytes are its one byte, so a
+        // client joins them into the character; the text of half a character alone is U+FFFD.
+        JsonNode half = chat("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":1,\"logprobs\":true,"
+                + "\"top_logprobs\":2,\"logit_bias\":{\"195\":100,\"169\":50}}", HttpStatus.OK)
+                .get("choices").get(0).get("logprobs").get("content").get(0);
+        assertThat(half.get("token").asString()).isEqualTo("\uFFFD");
+        assertThat(half.get("bytes")).hasSize(1);
+        assertThat(half.get("bytes").get(0).asInt()).isEqualTo(0xC3);
+        assertThat(half.get("top_logprobs").get(1).get("bytes").get(0).asInt()).isEqualTo(0xA9);
     }
 
     @Test
