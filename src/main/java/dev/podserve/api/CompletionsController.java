@@ -60,6 +60,7 @@ class CompletionsController {
         boolean stream = Boolean.TRUE.equals(body.stream());
         boolean includeUsage = SamplingMapper.includeUsage(body);
         int n = SamplingMapper.choices(body);
+        checkBestOf(body.bestOf(), n, stream);
         boolean echo = Boolean.TRUE.equals(body.echo());
         if (echo && body.logprobs() != null) {
             throw ApiException.badRequest("echo", "echo together with logprobs (prompt log-probabilities) is not supported yet.");
@@ -90,6 +91,26 @@ class CompletionsController {
             }
             return JsonBody.write(exchange, json, CompletionResponses.collect(meta, choices, events));
         }, admission -> Mono.fromRunnable(admission::release));
+    }
+
+    /**
+     * {@code best_of}: OpenAI's rules (at least {@code n}, not with streaming), and no more than
+     * {@code n}, since picking the likeliest of extra candidates is not done here. Answering a
+     * larger value with plain samples would hand back something other than what was asked for.
+     */
+    private static void checkBestOf(Integer bestOf, int n, boolean stream) {
+        if (bestOf == null) return;
+        if (bestOf < n) {
+            throw ApiException.badRequest("best_of", "best_of must be greater than or equal to n; got best_of " + bestOf
+                    + " and n " + n + ".");
+        }
+        if (stream && bestOf > 1) {
+            throw ApiException.badRequest("best_of", "best_of cannot be used with stream; set stream to false or best_of to 1.");
+        }
+        if (bestOf > n) {
+            throw ApiException.badRequest("best_of", "best_of greater than n (" + bestOf + " > " + n
+                    + ") is not supported by this server; ask for n choices instead.");
+        }
     }
 
     /** The prompt text each choice echoes: the string sent, or the decoding of the ids sent. */

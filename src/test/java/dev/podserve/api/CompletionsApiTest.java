@@ -162,6 +162,20 @@ class CompletionsApiTest {
         assertThat(tooLong.get("error").get("message").asString()).contains("4096").contains("5001");
     }
 
+    /** best_of: OpenAI's rules, and no silent plain samples where the best of more was asked for. */
+    @Test
+    void bestOfIsHeldToItsRules() {
+        String x = "{\"prompt\":\"x\",\"max_tokens\":1,";
+        assertEnvelope(post("/v1/completions", x + "\"n\":2,\"best_of\":1}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "best_of");
+        assertEnvelope(post("/v1/completions", x + "\"best_of\":2,\"n\":2,\"stream\":true}", HttpStatus.BAD_REQUEST),
+                400, "BadRequestError", "best_of");
+        JsonNode more = post("/v1/completions", x + "\"best_of\":3}", HttpStatus.BAD_REQUEST);
+        assertEnvelope(more, 400, "BadRequestError", "best_of");
+        assertThat(more.get("error").get("message").asString()).contains("not supported");
+        assertThat(post("/v1/completions", x + "\"best_of\":2,\"n\":2}", HttpStatus.OK).get("choices")).hasSize(2);
+        assertThat(post("/v1/completions", x + "\"best_of\":1,\"stream\":false}", HttpStatus.OK).get("choices")).hasSize(1);
+    }
+
     @Test
     void unknownRoutesAndMethodsAndMediaTypesKeepTheEnvelope() {
         JsonNode notFound = json.readTree(client.get().uri("/v1/nothing").exchange().expectStatus().isNotFound()

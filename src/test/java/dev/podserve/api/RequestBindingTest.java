@@ -20,7 +20,8 @@ class RequestBindingTest {
         assertThat(r.topP()).isEqualTo(0.5);
         assertThat(r.prompt()).isEqualTo(List.of(1, 2));
         assertThat(r.streamOptions().includeUsage()).isTrue();
-        assertThat(r.unknownFields()).containsOnlyKeys("frobnicate", "best_of");
+        assertThat(r.bestOf()).isEqualTo(2);
+        assertThat(r.unknownFields()).containsOnlyKeys("frobnicate");
     }
 
     @Test

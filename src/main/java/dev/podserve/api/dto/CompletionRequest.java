@@ -36,6 +36,7 @@ public record CompletionRequest(
         Integer logprobs,
         @JsonProperty("skip_special_tokens") Boolean skipSpecialTokens,
         String suffix,
+        @JsonProperty("best_of") Integer bestOf,
         String user,
         @JsonAnySetter Map<String, Object> unknownFields) implements SamplingFields {
 
