@@ -69,8 +69,10 @@ public final class Engine implements AutoCloseable {
         this.maxModelLen = maxModelLen;
         this.eosTokenIds = eosTokenIds.clone();
         Arrays.sort(this.eosTokenIds);
-        this.listener = listener;
-        this.sampling = new StepSampling(listener);
+        // Metrics must never break serving: a listener that throws is logged, not propagated into
+        // the loop (where it would end a response without its terminal signal, or the loop itself).
+        this.listener = IsolatedListener.of(listener);
+        this.sampling = new StepSampling(this.listener);
         this.outputs = backend.usesHostCores() ? OutputDelivery.inline() : OutputDelivery.onOwnThread("podserve-outputs");
         this.thread = new Thread(this::loop, "podserve-engine");
         this.thread.setDaemon(true);
@@ -123,7 +125,11 @@ public final class Engine implements AutoCloseable {
                     backend.config().vocabSize());
             IncrementalDetokenizer detokenizer =
                     new IncrementalDetokenizer(tokenizer, request.promptTokenIds(), request.skipSpecialTokens());
-            inbox.add(new Add(new ActiveRequest(request, sequence, sampling, detokenizer, sink, System.nanoTime())));
+            Add add = new Add(new ActiveRequest(request, sequence, sampling, detokenizer, sink, System.nanoTime()));
+            inbox.add(add);
+            // The loop may have ended between the check above and the add, after its last drain of
+            // the inbox: then nobody would ever answer. Whichever side removes the Add answers it.
+            if (!accepting && inbox.remove(add)) return Flux.error(new EngineUnavailableException("the engine is shutting down"));
             return sink.asFlux().doOnCancel(() -> abort(request.requestId()));
         });
     }
@@ -388,7 +394,10 @@ public final class Engine implements AutoCloseable {
         scheduler.abort(requestId);
         if (r == null) return;
         report(r, FinishReason.ABORT);
-        RequestOutput aborted = new RequestOutput(r.id(), "", new int[0], List.of(), FinishReason.ABORT,
+        // A deadline's abort still answers with the text so far: what the detokenizer and the stop
+        // matcher held back is final now (a cancelled client never reads it).
+        String rest = r.stopMatcher.stopped() ? "" : r.stopMatcher.finish(r.detokenizer.flush());
+        RequestOutput aborted = new RequestOutput(r.id(), rest, new int[0], List.of(), FinishReason.ABORT,
                 r.sequence.numPromptTokens(), r.sampling.numOutputTokens());
         outputs.emit(() -> {
             r.sink.tryEmitNext(aborted);

@@ -25,8 +25,11 @@ final class StopStringMatcher {
      */
     String offer(String text, boolean match) {
         if (stopped) return "";
+        // What is held already was searched, or came before min_tokens and must not stop the
+        // generation by itself: only a match that ends in the new text counts (as in vLLM).
+        int old = pending.length();
         pending.append(text);
-        int cut = match ? earliestMatch() : -1;
+        int cut = match ? earliestMatchEndingAfter(old) : -1;
         if (cut >= 0) {
             stopped = true;
             String out = pending.substring(0, cut);
@@ -74,10 +77,11 @@ final class StopStringMatcher {
         return true;
     }
 
-    private int earliestMatch() {
+    /** The earliest start of a stop string that ends after {@code old}, or -1. */
+    private int earliestMatchEndingAfter(int old) {
         int best = -1;
         for (String s : stops) {
-            int at = pending.indexOf(s);
+            int at = pending.indexOf(s, Math.max(0, old - s.length() + 1));
             if (at >= 0 && (best < 0 || at < best)) best = at;
         }
         return best;

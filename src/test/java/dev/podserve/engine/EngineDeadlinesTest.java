@@ -113,6 +113,25 @@ class EngineDeadlinesTest {
         awaitIdle(engine);
     }
 
+    /**
+     * The text a deadline's abort answers with is all the text: here every token is 'A' and the
+     * stop string "AAAB" holds the last three back at every step, which the abort used to drop.
+     */
+    @Test
+    void aFinishDeadlineAbortKeepsTheHeldBackText() throws Exception {
+        Engine engine = oneAtATime();
+        SamplingParams p = SamplingParams.builder().temperature(0).maxTokens(3000).ignoreEos(true)
+                .logitBias(java.util.Map.of(65, 100.0)).stop(List.of("AAAB")).build();
+        GenerationRequest r = new GenerationRequest("held", TinyModel.TOKENIZER.encode("deadline held"), p, true, finishWithin(200));
+        List<RequestOutput> out = run(engine, r).get(30, TimeUnit.SECONDS);
+        RequestOutput end = last(out);
+        assertThat(end.finishReason()).isEqualTo(FinishReason.ABORT);
+        assertThat(end.completionTokens()).isGreaterThan(3);
+        String text = out.stream().map(RequestOutput::text).collect(java.util.stream.Collectors.joining());
+        assertThat(text).isEqualTo("A".repeat(end.completionTokens()));
+        awaitIdle(engine);
+    }
+
     @Test
     void abortAllEndsRunningRequestsAndFailsWaitingOnes() throws Exception {
         Engine engine = oneAtATime();

@@ -47,6 +47,49 @@ class EngineListenerTest {
                 "a:finished:r:LENGTH:4:5", "b:finished:r:LENGTH:4:5");
     }
 
+    /**
+     * A listener that throws in every callback: the engine logs it and serves on. Before, a throw
+     * in onFinished left the response without its end (or, on an abort, ended the engine loop).
+     */
+    @Test
+    void aThrowingListenerBreaksNeitherResponsesNorTheEngine() throws Exception {
+        EngineListener broken = new EngineListener() {
+            @Override
+            public void onStep(dev.podserve.scheduler.SchedulerOutput output, long forwardNanos) {
+                throw new IllegalStateException("metrics bug");
+            }
+
+            @Override
+            public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
+                                   long queueNanos, long firstTokenNanos, long e2eNanos) {
+                throw new IllegalStateException("metrics bug");
+            }
+
+            @Override
+            public void onToken(String requestId, long sincePreviousNanos) {
+                throw new IllegalStateException("metrics bug");
+            }
+        };
+        try (Engine engine = TinyModel.engine(64, 64, 4, 64, TinyModel.EOS, b -> b, broken)) {
+            dev.podserve.sampling.SamplingParams p = dev.podserve.sampling.SamplingParams.builder()
+                    .temperature(0).maxTokens(3).ignoreEos(true).build();
+            for (String id : List.of("first", "second")) {
+                List<RequestOutput> out = engine.submit(new GenerationRequest(id, new int[] {1, 2, 3}, p))
+                        .collectList().block(java.time.Duration.ofSeconds(20));
+                assertThat(out.get(out.size() - 1).finishReason()).isEqualTo(FinishReason.LENGTH);
+            }
+            // An abort reports too: the cancelled request ends and the engine still serves.
+            reactor.core.Disposable cancelled = engine.submit(new GenerationRequest("cancelled", new int[] {1, 2, 3},
+                    p.toBuilder().maxTokens(900).build())).subscribe();
+            Thread.sleep(50);
+            cancelled.dispose();
+            List<RequestOutput> after = engine.submit(new GenerationRequest("after", new int[] {4, 5}, p))
+                    .collectList().block(java.time.Duration.ofSeconds(20));
+            assertThat(after.get(after.size() - 1).finishReason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(engine.isServing()).isTrue();
+        }
+    }
+
     @Test
     void noneOrOneNeedsNoWrapper() {
         assertThat(EngineListener.all(List.of())).isSameAs(EngineListener.NONE);

@@ -56,6 +56,26 @@ class StopStringMatcherTest {
         assertThat(m.stopped()).isTrue();
     }
 
+    /**
+     * Text from before min_tokens never stops the generation by itself: here its "\n" was held back
+     * only because it might have grown into "\n\n", and the first searched offer must not match it.
+     * A stop that starts in the old text and ends in the new one does count.
+     */
+    @Test
+    void heldTextFromBeforeMinTokensOnlyCountsWhereAStopEndsInNewText() {
+        StopStringMatcher m = new StopStringMatcher(List.of("\n\n", "\n"));
+        assertThat(m.offer("abc\n", false)).isEqualTo("abc");
+        assertThat(m.offer("def", true)).isEqualTo("\ndef");
+        assertThat(m.stopped()).isFalse();
+        assertThat(m.offer("g\n", true)).isEqualTo("g");
+        assertThat(m.stopped()).isTrue();
+
+        StopStringMatcher across = new StopStringMatcher(List.of("xyz"));
+        assertThat(across.offer("axy", false)).isEqualTo("a");
+        assertThat(across.offer("zb", true)).isEmpty();
+        assertThat(across.stopped()).isTrue();
+    }
+
     @Test
     void surrogatePairsAreNotSplit() {
         String emoji = "\uD83D\uDE00";
