@@ -26,10 +26,16 @@ class ModelsController {
         return new ModelCard.ModelList("list", List.of(card(holder.require())));
     }
 
-    @GetMapping("/v1/models/{id}")
+    /**
+     * Served names are often HuggingFace repository ids ({@code meta-llama/Llama-3.1-8B}), so the id
+     * is the whole rest of the path, slashes included.
+     */
+    @GetMapping("/v1/models/{*id}")
     ModelCard get(@PathVariable String id) {
         ServingModel model = holder.require();
-        checkModel(id, model);
+        String name = id.startsWith("/") ? id.substring(1) : id;
+        if (name.isEmpty()) throw new ApiException(HttpStatus.NOT_FOUND, "model", "No model id given after /v1/models/.");
+        checkModel(name, model);
         return card(model);
     }
 
