@@ -1,12 +1,14 @@
 package dev.podserve.api;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 import dev.podserve.api.dto.CompletionChunk;
 import dev.podserve.api.dto.CompletionResponse;
 import dev.podserve.api.dto.Usage;
 import dev.podserve.engine.ServingModel;
+import dev.podserve.engine.TokenLogprob;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -35,6 +37,41 @@ final class CompletionResponses {
             return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
                     Usage.of(meta.promptTokens(), results.completionTokens()));
         });
+    }
+
+    /**
+     * {@code best_of}: {@code choices} holds every prompt's candidates ({@code choices.size() /
+     * prompts} each, numbered as {@link Choices#plan} numbers them); each prompt returns its
+     * {@code n} with the highest mean log-probability per token, best first (earlier candidate on
+     * a tie), renumbered {@code p * n + k}. Usage counts every candidate's tokens: all were computed.
+     */
+    static Mono<CompletionResponse> collectBest(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, int n) {
+        return events.collectList().map(all -> {
+            ChoiceResults results = ChoiceResults.of(choices.size(), meta.echoes(), all);
+            int prompts = choices.stream().mapToInt(Choices.Choice::promptIndex).max().orElse(-1) + 1;
+            int candidates = choices.size() / prompts;
+            List<CompletionResponse.Choice> out = new ArrayList<>(prompts * n);
+            for (int p = 0; p < prompts; p++) {
+                List<Integer> ranked = new ArrayList<>(candidates);
+                for (int c = 0; c < candidates; c++) ranked.add(p * candidates + c);
+                ranked.sort(Comparator.comparingDouble((Integer c) -> -meanLogprob(results.logprobs(c))));
+                for (int k = 0; k < n; k++) {
+                    int c = ranked.get(k);
+                    CompletionResponse.CompletionLogprobs lp = meta.logprobs()
+                            ? LogprobsMapper.legacy(results.logprobs(c), meta.model().tokenizer(), 0) : null;
+                    out.add(new CompletionResponse.Choice(p * n + k, results.text(c), lp, results.finishReason(c)));
+                }
+            }
+            return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
+                    Usage.of(meta.promptTokens(), results.completionTokens()));
+        });
+    }
+
+    /** Log-probability per token of a candidate's sampled tokens; 0 for none. */
+    static double meanLogprob(List<TokenLogprob> lps) {
+        double sum = 0;
+        for (TokenLogprob lp : lps) sum += lp.logprob();
+        return lps.isEmpty() ? 0 : sum / lps.size();
     }
 
     /** Echo chunks first (when asked), a chunk per output with text, a finishing chunk per choice, usage, [DONE]. */

@@ -60,7 +60,9 @@ class CompletionsController {
         boolean stream = Boolean.TRUE.equals(body.stream());
         boolean includeUsage = SamplingMapper.includeUsage(body);
         int n = SamplingMapper.choices(body);
-        checkBestOf(body.bestOf(), n, stream);
+        limits.checkBestOf(body.bestOf());
+        // Candidates a prompt: n, or best_of of which the n likeliest are returned.
+        int candidates = checkBestOf(body.bestOf(), n, stream);
         boolean echo = Boolean.TRUE.equals(body.echo());
         if (echo && body.logprobs() != null) {
             throw ApiException.badRequest("echo", "echo together with logprobs (prompt log-probabilities) is not supported yet.");
@@ -69,10 +71,12 @@ class CompletionsController {
         List<PromptParser.Prompt> prompts = PromptParser.parse(body.prompt(), model.tokenizer());
         for (PromptParser.Prompt p : prompts) limits.checkPromptTokens(p.ids().length, "prompt");
         int maxTokens = limits.maxTokens(body.maxTokens(), DEFAULT_MAX_TOKENS);
-        SamplingParams params = SamplingMapper.from(body, maxTokens, body.logprobs(), model.generationConfig());
+        // Ranking candidates needs each sampled token's log-probability, asked for or not.
+        Integer logprobs = candidates > n && body.logprobs() == null ? Integer.valueOf(0) : body.logprobs();
+        SamplingParams params = SamplingMapper.from(body, maxTokens, logprobs, model.generationConfig());
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
         List<int[]> ids = prompts.stream().map(PromptParser.Prompt::ids).toList();
-        List<Choices.Choice> choices = Choices.plan(id, ids, n, params,
+        List<Choices.Choice> choices = Choices.plan(id, ids, candidates, params,
                 body.skipSpecialTokens() == null || body.skipSpecialTokens());
         Choices.validate(model.engine(), choices);
         String[] echoes = echo ? echoes(choices, prompts, model) : null;
@@ -89,17 +93,17 @@ class CompletionsController {
                 return Sse.write(exchange, CompletionResponses.stream(meta, choices, events, includeUsage, json),
                         props.api().keepAlive());
             }
-            return JsonBody.write(exchange, json, CompletionResponses.collect(meta, choices, events));
+            return JsonBody.write(exchange, json, candidates > n ? CompletionResponses.collectBest(meta, choices, events, n)
+                    : CompletionResponses.collect(meta, choices, events));
         }, admission -> Mono.fromRunnable(admission::release));
     }
 
     /**
-     * {@code best_of}: OpenAI's rules (at least {@code n}, not with streaming), and no more than
-     * {@code n}, since picking the likeliest of extra candidates is not done here. Answering a
-     * larger value with plain samples would hand back something other than what was asked for.
+     * {@code best_of} under OpenAI's rules: at least {@code n}, and not with streaming (the best are
+     * only known at the end). Returns the candidates to run a prompt.
      */
-    private static void checkBestOf(Integer bestOf, int n, boolean stream) {
-        if (bestOf == null) return;
+    private static int checkBestOf(Integer bestOf, int n, boolean stream) {
+        if (bestOf == null) return n;
         if (bestOf < n) {
             throw ApiException.badRequest("best_of", "best_of must be greater than or equal to n; got best_of " + bestOf
                     + " and n " + n + ".");
@@ -107,10 +111,7 @@ class CompletionsController {
         if (stream && bestOf > 1) {
             throw ApiException.badRequest("best_of", "best_of cannot be used with stream; set stream to false or best_of to 1.");
         }
-        if (bestOf > n) {
-            throw ApiException.badRequest("best_of", "best_of greater than n (" + bestOf + " > " + n
-                    + ") is not supported by this server; ask for n choices instead.");
-        }
+        return bestOf;
     }
 
     /** The prompt text each choice echoes: the string sent, or the decoding of the ids sent. */

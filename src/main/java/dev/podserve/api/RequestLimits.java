@@ -33,6 +33,13 @@ final class RequestLimits {
         }
     }
 
+    /** {@code best_of} runs that many candidates a prompt: bounded as {@code n} is. */
+    void checkBestOf(Integer bestOf) {
+        if (bestOf != null && bestOf > limits.maxN()) {
+            throw ApiException.badRequest("best_of", "best_of may be at most " + limits.maxN() + "; got " + bestOf + ".");
+        }
+    }
+
     /** How many prompts one text completion request may carry. */
     void checkPromptCount(Object prompt) {
         if (prompt instanceof List<?> list && !list.isEmpty() && !(list.get(0) instanceof Number)

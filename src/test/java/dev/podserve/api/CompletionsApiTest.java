@@ -162,18 +162,47 @@ class CompletionsApiTest {
         assertThat(tooLong.get("error").get("message").asString()).contains("4096").contains("5001");
     }
 
-    /** best_of: OpenAI's rules, and no silent plain samples where the best of more was asked for. */
+    /** best_of: OpenAI's rules (at least n, not streamed, bounded like n). */
     @Test
     void bestOfIsHeldToItsRules() {
         String x = "{\"prompt\":\"x\",\"max_tokens\":1,";
         assertEnvelope(post("/v1/completions", x + "\"n\":2,\"best_of\":1}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "best_of");
-        assertEnvelope(post("/v1/completions", x + "\"best_of\":2,\"n\":2,\"stream\":true}", HttpStatus.BAD_REQUEST),
+        assertEnvelope(post("/v1/completions", x + "\"best_of\":3,\"stream\":true}", HttpStatus.BAD_REQUEST),
                 400, "BadRequestError", "best_of");
-        JsonNode more = post("/v1/completions", x + "\"best_of\":3}", HttpStatus.BAD_REQUEST);
-        assertEnvelope(more, 400, "BadRequestError", "best_of");
-        assertThat(more.get("error").get("message").asString()).contains("not supported");
+        assertEnvelope(post("/v1/completions", x + "\"best_of\":10000}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "best_of");
         assertThat(post("/v1/completions", x + "\"best_of\":2,\"n\":2}", HttpStatus.OK).get("choices")).hasSize(2);
-        assertThat(post("/v1/completions", x + "\"best_of\":1,\"stream\":false}", HttpStatus.OK).get("choices")).hasSize(1);
+        assertThat(ApiTestSupport.postRaw(client, "/v1/completions", x + "\"best_of\":1,\"stream\":true}", HttpStatus.OK))
+                .endsWith("data: [DONE]\n\n");
+    }
+
+    /**
+     * best_of 4, n 2, against a slow reference: the same four seeded candidates asked for as n 4
+     * with their log-probabilities, ranked here by log-probability per token. Two prompts, so the
+     * renumbering across prompts is checked too; usage counts all eight candidates.
+     */
+    @Test
+    void bestOfReturnsTheLikeliestCandidatesPerToken() {
+        String common = "\"prompt\":[\"Once upon\",\"The\"],\"max_tokens\":6,\"temperature\":1.3,\"seed\":41,\"ignore_eos\":true";
+        JsonNode all = post("/v1/completions", "{" + common + ",\"n\":4,\"logprobs\":0}", HttpStatus.OK);
+        JsonNode best = post("/v1/completions", "{" + common + ",\"n\":2,\"best_of\":4}", HttpStatus.OK);
+        assertThat(best.get("choices")).hasSize(4);
+        for (int p = 0; p < 2; p++) {
+            List<JsonNode> candidates = new ArrayList<>();
+            for (int c = 0; c < 4; c++) candidates.add(all.get("choices").get(p * 4 + c));
+            List<JsonNode> ranked = new ArrayList<>(candidates);
+            ranked.sort(java.util.Comparator.comparingDouble(c -> {
+                double sum = 0;
+                for (JsonNode v : c.get("logprobs").get("token_logprobs")) sum += v.asDouble();
+                return -sum / c.get("logprobs").get("token_logprobs").size();
+            }));
+            for (int k = 0; k < 2; k++) {
+                JsonNode got = best.get("choices").get(p * 2 + k);
+                assertThat(got.get("index").asInt()).isEqualTo(p * 2 + k);
+                assertThat(got.get("text").asString()).isEqualTo(ranked.get(k).get("text").asString());
+                assertThat(got.get("logprobs").isNull()).as("not asked for").isTrue();
+            }
+        }
+        assertThat(best.get("usage").get("completion_tokens").asInt()).isEqualTo(all.get("usage").get("completion_tokens").asInt());
     }
 
     @Test
