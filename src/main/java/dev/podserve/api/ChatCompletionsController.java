@@ -79,7 +79,7 @@ class ChatCompletionsController {
                     topLogprobs != null);
             if (stream) {
                 return Sse.write(exchange, ChatResponses.stream(meta, choices, events, includeUsage, json),
-                        props.api().keepAlive());
+                        props.api().keepAlive(), json);
             }
             return JsonBody.write(exchange, json, ChatResponses.collect(meta, choices, events));
         }, admission -> Mono.fromRunnable(admission::release));

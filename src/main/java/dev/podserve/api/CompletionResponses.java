@@ -3,6 +3,7 @@ package dev.podserve.api;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.podserve.api.dto.CompletionChunk;
 import dev.podserve.api.dto.CompletionResponse;
@@ -104,8 +105,12 @@ final class CompletionResponses {
             return Sse.data(json.writeValueAsString(new CompletionChunk(meta.id(), "text_completion", meta.created(),
                     meta.model().servedName(), List.of(), Usage.of(meta.promptTokens(), counts.completionTokens()))));
         });
+        // Before its first frame a stream has said nothing yet: the failure is passed on, and
+        // Sse.write answers it with a status if nothing (not even a ping) was written.
+        AtomicBoolean started = new AtomicBoolean();
         return Flux.concat(echoes, body, usage, Mono.just(Sse.DONE))
-                .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
+                .doOnNext(f -> started.set(true))
+                .onErrorResume(e -> started.get() ? Flux.just(StreamErrors.frame(json, e), Sse.DONE) : Flux.error(e));
     }
 
     private static String frame(ObjectMapper json, Meta meta, int index, String text,

@@ -91,7 +91,7 @@ class CompletionsController {
                     Choices.promptTokens(ids), body.logprobs() != null, echoes);
             if (stream) {
                 return Sse.write(exchange, CompletionResponses.stream(meta, choices, events, includeUsage, json),
-                        props.api().keepAlive());
+                        props.api().keepAlive(), json);
             }
             return JsonBody.write(exchange, json, candidates > n ? CompletionResponses.collectBest(meta, choices, events, n)
                     : CompletionResponses.collect(meta, choices, events));

@@ -2,6 +2,7 @@ package dev.podserve.api;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
@@ -9,6 +10,7 @@ import org.springframework.web.server.ServerWebExchange;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * Server-Sent Events byte for byte as OpenAI sends them: {@code data: <json>\n\n} per event, no
@@ -30,8 +32,13 @@ final class Sse {
     /**
      * Writes the frames, adding a ping after every {@code keepAlive} without a frame (zero: never),
      * and flushing each frame. Cancelling (the client left) cancels the frames' source.
+     *
+     * <p>A failure of the frames before anything was written (a request withdrawn from the engine's
+     * queue, the engine shutting down) is passed on, so the client gets a real status (429 with
+     * {@code Retry-After}, 503) that its SDK can retry on; once a frame or a ping went out the
+     * status is sent, and the failure goes in-band.
      */
-    static Mono<Void> write(ServerWebExchange exchange, Flux<String> frames, Duration keepAlive) {
+    static Mono<Void> write(ServerWebExchange exchange, Flux<String> frames, Duration keepAlive, ObjectMapper json) {
         ServerHttpResponse response = exchange.getResponse();
         response.getHeaders().setContentType(MediaType.TEXT_EVENT_STREAM);
         response.getHeaders().setCacheControl("no-cache");
@@ -41,6 +48,9 @@ final class Sse {
                         .switchMap(f -> Flux.interval(keepAlive, keepAlive))
                         .map(i -> PING)
                         .takeUntilOther(shared.then())));
+        AtomicBoolean wrote = new AtomicBoolean();
+        out = out.doOnNext(f -> wrote.set(true))
+                .onErrorResume(e -> wrote.get() ? Flux.just(StreamErrors.frame(json, e), DONE) : Flux.error(e));
         // Frames come from the engine thread and pings from a timer; both are written from the
         // connection's event loop (see ConnectionThread).
         return response.writeAndFlushWith(out.publishOn(ConnectionThread.of(exchange)).map(frame ->

@@ -1,20 +1,28 @@
 package dev.podserve.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
 
 import dev.podserve.engine.EngineUnavailableException;
 import dev.podserve.engine.FinishReason;
+import dev.podserve.engine.QueueTimeoutException;
 import dev.podserve.engine.RequestOutput;
 import dev.podserve.engine.ServingModel;
 import dev.podserve.engine.StepFailedException;
 
 import reactor.core.publisher.Flux;
 
-/** A failure after the first streamed byte is reported in-band: an error event, then [DONE]. */
+/**
+ * A failure after the first streamed byte is reported in-band: an error event, then [DONE]; one
+ * before any byte is passed on, so the client gets a real status.
+ */
 class StreamErrorsTest {
 
     private static final ServingModel MODEL = new ServingModel("m", "m", null, null, null, null, null, "test", 0);
@@ -33,6 +41,37 @@ class StreamErrorsTest {
         assertThat(sse).contains("\"content\":\"hi\"");
         assertThat(sse).endsWith("data: {\"error\":{\"message\":\"the compute step failed\","
                 + "\"type\":\"InternalServerError\",\"param\":null,\"code\":500}}\n\ndata: [DONE]\n\n");
+    }
+
+    /** Nothing said yet: the failure is passed on, for Sse.write to answer with a status. */
+    @Test
+    void aCompletionStreamFailingBeforeItsFirstFramePassesTheFailureOn() {
+        List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));
+        QueueTimeoutException timeout = new QueueTimeoutException("not scheduled within max-queue-time");
+        Flux<String> frames = CompletionResponses.stream(new CompletionResponses.Meta("c", 1, MODEL, 1, false, null),
+                choices, Flux.error(timeout), false, ApiTestSupport.JSON);
+        assertThatThrownBy(() -> frames.collectList().block()).isSameAs(timeout);
+    }
+
+    /** Frames that fail before anything is written leave the response uncommitted, for the error handler's status. */
+    @Test
+    void sseWriteLeavesTheStatusToTheErrorHandlerWhileNothingWasWritten() {
+        MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.post("/v1/completions"));
+        EngineUnavailableException down = new EngineUnavailableException("the engine is shutting down");
+        assertThatThrownBy(() -> Sse.write(exchange, Flux.error(down), Duration.ofSeconds(15), ApiTestSupport.JSON).block())
+                .isSameAs(down);
+        assertThat(exchange.getResponse().isCommitted()).isFalse();
+    }
+
+    /** After a ping the status is out: the failure is an error event and [DONE]. */
+    @Test
+    void sseWriteSendsTheFailureInBandOnceAPingWentOut() {
+        MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.post("/v1/completions"));
+        Flux<String> late = Flux.<String>error(new EngineUnavailableException("the engine shut down"))
+                .delaySubscription(Duration.ofMillis(300));
+        Sse.write(exchange, late, Duration.ofMillis(50), ApiTestSupport.JSON).block(Duration.ofSeconds(10));
+        String body = exchange.getResponse().getBodyAsString().block(Duration.ofSeconds(10));
+        assertThat(body).startsWith(Sse.PING).contains("\"code\":503").endsWith("data: [DONE]\n\n");
     }
 
     @Test

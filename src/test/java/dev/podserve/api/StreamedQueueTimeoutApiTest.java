@@ -1,0 +1,63 @@
+package dev.podserve.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import dev.podserve.config.EngineHolder;
+import dev.podserve.resilience.HttpTestClient;
+
+/**
+ * A streamed text completion withdrawn from the engine's queue before its first token has not
+ * sent a byte: it gets a real 429, which SDKs retry, instead of a 200 with an error event. One
+ * sequence runs at a time, and the admission gate lets both requests in, so the second waits in
+ * the engine until max-queue-time.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "podserve.scheduler.max-num-seqs=1", "podserve.scheduler.max-num-batched-tokens=16",
+        "podserve.resilience.max-concurrent-requests=4", "podserve.resilience.max-queue-time=400ms"})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class StreamedQueueTimeoutApiTest {
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    EngineHolder holder;
+
+    HttpTestClient client;
+
+    @BeforeAll
+    void ready() throws InterruptedException {
+        holder.await();
+        client = new HttpTestClient(port);
+    }
+
+    private static String completion(String prompt, int maxTokens) {
+        return "{\"prompt\":\"" + prompt + "\",\"max_tokens\":" + maxTokens + ",\"ignore_eos\":true,\"stream\":true}";
+    }
+
+    @Test
+    void aStreamNotStartedInTimeIsA429() throws Exception {
+        CompletableFuture<HttpResponse<String>> first = client.sendAsync(client.post("/v1/completions", completion("first", 3000)));
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (holder.require().engine().stats().running() == 0 && System.nanoTime() < until) Thread.sleep(2);
+        HttpResponse<String> second = client.send(client.post("/v1/completions", completion("second", 4)));
+        assertThat(HttpTestClient.assertEnvelope(second, 429, "rate_limit_exceeded")).contains("max-queue-time");
+        assertThat(second.headers().firstValue("Retry-After")).isPresent();
+        HttpResponse<String> done = first.get(60, TimeUnit.SECONDS);
+        assertThat(done.statusCode()).isEqualTo(200);
+        assertThat(done.body()).endsWith("data: [DONE]\n\n");
+        HttpResponse<String> after = client.send(client.post("/v1/completions", completion("after", 2)));
+        assertThat(after.statusCode()).isEqualTo(200);
+    }
+}
