@@ -114,6 +114,9 @@ public final class CudaBackend implements ComputeBackend {
     private volatile StepTiming lastStep = new StepTiming(0, 0, 0, 0, 0, false);
     private final LogitsReadback logits;
     private final DrawRows drawRows;
+    /** What the constructor took, released by close (or by the constructor itself when it fails). */
+    private final Releases releases = new Releases();
+    private boolean closed;
 
     /**
      * Where the last {@link #forward} spent its time, in order.
@@ -171,54 +174,79 @@ public final class CudaBackend implements ComputeBackend {
         this.maxBatchTokens = o.maxBatchTokens();
         this.maxSampled = Math.min(o.maxSampled(), o.maxBatchTokens());
         this.ctx = CudaContext.open(o.device());
-        long t0 = System.nanoTime();
-        this.module = KernelModule.load();
-        long fixed = CudaWeights.bytes(cfg) + Activations.bytes(cfg, maxBatchTokens, maxSampled) + RopeTables.bytes(cfg)
-                + DeviceArena.aligned(4L * inputInts()) + DeviceArena.aligned(CublasGemm.WORKSPACE_BYTES)
-                + DeviceArena.aligned(4L * (ctx.smCount() + 3));
-        long perBlock = kvBytesPerBlock();
-        // One page more than the scheduler gets: the scratch page.
-        long room = (ctx.freeMemory() - HEADROOM - fixed) / perBlock - 1;
-        long blocks = o.numBlocks() > 0 ? o.numBlocks() : Math.min(o.kvMemoryBytes() / perBlock, room);
-        if (blocks < 1 || blocks > room) {
-            throw new CudaException(String.format("%s has %.2f GiB free: weights and activations take %.2f GiB, leaving room"
-                    + " for %d KV blocks of %d bytes (%d asked)", ctx.name(), ctx.freeMemory() / 1073741824.0,
-                    fixed / 1073741824.0, Math.max(room, 0), perBlock, blocks));
+        releases.add(ctx::close);
+        try {
+            long t0 = System.nanoTime();
+            this.module = KernelModule.load();
+            releases.add(module::close);
+            long fixed = CudaWeights.bytes(cfg) + Activations.bytes(cfg, maxBatchTokens, maxSampled) + RopeTables.bytes(cfg)
+                    + DeviceArena.aligned(4L * inputInts()) + DeviceArena.aligned(CublasGemm.WORKSPACE_BYTES)
+                    + DeviceArena.aligned(4L * (ctx.smCount() + 3));
+            long perBlock = kvBytesPerBlock();
+            // One page more than the scheduler gets: the scratch page.
+            long room = (ctx.freeMemory() - HEADROOM - fixed) / perBlock - 1;
+            long blocks = o.numBlocks() > 0 ? o.numBlocks() : Math.min(o.kvMemoryBytes() / perBlock, room);
+            if (blocks < 1 || blocks > room) {
+                throw new CudaException(String.format("%s has %.2f GiB free: weights and activations take %.2f GiB, leaving room"
+                        + " for %d KV blocks of %d bytes (%d asked)", ctx.name(), ctx.freeMemory() / 1073741824.0,
+                        fixed / 1073741824.0, Math.max(room, 0), perBlock, blocks));
+            }
+            this.numKvBlocks = (int) Math.min(blocks, Integer.MAX_VALUE / Math.max(1, pageSize) - 1);
+            this.scratchPage = numKvBlocks;
+            this.arena = new DeviceArena(fixed + DeviceArena.aligned(perBlock * (numKvBlocks + 1L)) + 64L * DeviceArena.ALIGN);
+            releases.add(arena::close);
+            this.copies = new DeviceCopies(ctx);
+            releases.add(copies::close);
+            this.layers = new LayerKernels(ctx, module);
+            releases.add(layers::close);
+            long tw = System.nanoTime();
+            this.weights = w != null ? new CudaWeights(w, arena, copies) : new CudaWeights(cfg, dummySeed, arena, layers);
+            ctx.synchronize();
+            long weightMs = (System.nanoTime() - tw) / 1_000_000;
+            this.act = new Activations(cfg, arena, maxBatchTokens, maxSampled, numKvBlocks + 1, pageSize, copies);
+            this.inputs = new StepInputs(arena.carve("step inputs", 4L * inputInts()), maxBatchTokens, maxSampled, maxWorkItems());
+            this.rope = new RopeTables(cfg, arena, copies);
+            this.attention = new AttentionKernels(ctx, module);
+            releases.add(attention::close);
+            attention.prepare(cfg.headDim());
+            this.gemm = new CublasGemm(ctx, arena.carve("cublas workspace", CublasGemm.WORKSPACE_BYTES).address(),
+                    CublasGemm.WORKSPACE_BYTES);
+            releases.add(gemm::close);
+            this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
+            if (graphs != null) releases.add(graphs::close);
+            this.ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),
+                    cfg.headDim());
+            this.podStaticFraction = o.podStaticFraction();
+            this.podCtasPerSm = o.podCtasPerSm();
+            this.podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
+            copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
+            this.logits = new LogitsReadback(copies, act.logits, maxSampled, cfg.vocabSize());
+            this.drawRows = new DrawRows(maxSampled, cfg.vocabSize());
+            this.stepStart = ctx.newEvent();
+            releases.add(() -> ctx.destroyEvent(stepStart));
+            this.stepEnd = ctx.newEvent();
+            releases.add(() -> ctx.destroyEvent(stepEnd));
+            this.attentionEvents = new org.bytedeco.cuda.cudart.CUevent_st[cfg.numLayers()][];
+            // Created on the first profiled step; released with the rest.
+            releases.add(() -> {
+                for (org.bytedeco.cuda.cudart.CUevent_st[] e : attentionEvents) {
+                    if (e != null) {
+                        ctx.destroyEvent(e[0]);
+                        ctx.destroyEvent(e[1]);
+                    }
+                }
+            });
+            ctx.synchronize();
+            log.info("CUDA backend on {}: arena {} MB ({} MB weights, {} in {} ms), {} KV blocks x {} tokens, CUDA graphs {},"
+                            + " hybrid-step attention {}, pinned staging {}, ready in {} ms", ctx.describe(), arena.capacity() >> 20,
+                    CudaWeights.bytes(cfg) >> 20, w != null ? "uploaded" : "generated on the device", weightMs, numKvBlocks, pageSize,
+                    graphs != null ? "on for decode-only steps" : "off", ownAttention.mode().name().toLowerCase(java.util.Locale.ROOT),
+                    copies.pinned(), (System.nanoTime() - t0) / 1_000_000);
+        } catch (RuntimeException | Error e) {
+            // Half built: give back what was taken (the arena alone is nearly all of the card).
+            releases.releaseAllAfter(e);
+            throw e;
         }
-        this.numKvBlocks = (int) Math.min(blocks, Integer.MAX_VALUE / Math.max(1, pageSize) - 1);
-        this.scratchPage = numKvBlocks;
-        this.arena = new DeviceArena(fixed + DeviceArena.aligned(perBlock * (numKvBlocks + 1L)) + 64L * DeviceArena.ALIGN);
-        this.copies = new DeviceCopies(ctx);
-        this.layers = new LayerKernels(ctx, module);
-        long tw = System.nanoTime();
-        this.weights = w != null ? new CudaWeights(w, arena, copies) : new CudaWeights(cfg, dummySeed, arena, layers);
-        ctx.synchronize();
-        long weightMs = (System.nanoTime() - tw) / 1_000_000;
-        this.act = new Activations(cfg, arena, maxBatchTokens, maxSampled, numKvBlocks + 1, pageSize, copies);
-        this.inputs = new StepInputs(arena.carve("step inputs", 4L * inputInts()), maxBatchTokens, maxSampled, maxWorkItems());
-        this.rope = new RopeTables(cfg, arena, copies);
-        this.attention = new AttentionKernels(ctx, module);
-        attention.prepare(cfg.headDim());
-        this.gemm = new CublasGemm(ctx, arena.carve("cublas workspace", CublasGemm.WORKSPACE_BYTES).address(),
-                CublasGemm.WORKSPACE_BYTES);
-        this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
-        this.ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),
-                cfg.headDim());
-        this.podStaticFraction = o.podStaticFraction();
-        this.podCtasPerSm = o.podCtasPerSm();
-        this.podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
-        copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
-        this.logits = new LogitsReadback(copies, act.logits, maxSampled, cfg.vocabSize());
-        this.drawRows = new DrawRows(maxSampled, cfg.vocabSize());
-        this.stepStart = ctx.newEvent();
-        this.stepEnd = ctx.newEvent();
-        this.attentionEvents = new org.bytedeco.cuda.cudart.CUevent_st[cfg.numLayers()][];
-        ctx.synchronize();
-        log.info("CUDA backend on {}: arena {} MB ({} MB weights, {} in {} ms), {} KV blocks x {} tokens, CUDA graphs {},"
-                        + " hybrid-step attention {}, pinned staging {}, ready in {} ms", ctx.describe(), arena.capacity() >> 20,
-                CudaWeights.bytes(cfg) >> 20, w != null ? "uploaded" : "generated on the device", weightMs, numKvBlocks, pageSize,
-                graphs != null ? "on for decode-only steps" : "off", ownAttention.mode().name().toLowerCase(java.util.Locale.ROOT),
-                copies.pinned(), (System.nanoTime() - t0) / 1_000_000);
     }
 
     /** bf16 K and V of one page in every layer. */
@@ -235,9 +263,18 @@ public final class CudaBackend implements ComputeBackend {
         return StepInputs.fixedInts(maxBatchTokens, maxSampled, maxWorkItems()) + (long) maxSampled * pagesPerRequest;
     }
 
-    /** Prefill work items of 128 packed rows: at most one partial item per request beyond the full ones. */
     private int maxWorkItems() {
-        return (int) ((long) maxBatchTokens * cfg.groupSize() / AttentionPlan.PREFILL_ROWS + maxSampled + 1);
+        return maxWorkItems(maxBatchTokens, cfg.groupSize(), maxSampled);
+    }
+
+    /**
+     * Prefill work items a step can need: its packed rows (tokens x query heads per KV head) in
+     * items of the smallest size any plan uses (the fused kernel's at 4 CTAs per SM, 64 rows; the
+     * others take 128), plus one partial item per request. Sized for 128 rows, a 4-CTA plan of a
+     * long chunk beside decodes overflowed the slot and failed the whole step.
+     */
+    static int maxWorkItems(int maxBatchTokens, int groupSize, int maxSampled) {
+        return (int) ((long) maxBatchTokens * groupSize / AttentionPlan.POD4_PREFILL_ROWS + maxSampled + 1);
     }
 
     public CudaContext context() {
@@ -271,6 +308,7 @@ public final class CudaBackend implements ComputeBackend {
 
     @Override
     public synchronized float[][] forward(HybridBatch b) {
+        requireOpen();
         long[] t = enqueue(b, false, null);
         float[][] rows = logits.all(b.sampleRequests().length);
         t[4] = System.nanoTime();
@@ -301,6 +339,7 @@ public final class CudaBackend implements ComputeBackend {
      */
     @Override
     public synchronized StepOutput forwardForSampling(HybridBatch b, boolean[] needLogits, DeviceDraw[] draws) {
+        requireOpen();
         int S = b.sampleRequests().length;
         if (needLogits.length != S || (draws != null && draws.length != S)) {
             throw new IllegalArgumentException(needLogits.length + " logits flags and " + (draws == null ? 0 : draws.length)
@@ -328,6 +367,7 @@ public final class CudaBackend implements ComputeBackend {
 
     /** Row s of the last step's logits, fetched after it (see {@link StepOutput#lateRow}). */
     private synchronized float[] lateLogitsRow(int s) {
+        requireOpen();
         ctx.makeCurrent();  // the engine calls on the thread that ran the step, but a copy must not depend on it
         return logits.late(s);
     }
@@ -412,6 +452,19 @@ public final class CudaBackend implements ComputeBackend {
         return lastStep;
     }
 
+    /**
+     * The fused kernel's shape for this model. Windowed layers run the standalone prefill on the
+     * pod plan's work items, and that kernel covers 128 rows an item: on the 64-row items of the
+     * 4-CTA shape it would compute every row twice. A model with any windowed layer keeps 2.
+     */
+    private int podCtasPerSmForModel() {
+        if (podCtasPerSm == 2) return 2;
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            if (cfg.windowOf(l) > 0) return 2;
+        }
+        return podCtasPerSm;
+    }
+
     /** @param t t[1] is set when the launches start */
     private void enqueueEager(HybridBatch b, long[] t) {
         int P = b.numPrefillRequests();
@@ -423,7 +476,7 @@ public final class CudaBackend implements ComputeBackend {
         StepAttention chosen = b.attention() != null ? b.attention() : ownAttention.choose(b);
         PodPlan pod = chosen.mode() == AttentionMode.POD && P > 0 && D > 0
                 ? PodPlan.plan(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), P, D, pageSize, cfg.numHeads(), cfg.numKvHeads(),
-                        cfg.headDim(), ctx.smCount(), chosen.policy().code(), podStaticFraction, podCtasPerSm)
+                        cfg.headDim(), ctx.smCount(), chosen.policy().code(), podStaticFraction, podCtasPerSmForModel())
                 : null;
         if (pod != null && !pod.fused()) pod = null;
         stepMode = pod != null ? AttentionMode.POD : chosen.mode() == AttentionMode.STREAMS ? AttentionMode.STREAMS : AttentionMode.SERIAL;
@@ -574,23 +627,28 @@ public final class CudaBackend implements ComputeBackend {
 
     @Override
     public synchronized void close() {
-        ctx.makeCurrent();
-        ctx.synchronize();
-        if (graphs != null) graphs.close();
-        for (org.bytedeco.cuda.cudart.CUevent_st[] e : attentionEvents) {
-            if (e != null) {
-                ctx.destroyEvent(e[0]);
-                ctx.destroyEvent(e[1]);
-            }
+        if (closed) return;
+        closed = true;
+        // Wait for the last step's work before freeing what it uses; after a kernel fault this
+        // throws, and everything is still released.
+        RuntimeException failed = null;
+        try {
+            ctx.makeCurrent();
+            ctx.synchronize();
+        } catch (RuntimeException e) {
+            failed = e;
         }
-        ctx.destroyEvent(stepStart);
-        ctx.destroyEvent(stepEnd);
-        gemm.close();
-        attention.close();
-        layers.close();
-        copies.close();
-        arena.close();
-        module.close();
-        ctx.close();
+        try {
+            releases.releaseAll();
+        } catch (RuntimeException e) {
+            if (failed == null) failed = e;
+            else failed.addSuppressed(e);
+        }
+        if (failed != null) throw failed;
+    }
+
+    /** A step on a closed backend would touch freed device and pinned memory: refuse it instead. */
+    private void requireOpen() {
+        if (closed) throw new IllegalStateException("the CUDA backend is closed");
     }
 }

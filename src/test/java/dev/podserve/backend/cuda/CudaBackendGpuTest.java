@@ -77,6 +77,32 @@ class CudaBackendGpuTest {
         assertTrue(worst[0] < 0.05, "largest logit difference is " + worst[0] + " of the largest logit");
     }
 
+    /**
+     * close() runs once, however often it is called, and a step after it is refused rather than
+     * launched on freed device and pinned memory. A backend that cannot be built (more KV blocks
+     * than the card holds) gives back what it took: another one builds on the same card after it.
+     */
+    @org.junit.jupiter.api.Test
+    void closeIsIdempotentAndAClosedBackendRefusesSteps() {
+        Gpu.require();
+        ModelConfig cfg = (ModelConfig) models().findFirst().orElseThrow().get()[1];
+        CudaBackend.Options o = new CudaBackend.Options(64, 4, 16, 64, 0, 0);
+        CudaBackend gpu = CudaBackend.withDummyWeights(cfg, 3, o);
+        int[][] prompts = prompts(cfg.vocabSize(), new int[] {5});
+        LockstepDriver.run(List.of(gpu), prompts, 1, 64, 16, 1, (r, s, logits) -> 0);
+        gpu.close();
+        gpu.close();
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> LockstepDriver.run(List.of(gpu), prompts, 1, 64, 16, 1, (r, s, logits) -> 0));
+        for (int i = 0; i < 3; i++) {
+            org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                    () -> CudaBackend.withDummyWeights(cfg, 3, new CudaBackend.Options(64, 4, 16, Integer.MAX_VALUE / 32, 0, 0)));
+        }
+        try (CudaBackend again = CudaBackend.withDummyWeights(cfg, 3, o)) {
+            LockstepDriver.run(List.of(again), prompts, 1, 64, 16, 1, (r, s, logits) -> 0);
+        }
+    }
+
     private static int argmax(float[] a) {
         int best = 0;
         for (int i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;

@@ -193,6 +193,32 @@ class CudaGraphDecodeGpuTest {
     }
 
     /**
+     * The fused kernel at 4 CTAs per SM cuts prefill work into 64-row items, twice as many as the
+     * 128-row items the step inputs were once sized for: a chunk that fills the budget beside
+     * decodes (here 1,900 tokens x 4 heads per KV head = 119 items, against 81 then) failed the
+     * step. Now it runs, and matches serial.
+     */
+    @org.junit.jupiter.api.Test
+    void podAtFourCtasPerSmTakesAChunkThatFillsTheBudget() {
+        Gpu.require();
+        int pageSize = 16;
+        Random rnd = new Random(44);
+        int[][] prompts = new int[7][];
+        for (int r = 0; r < prompts.length; r++) {
+            prompts[r] = new int[r == prompts.length - 1 ? 4000 : 10 + r];
+            for (int i = 0; i < prompts[r].length; i++) prompts[r][i] = rnd.nextInt(LLAMA.vocabSize());
+        }
+        int pages = prompts.length * (4010 / pageSize + 2);
+        CudaBackend.Options o = new CudaBackend.Options(2048, 16, pageSize, pages, 0, 0, false);
+        try (CudaBackend serial = CudaBackend.withDummyWeights(LLAMA, 5, o);
+             CudaBackend pod = CudaBackend.withDummyWeights(LLAMA, 5,
+                     o.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(0, 0).withPodCtasPerSm(4))) {
+            int rows = compareInLockstep(serial, pod, prompts, 3, 1900, pageSize, 17, 0.02, "pod at 4 CTAs/SM");
+            assertEquals(prompts.length * 3, rows, "sampled rows");
+        }
+    }
+
+    /**
      * streams mode (decode attention on a second stream beside the prefill) against serial: hybrid
      * steps of prefill chunks and decodes give bit-identical logits, since the kernels and their
      * inputs are the same and only the order of independent launches changes.
