@@ -87,10 +87,16 @@ public record PodserveProperties(
     }
 
     /**
-     * @param keepAlive a {@code : ping} comment is sent on a stream after this long without an event,
-     *                  so proxies keep the connection and dead sockets are noticed (0: never)
+     * @param keepAlive          a {@code : ping} comment is sent on a stream after this long without an
+     *                           event, so proxies keep the connection and dead sockets are noticed (0: never)
+     * @param corsAllowedOrigins origins whose browser pages may call the API ({@code *}: any); empty: no
+     *                           CORS headers, so browsers refuse cross-origin calls
      */
-    public record Api(@NotNull @DefaultValue("15s") Duration keepAlive) {
+    public record Api(@NotNull @DefaultValue("15s") Duration keepAlive, @DefaultValue({}) List<String> corsAllowedOrigins) {
+
+        public Api {
+            corsAllowedOrigins = corsAllowedOrigins == null ? List.of() : List.copyOf(corsAllowedOrigins);
+        }
     }
 
     /**

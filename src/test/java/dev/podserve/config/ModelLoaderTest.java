@@ -26,7 +26,7 @@ class ModelLoaderTest {
     private static PodserveProperties props(String path, String template, int maxModelLen) {
         return new PodserveProperties(new PodserveProperties.Model(path, "auto", 1, "served-as", template),
                 new PodserveProperties.Scheduler(64, 4, 0, maxModelLen, ""), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0),
-                new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15)), null, null, null, "cpu");
+                new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()), null, null, null, "cpu");
     }
 
     @Test

@@ -68,7 +68,7 @@ final class Fixtures {
                 new PodserveProperties.Scheduler(128, 16, 64, 0, ""),
                 new PodserveProperties.KvCache(16, DataSize.ofMegabytes(16), 0),
                 new PodserveProperties.Cpu(2),
-                new PodserveProperties.Api(Duration.ofSeconds(15)),
+                new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()),
                 null, null, null, // resilience, security and attention: the CPU backend's loader reads none
                 "cpu");
     }
