@@ -73,7 +73,7 @@ public final class ServeBenchmark {
         }
         if (o.workload == WorkloadKind.MIXED) config.put("long_fraction", o.longFraction);
         config.put("prompt_format", o.tokenIdPrompts() ? "token_ids" : "text");
-        config.put("request_rate", Double.isInfinite(o.rate) ? "inf" : Double.toString(o.rate));
+        config.put("request_rate", o.capacitySearch ? "capacity search" : Double.isInfinite(o.rate) ? "inf" : Double.toString(o.rate));
         config.put("burstiness", o.burstiness);
         config.put("max_concurrency", o.maxConcurrency);
         config.put("seed", o.seed);
@@ -102,8 +102,14 @@ public final class ServeBenchmark {
         cap.put("slo_p99_itl_ms", o.sloP99ItlMs);
         cap.put("slo_median_ttft_ms", o.sloMedianTtftMs);
         ArrayNode probes = cap.putArray("probes");
+        int[] probe = {0};
         CapacitySearch.Result found = search.search(rate -> {
-            BenchmarkRunner.Run run = runner.run(requests, ArrivalSchedule.offsets(requests.size(), rate, o.burstiness, o.seed + 1));
+            // Fresh prompts for every probe: a server with prefix caching (vLLM's default) would
+            // otherwise answer later probes from the cache and look faster than it is.
+            List<BenchRequest> probeRequests = probe[0]++ == 0 ? requests
+                    : o.workloadGenerator().generate(o.numRequests, o.seed + 7919L * (probe[0] - 1));
+            BenchmarkRunner.Run run = runner.run(probeRequests,
+                    ArrivalSchedule.offsets(probeRequests.size(), rate, o.burstiness, o.seed + 1));
             BenchmarkSummary s = run.summary();
             boolean ok = search.meetsSlo(s);
             log.printf(Locale.ROOT, "  rate %8.3f req/s: P99 ITL %8.2f ms, median TTFT %8.2f ms, failed %d -> %s%n", rate,

@@ -120,6 +120,8 @@ public final class ServeBenchmarkOptions {
             }
         }
         if (o.numRequests < 1) throw new IllegalArgumentException("--num-requests must be >= 1");
+        // Otherwise the ladder would be ignored and one run at --rate made instead.
+        if (o.searchRates != null && !o.capacitySearch) throw new IllegalArgumentException("--search-rates needs --capacity-search");
         if (o.timeoutS < 1) throw new IllegalArgumentException("--timeout must be >= 1");
         if (!(o.temperature >= 0)) throw new IllegalArgumentException("--temperature must be >= 0");
         if (!(o.topP > 0 && o.topP <= 1)) throw new IllegalArgumentException("--top-p must be in (0, 1]");

@@ -140,12 +140,20 @@ public final class StreamingClient {
         ChunkTimer timer = new ChunkTimer();
         long start = System.nanoTime();
         double sentAt = (start - runStart) / 1e9;
-        return http.sendAsync(req.build(), HttpResponse.BodyHandlers.fromLineSubscriber(timer))
-                .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        CompletableFuture<HttpResponse<Void>> exchange = http.sendAsync(req.build(), HttpResponse.BodyHandlers.fromLineSubscriber(timer));
+        // Cancelling the exchange aborts the connection, so the server stops generating and the
+        // concurrency slot is not given back while the stream still runs (orTimeout would only
+        // fail the future and leave the stream going into the next requests and probes).
+        CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS).execute(() -> exchange.cancel(true));
+        return exchange
                 .handle((response, error) -> {
                     double latency = (System.nanoTime() - start) / 1e9;
+                    Throwable cause = error != null && error.getCause() != null ? error.getCause() : error;
+                    if (cause instanceof java.util.concurrent.CancellationException) {
+                        return RequestResult.failed(request.index(), request.kind(), sentAt, latency,
+                                "timed out after " + timeout.toMillis() + " ms (--timeout)");
+                    }
                     if (error != null) {
-                        Throwable cause = error.getCause() != null ? error.getCause() : error;
                         return RequestResult.failed(request.index(), request.kind(), sentAt, latency, cause.toString());
                     }
                     if (response.statusCode() != 200) {
@@ -188,7 +196,7 @@ public final class StreamingClient {
                 if (inBandError == null) inBandError = "unparsable chunk: " + data.substring(0, Math.min(data.length(), 200));
                 return;
             }
-            if (chunk.has("error")) {
+            if (chunk.hasNonNull("error")) {
                 if (inBandError == null) inBandError = "in-band error: " + chunk.get("error").toString();
                 return;
             }
@@ -217,9 +225,13 @@ public final class StreamingClient {
 
         RequestResult result(BenchRequest request, long start, double sentAt, double latency) {
             if (inBandError != null) return RequestResult.failed(request.index(), request.kind(), sentAt, latency, inBandError);
+            // A stream cut off cleanly (a server giving up mid-answer) is a failed request, not a short one.
+            if (!sawDone) {
+                return RequestResult.failed(request.index(), request.kind(), sentAt, latency, "the stream ended without [DONE]");
+            }
             if (textChunkTimes.isEmpty()) {
                 return RequestResult.failed(request.index(), request.kind(), sentAt, latency,
-                        "no output text in the stream" + (sawDone ? "" : " (and no [DONE])"));
+                        "no output text in the stream");
             }
             double ttft = (textChunkTimes.get(0) - start) / 1e9;
             double[] itl = new double[textChunkTimes.size() - 1];

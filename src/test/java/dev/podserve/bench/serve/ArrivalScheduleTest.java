@@ -64,6 +64,19 @@ class ArrivalScheduleTest {
         }
     }
 
+    /** As vLLM's: whatever the seed, the last of n requests arrives at n / rate, so the offered load is the label. */
+    @Test
+    void theScheduleIsStretchedSoItsLoadIsTheLabel() {
+        for (long seed : new long[] {1, 5, 8, 123}) {
+            for (double burstiness : new double[] {0.5, 1.0}) {
+                double[] at = ArrivalSchedule.offsets(30, 0.85, burstiness, seed);
+                assertThat(at[29]).isCloseTo(30 / 0.85, within(1e-9));
+                for (int i = 1; i < at.length; i++) assertThat(at[i]).isGreaterThanOrEqualTo(at[i - 1]);
+                assertThat(at[0]).isPositive();
+            }
+        }
+    }
+
     @Test
     void sameSeedSameSchedule() {
         assertThat(ArrivalSchedule.offsets(50, 3, 0.5, 1)).containsExactly(ArrivalSchedule.offsets(50, 3, 0.5, 1));

@@ -1,0 +1,96 @@
+package dev.podserve.bench.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * How bench serve reads a stream, against a server that writes exactly the bytes a test gives it:
+ * a stream cut off without [DONE] is a failure, {@code "error": null} is not one, and a request
+ * past its timeout has its connection closed (the server sees it), not just its future failed.
+ */
+class StreamingClientStreamTest {
+
+    private static final BenchRequest REQUEST = new BenchRequest(0, "random", new int[] {5, 6, 7}, null, 3, 2);
+
+    private HttpServer server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) server.stop(0);
+    }
+
+    /** A server whose one route writes {@code frames}, {@code pauseMs} apart; returns its client. */
+    private StreamingClient serving(String[] frames, long pauseMs, Duration timeout, AtomicReference<IOException> writeFailed,
+                                    CountDownLatch ended) throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/v1/completions", exchange -> {
+            exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream out = exchange.getResponseBody()) {
+                for (String f : frames) {
+                    out.write(f.getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    Thread.sleep(pauseMs);
+                }
+            } catch (IOException e) {
+                writeFailed.set(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                ended.countDown();
+            }
+        });
+        server.start();
+        return new StreamingClient("http://127.0.0.1:" + server.getAddress().getPort(), StreamingClient.Endpoint.COMPLETIONS, "m",
+                null, timeout);
+    }
+
+    private static String text(String t) {
+        return "data: {\"choices\":[{\"index\":0,\"text\":\"" + t + "\"}],\"error\":null}\n\n";
+    }
+
+    @Test
+    void aStreamWithoutDoneFailsAndANullErrorFieldDoesNot() throws Exception {
+        CountDownLatch ended = new CountDownLatch(1);
+        StreamingClient cut = serving(new String[] {text("a"), text("b")}, 0, Duration.ofSeconds(10), new AtomicReference<>(), ended);
+        RequestResult r = cut.send(REQUEST, System.nanoTime()).get(10, TimeUnit.SECONDS);
+        assertThat(r.success()).isFalse();
+        assertThat(r.error()).contains("[DONE]");
+        stop();
+
+        StreamingClient whole = serving(new String[] {text("a"), text("b"), "data: [DONE]\n\n"}, 0, Duration.ofSeconds(10),
+                new AtomicReference<>(), new CountDownLatch(1));
+        RequestResult ok = whole.send(REQUEST, System.nanoTime()).get(10, TimeUnit.SECONDS);
+        assertThat(ok.success()).as(ok.error()).isTrue();
+        assertThat(ok.itl()).hasSize(1);
+    }
+
+    @Test
+    void aTimedOutRequestClosesItsConnection() throws Exception {
+        String[] frames = new String[100];
+        for (int i = 0; i < frames.length; i++) frames[i] = text("x");
+        AtomicReference<IOException> writeFailed = new AtomicReference<>();
+        CountDownLatch ended = new CountDownLatch(1);
+        StreamingClient slow = serving(frames, 50, Duration.ofMillis(400), writeFailed, ended);
+        long t0 = System.nanoTime();
+        RequestResult r = slow.send(REQUEST, t0).get(10, TimeUnit.SECONDS);
+        assertThat(r.success()).isFalse();
+        assertThat(r.error()).contains("timed out");
+        // 100 frames take 5 s; the server must hit the closed connection long before.
+        assertThat(ended.await(3, TimeUnit.SECONDS)).as("the server stopped writing").isTrue();
+        assertThat(writeFailed.get()).as("the server saw the connection closed").isNotNull();
+    }
+}
