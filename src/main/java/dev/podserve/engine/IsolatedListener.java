@@ -26,71 +26,49 @@ final class IsolatedListener implements EngineListener {
         return listener == EngineListener.NONE || listener instanceof IsolatedListener ? listener : new IsolatedListener(listener);
     }
 
-    private static void failed(String callback, RuntimeException e) {
-        log.error("engine listener failed in {}; serving goes on", callback, e);
+    /** Runs one callback; its exception is logged with the callback's name and goes no further. */
+    private static void guarded(String callback, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            log.error("engine listener failed in {}; serving goes on", callback, e);
+        }
     }
 
     @Override
     public void onModelReady(ServingModel model) {
-        try {
-            inner.onModelReady(model);
-        } catch (RuntimeException e) {
-            failed("onModelReady", e);
-        }
+        guarded("onModelReady", () -> inner.onModelReady(model));
     }
 
     @Override
     public void onStep(SchedulerOutput output, long forwardNanos) {
-        try {
-            inner.onStep(output, forwardNanos);
-        } catch (RuntimeException e) {
-            failed("onStep", e);
-        }
+        guarded("onStep", () -> inner.onStep(output, forwardNanos));
     }
 
     @Override
     public void onStepProfile(SchedulerOutput output, ComputeBackend.StepProfile profile) {
-        try {
-            inner.onStepProfile(output, profile);
-        } catch (RuntimeException e) {
-            failed("onStepProfile", e);
-        }
+        guarded("onStepProfile", () -> inner.onStepProfile(output, profile));
     }
 
     @Override
     public void onPreempted(int count) {
-        try {
-            inner.onPreempted(count);
-        } catch (RuntimeException e) {
-            failed("onPreempted", e);
-        }
+        guarded("onPreempted", () -> inner.onPreempted(count));
     }
 
     @Override
     public void onSampled(int fromDeviceArgmax, int drawnOnDevice, int withStep, int late) {
-        try {
-            inner.onSampled(fromDeviceArgmax, drawnOnDevice, withStep, late);
-        } catch (RuntimeException e) {
-            failed("onSampled", e);
-        }
+        guarded("onSampled", () -> inner.onSampled(fromDeviceArgmax, drawnOnDevice, withStep, late));
     }
 
     @Override
     public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
                            long queueNanos, long firstTokenNanos, long e2eNanos) {
-        try {
-            inner.onFinished(requestId, reason, promptTokens, completionTokens, queueNanos, firstTokenNanos, e2eNanos);
-        } catch (RuntimeException e) {
-            failed("onFinished", e);
-        }
+        guarded("onFinished",
+                () -> inner.onFinished(requestId, reason, promptTokens, completionTokens, queueNanos, firstTokenNanos, e2eNanos));
     }
 
     @Override
     public void onToken(String requestId, long sincePreviousNanos) {
-        try {
-            inner.onToken(requestId, sincePreviousNanos);
-        } catch (RuntimeException e) {
-            failed("onToken", e);
-        }
+        guarded("onToken", () -> inner.onToken(requestId, sincePreviousNanos));
     }
 }
