@@ -68,11 +68,14 @@ final class CompletionResponses {
         });
     }
 
-    /** Log-probability per token of a candidate's sampled tokens; 0 for none. */
+    /**
+     * Log-probability per token of a candidate's sampled tokens. A candidate with none (cut off by
+     * the request timeout before its first token) ranks last, not first at a perfect 0.
+     */
     static double meanLogprob(List<TokenLogprob> lps) {
         double sum = 0;
         for (TokenLogprob lp : lps) sum += lp.logprob();
-        return lps.isEmpty() ? 0 : sum / lps.size();
+        return lps.isEmpty() ? Double.NEGATIVE_INFINITY : sum / lps.size();
     }
 
     /** Echo chunks first (when asked), a chunk per output with text, a finishing chunk per choice, usage, [DONE]. */

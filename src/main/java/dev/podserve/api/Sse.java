@@ -43,11 +43,13 @@ final class Sse {
         response.getHeaders().setContentType(MediaType.TEXT_EVENT_STREAM);
         response.getHeaders().setCacheControl("no-cache");
         Flux<String> out = keepAlive.isZero() || keepAlive.isNegative() ? frames : frames.publish(shared -> Flux.merge(shared,
-                // Each frame restarts the silence timer; the pings end with the frames.
-                shared.map(f -> 0L).startWith(0L)
+                // Each frame restarts the silence timer; the pings end with the frames. A failure of
+                // the frames ends the pings quietly: the frames' own branch carries it, and the
+                // copies the ping branch's two subscriptions get would be dropped and logged as errors.
+                shared.map(f -> 0L).onErrorComplete().startWith(0L)
                         .switchMap(f -> Flux.interval(keepAlive, keepAlive))
                         .map(i -> PING)
-                        .takeUntilOther(shared.then())));
+                        .takeUntilOther(shared.then().onErrorComplete())));
         AtomicBoolean wrote = new AtomicBoolean();
         out = out.doOnNext(f -> wrote.set(true))
                 .onErrorResume(e -> wrote.get() ? Flux.just(StreamErrors.frame(json, e), DONE) : Flux.error(e));

@@ -17,7 +17,8 @@ public interface EngineListener {
     static EngineListener all(List<? extends EngineListener> listeners) {
         if (listeners.isEmpty()) return NONE;
         if (listeners.size() == 1) return listeners.get(0);
-        List<EngineListener> each = List.copyOf(listeners);
+        // Each isolated, so one that throws does not keep the calls from the ones after it.
+        List<EngineListener> each = listeners.stream().map(IsolatedListener::of).toList();
         return new EngineListener() {
             @Override
             public void onModelReady(ServingModel model) {

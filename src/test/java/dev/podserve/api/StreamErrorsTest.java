@@ -74,6 +74,25 @@ class StreamErrorsTest {
         assertThat(body).startsWith(Sse.PING).contains("\"code\":503").endsWith("data: [DONE]\n\n");
     }
 
+    /** A failing stream signals its failure once: the ping timer's copy used to be dropped and logged as an error. */
+    @Test
+    void aFailureIsNotDroppedAsASecondCopy() {
+        java.util.List<Throwable> dropped = new java.util.concurrent.CopyOnWriteArrayList<>();
+        reactor.core.publisher.Hooks.onErrorDropped(dropped::add);
+        try {
+            MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.post("/v1/completions"));
+            EngineUnavailableException down = new EngineUnavailableException("the engine is shutting down");
+            assertThatThrownBy(() -> Sse.write(exchange, Flux.error(down), Duration.ofMillis(50), ApiTestSupport.JSON).block())
+                    .isSameAs(down);
+            MockServerWebExchange pinged = MockServerWebExchange.from(MockServerHttpRequest.post("/v1/completions"));
+            Sse.write(pinged, Flux.<String>error(down).delaySubscription(Duration.ofMillis(200)), Duration.ofMillis(50),
+                    ApiTestSupport.JSON).block(Duration.ofSeconds(10));
+            assertThat(dropped).isEmpty();
+        } finally {
+            reactor.core.publisher.Hooks.resetOnErrorDropped();
+        }
+    }
+
     @Test
     void completionStreamReportsShutdownAs503() {
         List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));

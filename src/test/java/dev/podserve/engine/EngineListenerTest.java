@@ -91,6 +91,19 @@ class EngineListenerTest {
     }
 
     @Test
+    void oneListenerThatThrowsDoesNotSilenceTheOthers() {
+        List<String> calls = new ArrayList<>();
+        EngineListener throwing = new EngineListener() {
+            @Override
+            public void onPreempted(int count) {
+                throw new IllegalStateException("metrics bug");
+            }
+        };
+        EngineListener.all(List.of(throwing, recording("b", calls))).onPreempted(3);
+        assertThat(calls).containsExactly("b:preempted:3");
+    }
+
+    @Test
     void noneOrOneNeedsNoWrapper() {
         assertThat(EngineListener.all(List.of())).isSameAs(EngineListener.NONE);
         EngineListener one = recording("x", new ArrayList<>());
