@@ -107,8 +107,10 @@ class ChatCompletionsController {
         int fallback = room - promptTokens;
         int perMinute = props.resilience().rateLimit().tokensPerMinute();
         if (perMinute > 0) {
-            // At least one token: a prompt that leaves nothing is then refused by the rate limit itself.
-            fallback = (int) Math.max(1, Math.min(fallback, ((long) perMinute - promptTokens) / n));
+            // At least one token, and at least min_tokens: a request the minute cannot hold is then
+            // refused by the rate limit itself (429), not by a length check it never asked for (400).
+            int least = Math.max(1, body.minTokens() == null ? 0 : body.minTokens());
+            fallback = (int) Math.max(Math.min(least, fallback), Math.min(fallback, ((long) perMinute - promptTokens) / n));
         }
         return limits.maxTokens(null, fallback);
     }

@@ -158,6 +158,10 @@ class ApiSecurityTest {
         HttpResponse<String> next = iota.send(iota.post("/v1/chat/completions", body));
         assertThat(HttpTestClient.assertEnvelope(next, 429, "rate_limit_exceeded")).contains("tokens a minute");
         assertThat(next.headers().firstValue("Retry-After")).isPresent();
+        // min_tokens above what a minute leaves: a rate-limit refusal, not a 400 about a length never sent.
+        HttpResponse<String> least = iota.send(iota.post("/v1/chat/completions", body.replace("\"temperature\":0",
+                "\"temperature\":0,\"min_tokens\":400")));
+        assertThat(HttpTestClient.assertEnvelope(least, 429, "rate_limit_exceeded")).contains("at most 300 tokens a minute");
     }
 
     @Test
