@@ -59,9 +59,13 @@ public final class ModelLoader {
         GenerationConfig generation;
         try {
             config = ModelConfig.load(folder.configJson());
-            generation = GenerationConfig.load(folder.generationConfigJson());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + folder.configJson(), e);
+        }
+        try {
+            generation = GenerationConfig.load(folder.generationConfigJson());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + folder.generationConfigJson(), e);
         }
         boolean dummy = folder.embedded() || "dummy".equals(m.loadFormat());
 

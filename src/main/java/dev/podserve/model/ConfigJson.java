@@ -54,8 +54,20 @@ final class ConfigJson {
     }
 
     static ModelConfig parse(String json) {
-        JsonNode n = JSON.readTree(json);
+        JsonNode n;
+        try {
+            n = JSON.readTree(json);
+        } catch (tools.jackson.core.JacksonException e) {
+            throw error("is not valid JSON: " + e.getOriginalMessage());
+        }
         if (n == null || !n.isObject()) throw error("is not a JSON object");
+        // Quantized checkpoints keep their weights in other tensors (qweight, scales): say so, rather
+        // than fail later on the first missing weight.
+        JsonNode quant = n.get("quantization_config");
+        if (quant != null && !quant.isNull()) {
+            throw error("quantization_config (quant_method '" + quant.path("quant_method").asString("?")
+                    + "') is not supported; podserve loads BF16, F16 or F32 weights");
+        }
         Arch arch = architecture(n);
         requireSilu(n, arch);
         if (arch == Arch.LLAMA) {
@@ -87,7 +99,7 @@ final class ConfigJson {
                 maxPositions,
                 bool(n, "tie_word_embeddings", false),
                 n.path("bos_token_id").isNumber() ? n.get("bos_token_id").asInt() : n.path("bos_token_id").path(0).asInt(-1),
-                ModelConfig.ids(n.path("eos_token_id")),
+                ModelConfig.ids(n.path("eos_token_id"), "config.json"),
                 rope.scaling(),
                 window,
                 window > 0 ? slidingLayers(n, arch, layers) : null,

@@ -31,8 +31,14 @@ public record GenerationConfig(int[] eosTokenIds, OptionalDouble temperature, Op
     }
 
     public static GenerationConfig parse(String json) {
-        JsonNode n = JSON.readTree(json);
-        return new GenerationConfig(ModelConfig.ids(n.get("eos_token_id")),
+        JsonNode n;
+        try {
+            n = JSON.readTree(json);
+        } catch (tools.jackson.core.JacksonException e) {
+            throw new IllegalArgumentException("generation_config.json: is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (n == null || !n.isObject()) throw new IllegalArgumentException("generation_config.json: is not a JSON object");
+        return new GenerationConfig(ModelConfig.ids(n.get("eos_token_id"), "generation_config.json"),
                 n.hasNonNull("temperature") ? OptionalDouble.of(n.get("temperature").asDouble()) : OptionalDouble.empty(),
                 n.hasNonNull("top_p") ? OptionalDouble.of(n.get("top_p").asDouble()) : OptionalDouble.empty(),
                 n.hasNonNull("top_k") ? OptionalInt.of(n.get("top_k").asInt()) : OptionalInt.empty(),

@@ -161,12 +161,24 @@ public record ModelConfig(
                 + (qkvBias ? ", qkv bias" : "") + (tieWordEmbeddings ? ", tied" : "") + "]";
     }
 
-    /** Token ids from an int, a list of ints, or null. */
-    static int[] ids(JsonNode node) {
+    /**
+     * Token ids from an int, a list of ints, or null. Anything else is refused: a null inside the list
+     * read as 0 would make token 0 end every generation, and a string would silently mean no EOS.
+     */
+    static int[] ids(JsonNode node, String file) {
         if (node == null || node.isMissingNode() || node.isNull()) return new int[0];
-        if (node.isNumber()) return new int[] {node.asInt()};
-        List<Integer> out = new ArrayList<>();
-        node.forEach(x -> out.add(x.asInt()));
-        return out.stream().mapToInt(Integer::intValue).toArray();
+        if (node.isArray()) {
+            List<Integer> out = new ArrayList<>();
+            node.forEach(x -> out.add(id(x, file)));
+            return out.stream().mapToInt(Integer::intValue).toArray();
+        }
+        return new int[] {id(node, file)};
+    }
+
+    private static int id(JsonNode x, String file) {
+        if (!x.isIntegralNumber() || !x.canConvertToInt() || x.asInt() < 0) {
+            throw new IllegalArgumentException(file + ": eos_token_id must be a token id or a list of them, got " + x);
+        }
+        return x.asInt();
     }
 }

@@ -49,8 +49,10 @@ final class RopeJson {
             case DEFAULT -> RopeScaling.none();
             case LINEAR -> RopeScaling.linear(number(p, where, "factor"));
             case DYNAMIC -> RopeScaling.dynamic(number(p, where, "factor"));
+            // transformers requires the pretraining context for llama3 scaling: defaulting it to the
+            // extended max_position_embeddings would move the wavelength bands and scale the wrong pairs.
             case LLAMA3 -> RopeScaling.llama3(number(p, where, "factor"), number(p, where, "low_freq_factor"),
-                    number(p, where, "high_freq_factor"), original(n, p, where, maxPositions));
+                    number(p, where, "high_freq_factor"), requiredOriginal(n, p, where));
             case YARN -> yarn(n, p, where, maxPositions);
         };
         return new Rope(theta, scaling);
@@ -94,6 +96,13 @@ final class RopeJson {
             return v.asInt();
         }
         return maxPositions;
+    }
+
+    private static int requiredOriginal(JsonNode n, JsonNode p, String where) {
+        if (!n.hasNonNull("original_max_position_embeddings") && !p.hasNonNull("original_max_position_embeddings")) {
+            throw ConfigJson.error(where + " of type llama3 needs original_max_position_embeddings (the pretraining context)");
+        }
+        return original(n, p, where, 0);
     }
 
     private static void requireFullRotary(JsonNode v, String field) {

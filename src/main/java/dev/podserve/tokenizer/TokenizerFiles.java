@@ -35,6 +35,10 @@ record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialI
         JsonNode tokenizer = readJson(dir.resolve("tokenizer.json"));
         Path configFile = dir.resolve("tokenizer_config.json");
         JsonNode config = Files.isRegularFile(configFile) ? readJson(configFile) : JSON.createObjectNode();
+        // Older saves keep the special tokens in special_tokens_map.json; as in transformers, its
+        // entries take precedence over tokenizer_config.json's.
+        Path mapFile = dir.resolve("special_tokens_map.json");
+        JsonNode specialMap = Files.isRegularFile(mapFile) ? readJson(mapFile) : JSON.createObjectNode();
 
         Map<String, Integer> vocab = new HashMap<>();
         JsonNode modelVocab = tokenizer.path("model").path("vocab");
@@ -59,7 +63,7 @@ record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialI
         });
 
         return new TokenizerFiles(Map.copyOf(vocab), size, special, byteFallback, addedIds, byteLevel(tokenizer.path("decoder")),
-                tokenText(config.get("bos_token")), tokenText(config.get("eos_token")),
+                special(specialMap, config, "bos_token"), special(specialMap, config, "eos_token"),
                 flag(config, "add_bos_token"), flag(config, "add_eos_token"), chatTemplate(dir, config));
     }
 
@@ -78,6 +82,11 @@ record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialI
         } catch (tools.jackson.core.JacksonException e) {
             throw new IOException(file + " is not valid JSON: " + e.getOriginalMessage(), e);
         }
+    }
+
+    private static String special(JsonNode specialMap, JsonNode config, String field) {
+        String fromMap = tokenText(specialMap.get(field));
+        return fromMap != null ? fromMap : tokenText(config.get(field));
     }
 
     /** Special tokens are written as plain strings or as serialized AddedToken objects. */

@@ -388,7 +388,20 @@ class ModelConfigParseTest {
         assertThatThrownBy(() -> ModelConfig.parse(small("\"rope_scaling\": {\"rope_type\": \"linear\"}")))
                 .hasMessageContaining("rope_scaling.factor is required");
         assertThatThrownBy(() -> ModelConfig.parse(small("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 4,"
-                + " \"high_freq_factor\": 1}"))).hasMessageContaining("low_freq_factor < high_freq_factor");
+                + " \"high_freq_factor\": 1, \"original_max_position_embeddings\": 8192}")))
+                .hasMessageContaining("low_freq_factor < high_freq_factor");
+        // As transformers: llama3 scaling needs the pretraining context; max_position_embeddings is the extended one.
+        assertThatThrownBy(() -> ModelConfig.parse(small("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1,"
+                + " \"high_freq_factor\": 4}"))).hasMessageContaining("needs original_max_position_embeddings");
+        assertThatThrownBy(() -> ModelConfig.parse(small("\"quantization_config\": {\"quant_method\": \"awq\"}")))
+                .hasMessageContaining("config.json").hasMessageContaining("quant_method 'awq'");
+        assertThatThrownBy(() -> ModelConfig.parse(small("\"eos_token_id\": [2, null]"))).hasMessageContaining("eos_token_id");
+        assertThatThrownBy(() -> ModelConfig.parse(small("\"eos_token_id\": \"2\""))).hasMessageContaining("eos_token_id");
+        assertThatThrownBy(() -> ModelConfig.parse("{\"architectures\": [\"LlamaForCausalLM\"],}"))
+                .hasMessageContaining("config.json: is not valid JSON");
+        assertThatThrownBy(() -> GenerationConfig.parse("{\"eos_token_id\": 2,}"))
+                .hasMessageContaining("generation_config.json: is not valid JSON");
+        assertThat(GenerationConfig.parse("{\"eos_token_id\": [2, 7]}").eosTokenIds()).containsExactly(2, 7);
         assertThatThrownBy(() -> ModelConfig.parse(small("\"attention_bias\": true"))).hasMessageContaining("attention_bias");
         assertThatThrownBy(() -> ModelConfig.parse(small("\"mlp_bias\": true"))).hasMessageContaining("mlp_bias");
         assertThatThrownBy(() -> ModelConfig.parse(small("\"partial_rotary_factor\": 0.5"))).hasMessageContaining("partial_rotary_factor");

@@ -171,6 +171,24 @@ class HfTokenizerTest {
         }
     }
 
+    /**
+     * An older save: tokenizer_config.json asks for BOS but names neither special token; they are in
+     * special_tokens_map.json (as an AddedToken object and a string), which transformers reads too.
+     */
+    @Test
+    void specialTokensMapNamesBosAndEos(@TempDir Path dir) throws IOException {
+        TestTokenizers.sentencePiece(dir, true);
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"add_bos_token\": true, \"add_eos_token\": false}");
+        Files.writeString(dir.resolve("special_tokens_map.json"),
+                "{\"bos_token\": {\"content\": \"<s>\", \"special\": true}, \"eos_token\": \"</s>\"}");
+        try (HfTokenizer tok = HfTokenizer.load(dir)) {
+            assertThat(tok.bosToken()).isEqualTo("<s>");
+            assertThat(tok.eosToken()).isEqualTo("</s>");
+            assertThat(tok.eosTokenId()).hasValue(2);
+            assertThat(tok.encode("x")[0]).isEqualTo(1);
+        }
+    }
+
     @Test
     void unigramVocabularyIsAList(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("tokenizer.json"), """
