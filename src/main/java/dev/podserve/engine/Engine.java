@@ -88,7 +88,7 @@ public final class Engine implements AutoCloseable {
      * whole KV cache when that holds less (a pool smaller than one full-length request is allowed).
      */
     public int maxRequestTokens() {
-        return (int) Math.min(maxModelLen, (long) backend.numKvBlocks() * backend.pageSize());
+        return scheduler.maxSequenceTokens();
     }
 
     public int[] eosTokenIds() {

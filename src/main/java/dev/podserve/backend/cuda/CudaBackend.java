@@ -217,7 +217,7 @@ public final class CudaBackend implements ComputeBackend {
             this.ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),
                     cfg.headDim());
             this.podStaticFraction = o.podStaticFraction();
-            this.podCtasPerSm = o.podCtasPerSm();
+            this.podCtasPerSm = podCtasPerSmFor(cfg, o.podCtasPerSm());
             this.podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
             copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
             this.logits = new LogitsReadback(copies, act.logits, maxSampled, cfg.vocabSize());
@@ -247,6 +247,19 @@ public final class CudaBackend implements ComputeBackend {
             releases.releaseAllAfter(e);
             throw e;
         }
+    }
+
+    /**
+     * The fused kernel's shape for this model, decided once. Windowed layers run the standalone
+     * prefill on the pod plan's work items, and that kernel covers 128 rows an item: on the 64-row
+     * items of the 4-CTA shape it would compute every row twice. A model with any windowed layer keeps 2.
+     */
+    private static int podCtasPerSmFor(ModelConfig cfg, int configured) {
+        if (configured == 2) return 2;
+        for (int l = 0; l < cfg.numLayers(); l++) {
+            if (cfg.windowOf(l) > 0) return 2;
+        }
+        return configured;
     }
 
     /** bf16 K and V of one page in every layer. */
@@ -452,19 +465,6 @@ public final class CudaBackend implements ComputeBackend {
         return lastStep;
     }
 
-    /**
-     * The fused kernel's shape for this model. Windowed layers run the standalone prefill on the
-     * pod plan's work items, and that kernel covers 128 rows an item: on the 64-row items of the
-     * 4-CTA shape it would compute every row twice. A model with any windowed layer keeps 2.
-     */
-    private int podCtasPerSmForModel() {
-        if (podCtasPerSm == 2) return 2;
-        for (int l = 0; l < cfg.numLayers(); l++) {
-            if (cfg.windowOf(l) > 0) return 2;
-        }
-        return podCtasPerSm;
-    }
-
     /** @param t t[1] is set when the launches start */
     private void enqueueEager(HybridBatch b, long[] t) {
         int P = b.numPrefillRequests();
@@ -476,7 +476,7 @@ public final class CudaBackend implements ComputeBackend {
         StepAttention chosen = b.attention() != null ? b.attention() : ownAttention.choose(b);
         PodPlan pod = chosen.mode() == AttentionMode.POD && P > 0 && D > 0
                 ? PodPlan.plan(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), P, D, pageSize, cfg.numHeads(), cfg.numKvHeads(),
-                        cfg.headDim(), ctx.smCount(), chosen.policy().code(), podStaticFraction, podCtasPerSmForModel())
+                        cfg.headDim(), ctx.smCount(), chosen.policy().code(), podStaticFraction, podCtasPerSm)
                 : null;
         if (pod != null && !pod.fused()) pod = null;
         stepMode = pod != null ? AttentionMode.POD : chosen.mode() == AttentionMode.STREAMS ? AttentionMode.STREAMS : AttentionMode.SERIAL;
