@@ -7,7 +7,6 @@ import org.slf4j.LoggerFactory;
 
 import dev.podserve.attention.AttentionMode;
 import dev.podserve.attention.SmPolicy;
-import dev.podserve.attention.StepAttention;
 import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.backend.ComputeBackend;
@@ -35,8 +34,6 @@ public final class CudaBackend implements ComputeBackend {
      * @param maxSampled     most requests in a step, so also the most sampled rows (the scheduler's max-num-seqs)
      * @param numBlocks      exact KV page count, or 0 to derive it from {@code kvMemoryBytes}
      * @param kvMemoryBytes  bf16 K+V memory of all layers when {@code numBlocks} is 0; capped by free device memory
-     */
-    /**
      * @param podPolicy         {@link PodPlan#PROPORTIONAL}, {@link PodPlan#FIFTY_FIFTY}, {@link PodPlan#STATIC} or {@link PodPlan#AUTO}
      * @param podStaticFraction the static policy's share of SMs for prefill; 0 from the phases' estimates
      * @param podCtasPerSm      the fused kernel's shape, 2 or 4 CTAs per SM, or {@link PodPlan#AUTO_CTAS}
@@ -75,43 +72,24 @@ public final class CudaBackend implements ComputeBackend {
     private final int pageSize;
     private final int numKvBlocks;
     private final CudaContext ctx;
-    private final KernelModule module;
     private final DeviceArena arena;
     private final DeviceCopies copies;
-    private final CudaWeights weights;
     private final Activations act;
-    private final StepInputs inputs;
-    private final RopeTables rope;
+    /** Positions the RoPE tables cover: a step's positions must be below. */
+    private final int ropePositions;
     private final LayerKernels layers;
-    private final AttentionKernels attention;
-    private final CublasGemm gemm;
     /** Null when CUDA graphs are off. */
     private final DecodeGraphs graphs;
     private final int maxBatchTokens;
     private final int maxSampled;
-    /**
-     * The page after the scheduler's pages: the padding requests of a graph-replayed decode step
-     * write and read their one key there, so they never touch a real request's cache.
-     */
-    private final int scratchPage;
-    /** The configured choice, for batches that come without a scheduler's (benchmarks, tests). */
-    private final StepAttentionChooser ownAttention;
-    /** The attention mode of the step being enqueued (set by enqueueEager). */
-    private AttentionMode stepMode = AttentionMode.SERIAL;
-    private final double podStaticFraction;
-    private final int podCtasPerSm;
-    /** int32 [smCount + 3]: the fused kernel's per-SM ticket and per-phase counters, zeroed once; the kernel re-zeroes them. */
-    private final long podCounters;
+    private final StepLauncher launcher;
     /** Recorded on the stream around each step's work, so a benchmark can tell GPU time from host time. */
     private final org.bytedeco.cuda.cudart.CUevent_st stepStart;
     private final org.bytedeco.cuda.cudart.CUevent_st stepEnd;
-    /** [numLayers][2]: events before and after each layer's attention launches, while profiling. */
-    private final org.bytedeco.cuda.cudart.CUevent_st[][] attentionEvents;
-    private volatile boolean profileAttention;
-    /** Whether the step just enqueued recorded attentionEvents (eager launches with profiling on). */
-    private boolean profiledStep;
+    private final AttentionProfiler profiler;
     private volatile StepProfile lastProfile;
     private volatile StepTiming lastStep = new StepTiming(0, 0, 0, 0, 0, false);
+    private boolean lastCaptured;
     private final LogitsReadback logits;
     private final DrawRows drawRows;
     /** What the constructor took, released by close (or by the constructor itself when it fails). */
@@ -177,7 +155,7 @@ public final class CudaBackend implements ComputeBackend {
         releases.add(ctx::close);
         try {
             long t0 = System.nanoTime();
-            this.module = KernelModule.load();
+            KernelModule module = KernelModule.load();
             releases.add(module::close);
             long fixed = CudaWeights.bytes(cfg) + Activations.bytes(cfg, maxBatchTokens, maxSampled) + RopeTables.bytes(cfg)
                     + DeviceArena.aligned(4L * inputInts()) + DeviceArena.aligned(CublasGemm.WORKSPACE_BYTES)
@@ -192,7 +170,6 @@ public final class CudaBackend implements ComputeBackend {
                         fixed / 1073741824.0, Math.max(room, 0), perBlock, blocks));
             }
             this.numKvBlocks = (int) Math.min(blocks, Integer.MAX_VALUE / Math.max(1, pageSize) - 1);
-            this.scratchPage = numKvBlocks;
             this.arena = new DeviceArena(fixed + DeviceArena.aligned(perBlock * (numKvBlocks + 1L)) + 64L * DeviceArena.ALIGN);
             releases.add(arena::close);
             this.copies = new DeviceCopies(ctx);
@@ -200,25 +177,25 @@ public final class CudaBackend implements ComputeBackend {
             this.layers = new LayerKernels(ctx, module);
             releases.add(layers::close);
             long tw = System.nanoTime();
-            this.weights = w != null ? new CudaWeights(w, arena, copies) : new CudaWeights(cfg, dummySeed, arena, layers);
+            CudaWeights weights = w != null ? new CudaWeights(w, arena, copies) : new CudaWeights(cfg, dummySeed, arena, layers);
             ctx.synchronize();
             long weightMs = (System.nanoTime() - tw) / 1_000_000;
+            // numKvBlocks + 1 pages: the last is the scratch page that graph padding writes and reads.
             this.act = new Activations(cfg, arena, maxBatchTokens, maxSampled, numKvBlocks + 1, pageSize, copies);
-            this.inputs = new StepInputs(arena.carve("step inputs", 4L * inputInts()), maxBatchTokens, maxSampled, maxWorkItems());
-            this.rope = new RopeTables(cfg, arena, copies);
-            this.attention = new AttentionKernels(ctx, module);
+            StepInputs inputs = new StepInputs(arena.carve("step inputs", 4L * inputInts()), maxBatchTokens, maxSampled, maxWorkItems());
+            RopeTables rope = new RopeTables(cfg, arena, copies);
+            this.ropePositions = rope.positions;
+            AttentionKernels attention = new AttentionKernels(ctx, module);
             releases.add(attention::close);
             attention.prepare(cfg.headDim());
-            this.gemm = new CublasGemm(ctx, arena.carve("cublas workspace", CublasGemm.WORKSPACE_BYTES).address(),
+            CublasGemm gemm = new CublasGemm(ctx, arena.carve("cublas workspace", CublasGemm.WORKSPACE_BYTES).address(),
                     CublasGemm.WORKSPACE_BYTES);
             releases.add(gemm::close);
             this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
             if (graphs != null) releases.add(graphs::close);
-            this.ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),
+            StepAttentionChooser ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),
                     cfg.headDim());
-            this.podStaticFraction = o.podStaticFraction();
-            this.podCtasPerSm = podCtasPerSmFor(cfg, o.podCtasPerSm());
-            this.podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
+            long podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
             copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
             this.logits = new LogitsReadback(copies, act.logits, maxSampled, cfg.vocabSize());
             this.drawRows = new DrawRows(maxSampled, cfg.vocabSize());
@@ -226,16 +203,12 @@ public final class CudaBackend implements ComputeBackend {
             releases.add(() -> ctx.destroyEvent(stepStart));
             this.stepEnd = ctx.newEvent();
             releases.add(() -> ctx.destroyEvent(stepEnd));
-            this.attentionEvents = new org.bytedeco.cuda.cudart.CUevent_st[cfg.numLayers()][];
-            // Created on the first profiled step; released with the rest.
-            releases.add(() -> {
-                for (org.bytedeco.cuda.cudart.CUevent_st[] e : attentionEvents) {
-                    if (e != null) {
-                        ctx.destroyEvent(e[0]);
-                        ctx.destroyEvent(e[1]);
-                    }
-                }
-            });
+            this.profiler = new AttentionProfiler(ctx, cfg.numLayers());
+            releases.add(profiler::close);
+            this.launcher = new StepLauncher(cfg, ctx, copies, weights, act, inputs, rope,
+                    new StepLauncher.Kernels(layers, attention, gemm, graphs),
+                    new StepLauncher.PodSettings(ownAttention, o.podStaticFraction(), podCtasPerSmFor(cfg, o.podCtasPerSm()), podCounters),
+                    pageSize, numKvBlocks, stepStart, profiler);
             ctx.synchronize();
             log.info("CUDA backend on {}: arena {} MB ({} MB weights, {} in {} ms), {} KV blocks x {} tokens, CUDA graphs {},"
                             + " hybrid-step attention {}, pinned staging {}, ready in {} ms", ctx.describe(), arena.capacity() >> 20,
@@ -399,14 +372,7 @@ public final class CudaBackend implements ComputeBackend {
         // idle here anyway, between steps.
         int numDraws = drawRows.pack(draws);
         if (numDraws > 0) copies.ints(act.drawRows, drawRows.words(), drawRows.wordCount());
-        int bucket = graphs != null && b.numPrefillRequests() == 0 && b.sampleRequests().length == b.numDecodeRequests()
-                ? graphs.bucketFor(b.numDecodeRequests()) : -1;
-        profiledStep = bucket <= 0 && profileAttention;
-        if (bucket > 0) {
-            enqueueCaptured(b, bucket, t);
-        } else {
-            enqueueEager(b, t);
-        }
+        boolean captured = launcher.launch(b, t);
         int S = b.sampleRequests().length;
         if (argmax) layers.argmax(act.logits, cfg.vocabSize(), act.argmax, S, cfg.vocabSize());
         layers.draw(act.logits, cfg.vocabSize(), act.drawRows, act.drawOut, numDraws, cfg.vocabSize());
@@ -414,12 +380,10 @@ public final class CudaBackend implements ComputeBackend {
         t[2] = System.nanoTime();
         ctx.synchronize();
         t[3] = System.nanoTime();
-        lastCaptured = bucket > 0;
-        lastProfile = readProfile();
+        lastCaptured = captured;
+        lastProfile = profiler.read(stepStart, stepEnd);
         return t;
     }
-
-    private boolean lastCaptured;
 
     private StepTiming timing(long[] t) {
         return new StepTiming(t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], ctx.elapsedMillis(stepStart, stepEnd),
@@ -433,13 +397,8 @@ public final class CudaBackend implements ComputeBackend {
      * steps are not profiled. The events cost a few microseconds a step; off by default.
      */
     public synchronized void profileAttention(boolean on) {
-        if (on) {
-            ctx.makeCurrent();
-            for (int l = 0; l < attentionEvents.length; l++) {
-                if (attentionEvents[l] == null) attentionEvents[l] = new org.bytedeco.cuda.cudart.CUevent_st[] {ctx.newEvent(), ctx.newEvent()};
-            }
-        }
-        profileAttention = on;
+        if (on) ctx.makeCurrent();
+        profiler.enable(on);
     }
 
     /** The forward pass waits on the GPU; the host's cores are free beside it. */
@@ -453,157 +412,8 @@ public final class CudaBackend implements ComputeBackend {
         return lastProfile;
     }
 
-    /** After the step's synchronisation: the attention events' sum, or null when the step was not profiled. */
-    private StepProfile readProfile() {
-        if (!profiledStep) return null;
-        double attention = 0;
-        for (org.bytedeco.cuda.cudart.CUevent_st[] e : attentionEvents) attention += ctx.elapsedMillis(e[0], e[1]);
-        return new StepProfile(ctx.elapsedMillis(stepStart, stepEnd), attention);
-    }
-
     public StepTiming lastStepTiming() {
         return lastStep;
-    }
-
-    /** @param t t[1] is set when the launches start */
-    private void enqueueEager(HybridBatch b, long[] t) {
-        int P = b.numPrefillRequests();
-        int D = b.numDecodeRequests();
-        // The scheduler's choice for this step, else the configured one. pod: both phases planned
-        // together (limited prefill splits); its layers without a sliding window take the fused
-        // kernel, windowed layers the two standalone kernels on the same plans. A plan whose auto
-        // policy advises against fusing runs as serial.
-        StepAttention chosen = b.attention() != null ? b.attention() : ownAttention.choose(b);
-        PodPlan pod = chosen.mode() == AttentionMode.POD && P > 0 && D > 0
-                ? PodPlan.plan(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), P, D, pageSize, cfg.numHeads(), cfg.numKvHeads(),
-                        cfg.headDim(), ctx.smCount(), chosen.policy().code(), podStaticFraction, podCtasPerSm)
-                : null;
-        if (pod != null && !pod.fused()) pod = null;
-        stepMode = pod != null ? AttentionMode.POD : chosen.mode() == AttentionMode.STREAMS ? AttentionMode.STREAMS : AttentionMode.SERIAL;
-        AttentionPlan prefill = pod != null ? pod.prefill() : P == 0 ? null : AttentionPlan.prefill(b.qoIndptr(), b.kvIndptr(),
-                b.kvLastPageLen(), 0, P, pageSize, cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), ctx.smCount(), 0);
-        AttentionPlan decode = pod != null ? pod.decode() : D == 0 ? null : decodePlan(b, P, D);
-        currentPod = pod;
-        if (prefill != null && prefill.needsMerge()
-                && (prefill.partialOFloats() > act.partialOFloats || prefill.partialLseFloats() > act.partialLseFloats)) {
-            throw new IllegalStateException("prefill attention partials exceed the workspace: " + prefill);
-        }
-        if (decode != null && decode.needsMerge()
-                && (decode.partialOFloats() > act.decodePartialOFloats || decode.partialLseFloats() > act.decodePartialLseFloats)) {
-            throw new IllegalStateException("decode attention partials exceed the workspace: " + decode);
-        }
-        inputs.pack(b, prefill == null ? new int[0] : prefill.workItems(), null, copies);
-        t[1] = System.nanoTime();
-        ctx.record(stepStart);
-        enqueueStep(b.numTokens(), b.numRequests(), P, D, b.sampleRequests().length, prefill, decode, false);
-    }
-
-    private AttentionPlan decodePlan(HybridBatch b, int begin, int count) {
-        return AttentionPlan.decode(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), begin, count, pageSize, cfg.numHeads(),
-                cfg.numKvHeads(), cfg.headDim(), ctx.smCount(), 0);
-    }
-
-    /**
-     * A decode-only step through the bucket's CUDA graph: the batch padded to the bucket with
-     * requests of one key on the scratch page, the split rule of the real requests written where
-     * the captured kernels read it, and one graph launch.
-     */
-    private void enqueueCaptured(HybridBatch b, int bucket, long[] t) {
-        currentPod = null;
-        int D = b.numDecodeRequests();
-        HybridBatch padded = DecodeGraphs.padDecodes(b, bucket, scratchPage);
-        // The rule of the real requests; the padding (one key each) is never split by it.
-        AttentionPlan real = decodePlan(b, 0, D);
-        // The grid and workspace of the padded launch, at the deepest split a replay may use.
-        // (Its split fields are not used: the kernels read the real rule from the device.)
-        AttentionPlan launch = AttentionPlan.decode(padded.qoIndptr(), padded.kvIndptr(), padded.kvLastPageLen(), 0, bucket,
-                pageSize, cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), ctx.smCount(), real.kvChunkSize());
-        if (real.maxSplits() > AttentionPlan.MAX_SPLITS) {
-            throw new IllegalStateException("decode plan of " + real.maxSplits() + " splits exceeds the graph's " + AttentionPlan.MAX_SPLITS);
-        }
-        inputs.pack(padded, new int[0], new int[] {real.kvChunkSize(), real.maxSplits()}, copies);
-        t[1] = System.nanoTime();
-        ctx.record(stepStart);
-        graphs.launch(bucket, () -> enqueueStep(bucket, bucket, 0, bucket, bucket, null, launch, true));
-    }
-
-    /**
-     * Every launch of one step, in order, on the stream: embedding, the layers, the sampled rows'
-     * final norm and the LM head into {@code act.logits}. Enqueues only (graph-capturable).
-     *
-     * @param capturedDecode the decode attention takes its split rule from {@code inputs.splitPlan}
-     */
-    private void enqueueStep(int T, int R, int P, int D, int S, AttentionPlan prefill, AttentionPlan decode,
-                             boolean capturedDecode) {
-        int hidden = cfg.hiddenSize();
-        layers.embedding(weights.embed, inputs.tokenIds, act.residual, hidden, T, hidden, cfg.vocabSize());
-        for (int l = 0; l < cfg.numLayers(); l++) layer(l, T, R, P, D, prefill, decode, capturedDecode);
-
-        // The last layer's MLP output is still in mlpOut: add it and norm only the S sampled rows.
-        layers.gatherLastRows(act.residual, hidden, act.lastResidual, hidden, inputs.qoIndptr, inputs.sampleRequests, S, hidden, R);
-        layers.gatherLastRows(act.mlpOut, hidden, act.lastDelta, hidden, inputs.qoIndptr, inputs.sampleRequests, S, hidden, R);
-        layers.addRmsNorm(act.lastDelta, hidden, act.lastResidual, hidden, weights.finalNorm, act.lastNormed, hidden, S, hidden,
-                cfg.rmsNormEps());
-        gemm.rowMajor(S, cfg.vocabSize(), hidden, act.lastNormed, hidden, weights.lmHead, act.logits, cfg.vocabSize(), true, false);
-    }
-
-    /** The fused launch's plan for the step being enqueued, or null (set by enqueueEager). */
-    private PodPlan currentPod;
-
-    private void layer(int l, int T, int R, int P, int D, AttentionPlan prefill, AttentionPlan decode, boolean capturedDecode) {
-        CudaWeights.Layer w = weights.layers.get(l);
-        int hidden = cfg.hiddenSize();
-        int qDim = cfg.qDim();
-        int kvDim = cfg.kvDim();
-        int qkvRows = qDim + 2 * kvDim;
-        int inter = cfg.intermediateSize();
-        int hd = cfg.headDim();
-        int window = cfg.windowOf(l);
-
-        // Layer 0 norms the embeddings; later layers first add the previous layer's MLP output.
-        layers.addRmsNorm(l == 0 ? 0 : act.mlpOut, hidden, act.residual, hidden, w.inputNorm(), act.normed, hidden, T, hidden,
-                cfg.rmsNormEps());
-        if (w.qkvBias() != 0) gemm.broadcastRows(T, qkvRows, w.qkvBias(), act.ones, act.qkv, qkvRows);
-        gemm.rowMajor(T, qkvRows, hidden, act.normed, hidden, w.qkv(), act.qkv, qkvRows, false, w.qkvBias() != 0);
-        long k = act.qkv + 2L * qDim;
-        long v = act.qkv + 2L * (qDim + kvDim);
-        long kCache = act.kCache(l);
-        long vCache = act.vCache(l);
-        // RoPE and the KV append in one launch; numKvBlocks + 1 pages: the scratch page of graph
-        // padding is a valid target.
-        layers.ropeAppend(act.qkv, qkvRows, k, qkvRows, v, qkvRows, rope.cos, rope.sin, inputs.positions, T, cfg.numHeads(),
-                cfg.numKvHeads(), hd, hd, rope.positions, kCache, vCache, inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, R,
-                pageSize, numKvBlocks + 1);
-        AttentionKernels.Buffers bufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
-                inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.partialO, act.partialLse);
-        AttentionKernels.Buffers decodeBufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
-                inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.decodePartialO,
-                act.decodePartialLse);
-        if (profiledStep) ctx.record(attentionEvents[l][0]);
-        if (currentPod != null && !capturedDecode && window == 0) {
-            attention.pod(bufs, decodeBufs, currentPod, inputs.workItems, podCounters, P, D, cfg.numHeads(), cfg.numKvHeads(), hd,
-                    pageSize, ctx.smCount());
-        } else {
-            // streams: the decode attention on the side stream, from the point where this layer's K/V
-            // are in the cache, while the prefill runs on the main stream; o_proj waits for both.
-            boolean twoStreams = stepMode == AttentionMode.STREAMS && prefill != null && decode != null;
-            if (twoStreams) ctx.forkSide();
-            if (decode != null) {
-                attention.decode(decodeBufs, decode, capturedDecode ? inputs.splitPlan : 0, P, D, cfg.numHeads(), cfg.numKvHeads(),
-                        hd, pageSize, window, twoStreams);
-            }
-            if (prefill != null) {
-                attention.prefill(bufs, prefill, inputs.workItems, 0, P, cfg.numHeads(), cfg.numKvHeads(), hd, pageSize, window);
-            }
-            if (twoStreams) ctx.joinSide();
-        }
-        if (profiledStep) ctx.record(attentionEvents[l][1]);
-        gemm.rowMajor(T, hidden, qDim, act.attn, qDim, w.wo(), act.attnOut, hidden, false, false);
-
-        layers.addRmsNorm(act.attnOut, hidden, act.residual, hidden, w.postAttnNorm(), act.normed, hidden, T, hidden, cfg.rmsNormEps());
-        gemm.rowMajor(T, 2 * inter, hidden, act.normed, hidden, w.gateUp(), act.gateUp, 2 * inter, false, false);
-        layers.siluMul(act.gateUp, 2L * inter, act.mlpAct, inter, T, inter);
-        gemm.rowMajor(T, hidden, inter, act.mlpAct, inter, w.down(), act.mlpOut, hidden, false, false);
     }
 
     private void validate(HybridBatch b) {
@@ -621,7 +431,7 @@ public final class CudaBackend implements ComputeBackend {
             if (id < 0 || id >= cfg.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary");
         }
         for (int p : b.positions()) {
-            if (p < 0 || p >= rope.positions) throw new IllegalArgumentException("position " + p + " is outside 0.." + (rope.positions - 1));
+            if (p < 0 || p >= ropePositions) throw new IllegalArgumentException("position " + p + " is outside 0.." + (ropePositions - 1));
         }
     }
 
