@@ -31,7 +31,7 @@ final class OpenAiErrors {
     static final int MAX_MESSAGE = 1000;
 
     private static final Map<Integer, String> TYPES = Map.of(
-            400, "BadRequestError", 401, "AuthenticationError", 404, "NotFoundError", 405, "MethodNotAllowedError",
+            400, "BadRequestError", 401, "AuthenticationError", 403, "PermissionDeniedError", 404, "NotFoundError", 405, "MethodNotAllowedError",
             413, "RequestTooLargeError", 415, "UnsupportedMediaTypeError", 429, "rate_limit_exceeded",
             503, "ServiceUnavailableError", 500, "InternalServerError");
 

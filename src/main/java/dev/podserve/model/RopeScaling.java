@@ -88,14 +88,15 @@ public record RopeScaling(Type type, double factor, double lowFreqFactor, double
     }
 
     /**
-     * The longest context this scaling is meant for, given {@code max_position_embeddings}: dynamic
-     * NTK and YaRN exist to go past the pretraining length by {@code factor} (vLLM derives its
-     * default max_model_len the same way); the other types already state their full length in
-     * max_position_embeddings.
+     * The longest context this scaling is meant for, given {@code max_position_embeddings}, derived as
+     * vLLM derives its default max_model_len: linear and dynamic scaling stretch the configured length
+     * by {@code factor} (a checkpoint such as vicuna-7b-v1.5-16k states 4,096 positions and a linear
+     * factor of 4 to serve 16K), YaRN stretches its original length, and llama3 already states its
+     * full length in max_position_embeddings.
      */
     public int maxContextLength(int maxPositionEmbeddings) {
         long stretched = switch (type) {
-            case DYNAMIC -> (long) (maxPositionEmbeddings * factor);
+            case LINEAR, DYNAMIC -> (long) (maxPositionEmbeddings * factor);
             case YARN -> Math.max(maxPositionEmbeddings, (long) (originalMaxPositionEmbeddings * factor));
             default -> maxPositionEmbeddings;
         };

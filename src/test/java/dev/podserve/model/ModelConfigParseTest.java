@@ -347,6 +347,9 @@ class ModelConfigParseTest {
         RopeScaling v5 = ModelConfig.parse(small("\"rope_parameters\": {\"rope_type\": \"linear\", \"factor\": 2.0, \"rope_theta\": 10000.0}"))
                 .ropeScaling();
         assertThat(legacy).isEqualTo(v5).isEqualTo(RopeScaling.linear(2));
+        // Served context stretched by the factor, as vLLM derives max_model_len (the fixture states 1,024 positions).
+        assertThat(ModelConfig.parse(small("\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}")).maxContextLength())
+                .isEqualTo(2048);
         ModelConfig dynamic = ModelConfig.parse(small("\"rope_scaling\": {\"rope_type\": \"dynamic\", \"factor\": 4}"));
         assertThat(dynamic.ropeScaling()).isEqualTo(RopeScaling.dynamic(4));
         assertThat(dynamic.maxContextLength()).isEqualTo(4096);

@@ -83,12 +83,22 @@ class CorsTest {
     }
 
     @Test
-    void otherOriginsGetNoHeadersAndTheirPreflightIsRefused() throws Exception {
+    void otherOriginsAreRefusedInTheErrorEnvelopeWithoutHeaders() throws Exception {
         HttpResponse<String> r = send(preflight("https://evil.example"));
         assertThat(r.statusCode()).isEqualTo(403);
         assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        assertThat(r.body()).contains("\"type\":\"PermissionDeniedError\"").contains("https://evil.example");
         HttpResponse<String> models = send(to("/v1/models").header("Origin", "https://evil.example")
                 .header("Authorization", "Bearer cors-key-0001"));
+        assertThat(models.statusCode()).isEqualTo(403);
+        assertThat(models.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        assertThat(models.body()).contains("\"error\"").contains("\"code\":403");
+    }
+
+    @Test
+    void aRequestWithoutAnOriginIsNotCrossOrigin() throws Exception {
+        HttpResponse<String> models = send(to("/v1/models").header("Authorization", "Bearer cors-key-0001"));
+        assertThat(models.statusCode()).isEqualTo(200);
         assertThat(models.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
     }
 }
