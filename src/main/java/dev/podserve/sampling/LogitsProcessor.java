@@ -38,17 +38,15 @@ final class LogitsProcessor {
     static boolean bans(SamplingState state, int token) {
         SamplingParams p = state.params();
         boolean belowMin = state.numOutputTokens() < p.minTokens();
-        if ((belowMin || p.ignoreEos()) && contains(state.eosTokenIds(), token)) return true;
-        return belowMin && contains(state.stopTokenIds(), token);
+        return belowMin && (contains(state.eosTokenIds(), token) || contains(state.stopTokenIds(), token));
     }
 
     /** The ids {@link #apply} sets to -inf at this step, each once (the same rule as {@link #mask}). */
     static int[] banned(SamplingState state) {
         SamplingParams p = state.params();
         boolean belowMin = state.numOutputTokens() < p.minTokens();
-        int[] eos = belowMin || p.ignoreEos() ? state.eosTokenIds() : new int[0];
-        int[] stops = belowMin ? state.stopTokenIds() : new int[0];
-        return java.util.stream.IntStream.concat(java.util.Arrays.stream(eos), java.util.Arrays.stream(stops))
+        if (!belowMin) return new int[0];
+        return java.util.stream.IntStream.concat(java.util.Arrays.stream(state.eosTokenIds()), java.util.Arrays.stream(state.stopTokenIds()))
                 .distinct().toArray();
     }
 
@@ -67,18 +65,14 @@ final class LogitsProcessor {
     }
 
     /**
-     * Below min_tokens every way of ending (EOS and stop_token_ids) is masked. ignore_eos masks EOS
-     * for the whole request but leaves stop_token_ids alone: the client asked for those explicitly.
+     * Below min_tokens every way of ending (EOS and stop_token_ids) is masked. ignore_eos masks
+     * nothing: as in vLLM, EOS may still be sampled and generation simply goes on past it, so the
+     * distribution (and a greedy continuation) is the model's own.
      */
     private static void mask(float[] x, SamplingState state) {
-        SamplingParams p = state.params();
-        boolean belowMin = state.numOutputTokens() < p.minTokens();
-        if (belowMin || p.ignoreEos()) {
-            for (int token : state.eosTokenIds()) x[token] = Float.NEGATIVE_INFINITY;
-        }
-        if (belowMin) {
-            for (int token : state.stopTokenIds()) x[token] = Float.NEGATIVE_INFINITY;
-        }
+        if (state.numOutputTokens() >= state.params().minTokens()) return;
+        for (int token : state.eosTokenIds()) x[token] = Float.NEGATIVE_INFINITY;
+        for (int token : state.stopTokenIds()) x[token] = Float.NEGATIVE_INFINITY;
     }
 
     /**

@@ -81,9 +81,10 @@ class BackendArgmaxSamplingTest {
     }
 
     /**
-     * Makes a token the model does pick greedily the "EOS", so that under ignore_eos and min_tokens
-     * the device's argmax is banned at that step: the row must then be fetched and the second-best
-     * token taken, exactly as the host path does. Without them the request stops there.
+     * Makes a token the model does pick greedily the "EOS", so that under min_tokens the device's
+     * argmax is banned at that step: the row must then be fetched and the second-best token taken,
+     * exactly as the host path does. Under ignore_eos nothing is banned: the EOS comes out and
+     * generation goes on past it, as in vLLM. Without either the request stops there.
      */
     @Test
     void aBannedArgmaxFetchesItsRowAfterTheStep() {
@@ -105,8 +106,8 @@ class BackendArgmaxSamplingTest {
             }
         };
         List<SamplingParams> cases = List.of(
-                SamplingParams.builder().temperature(0).maxTokens(16).ignoreEos(true).build(),
                 SamplingParams.builder().temperature(0).maxTokens(16).minTokens(16).build(),
+                SamplingParams.builder().temperature(0).maxTokens(16).ignoreEos(true).build(),
                 SamplingParams.builder().temperature(0).maxTokens(16).build());
         try (Engine plain = TinyModel.engine(512, 96, 8, 40, new int[] {eos}, b -> b);
              Engine argmax = TinyModel.engine(512, 96, 8, 40, new int[] {eos}, b -> {
@@ -120,10 +121,14 @@ class BackendArgmaxSamplingTest {
                 assertSame(got, want, "case " + i);
                 assertThat(wrapped[0].given.get()).as("rows sent with a step").isZero();
                 int[] t = tokens(got);
-                if (i < 2) {
+                if (i == 0) {
                     assertThat(wrapped[0].late.get() - lateBefore).as("rows fetched late, case %d", i).isPositive();
                     assertThat(t).as("the banned token never comes out").doesNotContain(eos).hasSize(16);
                     assertThat(java.util.Arrays.copyOf(t, 3)).containsExactly(java.util.Arrays.copyOf(free, 3));
+                } else if (i == 1) {
+                    assertThat(wrapped[0].late.get() - lateBefore).as("nothing banned under ignore_eos").isZero();
+                    assertThat(t).as("the EOS comes out and generation goes on").containsExactly(free);
+                    assertThat(got.get(got.size() - 1).finishReason()).isEqualTo(FinishReason.LENGTH);
                 } else {
                     assertThat(wrapped[0].late.get() - lateBefore).as("nothing banned: no row fetched").isZero();
                     assertThat(t).as("stops at the EOS, which is counted").containsExactly(java.util.Arrays.copyOf(free, 4));

@@ -105,23 +105,24 @@ class GreedyAndMasksTest {
     }
 
     @Test
-    void ignoreEosMasksEosForeverButNotStopIds() {
+    void ignoreEosLeavesEosToTheModelAsVllmDoes() {
         float[] logits = {0, 1, 2, 3, 4};
         SamplingParams p = greedy().ignoreEos(true).stopTokenIds(List.of(3)).build();
         SamplingState s = new SamplingState(p, new int[] {0}, new int[] {4}, 5);
-        for (int step = 0; step < 5; step++) {
+        for (int step = 0; step < 3; step++) {
             int token = sampler.sample(logits, s).token();
-            assertThat(token).isEqualTo(3);
+            assertThat(token).isEqualTo(4);
             s.accept(token);
         }
-        SamplingParams plain = greedy().stopTokenIds(List.of(3)).build();
-        assertThat(sampler.sample(logits, new SamplingState(plain, new int[] {0}, new int[] {4}, 5)).token()).isEqualTo(4);
+        // min_tokens still holds every way of ending back, ignore_eos or not.
+        SamplingParams held = greedy().ignoreEos(true).minTokens(2).stopTokenIds(List.of(3)).build();
+        assertThat(sampler.sample(logits, new SamplingState(held, new int[] {0}, new int[] {4}, 5)).token()).isEqualTo(2);
     }
 
     @Test
-    void ignoreEosMasksEveryEosId() {
+    void minTokensMasksEveryEosId() {
         float[] logits = {0, 9, 1, 8, 2};
-        SamplingParams p = greedy().ignoreEos(true).build();
+        SamplingParams p = greedy().minTokens(1).build();
         SamplingState s = new SamplingState(p, new int[] {0}, new int[] {3, 1}, 5);
         assertThat(sampler.sample(logits, s).token()).isEqualTo(4);
     }
@@ -129,7 +130,7 @@ class GreedyAndMasksTest {
     @Test
     void eosIdsOutsideTheVocabularyAreIgnored() {
         float[] logits = {0, 9, 1};
-        SamplingParams p = greedy().ignoreEos(true).build();
+        SamplingParams p = greedy().minTokens(1).build();
         SamplingState s = new SamplingState(p, new int[] {0}, new int[] {1, 50_000, -1}, 3);
         assertThat(sampler.sample(logits, s).token()).isEqualTo(2);
     }

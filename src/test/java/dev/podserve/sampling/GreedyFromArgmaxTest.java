@@ -90,7 +90,7 @@ class GreedyFromArgmaxTest {
         int[] eos = {5};
         SamplingParams ignoreEos = SamplingParams.builder().temperature(0).maxTokens(8).ignoreEos(true).stopTokenIds(List.of(6)).build();
         SamplingState s = new SamplingState(ignoreEos, new int[0], eos, 16);
-        assertThat(Sampler.argmaxBanned(s, 5)).as("EOS under ignore_eos").isTrue();
+        assertThat(Sampler.argmaxBanned(s, 5)).as("EOS under ignore_eos (sampled, as in vLLM)").isFalse();
         assertThat(Sampler.argmaxBanned(s, 6)).as("a stop id past min_tokens").isFalse();
         SamplingParams below = SamplingParams.builder().temperature(0).maxTokens(8).minTokens(2).stopTokenIds(List.of(6)).build();
         SamplingState m = new SamplingState(below, new int[0], eos, 16);
