@@ -79,7 +79,7 @@ final class StepSampling {
         Object[] out = new Object[rows.size()];
         int[] argmax = result.argmax();
         // The rows sampled on the host: all of them, or those asked for, or those withheld whose
-        // argmax the request may not produce (an EOS under ignore_eos) or whose draw the device handed
+        // argmax the request may not produce (an EOS below min_tokens) or whose draw the device handed
         // back, fetched here, on the thread that ran the step, as the backend requires.
         float[][] onHost = new float[rows.size()][];
         int numOnHost = 0;

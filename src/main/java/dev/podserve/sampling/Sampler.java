@@ -8,8 +8,8 @@ package dev.podserve.sampling;
  * written):
  * <ol>
  *   <li>logit_bias is added;</li>
- *   <li>while fewer than min_tokens were produced, EOS and stop_token_ids are masked to -inf;
- *       with ignore_eos, EOS is masked for the whole request;</li>
+ *   <li>while fewer than min_tokens were produced, EOS and stop_token_ids are masked to -inf
+ *       (ignore_eos masks nothing: EOS is sampled like any token and generation goes on);</li>
  *   <li>repetition penalty over prompt and output tokens, then frequency and presence penalties
  *       over output tokens;</li>
  *   <li>log-probabilities are taken here, as log_softmax of this processed row;</li>
@@ -94,10 +94,10 @@ public final class Sampler {
     /**
      * Whether this step's token for the request can come from the raw logits' argmax taken where the
      * logits are (a GPU): greedy, no logprobs asked, and a logits processing that at most bans tokens
-     * (EOS under {@code ignore_eos} or below {@code min_tokens}, stop ids below {@code min_tokens}).
+     * (EOS and stop ids below {@code min_tokens}).
      * Banning a token other than the argmax leaves the argmax the largest and the lowest-indexed
      * among equals, so it is the token unless {@link #argmaxBanned} says it was banned; only then is
-     * the row needed. A benchmark's {@code ignore_eos} requests are this case.
+     * the row needed. A benchmark's {@code ignore_eos} requests are this case, with nothing banned.
      */
     public static boolean greedyFromArgmax(SamplingState state) {
         SamplingParams p = state.params();

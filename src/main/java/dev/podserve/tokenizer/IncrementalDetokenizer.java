@@ -7,13 +7,17 @@ import java.util.Objects;
  * Turns generated tokens into text as they arrive. What {@link #push} returns is final: it never
  * ends in a partial UTF-8 character (a token may carry one byte of a character whose other bytes
  * come in later tokens) and is never revised. All pushes plus {@link #flush} concatenate to
- * exactly {@code tokenizer.decode(generated(), skipSpecialTokens)}.
+ * exactly what the generated tokens add to the text of the prompt's last few tokens:
+ * {@code decode(tail + generated)} after {@code decode(tail)}.
  *
  * <p>A token's text can depend on its neighbours (SentencePiece drops the space of the first token
  * of a decode; some decoders merge byte tokens), so each push decodes a window that starts a few
- * tokens before the unread ones and emits only what the new tokens add to it. The prompt is not
- * part of that window: the output is the generated text alone, as {@code decode(output[len(prompt):])}
- * gives it. Not thread-safe; one per request.
+ * tokens before the unread ones and emits only what the new tokens add to it. The window starts in
+ * the prompt, as vLLM's detokenizer is primed with it: a Llama-2 or Mistral completion of "The
+ * capital of France is" then begins " Paris", not "Paris", and prompt plus completion ({@code echo})
+ * reads right. A prompt whose tail ends inside a character (its decode ends in U+FFFD) does not
+ * prime the window: that character's bytes would be split between prompt and output. Not
+ * thread-safe; one per request.
  */
 public final class IncrementalDetokenizer {
 
@@ -23,8 +27,13 @@ public final class IncrementalDetokenizer {
 
     private final HfTokenizer tokenizer;
     private final boolean skipSpecialTokens;
+    /** [tail of the prompt, generated tokens...]: the prompt's part is the left context of the first window. */
     private int[] ids = new int[32];
     private int count;
+    /** Where the generated tokens start in {@link #ids}. */
+    private final int outputStart;
+    /** decode(ids[0, outputStart)): the text the prompt's tail adds, which is not output. */
+    private final String tailText;
     /** Start of the decode window. */
     private int prefixOffset;
     /** Tokens before this are emitted. */
@@ -35,12 +44,23 @@ public final class IncrementalDetokenizer {
     private int emittedChars;
 
     /**
-     * @param promptIds the prompt these tokens continue; not decoded, see the class comment
+     * @param promptIds the prompt these tokens continue; its last few tokens are the first window's left context
      */
     public IncrementalDetokenizer(HfTokenizer tokenizer, int[] promptIds, boolean skipSpecialTokens) {
         this.tokenizer = Objects.requireNonNull(tokenizer);
-        Objects.requireNonNull(promptIds);
         this.skipSpecialTokens = skipSpecialTokens;
+        int[] tail = Arrays.copyOfRange(promptIds, Math.max(0, promptIds.length - CONTEXT_TOKENS), promptIds.length);
+        String text = tokenizer.decode(tail, skipSpecialTokens);
+        if (incomplete(text)) {
+            tail = new int[0];
+            text = "";
+        }
+        System.arraycopy(tail, 0, ids, 0, tail.length);
+        this.count = tail.length;
+        this.outputStart = tail.length;
+        this.readOffset = tail.length;
+        this.tailText = text;
+        this.prefixText = text;
     }
 
     /** Adds one generated token and returns the text that became final with it, possibly "". */
@@ -60,15 +80,25 @@ public final class IncrementalDetokenizer {
     /** The text not returned yet, at the end of generation; afterwards the output is complete. */
     public String flush() {
         String all = decode(0, count);
-        String rest = all.substring(Math.min(emittedChars, all.length()));
-        emittedChars = 0;
-        emit(all);
-        return rest;
+        // The tail's own text, unless a decoder rewrote it across the prompt's end (then only the
+        // part both share is the prompt's).
+        int start = sharedPrefix(all, tailText);
+        String rest = all.substring(Math.min(start + emittedChars, all.length()));
+        return emit(rest);
     }
 
     /** Copy of the token ids pushed so far. */
     public int[] generated() {
-        return Arrays.copyOf(ids, count);
+        return Arrays.copyOfRange(ids, outputStart, count);
+    }
+
+    private static int sharedPrefix(String a, String b) {
+        int n = Math.min(a.length(), b.length());
+        int i = 0;
+        while (i < n && a.charAt(i) == b.charAt(i)) i++;
+        // Never end between the two halves of a surrogate pair.
+        if (i > 0 && i < n && Character.isHighSurrogate(a.charAt(i - 1))) i--;
+        return i;
     }
 
     private String emit(String delta) {

@@ -88,12 +88,47 @@ class IncrementalDetokenizerTest {
     @Test
     void sentencePieceKeepsSpacesBetweenWords(@TempDir Path dir) throws IOException {
         try (HfTokenizer sp = HfTokenizer.load(TestTokenizers.sentencePiece(dir, true))) {
-            IncrementalDetokenizer detok = new IncrementalDetokenizer(sp, new int[] {1}, false);
+            // Only the BOS as prompt, skipped: nothing precedes the first word, which keeps no space.
+            IncrementalDetokenizer detok = new IncrementalDetokenizer(sp, new int[] {1}, true);
             List<String> pieces = new ArrayList<>();
             for (String t : List.of("▁Hello", "▁world", "!", "▁the", "▁é")) pieces.add(detok.push(sp.tokenId(t).getAsInt()));
             pieces.add(detok.flush());
             assertThat(pieces).containsExactly("Hello", " world", "!", " the", " é", "");
         }
+    }
+
+    /**
+     * SentencePiece decoders drop the space of a decode's first word; after a prompt the first
+     * generated word keeps it, as vLLM (primed with the prompt) and OpenAI return it, so that
+     * prompt plus completion is the whole text.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void theFirstWordAfterAPromptKeepsItsSpace(boolean legacy, @TempDir Path dir) throws IOException {
+        try (HfTokenizer sp = HfTokenizer.load(TestTokenizers.sentencePiece(dir, legacy))) {
+            int[] prompt = {1, sp.tokenId("▁the").getAsInt()};
+            int[] out = {sp.tokenId("▁Hello").getAsInt(), sp.tokenId("▁world").getAsInt()};
+            for (boolean skip : new boolean[] {true, false}) {
+                IncrementalDetokenizer detok = new IncrementalDetokenizer(sp, prompt, skip);
+                assertThat(detok.push(out[0])).isEqualTo(" Hello");
+                assertThat(detok.push(out[1])).isEqualTo(" world");
+                assertThat(detok.flush()).isEmpty();
+                assertThat(detok.generated()).containsExactly(out);
+                int[] whole = {prompt[0], prompt[1], out[0], out[1]};
+                assertThat(sp.decode(prompt, skip) + " Hello world").isEqualTo(sp.decode(whole, skip));
+            }
+        }
+    }
+
+    @Test
+    void aPromptEndingInsideACharacterDoesNotPrime() {
+        // The prompt's last byte starts a two-byte character: its decode ends in U+FFFD, and the
+        // output is decoded alone (its first byte is then a stray continuation byte).
+        IncrementalDetokenizer detok = new IncrementalDetokenizer(tiny, new int[] {'a', 0xC3}, false);
+        StringBuilder sb = new StringBuilder();
+        for (int b : new int[] {0xA9, 'b'}) sb.append(detok.push(b));
+        sb.append(detok.flush());
+        assertThat(sb.toString()).isEqualTo(tiny.decode(new int[] {0xA9, 'b'}, false)).endsWith("b");
     }
 
     @ParameterizedTest
@@ -136,12 +171,35 @@ class IncrementalDetokenizerTest {
         return sb.append(detok.flush()).toString();
     }
 
+    /**
+     * Streams {@code ids} after a prompt (two control characters, byte tokens in the SentencePiece
+     * vocabulary) and after none: the pieces must add up to what the tokens add to the prompt's
+     * decode, and to the plain decode. Where the decoder rewrites the prompt's text (a byte run that
+     * the output continues and breaks), the output is what follows the part both decodes share.
+     */
     private static void assertStreamsExactly(HfTokenizer tok, int[] ids, boolean skip) {
-        IncrementalDetokenizer detok = new IncrementalDetokenizer(tok, new int[] {7, 8}, skip);
+        int[] prompt = {7, 8};
+        int[] whole = new int[prompt.length + ids.length];
+        System.arraycopy(prompt, 0, whole, 0, prompt.length);
+        System.arraycopy(ids, 0, whole, prompt.length, ids.length);
+        String promptText = tok.decode(prompt, skip);
+        String wholeText = tok.decode(whole, skip);
+        int shared = 0;
+        while (shared < Math.min(promptText.length(), wholeText.length()) && promptText.charAt(shared) == wholeText.charAt(shared)) {
+            shared++;
+        }
+        assertThat(streamAfter(tok, prompt, ids, skip)).as("ids %s, skip %s", Arrays.toString(ids), skip)
+                .isEqualTo(wholeText.substring(shared));
+        assertThat(streamAfter(tok, new int[0], ids, skip)).as("ids %s, skip %s, no prompt", Arrays.toString(ids), skip)
+                .isEqualTo(tok.decode(ids, skip));
+    }
+
+    private static String streamAfter(HfTokenizer tok, int[] prompt, int[] ids, boolean skip) {
+        IncrementalDetokenizer detok = new IncrementalDetokenizer(tok, prompt, skip);
         StringBuilder sb = new StringBuilder();
         for (int id : ids) sb.append(detok.push(id));
         sb.append(detok.flush());
-        assertThat(sb.toString()).as("ids %s, skip %s", Arrays.toString(ids), skip).isEqualTo(tok.decode(ids, skip));
         assertThat(detok.generated()).containsExactly(ids);
+        return sb.toString();
     }
 }
