@@ -33,6 +33,17 @@ public record PodserveProperties(
         @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|cuda|cpu", message = "must be 'auto', 'cuda' or 'cpu'") String backend) {
 
     /**
+     * Longest duration a setting takes. Deadlines and timers count in nanoseconds, which a long
+     * overflows after 292 years: "1000000d" meant as "no limit" would make every request fail at
+     * admission. 0 is the way to say no limit where a setting has one.
+     */
+    static final int MAX_DURATION_DAYS = 36_500;
+
+    static boolean inRange(Duration d) {
+        return !d.isNegative() && d.compareTo(Duration.ofDays(MAX_DURATION_DAYS)) <= 0;
+    }
+
+    /**
      * @param path       a HuggingFace model folder; unset means the embedded default model
      * @param loadFormat {@code auto} reads weights from the folder, {@code dummy} draws them from {@code seed}
      *                   (vLLM's {@code --load-format dummy}); the embedded default is always dummy
@@ -97,6 +108,11 @@ public record PodserveProperties(
         public Api {
             corsAllowedOrigins = corsAllowedOrigins == null ? List.of() : List.copyOf(corsAllowedOrigins);
         }
+
+        @AssertTrue(message = "keep-alive must be 0 (never) or positive, and at most " + MAX_DURATION_DAYS + " days")
+        public boolean isKeepAliveInRange() {
+            return inRange(keepAlive);
+        }
     }
 
     /**
@@ -121,10 +137,10 @@ public record PodserveProperties(
             @Valid @NotNull @DefaultValue CircuitBreaker circuitBreaker,
             @NotNull @DefaultValue("25s") Duration shutdownGracePeriod) {
 
-        @AssertTrue(message = "max-queue-time, request-timeout, retry-after and shutdown-grace-period must not be negative")
-        public boolean isDurationsNotNegative() {
-            return !maxQueueTime.isNegative() && !requestTimeout.isNegative() && !retryAfter.isNegative()
-                    && !shutdownGracePeriod.isNegative();
+        @AssertTrue(message = "max-queue-time, request-timeout, retry-after and shutdown-grace-period must not be negative,"
+                + " and at most " + MAX_DURATION_DAYS + " days (0 is no limit)")
+        public boolean isDurationsInRange() {
+            return inRange(maxQueueTime) && inRange(requestTimeout) && inRange(retryAfter) && inRange(shutdownGracePeriod);
         }
     }
 
@@ -158,9 +174,9 @@ public record PodserveProperties(
             @NotNull @DefaultValue("30s") Duration waitDurationInOpenState,
             @Min(value = 1, message = "must be at least 1") @DefaultValue("1") int permittedCallsInHalfOpenState) {
 
-        @AssertTrue(message = "wait-duration-in-open-state must be positive")
+        @AssertTrue(message = "wait-duration-in-open-state must be positive, and at most " + MAX_DURATION_DAYS + " days")
         public boolean isWaitPositive() {
-            return !waitDurationInOpenState.isNegative() && !waitDurationInOpenState.isZero();
+            return !waitDurationInOpenState.isZero() && inRange(waitDurationInOpenState);
         }
     }
 

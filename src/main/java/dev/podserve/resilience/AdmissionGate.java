@@ -90,6 +90,10 @@ public class AdmissionGate {
     private boolean enter(Admission a, MonoSink<Admission> sink, String client, long tokens) {
         breaker.checkAdmits();
         synchronized (lock) {
+            // Cancelled before the gate decided (Reactor runs the create callback for a subscriber that
+            // has already cancelled, and onCancel then released it at once): taking a place now would
+            // keep it forever, as nobody is left to release it.
+            if (a.state != Admission.State.WAITING) return false;
             if (draining) throw shuttingDown();
             boolean placeFree = waiting.isEmpty() && bulkhead.tryAcquirePermission();
             if (!placeFree && waiting.size() >= maxWaiting) {

@@ -51,20 +51,18 @@ public class BackendCircuitBreaker implements BackendDecorator {
     public BackendCircuitBreaker(PodserveProperties props, ResilienceMeters meters) {
         PodserveProperties.CircuitBreaker c = props.resilience().circuitBreaker();
         this.waitInOpen = c.waitDurationInOpenState();
+        // Registered with the breaker off too (always 0 then), so dashboards find the series.
+        meters.gauge("podserve:backend_circuit_state", "Compute backend circuit breaker: 0 closed, 1 half-open, 2 open.",
+                () -> switch (state()) {
+                    case CLOSED, DISABLED, METRICS_ONLY -> 0;
+                    case HALF_OPEN -> 1;
+                    case OPEN, FORCED_OPEN -> 2;
+                });
         if (!c.enabled()) {
             breaker = null;
             return;
         }
-        breaker = CircuitBreaker.of("backend", CircuitBreakerConfig.custom()
-                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-                .slidingWindowSize(c.slidingWindowSize())
-                .minimumNumberOfCalls(c.minimumNumberOfCalls())
-                .failureRateThreshold(c.failureRateThreshold())
-                .waitDurationInOpenState(c.waitDurationInOpenState())
-                .permittedNumberOfCallsInHalfOpenState(c.permittedCallsInHalfOpenState())
-                // Half-open on the next call rather than from a timer thread of Resilience4j's own.
-                .automaticTransitionFromOpenToHalfOpenEnabled(false)
-                .build());
+        breaker = CircuitBreaker.of("backend", config(c));
         breaker.getEventPublisher().onStateTransition(e -> {
             CircuitBreaker.State to = e.getStateTransition().getToState();
             if (to == CircuitBreaker.State.OPEN) {
@@ -75,12 +73,26 @@ public class BackendCircuitBreaker implements BackendDecorator {
                 log.info("compute backend circuit breaker {}", e.getStateTransition());
             }
         });
-        meters.gauge("podserve:backend_circuit_state", "Compute backend circuit breaker: 0 closed, 1 half-open, 2 open.",
-                () -> switch (breaker.getState()) {
-                    case CLOSED, DISABLED, METRICS_ONLY -> 0;
-                    case HALF_OPEN -> 1;
-                    case OPEN, FORCED_OPEN -> 2;
-                });
+    }
+
+    /**
+     * Opens on failed steps only. Resilience4j also counts calls over 60 s as "slow" by default and
+     * opens when all recent calls are: a healthy but slow backend (a large model on the CPU backend
+     * takes minutes a prefill step) would then be cut off every few steps. No step counts as slow.
+     */
+    static CircuitBreakerConfig config(PodserveProperties.CircuitBreaker c) {
+        return CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(c.slidingWindowSize())
+                .minimumNumberOfCalls(c.minimumNumberOfCalls())
+                .failureRateThreshold(c.failureRateThreshold())
+                .slowCallRateThreshold(100)
+                .slowCallDurationThreshold(Duration.ofNanos(Long.MAX_VALUE))
+                .waitDurationInOpenState(c.waitDurationInOpenState())
+                .permittedNumberOfCallsInHalfOpenState(c.permittedCallsInHalfOpenState())
+                // Half-open on the next call rather than from a timer thread of Resilience4j's own.
+                .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                .build();
     }
 
     @Override

@@ -75,6 +75,9 @@ public class ApiKeys {
                 throw new IllegalArgumentException("podserve.security.api-keys-file=" + file + " cannot be read: "
                         + e.getClass().getSimpleName(), e);
             }
+            // An editor that saves UTF-8 with a byte-order mark puts U+FEFF before the first key, which
+            // strip() keeps: that key would never match.
+            if (!lines.isEmpty() && lines.get(0).startsWith("\uFEFF")) lines.set(0, lines.get(0).substring(1));
             int before = keys.size();
             for (String line : lines) {
                 String k = line.strip();

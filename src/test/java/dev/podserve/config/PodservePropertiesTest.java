@@ -68,6 +68,15 @@ class PodservePropertiesTest {
                         .hasMessageContaining("failureRateThreshold"));
         runner.withPropertyValues("podserve.resilience.request-timeout=-1s")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause().hasMessageContaining("must not be negative"));
+        // "No limit" written as a huge duration overflows the nanosecond deadlines: refused at start-up, not at every request.
+        for (String huge : new String[] {"podserve.resilience.request-timeout=1000000d", "podserve.resilience.max-queue-time=1000000d",
+                "podserve.resilience.shutdown-grace-period=1000000d", "podserve.api.keep-alive=1000000d",
+                "podserve.resilience.circuit-breaker.wait-duration-in-open-state=1000000d"}) {
+            runner.withPropertyValues(huge).run(ctx -> assertThat(ctx).as(huge).hasFailed().getFailure().rootCause()
+                    .hasMessageContaining("at most 36500 days"));
+        }
+        runner.withPropertyValues("podserve.resilience.request-timeout=36500d")
+                .run(ctx -> assertThat(ctx).hasNotFailed());
         runner.withPropertyValues("podserve.security.limits.max-stop-strings=5")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
                         .hasMessageContaining("limits.maxStopStrings"));

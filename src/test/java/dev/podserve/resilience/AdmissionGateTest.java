@@ -58,6 +58,26 @@ class AdmissionGateTest {
         }
     }
 
+    /** A subscriber that cancels before the gate decides, as a cancel from another thread can. */
+    @Test
+    void aSubscriberThatCancelsFirstTakesNoPlace() {
+        AdmissionGate gate = gate(props(2, 1, Duration.ZERO, 0));
+        for (int i = 0; i < 3; i++) {
+            gate.admit("client", 1).subscribe(new reactor.core.publisher.BaseSubscriber<Admission>() {
+                @Override
+                protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+                    cancel();
+                }
+            });
+        }
+        assertThat(gate.inFlight()).isZero();
+        assertThat(gate.queued()).isZero();
+        Attempt a = new Attempt(gate, 1);
+        Attempt b = new Attempt(gate, 1);
+        assertThat(a.admission.get()).isNotNull();
+        assertThat(b.admission.get()).isNotNull();
+    }
+
     @Test
     void placesThenQueueThen429InArrivalOrder() {
         AdmissionGate gate = gate(props(2, 2, Duration.ZERO, 0));

@@ -41,6 +41,13 @@ class ApiKeysTest {
     }
 
     @Test
+    void aByteOrderMarkIsNotPartOfTheFirstKey() throws IOException {
+        Path file = dir.resolve("bom");
+        Files.write(file, "\uFEFFsk-first\r\nsk-second\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(ApiKeys.keys(security(List.of(), file.toString()))).containsExactly("sk-first", "sk-second");
+    }
+
+    @Test
     void aMissingOrEmptyKeyFileStopsStartUpNamingTheKey() throws IOException {
         assertThatThrownBy(() -> ApiKeys.keys(security(List.of(), dir.resolve("absent").toString())))
                 .hasMessageContaining("podserve.security.api-keys-file").hasMessageContaining("cannot be read");
