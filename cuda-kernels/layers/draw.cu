@@ -14,7 +14,8 @@
 //   2. a histogram of counts and weights by distance from the max (eighths of a nat of weight, up
 //      to 12 nats, then one far bucket) gives the last bucket the top-k or the nucleus can reach;
 //   3. the ids up to that bucket are gathered as rank keys and sorted in shared memory (bitonic);
-//   4. one warp walks them best first: top-k, then the nucleus, then min-p, then the draw.
+//   4. one warp walks them best first: top-k (with the ties of its k-th), then the nucleus, then
+//      min-p, then the draw.
 #include "../include/params.h"
 #include "../include/podserve_common.cuh"
 
@@ -307,6 +308,11 @@ __device__ void draw_in_rank_order(const Spec& s, const float* row, int vocab, f
     if (warp != 0) return;
     double sum = 0.0;
     int kept = s.topK > 0 ? min(s.topK, n) : n;
+    // Tokens tied with the k-th stay, as the host's top-k keeps them (equal high words, equal logits);
+    // a tie has the k-th's bucket, so it is among the candidates.
+    if (s.topK > 0) {
+        while (kept < n && (sh.keys[kept] >> 32) == (sh.keys[kept - 1] >> 32)) ++kept;
+    }
     if (s.topP < 1.0) {
         double base = sh.target;  // the whole row's weight; or what top-k kept
         if (s.topK > 0) draw::first_reaching(s, sh.keys, kept, m, INFINITY, false, &base, lane);

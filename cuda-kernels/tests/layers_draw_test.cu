@@ -72,6 +72,7 @@ int32_t reference_ranked(const float* x, int vocab, const PsDrawRow& r, float ma
     size_t kept = ranked.size();
     if (topK > 0) {
         kept = std::min(kept, (size_t)topK);
+        while (kept > 0 && kept < ranked.size() && x[ranked[kept].second] == x[ranked[kept - 1].second]) ++kept;
         if (r.topP < 1) {
             double base = 0;
             for (size_t j = 0; j < kept; ++j) base += w[ranked[j].second];
@@ -228,6 +229,9 @@ void fill_row(float* row, int vocab, int kind, pst::Rng& rng) {
             row[0] = 1.0f;
             row[vocab / 2] = 1.0f;
             row[vocab - 1] = 3.0f;
+            break;
+        case 7:  // coarse values, as bf16 logits are: many ties, also at a top-k's boundary
+            for (int i = 0; i < vocab; ++i) row[i] = roundf(row[i] * 2.0f) * 0.5f;
             break;
         default:
             break;

@@ -56,7 +56,11 @@ final class TruncatedDistribution {
         }
     }
 
-    /** Exactly k survivors (fewer only if fewer tokens have a finite logit), ranked into ws.ranked. */
+    /**
+     * The k best tokens and every token tied with the k-th (fewer only if fewer tokens have a finite
+     * logit), ranked into ws.ranked. Ties are kept as transformers' and vLLM's top-k keep them, so a
+     * top_k of 1 over two equal logits still draws between them.
+     */
     private static int keepTopK(float[] x, int n, float max, int k, double temperature, Workspace ws) {
         long[] keys = ws.keys;
         int finite = 0;
@@ -66,6 +70,20 @@ final class TruncatedDistribution {
         int kept = Math.min(k, finite);
         if (kept < finite) RankKeys.selectSmallest(keys, finite, kept);
         Arrays.sort(keys, 0, kept);
+        if (kept > 0 && kept < finite) {
+            // The keys' high words are the logits' order: equal high words, equal logits.
+            long boundary = keys[kept - 1] >> 32;
+            int end = kept;
+            for (int j = kept; j < finite; j++) {
+                if (keys[j] >> 32 == boundary) {
+                    long t = keys[end];
+                    keys[end++] = keys[j];
+                    keys[j] = t;
+                }
+            }
+            Arrays.sort(keys, kept, end);
+            kept = end;
+        }
         double inv = 1.0 / temperature;
         for (int j = 0; j < kept; j++) {
             int token = RankKeys.token(keys[j]);

@@ -60,6 +60,9 @@ public final class DeviceDrawRule {
         }
         ranked.sort(Comparator.<Integer>comparingDouble(i -> -x[i]).thenComparingInt(i -> i));
         int kept = d.topK() > 0 ? Math.min(d.topK(), ranked.size()) : ranked.size();
+        if (d.topK() > 0) {
+            while (kept > 0 && kept < ranked.size() && x[ranked.get(kept)] + 0f == x[ranked.get(kept - 1)] + 0f) kept++;
+        }
         if (d.topP() < 1) {
             double base = d.topK() > 0 ? 0 : total;
             if (d.topK() > 0) for (int j = 0; j < kept; j++) base += w[ranked.get(j)];

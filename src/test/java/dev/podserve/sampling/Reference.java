@@ -50,7 +50,11 @@ final class Reference {
         double[] w = new double[n];
         for (int i = 0; i < n; i++) w[i] = Math.exp((x[i] - max) / temperature);
         int kept = n;
-        if (topK >= 1 && topK < n) kept = topK;
+        if (topK >= 1 && topK < n) {
+            kept = topK;
+            // Ties with the k-th token stay, as in transformers' TopKLogitsWarper and vLLM.
+            while (kept < n && x[order.get(kept)] == x[order.get(kept - 1)]) kept++;
+        }
         if (topP < 1) {
             double total = 0;
             for (int j = 0; j < kept; j++) total += w[order.get(j)];

@@ -53,10 +53,13 @@ class TruncationTest {
     }
 
     @Test
-    void topKBreaksBoundaryTiesByLowestId() {
+    void topKKeepsEveryTokenTiedWithTheKth() {
         float[] logits = {1, 5, 1, 5, 1, 5};
-        assertThat(reachable(logits, params().topK(2).build())).containsExactly(1, 3);
-        assertThat(reachable(logits, params().topK(4).build())).containsExactly(0, 1, 3, 5);
+        assertThat(reachable(logits, params().topK(1).build())).containsExactly(1, 3, 5);
+        assertThat(reachable(logits, params().topK(2).build())).containsExactly(1, 3, 5);
+        assertThat(reachable(logits, params().topK(4).build())).containsExactly(0, 1, 2, 3, 4, 5);
+        // -0.0 and 0.0 are the same logit.
+        assertThat(reachable(new float[] {-0.0f, 0.0f, -1}, params().topK(1).build())).containsExactly(0, 1);
     }
 
     @Test
