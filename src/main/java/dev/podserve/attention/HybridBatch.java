@@ -62,8 +62,13 @@ public record HybridBatch(
                     "request " + i + " has a malformed page list");
             // Not kvLength(i): a compact constructor runs before the fields are assigned.
             int kvLen = (pages - 1) * pageSize + kvLastPageLen[i];
-            // The last query row must be the last KV position: this step's tokens end the context.
-            require(positions[qoIndptr[i + 1] - 1] == kvLen - 1, "request " + i + " last position is not its KV end");
+            // This step's rows are the context's last q positions, in order: the backends write each
+            // row's K/V at its position's slot and attend causally by the rows' order, so a row out of
+            // place would write into another request's pages.
+            for (int t = qoIndptr[i]; t < qoIndptr[i + 1]; t++) {
+                require(positions[t] == kvLen - q + (t - qoIndptr[i]),
+                        "request " + i + " rows must be its context's last " + q + " positions in order, ending at its KV end");
+            }
         }
         for (int s = 0; s < sampleRequests.length; s++) {
             require(sampleRequests[s] >= 0 && sampleRequests[s] < r && (s == 0 || sampleRequests[s] > sampleRequests[s - 1]),

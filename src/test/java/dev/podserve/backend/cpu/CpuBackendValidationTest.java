@@ -46,6 +46,23 @@ class CpuBackendValidationTest {
         assertThatThrownBy(() -> new CpuBackend(ModelShapes.tiny(), W, 4, 16, 1)).hasMessageContaining("different model shape");
     }
 
+    /**
+     * Rows out of order or with a gap would write K/V at another request's slots (page size 1:
+     * position 5 of a 2-page request is the 6th entry of the page table, request 1's page).
+     */
+    @Test
+    void aRequestsRowsMustBeItsLastPositionsInOrder() {
+        int[] pages = {0, 1, 2, 3, 4, 5, 6, 7};
+        for (int[] positions : new int[][] {{5, 1}, {1, 1}, {0, 0}, {1, 0}}) {
+            assertThatThrownBy(() -> new HybridBatch(new int[] {1, 2, 3}, new int[] {positions[0], positions[1], 5},
+                    new int[] {0, 2, 3}, new int[] {0, 2, 8}, pages, new int[] {1, 1}, new int[] {0, 1}, 1, 1, 1))
+                    .hasMessageContaining("request 0 rows must be its context's last 2 positions in order");
+        }
+        HybridBatch ok = new HybridBatch(new int[] {1, 2, 3}, new int[] {0, 1, 5}, new int[] {0, 2, 3}, new int[] {0, 2, 8}, pages,
+                new int[] {1, 1}, new int[] {0, 1}, 1, 1, 1);
+        assertThat(ok.kvLength(1)).isEqualTo(6);
+    }
+
     @Test
     void positionsRunToTheScaledContextAndNoFurther() {
         ModelConfig dynamic = TestModels.ropeTypes(16).get(1);
