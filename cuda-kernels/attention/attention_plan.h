@@ -485,7 +485,9 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
         P.decode = plan_decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,
                                numKvHeads, headDim, numSms, forceDecodeChunk);
         const int ctas = (int)(P.decode.gridX * P.decode.gridY);
-        if (forceDecodeChunk == 0 && ctas >= 0.8 * numSms && ctas < numSms) {
+        // One split more fills a wave that is 80-100% full; never past kMaxSplits, which the
+        // partial buffers and a graph's grid are sized for.
+        if (forceDecodeChunk == 0 && ctas >= 0.8 * numSms && ctas < numSms && P.decode.maxSplits < kMaxSplits) {
             const int chunk = round_up((maxDecodeKeys + P.decode.maxSplits) / (P.decode.maxSplits + 1), kKeyAlign);
             if (chunk >= kMinChunk && chunk < P.decode.kvChunkSize)
                 P.decode = plan_decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,

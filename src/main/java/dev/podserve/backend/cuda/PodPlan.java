@@ -78,7 +78,8 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
             decode = AttentionPlan.decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize, numQoHeads,
                     numKvHeads, headDim, numSms, 0);
             int ctas = decode.gridX() * decode.gridY();
-            if (ctas >= 0.8 * numSms && ctas < numSms) {
+            // One split more, never past MAX_SPLITS (the partial buffers and a graph's grid are sized for it).
+            if (ctas >= 0.8 * numSms && ctas < numSms && decode.maxSplits() < AttentionPlan.MAX_SPLITS) {
                 int chunk = roundUp((maxDecodeKeys + decode.maxSplits()) / (decode.maxSplits() + 1), AttentionPlan.KEY_ALIGN);
                 if (chunk >= AttentionPlan.MIN_CHUNK && chunk < decode.kvChunkSize()) {
                     decode = AttentionPlan.decode(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,

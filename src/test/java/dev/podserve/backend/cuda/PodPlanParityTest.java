@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
  * prints each plan, and every field the launch depends on must match (work list, chunk, splits,
  * grid, CTA counts, policy, static SMs, whether auto fuses). No GPU; skipped without g++ or the
  * cuda-kernels sources. Batches span the issue's test space: 0-8 prefill chunks of 1-2048 rows on
- * prefixes of 0-5000, 0-256 decodes of 1-16384 keys, page sizes 1 and 16, GQA 1 to 8, head dims
- * 64 and 128, 78 to 132 SMs, every policy, CTAs per SM 2, 4 and auto.
+ * prefixes of 0-5000, 0-256 decodes of 1-16384 keys (and a few up to 131072), page sizes 1 and 16,
+ * GQA 1 to 8, head dims 64 and 128, 78 to 132 SMs, every policy, CTAs per SM 2, 4 and auto. Every
+ * plan stays within MAX_SPLITS, which the partial buffers are sized for.
  */
 class PodPlanParityTest {
 
@@ -96,7 +97,7 @@ class PodPlanParityTest {
                     .append(page).append(' ').append(np).append(' ').append(nd).append(' ').append(policy).append(' ').append(ctas);
             for (int r = 0; r < np + nd; r++) {
                 int q = r < np ? 1 + rnd.nextInt(rnd.nextBoolean() ? 2048 : 64) : 1;
-                int k = r < np ? q + rnd.nextInt(5001) : 1 + rnd.nextInt(rnd.nextBoolean() ? 16384 : 600);
+                int k = r < np ? q + rnd.nextInt(5001) : 1 + rnd.nextInt(rnd.nextInt(8) == 0 ? 131072 : rnd.nextBoolean() ? 16384 : 600);
                 qo[r + 1] = qo[r] + q;
                 int pages = (k + page - 1) / page;
                 kvIndptr[r + 1] = kvIndptr[r] + pages;
@@ -110,6 +111,9 @@ class PodPlanParityTest {
             PodPlan pod = PodPlan.plan(qo, kvIndptr, last, np, nd, page, shape[0], shape[1], shape[2], sms, policy, 0, ctas);
             if (np > 0) show(line, "pp", pod.prefill());
             if (nd > 0) show(line, "pd", pod.decode());
+            for (AttentionPlan plan : new AttentionPlan[] {pod.prefill(), pod.decode()}) {
+                if (plan != null) assertTrue(plan.maxSplits() <= AttentionPlan.MAX_SPLITS, "batch " + c + ": " + plan);
+            }
             line.append(" pod ").append(pod.prefillCtas()).append(' ').append(pod.decodeCtas()).append(' ').append(pod.policy())
                     .append(' ').append(pod.staticPrefillSms()).append(' ').append(pod.fused() ? 1 : 0).append(' ')
                     .append(pod.fallbackStreams() ? 1 : 0).append(' ')
@@ -127,6 +131,25 @@ class PodPlanParityTest {
         }
         assertTrue(fusedDeclined > streamsFallbacks, "some auto batches were decode-dominated enough to run serial");
         assertTrue(streamsFallbacks > 0, "some auto batches were prefill-dominated enough to run on two streams");
+    }
+
+    /**
+     * One long decode beside a chunk: the standalone rule already takes 16 splits over 8 CTAs a split
+     * (128 of 132 SMs), and the fused plan's one-split-more rule made 17.
+     */
+    @Test
+    void theWaveFillingSplitStopsAtTheCap() {
+        int page = 16;
+        for (int keys : new int[] {8704, 17408, 131072}) {
+            int decodePages = (keys + page - 1) / page;
+            int[] qo = {0, 512, 513};
+            int[] kv = {0, 1024 / page, 1024 / page + decodePages};
+            int[] last = {page, keys - (decodePages - 1) * page};
+            assertEquals(AttentionPlan.MAX_SPLITS, AttentionPlan.decode(qo, kv, last, 1, 1, page, 32, 8, 128, 132, 0).maxSplits(),
+                    "the standalone plan is at the cap already");
+            PodPlan pod = PodPlan.plan(qo, kv, last, 1, 1, page, 32, 8, 128, 132, PodPlan.PROPORTIONAL, 0, 2);
+            assertTrue(pod.decode().maxSplits() <= AttentionPlan.MAX_SPLITS, keys + " keys: " + pod.decode());
+        }
     }
 
     private static void show(StringBuilder b, String tag, AttentionPlan p) {
