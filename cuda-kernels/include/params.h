@@ -180,12 +180,12 @@ typedef struct PsArgmaxParams {
  * ps_draw: one token per draw row for a request sampled at a temperature, drawn where the logits
  * are with the host sampler's rules (Sampler, TruncatedDistribution), so such a step copies one int
  * per row back instead of a vocab-wide fp32 row:
- *   x_i = logits[row][i], or -inf for the row's banned ids (EOS under ignore_eos, ...);
+ *   x_i = logits[row][i], or -inf for the row's banned ids (EOS and stop ids below min_tokens);
  *   w_i = exp(((double) x_i - max x) * inverseTemperature).
  * Without top-k and top-p: w_i = 0 where w_i < minP, and the token is the first id, in id order,
  * whose running sum of w exceeds uniform * sum(w).
  * With either: the finite ids ranked best first (higher logit, then lower id); the best topK of
- * them; of those, the shortest best-first prefix whose mass reaches topP times the mass of what
+ * them and every id tied with the topK-th; of those, the shortest best-first prefix whose mass reaches topP times the mass of what
  * top-k kept (of the whole row without top-k); of that, the prefix with w >= minP (at least one);
  * the token is the first in that order whose running sum exceeds uniform * the prefix's mass.
  * Ranking happens over a candidate set gathered by a coarse histogram of the weights, at most

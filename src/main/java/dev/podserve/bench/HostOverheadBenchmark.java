@@ -48,10 +48,11 @@ import tools.jackson.databind.node.ObjectNode;
  * steps where all of them decode, the host's gap between the end of one forward pass and the
  * start of the next, and the forward pass's time beyond the simulated device time (building the
  * rows the host asked for). Cases: greedy; greedy with {@code ignore_eos} (what {@code bench
- * serve} sends; the simulated argmax lands on an EOS every {@value #EOS_EVERY} tokens, so banned
- * argmaxes occur); and sampled at temperature 0.8 (also under ignore_eos), drawn on the device as
- * the CUDA backend does ({@code sampled-t0.8}), or with every row on the host as before the device
- * drew ({@code sampled-t0.8-host}).
+ * serve} sends; the simulated argmax lands on an EOS every {@value #EOS_EVERY} tokens, which comes
+ * out and generation goes on); greedy with {@code min_tokens} over the whole length, where those
+ * EOS argmaxes are banned and their rows fetched after the step; and sampled at temperature 0.8
+ * (also under ignore_eos), drawn on the device as the CUDA backend does ({@code sampled-t0.8}), or
+ * with every row on the host as before the device drew ({@code sampled-t0.8-host}).
  *
  * <p>The GPU's own host work (planning, launches, copies) is not here: that is in the step trace of
  * a real run. What is here is the part that scales with the requests, measured in seconds on any
@@ -128,6 +129,8 @@ public final class HostOverheadBenchmark {
         results.add(one(o, tokenizer, eos, "greedy", 0, true, SamplingParams.builder().temperature(0).maxTokens(o.steps).build()));
         results.add(one(o, tokenizer, eos, "greedy-ignore-eos", EOS_EVERY, true,
                 SamplingParams.builder().temperature(0).maxTokens(o.steps).ignoreEos(true).build()));
+        results.add(one(o, tokenizer, eos, "greedy-min-tokens", EOS_EVERY, true,
+                SamplingParams.builder().temperature(0).maxTokens(o.steps).minTokens(o.steps).build()));
         SamplingParams sampled = SamplingParams.builder().temperature(0.8).seed(7L).maxTokens(o.steps).ignoreEos(true).build();
         results.add(one(o, tokenizer, eos, "sampled-t0.8", EOS_EVERY, true, sampled));
         results.add(one(o, tokenizer, eos, "sampled-t0.8-host", EOS_EVERY, false, sampled));

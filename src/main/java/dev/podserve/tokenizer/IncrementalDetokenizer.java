@@ -15,9 +15,10 @@ import java.util.Objects;
  * tokens before the unread ones and emits only what the new tokens add to it. The window starts in
  * the prompt, as vLLM's detokenizer is primed with it: a Llama-2 or Mistral completion of "The
  * capital of France is" then begins " Paris", not "Paris", and prompt plus completion ({@code echo})
- * reads right. A prompt whose tail ends inside a character (its decode ends in U+FFFD) does not
- * prime the window: that character's bytes would be split between prompt and output. Not
- * thread-safe; one per request.
+ * reads right. A prompt whose tail ends inside a character (its decode ends in U+FFFD), or in a
+ * byte-fallback token, does not prime the window: output bytes can join or break that run (a
+ * broken run decodes to one U+FFFD per byte, the prompt's bytes included), which would rewrite the
+ * prompt's text and hold the whole stream back until the end. Not thread-safe; one per request.
  */
 public final class IncrementalDetokenizer {
 
@@ -51,7 +52,7 @@ public final class IncrementalDetokenizer {
         this.skipSpecialTokens = skipSpecialTokens;
         int[] tail = Arrays.copyOfRange(promptIds, Math.max(0, promptIds.length - CONTEXT_TOKENS), promptIds.length);
         String text = tokenizer.decode(tail, skipSpecialTokens);
-        if (incomplete(text)) {
+        if (incomplete(text) || endsInByteRun(tokenizer, tail, tail.length, skipSpecialTokens)) {
             tail = new int[0];
             text = "";
         }
@@ -114,8 +115,13 @@ public final class IncrementalDetokenizer {
      * turn the whole run into U+FFFD (skipped special tokens do not end a run; the decoder never sees them).
      */
     private boolean inByteRun() {
-        for (int i = count - 1; i >= 0; i--) {
-            int id = ids[i];
+        return endsInByteRun(tokenizer, ids, count, skipSpecialTokens);
+    }
+
+    /** Whether the last of tokens[0, length) that reaches the decoder is a byte-fallback token. */
+    private static boolean endsInByteRun(HfTokenizer tokenizer, int[] tokens, int length, boolean skipSpecialTokens) {
+        for (int i = length - 1; i >= 0; i--) {
+            int id = tokens[i];
             if (skipSpecialTokens && tokenizer.isSpecial(id)) continue;
             return tokenizer.isByteFallback(id);
         }

@@ -14,7 +14,7 @@ import dev.podserve.sampling.SamplingParams;
 /**
  * The engine's use of a backend that takes each row's argmax itself (as the CUDA backend does on the
  * device): greedy requests whose logits processing can only ban tokens (none, or EOS and stop ids
- * under ignore_eos and min_tokens) are sampled from the backend's argmax with no logits row copied,
+ * below min_tokens) are sampled from the backend's argmax with no logits row copied,
  * a row whose argmax is banned is fetched after the step, requests that need the row (logprobs,
  * penalties, bias, sampling) still get it with the step, and the tokens are exactly those of the
  * ordinary path.

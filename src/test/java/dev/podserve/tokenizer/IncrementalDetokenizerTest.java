@@ -29,7 +29,7 @@ class IncrementalDetokenizerTest {
                 int kind = random.nextInt(10);
                 ids[i] = kind < 6 ? 0x80 + random.nextInt(0x80) : kind < 9 ? random.nextInt(0x80) : 256 + random.nextInt(3);
             }
-            assertStreamsExactly(tiny, ids, random.nextBoolean());
+            assertStreamsExactly(tiny, new int[] {7, 8}, ids, random.nextBoolean());
         }
     }
 
@@ -120,6 +120,26 @@ class IncrementalDetokenizerTest {
         }
     }
 
+    /**
+     * A prompt ending in byte-fallback tokens (a whole character), then a stray lead byte: the run
+     * breaks into one U+FFFD per byte, the prompt's included. Primed, the stream would hold back to
+     * the end; unprimed, it goes on as the output alone decodes.
+     */
+    @Test
+    void aPromptEndingInByteTokensDoesNotPrime(@TempDir Path dir) throws IOException {
+        try (HfTokenizer sp = HfTokenizer.load(TestTokenizers.sentencePiece(dir, true))) {
+            int the = sp.tokenId("▁the").getAsInt();
+            int[] prompt = {1, the, sp.tokenId("<0xE9>").getAsInt(), sp.tokenId("<0xBE>").getAsInt(), sp.tokenId("<0x98>").getAsInt()};
+            int[] out = {sp.tokenId("<0xE4>").getAsInt(), the, sp.tokenId("▁Hello").getAsInt(), sp.tokenId("▁world").getAsInt()};
+            IncrementalDetokenizer detok = new IncrementalDetokenizer(sp, prompt, true);
+            List<String> pieces = new ArrayList<>();
+            for (int id : out) pieces.add(detok.push(id));
+            pieces.add(detok.flush());
+            assertThat(pieces.subList(2, 4)).containsExactly(" Hello", " world");
+            assertThat(String.join("", pieces)).isEqualTo(sp.decode(out, true));
+        }
+    }
+
     @Test
     void aPromptEndingInsideACharacterDoesNotPrime() {
         // The prompt's last byte starts a two-byte character: its decode ends in U+FFFD, and the
@@ -144,7 +164,8 @@ class IncrementalDetokenizerTest {
                     // Word pieces, byte tokens (valid runs and broken ones), and the special tokens.
                     ids[i] = kind < 5 ? 259 + random.nextInt(pieces - 259) : kind < 9 ? 3 + random.nextInt(256) : random.nextInt(3);
                 }
-                assertStreamsExactly(sp, ids, random.nextBoolean());
+                assertStreamsExactly(sp, new int[] {1, sp.tokenId("▁the").getAsInt(), sp.tokenId(",").getAsInt()}, ids,
+                        random.nextBoolean());
             }
         }
     }
@@ -172,13 +193,12 @@ class IncrementalDetokenizerTest {
     }
 
     /**
-     * Streams {@code ids} after a prompt (two control characters, byte tokens in the SentencePiece
-     * vocabulary) and after none: the pieces must add up to what the tokens add to the prompt's
-     * decode, and to the plain decode. Where the decoder rewrites the prompt's text (a byte run that
-     * the output continues and breaks), the output is what follows the part both decodes share.
+     * Streams {@code ids} after {@code prompt} (which ends in whole characters and no byte-fallback
+     * token, so it primes) and after none: the pieces must add up to what the tokens add to the
+     * prompt's decode, and to the plain decode. Where the decoder rewrites the prompt's text anyway,
+     * the output is what follows the part both decodes share.
      */
-    private static void assertStreamsExactly(HfTokenizer tok, int[] ids, boolean skip) {
-        int[] prompt = {7, 8};
+    private static void assertStreamsExactly(HfTokenizer tok, int[] prompt, int[] ids, boolean skip) {
         int[] whole = new int[prompt.length + ids.length];
         System.arraycopy(prompt, 0, whole, 0, prompt.length);
         System.arraycopy(ids, 0, whole, prompt.length, ids.length);

@@ -21,8 +21,8 @@ import dev.podserve.sampling.SamplingState;
 /**
  * Temperature draws made by ps_draw inside forwardForSampling against the host sampler over the same
  * step's logits with the same uniform number: the same token for every row, across temperatures from
- * near-greedy to 1.9, top-k, top-p, min-p, banned ids (EOS under ignore_eos, stop ids below
- * min_tokens), rows with and without a draw in one step, rows copied with the step and rows fetched
+ * near-greedy to 1.9, top-k, top-p, min-p, banned ids (EOS and stop ids below min_tokens; ignore_eos
+ * bans nothing), rows with and without a draw in one step, rows copied with the step and rows fetched
  * after it, prefill (eager) and decode (graph) steps.
  */
 @Tag("gpu")
