@@ -149,7 +149,7 @@ public record PodserveProperties(
      *
      * @param requestsPerSecond requests to {@code /v1/**}, {@code /tokenize} and {@code /detokenize} a second (0: off)
      * @param tokensPerMinute   prompt tokens plus {@code max_tokens} of every choice, a minute, as OpenAI counts
-     *                          them: charged when the request is admitted (0: off)
+     *                          them: charged when the request gets its place in the engine (0: off)
      */
     public record RateLimit(
             @Min(value = 0, message = "must be 0 (off) or positive") @DefaultValue("0") int requestsPerSecond,

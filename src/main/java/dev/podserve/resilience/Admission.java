@@ -25,6 +25,9 @@ public final class Admission {
     // Guarded by the gate's lock.
     State state = State.WAITING;
     MonoSink<Admission> sink;
+    /** A waiting request's rate-limit identity and cost, charged when it gets its place. */
+    String client;
+    long tokens;
     Disposable queueTimer;
 
     Admission(AdmissionGate gate, long arrivalNanos, Duration maxQueueTime, Duration requestTimeout) {

@@ -26,6 +26,9 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>Before a request may queue, the gate also refuses it when the server is shutting down or the
  * backend's circuit breaker is open (503), or when its API key is out of tokens for the minute (429).
+ * Tokens are charged when the request gets its place: at once, or when it leaves the queue for the
+ * engine. One that leaves the queue otherwise (its queue time runs out, its client goes, the server
+ * drains) costs none; one whose minute no longer covers it when its turn comes gets the 429 then.
  */
 @Component
 public class AdmissionGate {
@@ -102,8 +105,10 @@ public class AdmissionGate {
                         retryAfter);
             }
             try {
-                // Charged only once a place or a queue slot is certain, so an overload 429 costs no tokens.
-                rateLimits.chargeTokens(client, tokens);
+                // Only once a place or a queue slot is certain, so an overload 429 costs no tokens; a
+                // request that waits is charged when it gets its place (see release).
+                if (placeFree) rateLimits.chargeTokens(client, tokens);
+                else rateLimits.checkTokens(client, tokens);
             } catch (RejectedException e) {
                 if (placeFree) bulkhead.releasePermission();
                 throw e;
@@ -113,6 +118,8 @@ public class AdmissionGate {
                 admitted++;
                 return true;
             }
+            a.client = client;
+            a.tokens = tokens;
             a.sink = sink;
             waiting.addLast(a);
             if (!maxQueueTime.isZero()) {
@@ -148,6 +155,8 @@ public class AdmissionGate {
     /** Returns a place, or withdraws a waiting request, and hands freed places to the queue in order. */
     void release(Admission a) {
         List<Admission> granted = null;
+        List<Admission> refused = null;
+        List<RejectedException> why = null;
         synchronized (lock) {
             switch (a.state) {
                 case RELEASED -> {
@@ -167,6 +176,20 @@ public class AdmissionGate {
             }
             while (!draining && !waiting.isEmpty() && bulkhead.tryAcquirePermission()) {
                 Admission next = waiting.pollFirst();
+                try {
+                    rateLimits.chargeTokens(next.client, next.tokens);
+                } catch (RejectedException e) {
+                    // Its minute was spent while it waited: refused now, and the place goes to the next.
+                    bulkhead.releasePermission();
+                    next.state = Admission.State.RELEASED;
+                    if (refused == null) {
+                        refused = new ArrayList<>(1);
+                        why = new ArrayList<>(1);
+                    }
+                    refused.add(next);
+                    why.add(e);
+                    continue;
+                }
                 next.state = Admission.State.ADMITTED;
                 admitted++;
                 if (granted == null) granted = new ArrayList<>(1);
@@ -178,6 +201,13 @@ public class AdmissionGate {
             for (Admission next : granted) {
                 if (next.queueTimer != null) next.queueTimer.dispose();
                 next.sink.success(next);
+            }
+        }
+        if (refused != null) {
+            for (int i = 0; i < refused.size(); i++) {
+                Admission next = refused.get(i);
+                if (next.queueTimer != null) next.queueTimer.dispose();
+                next.sink.error(meters.rejected(why.get(i)));
             }
         }
     }

@@ -47,18 +47,35 @@ public class RateLimits {
      * cover them, without a {@code Retry-After} when no budget ever could.
      */
     public void chargeTokens(String client, long cost) {
-        if (tokensPerMinute == 0) return;
+        Window w = tokenWindow(client, cost);
+        if (w != null && !w.tryAcquire((int) cost)) throw overTokens(w, cost);
+    }
+
+    /**
+     * Throws the 429 {@link #chargeTokens} would throw now, charging nothing: a request that must
+     * wait for a place is charged when it starts (a limiter cannot give tokens back, and one that
+     * never starts should cost none), but one its minute cannot cover is refused before it waits.
+     */
+    public void checkTokens(String client, long cost) {
+        Window w = tokenWindow(client, cost);
+        if (w != null && w.available() < cost) throw overTokens(w, cost);
+    }
+
+    /** The client's token window, or null when tokens are not limited; throws when no minute could ever cover cost. */
+    private Window tokenWindow(String client, long cost) {
+        if (tokensPerMinute == 0) return null;
         if (cost > tokensPerMinute) {
             throw new RejectedException(RejectedException.Reason.TOKEN_RATE, "The request needs " + cost
                     + " tokens (prompt plus max_tokens of every choice) but this API key may use at most " + tokensPerMinute
                     + " tokens a minute; lower max_tokens or n.", null);
         }
-        Window w = tokens.computeIfAbsent(client, c -> new Window("tokens-" + c, tokensPerMinute, Duration.ofMinutes(1)));
-        if (!w.tryAcquire((int) cost)) {
-            throw new RejectedException(RejectedException.Reason.TOKEN_RATE, "Rate limit reached: this API key may use "
-                    + tokensPerMinute + " tokens a minute and this request needs " + cost
-                    + "; retry after the Retry-After delay.", w.untilRefill());
-        }
+        return tokens.computeIfAbsent(client, c -> new Window("tokens-" + c, tokensPerMinute, Duration.ofMinutes(1)));
+    }
+
+    private RejectedException overTokens(Window w, long cost) {
+        return new RejectedException(RejectedException.Reason.TOKEN_RATE, "Rate limit reached: this API key may use "
+                + tokensPerMinute + " tokens a minute and this request needs " + cost
+                + "; retry after the Retry-After delay.", w.untilRefill());
     }
 
     /**
@@ -85,6 +102,11 @@ public class RateLimits {
 
         boolean tryAcquire(int permits) {
             return limiter.acquirePermission(permits);
+        }
+
+        /** Permits left in the current window (the limiter refreshes its count from the clock when asked). */
+        int available() {
+            return limiter.getMetrics().getAvailablePermissions();
         }
 
         /** System.nanoTime, remembering its first reading: the limiter's start, read in its constructor. */

@@ -176,6 +176,46 @@ class AdmissionGateTest {
         assertThat(new Attempt(gate, 101).rejection().retryAfter()).as("never fits: no Retry-After").isNull();
     }
 
+    /** A request that waits is charged when it starts: one whose queue time runs out costs nothing. */
+    @Test
+    void aRequestThatNeverStartsCostsNoTokens() throws InterruptedException {
+        AdmissionGate gate = gate(props(1, 1, Duration.ofMillis(100), 100));
+        Attempt a = new Attempt(gate, 10);
+        assertThat(a.admission.get()).isNotNull();
+        Attempt b = new Attempt(gate, 80);
+        assertThat(gate.queued()).isEqualTo(1);
+        for (int i = 0; i < 200 && b.error.get() == null; i++) Thread.sleep(10);
+        assertThat(b.rejection().reason()).isEqualTo(RejectedException.Reason.QUEUE_TIMEOUT);
+        a.admission.get().release();
+        // 90 of the minute's 100 are left: before, the waiter's 80 were gone with it.
+        Attempt c = new Attempt(gate, 80);
+        assertThat(c.admission.get()).as("the expired waiter was never charged").isNotNull();
+        c.admission.get().release();
+    }
+
+    /** One the minute cannot cover is refused before it waits; one it stopped covering, when its turn comes. */
+    @Test
+    void aWaiterIsChargedWhenItsTurnComes() {
+        AdmissionGate gate = gate(props(2, 2, Duration.ZERO, 100));
+        Attempt a = new Attempt(gate, 10);
+        Attempt a2 = new Attempt(gate, 10);
+        assertThat(new Attempt(gate, 81).rejection().reason()).as("80 left: refused at once, not queued")
+                .isEqualTo(RejectedException.Reason.TOKEN_RATE);
+        assertThat(gate.queued()).isZero();
+        Attempt b = new Attempt(gate, 70);
+        Attempt c = new Attempt(gate, 70);
+        assertThat(gate.queued()).as("each fits what is left now").isEqualTo(2);
+        a.admission.get().release();
+        assertThat(b.admission.get()).as("first in line starts, charged 70").isNotNull();
+        a2.admission.get().release();
+        assertThat(c.rejection().reason()).as("10 left when its turn came").isEqualTo(RejectedException.Reason.TOKEN_RATE);
+        assertThat(c.rejection().retryAfterSeconds()).isBetween(1L, 60L);
+        assertThat(gate.inFlight()).as("the refused waiter's place went back").isEqualTo(1);
+        assertThat(gate.queued()).isZero();
+        b.admission.get().release();
+        assertThat(gate.inFlight()).isZero();
+    }
+
     @Test
     void manyThreadsNeverTakeMorePlacesThanThereAreAndLeaveNothingBehind() throws Exception {
         int places = 3;
