@@ -3,7 +3,9 @@ package dev.podserve.resilience;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.springframework.stereotype.Component;
@@ -28,7 +30,9 @@ import reactor.core.scheduler.Schedulers;
  * backend's circuit breaker is open (503), or when its API key is out of tokens for the minute (429).
  * Tokens are charged when the request gets its place: at once, or when it leaves the queue for the
  * engine. One that leaves the queue otherwise (its queue time runs out, its client goes, the server
- * drains) costs none; one whose minute no longer covers it when its turn comes gets the 429 then.
+ * drains) costs none. Before it queues, a request is checked against what its key's minute has left
+ * after the key's other waiting requests, so one key cannot fill the shared queue at no cost; should
+ * the charge still fail when its turn comes, it gets the 429 then and its place goes to the next.
  */
 @Component
 public class AdmissionGate {
@@ -45,6 +49,8 @@ public class AdmissionGate {
     private final Object lock = new Object();
     // Guarded by lock.
     private final ArrayDeque<Admission> waiting = new ArrayDeque<>();
+    /** Per client, the tokens of its requests in {@link #waiting}: what their starts will charge. */
+    private final Map<String, Long> waitingTokens = new HashMap<>();
     private int admitted;
     private boolean draining;
 
@@ -108,7 +114,9 @@ public class AdmissionGate {
                 // Only once a place or a queue slot is certain, so an overload 429 costs no tokens; a
                 // request that waits is charged when it gets its place (see release).
                 if (placeFree) rateLimits.chargeTokens(client, tokens);
-                else rateLimits.checkTokens(client, tokens);
+                // Its own waiting requests count too: else one key could fill the shared queue with
+                // copies that each fit what is left, and crowd every other key out at no cost.
+                else rateLimits.checkTokens(client, tokens + waitingTokens.getOrDefault(client, 0L));
             } catch (RejectedException e) {
                 if (placeFree) bulkhead.releasePermission();
                 throw e;
@@ -122,6 +130,7 @@ public class AdmissionGate {
             a.tokens = tokens;
             a.sink = sink;
             waiting.addLast(a);
+            waitingTokens.merge(client, tokens, Long::sum);
             if (!maxQueueTime.isZero()) {
                 a.queueTimer = Schedulers.parallel().schedule(() -> expire(a), maxQueueTime.toNanos(), TimeUnit.NANOSECONDS);
             }
@@ -129,12 +138,18 @@ public class AdmissionGate {
         }
     }
 
+    /** Takes a waiting request out of the queue and its tokens out of its client's waiting sum. Under the lock. */
+    private void leaveQueue(Admission a) {
+        // One cancelled before the gate decided never joined the queue.
+        if (waiting.remove(a)) waitingTokens.computeIfPresent(a.client, (c, sum) -> sum == a.tokens ? null : sum - a.tokens);
+    }
+
     /** The queue timer: a request still waiting leaves the queue with a 429. */
     private void expire(Admission a) {
         MonoSink<Admission> sink;
         synchronized (lock) {
             if (a.state != Admission.State.WAITING) return;
-            waiting.remove(a);
+            leaveQueue(a);
             a.state = Admission.State.RELEASED;
             sink = a.sink;
         }
@@ -163,7 +178,7 @@ public class AdmissionGate {
                     return;
                 }
                 case WAITING -> {
-                    waiting.remove(a);
+                    leaveQueue(a);
                     a.state = Admission.State.RELEASED;
                     if (a.queueTimer != null) a.queueTimer.dispose();
                     return;
@@ -175,7 +190,8 @@ public class AdmissionGate {
                 }
             }
             while (!draining && !waiting.isEmpty() && bulkhead.tryAcquirePermission()) {
-                Admission next = waiting.pollFirst();
+                Admission next = waiting.peekFirst();
+                leaveQueue(next);
                 try {
                     rateLimits.chargeTokens(next.client, next.tokens);
                 } catch (RejectedException e) {
@@ -219,6 +235,7 @@ public class AdmissionGate {
             draining = true;
             refused = new ArrayList<>(waiting);
             waiting.clear();
+            waitingTokens.clear();
             refused.forEach(a -> a.state = Admission.State.RELEASED);
         }
         for (Admission a : refused) {

@@ -50,7 +50,11 @@ class AdmissionGateTest {
         final Disposable subscription;
 
         Attempt(AdmissionGate gate, long tokens) {
-            subscription = gate.admit("client", tokens).subscribe(admission::set, error::set);
+            this(gate, "client", tokens);
+        }
+
+        Attempt(AdmissionGate gate, String client, long tokens) {
+            subscription = gate.admit(client, tokens).subscribe(admission::set, error::set);
         }
 
         RejectedException rejection() {
@@ -193,27 +197,27 @@ class AdmissionGateTest {
         c.admission.get().release();
     }
 
-    /** One the minute cannot cover is refused before it waits; one it stopped covering, when its turn comes. */
+    /** A key's waiting requests count against what its minute has left, so it cannot fill the shared queue for free. */
     @Test
-    void aWaiterIsChargedWhenItsTurnComes() {
-        AdmissionGate gate = gate(props(2, 2, Duration.ZERO, 100));
+    void oneKeyCannotQueueMoreThanItsMinuteCovers() {
+        AdmissionGate gate = gate(props(1, 3, Duration.ZERO, 100));
         Attempt a = new Attempt(gate, 10);
-        Attempt a2 = new Attempt(gate, 10);
-        assertThat(new Attempt(gate, 81).rejection().reason()).as("80 left: refused at once, not queued")
-                .isEqualTo(RejectedException.Reason.TOKEN_RATE);
-        assertThat(gate.queued()).isZero();
-        Attempt b = new Attempt(gate, 70);
-        Attempt c = new Attempt(gate, 70);
-        assertThat(gate.queued()).as("each fits what is left now").isEqualTo(2);
+        Attempt first = new Attempt(gate, 50);
+        Attempt second = new Attempt(gate, 50);
+        assertThat(gate.queued()).isEqualTo(1);
+        assertThat(second.rejection().reason()).as("50 waiting plus 50 over the 90 left").isEqualTo(RejectedException.Reason.TOKEN_RATE);
+        Attempt small = new Attempt(gate, 40);
+        assertThat(gate.queued()).as("50 + 40 fit the 90 left").isEqualTo(2);
+        assertThat(new Attempt(gate, 1).rejection().reason()).as("this key's minute is spoken for").isEqualTo(RejectedException.Reason.TOKEN_RATE);
+        Attempt other = new Attempt(gate, "other-key", 1);
+        assertThat(gate.queued()).as("another key still finds room in the queue").isEqualTo(3);
+        first.subscription.dispose();
+        assertThat(gate.queued()).isEqualTo(2);
+        assertThat(new Attempt(gate, 49).rejection()).as("the withdrawn 50 no longer counts").isNull();
         a.admission.get().release();
-        assertThat(b.admission.get()).as("first in line starts, charged 70").isNotNull();
-        a2.admission.get().release();
-        assertThat(c.rejection().reason()).as("10 left when its turn came").isEqualTo(RejectedException.Reason.TOKEN_RATE);
-        assertThat(c.rejection().retryAfterSeconds()).isBetween(1L, 60L);
-        assertThat(gate.inFlight()).as("the refused waiter's place went back").isEqualTo(1);
-        assertThat(gate.queued()).isZero();
-        b.admission.get().release();
-        assertThat(gate.inFlight()).isZero();
+        assertThat(small.admission.get()).as("next in line, charged its 40 now").isNotNull();
+        assertThat(other.error.get()).isNull();
+        assertThat(new Attempt(gate, 51).rejection().reason()).as("40 charged, 49 waiting: 1 left").isEqualTo(RejectedException.Reason.TOKEN_RATE);
     }
 
     @Test
