@@ -24,6 +24,9 @@ public final class HfTokenizer implements AutoCloseable {
     private final OptionalInt bosId;
     private final OptionalInt eosId;
     private final TokenBytes tokenBytes;
+    /** Whether tokenizer.json's post-processor puts BOS first / EOS last: the default of a flag the config leaves out. */
+    private final boolean postProcessorAddsBos;
+    private final boolean postProcessorAddsEos;
 
     private HfTokenizer(HuggingFaceTokenizer tokenizer, TokenizerFiles files) {
         this.tokenizer = tokenizer;
@@ -31,6 +34,11 @@ public final class HfTokenizer implements AutoCloseable {
         this.tokenBytes = new TokenBytes(files);
         this.bosId = idOf(files.bosToken());
         this.eosId = idOf(files.eosToken());
+        int[] plain = toInts(tokenizer.encode("a", false, false).getIds());
+        int[] processed = toInts(tokenizer.encode("a", true, false).getIds());
+        boolean added = processed.length > plain.length;
+        this.postProcessorAddsBos = added && bosId.isPresent() && processed[0] == bosId.getAsInt();
+        this.postProcessorAddsEos = added && eosId.isPresent() && processed[processed.length - 1] == eosId.getAsInt();
     }
 
     /** Loads {@code tokenizer.json} and, where present, {@code tokenizer_config.json} from a model folder. */
@@ -65,16 +73,18 @@ public final class HfTokenizer implements AutoCloseable {
     /**
      * Token ids of a text with the model's special tokens added, as {@code tokenizer(text)} does:
      * where the config states {@code add_bos_token}/{@code add_eos_token} they decide (as Llama's
-     * tokenizer does), otherwise the post-processor in tokenizer.json. Special tokens written in
-     * the text become their ids.
+     * tokenizer does), otherwise the post-processor in tokenizer.json. A config that states only
+     * one of them leaves the other as the post-processor has it (Llama's tokenizer defaults
+     * {@code add_bos_token} to true, and its tokenizer.json adds BOS). Special tokens written in the
+     * text become their ids.
      */
     public int[] encode(String text) {
         if (files.addBosToken() == null && files.addEosToken() == null) {
             return toInts(tokenizer.encode(text, true, false).getIds());
         }
         int[] body = encodeNoSpecial(text);
-        boolean bos = Boolean.TRUE.equals(files.addBosToken()) && bosId.isPresent();
-        boolean eos = Boolean.TRUE.equals(files.addEosToken()) && eosId.isPresent();
+        boolean bos = (files.addBosToken() != null ? files.addBosToken() : postProcessorAddsBos) && bosId.isPresent();
+        boolean eos = (files.addEosToken() != null ? files.addEosToken() : postProcessorAddsEos) && eosId.isPresent();
         int[] ids = new int[body.length + (bos ? 1 : 0) + (eos ? 1 : 0)];
         if (bos) ids[0] = bosId.getAsInt();
         System.arraycopy(body, 0, ids, bos ? 1 : 0, body.length);

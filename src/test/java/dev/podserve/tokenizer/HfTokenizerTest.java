@@ -130,6 +130,35 @@ class HfTokenizerTest {
         }
     }
 
+    /**
+     * A config that states only add_eos_token: BOS stays as the tokenizer.json post-processor adds
+     * it (transformers' Llama tokenizer defaults add_bos_token to true); it was dropped.
+     */
+    @Test
+    void aFlagTheConfigLeavesOutFollowsThePostProcessor(@TempDir Path dir) throws IOException {
+        TestTokenizers.sentencePiece(dir, true);
+        Path json = dir.resolve("tokenizer.json");
+        Files.writeString(json, Files.readString(json).replaceFirst("^\\{", """
+                {"post_processor": {"type": "TemplateProcessing",
+                  "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                  "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                           {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                  "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}},
+                """));
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\", \"add_eos_token\": true}");
+        try (HfTokenizer tok = HfTokenizer.load(dir)) {
+            int[] ids = tok.encode("x");
+            assertThat(ids[0]).as("BOS from the post-processor").isEqualTo(1);
+            assertThat(ids[ids.length - 1]).as("EOS as configured").isEqualTo(2);
+        }
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\", \"add_bos_token\": false}");
+        try (HfTokenizer tok = HfTokenizer.load(dir)) {
+            int[] ids = tok.encode("x");
+            assertThat(ids[0]).as("BOS turned off").isNotEqualTo(1);
+            assertThat(ids[ids.length - 1]).as("the post-processor adds no EOS").isNotEqualTo(2);
+        }
+    }
+
     @Test
     void chatTemplateFileTakesPrecedence(@TempDir Path dir) throws IOException {
         copyTinyTokenizer(dir);
