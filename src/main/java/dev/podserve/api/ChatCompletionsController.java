@@ -94,8 +94,18 @@ class ChatCompletionsController {
      * prompt plus max_tokens per choice, which for a whole context would exceed any small budget.
      */
     private int maxTokens(ChatCompletionRequest body, int promptTokens, ServingModel model, int n) {
-        Integer given = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
-        if (given != null) return limits.maxTokens(given, given);
+        boolean completion = body.maxCompletionTokens() != null;
+        Integer given = completion ? body.maxCompletionTokens() : body.maxTokens();
+        if (given != null) {
+            // Errors name the field the client sent.
+            String field = completion ? "max_completion_tokens" : "max_tokens";
+            if (given < 1) throw ApiException.badRequest(field, field + " must be at least 1; got " + given + ".");
+            try {
+                return limits.maxTokens(given, given);
+            } catch (ApiException e) {
+                throw completion ? ApiException.badRequest(field, e.getMessage().replace("max_tokens", field)) : e;
+            }
+        }
         int room = model.maxRequestTokens();
         if (promptTokens >= room) {
             String limit = room < model.maxModelLen()
@@ -122,7 +132,12 @@ class ChatCompletionsController {
             throw ApiException.badRequest("top_logprobs", "top_logprobs requires logprobs to be true.");
         }
         if (!on) return null;
-        return body.topLogprobs() == null ? 0 : body.topLogprobs();
+        int n = body.topLogprobs() == null ? 0 : body.topLogprobs();
+        // Checked here so the error names top_logprobs: the count goes on as the sampler's logprobs.
+        if (n < 0 || n > SamplingParams.MAX_LOGPROBS) {
+            throw ApiException.badRequest("top_logprobs", "top_logprobs must be in the range [0, " + SamplingParams.MAX_LOGPROBS + "]; got " + n + ".");
+        }
+        return n;
     }
 
     private static void refuseUnsupported(ChatCompletionRequest body) {

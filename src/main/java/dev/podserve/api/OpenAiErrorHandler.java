@@ -52,6 +52,10 @@ class OpenAiErrorHandler implements WebExceptionHandler {
             response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(mapped.retryAfterSeconds()));
         }
         if (mapped.status() == HttpStatus.UNAUTHORIZED) response.getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
+        // A 405 must say what is allowed (RFC 9110); Spring puts it on the exception.
+        if (error instanceof org.springframework.web.server.ResponseStatusException e && !e.getHeaders().getAllow().isEmpty()) {
+            response.getHeaders().setAllow(e.getHeaders().getAllow());
+        }
         byte[] bytes = json.writeValueAsString(mapped.body()).getBytes(StandardCharsets.UTF_8);
         DataBuffer buffer = response.bufferFactory().wrap(bytes);
         return response.writeWith(Mono.just(buffer));

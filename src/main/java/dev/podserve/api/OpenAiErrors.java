@@ -63,6 +63,10 @@ final class OpenAiErrors {
             return of(HttpStatus.CONTENT_TOO_LARGE, null, "The request body is larger than the server accepts.");
         }
         if (error instanceof ServerWebInputException e) return badInput(e);
+        if (error instanceof ResponseStatusException e && e.getStatusCode().value() == 404) {
+            // Spring's reason names its own static-resource lookup; say what OpenAI says instead.
+            return of(HttpStatus.NOT_FOUND, null, "Invalid URL: no such route.");
+        }
         if (error instanceof ResponseStatusException e) {
             HttpStatusCode code = e.getStatusCode();
             HttpStatus status = HttpStatus.resolve(code.value());

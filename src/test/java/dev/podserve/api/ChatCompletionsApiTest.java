@@ -250,7 +250,12 @@ class ChatCompletionsApiTest {
         assertEnvelope(chat("{" + user + ",\"stream_options\":{\"include_usage\":true}}", HttpStatus.BAD_REQUEST),
                 400, "BadRequestError", "stream_options");
         assertEnvelope(chat("{" + user + ",\"top_logprobs\":2}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "top_logprobs");
-        assertEnvelope(chat("{" + user + ",\"logprobs\":true,\"top_logprobs\":21}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "logprobs");
+        // Range errors name the field the client sent, not the one it maps to.
+        assertEnvelope(chat("{" + user + ",\"logprobs\":true,\"top_logprobs\":21}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "top_logprobs");
+        assertEnvelope(chat("{" + user + ",\"logprobs\":true,\"top_logprobs\":-1}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "top_logprobs");
+        assertEnvelope(chat("{" + user + ",\"max_completion_tokens\":0}", HttpStatus.BAD_REQUEST), 400, "BadRequestError",
+                "max_completion_tokens");
+        assertEnvelope(chat("{" + user + ",\"max_tokens\":0}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "max_tokens");
         assertEnvelope(chat("{" + user + ",\"n\":0}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "n");
         assertEnvelope(chat("{" + user + ",\"tools\":[{\"type\":\"function\"}]}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "tools");
         assertEnvelope(chat("{" + user + ",\"response_format\":{\"type\":\"json_object\"}}", HttpStatus.BAD_REQUEST),

@@ -152,6 +152,11 @@ class CompletionsApiTest {
         assertEnvelope(post("/v1/completions", "{\"prompt\":\"x\",\"temperature\":7}", HttpStatus.BAD_REQUEST),
                 400, "BadRequestError", "temperature");
         assertEnvelope(post("/v1/completions", "{\"max_tokens\":3}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "prompt");
+        // A fraction in an integer field is refused, as OpenAI and vLLM do, not truncated.
+        assertEnvelope(post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":1.5}", HttpStatus.BAD_REQUEST),
+                400, "BadRequestError", "max_tokens");
+        assertEnvelope(post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":1,\"n\":2.9}", HttpStatus.BAD_REQUEST),
+                400, "BadRequestError", "n");
         assertEnvelope(post("/v1/completions", "{\"prompt\":[1,\"x\"]}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "prompt");
         assertEnvelope(post("/v1/completions", "{\"prompt\":[1, 99999]}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "prompt");
         assertEnvelope(post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":5000}", HttpStatus.BAD_REQUEST),
@@ -210,8 +215,10 @@ class CompletionsApiTest {
         JsonNode notFound = json.readTree(client.get().uri("/v1/nothing").exchange().expectStatus().isNotFound()
                 .expectBody().returnResult().getResponseBody());
         assertEnvelope(notFound, 404, "NotFoundError", null);
+        assertThat(notFound.get("error").get("message").asString()).isEqualTo("Invalid URL: no such route.");
         JsonNode method = json.readTree(client.get().uri("/v1/completions").exchange()
-                .expectStatus().isEqualTo(HttpStatus.METHOD_NOT_ALLOWED).expectBody().returnResult().getResponseBody());
+                .expectStatus().isEqualTo(HttpStatus.METHOD_NOT_ALLOWED)
+                .expectHeader().valueMatches("Allow", ".*POST.*").expectBody().returnResult().getResponseBody());
         assertEnvelope(method, 405, "MethodNotAllowedError", null);
         JsonNode media = json.readTree(client.post().uri("/v1/completions").contentType(MediaType.TEXT_PLAIN).bodyValue("hi")
                 .exchange().expectStatus().isEqualTo(HttpStatus.UNSUPPORTED_MEDIA_TYPE).expectBody().returnResult().getResponseBody());
