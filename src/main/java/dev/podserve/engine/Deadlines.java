@@ -8,10 +8,19 @@ import java.time.Duration;
  * started by its start deadline fails with {@link QueueTimeoutException} (nothing was computed, so
  * the client may retry); one still running at its finish deadline is aborted like a disconnect, its
  * choices ending with {@link FinishReason#ABORT}. Either way its KV pages return at once.
+ *
+ * <p>The choices of one response ({@code n}, {@code best_of}) are separate engine requests that
+ * share one instance: the response has started once any of them is scheduled, and from then on
+ * the start deadline holds for none of them. A choice still waiting for a sequence slot behind its
+ * siblings is not a server too busy to start the response: failing it would throw away the work of
+ * the others (and, with {@code n} above {@code max-num-seqs}, every long enough response).
+ *
+ * @param startMark set by the engine's thread when the first request sharing these deadlines is scheduled
  */
-public record Deadlines(boolean limitsStart, long startByNanos, boolean limitsFinish, long finishByNanos) {
+public record Deadlines(boolean limitsStart, long startByNanos, boolean limitsFinish, long finishByNanos,
+                        java.util.concurrent.atomic.AtomicBoolean startMark) {
 
-    public static final Deadlines NONE = new Deadlines(false, 0, false, 0);
+    public static final Deadlines NONE = new Deadlines(false, 0, false, 0, new java.util.concurrent.atomic.AtomicBoolean());
 
     /**
      * @param arrivalNanos  when the request arrived ({@link System#nanoTime()})
@@ -22,7 +31,7 @@ public record Deadlines(boolean limitsStart, long startByNanos, boolean limitsFi
         boolean start = !startWithin.isZero();
         boolean finish = !finishWithin.isZero();
         return new Deadlines(start, start ? arrivalNanos + startWithin.toNanos() : 0,
-                finish, finish ? arrivalNanos + finishWithin.toNanos() : 0);
+                finish, finish ? arrivalNanos + finishWithin.toNanos() : 0, new java.util.concurrent.atomic.AtomicBoolean());
     }
 
     public boolean any() {
@@ -31,7 +40,17 @@ public record Deadlines(boolean limitsStart, long startByNanos, boolean limitsFi
 
     /** Written as differences so that a wrap of nanoTime cannot flip the comparison. */
     public boolean startPassed(long nowNanos) {
-        return limitsStart && nowNanos - startByNanos >= 0;
+        return limitsStart && !startMark.get() && nowNanos - startByNanos >= 0;
+    }
+
+    void markResponseStarted() {
+        // NONE is shared by every request without limits: it never needs the mark.
+        if (limitsStart || limitsFinish) startMark.set(true);
+    }
+
+    /** Whether any request sharing these deadlines has been scheduled. */
+    public boolean responseStarted() {
+        return startMark.get();
     }
 
     public boolean finishPassed(long nowNanos) {

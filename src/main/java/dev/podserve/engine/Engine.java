@@ -211,6 +211,9 @@ public final class Engine implements AutoCloseable {
         } finally {
             accepting = false;
             failAll(new EngineUnavailableException("the engine shut down before the request finished"));
+            // The gauges read this snapshot: without it they would report the failed requests and
+            // their pages as still held, for good.
+            publishStats();
             outputs.close();
         }
     }
@@ -272,7 +275,7 @@ public final class Engine implements AutoCloseable {
         }
         if (overdue == null) return;
         for (ActiveRequest r : overdue) {
-            boolean waiting = r.firstScheduledNanos < 0;
+            boolean waiting = neverStarted(r);
             long waitedMs = (now - r.arrivalNanos) / 1_000_000;
             if (waiting) {
                 log.info("request {} not scheduled {} ms after it was queued: past its deadline, withdrawn", r.id(), waitedMs);
@@ -284,12 +287,20 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Fails a request that never ran with {@code ifNotStarted}; finishes a running one with ABORT. */
+    /**
+     * Fails a request whose response never ran with {@code ifNotStarted}; finishes one that ran, or
+     * a choice whose siblings did, with ABORT.
+     */
     private void end(String requestId, RuntimeException ifNotStarted) {
         ActiveRequest r = active.get(requestId);
         if (r == null) return;
-        if (r.firstScheduledNanos < 0) fail(requestId, ifNotStarted);
+        if (neverStarted(r)) fail(requestId, ifNotStarted);
         else abortNow(requestId);
+    }
+
+    /** Neither this request nor any other choice of its response has been scheduled. */
+    private static boolean neverStarted(ActiveRequest r) {
+        return r.firstScheduledNanos < 0 && !r.request.deadlines().responseStarted();
     }
 
     /** Forgets a request the engine no longer tracks. */
@@ -303,7 +314,10 @@ public final class Engine implements AutoCloseable {
         long now = System.nanoTime();
         for (ScheduledSequence s : out.scheduled()) {
             ActiveRequest r = active.get(s.sequence().requestId());
-            if (r != null && r.firstScheduledNanos < 0) r.firstScheduledNanos = now;
+            if (r != null && r.firstScheduledNanos < 0) {
+                r.firstScheduledNanos = now;
+                r.request.deadlines().markResponseStarted();
+            }
         }
         List<ActiveRequest> rows = new ArrayList<>();
         for (ScheduledSequence s : out.scheduled()) {
@@ -409,8 +423,9 @@ public final class Engine implements AutoCloseable {
         ActiveRequest r = remove(requestId);
         scheduler.abort(requestId);
         if (r == null) return;
-        outputs.emit(() -> r.sink.tryEmitError(error));
+        // Metrics first, as complete() does: whoever sees the failure also sees it counted.
         report(r, null);
+        outputs.emit(() -> r.sink.tryEmitError(error));
     }
 
     private void failAll(RuntimeException error) {

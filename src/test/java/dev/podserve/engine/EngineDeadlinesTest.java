@@ -90,6 +90,39 @@ class EngineDeadlinesTest {
         awaitIdle(engine);
     }
 
+    /**
+     * Two choices of one response (one Deadlines), one sequence at a time: the second waits behind
+     * the first far past the start deadline, but the response started, so it runs when its turn
+     * comes instead of failing the response with a 429 after the first had done its work.
+     */
+    @Test
+    void aChoiceWaitingBehindItsSiblingIsNotPastTheStartDeadline() throws Exception {
+        Engine engine = oneAtATime();
+        Deadlines shared = startWithin(200);
+        CompletableFuture<List<RequestOutput>> first = run(engine, request("choice-0", 80, shared));
+        CompletableFuture<List<RequestOutput>> second = run(engine, request("choice-1", 5, shared));
+        assertThat(last(first.get(30, TimeUnit.SECONDS)).finishReason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(last(second.get(30, TimeUnit.SECONDS)).finishReason()).isEqualTo(FinishReason.LENGTH);
+        // Another response's request with its own deadline still fails when it cannot start in time.
+        CompletableFuture<List<RequestOutput>> busy = run(engine, request("busy", 80, Deadlines.NONE));
+        while (engine.stats().running() == 0) Thread.sleep(1);
+        CompletableFuture<List<RequestOutput>> late = run(engine, request("late", 5, startWithin(100)));
+        assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(QueueTimeoutException.class);
+        busy.get(30, TimeUnit.SECONDS);
+        awaitIdle(engine);
+    }
+
+    @Test
+    void theStatsAreFinalAfterTheEngineCloses() throws Exception {
+        Engine engine = oneAtATime();
+        CompletableFuture<List<RequestOutput>> running = run(engine, request("cut", 500, Deadlines.NONE));
+        while (engine.stats().running() == 0) Thread.sleep(1);
+        engine.close();
+        assertThatThrownBy(() -> running.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(EngineUnavailableException.class);
+        assertThat(engine.stats().running()).isZero();
+        assertThat(engine.stats().kvUsage()).isZero();
+    }
+
     @Test
     void aStartDeadlineNoLongerCountsOnceTheRequestRuns() throws Exception {
         Engine engine = oneAtATime();
