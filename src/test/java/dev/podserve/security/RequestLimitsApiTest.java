@@ -31,7 +31,7 @@ class RequestLimitsApiTest extends ResilienceTestServer {
     void eachLimitIsA400NamingItsField() {
         assertRefused("/v1/chat/completions", "{" + USER + ",\"n\":5}", "n");
         assertRefused("/v1/chat/completions", "{" + USER + ",\"max_tokens\":513}", "max_tokens");
-        assertRefused("/v1/chat/completions", "{" + USER + ",\"max_completion_tokens\":513}", "max_tokens");
+        assertRefused("/v1/chat/completions", "{" + USER + ",\"max_completion_tokens\":513}", "max_completion_tokens");
         assertRefused("/v1/chat/completions", "{" + USER + ",\"stop\":[\"a\",\"b\",\"c\"]}", "stop");
         StringBuilder bias = new StringBuilder("{");
         for (int i = 0; i < 9; i++) bias.append(i == 0 ? "" : ",").append("\"").append(i + 10).append("\":1");
