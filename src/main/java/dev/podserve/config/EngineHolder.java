@@ -9,8 +9,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.SpringApplication;
-import org.springframework.context.ApplicationContext;
 import org.springframework.stereotype.Component;
 
 import dev.podserve.backend.BackendDecorator;
@@ -33,7 +31,7 @@ public class EngineHolder implements DisposableBean {
     private final Thread loader;
 
     public EngineHolder(PodserveProperties props, ObjectProvider<EngineListener> listeners,
-                        ObjectProvider<BackendDecorator> decorators, ApplicationContext context) {
+                        ObjectProvider<BackendDecorator> decorators) {
         EngineListener engineListener = EngineListener.all(listeners.orderedStream().toList());
         List<BackendDecorator> wrappers = decorators.orderedStream().toList();
         UnaryOperator<ComputeBackend> decorate = backend -> {
@@ -49,8 +47,10 @@ public class EngineHolder implements DisposableBean {
             } catch (RuntimeException | Error e) {
                 failure = e.getMessage();
                 log.error("podserve cannot start: {}", e.getMessage(), e);
-                int code = SpringApplication.exit(context, () -> 1);
-                System.exit(code == 0 ? 1 : code);
+                // Straight to System.exit, whose shutdown hook closes the context: closing it first
+                // (SpringApplication.exit) ends the last non-daemon threads, and the JVM's own exit
+                // with status 0 could then beat this daemon thread's exit(1).
+                System.exit(1);
             }
         }, "podserve-model-loader");
         loader.setDaemon(true);

@@ -118,7 +118,9 @@ public final class ModelLoader {
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings, new KvCacheManager(numBlocks, blockSize), chooser);
         Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, generation.eosIdsWith(config), listener);
 
-        String name = m.servedName() == null || m.servedName().isBlank() ? folder.name() : m.servedName();
+        // Trimmed: " tiny " from an environment variable or a quoted YAML value would make every
+        // request naming "tiny" a 404.
+        String name = m.servedName() == null || m.servedName().isBlank() ? folder.name() : m.servedName().strip();
         String root = folder.embedded() ? ModelFolder.EMBEDDED_NAME : folder.dir().toString();
         long kvBytes = 2L * config.numLayers() * numBlocks * blockSize * config.kvDim()
                 * (onGpu ? 2 : Float.BYTES);
@@ -127,6 +129,13 @@ public final class ModelLoader {
                 (System.nanoTime() - t0) / 1_000_000, config.architecture(), config.parameterCount(), weightsSource,
                 weights == null ? 0 : weights.bytes() / 1_000_000, maxModelLen, numBlocks, blockSize, (long) numBlocks * blockSize,
                 kvBytes / 1_000_000, backend.describe());
+        long kvTokens = (long) numBlocks * blockSize;
+        if (kvTokens < maxModelLen) {
+            // Served anyway (vLLM refuses to start): a request longer than the cache gets a 400 naming it.
+            log.warn("the KV cache holds {} tokens, fewer than max_model_len {}: a request (prompt and completion) over {} tokens"
+                    + " is refused; raise podserve.kv-cache.memory (or num-blocks) or lower podserve.scheduler.max-model-len",
+                    kvTokens, maxModelLen, kvTokens);
+        }
         log.info("sampling defaults when a request leaves them out: temperature {}, top_p {}, top_k {}, repetition_penalty {}"
                         + " ({}); EOS ids {}", generation.temperature().orElse(1.0), generation.topP().orElse(1.0),
                 generation.topK().orElse(-1), generation.repetitionPenalty().orElse(1.0),
@@ -150,8 +159,19 @@ public final class ModelLoader {
             return cuda;
         }
         if (!"cpu".equals(props.backend())) log.info("backend: cpu (podserve.backend=auto; CUDA not used: {})", why.get());
-        return new CpuBackend(config, weights, kvBlocks(props.kvCache(), config), props.kvCache().blockSize(),
-                props.cpu().effectiveThreads());
+        int blocks = kvBlocks(props.kvCache(), config);
+        try {
+            return new CpuBackend(config, weights, blocks, props.kvCache().blockSize(), props.cpu().effectiveThreads());
+        } catch (OutOfMemoryError | IllegalArgumentException e) {
+            // The cache is Java arrays (fp32): name the setting rather than leave "Java heap space".
+            if (e instanceof IllegalArgumentException && !String.valueOf(e.getMessage()).contains("KV blocks")) throw e;
+            long bytes = 2L * config.numLayers() * (long) blocks * props.kvCache().blockSize() * config.kvDim() * Float.BYTES;
+            throw new IllegalArgumentException(String.format("the CPU backend's KV cache of %d blocks (%.2f GiB of fp32, from %s)"
+                    + " does not fit: %s; lower podserve.kv-cache.memory or podserve.kv-cache.num-blocks, or give the JVM more"
+                    + " heap (-Xmx)", blocks, bytes / 1073741824.0,
+                    props.kvCache().numBlocks() > 0 ? "podserve.kv-cache.num-blocks=" + props.kvCache().numBlocks()
+                            : "podserve.kv-cache.memory=" + props.kvCache().memory(), e.getMessage()), e);
+        }
     }
 
     /**

@@ -30,8 +30,9 @@ public record SchedulerSettings(
 
     /**
      * Checks these settings against a KV cache of {@code numBlocks} pages of {@code blockSize}
-     * tokens. A pool smaller than one max-length request is allowed (such requests are cut short at
-     * the pool's capacity), a pool with no page at all is not.
+     * tokens. A pool smaller than one max-length request is allowed (a request that needs more than
+     * the pool holds is refused with a 400 naming the cache, and start-up warns), a pool with no page
+     * at all is not.
      *
      * @throws IllegalArgumentException naming the offending value
      */

@@ -43,6 +43,29 @@ class ModelLoaderTest {
         }
     }
 
+    /** A CPU KV cache over one Java array per layer stops start-up naming the setting, not with a bare array error. */
+    @Test
+    void aKvCacheTheCpuCannotHoldNamesTheSetting() {
+        PodserveProperties huge = new PodserveProperties(new PodserveProperties.Model(null, "auto", 1, " padded name ", null),
+                new PodserveProperties.Scheduler(64, 4, 0, 0, ""), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 50_000_000),
+                new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()), null, null, null, "cpu");
+        assertThatThrownBy(() -> ModelLoader.load(huge, EngineListener.NONE))
+                .hasMessageContaining("podserve.kv-cache.num-blocks=50000000").hasMessageContaining("does not fit");
+    }
+
+    @Test
+    void aServedNameIsTrimmed() {
+        PodserveProperties padded = new PodserveProperties(new PodserveProperties.Model(null, "auto", 1, " tiny ", null),
+                new PodserveProperties.Scheduler(64, 4, 0, 0, ""), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0),
+                new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()), null, null, null, "cpu");
+        ServingModel m = ModelLoader.load(padded, EngineListener.NONE);
+        try {
+            assertThat(m.servedName()).isEqualTo("tiny");
+        } finally {
+            m.engine().close();
+        }
+    }
+
     @Test
     void unreadableTemplateNamesTheKey() {
         assertThatThrownBy(() -> ModelLoader.load(props(null, dir.resolve("missing.jinja").toString(), 0), EngineListener.NONE))
