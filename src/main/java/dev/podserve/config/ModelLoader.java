@@ -162,16 +162,17 @@ public final class ModelLoader {
         int blocks = kvBlocks(props.kvCache(), config);
         try {
             return new CpuBackend(config, weights, blocks, props.kvCache().blockSize(), props.cpu().effectiveThreads());
-        } catch (OutOfMemoryError | IllegalArgumentException e) {
+        } catch (OutOfMemoryError e) {
             // The cache is Java arrays (fp32): name the setting rather than leave "Java heap space".
-            if (e instanceof IllegalArgumentException && !String.valueOf(e.getMessage()).contains("KV blocks")) throw e;
-            long bytes = 2L * config.numLayers() * (long) blocks * props.kvCache().blockSize() * config.kvDim() * Float.BYTES;
-            throw new IllegalArgumentException(String.format("the CPU backend's KV cache of %d blocks (%.2f GiB of fp32, from %s)"
-                    + " does not fit: %s; lower podserve.kv-cache.memory or podserve.kv-cache.num-blocks, or give the JVM more"
-                    + " heap (-Xmx)", blocks, bytes / 1073741824.0,
-                    props.kvCache().numBlocks() > 0 ? "podserve.kv-cache.num-blocks=" + props.kvCache().numBlocks()
-                            : "podserve.kv-cache.memory=" + props.kvCache().memory(), e.getMessage()), e);
+            throw kvDoesNotFit(props.kvCache(), config, blocks, "the Java heap cannot hold it; give the JVM more heap (-Xmx) or");
         }
+    }
+
+    private static IllegalArgumentException kvDoesNotFit(PodserveProperties.KvCache kv, ModelConfig config, long blocks, String why) {
+        long bytes = 2L * config.numLayers() * blocks * kv.blockSize() * config.kvDim() * Float.BYTES;
+        return new IllegalArgumentException(String.format("the CPU backend's KV cache of %d blocks (%.2f GiB of fp32, from %s)"
+                + " does not fit: %s lower podserve.kv-cache.memory or podserve.kv-cache.num-blocks", blocks, bytes / 1073741824.0,
+                kv.numBlocks() > 0 ? "podserve.kv-cache.num-blocks=" + kv.numBlocks() : "podserve.kv-cache.memory=" + kv.memory(), why));
     }
 
     /**
@@ -200,14 +201,21 @@ public final class ModelLoader {
 
     /** KV pages of the CPU backend: the configured count, or as many fp32 K+V pages of every layer as the memory holds. */
     static int kvBlocks(PodserveProperties.KvCache kv, ModelConfig config) {
-        if (kv.numBlocks() > 0) return kv.numBlocks();
-        long bytesPerBlock = 2L * config.numLayers() * kv.blockSize() * config.kvDim() * Float.BYTES;
-        long blocks = kv.memory().toBytes() / bytesPerBlock;
-        if (blocks < 1) {
-            throw new IllegalArgumentException("podserve.kv-cache.memory=" + kv.memory() + " holds no KV block of "
-                    + bytesPerBlock + " bytes for this model");
+        long blocks = kv.numBlocks();
+        if (blocks <= 0) {
+            long bytesPerBlock = 2L * config.numLayers() * kv.blockSize() * config.kvDim() * Float.BYTES;
+            blocks = kv.memory().toBytes() / bytesPerBlock;
+            if (blocks < 1) {
+                throw new IllegalArgumentException("podserve.kv-cache.memory=" + kv.memory() + " holds no KV block of "
+                        + bytesPerBlock + " bytes for this model");
+            }
         }
-        return (int) Math.min(blocks, Integer.MAX_VALUE / Math.max(1, kv.blockSize()));
+        int most = CpuBackend.maxKvBlocks(kv.blockSize(), config.kvDim());
+        if (blocks > most) {
+            throw kvDoesNotFit(kv, config, blocks, "each layer's cache is one Java array, which holds at most " + most
+                    + " blocks of this model;");
+        }
+        return (int) blocks;
     }
 
     /** The template file named by podserve.model.chat-template, else the checkpoint's own. */

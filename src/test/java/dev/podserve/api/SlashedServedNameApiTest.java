@@ -3,37 +3,15 @@ package dev.podserve.api;
 import static dev.podserve.api.ApiTestSupport.assertEnvelope;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpStatus;
-import org.springframework.test.web.reactive.server.WebTestClient;
-
-import dev.podserve.config.EngineHolder;
 
 import tools.jackson.databind.JsonNode;
 
 /** A served name shaped like a HuggingFace repository id, slash included, as vLLM deployments name models. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "podserve.model.served-name=acme/tiny-chat")
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SlashedServedNameApiTest {
-
-    @LocalServerPort
-    int port;
-
-    @Autowired
-    EngineHolder holder;
-
-    WebTestClient client;
-
-    @BeforeAll
-    void ready() throws InterruptedException {
-        holder.await();
-        client = ApiTestSupport.client(port);
-    }
+class SlashedServedNameApiTest extends LiveServerApiTest {
 
     private JsonNode get(String path, HttpStatus expected) {
         return ApiTestSupport.JSON.readTree(client.get().uri(path).exchange().expectStatus().isEqualTo(expected)

@@ -3,16 +3,9 @@ package dev.podserve.api;
 import static dev.podserve.api.ApiTestSupport.assertEnvelope;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpStatus;
-import org.springframework.test.web.reactive.server.WebTestClient;
-
-import dev.podserve.config.EngineHolder;
 
 import tools.jackson.databind.JsonNode;
 
@@ -23,25 +16,10 @@ import tools.jackson.databind.JsonNode;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "podserve.kv-cache.num-blocks=13", "podserve.kv-cache.block-size=16"})
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SmallKvCacheApiTest {
+class SmallKvCacheApiTest extends LiveServerApiTest {
 
     /** 13 pages of 16 tokens, against the embedded model's context of 4096. */
     private static final int CACHE_TOKENS = 13 * 16;
-
-    @LocalServerPort
-    int port;
-
-    @Autowired
-    EngineHolder holder;
-
-    WebTestClient client;
-
-    @BeforeAll
-    void ready() throws InterruptedException {
-        holder.await();
-        client = ApiTestSupport.client(port);
-    }
 
     @Test
     void aChatWithoutALengthGetsWhatTheCacheLeaves() {

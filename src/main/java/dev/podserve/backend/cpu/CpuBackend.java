@@ -39,6 +39,11 @@ public final class CpuBackend implements ComputeBackend {
     private final PagedAttention attention;
     private final Activations act;
 
+    /** The most KV blocks this backend can hold for a model of {@code kvDim} at this page size (one Java array a layer). */
+    public static int maxKvBlocks(int pageSize, int kvDim) {
+        return KvCache.maxBlocks(pageSize, kvDim);
+    }
+
     public CpuBackend(ModelConfig cfg, ModelWeights w, int numKvBlocks, int pageSize, int threads) {
         this(cfg, w, numKvBlocks, pageSize, threads, KernelSelector.best(), CpuMatmul.DEFAULT_MIN_PARALLEL_FLOPS);
     }

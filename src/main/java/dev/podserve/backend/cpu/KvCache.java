@@ -14,16 +14,22 @@ final class KvCache {
     final float[][] values;
     final int slots;
 
+    /** Most blocks one layer's cache can hold: each layer's keys (and values) are one Java array. */
+    static int maxBlocks(int pageSize, int kvDim) {
+        return (int) Math.min(Integer.MAX_VALUE, (Integer.MAX_VALUE - 8L) / ((long) pageSize * kvDim));
+    }
+
     KvCache(int numLayers, int numBlocks, int pageSize, int kvDim) {
         long floats = (long) numBlocks * pageSize * kvDim;
         if (numBlocks < 1 || pageSize < 1) {
             throw new IllegalArgumentException("KV cache needs at least one block of at least one slot");
         }
-        if (floats > Integer.MAX_VALUE - 8) {
+        if (numBlocks > maxBlocks(pageSize, kvDim)) {
             throw new IllegalArgumentException(numBlocks + " KV blocks of " + pageSize + " tokens x " + kvDim
                     + " floats exceed one Java array per layer; use fewer blocks");
         }
         this.slots = numBlocks * pageSize;
+        // (floats fits an int: checked above)
         this.keys = new float[numLayers][(int) floats];
         this.values = new float[numLayers][(int) floats];
     }
