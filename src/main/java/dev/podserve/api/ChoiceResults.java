@@ -13,6 +13,8 @@ final class ChoiceResults {
 
     private final StringBuilder[] text;
     private final List<List<TokenLogprob>> logprobs;
+    /** Per choice, its prompt's log-probabilities once its first output brought them; null before, or when not asked. */
+    private final List<List<TokenLogprob>> promptLogprobs;
     private final String[] finish;
     private final int[] completion;
 
@@ -20,6 +22,7 @@ final class ChoiceResults {
     ChoiceResults(int choices, String[] prefixes) {
         text = new StringBuilder[choices];
         logprobs = new ArrayList<>(choices);
+        promptLogprobs = new ArrayList<>(java.util.Collections.nCopies(choices, (List<TokenLogprob>) null));
         finish = new String[choices];
         completion = new int[choices];
         for (int i = 0; i < choices; i++) {
@@ -36,6 +39,7 @@ final class ChoiceResults {
         if (keepContent) {
             text[c].append(e.output().text());
             logprobs.get(c).addAll(e.output().logprobs());
+            if (e.output().promptLogprobs() != null) promptLogprobs.set(c, e.output().promptLogprobs());
         }
     }
 
@@ -55,6 +59,11 @@ final class ChoiceResults {
 
     List<TokenLogprob> logprobs(int choice) {
         return logprobs.get(choice);
+    }
+
+    /** The choice's prompt log-probabilities (see {@code RequestOutput.promptLogprobs}), or null. */
+    List<TokenLogprob> promptLogprobs(int choice) {
+        return promptLogprobs.get(choice);
     }
 
     String finishReason(int choice) {

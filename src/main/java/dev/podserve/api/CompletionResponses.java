@@ -10,6 +10,7 @@ import dev.podserve.api.dto.CompletionResponse;
 import dev.podserve.api.dto.Usage;
 import dev.podserve.engine.ServingModel;
 import dev.podserve.engine.TokenLogprob;
+import dev.podserve.tokenizer.HfTokenizer;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -31,8 +32,7 @@ final class CompletionResponses {
             ChoiceResults results = ChoiceResults.of(choices.size(), meta.echoes(), all);
             List<CompletionResponse.Choice> out = new ArrayList<>(results.size());
             for (int i = 0; i < results.size(); i++) {
-                CompletionResponse.CompletionLogprobs lp = meta.logprobs()
-                        ? LogprobsMapper.legacy(results.logprobs(i), meta.model().tokenizer(), 0) : null;
+                CompletionResponse.CompletionLogprobs lp = meta.logprobs() ? logprobs(meta, choices.get(i), results) : null;
                 out.add(new CompletionResponse.Choice(i, results.text(i), lp, results.finishReason(i)));
             }
             return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
@@ -58,14 +58,28 @@ final class CompletionResponses {
                 ranked.sort(Comparator.comparingDouble((Integer c) -> -meanLogprob(results.logprobs(c))));
                 for (int k = 0; k < n; k++) {
                     int c = ranked.get(k);
-                    CompletionResponse.CompletionLogprobs lp = meta.logprobs()
-                            ? LogprobsMapper.legacy(results.logprobs(c), meta.model().tokenizer(), 0) : null;
+                    CompletionResponse.CompletionLogprobs lp = meta.logprobs() ? logprobs(meta, choices.get(c), results) : null;
                     out.add(new CompletionResponse.Choice(p * n + k, results.text(c), lp, results.finishReason(c)));
                 }
             }
             return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
                     Usage.of(meta.promptTokens(), results.completionTokens()));
         });
+    }
+
+    /**
+     * A whole choice's log-probabilities: with echo, the prompt's tokens first (when the engine scored
+     * them: a choice cut off before its first output has none) and the generated tokens' offsets
+     * after the echoed text; without, the generated tokens alone.
+     */
+    private static CompletionResponse.CompletionLogprobs logprobs(Meta meta, Choices.Choice c, ChoiceResults results) {
+        HfTokenizer tok = meta.model().tokenizer();
+        int i = c.index();
+        if (meta.echoes() == null) return LogprobsMapper.legacy(results.logprobs(i), tok, 0);
+        CompletionResponse.CompletionLogprobs generated = LogprobsMapper.legacy(results.logprobs(i), tok, meta.echoes()[i].length());
+        List<TokenLogprob> prompt = results.promptLogprobs(i);
+        return prompt == null ? generated
+                : LogprobsMapper.concat(LogprobsMapper.legacyPrompt(c.request().promptTokenIds(), prompt, tok), generated);
     }
 
     /**
@@ -78,13 +92,19 @@ final class CompletionResponses {
         return lps.isEmpty() ? Double.NEGATIVE_INFINITY : sum / lps.size();
     }
 
-    /** Echo chunks first (when asked), a chunk per output with text, a finishing chunk per choice, usage, [DONE]. */
+    /**
+     * Echo chunks first (when asked), a chunk per output with text, a finishing chunk per choice,
+     * usage, [DONE]. With logprobs, a choice's echo waits for its first output, which brings the
+     * prompt's log-probabilities to send with it.
+     */
     static Flux<String> stream(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, boolean includeUsage,
                                ObjectMapper json) {
         Object usageSlot = includeUsage ? NullNode.getInstance() : null;
         ChoiceResults counts = new ChoiceResults(choices.size(), null);
         int[] offsets = new int[choices.size()];
-        Flux<String> echoes = meta.echoes() == null ? Flux.empty() : Flux.fromIterable(choices).map(c -> {
+        boolean echoFirst = meta.echoes() != null && !meta.logprobs();
+        boolean[] echoed = new boolean[choices.size()];
+        Flux<String> echoes = !echoFirst ? Flux.empty() : Flux.fromIterable(choices).map(c -> {
             offsets[c.index()] = meta.echoes()[c.index()].length();
             return frame(json, meta, c.index(), meta.echoes()[c.index()], null, null, usageSlot);
         });
@@ -92,6 +112,16 @@ final class CompletionResponses {
             List<String> frames = new ArrayList<>(2);
             int c = e.choice();
             counts.add(e, false);
+            if (meta.echoes() != null && !echoFirst && !echoed[c]) {
+                // The first output brings the prompt's scores; one that ends the choice without them
+                // (a deadline before it started) still echoes the prompt, without log-probabilities.
+                List<TokenLogprob> prompt = e.output().promptLogprobs();
+                CompletionResponse.CompletionLogprobs lp = prompt == null ? null
+                        : LogprobsMapper.legacyPrompt(choices.get(c).request().promptTokenIds(), prompt, meta.model().tokenizer());
+                frames.add(frame(json, meta, c, meta.echoes()[c], lp, null, usageSlot));
+                offsets[c] = meta.echoes()[c].length();
+                echoed[c] = true;
+            }
             boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
             if (!e.output().text().isEmpty() || hasLogprobs) {
                 CompletionResponse.CompletionLogprobs lp = meta.logprobs()

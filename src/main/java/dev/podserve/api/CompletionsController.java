@@ -64,16 +64,20 @@ class CompletionsController {
         // Candidates a prompt: n, or best_of of which the n likeliest are returned.
         int candidates = checkBestOf(body.bestOf(), n, stream);
         boolean echo = Boolean.TRUE.equals(body.echo());
-        if (echo && body.logprobs() != null) {
-            throw ApiException.badRequest("echo", "echo together with logprobs (prompt log-probabilities) is not supported yet.");
-        }
         limits.checkPromptCount(body.prompt());
         List<PromptParser.Prompt> prompts = PromptParser.parse(body.prompt(), model.tokenizer());
         for (PromptParser.Prompt p : prompts) limits.checkPromptTokens(p.ids().length, "prompt");
         int maxTokens = limits.maxTokens(body.maxTokens(), DEFAULT_MAX_TOKENS);
+        // 0 generates nothing: only an echo has anything to return then (the prompt, scored with logprobs).
+        if (maxTokens < (echo ? 0 : 1)) {
+            throw ApiException.badRequest("max_tokens", echo ? "max_tokens must not be negative; got " + maxTokens + "."
+                    : "max_tokens must be at least 1 (0 only together with echo); got " + maxTokens + ".");
+        }
         // Ranking candidates needs each sampled token's log-probability, asked for or not.
         Integer logprobs = candidates > n && body.logprobs() == null ? Integer.valueOf(0) : body.logprobs();
         SamplingParams params = SamplingMapper.from(body, maxTokens, logprobs, model.generationConfig());
+        // An echo with logprobs scores every prompt token as well, with as many alternatives.
+        if (echo && body.logprobs() != null) params = params.toBuilder().promptLogprobs(body.logprobs()).build();
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
         List<int[]> ids = prompts.stream().map(PromptParser.Prompt::ids).toList();
         List<Choices.Choice> choices = Choices.plan(id, ids, candidates, params,

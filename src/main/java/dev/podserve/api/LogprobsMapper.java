@@ -60,14 +60,61 @@ final class LogprobsMapper {
             String t = tokenText(tok, lp.token());
             tokens.add(t);
             values.add(finite(lp.logprob()));
-            Map<String, Float> top = new LinkedHashMap<>();
-            for (int k = 0; k < lp.topTokens().length; k++) {
-                top.putIfAbsent(tokenText(tok, lp.topTokens()[k]), finite(lp.topLogprobs()[k]));
-            }
-            tops.add(top);
+            tops.add(topMap(lp, tok));
             offsets.add(offset);
             offset += t.length();
         }
         return new CompletionResponse.CompletionLogprobs(tokens, values, tops, offsets);
+    }
+
+    /**
+     * The prompt's part of an echo's log-probabilities, in the legacy shape: every prompt token with
+     * its text and offset from 0, the first without a logprob or alternatives (null: nothing comes
+     * before it to score it against), the others as the engine scored them.
+     *
+     * @param scored entry i scores {@code prompt[i + 1]} ({@code RequestOutput.promptLogprobs})
+     */
+    static CompletionResponse.CompletionLogprobs legacyPrompt(int[] prompt, List<TokenLogprob> scored, HfTokenizer tok) {
+        if (scored.size() != prompt.length - 1) {
+            throw new IllegalStateException(scored.size() + " prompt log-probabilities for a prompt of " + prompt.length + " tokens");
+        }
+        List<String> tokens = new ArrayList<>(prompt.length);
+        List<Float> values = new ArrayList<>(prompt.length);
+        List<Map<String, Float>> tops = new ArrayList<>(prompt.length);
+        List<Integer> offsets = new ArrayList<>(prompt.length);
+        int offset = 0;
+        for (int i = 0; i < prompt.length; i++) {
+            String t = tokenText(tok, prompt[i]);
+            tokens.add(t);
+            values.add(i == 0 ? null : finite(scored.get(i - 1).logprob()));
+            tops.add(i == 0 ? null : topMap(scored.get(i - 1), tok));
+            offsets.add(offset);
+            offset += t.length();
+        }
+        return new CompletionResponse.CompletionLogprobs(tokens, values, tops, offsets);
+    }
+
+    /** {@code first}'s lists followed by {@code then}'s. */
+    static CompletionResponse.CompletionLogprobs concat(CompletionResponse.CompletionLogprobs first,
+                                                        CompletionResponse.CompletionLogprobs then) {
+        return new CompletionResponse.CompletionLogprobs(join(first.tokens(), then.tokens()),
+                join(first.tokenLogprobs(), then.tokenLogprobs()), join(first.topLogprobs(), then.topLogprobs()),
+                join(first.textOffset(), then.textOffset()));
+    }
+
+    private static <T> List<T> join(List<T> a, List<T> b) {
+        List<T> out = new ArrayList<>(a.size() + b.size());
+        out.addAll(a);
+        out.addAll(b);
+        return out;
+    }
+
+    /** The alternatives by text; two ids that decode alike keep the likelier one's value. */
+    private static Map<String, Float> topMap(TokenLogprob lp, HfTokenizer tok) {
+        Map<String, Float> top = new LinkedHashMap<>();
+        for (int k = 0; k < lp.topTokens().length; k++) {
+            top.putIfAbsent(tokenText(tok, lp.topTokens()[k]), finite(lp.topLogprobs()[k]));
+        }
+        return top;
     }
 }

@@ -26,8 +26,8 @@ public interface ComputeBackend extends AutoCloseable {
     /**
      * Appends this step's K/V to the cache and returns the logits of the last query row of each of
      * {@code batch.sampleRequests()}, in that order: {@code float[S][vocabSize]}. The rows may be
-     * the backend's own buffers, valid until its next {@code forward}: callers consume a step's
-     * logits before running the next step.
+     * the backend's own buffers, valid until its next {@code forward} or {@link #rowLogits}: callers
+     * consume a step's logits before running the next step or asking for other rows.
      */
     float[][] forward(HybridBatch batch);
 
@@ -103,6 +103,32 @@ public interface ComputeBackend extends AutoCloseable {
         boolean[] need = needLogits.clone();
         for (int s = 0; s < need.length; s++) need[s] |= draws[s] != null;
         return forwardForSampling(batch, need);
+    }
+
+    /**
+     * Logits of any query rows of the step that just ran, for prompt log-probabilities: rows inside a
+     * prefill chunk, for which the step itself computes none. The final norm and the LM head run now,
+     * over the hidden states the step left behind, a group of rows at a time. Call it after the step,
+     * on the thread that ran it and before the next one; it ends that step's {@link StepOutput#lateRow}
+     * fetches (the groups may reuse the step's logits buffer).
+     *
+     * @param rows ascending indices into the step's {@code tokenIds}
+     * @param sink given each group in order
+     * @throws UnsupportedOperationException a backend that cannot (the default)
+     */
+    default void rowLogits(int[] rows, RowLogitsSink sink) {
+        throw new UnsupportedOperationException(describe() + " does not compute logits of prompt rows");
+    }
+
+    /** Receives {@link #rowLogits} a group at a time. */
+    @FunctionalInterface
+    interface RowLogitsSink {
+        /**
+         * @param first  index into {@code rows} of the group's first row
+         * @param logits [count][vocabSize], the logits of {@code rows[first .. first+count)}; the arrays
+         *               may be the backend's own, valid only during this call
+         */
+        void accept(int first, float[][] logits);
     }
 
     /**

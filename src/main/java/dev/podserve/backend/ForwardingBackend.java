@@ -37,6 +37,11 @@ public abstract class ForwardingBackend implements ComputeBackend {
     }
 
     @Override
+    public void rowLogits(int[] rows, RowLogitsSink sink) {
+        delegate.rowLogits(rows, sink);
+    }
+
+    @Override
     public boolean usesHostCores() {
         return delegate.usesHostCores();
     }

@@ -55,6 +55,9 @@ public final class Engine implements AutoCloseable {
     private final Map<String, ActiveRequest> active = new LinkedHashMap<>();
     /** How many of them carry deadlines, so a loop without any skips the scan. */
     private int withDeadlines;
+    /** How many of them ask for prompt log-probabilities, so steps without any skip the scoring. */
+    private int scoring;
+    private final PromptScoring promptScoring = new PromptScoring();
     private final Thread thread;
     private volatile boolean accepting = true;
     private final AtomicLong steps = new AtomicLong();
@@ -255,6 +258,7 @@ public final class Engine implements AutoCloseable {
         }
         active.put(r.id(), r);
         if (r.request.deadlines().any()) withDeadlines++;
+        if (r.promptLogprobs != null) scoring++;
     }
 
     /**
@@ -307,6 +311,7 @@ public final class Engine implements AutoCloseable {
     private ActiveRequest remove(String requestId) {
         ActiveRequest r = active.remove(requestId);
         if (r != null && r.request.deadlines().any()) withDeadlines--;
+        if (r != null && r.promptLogprobs != null) scoring--;
         return r;
     }
 
@@ -320,8 +325,14 @@ public final class Engine implements AutoCloseable {
             }
         }
         List<ActiveRequest> rows = new ArrayList<>();
+        // Requests with max_tokens 0 reach their last prompt row here and end without a token.
+        List<ActiveRequest> promptOnly = new ArrayList<>();
         for (ScheduledSequence s : out.scheduled()) {
-            if (s.sample()) rows.add(active.get(s.sequence().requestId()));
+            if (!s.sample()) continue;
+            ActiveRequest r = active.get(s.sequence().requestId());
+            boolean generates = r == null || r.request.params().maxTokens() > 0;
+            rows.add(generates ? r : null);
+            if (!generates) promptOnly.add(r);
         }
         StepSampling.Plan plan = StepSampling.plan(rows, backend.drawsOnDevice());
         ComputeBackend.StepOutput result;
@@ -341,9 +352,23 @@ public final class Engine implements AutoCloseable {
         ComputeBackend.StepProfile profile = backend.lastStepProfile();
         if (profile != null) listener.onStepProfile(out, profile);
         Object[] samples = sampling.sampleAll(rows, result, plan);
+        // After sampling: the prompt rows' logits may reuse the buffer the sampled rows were fetched from.
+        if (scoring > 0) {
+            promptScoring.score(backend, out, active::get).forEach((r, e) -> {
+                log.error("prompt log-probabilities failed for request {}", r.id(), e);
+                fail(r.id(), new StepFailedException("prompt log-probabilities failed: " + e, e));
+            });
+        }
+        for (ActiveRequest r : promptOnly) {
+            if (active.get(r.id()) != r) continue;
+            RequestOutput output = new RequestOutput(r.id(), "", new int[0], List.of(), FinishReason.LENGTH,
+                    r.sequence.numPromptTokens(), 0, r.takePromptLogprobs());
+            outputs.emit(() -> r.sink.tryEmitNext(output));
+            complete(r, FinishReason.LENGTH);
+        }
         for (int i = 0; i < rows.size(); i++) {
             ActiveRequest r = rows.get(i);
-            if (r == null) continue;
+            if (r == null || active.get(r.id()) != r) continue;
             try {
                 if (samples[i] instanceof RuntimeException e) throw e;
                 advance(r, (SampleResult) samples[i]);
@@ -390,7 +415,7 @@ public final class Engine implements AutoCloseable {
         List<TokenLogprob> logprobs = p.logprobs() == null ? List.of()
                 : List.of(new TokenLogprob(token, sample.logprob(), sample.topTokens(), sample.topLogprobs()));
         RequestOutput output = new RequestOutput(r.id(), text, new int[] {token}, logprobs, finish,
-                r.sequence.numPromptTokens(), generated);
+                r.sequence.numPromptTokens(), generated, r.takePromptLogprobs());
         outputs.emit(() -> r.sink.tryEmitNext(output));
         if (finish != null) complete(r, finish);
     }

@@ -6,6 +6,10 @@ import java.util.List;
  * What one engine step produced for one request: the text that became final this step (never a
  * broken character, never part of a stop string), the sampled token ids, their log-probabilities
  * when requested, and on the last output the finish reason.
+ *
+ * @param promptLogprobs on the request's first output only, when it asked for prompt
+ *                       log-probabilities: entry i scores prompt token i + 1 given the tokens before
+ *                       it (the first prompt token has nothing to be scored against); null otherwise
  */
 public record RequestOutput(
         String requestId,
@@ -14,7 +18,14 @@ public record RequestOutput(
         List<TokenLogprob> logprobs,
         FinishReason finishReason,
         int promptTokens,
-        int completionTokens) {
+        int completionTokens,
+        List<TokenLogprob> promptLogprobs) {
+
+    /** An output that carries no prompt log-probabilities. */
+    public RequestOutput(String requestId, String text, int[] tokenIds, List<TokenLogprob> logprobs, FinishReason finishReason,
+                         int promptTokens, int completionTokens) {
+        this(requestId, text, tokenIds, logprobs, finishReason, promptTokens, completionTokens, null);
+    }
 
     public boolean finished() {
         return finishReason != null;

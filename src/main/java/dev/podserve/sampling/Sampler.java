@@ -1,5 +1,7 @@
 package dev.podserve.sampling;
 
+import java.util.Objects;
+
 /**
  * Chooses one token from one logits row. Stateless and thread-safe: everything that belongs to a
  * request lives in its {@link SamplingState}, and scratch space is per thread.
@@ -89,6 +91,23 @@ public final class Sampler {
         return p.logprobs() == null
                 ? SampleResult.withoutAlternatives(token, logprob)
                 : Logprobs.withTop(token, logprob, x, n, logSumExp, p.logprobs());
+    }
+
+    /**
+     * Scores a token that was given, not drawn: a prompt token's log-probability under the raw row
+     * (log_softmax with no processing: a request's bias, penalties and masks concern what it
+     * generates, not the text it was given) and the {@code top} most likely tokens at that place.
+     */
+    public SampleResult score(float[] logits, int token, int top) {
+        int n = logits.length;
+        Objects.checkIndex(token, n);
+        Workspace ws = Workspace.forVocabulary(n);
+        float[] x = ws.logits;
+        copyChecked(logits, x, n);
+        float max = max(x, n);
+        if (max == Float.NEGATIVE_INFINITY) throw new IllegalArgumentException("every logit is -inf: the row scores nothing");
+        double logSumExp = Logprobs.logSumExp(x, n, max, ws.weights);
+        return Logprobs.withTop(token, (float) (x[token] - logSumExp), x, n, logSumExp, top);
     }
 
     /**

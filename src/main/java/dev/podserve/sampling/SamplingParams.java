@@ -18,11 +18,15 @@ import java.util.Map;
  * @param topK {@value #TOP_K_DISABLED} (the default) or -1 disable top-k, as in vLLM
  * @param seed null draws a random seed per request
  * @param logprobs null: no alternatives reported; n: the n most likely tokens reported per step
+ * @param maxTokens 0 computes the prompt only (for its log-probabilities, or an echo) and generates nothing
+ * @param promptLogprobs null: none; n: each prompt token's log-probability given the tokens before
+ *                  it, from the raw logits (no bias, penalties or masks: they concern what is
+ *                  generated), with the n most likely tokens at that place
  */
 public record SamplingParams(double temperature, double topP, int topK, double minP, Long seed,
                              double presencePenalty, double frequencyPenalty, double repetitionPenalty,
                              Map<Integer, Double> logitBias, Integer logprobs, int maxTokens, int minTokens,
-                             List<String> stop, List<Integer> stopTokenIds, boolean ignoreEos) {
+                             List<String> stop, List<Integer> stopTokenIds, boolean ignoreEos, Integer promptLogprobs) {
 
     /** Below this temperature sampling is greedy; dividing logits by it would overflow anyway. */
     public static final double GREEDY_TEMPERATURE = 1e-5;
@@ -77,8 +81,12 @@ public record SamplingParams(double temperature, double topP, int topK, double m
             throw new InvalidSamplingParamException("logprobs",
                     "logprobs must be in the range [0, " + MAX_LOGPROBS + "]; got " + logprobs + ".");
         }
-        if (maxTokens < 1) {
-            throw new InvalidSamplingParamException("max_tokens", "max_tokens must be at least 1; got " + maxTokens + ".");
+        if (promptLogprobs != null && (promptLogprobs < 0 || promptLogprobs > MAX_LOGPROBS)) {
+            throw new InvalidSamplingParamException("prompt_logprobs",
+                    "prompt_logprobs must be in the range [0, " + MAX_LOGPROBS + "]; got " + promptLogprobs + ".");
+        }
+        if (maxTokens < 0) {
+            throw new InvalidSamplingParamException("max_tokens", "max_tokens must not be negative; got " + maxTokens + ".");
         }
         if (minTokens < 0 || minTokens > maxTokens) {
             throw new InvalidSamplingParamException("min_tokens", "min_tokens must be in the range [0, max_tokens="
@@ -159,6 +167,7 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         private List<String> stop = List.of();
         private List<Integer> stopTokenIds = List.of();
         private boolean ignoreEos;
+        private Integer promptLogprobs;
 
         private Builder() {
         }
@@ -179,6 +188,7 @@ public record SamplingParams(double temperature, double topP, int topK, double m
             stop = p.stop;
             stopTokenIds = p.stopTokenIds;
             ignoreEos = p.ignoreEos;
+            promptLogprobs = p.promptLogprobs;
         }
 
         public Builder temperature(double v) { temperature = v; return this; }
@@ -196,10 +206,12 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         public Builder stop(List<String> v) { stop = v; return this; }
         public Builder stopTokenIds(List<Integer> v) { stopTokenIds = v; return this; }
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
+        public Builder promptLogprobs(Integer v) { promptLogprobs = v; return this; }
 
         public SamplingParams build() {
             return new SamplingParams(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty,
-                    repetitionPenalty, logitBias, logprobs, maxTokens, minTokens, stop, stopTokenIds, ignoreEos);
+                    repetitionPenalty, logitBias, logprobs, maxTokens, minTokens, stop, stopTokenIds, ignoreEos,
+                    promptLogprobs);
         }
     }
 }

@@ -151,7 +151,7 @@ class SamplingParamsTest {
                 bad("logit_bias", b -> b.logitBias(nullValueBias()), "null", "[-100, 100]"),
                 bad("logprobs", b -> b.logprobs(-1), "-1", "[0, 20]"),
                 bad("logprobs", b -> b.logprobs(21), "21", "[0, 20]"),
-                bad("max_tokens", b -> b.maxTokens(0), "0", "at least 1"),
+                bad("max_tokens", b -> b.maxTokens(-1), "-1", "negative"),
                 bad("min_tokens", b -> b.minTokens(-1), "-1", "[0, max_tokens=16]"),
                 bad("min_tokens", b -> b.maxTokens(5).minTokens(6), "6", "[0, max_tokens=5]"),
                 bad("stop", b -> b.stop(List.of("a", "b", "c", "d", "e")), "5", "at most 4"),

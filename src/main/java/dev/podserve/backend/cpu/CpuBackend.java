@@ -38,6 +38,8 @@ public final class CpuBackend implements ComputeBackend {
     private final RopeTable rope;
     private final PagedAttention attention;
     private final Activations act;
+    /** Query rows of the last step, whose final hidden states {@link #rowLogits} reads; -1 before any or after a failed one. */
+    private int lastStepTokens = -1;
 
     /** The most KV blocks this backend can hold for a model of {@code kvDim} at this page size (one Java array a layer). */
     public static int maxKvBlocks(int pageSize, int kvDim) {
@@ -103,7 +105,9 @@ public final class CpuBackend implements ComputeBackend {
         for (int t = 0; t < T; t++) {
             System.arraycopy(weights.embed(), b.tokenIds()[t] * hidden, act.hiddenState, t * hidden, hidden);
         }
+        lastStepTokens = -1;
         for (int l = 0; l < cfg.numLayers(); l++) layer(l, b, T);
+        lastStepTokens = T;
         return logits(b);
     }
 
@@ -160,6 +164,43 @@ public final class CpuBackend implements ComputeBackend {
         float[][] out = new float[S][];
         for (int s = 0; s < S; s++) out[s] = Arrays.copyOfRange(flat, s * vocab, (s + 1) * vocab);
         return out;
+    }
+
+    /**
+     * Rows at most this many at a time through the LM head: large enough that the matmul streams the
+     * LM head's weights once for many rows, small enough that [group][vocab] stays a few tens of MB.
+     */
+    private static final int ROW_LOGITS_GROUP = 32;
+
+    /**
+     * The final norm and LM head over chosen rows of the last step's hidden states, which stay in
+     * {@code act.hiddenState} until the next step. Each row goes through the same matmul as a sampled
+     * row does, so its logits equal those a step ending at that row would sample from.
+     */
+    @Override
+    public synchronized void rowLogits(int[] rows, RowLogitsSink sink) {
+        int T = lastStepTokens;
+        if (T < 0) throw new IllegalStateException("no finished step to take row logits from");
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= T || (i > 0 && rows[i] <= rows[i - 1])) {
+                throw new IllegalArgumentException("row " + rows[i] + " is not an ascending row of the last step's " + T);
+            }
+        }
+        int hidden = cfg.hiddenSize();
+        int vocab = cfg.vocabSize();
+        for (int from = 0; from < rows.length; from += ROW_LOGITS_GROUP) {
+            int g = Math.min(ROW_LOGITS_GROUP, rows.length - from);
+            // act.normed reused as [g][hidden] (g <= T rows fit); the logits [g][vocab].
+            for (int i = 0; i < g; i++) {
+                RmsNorm.row(act.hiddenState, rows[from + i] * hidden, weights.finalNorm(), cfg.rmsNormEps(), hidden, act.normed,
+                        i * hidden);
+            }
+            float[] flat = act.logits(g);
+            matmul.multiply(act.normed, g, hidden, weights.lmHead(), vocab, flat);
+            float[][] group = new float[g][];
+            for (int i = 0; i < g; i++) group[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+            sink.accept(from, group);
+        }
     }
 
     private void validate(HybridBatch b) {

@@ -91,6 +91,8 @@ public final class CudaBackend implements ComputeBackend {
     private volatile StepTiming lastStep = new StepTiming(0, 0, 0, 0, 0, false);
     private boolean lastCaptured;
     private final LogitsReadback logits;
+    /** Query rows of the last step, whose hidden states {@link #rowLogits} reads; -1 before any or after a failed one. */
+    private int lastStepTokens = -1;
     private final DrawRows drawRows;
     /** What the constructor took, released by close (or by the constructor itself when it fails). */
     private final Releases releases = new Releases();
@@ -351,6 +353,32 @@ public final class CudaBackend implements ComputeBackend {
         return new StepOutput(rows, argmax, this::lateLogitsRow, drawn);
     }
 
+    /**
+     * Each group of up to maxSampled rows goes through the sampled rows' own final norm and LM head
+     * ({@code StepLauncher.enqueueRowLogits}) into the logits buffer and is copied back row by row;
+     * the step's hidden states stay on the device until the next step.
+     */
+    @Override
+    public synchronized void rowLogits(int[] rows, RowLogitsSink sink) {
+        requireOpen();
+        int T = lastStepTokens;
+        if (T < 0) throw new IllegalStateException("no finished step to take row logits from");
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= T || (i > 0 && rows[i] <= rows[i - 1])) {
+                throw new IllegalArgumentException("row " + rows[i] + " is not an ascending row of the last step's " + T);
+            }
+        }
+        ctx.makeCurrent();
+        // The groups overwrite the step's logits on the device: no late fetch of them from here on.
+        logits.stepStarts();
+        for (int from = 0; from < rows.length; from += maxSampled) {
+            int g = Math.min(maxSampled, rows.length - from);
+            launcher.enqueueRowLogits(rows, from, g);
+            ctx.synchronize();
+            sink.accept(from, logits.all(g));
+        }
+    }
+
     /** Row s of the last step's logits, fetched after it (see {@link StepOutput#lateRow}). */
     private synchronized float[] lateLogitsRow(int s) {
         requireOpen();
@@ -367,6 +395,7 @@ public final class CudaBackend implements ComputeBackend {
         t[0] = System.nanoTime();
         validate(b);
         logits.stepStarts();
+        lastStepTokens = -1;
         ctx.makeCurrent();
         // Uploaded (and waited for) before the step's own inputs use the staging buffer; the GPU is
         // idle here anyway, between steps.
@@ -381,6 +410,7 @@ public final class CudaBackend implements ComputeBackend {
         ctx.synchronize();
         t[3] = System.nanoTime();
         lastCaptured = captured;
+        lastStepTokens = b.numTokens();
         lastProfile = profiler.read(stepStart, stepEnd);
         return t;
     }

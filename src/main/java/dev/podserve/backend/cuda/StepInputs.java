@@ -104,6 +104,22 @@ final class StepInputs {
         System.arraycopy(a, 0, host, offset, a.length);
     }
 
+    /**
+     * Rewrites qoIndptr and sampleRequests so that "request" i's last row is {@code rows[from + i]}:
+     * {@code qoIndptr[i + 1] = rows[from + i] + 1}, {@code sampleRequests[i] = i}, for the LM head over
+     * chosen rows after a step ({@code StepLauncher.enqueueRowLogits}). The other slots keep the step's values.
+     */
+    void packRows(int[] rows, int from, int count, DeviceCopies copies) {
+        if (count > maxRequests) throw new IllegalArgumentException(count + " rows, more than the " + maxRequests + " reserved");
+        host[oQo] = 0;
+        for (int i = 0; i < count; i++) {
+            host[oQo + 1 + i] = rows[from + i] + 1;
+            host[oSample + i] = i;
+        }
+        copies.ints(qoIndptr, java.util.Arrays.copyOfRange(host, oQo, oQo + count + 1), count + 1);
+        copies.ints(sampleRequests, java.util.Arrays.copyOfRange(host, oSample, oSample + count), count);
+    }
+
     /** @param splitPlan {kvChunkSize, maxSplits} of a captured decode, or null */
     void pack(HybridBatch b, int[] prefillWorkItems, int[] splitPlan, DeviceCopies copies) {
         put(b.tokenIds(), oTokens, maxTokens, "tokenIds");

@@ -163,13 +163,33 @@ final class StepLauncher {
         int hidden = cfg.hiddenSize();
         k.layers().embedding(weights.embed, inputs.tokenIds, act.residual, hidden, T, hidden, cfg.vocabSize());
         for (int l = 0; l < cfg.numLayers(); l++) layer(l, T, R, P, D, prefill, decode, capturedDecode);
+        lmHead(S, R);
+    }
 
-        // The last layer's MLP output is still in mlpOut: add it and norm only the S sampled rows.
+    /**
+     * The final norm and the LM head of S rows into {@code act.logits} [S][vocab]: row s is the last
+     * query row of request {@code sampleRequests[s]} by the uploaded {@code qoIndptr}. The last
+     * layer's MLP output is still in mlpOut, so it is added here, to the gathered rows only.
+     */
+    private void lmHead(int S, int R) {
+        int hidden = cfg.hiddenSize();
         k.layers().gatherLastRows(act.residual, hidden, act.lastResidual, hidden, inputs.qoIndptr, inputs.sampleRequests, S, hidden, R);
         k.layers().gatherLastRows(act.mlpOut, hidden, act.lastDelta, hidden, inputs.qoIndptr, inputs.sampleRequests, S, hidden, R);
         k.layers().addRmsNorm(act.lastDelta, hidden, act.lastResidual, hidden, weights.finalNorm, act.lastNormed, hidden, S, hidden,
                 cfg.rmsNormEps());
         k.gemm().rowMajor(S, cfg.vocabSize(), hidden, act.lastNormed, hidden, weights.lmHead, act.logits, cfg.vocabSize(), true, false);
+    }
+
+    /**
+     * Enqueues the LM head over {@code count} chosen rows of the step just run, {@code rows[from ..
+     * from+count)} (count at most the sampled-row capacity), into {@code act.logits}: the residual
+     * stream and the last MLP output of every row stay in place until the next step. The rows go in
+     * as single-row "requests" whose last row is the chosen one, so the sampled rows' own launches
+     * serve: the logits equal those of a step that ended at that row, up to the GEMM's choice of tiles.
+     */
+    void enqueueRowLogits(int[] rows, int from, int count) {
+        inputs.packRows(rows, from, count, copies);
+        lmHead(count, count);
     }
 
     private void layer(int l, int T, int R, int P, int D, AttentionPlan prefill, AttentionPlan decode, boolean capturedDecode) {

@@ -1,0 +1,210 @@
+package dev.podserve.api;
+
+import static dev.podserve.api.ApiTestSupport.assertEnvelope;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.http.HttpStatus;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+import dev.podserve.config.EngineHolder;
+
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code echo} with {@code logprobs} on {@code /v1/completions}: every prompt token comes back with
+ * its log-probability given the tokens before it (the way evaluation harnesses score a text), and
+ * {@code max_tokens} 0 scores a prompt without generating. The prompt's scores are checked against
+ * the sampling path: the alternatives at prompt position k must be those of the first token
+ * generated after the prompt's first k tokens.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EchoLogprobsApiTest {
+
+    private static final String PROMPT = "Scoring a prompt, token by token.";
+    /** 0 on the CPU backend in practice (batch invariant); room for a GPU's bf16 rounding in cuda mode. */
+    private static final double TOLERANCE = 0.02;
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    EngineHolder holder;
+
+    WebTestClient client;
+
+    @BeforeAll
+    void modelReady() throws InterruptedException {
+        holder.await();
+    }
+
+    @BeforeEach
+    void client() {
+        client = ApiTestSupport.client(port);
+    }
+
+    private JsonNode complete(String body) {
+        return ApiTestSupport.post(client, "/v1/completions", body, HttpStatus.OK);
+    }
+
+    private int[] promptIds() {
+        JsonNode tokens = ApiTestSupport.post(client, "/tokenize", "{\"prompt\":\"" + PROMPT + "\"}", HttpStatus.OK).get("tokens");
+        int[] ids = new int[tokens.size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = tokens.get(i).asInt();
+        return ids;
+    }
+
+    @Test
+    void echoWithLogprobsScoresEveryPromptTokenAsTheSamplerWould() {
+        int[] ids = promptIds();
+        int p = ids.length;
+        JsonNode r = complete("{\"prompt\":\"" + PROMPT + "\",\"echo\":true,\"logprobs\":3,\"max_tokens\":4,\"temperature\":0,"
+                + "\"ignore_eos\":true}");
+        JsonNode choice = r.get("choices").get(0);
+        JsonNode lp = choice.get("logprobs");
+        assertThat(r.get("usage").get("prompt_tokens").asInt()).isEqualTo(p);
+        assertThat(choice.get("text").asString()).startsWith(PROMPT);
+        assertThat(lp.get("tokens")).hasSize(p + 4);
+        assertThat(lp.get("token_logprobs").get(0).isNull()).isTrue();
+        assertThat(lp.get("top_logprobs").get(0).isNull()).isTrue();
+        assertThat(lp.get("text_offset").get(0).asInt()).isZero();
+        // The generated tokens' offsets count from the end of the echoed prompt.
+        assertThat(lp.get("text_offset").get(p).asInt()).isEqualTo(PROMPT.length());
+        for (int i = 1; i < p + 4; i++) {
+            assertThat(lp.get("token_logprobs").get(i).asDouble()).isLessThanOrEqualTo(0.0);
+            assertThat(lp.get("top_logprobs").get(i).size()).isBetween(1, 3);
+            assertThat(lp.get("text_offset").get(i).asInt()).isGreaterThanOrEqualTo(lp.get("text_offset").get(i - 1).asInt());
+        }
+        // The generated part is the one a request without echo gets.
+        JsonNode plain = complete("{\"prompt\":\"" + PROMPT + "\",\"logprobs\":3,\"max_tokens\":4,\"temperature\":0,\"ignore_eos\":true}")
+                .get("choices").get(0);
+        assertThat(choice.get("text").asString()).isEqualTo(PROMPT + plain.get("text").asString());
+        for (int i = 0; i < 4; i++) {
+            assertThat(lp.get("token_logprobs").get(p + i).asDouble())
+                    .isCloseTo(plain.get("logprobs").get("token_logprobs").get(i).asDouble(), within(TOLERANCE));
+        }
+        // Prompt position k, scored in the prompt, against the first token generated after ids[0, k).
+        for (int k : new int[] {1, 2, p / 2, p - 1}) {
+            JsonNode first = complete("{\"prompt\":" + prefix(ids, k) + ",\"logprobs\":3,\"max_tokens\":1,\"temperature\":0}")
+                    .get("choices").get(0).get("logprobs");
+            assertSameAlternatives(map(lp.get("top_logprobs").get(k)), map(first.get("top_logprobs").get(0)), "prompt position " + k);
+        }
+    }
+
+    @Test
+    void maxTokensZeroWithEchoReturnsTheScoredPromptAlone() {
+        int p = promptIds().length;
+        JsonNode r = complete("{\"prompt\":\"" + PROMPT + "\",\"echo\":true,\"logprobs\":1,\"max_tokens\":0}");
+        JsonNode choice = r.get("choices").get(0);
+        assertThat(choice.get("text").asString()).isEqualTo(PROMPT);
+        assertThat(choice.get("finish_reason").asString()).isEqualTo("length");
+        assertThat(choice.get("logprobs").get("tokens")).hasSize(p);
+        assertThat(r.get("usage").get("completion_tokens").asInt()).isZero();
+        assertThat(r.get("usage").get("prompt_tokens").asInt()).isEqualTo(p);
+        // Echo alone, no logprobs: the prompt text back.
+        assertThat(complete("{\"prompt\":\"" + PROMPT + "\",\"echo\":true,\"max_tokens\":0}").get("choices").get(0).get("text").asString())
+                .isEqualTo(PROMPT);
+    }
+
+    @Test
+    void maxTokensZeroWithoutEchoOrBelowZeroIsA400() {
+        assertEnvelope(ApiTestSupport.post(client, "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":0}", HttpStatus.BAD_REQUEST),
+                400, "BadRequestError", "max_tokens");
+        assertEnvelope(ApiTestSupport.post(client, "/v1/completions", "{\"prompt\":\"x\",\"echo\":true,\"max_tokens\":-1}",
+                HttpStatus.BAD_REQUEST), 400, "BadRequestError", "max_tokens");
+        assertEnvelope(ApiTestSupport.post(client, "/v1/completions", "{\"prompt\":\"x\",\"echo\":true,\"logprobs\":21}",
+                HttpStatus.BAD_REQUEST), 400, "BadRequestError", "logprobs");
+    }
+
+    /** The way lm-evaluation-harness scores a continuation: token ids, echo, logprobs 1, max_tokens 1. */
+    @Test
+    void harnessStyleScoringOfTokenIds() {
+        int[] ids = promptIds();
+        JsonNode lp = complete("{\"prompt\":" + prefix(ids, ids.length) + ",\"echo\":true,\"logprobs\":1,\"max_tokens\":1,"
+                + "\"temperature\":0}").get("choices").get(0).get("logprobs");
+        assertThat(lp.get("token_logprobs")).hasSize(ids.length + 1);
+        // Greedy where the prompt token is its position's best alternative: its logprob is the top one.
+        for (int i = 1; i < ids.length; i++) {
+            double own = lp.get("token_logprobs").get(i).asDouble();
+            double best = map(lp.get("top_logprobs").get(i)).values().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+            assertThat(own).isLessThanOrEqualTo(best);
+        }
+    }
+
+    @Test
+    void streamedEchoCarriesThePromptsLogprobsThenTheGeneratedOnes() {
+        int p = promptIds().length;
+        String sse = ApiTestSupport.postRaw(client, "/v1/completions", "{\"prompt\":\"" + PROMPT + "\",\"echo\":true,\"logprobs\":2,"
+                + "\"max_tokens\":5,\"temperature\":0,\"ignore_eos\":true,\"stream\":true,\"n\":2}", HttpStatus.OK);
+        JsonNode whole = complete("{\"prompt\":\"" + PROMPT + "\",\"echo\":true,\"logprobs\":2,\"max_tokens\":5,\"temperature\":0,"
+                + "\"ignore_eos\":true,\"n\":2}");
+        for (int c = 0; c < 2; c++) {
+            StringBuilder text = new StringBuilder();
+            List<JsonNode> tokenLogprobs = new ArrayList<>();
+            boolean first = true;
+            for (String line : sse.split("\n")) {
+                if (!line.startsWith("data: {")) continue;
+                JsonNode chunk = ApiTestSupport.JSON.readTree(line.substring(6));
+                for (JsonNode ch : chunk.get("choices")) {
+                    if (ch.get("index").asInt() != c) continue;
+                    if (first) {
+                        assertThat(ch.get("text").asString()).isEqualTo(PROMPT);
+                        assertThat(ch.get("logprobs").get("tokens")).hasSize(p);
+                        assertThat(ch.get("logprobs").get("token_logprobs").get(0).isNull()).isTrue();
+                        first = false;
+                    }
+                    text.append(ch.get("text").asString());
+                    if (!ch.get("logprobs").isNull()) ch.get("logprobs").get("token_logprobs").forEach(tokenLogprobs::add);
+                }
+            }
+            JsonNode want = whole.get("choices").get(c);
+            assertThat(text.toString()).isEqualTo(want.get("text").asString());
+            JsonNode wantLogprobs = want.get("logprobs").get("token_logprobs");
+            assertThat(tokenLogprobs).hasSize(p + 5).hasSize(wantLogprobs.size());
+            assertThat(tokenLogprobs.get(0).isNull()).isTrue();
+            for (int i = 1; i < p + 5; i++) {
+                assertThat(tokenLogprobs.get(i).asDouble()).isCloseTo(wantLogprobs.get(i).asDouble(), within(TOLERANCE));
+            }
+        }
+    }
+
+    /**
+     * The same alternatives, up to rounding: the CPU backend gives both paths bit for bit, a GPU's
+     * chunked and unchunked runs differ in bf16 rounding, which may also swap near-equal entries
+     * at the list's end.
+     */
+    private static void assertSameAlternatives(Map<String, Double> got, Map<String, Double> want, String where) {
+        double cut = want.values().stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+        for (Map.Entry<String, Double> e : got.entrySet()) {
+            Double w = want.get(e.getKey());
+            if (w != null) assertThat(e.getValue()).as("%s, %s", where, e.getKey()).isCloseTo(w, within(TOLERANCE));
+            else assertThat(e.getValue()).as("%s, %s missing from %s", where, e.getKey(), want).isCloseTo(cut, within(TOLERANCE));
+        }
+        assertThat(got).hasSameSizeAs(want);
+    }
+
+    private static String prefix(int[] ids, int k) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < k; i++) b.append(i == 0 ? "" : ",").append(ids[i]);
+        return b.append(']').toString();
+    }
+
+    private static Map<String, Double> map(JsonNode top) {
+        Map<String, Double> out = new TreeMap<>();
+        top.properties().forEach(e -> out.put(e.getKey(), e.getValue().asDouble()));
+        return out;
+    }
+}
