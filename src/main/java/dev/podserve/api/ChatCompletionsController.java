@@ -76,7 +76,7 @@ class ChatCompletionsController {
                     admission.watch(Choices.run(model.engine(), choices, admission.deadlines(),
                             ConnectionThread.forEngineOutputs(exchange, model.engine()))));
             ChatResponses.Meta meta = new ChatResponses.Meta(id, Instant.now().getEpochSecond(), model, prompt.length,
-                    topLogprobs != null);
+                    topLogprobs != null, body.promptLogprobs());
             if (stream) {
                 return Sse.write(exchange, ChatResponses.stream(meta, choices, events, includeUsage, json),
                         props.api().keepAlive(), json);

@@ -2,12 +2,15 @@ package dev.podserve.api;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import dev.podserve.api.dto.ChatCompletionChunk;
 import dev.podserve.api.dto.ChatCompletionResponse;
 import dev.podserve.api.dto.ChatLogprobs;
+import dev.podserve.api.dto.PromptLogprob;
 import dev.podserve.api.dto.Usage;
 import dev.podserve.engine.ServingModel;
+import dev.podserve.engine.TokenLogprob;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -20,7 +23,8 @@ final class ChatResponses {
     private ChatResponses() {
     }
 
-    record Meta(String id, long created, ServingModel model, int promptTokens, boolean logprobs) {
+    /** @param promptLogprobs the request's {@code prompt_logprobs} (null: none) */
+    record Meta(String id, long created, ServingModel model, int promptTokens, boolean logprobs, Integer promptLogprobs) {
     }
 
     static Mono<ChatCompletionResponse> collect(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events) {
@@ -33,8 +37,23 @@ final class ChatResponses {
                         new ChatCompletionResponse.Message("assistant", results.text(i)), lp, results.finishReason(i)));
             }
             return new ChatCompletionResponse(meta.id(), "chat.completion", meta.created(), meta.model().servedName(), out,
-                    Usage.of(meta.promptTokens(), results.completionTokens()));
+                    Usage.of(meta.promptTokens(), results.completionTokens()), promptLogprobs(meta, choices, results));
         });
+    }
+
+    /**
+     * vLLM's {@code prompt_logprobs}, once for the prompt every choice shares: from the first choice
+     * that scored it (a choice cut off before its first output has none).
+     */
+    private static List<Map<String, PromptLogprob>> promptLogprobs(Meta meta, List<Choices.Choice> choices, ChoiceResults results) {
+        if (meta.promptLogprobs() == null) return null;
+        for (Choices.Choice c : choices) {
+            List<TokenLogprob> scored = results.promptLogprobs(c.index());
+            if (scored != null) {
+                return LogprobsMapper.vllmPrompt(c.request().promptTokenIds(), scored, meta.model().tokenizer(), meta.promptLogprobs());
+            }
+        }
+        return null;
     }
 
     /**

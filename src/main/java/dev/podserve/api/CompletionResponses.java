@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.podserve.api.dto.CompletionChunk;
 import dev.podserve.api.dto.CompletionResponse;
+import dev.podserve.api.dto.PromptLogprob;
 import dev.podserve.api.dto.Usage;
 import dev.podserve.engine.ServingModel;
 import dev.podserve.engine.TokenLogprob;
@@ -23,8 +24,17 @@ final class CompletionResponses {
     private CompletionResponses() {
     }
 
-    /** @param echoes per choice, the prompt text to put before the completion (null: no echo) */
-    record Meta(String id, long created, ServingModel model, int promptTokens, boolean logprobs, String[] echoes) {
+    /**
+     * @param logprobsCount  the request's {@code logprobs} (null: none)
+     * @param echoes         per choice, the prompt text to put before the completion (null: no echo)
+     * @param promptLogprobs the request's {@code prompt_logprobs} (null: none)
+     */
+    record Meta(String id, long created, ServingModel model, int promptTokens, Integer logprobsCount, String[] echoes,
+                Integer promptLogprobs) {
+
+        boolean logprobs() {
+            return logprobsCount != null;
+        }
     }
 
     static Mono<CompletionResponse> collect(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events) {
@@ -33,7 +43,8 @@ final class CompletionResponses {
             List<CompletionResponse.Choice> out = new ArrayList<>(results.size());
             for (int i = 0; i < results.size(); i++) {
                 CompletionResponse.CompletionLogprobs lp = meta.logprobs() ? logprobs(meta, choices.get(i), results) : null;
-                out.add(new CompletionResponse.Choice(i, results.text(i), lp, results.finishReason(i)));
+                out.add(new CompletionResponse.Choice(i, results.text(i), lp, results.finishReason(i),
+                        promptLogprobs(meta, choices.get(i), results)));
             }
             return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
                     Usage.of(meta.promptTokens(), results.completionTokens()));
@@ -59,7 +70,8 @@ final class CompletionResponses {
                 for (int k = 0; k < n; k++) {
                     int c = ranked.get(k);
                     CompletionResponse.CompletionLogprobs lp = meta.logprobs() ? logprobs(meta, choices.get(c), results) : null;
-                    out.add(new CompletionResponse.Choice(p * n + k, results.text(c), lp, results.finishReason(c)));
+                    out.add(new CompletionResponse.Choice(p * n + k, results.text(c), lp, results.finishReason(c),
+                            promptLogprobs(meta, choices.get(c), results)));
                 }
             }
             return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
@@ -79,7 +91,15 @@ final class CompletionResponses {
         CompletionResponse.CompletionLogprobs generated = LogprobsMapper.legacy(results.logprobs(i), tok, meta.echoes()[i].length());
         List<TokenLogprob> prompt = results.promptLogprobs(i);
         return prompt == null ? generated
-                : LogprobsMapper.concat(LogprobsMapper.legacyPrompt(c.request().promptTokenIds(), prompt, tok), generated);
+                : LogprobsMapper.concat(LogprobsMapper.legacyPrompt(c.request().promptTokenIds(), prompt, tok, meta.logprobsCount()),
+                        generated);
+    }
+
+    /** vLLM's {@code prompt_logprobs} of a choice, when asked and scored. */
+    private static List<java.util.Map<String, PromptLogprob>> promptLogprobs(Meta meta, Choices.Choice c, ChoiceResults results) {
+        List<TokenLogprob> prompt = meta.promptLogprobs() == null ? null : results.promptLogprobs(c.index());
+        return prompt == null ? null
+                : LogprobsMapper.vllmPrompt(c.request().promptTokenIds(), prompt, meta.model().tokenizer(), meta.promptLogprobs());
     }
 
     /**
@@ -117,7 +137,8 @@ final class CompletionResponses {
                 // (a deadline before it started) still echoes the prompt, without log-probabilities.
                 List<TokenLogprob> prompt = e.output().promptLogprobs();
                 CompletionResponse.CompletionLogprobs lp = prompt == null ? null
-                        : LogprobsMapper.legacyPrompt(choices.get(c).request().promptTokenIds(), prompt, meta.model().tokenizer());
+                        : LogprobsMapper.legacyPrompt(choices.get(c).request().promptTokenIds(), prompt, meta.model().tokenizer(),
+                                meta.logprobsCount());
                 frames.add(frame(json, meta, c, meta.echoes()[c], lp, null, usageSlot));
                 offsets[c] = meta.echoes()[c].length();
                 echoed[c] = true;

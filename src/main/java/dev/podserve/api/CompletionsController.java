@@ -76,8 +76,11 @@ class CompletionsController {
         // Ranking candidates needs each sampled token's log-probability, asked for or not.
         Integer logprobs = candidates > n && body.logprobs() == null ? Integer.valueOf(0) : body.logprobs();
         SamplingParams params = SamplingMapper.from(body, maxTokens, logprobs, model.generationConfig());
-        // An echo with logprobs scores every prompt token as well, with as many alternatives.
-        if (echo && body.logprobs() != null) params = params.toBuilder().promptLogprobs(body.logprobs()).build();
+        // An echo with logprobs scores every prompt token as well, with as many alternatives (or
+        // prompt_logprobs' count where that asks for more: one scoring serves both).
+        if (echo && body.logprobs() != null && (params.promptLogprobs() == null || params.promptLogprobs() < body.logprobs())) {
+            params = params.toBuilder().promptLogprobs(body.logprobs()).build();
+        }
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
         List<int[]> ids = prompts.stream().map(PromptParser.Prompt::ids).toList();
         List<Choices.Choice> choices = Choices.plan(id, ids, candidates, params,
@@ -92,7 +95,7 @@ class CompletionsController {
                     admission.watch(Choices.run(model.engine(), choices, admission.deadlines(),
                             ConnectionThread.forEngineOutputs(exchange, model.engine()))));
             CompletionResponses.Meta meta = new CompletionResponses.Meta(id, Instant.now().getEpochSecond(), model,
-                    Choices.promptTokens(ids), body.logprobs() != null, echoes);
+                    Choices.promptTokens(ids), body.logprobs(), echoes, body.promptLogprobs());
             if (stream) {
                 return Sse.write(exchange, CompletionResponses.stream(meta, choices, events, includeUsage, json),
                         props.api().keepAlive(), json);

@@ -7,6 +7,7 @@ import java.util.Map;
 
 import dev.podserve.api.dto.ChatLogprobs;
 import dev.podserve.api.dto.CompletionResponse;
+import dev.podserve.api.dto.PromptLogprob;
 import dev.podserve.engine.TokenLogprob;
 import dev.podserve.tokenizer.HfTokenizer;
 
@@ -60,7 +61,7 @@ final class LogprobsMapper {
             String t = tokenText(tok, lp.token());
             tokens.add(t);
             values.add(finite(lp.logprob()));
-            tops.add(topMap(lp, tok));
+            tops.add(topMap(lp, tok, lp.topTokens().length));
             offsets.add(offset);
             offset += t.length();
         }
@@ -73,11 +74,10 @@ final class LogprobsMapper {
      * before it to score it against), the others as the engine scored them.
      *
      * @param scored entry i scores {@code prompt[i + 1]} ({@code RequestOutput.promptLogprobs})
+     * @param top    alternatives to list (the scoring may have more, for {@code prompt_logprobs})
      */
-    static CompletionResponse.CompletionLogprobs legacyPrompt(int[] prompt, List<TokenLogprob> scored, HfTokenizer tok) {
-        if (scored.size() != prompt.length - 1) {
-            throw new IllegalStateException(scored.size() + " prompt log-probabilities for a prompt of " + prompt.length + " tokens");
-        }
+    static CompletionResponse.CompletionLogprobs legacyPrompt(int[] prompt, List<TokenLogprob> scored, HfTokenizer tok, int top) {
+        requireAligned(prompt, scored);
         List<String> tokens = new ArrayList<>(prompt.length);
         List<Float> values = new ArrayList<>(prompt.length);
         List<Map<String, Float>> tops = new ArrayList<>(prompt.length);
@@ -87,7 +87,7 @@ final class LogprobsMapper {
             String t = tokenText(tok, prompt[i]);
             tokens.add(t);
             values.add(i == 0 ? null : finite(scored.get(i - 1).logprob()));
-            tops.add(i == 0 ? null : topMap(scored.get(i - 1), tok));
+            tops.add(i == 0 ? null : topMap(scored.get(i - 1), tok, top));
             offsets.add(offset);
             offset += t.length();
         }
@@ -109,10 +109,37 @@ final class LogprobsMapper {
         return out;
     }
 
-    /** The alternatives by text; two ids that decode alike keep the likelier one's value. */
-    private static Map<String, Float> topMap(TokenLogprob lp, HfTokenizer tok) {
+    /**
+     * vLLM's {@code prompt_logprobs}: null for the first prompt token, then per position a map by
+     * token id of the prompt token (with its own rank) and the {@code top} likeliest tokens (ranks
+     * 1..top; the prompt token keeps its entry where it is among them).
+     */
+    static List<Map<String, PromptLogprob>> vllmPrompt(int[] prompt, List<TokenLogprob> scored, HfTokenizer tok, int top) {
+        requireAligned(prompt, scored);
+        List<Map<String, PromptLogprob>> out = new ArrayList<>(prompt.length);
+        out.add(null);
+        for (TokenLogprob lp : scored) {
+            Map<String, PromptLogprob> at = new LinkedHashMap<>();
+            at.put(Integer.toString(lp.token()), new PromptLogprob(finite(lp.logprob()), lp.rank(), tokenText(tok, lp.token())));
+            for (int k = 0; k < Math.min(top, lp.topTokens().length); k++) {
+                int id = lp.topTokens()[k];
+                at.putIfAbsent(Integer.toString(id), new PromptLogprob(finite(lp.topLogprobs()[k]), k + 1, tokenText(tok, id)));
+            }
+            out.add(at);
+        }
+        return out;
+    }
+
+    private static void requireAligned(int[] prompt, List<TokenLogprob> scored) {
+        if (scored.size() != prompt.length - 1) {
+            throw new IllegalStateException(scored.size() + " prompt log-probabilities for a prompt of " + prompt.length + " tokens");
+        }
+    }
+
+    /** The first {@code count} alternatives by text; two ids that decode alike keep the likelier one's value. */
+    private static Map<String, Float> topMap(TokenLogprob lp, HfTokenizer tok, int count) {
         Map<String, Float> top = new LinkedHashMap<>();
-        for (int k = 0; k < lp.topTokens().length; k++) {
+        for (int k = 0; k < Math.min(count, lp.topTokens().length); k++) {
             top.putIfAbsent(tokenText(tok, lp.topTokens()[k]), finite(lp.topLogprobs()[k]));
         }
         return top;

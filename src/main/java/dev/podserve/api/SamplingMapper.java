@@ -42,6 +42,13 @@ final class SamplingMapper {
         if (r.minTokens() != null) b.minTokens(r.minTokens());
         if (r.ignoreEos() != null) b.ignoreEos(r.ignoreEos());
         if (logprobs != null) b.logprobs(logprobs);
+        if (r.promptLogprobs() != null) {
+            // As in vLLM: the prompt's scores come whole, with the response, not as a stream.
+            if (Boolean.TRUE.equals(r.stream())) {
+                throw ApiException.badRequest("prompt_logprobs", "prompt_logprobs is not available when stream is true.");
+            }
+            b.promptLogprobs(r.promptLogprobs());
+        }
         b.stop(stopStrings(r.stop()));
         if (r.stopTokenIds() != null) b.stopTokenIds(r.stopTokenIds());
         if (r.logitBias() != null) b.logitBias(logitBias(r.logitBias()));

@@ -60,6 +60,7 @@ final class PromptScoring {
         Map<ActiveRequest, RuntimeException> failed = new LinkedHashMap<>();
         if (count == 0) return failed;
         Object[] results = new Object[count];
+        int[] ranks = new int[count];
         try {
             backend.rowLogits(java.util.Arrays.copyOf(rows, count), (first, logits) -> {
                 // A row costs a softmax over the vocabulary (128K exps for Llama 3): spread the group
@@ -69,6 +70,7 @@ final class PromptScoring {
                     int k = first + j;
                     try {
                         results[k] = sampler.score(logits[j], targets[k], owners.get(k).request.params().promptLogprobs());
+                        ranks[k] = Sampler.rank(logits[j], targets[k]);
                     } catch (RuntimeException e) {
                         results[k] = e;
                     }
@@ -82,7 +84,7 @@ final class PromptScoring {
             ActiveRequest r = owners.get(k);
             if (failed.containsKey(r)) continue;
             if (results[k] instanceof SampleResult s) {
-                r.promptLogprobs.add(new TokenLogprob(s.token(), s.logprob(), s.topTokens(), s.topLogprobs()));
+                r.promptLogprobs.add(new TokenLogprob(s.token(), s.logprob(), s.topTokens(), s.topLogprobs(), ranks[k]));
             } else {
                 failed.put(r, results[k] instanceof RuntimeException e ? e
                         : new IllegalStateException("the backend gave no logits for batch row " + rows[k]));

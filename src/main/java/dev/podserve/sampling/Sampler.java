@@ -111,6 +111,17 @@ public final class Sampler {
     }
 
     /**
+     * The rank of {@code token} in a row: how many entries are at least its logit, itself included
+     * (1 for a clear argmax; equals share the lower place, as vLLM counts).
+     */
+    public static int rank(float[] logits, int token) {
+        float own = logits[token];
+        int rank = 0;
+        for (float x : logits) if (x >= own) rank++;
+        return rank;
+    }
+
+    /**
      * Whether this step's token for the request can come from the raw logits' argmax taken where the
      * logits are (a GPU): greedy, no logprobs asked, and a logits processing that at most bans tokens
      * (EOS and stop ids below {@code min_tokens}).

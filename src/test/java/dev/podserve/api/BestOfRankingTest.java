@@ -35,7 +35,7 @@ class BestOfRankingTest {
                 candidate(0, "long but unlikely", -0.9f, -0.9f, -0.9f, -0.9f),
                 candidate(1, ""),                       // cut off before its first token
                 candidate(2, "likely", -0.2f, -0.4f));
-        CompletionResponse r = CompletionResponses.collectBest(new CompletionResponses.Meta("c", 1, MODEL, 3, false, null),
+        CompletionResponse r = CompletionResponses.collectBest(new CompletionResponses.Meta("c", 1, MODEL, 3, null, null, null),
                 choices, events, 2).block();
         assertThat(r.choices()).extracting(CompletionResponse.Choice::text).containsExactly("likely", "long but unlikely");
         assertThat(r.choices()).extracting(CompletionResponse.Choice::index).containsExactly(0, 1);

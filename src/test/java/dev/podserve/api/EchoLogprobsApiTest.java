@@ -181,6 +181,67 @@ class EchoLogprobsApiTest {
         }
     }
 
+    /** vLLM's prompt_logprobs: by token id, the prompt token with its rank first, then the likeliest. */
+    @Test
+    void promptLogprobsInVllmsShapeAgreeWithTheEchoedOnes() {
+        int[] ids = promptIds();
+        int p = ids.length;
+        JsonNode choice = complete("{\"prompt\":\"" + PROMPT + "\",\"echo\":true,\"logprobs\":1,\"prompt_logprobs\":3,"
+                + "\"max_tokens\":1,\"temperature\":0}").get("choices").get(0);
+        JsonNode vllm = choice.get("prompt_logprobs");
+        JsonNode legacy = choice.get("logprobs");
+        assertThat(vllm).hasSize(p);
+        assertThat(vllm.get(0).isNull()).isTrue();
+        // The echo lists only logprobs' count of alternatives though the scoring kept three.
+        for (int i = 1; i < p; i++) {
+            JsonNode at = vllm.get(i);
+            JsonNode own = at.get(Integer.toString(ids[i]));
+            assertThat(own).as("position %d names its prompt token %d in %s", i, ids[i], at).isNotNull();
+            assertThat(own.get("logprob").asDouble()).isEqualTo(legacy.get("token_logprobs").get(i).asDouble());
+            assertThat(own.get("rank").asInt()).isPositive();
+            assertThat(at.size()).isBetween(3, 4);
+            List<Integer> ranks = new ArrayList<>();
+            at.properties().forEach(e -> ranks.add(e.getValue().get("rank").asInt()));
+            assertThat(ranks.subList(1, ranks.size())).isSorted();
+            if (own.get("rank").asInt() == 1) {
+                double best = legacy.get("top_logprobs").get(i).properties().iterator().next().getValue().asDouble();
+                assertThat(own.get("logprob").asDouble()).isEqualTo(best);
+            }
+            assertThat(legacy.get("top_logprobs").get(i).size()).isEqualTo(1);
+        }
+        // Not asked, not there.
+        assertThat(complete("{\"prompt\":\"x\",\"max_tokens\":1}").get("choices").get(0).has("prompt_logprobs")).isFalse();
+    }
+
+    @Test
+    void chatReturnsPromptLogprobsOnceForItsPrompt() {
+        JsonNode r = ApiTestSupport.post(client, "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Score me.\"}],"
+                + "\"prompt_logprobs\":0,\"max_tokens\":2,\"n\":2,\"temperature\":0}", HttpStatus.OK);
+        JsonNode scored = r.get("prompt_logprobs");
+        assertThat(scored).hasSize(r.get("usage").get("prompt_tokens").asInt());
+        assertThat(scored.get(0).isNull()).isTrue();
+        for (int i = 1; i < scored.size(); i++) {
+            assertThat(scored.get(i).size()).isEqualTo(1);
+            assertThat(scored.get(i).properties().iterator().next().getValue().get("logprob").asDouble()).isLessThanOrEqualTo(0.0);
+        }
+        assertThat(r.get("choices").get(0).has("prompt_logprobs")).isFalse();
+        JsonNode plain = ApiTestSupport.post(client, "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"max_tokens\":1}", HttpStatus.OK);
+        assertThat(plain.has("prompt_logprobs")).isFalse();
+    }
+
+    @Test
+    void promptLogprobsAreNotStreamedAndHaveARange() {
+        assertEnvelope(ApiTestSupport.post(client, "/v1/completions", "{\"prompt\":\"x\",\"prompt_logprobs\":1,\"stream\":true}",
+                HttpStatus.BAD_REQUEST), 400, "BadRequestError", "prompt_logprobs");
+        assertEnvelope(ApiTestSupport.post(client, "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"prompt_logprobs\":1,\"stream\":true}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "prompt_logprobs");
+        assertEnvelope(ApiTestSupport.post(client, "/v1/completions", "{\"prompt\":\"x\",\"prompt_logprobs\":21}",
+                HttpStatus.BAD_REQUEST), 400, "BadRequestError", "prompt_logprobs");
+        assertEnvelope(ApiTestSupport.post(client, "/v1/completions", "{\"prompt\":\"x\",\"prompt_logprobs\":-1}",
+                HttpStatus.BAD_REQUEST), 400, "BadRequestError", "prompt_logprobs");
+    }
+
     /**
      * The same alternatives, up to rounding: the CPU backend gives both paths bit for bit, a GPU's
      * chunked and unchunked runs differ in bf16 rounding, which may also swap near-equal entries

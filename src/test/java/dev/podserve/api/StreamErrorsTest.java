@@ -35,7 +35,7 @@ class StreamErrorsTest {
     @Test
     void chatStreamEndsWithAnErrorEventAndDone() {
         List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));
-        String sse = String.join("", ChatResponses.stream(new ChatResponses.Meta("c", 1, MODEL, 1, false), choices,
+        String sse = String.join("", ChatResponses.stream(new ChatResponses.Meta("c", 1, MODEL, 1, false, null), choices,
                 oneTokenThen(new StepFailedException("the compute step failed", new IllegalStateException())), false,
                 ApiTestSupport.JSON).collectList().block());
         assertThat(sse).contains("\"content\":\"hi\"");
@@ -48,7 +48,7 @@ class StreamErrorsTest {
     void aCompletionStreamFailingBeforeItsFirstFramePassesTheFailureOn() {
         List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));
         QueueTimeoutException timeout = new QueueTimeoutException("not scheduled within max-queue-time");
-        Flux<String> frames = CompletionResponses.stream(new CompletionResponses.Meta("c", 1, MODEL, 1, false, null),
+        Flux<String> frames = CompletionResponses.stream(new CompletionResponses.Meta("c", 1, MODEL, 1, null, null, null),
                 choices, Flux.error(timeout), false, ApiTestSupport.JSON);
         assertThatThrownBy(() -> frames.collectList().block()).isSameAs(timeout);
     }
@@ -96,7 +96,7 @@ class StreamErrorsTest {
     @Test
     void completionStreamReportsShutdownAs503() {
         List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));
-        String sse = String.join("", CompletionResponses.stream(new CompletionResponses.Meta("c", 1, MODEL, 1, false, null),
+        String sse = String.join("", CompletionResponses.stream(new CompletionResponses.Meta("c", 1, MODEL, 1, null, null, null),
                 choices, oneTokenThen(new EngineUnavailableException("the engine shut down")), false, ApiTestSupport.JSON)
                 .collectList().block());
         assertThat(sse).contains("\"text\":\"hi\"").contains("\"code\":503").contains("the engine shut down")

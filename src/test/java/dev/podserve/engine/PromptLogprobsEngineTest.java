@@ -77,6 +77,11 @@ class PromptLogprobsEngineTest {
             assertThat(lp.token()).as("entry %d scores prompt token %d", i, i + 1).isEqualTo(prompt[i + 1]);
             assertThat((double) lp.logprob()).as("logprob of prompt token %d", i + 1).isCloseTo(want[i][prompt[i + 1]], within(2e-3));
             assertThat(lp.topTokens()).hasSize(top);
+            // Its rank: how many tokens are at least as likely, itself included (up to rounding).
+            double own = want[i][prompt[i + 1]];
+            long ahead = java.util.Arrays.stream(want[i]).filter(x -> x > own + 2e-3).count();
+            long tiedOrAhead = java.util.Arrays.stream(want[i]).filter(x -> x >= own - 2e-3).count();
+            assertThat((long) lp.rank()).as("rank of prompt token %d", i + 1).isBetween(ahead + 1, tiedOrAhead);
             // The alternatives are the row's best: none is beaten by a token left out, beyond rounding.
             double[] sorted = want[i].clone();
             java.util.Arrays.sort(sorted);

@@ -31,6 +31,7 @@ public record ChatCompletionRequest(
         @JsonProperty("logit_bias") Map<String, Double> logitBias,
         Boolean logprobs,
         @JsonProperty("top_logprobs") Integer topLogprobs,
+        @JsonProperty("prompt_logprobs") Integer promptLogprobs,
         @JsonProperty("ignore_eos") Boolean ignoreEos,
         @JsonProperty("min_tokens") Integer minTokens,
         @JsonProperty("add_generation_prompt") Boolean addGenerationPrompt,

@@ -5,8 +5,17 @@ import java.util.List;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
-/** A {@code chat.completion} object. */
-public record ChatCompletionResponse(String id, String object, long created, String model, List<Choice> choices, Usage usage) {
+/**
+ * A {@code chat.completion} object. {@code prompt_logprobs} (vLLM's) is there only when asked, once
+ * for the prompt all choices share.
+ */
+public record ChatCompletionResponse(String id, String object, long created, String model, List<Choice> choices, Usage usage,
+                                     @JsonProperty("prompt_logprobs") @JsonInclude(JsonInclude.Include.NON_NULL)
+                                     List<java.util.Map<String, PromptLogprob>> promptLogprobs) {
+
+    public ChatCompletionResponse(String id, String object, long created, String model, List<Choice> choices, Usage usage) {
+        this(id, object, created, model, choices, usage, null);
+    }
 
     public record Choice(int index, Message message, @JsonInclude(JsonInclude.Include.ALWAYS) ChatLogprobs logprobs,
                          @JsonProperty("finish_reason") String finishReason) {

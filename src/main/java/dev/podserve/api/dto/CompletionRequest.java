@@ -37,6 +37,7 @@ public record CompletionRequest(
         @JsonProperty("skip_special_tokens") Boolean skipSpecialTokens,
         String suffix,
         @JsonProperty("best_of") Integer bestOf,
+        @JsonProperty("prompt_logprobs") Integer promptLogprobs,
         String user,
         @JsonAnySetter Map<String, Object> unknownFields) implements SamplingFields {
 

@@ -8,9 +8,19 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 /** A {@code text_completion} object. */
 public record CompletionResponse(String id, String object, long created, String model, List<Choice> choices, Usage usage) {
 
-    /** {@code logprobs} is null unless requested (OpenAI sends the key with null). */
+    /**
+     * {@code logprobs} is null unless requested (OpenAI sends the key with null). {@code prompt_logprobs}
+     * (vLLM's) is there only when asked: null for the first prompt token, then per position the
+     * prompt token and the likeliest alternatives by token id.
+     */
     public record Choice(int index, String text, @JsonInclude(JsonInclude.Include.ALWAYS) CompletionLogprobs logprobs,
-                         @JsonProperty("finish_reason") String finishReason) {
+                         @JsonProperty("finish_reason") String finishReason,
+                         @JsonProperty("prompt_logprobs") @JsonInclude(JsonInclude.Include.NON_NULL)
+                         List<java.util.Map<String, PromptLogprob>> promptLogprobs) {
+
+        public Choice(int index, String text, CompletionLogprobs logprobs, String finishReason) {
+            this(index, text, logprobs, finishReason, null);
+        }
     }
 
     /** Legacy completions log-probabilities: parallel lists per generated token. */

@@ -42,6 +42,9 @@ public interface SamplingFields {
 
     Boolean skipSpecialTokens();
 
+    /** vLLM's extension: score every prompt token, with this many alternatives (not streamed). */
+    Integer promptLogprobs();
+
     /** Fields the server does not know, by name; accepted and ignored, as OpenAI clients add new ones. */
     Map<String, Object> unknownFields();
 }
