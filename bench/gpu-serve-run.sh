@@ -10,6 +10,9 @@
 #        bash run-serve-bench.sh OUT calibrate # `bench calibrate` per mode (no server; RUNS, WARMUP): step time
 #                                              # against the token budget, largest whose BY (p90) step
 #                                              # is under TBT_MS (50)
+#        bash run-serve-bench.sh OUT scoring   # what scoring a prompt (echo + logprobs, max_tokens 0) costs
+#                                              # against its prefill, one request at a time (scoring-cost.py;
+#                                              # LENGTHS, REPEATS, TOP)
 #        bash run-serve-bench.sh OUT capacity  # mixed workload: highest Poisson rate whose P99 ITL and
 #                                              # median TTFT meet SLO_ITL_MS (80) and SLO_TTFT_MS (500);
 #                                              # SEARCH_RATES="r1,r2,..." probes that ladder instead of
@@ -88,7 +91,11 @@ for mode in ${MODES:-serial pod streams}; do
     start_server "$mode" || continue
     # A short warm-up: the first steps capture the decode graphs and load the cuBLAS kernels.
     bench "warmup-$phase-$mode" --workload random --input-len 512:2048 --output-len 16:32 --num-requests 8 --rate inf > /dev/null
-    if [ "$phase" = offline ]; then
+    if [ "$phase" = scoring ]; then
+        python3 "$here/scoring-cost.py" --url "http://localhost:$port" --model llama-3-8b-dummy \
+            --lengths "${LENGTHS:-2048,8192,16384}" --repeats "${REPEATS:-5}" --top "${TOP:-1}" \
+            --out "$out/scoring-$mode.json" 2>&1 | tee "$out/scoring-$mode.txt"
+    elif [ "$phase" = offline ]; then
         bench "offline-$mode" --workload long-prompt --scale "${SCALE:-2}" --num-requests "${REQUESTS:-24}" --rate inf
     elif [ "$phase" = capacity ]; then
         bench "capacity-$mode" --workload "${WORKLOAD:-mixed}" --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-80}" \

@@ -69,7 +69,7 @@ class ChatCompletionsController {
         List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params,
                 body.skipSpecialTokens() == null || body.skipSpecialTokens());
         Choices.validate(model.engine(), choices);
-        long cost = Choices.tokenCost(List.of(prompt), choices.size(), maxTokens);
+        long cost = Choices.tokenCost(List.of(prompt), choices.size(), maxTokens, params.promptLogprobs() != null);
         List<String> logged = promptLog.enabled() ? List.of(model.tokenizer().decode(prompt, false)) : List.of();
         return Mono.usingWhen(gate.admit(ClientIdentity.of(exchange), cost), admission -> {
             Flux<Choices.Event> events = promptLog.tap(id, logged, choices.size(),

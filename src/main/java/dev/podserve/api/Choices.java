@@ -64,9 +64,15 @@ final class Choices {
         return Flux.merge(streams).publishOn(deliverOn);
     }
 
-    /** What the request may cost against a tokens-a-minute limit: its prompts, and max_tokens for every choice. */
-    static long tokenCost(List<int[]> prompts, int choices, int maxTokens) {
-        return promptTokens(prompts) + (long) choices * maxTokens;
+    /**
+     * What the request may cost against a tokens-a-minute limit: its prompts, and max_tokens for
+     * every choice. A request that scores its prompts is charged each prompt once per choice: every
+     * choice computes and scores it (a scoring request of n choices and max_tokens 0 does n times a
+     * prompt's work).
+     */
+    static long tokenCost(List<int[]> prompts, int choices, int maxTokens, boolean scoresPrompts) {
+        long prompt = promptTokens(prompts);
+        return (scoresPrompts ? prompt * (choices / prompts.size()) : prompt) + (long) choices * maxTokens;
     }
 
     /** Prompt tokens counted once per prompt, however many choices share it. */

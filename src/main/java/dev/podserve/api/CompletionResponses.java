@@ -91,8 +91,8 @@ final class CompletionResponses {
         CompletionResponse.CompletionLogprobs generated = LogprobsMapper.legacy(results.logprobs(i), tok, meta.echoes()[i].length());
         List<TokenLogprob> prompt = results.promptLogprobs(i);
         return prompt == null ? generated
-                : LogprobsMapper.concat(LogprobsMapper.legacyPrompt(c.request().promptTokenIds(), prompt, tok, meta.logprobsCount()),
-                        generated);
+                : LogprobsMapper.concat(LogprobsMapper.legacyPrompt(c.request().promptTokenIds(), prompt, tok, meta.logprobsCount(),
+                        meta.echoes()[i].length()), generated);
     }
 
     /** vLLM's {@code prompt_logprobs} of a choice, when asked and scored. */
@@ -138,7 +138,7 @@ final class CompletionResponses {
                 List<TokenLogprob> prompt = e.output().promptLogprobs();
                 CompletionResponse.CompletionLogprobs lp = prompt == null ? null
                         : LogprobsMapper.legacyPrompt(choices.get(c).request().promptTokenIds(), prompt, meta.model().tokenizer(),
-                                meta.logprobsCount());
+                                meta.logprobsCount(), meta.echoes()[c].length());
                 frames.add(frame(json, meta, c, meta.echoes()[c], lp, null, usageSlot));
                 offsets[c] = meta.echoes()[c].length();
                 echoed[c] = true;

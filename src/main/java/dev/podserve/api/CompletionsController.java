@@ -87,7 +87,7 @@ class CompletionsController {
                 body.skipSpecialTokens() == null || body.skipSpecialTokens());
         Choices.validate(model.engine(), choices);
         String[] echoes = echo ? echoes(choices, prompts, model) : null;
-        long cost = Choices.tokenCost(ids, choices.size(), maxTokens);
+        long cost = Choices.tokenCost(ids, choices.size(), maxTokens, params.promptLogprobs() != null);
         List<String> logged = !promptLog.enabled() ? List.of() : prompts.stream()
                 .map(p -> p.text() != null ? p.text() : model.tokenizer().decode(p.ids(), false)).toList();
         return Mono.usingWhen(gate.admit(ClientIdentity.of(exchange), cost), admission -> {

@@ -75,8 +75,12 @@ final class LogprobsMapper {
      *
      * @param scored entry i scores {@code prompt[i + 1]} ({@code RequestOutput.promptLogprobs})
      * @param top    alternatives to list (the scoring may have more, for {@code prompt_logprobs})
+     * @param echoed the echoed prompt text's length: offsets stop there, where the generated
+     *               tokens' start, so they never run backwards (a BOS token's text, which the
+     *               echoed string lacks, would otherwise push them past it)
      */
-    static CompletionResponse.CompletionLogprobs legacyPrompt(int[] prompt, List<TokenLogprob> scored, HfTokenizer tok, int top) {
+    static CompletionResponse.CompletionLogprobs legacyPrompt(int[] prompt, List<TokenLogprob> scored, HfTokenizer tok, int top,
+                                                              int echoed) {
         requireAligned(prompt, scored);
         List<String> tokens = new ArrayList<>(prompt.length);
         List<Float> values = new ArrayList<>(prompt.length);
@@ -88,7 +92,7 @@ final class LogprobsMapper {
             tokens.add(t);
             values.add(i == 0 ? null : finite(scored.get(i - 1).logprob()));
             tops.add(i == 0 ? null : topMap(scored.get(i - 1), tok, top));
-            offsets.add(offset);
+            offsets.add(Math.min(offset, echoed));
             offset += t.length();
         }
         return new CompletionResponse.CompletionLogprobs(tokens, values, tops, offsets);

@@ -361,10 +361,15 @@ public final class Engine implements AutoCloseable {
         }
         for (ActiveRequest r : promptOnly) {
             if (active.get(r.id()) != r) continue;
-            RequestOutput output = new RequestOutput(r.id(), "", new int[0], List.of(), FinishReason.LENGTH,
-                    r.sequence.numPromptTokens(), 0, r.takePromptLogprobs());
-            outputs.emit(() -> r.sink.tryEmitNext(output));
-            complete(r, FinishReason.LENGTH);
+            try {
+                RequestOutput output = new RequestOutput(r.id(), "", new int[0], List.of(), FinishReason.LENGTH,
+                        r.sequence.numPromptTokens(), 0, r.takePromptLogprobs());
+                outputs.emit(() -> r.sink.tryEmitNext(output));
+                complete(r, FinishReason.LENGTH);
+            } catch (RuntimeException e) {
+                log.error("request {} could not finish its prompt", r.id(), e);
+                fail(r.id(), new StepFailedException("the prompt's results failed: " + e, e));
+            }
         }
         for (int i = 0; i < rows.size(); i++) {
             ActiveRequest r = rows.get(i);

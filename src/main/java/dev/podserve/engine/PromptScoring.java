@@ -42,7 +42,9 @@ final class PromptScoring {
         int[] rows = new int[b.numTokens()];
         int[] targets = new int[b.numTokens()];
         int count = 0;
-        for (int i = 0; i < b.numPrefillRequests(); i++) {
+        // Every request of the step, decodes too: a prompt chunk of one token is scheduled among the
+        // single-row requests. Rows past the prompt (real decodes) predict no prompt token.
+        for (int i = 0; i < b.numRequests(); i++) {
             ScheduledSequence s = out.scheduled().get(i);
             ActiveRequest r = requestOf.apply(s.sequence().requestId());
             if (r == null || r.promptLogprobs == null) continue;
@@ -83,11 +85,16 @@ final class PromptScoring {
         for (int k = 0; k < count; k++) {
             ActiveRequest r = owners.get(k);
             if (failed.containsKey(r)) continue;
-            if (results[k] instanceof SampleResult s) {
+            int position = b.positions()[rows[k]];
+            if (results[k] instanceof SampleResult s && position == r.promptLogprobs.size()) {
                 r.promptLogprobs.add(new TokenLogprob(s.token(), s.logprob(), s.topTokens(), s.topLogprobs(), ranks[k]));
             } else {
-                failed.put(r, results[k] instanceof RuntimeException e ? e
-                        : new IllegalStateException("the backend gave no logits for batch row " + rows[k]));
+                // Scores are kept in position order with no gaps; anything else is a bug, and this
+                // request's numbers must not go out misaligned.
+                failed.put(r, results[k] instanceof RuntimeException e ? e : results[k] == null
+                        ? new IllegalStateException("the backend gave no logits for batch row " + rows[k])
+                        : new IllegalStateException("prompt position " + position + " scored out of order after "
+                                + r.promptLogprobs.size()));
             }
         }
         return failed;

@@ -182,6 +182,24 @@ public class BackendCircuitBreaker implements BackendDecorator {
             return guarded(() -> delegate.forwardForSampling(batch, needLogits, draws));
         }
 
+        /**
+         * Scoring prompt rows runs on the device between steps: a fault there is a fault of the
+         * backend and counts. It takes no permission of its own (it follows a step that had one),
+         * and a backend that cannot score is not faulty.
+         */
+        @Override
+        public void rowLogits(int[] rows, RowLogitsSink sink) {
+            long start = System.nanoTime();
+            try {
+                delegate.rowLogits(rows, sink);
+            } catch (UnsupportedOperationException e) {
+                throw e;
+            } catch (RuntimeException | Error e) {
+                breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+                throw e;
+            }
+        }
+
         private <T> T guarded(java.util.function.Supplier<T> step) {
             if (!breaker.tryAcquirePermission()) throw openError();
             long start = System.nanoTime();

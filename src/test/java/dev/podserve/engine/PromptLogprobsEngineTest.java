@@ -170,6 +170,63 @@ class PromptLogprobsEngineTest {
         awaitIdle(tight);
     }
 
+    /**
+     * A budget of 16 after a 15-token prompt leaves one token for the next prompt: a chunk of one
+     * row, which the scheduler files among the single-row requests. Its row still predicts a prompt
+     * token and must be scored, with max_tokens 0 too (whose output would otherwise find a gap).
+     */
+    @Test
+    void aOneTokenChunkAmongTheDecodesIsScoredToo() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Engine engine = track(TinyModel.engine(64, 16, 8, 0, b -> new HoldFirstStep(b, release)));
+        Random rnd = new Random(15);
+        // The first request holds the engine's first step until the other two are queued together.
+        CompletableFuture<List<RequestOutput>> holder = engine.submit(new GenerationRequest("hold", new int[] {7},
+                SamplingParams.builder().temperature(0).maxTokens(1).build())).collectList().toFuture();
+        int[] filler = rnd.ints(15, 0, TinyModel.CONFIG.vocabSize()).toArray();
+        int[] scored = rnd.ints(10, 0, TinyModel.CONFIG.vocabSize()).toArray();
+        CompletableFuture<List<RequestOutput>> a = engine.submit(new GenerationRequest("fill", filler,
+                SamplingParams.builder().temperature(0).maxTokens(2).ignoreEos(true).build())).collectList().toFuture();
+        CompletableFuture<List<RequestOutput>> b = engine.submit(new GenerationRequest("score", scored, scoring(0, 1)))
+                .collectList().toFuture();
+        Thread.sleep(50);
+        release.countDown();
+        holder.get(60, TimeUnit.SECONDS);
+        a.get(60, TimeUnit.SECONDS);
+        List<RequestOutput> out = b.get(60, TimeUnit.SECONDS);
+        assertMatchesReference(out.get(0).promptLogprobs(), scored, 1);
+        assertThat(engine.isServing()).isTrue();
+    }
+
+    /** Holds the first step until released, so requests submitted meanwhile are scheduled together. */
+    private static final class HoldFirstStep extends dev.podserve.backend.ForwardingBackend {
+        private final java.util.concurrent.CountDownLatch release;
+        private boolean first = true;
+
+        HoldFirstStep(ComputeBackend inner, java.util.concurrent.CountDownLatch release) {
+            super(inner);
+            this.release = release;
+        }
+
+        @Override
+        public float[][] forward(HybridBatch batch) {
+            if (first) {
+                first = false;
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return super.forward(batch);
+        }
+
+        @Override
+        public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
+            return new StepOutput(forward(batch), null);
+        }
+    }
+
     @Test
     void aBackendThatCannotScoreFailsOnlyTheRequestsThatAsk() {
         Engine engine = track(TinyModel.engine(64, 64, 8, 8, NoRowLogits::new));
