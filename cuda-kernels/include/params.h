@@ -177,6 +177,31 @@ typedef struct PsArgmaxParams {
 } PsArgmaxParams;
 
 /*
+ * ps_score_rows: prompt scoring where the logits are (a request's prompt log-probabilities), so a
+ * scored row copies back PS_SCORE_WORDS 32-bit words instead of its vocab-wide fp32 row. For row s,
+ * with x its logits and t = targets[s], the host sampler's numbers (Sampler.score, Sampler.rank):
+ *   lse = max x + log(sum_i exp(x_i - max x))       (the sum accumulated in double)
+ *   out[s][0] = x_t - lse as fp32 bits;  out[s][1] = #{i : x_i >= x_t}, its rank (1 for a clear argmax);
+ *   out[s][2 + k], out[s][2 + PS_SCORE_MAX_TOP + k] for k < top: the k-th likeliest id (higher logit,
+ *   then lower id) and its x - lse as fp32 bits. Words past top are left as they were.
+ * A row holding a NaN or +inf, or nothing but -inf, has no distribution: its rank word is -1 and
+ * the host refuses it, as its sampler refuses such a row.
+ * grid (S), block: any multiple of 32 up to 1024 (1024 suggested: one CTA streams a row, top + 3 times).
+ */
+#define PS_SCORE_MAX_TOP 20
+#define PS_SCORE_WORDS (2 + 2 * PS_SCORE_MAX_TOP)
+typedef struct PsScoreRowsParams {
+    const float* logits;      /* [S][logitsStride] fp32 */
+    const int32_t* targets;   /* [S] token ids in [0, vocab) */
+    int32_t* out;             /* [S][PS_SCORE_WORDS] */
+    int64_t logitsStride;     /* elements between rows, >= vocab */
+    int32_t numRows;          /* S */
+    int32_t vocab;            /* columns examined per row */
+    int32_t top;              /* 0..PS_SCORE_MAX_TOP */
+    int32_t reserved;         /* 0 */
+} PsScoreRowsParams;
+
+/*
  * ps_draw: one token per draw row for a request sampled at a temperature, drawn where the logits
  * are with the host sampler's rules (Sampler, TruncatedDistribution), so such a step copies one int
  * per row back instead of a vocab-wide fp32 row:
@@ -257,6 +282,7 @@ static_assert(sizeof(PsSiluMulParams) == 40, "PsSiluMulParams layout");
 static_assert(sizeof(PsKvAppendParams) == 104, "PsKvAppendParams layout");
 static_assert(sizeof(PsGatherLastRowsParams) == 64, "PsGatherLastRowsParams layout");
 static_assert(sizeof(PsArgmaxParams) == 32, "PsArgmaxParams layout");
+static_assert(sizeof(PsScoreRowsParams) == 48, "PsScoreRowsParams layout");
 static_assert(sizeof(PsDrawRow) == 80, "PsDrawRow layout");
 static_assert(sizeof(PsDrawParams) == 40, "PsDrawParams layout");
 static_assert(sizeof(PsDummyFillParams) == 32, "PsDummyFillParams layout");

@@ -120,6 +120,31 @@ public interface ComputeBackend extends AutoCloseable {
         throw new UnsupportedOperationException(describe() + " does not compute logits of prompt rows");
     }
 
+    /**
+     * Scores chosen rows of the step that just ran (prompt log-probabilities): for {@code rows[i]},
+     * the log-softmax of its logits at {@code targets[i]}, that token's rank, and the {@code top}
+     * likeliest tokens (higher logit first, then lower id), as {@link dev.podserve.sampling.Sampler#score}
+     * and {@link dev.podserve.sampling.Sampler#rank} compute them over the raw row. Same timing rules
+     * as {@link #rowLogits}. This default takes {@link #rowLogits} to the host ({@link HostRowScores});
+     * a backend whose logits live on a device scores them there and copies back only the results.
+     *
+     * @param top at most {@link HostRowScores#MAX_TOP}
+     * @throws IllegalArgumentException a row without a distribution (a NaN or +inf logit, or only -inf)
+     */
+    default RowScore[] scoreRows(int[] rows, int[] targets, int top) {
+        return HostRowScores.score(this, rows, targets, top);
+    }
+
+    /**
+     * One scored row.
+     *
+     * @param rank        how many tokens have at least the target's logit, itself included
+     * @param topTokens   the likeliest ids, best first; min(top, vocab) of them
+     * @param topLogprobs their log-probabilities
+     */
+    record RowScore(float logprob, int rank, int[] topTokens, float[] topLogprobs) {
+    }
+
     /** Receives {@link #rowLogits} a group at a time. */
     @FunctionalInterface
     interface RowLogitsSink {

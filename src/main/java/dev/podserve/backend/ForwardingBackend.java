@@ -42,6 +42,11 @@ public abstract class ForwardingBackend implements ComputeBackend {
     }
 
     @Override
+    public RowScore[] scoreRows(int[] rows, int[] targets, int top) {
+        return delegate.scoreRows(rows, targets, top);
+    }
+
+    @Override
     public boolean usesHostCores() {
         return delegate.usesHostCores();
     }

@@ -5,12 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.stream.IntStream;
 
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.backend.ComputeBackend;
-import dev.podserve.sampling.SampleResult;
-import dev.podserve.sampling.Sampler;
 import dev.podserve.scheduler.ScheduledSequence;
 import dev.podserve.scheduler.SchedulerOutput;
 
@@ -19,13 +16,11 @@ import dev.podserve.scheduler.SchedulerOutput;
  * predicts prompt token p + 1: a chunk's last row predicts the next chunk's first token, which is
  * already known, and only the prompt's last row predicts a generated token (the sampled row, scored
  * by the sampler). So each step scores the rows of the chunks it ran for the requests that ask, with
- * logits the backend computes for those rows after the step ({@link ComputeBackend#rowLogits}).
+ * scores the backend computes for those rows after the step ({@link ComputeBackend#scoreRows}).
  * Rows recomputed after a preemption find their positions scored already and are skipped. Used by
  * the engine thread only.
  */
 final class PromptScoring {
-
-    private final Sampler sampler = new Sampler();
 
     /**
      * Scores this step's prompt rows of every request in {@code out} that asks for prompt
@@ -61,23 +56,13 @@ final class PromptScoring {
         }
         Map<ActiveRequest, RuntimeException> failed = new LinkedHashMap<>();
         if (count == 0) return failed;
-        Object[] results = new Object[count];
-        int[] ranks = new int[count];
+        // One scoring for the step, at the most alternatives any of its requests asks for; each
+        // request keeps its own count of them.
+        int top = 0;
+        for (ActiveRequest r : owners) top = Math.max(top, r.request.params().promptLogprobs());
+        ComputeBackend.RowScore[] scores;
         try {
-            backend.rowLogits(java.util.Arrays.copyOf(rows, count), (first, logits) -> {
-                // A row costs a softmax over the vocabulary (128K exps for Llama 3): spread the group
-                // over the cores, which wait for the next step anyway.
-                IntStream range = IntStream.range(0, logits.length);
-                (logits.length > 1 ? range.parallel() : range).forEach(j -> {
-                    int k = first + j;
-                    try {
-                        results[k] = sampler.score(logits[j], targets[k], owners.get(k).request.params().promptLogprobs());
-                        ranks[k] = Sampler.rank(logits[j], targets[k]);
-                    } catch (RuntimeException e) {
-                        results[k] = e;
-                    }
-                });
-            });
+            scores = backend.scoreRows(java.util.Arrays.copyOf(rows, count), java.util.Arrays.copyOf(targets, count), top);
         } catch (RuntimeException e) {
             for (ActiveRequest r : owners) failed.putIfAbsent(r, e);
             return failed;
@@ -86,13 +71,15 @@ final class PromptScoring {
             ActiveRequest r = owners.get(k);
             if (failed.containsKey(r)) continue;
             int position = b.positions()[rows[k]];
-            if (results[k] instanceof SampleResult s && position == r.promptLogprobs.size()) {
-                r.promptLogprobs.add(new TokenLogprob(s.token(), s.logprob(), s.topTokens(), s.topLogprobs(), ranks[k]));
+            ComputeBackend.RowScore s = scores[k];
+            if (s != null && position == r.promptLogprobs.size()) {
+                int n = Math.min(r.request.params().promptLogprobs(), s.topTokens().length);
+                r.promptLogprobs.add(new TokenLogprob(targets[k], s.logprob(), java.util.Arrays.copyOf(s.topTokens(), n),
+                        java.util.Arrays.copyOf(s.topLogprobs(), n), s.rank()));
             } else {
                 // Scores are kept in position order with no gaps; anything else is a bug, and this
                 // request's numbers must not go out misaligned.
-                failed.put(r, results[k] instanceof RuntimeException e ? e : results[k] == null
-                        ? new IllegalStateException("the backend gave no logits for batch row " + rows[k])
+                failed.put(r, s == null ? new IllegalStateException("the backend gave no score for batch row " + rows[k])
                         : new IllegalStateException("prompt position " + position + " scored out of order after "
                                 + r.promptLogprobs.size()));
             }

@@ -189,10 +189,23 @@ public class BackendCircuitBreaker implements BackendDecorator {
          */
         @Override
         public void rowLogits(int[] rows, RowLogitsSink sink) {
+            counted(() -> {
+                delegate.rowLogits(rows, sink);
+                return null;
+            });
+        }
+
+        @Override
+        public RowScore[] scoreRows(int[] rows, int[] targets, int top) {
+            return counted(() -> delegate.scoreRows(rows, targets, top));
+        }
+
+        private <T> T counted(java.util.function.Supplier<T> scoring) {
             long start = System.nanoTime();
             try {
-                delegate.rowLogits(rows, sink);
-            } catch (UnsupportedOperationException e) {
+                return scoring.get();
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                // A backend that cannot score, or a row without a distribution: not a fault of the device.
                 throw e;
             } catch (RuntimeException | Error e) {
                 breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);

@@ -35,6 +35,10 @@ final class Activations {
     final long logits;
     /** int32 [maxSampled]: each sampled row's argmax (greedy sampling on the device). */
     final long argmax;
+    /** int32 [maxSampled]: the tokens the rows being scored are scored at (prompt scoring, uploaded per group). */
+    final long scoreTargets;
+    /** int32 [maxSampled][SCORE_WORDS]: ps_score_rows' result per scored row. */
+    final long scoreOut;
     /** PsDrawRow [maxSampled] (ParamLayouts.DRAW_ROW): the step's temperature draws, uploaded before it. */
     final long drawRows;
     /** int32 [maxSampled]: the token of each draw, or -1 for a draw handed back to the host. */
@@ -64,7 +68,8 @@ final class Activations {
         long perToken = 2 * (4 * h + c.qDim() + 2L * c.kvDim() + c.qDim() + 3L * c.intermediateSize() + 1);
         long sampled = 3 * DeviceArena.aligned(2L * maxSampled * h) + DeviceArena.aligned(4L * maxSampled * c.vocabSize())
                 + DeviceArena.aligned(4L * maxSampled) + DeviceArena.aligned((long) ParamLayouts.DRAW_ROW.size() * maxSampled)
-                + DeviceArena.aligned(4L * maxSampled);
+                + DeviceArena.aligned(4L * maxSampled)
+                + DeviceArena.aligned(4L * maxSampled) + DeviceArena.aligned(4L * maxSampled * ParamLayouts.SCORE_WORDS);
         long partials = DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.qDim())
                 + DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.numHeads())
                 + DeviceArena.aligned(4L * maxSampled * AttentionPlan.MAX_SPLITS * c.qDim())
@@ -95,6 +100,8 @@ final class Activations {
         argmax = arena.carve("argmax", 4L * maxSampled).address();
         drawRows = arena.carve("draw_rows", (long) ParamLayouts.DRAW_ROW.size() * maxSampled).address();
         drawOut = arena.carve("draw_out", 4L * maxSampled).address();
+        scoreTargets = arena.carve("score_targets", 4L * maxSampled).address();
+        scoreOut = arena.carve("score_out", 4L * maxSampled * ParamLayouts.SCORE_WORDS).address();
         partialOFloats = t * AttentionPlan.MAX_SPLITS * c.qDim();
         partialO = arena.carve("partial_o", 4 * partialOFloats).address();
         partialLseFloats = t * AttentionPlan.MAX_SPLITS * c.numHeads();

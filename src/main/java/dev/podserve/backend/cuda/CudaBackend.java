@@ -90,6 +90,12 @@ public final class CudaBackend implements ComputeBackend {
     private volatile StepProfile lastProfile;
     private volatile StepTiming lastStep = new StepTiming(0, 0, 0, 0, 0, false);
     private boolean lastCaptured;
+    /**
+     * {@code -Dpodserve.cuda.host-scoring=true}: prompt rows are scored on the host over copied
+     * logits (the slow reference path), to measure what the device scoring saves.
+     */
+    private static final boolean HOST_SCORING = Boolean.getBoolean("podserve.cuda.host-scoring");
+
     private final LogitsReadback logits;
     /** Query rows of the last step, whose hidden states {@link #rowLogits} reads; -1 before any or after a failed one. */
     private int lastStepTokens = -1;
@@ -361,13 +367,7 @@ public final class CudaBackend implements ComputeBackend {
     @Override
     public synchronized void rowLogits(int[] rows, RowLogitsSink sink) {
         requireOpen();
-        int T = lastStepTokens;
-        if (T < 0) throw new IllegalStateException("no finished step to take row logits from");
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] < 0 || rows[i] >= T || (i > 0 && rows[i] <= rows[i - 1])) {
-                throw new IllegalArgumentException("row " + rows[i] + " is not an ascending row of the last step's " + T);
-            }
-        }
+        requireRowsOfLastStep(rows);
         ctx.makeCurrent();
         // The groups overwrite the step's logits on the device: no late fetch of them from here on.
         logits.stepStarts();
@@ -377,6 +377,52 @@ public final class CudaBackend implements ComputeBackend {
             ctx.synchronize();
             sink.accept(from, logits.all(g));
         }
+    }
+
+    /**
+     * Each group of up to maxSampled rows goes through the LM head as in {@link #rowLogits} and is
+     * scored there by ps_score_rows: a row copies back {@link ParamLayouts#SCORE_WORDS} words, not
+     * its vocab-wide logits, and no softmax runs on the host.
+     */
+    @Override
+    public synchronized RowScore[] scoreRows(int[] rows, int[] targets, int top) {
+        requireOpen();
+        if (HOST_SCORING) return dev.podserve.backend.HostRowScores.score(this, rows, targets, top);
+        if (rows.length != targets.length) throw new IllegalArgumentException(rows.length + " rows and " + targets.length + " targets");
+        if (top < 0 || top > ParamLayouts.SCORE_MAX_TOP) {
+            throw new IllegalArgumentException("top " + top + " is outside 0.." + ParamLayouts.SCORE_MAX_TOP);
+        }
+        requireRowsOfLastStep(rows);
+        for (int t : targets) {
+            if (t < 0 || t >= cfg.vocabSize()) throw new IllegalArgumentException("target " + t + " is outside the vocabulary");
+        }
+        ctx.makeCurrent();
+        logits.stepStarts();
+        int vocab = cfg.vocabSize();
+        int listed = Math.min(top, vocab);
+        RowScore[] out = new RowScore[rows.length];
+        for (int from = 0; from < rows.length; from += maxSampled) {
+            int g = Math.min(maxSampled, rows.length - from);
+            launcher.enqueueRowLogits(rows, from, g);
+            copies.ints(act.scoreTargets, java.util.Arrays.copyOfRange(targets, from, from + g), g);
+            layers.scoreRows(act.logits, vocab, act.scoreTargets, act.scoreOut, g, vocab, listed);
+            int[] words = copies.readInts(act.scoreOut, g * ParamLayouts.SCORE_WORDS);
+            for (int i = 0; i < g; i++) {
+                int at = i * ParamLayouts.SCORE_WORDS;
+                int rank = words[at + 1];
+                if (rank < 0) {
+                    throw new IllegalArgumentException("row " + rows[from + i] + " of the last step has a NaN or infinite logit, or only -inf");
+                }
+                int[] ids = new int[listed];
+                float[] lps = new float[listed];
+                for (int k = 0; k < listed; k++) {
+                    ids[k] = words[at + 2 + k];
+                    lps[k] = Float.intBitsToFloat(words[at + 2 + ParamLayouts.SCORE_MAX_TOP + k]);
+                }
+                out[from + i] = new RowScore(Float.intBitsToFloat(words[at]), rank, ids, lps);
+            }
+        }
+        return out;
     }
 
     /** Row s of the last step's logits, fetched after it (see {@link StepOutput#lateRow}). */
@@ -485,6 +531,16 @@ public final class CudaBackend implements ComputeBackend {
             else failed.addSuppressed(e);
         }
         if (failed != null) throw failed;
+    }
+
+    private void requireRowsOfLastStep(int[] rows) {
+        int T = lastStepTokens;
+        if (T < 0) throw new IllegalStateException("no finished step to take row logits from");
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= T || (i > 0 && rows[i] <= rows[i - 1])) {
+                throw new IllegalArgumentException("row " + rows[i] + " is not an ascending row of the last step's " + T);
+            }
+        }
     }
 
     /** A step on a closed backend would touch freed device and pinned memory: refuse it instead. */

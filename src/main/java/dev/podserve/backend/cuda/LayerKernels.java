@@ -15,6 +15,7 @@ public final class LayerKernels implements AutoCloseable {
     private final Kernel kvAppend;
     private final Kernel gatherLastRows;
     private final Kernel argmax;
+    private final Kernel scoreRows;
     private final Kernel draw;
     private final Kernel dummyFill;
     private final Kernel ropeAppend;
@@ -25,6 +26,7 @@ public final class LayerKernels implements AutoCloseable {
     private final ParamBlock appendParams = new ParamBlock(ParamLayouts.KV_APPEND);
     private final ParamBlock gatherParams = new ParamBlock(ParamLayouts.GATHER_LAST_ROWS);
     private final ParamBlock argmaxParams = new ParamBlock(ParamLayouts.ARGMAX);
+    private final ParamBlock scoreParams = new ParamBlock(ParamLayouts.SCORE_ROWS);
     private final ParamBlock drawParams = new ParamBlock(ParamLayouts.DRAW);
     private final ParamBlock dummyParams = new ParamBlock(ParamLayouts.DUMMY_FILL);
     private final ParamBlock ropeAppendParams = new ParamBlock(ParamLayouts.ROPE_APPEND);
@@ -38,6 +40,7 @@ public final class LayerKernels implements AutoCloseable {
         this.kvAppend = module.function("ps_kv_append");
         this.gatherLastRows = module.function("ps_gather_last_rows");
         this.argmax = module.function("ps_argmax");
+        this.scoreRows = module.function("ps_score_rows");
         this.draw = module.function("ps_draw");
         this.dummyFill = module.function("ps_dummy_fill");
         this.ropeAppend = module.function("ps_rope_append");
@@ -145,6 +148,18 @@ public final class LayerKernels implements AutoCloseable {
         argmaxParams.clear().ptr("logits", logits).ptr("out", out).i64("logitsStride", logitsStride).i32("numRows", S)
                 .i32("vocab", vocab);
         argmax.launch(ctx, S, 1, 1024, 0, argmaxParams);
+    }
+
+    /**
+     * Scores S rows of logits fp32 [S][logitsStride] at targets int32 [S] into out int32
+     * [S][SCORE_WORDS]: each target's log-probability and rank and the {@code top} likeliest ids
+     * with theirs. See params.h, ps_score_rows.
+     */
+    public synchronized void scoreRows(long logits, long logitsStride, long targets, long out, int S, int vocab, int top) {
+        if (S == 0) return;
+        scoreParams.clear().ptr("logits", logits).ptr("targets", targets).ptr("out", out).i64("logitsStride", logitsStride)
+                .i32("numRows", S).i32("vocab", vocab).i32("top", top).i32("reserved", 0);
+        scoreRows.launch(ctx, S, 1, 1024, 0, scoreParams);
     }
 
     /**

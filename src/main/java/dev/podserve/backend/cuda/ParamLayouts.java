@@ -38,6 +38,13 @@ public final class ParamLayouts {
     public static final StructLayout ARGMAX = StructLayout.struct("PsArgmaxParams")
             .ptr("logits", "out").i64("logitsStride").i32("numRows", "vocab").build();
 
+    /** Most alternatives ps_score_rows lists per row (PS_SCORE_MAX_TOP), and the 32-bit words of one scored row. */
+    public static final int SCORE_MAX_TOP = 20;
+    public static final int SCORE_WORDS = 2 + 2 * SCORE_MAX_TOP;
+
+    public static final StructLayout SCORE_ROWS = StructLayout.struct("PsScoreRowsParams")
+            .ptr("logits", "targets", "out").i64("logitsStride").i32("numRows", "vocab", "top", "reserved").build();
+
     /** One row of ps_draw's draws array (uploaded per step, not passed by value). */
     public static final int DRAW_MAX_BANNED = 8;
     public static final StructLayout DRAW_ROW = StructLayout.struct("PsDrawRow")
@@ -65,7 +72,7 @@ public final class ParamLayouts {
             .build();
 
     public static final List<StructLayout> ALL =
-            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, ROPE_APPEND, GATHER_LAST_ROWS, ARGMAX, DRAW_ROW, DRAW, DUMMY_FILL, ATTENTION,
+            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, ROPE_APPEND, GATHER_LAST_ROWS, ARGMAX, SCORE_ROWS, DRAW_ROW, DRAW, DUMMY_FILL, ATTENTION,
                     POD);
 
     private ParamLayouts() {

@@ -67,6 +67,42 @@ class RowLogitsGpuTest {
         }
     }
 
+    /**
+     * ps_score_rows against the host's scoring of the very same logits (HostRowScores over this
+     * backend's rowLogits): ids and ranks equal, log-probabilities within float rounding, in groups
+     * larger than the sampled-row buffer, at 20, 1 and 0 alternatives.
+     */
+    @Test
+    void deviceScoringEqualsTheHostsOverTheSameLogits() {
+        Gpu.require();
+        ModelConfig cfg = new ModelConfig("LlamaForCausalLM", 1000, 256, 704, 3, 4, 2, 64, 1e-5f, 10000.0, 2048, false, 1,
+                new int[] {2});
+        ModelWeights w = CudaBackendGpuTest.bf16Rounded(DummyWeights.generate(cfg, 29));
+        Random rnd = new Random(31);
+        int[] a = rnd.ints(133, 0, cfg.vocabSize()).toArray();
+        HybridBatch step = batch(new int[][] {a}, new int[] {0}, new int[][] {range(0, 9)}, new int[] {0}, 1);
+        try (CudaBackend gpu = new CudaBackend(cfg, w, new CudaBackend.Options(512, 8, PAGE, 64, 0, 0))) {
+            gpu.forward(step);
+            int[] rows = range(0, 132);
+            int[] targets = new int[rows.length];
+            for (int i = 0; i < rows.length; i++) targets[i] = i % 5 == 0 ? rnd.nextInt(cfg.vocabSize()) : a[i + 1];
+            for (int top : new int[] {20, 1, 0}) {
+                ComputeBackend.RowScore[] host = dev.podserve.backend.HostRowScores.score(gpu, rows, targets, top);
+                ComputeBackend.RowScore[] device = gpu.scoreRows(rows, targets, top);
+                for (int i = 0; i < rows.length; i++) {
+                    String what = "top " + top + " row " + i;
+                    assertEquals(host[i].rank(), device[i].rank(), what + ": rank");
+                    assertEquals(host[i].logprob(), device[i].logprob(), 1e-5 * Math.max(1, Math.abs(host[i].logprob())), what);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(host[i].topTokens(), device[i].topTokens(), what + ": ids");
+                    for (int k = 0; k < top; k++) {
+                        assertEquals(host[i].topLogprobs()[k], device[i].topLogprobs()[k], 1e-5 * Math.max(1, Math.abs(host[i].topLogprobs()[k])),
+                                what + " alternative " + k);
+                    }
+                }
+            }
+        }
+    }
+
     private static float[][] copy(float[][] rows) {
         float[][] out = new float[rows.length][];
         for (int i = 0; i < rows.length; i++) out[i] = rows[i].clone();

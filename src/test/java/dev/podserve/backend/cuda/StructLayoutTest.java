@@ -47,7 +47,8 @@ class StructLayoutTest {
                 "PS_ATTN_DECODE_SMEM_HD128", AttentionPlan.DECODE_SMEM_HD128,
                 "PS_ATTN_PREFILL_SMEM_HD64", AttentionPlan.PREFILL_SMEM_HD64,
                 "PS_ATTN_PREFILL_SMEM_HD128", AttentionPlan.PREFILL_SMEM_HD128,
-                "PS_DRAW_MAX_BANNED", ParamLayouts.DRAW_MAX_BANNED);
+                "PS_DRAW_MAX_BANNED", ParamLayouts.DRAW_MAX_BANNED, "PS_SCORE_MAX_TOP", ParamLayouts.SCORE_MAX_TOP,
+                "PS_SCORE_WORDS", ParamLayouts.SCORE_WORDS);
         for (Map.Entry<String, Integer> e : new java.util.TreeMap<>(constants).entrySet()) {
             c.append("  printf(\"").append(e.getKey()).append(" %d\\n\", (int) (").append(e.getKey()).append("));\n");
             expected.put(e.getKey(), e.getValue());
