@@ -35,10 +35,27 @@ final class Activations {
     final long logits;
     /** int32 [maxSampled]: each sampled row's argmax (greedy sampling on the device). */
     final long argmax;
-    /** int32 [maxSampled]: the tokens the rows being scored are scored at (prompt scoring, uploaded per group). */
+    /** int32 [maxTokens]: the tokens the rows being scored are scored at (prompt scoring, uploaded once a call). */
     final long scoreTargets;
-    /** int32 [maxSampled][SCORE_WORDS]: ps_score_rows' result per scored row. */
+    /** int32 [maxTokens][SCORE_WORDS]: ps_score_rows' result per scored row. */
     final long scoreOut;
+    /**
+     * Where the LM head puts a group of rows: bf16 [rows][hidden] residual, last MLP output and
+     * normed state, and fp32 [rows][vocab] logits.
+     */
+    record LmHeadRows(int rows, long residual, long delta, long normed, long logits) {
+    }
+
+    /** The sampled rows' buffers (maxSampled rows), also a group of rowLogits. */
+    final LmHeadRows lastRows;
+    /**
+     * A group of rows being scored. After a step its T-row buffers are spent until the next one, and
+     * gate_up (fp32-sized for T x intermediate) holds the logits of more rows than the sampled rows'
+     * buffer: a group then reads the LM head's weights once for that many rows (228 rows for
+     * Llama-3-8B at a 2048-token budget, against 64 sampled rows). Where it holds fewer, or a
+     * model's intermediate size is below its hidden size, the sampled rows' buffers serve.
+     */
+    final LmHeadRows scoreRows;
     /** PsDrawRow [maxSampled] (ParamLayouts.DRAW_ROW): the step's temperature draws, uploaded before it. */
     final long drawRows;
     /** int32 [maxSampled]: the token of each draw, or -1 for a draw handed back to the host. */
@@ -69,7 +86,7 @@ final class Activations {
         long sampled = 3 * DeviceArena.aligned(2L * maxSampled * h) + DeviceArena.aligned(4L * maxSampled * c.vocabSize())
                 + DeviceArena.aligned(4L * maxSampled) + DeviceArena.aligned((long) ParamLayouts.DRAW_ROW.size() * maxSampled)
                 + DeviceArena.aligned(4L * maxSampled)
-                + DeviceArena.aligned(4L * maxSampled) + DeviceArena.aligned(4L * maxSampled * ParamLayouts.SCORE_WORDS);
+                + DeviceArena.aligned(4L * maxTokens) + DeviceArena.aligned(4L * maxTokens * ParamLayouts.SCORE_WORDS);
         long partials = DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.qDim())
                 + DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.numHeads())
                 + DeviceArena.aligned(4L * maxSampled * AttentionPlan.MAX_SPLITS * c.qDim())
@@ -100,8 +117,12 @@ final class Activations {
         argmax = arena.carve("argmax", 4L * maxSampled).address();
         drawRows = arena.carve("draw_rows", (long) ParamLayouts.DRAW_ROW.size() * maxSampled).address();
         drawOut = arena.carve("draw_out", 4L * maxSampled).address();
-        scoreTargets = arena.carve("score_targets", 4L * maxSampled).address();
-        scoreOut = arena.carve("score_out", 4L * maxSampled * ParamLayouts.SCORE_WORDS).address();
+        scoreTargets = arena.carve("score_targets", 4L * maxTokens).address();
+        scoreOut = arena.carve("score_out", 4L * maxTokens * ParamLayouts.SCORE_WORDS).address();
+        lastRows = new LmHeadRows(maxSampled, lastResidual, lastDelta, lastNormed, logits);
+        long gateUpRows = Math.min(4L * t * c.intermediateSize() / (4L * c.vocabSize()), maxTokens - 1);
+        scoreRows = gateUpRows > maxSampled && c.intermediateSize() >= c.hiddenSize()
+                ? new LmHeadRows((int) gateUpRows, normed, attnOut, mlpAct, gateUp) : lastRows;
         partialOFloats = t * AttentionPlan.MAX_SPLITS * c.qDim();
         partialO = arena.carve("partial_o", 4 * partialOFloats).address();
         partialLseFloats = t * AttentionPlan.MAX_SPLITS * c.numHeads();

@@ -371,18 +371,21 @@ public final class CudaBackend implements ComputeBackend {
         ctx.makeCurrent();
         // The groups overwrite the step's logits on the device: no late fetch of them from here on.
         logits.stepStarts();
+        launcher.packRows(rows, maxSampled);
         for (int from = 0; from < rows.length; from += maxSampled) {
             int g = Math.min(maxSampled, rows.length - from);
-            launcher.enqueueRowLogits(rows, from, g);
+            launcher.enqueueRowGroup(from, g, act.lastRows);
             ctx.synchronize();
             sink.accept(from, logits.all(g));
         }
     }
 
     /**
-     * Each group of up to maxSampled rows goes through the LM head as in {@link #rowLogits} and is
-     * scored there by ps_score_rows: a row copies back {@link ParamLayouts#SCORE_WORDS} words, not
-     * its vocab-wide logits, and no softmax runs on the host.
+     * Each group of rows ({@code act.scoreRows}: as many as the spent gate_up buffer holds logits
+     * for, at least maxSampled) goes through the LM head as in {@link #rowLogits} and is scored there
+     * by ps_score_rows, all groups queued back to back: the call uploads its rows and targets once
+     * and copies back {@link ParamLayouts#SCORE_WORDS} words a row once, not vocab-wide logits, and
+     * no softmax runs on the host.
      */
     @Override
     public synchronized RowScore[] scoreRows(int[] rows, int[] targets, int top) {
@@ -401,26 +404,30 @@ public final class CudaBackend implements ComputeBackend {
         int vocab = cfg.vocabSize();
         int listed = Math.min(top, vocab);
         RowScore[] out = new RowScore[rows.length];
-        for (int from = 0; from < rows.length; from += maxSampled) {
-            int g = Math.min(maxSampled, rows.length - from);
-            launcher.enqueueRowLogits(rows, from, g);
-            copies.ints(act.scoreTargets, java.util.Arrays.copyOfRange(targets, from, from + g), g);
-            layers.scoreRows(act.logits, vocab, act.scoreTargets, act.scoreOut, g, vocab, listed);
-            int[] words = copies.readInts(act.scoreOut, g * ParamLayouts.SCORE_WORDS);
-            for (int i = 0; i < g; i++) {
-                int at = i * ParamLayouts.SCORE_WORDS;
-                int rank = words[at + 1];
-                if (rank < 0) {
-                    throw new IllegalArgumentException("row " + rows[from + i] + " of the last step has a NaN or infinite logit, or only -inf");
-                }
-                int[] ids = new int[listed];
-                float[] lps = new float[listed];
-                for (int k = 0; k < listed; k++) {
-                    ids[k] = words[at + 2 + k];
-                    lps[k] = Float.intBitsToFloat(words[at + 2 + ParamLayouts.SCORE_MAX_TOP + k]);
-                }
-                out[from + i] = new RowScore(Float.intBitsToFloat(words[at]), rank, ids, lps);
+        if (rows.length == 0) return out;
+        Activations.LmHeadRows group = act.scoreRows;
+        launcher.packRows(rows, group.rows());
+        copies.ints(act.scoreTargets, targets, targets.length);
+        for (int from = 0; from < rows.length; from += group.rows()) {
+            int g = Math.min(group.rows(), rows.length - from);
+            launcher.enqueueRowGroup(from, g, group);
+            layers.scoreRows(group.logits(), vocab, act.scoreTargets + 4L * from,
+                    act.scoreOut + 4L * ParamLayouts.SCORE_WORDS * from, g, vocab, listed);
+        }
+        int[] words = copies.readInts(act.scoreOut, rows.length * ParamLayouts.SCORE_WORDS);
+        for (int i = 0; i < rows.length; i++) {
+            int at = i * ParamLayouts.SCORE_WORDS;
+            int rank = words[at + 1];
+            if (rank < 0) {
+                throw new IllegalArgumentException("row " + rows[i] + " of the last step has a NaN or infinite logit, or only -inf");
             }
+            int[] ids = new int[listed];
+            float[] lps = new float[listed];
+            for (int k = 0; k < listed; k++) {
+                ids[k] = words[at + 2 + k];
+                lps[k] = Float.intBitsToFloat(words[at + 2 + ParamLayouts.SCORE_MAX_TOP + k]);
+            }
+            out[i] = new RowScore(Float.intBitsToFloat(words[at]), rank, ids, lps);
         }
         return out;
     }

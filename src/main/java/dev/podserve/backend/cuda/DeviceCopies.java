@@ -155,6 +155,7 @@ final class DeviceCopies implements AutoCloseable {
     }
 
     int[] readInts(long src, int count) {
+        if (4L * count > STAGE_BYTES) throw new IllegalArgumentException(count + " ints exceed the staging buffer");
         int[] out = new int[count];
         ctx.download(stage, src, 4L * count);
         buf.asIntBuffer().get(out, 0, count);

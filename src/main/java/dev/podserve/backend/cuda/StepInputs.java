@@ -105,19 +105,30 @@ final class StepInputs {
     }
 
     /**
-     * Rewrites qoIndptr and sampleRequests so that "request" i's last row is {@code rows[from + i]}:
-     * {@code qoIndptr[i + 1] = rows[from + i] + 1}, {@code sampleRequests[i] = i}, for the LM head over
-     * chosen rows after a step ({@code StepLauncher.enqueueRowLogits}). The other slots keep the step's values.
+     * For the LM head over chosen rows after a step ({@code StepLauncher.enqueueRowGroup}): the
+     * step's token ids and positions are spent, so their slots take {@code rowIndptr} int32
+     * [rows+1] = {0, rows[0] + 1, rows[1] + 1, ...} and {@code rowIndex} int32 [group] = {0, 1, ...}.
+     * Group g's rows [from, from + n) are then "requests" 0..n-1 whose last rows are the chosen ones,
+     * read through {@code rowIndptr + 4 * from} and {@code rowIndex}: one upload serves every group.
      */
-    void packRows(int[] rows, int from, int count, DeviceCopies copies) {
-        if (count > maxRequests) throw new IllegalArgumentException(count + " rows, more than the " + maxRequests + " reserved");
-        host[oQo] = 0;
-        for (int i = 0; i < count; i++) {
-            host[oQo + 1 + i] = rows[from + i] + 1;
-            host[oSample + i] = i;
+    void packRows(int[] rows, int group, DeviceCopies copies) {
+        if (rows.length + 1 > slot(maxTokens) || group > slot(maxTokens)) {
+            throw new IllegalArgumentException(rows.length + " rows in groups of " + group + " exceed the " + maxTokens + " reserved");
         }
-        copies.ints(qoIndptr, java.util.Arrays.copyOfRange(host, oQo, oQo + count + 1), count + 1);
-        copies.ints(sampleRequests, java.util.Arrays.copyOfRange(host, oSample, oSample + count), count);
+        host[oTokens] = 0;
+        for (int i = 0; i < rows.length; i++) host[oTokens + 1 + i] = rows[i] + 1;
+        for (int i = 0; i < group; i++) host[oPositions + i] = i;
+        copies.ints(tokenIds, java.util.Arrays.copyOfRange(host, oTokens, oTokens + rows.length + 1), rows.length + 1);
+        copies.ints(positions, java.util.Arrays.copyOfRange(host, oPositions, oPositions + group), group);
+    }
+
+    /** {@link #packRows}' arrays: int32 [rows+1] cumulative "request" ends, and int32 [group] 0, 1, 2, ... */
+    long rowIndptr() {
+        return tokenIds;
+    }
+
+    long rowIndex() {
+        return positions;
     }
 
     /** @param splitPlan {kvChunkSize, maxSplits} of a captured decode, or null */

@@ -163,33 +163,40 @@ final class StepLauncher {
         int hidden = cfg.hiddenSize();
         k.layers().embedding(weights.embed, inputs.tokenIds, act.residual, hidden, T, hidden, cfg.vocabSize());
         for (int l = 0; l < cfg.numLayers(); l++) layer(l, T, R, P, D, prefill, decode, capturedDecode);
-        lmHead(S, R);
+        lmHead(S, R, inputs.qoIndptr, inputs.sampleRequests, act.lastRows);
     }
 
     /**
-     * The final norm and the LM head of S rows into {@code act.logits} [S][vocab]: row s is the last
-     * query row of request {@code sampleRequests[s]} by the uploaded {@code qoIndptr}. The last
-     * layer's MLP output is still in mlpOut, so it is added here, to the gathered rows only.
+     * The final norm and the LM head of S rows into {@code out.logits} [S][vocab]: row s is the last
+     * query row of request {@code sampleRequests[s]} by {@code qoIndptr}. The last layer's MLP
+     * output is still in mlpOut, so it is added here, to the gathered rows only.
      */
-    private void lmHead(int S, int R) {
+    private void lmHead(int S, int R, long qoIndptr, long sampleRequests, Activations.LmHeadRows out) {
         int hidden = cfg.hiddenSize();
-        k.layers().gatherLastRows(act.residual, hidden, act.lastResidual, hidden, inputs.qoIndptr, inputs.sampleRequests, S, hidden, R);
-        k.layers().gatherLastRows(act.mlpOut, hidden, act.lastDelta, hidden, inputs.qoIndptr, inputs.sampleRequests, S, hidden, R);
-        k.layers().addRmsNorm(act.lastDelta, hidden, act.lastResidual, hidden, weights.finalNorm, act.lastNormed, hidden, S, hidden,
+        k.layers().gatherLastRows(act.residual, hidden, out.residual(), hidden, qoIndptr, sampleRequests, S, hidden, R);
+        k.layers().gatherLastRows(act.mlpOut, hidden, out.delta(), hidden, qoIndptr, sampleRequests, S, hidden, R);
+        k.layers().addRmsNorm(out.delta(), hidden, out.residual(), hidden, weights.finalNorm, out.normed(), hidden, S, hidden,
                 cfg.rmsNormEps());
-        k.gemm().rowMajor(S, cfg.vocabSize(), hidden, act.lastNormed, hidden, weights.lmHead, act.logits, cfg.vocabSize(), true, false);
+        k.gemm().rowMajor(S, cfg.vocabSize(), hidden, out.normed(), hidden, weights.lmHead, out.logits(), cfg.vocabSize(), true, false);
     }
 
     /**
-     * Enqueues the LM head over {@code count} chosen rows of the step just run, {@code rows[from ..
-     * from+count)} (count at most the sampled-row capacity), into {@code act.logits}: the residual
-     * stream and the last MLP output of every row stay in place until the next step. The rows go in
-     * as single-row "requests" whose last row is the chosen one, so the sampled rows' own launches
-     * serve: the logits equal those of a step that ended at that row, up to the GEMM's choice of tiles.
+     * Uploads the chosen rows of the step just run for {@link #enqueueRowGroup}, in groups of at
+     * most {@code group} rows; once per call, before the first group.
      */
-    void enqueueRowLogits(int[] rows, int from, int count) {
-        inputs.packRows(rows, from, count, copies);
-        lmHead(count, count);
+    void packRows(int[] rows, int group) {
+        inputs.packRows(rows, group, copies);
+    }
+
+    /**
+     * Enqueues the LM head over chosen rows {@code [from, from + count)} of those packed, into
+     * {@code out} (count at most its rows): the residual stream and the last MLP output of every row
+     * stay in place until the next step. The rows go in as single-row "requests" whose last row is
+     * the chosen one, so the sampled rows' own launches serve: the logits equal those of a step that
+     * ended at that row, up to the GEMM's choice of tiles.
+     */
+    void enqueueRowGroup(int from, int count, Activations.LmHeadRows out) {
+        lmHead(count, count, inputs.rowIndptr() + 4L * from, inputs.rowIndex(), out);
     }
 
     private void layer(int l, int T, int R, int P, int D, AttentionPlan prefill, AttentionPlan decode, boolean capturedDecode) {

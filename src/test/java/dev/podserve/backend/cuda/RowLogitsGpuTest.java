@@ -69,21 +69,24 @@ class RowLogitsGpuTest {
 
     /**
      * ps_score_rows against the host's scoring of the very same logits (HostRowScores over this
-     * backend's rowLogits): ids and ranks equal, log-probabilities within float rounding, in groups
-     * larger than the sampled-row buffer, at 20, 1 and 0 alternatives.
+     * backend's rowLogits): ids and ranks equal, log-probabilities within float rounding, at 20, 1
+     * and 0 alternatives. A vocabulary of 1000 scores in groups of 360 rows in the spent gate_up
+     * buffer (two groups here), one of 50000 in the 8 sampled rows' buffer (the gate_up buffer
+     * holds only 7 of its rows).
      */
-    @Test
-    void deviceScoringEqualsTheHostsOverTheSameLogits() {
+    @org.junit.jupiter.params.ParameterizedTest(name = "vocabulary {0}, prompt {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"1000, 500", "50000, 61"})
+    void deviceScoringEqualsTheHostsOverTheSameLogits(int vocab, int promptLength) {
         Gpu.require();
-        ModelConfig cfg = new ModelConfig("LlamaForCausalLM", 1000, 256, 704, 3, 4, 2, 64, 1e-5f, 10000.0, 2048, false, 1,
+        ModelConfig cfg = new ModelConfig("LlamaForCausalLM", vocab, 256, 704, 3, 4, 2, 64, 1e-5f, 10000.0, 2048, false, 1,
                 new int[] {2});
         ModelWeights w = CudaBackendGpuTest.bf16Rounded(DummyWeights.generate(cfg, 29));
         Random rnd = new Random(31);
-        int[] a = rnd.ints(133, 0, cfg.vocabSize()).toArray();
-        HybridBatch step = batch(new int[][] {a}, new int[] {0}, new int[][] {range(0, 9)}, new int[] {0}, 1);
+        int[] a = rnd.ints(promptLength, 0, cfg.vocabSize()).toArray();
+        HybridBatch step = batch(new int[][] {a}, new int[] {0}, new int[][] {range(0, 40)}, new int[] {0}, 1);
         try (CudaBackend gpu = new CudaBackend(cfg, w, new CudaBackend.Options(512, 8, PAGE, 64, 0, 0))) {
             gpu.forward(step);
-            int[] rows = range(0, 132);
+            int[] rows = range(0, promptLength - 1);
             int[] targets = new int[rows.length];
             for (int i = 0; i < rows.length; i++) targets[i] = i % 5 == 0 ? rnd.nextInt(cfg.vocabSize()) : a[i + 1];
             for (int top : new int[] {20, 1, 0}) {
