@@ -120,7 +120,7 @@ final class Activations {
         scoreTargets = arena.carve("score_targets", 4L * maxTokens).address();
         scoreOut = arena.carve("score_out", 4L * maxTokens * ParamLayouts.SCORE_WORDS).address();
         lastRows = new LmHeadRows(maxSampled, lastResidual, lastDelta, lastNormed, logits);
-        long gateUpRows = Math.min(4L * t * c.intermediateSize() / (4L * c.vocabSize()), maxTokens - 1);
+        long gateUpRows = Math.min(4L * t * c.intermediateSize() / (4L * c.vocabSize()), maxTokens);
         scoreRows = gateUpRows > maxSampled && c.intermediateSize() >= c.hiddenSize()
                 ? new LmHeadRows((int) gateUpRows, normed, attnOut, mlpAct, gateUp) : lastRows;
         partialOFloats = t * AttentionPlan.MAX_SPLITS * c.qDim();

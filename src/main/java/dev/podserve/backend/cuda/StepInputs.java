@@ -13,7 +13,7 @@ import dev.podserve.attention.HybridBatch;
  * so kernels may read them with vector loads.
  *
  * <pre>
- * tokenIds [maxTokens] | positions [maxTokens] | qoIndptr [maxRequests+1] | kvIndptr [maxRequests+1]
+ * tokenIds [maxTokens+1] | positions [maxTokens] | qoIndptr [maxRequests+1] | kvIndptr [maxRequests+1]
  * | kvLastPageLen [maxRequests] | sampleRequests [maxRequests] | splitPlan [4] | workItems [maxWorkItems*2]
  * | kvPageIndices [rest]
  * </pre>
@@ -54,7 +54,7 @@ final class StepInputs {
 
     /** Ints of the fixed slots, before the page list. */
     static long fixedInts(int maxTokens, int maxRequests, int maxWorkItems) {
-        return 2L * slot(maxTokens) + 2L * slot(maxRequests + 1) + 2L * slot(maxRequests) + slot(4) + slot(2L * maxWorkItems);
+        return slot(maxTokens + 1L) + slot(maxTokens) + 2L * slot(maxRequests + 1) + 2L * slot(maxRequests) + slot(4) + slot(2L * maxWorkItems);
     }
 
     /** @param region int32 [capacity] on the device, at least fixedInts + the largest page list */
@@ -66,7 +66,9 @@ final class StepInputs {
         this.maxWorkInts = 2 * maxWorkItems;
         int at = 0;
         oTokens = at;
-        at += slot(maxTokens);
+        // One more than a step's tokens: after the step it holds packRows' rowIndptr, which may
+        // cover every row of a full step (a mid-prompt chunk's rows all predict prompt tokens).
+        at += slot(maxTokens + 1L);
         oPositions = at;
         at += slot(maxTokens);
         oQo = at;
@@ -112,7 +114,7 @@ final class StepInputs {
      * read through {@code rowIndptr + 4 * from} and {@code rowIndex}: one upload serves every group.
      */
     void packRows(int[] rows, int group, DeviceCopies copies) {
-        if (rows.length + 1 > slot(maxTokens) || group > slot(maxTokens)) {
+        if (rows.length + 1 > slot(maxTokens + 1L) || group > slot(maxTokens)) {
             throw new IllegalArgumentException(rows.length + " rows in groups of " + group + " exceed the " + maxTokens + " reserved");
         }
         host[oTokens] = 0;

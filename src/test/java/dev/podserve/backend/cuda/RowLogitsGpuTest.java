@@ -72,10 +72,11 @@ class RowLogitsGpuTest {
      * backend's rowLogits): ids and ranks equal, log-probabilities within float rounding, at 20, 1
      * and 0 alternatives. A vocabulary of 1000 scores in groups of 360 rows in the spent gate_up
      * buffer (two groups here), one of 50000 in the 8 sampled rows' buffer (the gate_up buffer
-     * holds only 7 of its rows).
+     * holds only 7 of its rows). Every row of the step is scored, as for a chunk in the middle of
+     * a prompt, and at 512 that is a whole step of the backend's 512 tokens.
      */
     @org.junit.jupiter.params.ParameterizedTest(name = "vocabulary {0}, prompt {1}")
-    @org.junit.jupiter.params.provider.CsvSource({"1000, 500", "50000, 61"})
+    @org.junit.jupiter.params.provider.CsvSource({"1000, 500", "1000, 512", "50000, 61"})
     void deviceScoringEqualsTheHostsOverTheSameLogits(int vocab, int promptLength) {
         Gpu.require();
         ModelConfig cfg = new ModelConfig("LlamaForCausalLM", vocab, 256, 704, 3, 4, 2, 64, 1e-5f, 10000.0, 2048, false, 1,
@@ -86,9 +87,9 @@ class RowLogitsGpuTest {
         HybridBatch step = batch(new int[][] {a}, new int[] {0}, new int[][] {range(0, 40)}, new int[] {0}, 1);
         try (CudaBackend gpu = new CudaBackend(cfg, w, new CudaBackend.Options(512, 8, PAGE, 64, 0, 0))) {
             gpu.forward(step);
-            int[] rows = range(0, promptLength - 1);
+            int[] rows = range(0, promptLength);
             int[] targets = new int[rows.length];
-            for (int i = 0; i < rows.length; i++) targets[i] = i % 5 == 0 ? rnd.nextInt(cfg.vocabSize()) : a[i + 1];
+            for (int i = 0; i < rows.length; i++) targets[i] = i % 5 == 0 || i + 1 == promptLength ? rnd.nextInt(cfg.vocabSize()) : a[i + 1];
             for (int top : new int[] {20, 1, 0}) {
                 ComputeBackend.RowScore[] host = dev.podserve.backend.HostRowScores.score(gpu, rows, targets, top);
                 ComputeBackend.RowScore[] device = gpu.scoreRows(rows, targets, top);
