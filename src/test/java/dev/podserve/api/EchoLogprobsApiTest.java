@@ -9,17 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpStatus;
-import org.springframework.test.web.reactive.server.WebTestClient;
-
-import dev.podserve.config.EngineHolder;
 
 import tools.jackson.databind.JsonNode;
 
@@ -31,30 +23,11 @@ import tools.jackson.databind.JsonNode;
  * generated after the prompt's first k tokens.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class EchoLogprobsApiTest {
+class EchoLogprobsApiTest extends LiveServerApiTest {
 
     private static final String PROMPT = "Scoring a prompt, token by token.";
     /** 0 on the CPU backend in practice (batch invariant); room for a GPU's bf16 rounding in cuda mode. */
     private static final double TOLERANCE = 0.02;
-
-    @LocalServerPort
-    int port;
-
-    @Autowired
-    EngineHolder holder;
-
-    WebTestClient client;
-
-    @BeforeAll
-    void modelReady() throws InterruptedException {
-        holder.await();
-    }
-
-    @BeforeEach
-    void client() {
-        client = ApiTestSupport.client(port);
-    }
 
     private JsonNode complete(String body) {
         return ApiTestSupport.post(client, "/v1/completions", body, HttpStatus.OK);

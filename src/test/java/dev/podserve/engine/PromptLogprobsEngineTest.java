@@ -249,13 +249,7 @@ class PromptLogprobsEngineTest {
     }
 
     private static void awaitIdle(Engine engine) throws InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            EngineStats s = engine.stats();
-            if (s.running() == 0 && s.waiting() == 0 && s.kvUsage() == 0.0) return;
-            Thread.sleep(2);
-        }
-        throw new AssertionError("engine did not become idle: " + engine.stats());
+        TinyModel.awaitIdle(engine, TIMEOUT);
     }
 
     /** A backend without {@code rowLogits}, as a third-party one may be. */

@@ -59,6 +59,17 @@ public final class TinyModel {
         return new Engine(backend, scheduler, TOKENIZER, CONFIG.maxPositionEmbeddings(), eos, listener);
     }
 
+    /** Waits until the engine runs and queues nothing and holds no KV page; fails after {@code timeout}. */
+    public static void awaitIdle(Engine engine, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            EngineStats s = engine.stats();
+            if (s.running() == 0 && s.waiting() == 0 && s.kvUsage() == 0.0) return;
+            Thread.sleep(2);
+        }
+        throw new AssertionError("engine did not become idle: " + engine.stats());
+    }
+
     public static Engine engine() {
         return engine(512, 256, 32, 64, b -> b);
     }
