@@ -57,7 +57,7 @@ public final class Engine implements AutoCloseable {
     private int withDeadlines;
     /** How many of them ask for prompt log-probabilities, so steps without any skip the scoring. */
     private int scoring;
-    private final PromptScoring promptScoring = new PromptScoring();
+    private final PromptScoring promptScoring;
     private final Thread thread;
     private volatile boolean accepting = true;
     private final AtomicLong steps = new AtomicLong();
@@ -76,6 +76,7 @@ public final class Engine implements AutoCloseable {
         // the loop (where it would end a response without its terminal signal, or the loop itself).
         this.listener = IsolatedListener.of(listener);
         this.sampling = new StepSampling(this.listener);
+        this.promptScoring = new PromptScoring(this.listener);
         this.outputs = backend.usesHostCores() ? OutputDelivery.inline() : OutputDelivery.onOwnThread("podserve-outputs");
         this.thread = new Thread(this::loop, "podserve-engine");
         this.thread.setDaemon(true);

@@ -46,6 +46,11 @@ public interface EngineListener {
             }
 
             @Override
+            public void onPromptsScored(int rows, long nanos) {
+                for (EngineListener l : each) l.onPromptsScored(rows, nanos);
+            }
+
+            @Override
             public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
                                    long queueNanos, long firstTokenNanos, long e2eNanos) {
                 for (EngineListener l : each) {
@@ -84,6 +89,14 @@ public interface EngineListener {
      * device handed back). Rows on the host cost a copy and a pass over the vocabulary.
      */
     default void onSampled(int fromDeviceArgmax, int drawnOnDevice, int withStep, int late) {
+    }
+
+    /**
+     * After a step whose requests asked for prompt log-probabilities: how many prompt rows it scored
+     * and how long that took (the LM head over those rows and their scoring, between this step and
+     * the next, so it also delays every request sharing the step).
+     */
+    default void onPromptsScored(int rows, long nanos) {
     }
 
     /** Called once per request when it ends, whatever the reason (null reason: it failed). */

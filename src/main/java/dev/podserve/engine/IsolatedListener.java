@@ -61,6 +61,11 @@ final class IsolatedListener implements EngineListener {
     }
 
     @Override
+    public void onPromptsScored(int rows, long nanos) {
+        guarded("onPromptsScored", () -> inner.onPromptsScored(rows, nanos));
+    }
+
+    @Override
     public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
                            long queueNanos, long firstTokenNanos, long e2eNanos) {
         guarded("onFinished",

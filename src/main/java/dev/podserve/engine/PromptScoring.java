@@ -22,6 +22,12 @@ import dev.podserve.scheduler.SchedulerOutput;
  */
 final class PromptScoring {
 
+    private final EngineListener listener;
+
+    PromptScoring(EngineListener listener) {
+        this.listener = listener;
+    }
+
     /**
      * Scores this step's prompt rows of every request in {@code out} that asks for prompt
      * log-probabilities, appending to each request's list in position order.
@@ -61,8 +67,10 @@ final class PromptScoring {
         int top = 0;
         for (ActiveRequest r : owners) top = Math.max(top, r.request.params().promptLogprobs());
         ComputeBackend.RowScore[] scores;
+        long start = System.nanoTime();
         try {
             scores = backend.scoreRows(java.util.Arrays.copyOf(rows, count), java.util.Arrays.copyOf(targets, count), top);
+            listener.onPromptsScored(count, System.nanoTime() - start);
         } catch (RuntimeException e) {
             for (ActiveRequest r : owners) failed.putIfAbsent(r, e);
             return failed;

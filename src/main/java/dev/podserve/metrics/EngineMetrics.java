@@ -55,6 +55,12 @@ public class EngineMetrics implements EngineListener {
     }
 
     @Override
+    public void onPromptsScored(int rows, long nanos) {
+        ServingMeters m = meters;
+        if (m != null) m.promptsScored(rows, nanos);
+    }
+
+    @Override
     public void onToken(String requestId, long sincePreviousNanos) {
         ServingMeters m = meters;
         if (m != null) m.token(sincePreviousNanos);

@@ -49,6 +49,8 @@ final class ServingMeters {
     private final DistributionSummary stepPrefillTokens;
     private final DistributionSummary stepDecodeTokens;
     private final Timer stepForward;
+    private final Timer promptScoring;
+    private final Counter promptScoredTokens;
     private final MeterRegistry registry;
     private final Tags tags;
     /** podserve:attention_steps_total per (phases, mode, policy), created on first use. */
@@ -107,6 +109,12 @@ final class ServingMeters {
                 "Query tokens of single-token (decode) rows in each engine step.", VllmBuckets.ITERATION_TOKENS);
         stepForward = timer(registry, tags, "podserve:step_forward_seconds",
                 "Time of each engine step's forward pass in seconds.", VllmBuckets.STEP_FORWARD_SECONDS);
+        promptScoring = timer(registry, tags, "podserve:prompt_scoring_seconds",
+                "Time spent after a step scoring its prompt rows (prompt log-probabilities) in seconds.",
+                VllmBuckets.STEP_FORWARD_SECONDS);
+        promptScoredTokens = Counter.builder("podserve:prompt_scored_tokens_total").tags(tags)
+                .description("Prompt tokens scored for prompt log-probabilities (echo with logprobs, prompt_logprobs).")
+                .register(registry);
     }
 
     private static Timer timer(MeterRegistry registry, Tags tags, String name, String help, double[] buckets) {
@@ -193,6 +201,11 @@ final class ServingMeters {
 
     void preempted(int count) {
         preemptions.increment(count);
+    }
+
+    void promptsScored(int rows, long nanos) {
+        promptScoring.record(nanos, TimeUnit.NANOSECONDS);
+        promptScoredTokens.increment(rows);
     }
 
     void sampled(int fromDeviceArgmax, int drawn, int withStep, int late) {

@@ -149,6 +149,22 @@ class EngineMetricsTest {
     }
 
     /**
+     * Prompt scoring is counted by the rows it scored: a prompt of n tokens scores n - 1 of them
+     * (the first has nothing before it), across however many chunks (a long prefill takes 64 tokens
+     * a step here, so the 300-token prompt takes five), and a request that does not ask scores none.
+     */
+    @Test
+    void scoredPromptRowsAreCounted() throws InterruptedException {
+        Engine engine = engine(64, b -> b);
+        int[] prompt = IntStream.range(0, 300).map(i -> 10 + i % 200).toArray();
+        SamplingParams scoring = SamplingParams.builder().maxTokens(0).promptLogprobs(1).build();
+        engine.submit(new GenerationRequest("scored", prompt, scoring)).blockLast(TIMEOUT);
+        submit(engine, 40, 3).blockLast(TIMEOUT);
+        await("scored rows", v -> v == 299, "podserve:prompt_scored_tokens_total");
+        assertThat(value("podserve:prompt_scoring_seconds_count")).isEqualTo(5);
+    }
+
+    /**
      * Every step is counted once under its phases and the attention the scheduler chose: the first
      * step prefills both prompts (prefill only, standalone kernel), the long prompt's later chunks
      * run beside the short request's decodes (hybrid, as auto resolves it), and the rest are decodes.
