@@ -140,12 +140,18 @@ final class LogprobsMapper {
         }
     }
 
-    /** The first {@code count} alternatives by text; two ids that decode alike keep the likelier one's value. */
+    /**
+     * The first {@code count} alternatives by text, then the token itself; two ids that decode alike
+     * keep the likelier one's value.
+     */
     private static Map<String, Float> topMap(TokenLogprob lp, HfTokenizer tok, int count) {
         Map<String, Float> top = new LinkedHashMap<>();
         for (int k = 0; k < Math.min(count, lp.topTokens().length); k++) {
             top.putIfAbsent(tokenText(tok, lp.topTokens()[k]), finite(lp.topLogprobs()[k]));
         }
+        // The token itself is always there, as OpenAI's legacy completions and vLLM send it: up to
+        // count + 1 entries, so a consumer can compare it with the best (logprobs 0 gives it alone).
+        top.putIfAbsent(tokenText(tok, lp.token()), finite(lp.logprob()));
         return top;
     }
 }
