@@ -129,7 +129,8 @@ public interface ComputeBackend extends AutoCloseable {
      * a backend whose logits live on a device scores them there and copies back only the results.
      *
      * @param top at most {@link HostRowScores#MAX_TOP}
-     * @throws IllegalArgumentException a row without a distribution (a NaN or +inf logit, or only -inf)
+     * @return one score per row, in order; null for a row without a distribution (a NaN or +inf
+     *         logit, or only -inf), so that only its own request fails
      */
     default RowScore[] scoreRows(int[] rows, int[] targets, int top) {
         return HostRowScores.score(this, rows, targets, top);

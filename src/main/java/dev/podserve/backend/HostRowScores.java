@@ -22,6 +22,10 @@ public final class HostRowScores {
     public static ComputeBackend.RowScore[] score(ComputeBackend backend, int[] rows, int[] targets, int top) {
         if (rows.length != targets.length) throw new IllegalArgumentException(rows.length + " rows and " + targets.length + " targets");
         if (top < 0 || top > MAX_TOP) throw new IllegalArgumentException("top " + top + " is outside 0.." + MAX_TOP);
+        int vocab = backend.config().vocabSize();
+        for (int t : targets) {
+            if (t < 0 || t >= vocab) throw new IllegalArgumentException("target " + t + " is outside the vocabulary");
+        }
         Sampler sampler = new Sampler();
         ComputeBackend.RowScore[] out = new ComputeBackend.RowScore[rows.length];
         RuntimeException[] failed = new RuntimeException[1];
@@ -32,6 +36,9 @@ public final class HostRowScores {
                 try {
                     SampleResult s = sampler.score(logits[j], targets[k], top);
                     out[k] = new ComputeBackend.RowScore(s.logprob(), Sampler.rank(logits[j], targets[k]), s.topTokens(), s.topLogprobs());
+                } catch (IllegalArgumentException e) {
+                    // A row without a distribution (NaN, +inf, only -inf): null, its request alone fails.
+                    out[k] = null;
                 } catch (RuntimeException e) {
                     synchronized (failed) {
                         if (failed[0] == null) failed[0] = e;

@@ -70,6 +70,9 @@ final class PromptScoring {
         long start = System.nanoTime();
         try {
             scores = backend.scoreRows(java.util.Arrays.copyOf(rows, count), java.util.Arrays.copyOf(targets, count), top);
+            if (scores == null || scores.length != count) {
+                throw new IllegalStateException("the backend scored " + (scores == null ? 0 : scores.length) + " of " + count + " rows");
+            }
             listener.onPromptsScored(count, System.nanoTime() - start);
         } catch (RuntimeException e) {
             for (ActiveRequest r : owners) failed.putIfAbsent(r, e);
@@ -87,7 +90,8 @@ final class PromptScoring {
             } else {
                 // Scores are kept in position order with no gaps; anything else is a bug, and this
                 // request's numbers must not go out misaligned.
-                failed.put(r, s == null ? new IllegalStateException("the backend gave no score for batch row " + rows[k])
+                failed.put(r, s == null ? new IllegalStateException("the step's logits at prompt position " + position
+                                + " hold a NaN or infinite value, or only -inf")
                         : new IllegalStateException("prompt position " + position + " scored out of order after "
                                 + r.promptLogprobs.size()));
             }

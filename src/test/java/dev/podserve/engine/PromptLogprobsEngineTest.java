@@ -198,8 +198,66 @@ class PromptLogprobsEngineTest {
         assertThat(engine.isServing()).isTrue();
     }
 
+    /**
+     * A row without a distribution (here NaN logits, for the rows whose input token is 5) fails
+     * only the request it belongs to: another scored in the same step gets all its scores.
+     */
+    @Test
+    void aRowWithoutADistributionFailsOnlyItsOwnRequest() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Engine engine = track(TinyModel.engine(64, 64, 8, 8, b -> new NanRowsOfToken(b, release, 5)));
+        CompletableFuture<List<RequestOutput>> holder = engine.submit(new GenerationRequest("hold", new int[] {7},
+                SamplingParams.builder().temperature(0).maxTokens(1).build())).collectList().toFuture();
+        int[] good = {10, 11, 12, 13, 14, 15};
+        CompletableFuture<List<RequestOutput>> ok = engine.submit(new GenerationRequest("good", good, scoring(1, 1)))
+                .collectList().toFuture();
+        CompletableFuture<List<RequestOutput>> bad = engine.submit(new GenerationRequest("bad", new int[] {5, 5, 5, 5}, scoring(1, 1)))
+                .collectList().toFuture();
+        Thread.sleep(50);
+        release.countDown();
+        holder.get(60, TimeUnit.SECONDS);
+        Throwable failure = null;
+        try {
+            bad.get(60, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            failure = e.getCause();
+        }
+        assertThat(failure).isInstanceOf(StepFailedException.class).hasMessageContaining("NaN");
+        assertMatchesReference(ok.get(60, TimeUnit.SECONDS).get(0).promptLogprobs(), good, 1);
+    }
+
+    /** Scores on the host over logits made NaN in the rows whose input token is {@code token}. */
+    private static final class NanRowsOfToken extends HoldFirstStep {
+        private final int token;
+        private HybridBatch last;
+
+        NanRowsOfToken(ComputeBackend inner, java.util.concurrent.CountDownLatch release, int token) {
+            super(inner, release);
+            this.token = token;
+        }
+
+        @Override
+        public float[][] forward(HybridBatch batch) {
+            last = batch;
+            return super.forward(batch);
+        }
+
+        @Override
+        public void rowLogits(int[] rows, RowLogitsSink sink) {
+            super.rowLogits(rows, (from, logits) -> {
+                for (int j = 0; j < logits.length; j++) if (last.tokenIds()[rows[from + j]] == token) logits[j][0] = Float.NaN;
+                sink.accept(from, logits);
+            });
+        }
+
+        @Override
+        public RowScore[] scoreRows(int[] rows, int[] targets, int top) {
+            return dev.podserve.backend.HostRowScores.score(this, rows, targets, top);
+        }
+    }
+
     /** Holds the first step until released, so requests submitted meanwhile are scheduled together. */
-    private static final class HoldFirstStep extends dev.podserve.backend.ForwardingBackend {
+    private static class HoldFirstStep extends dev.podserve.backend.ForwardingBackend {
         private final java.util.concurrent.CountDownLatch release;
         private boolean first = true;
 

@@ -418,9 +418,7 @@ public final class CudaBackend implements ComputeBackend {
         for (int i = 0; i < rows.length; i++) {
             int at = i * ParamLayouts.SCORE_WORDS;
             int rank = words[at + 1];
-            if (rank < 0) {
-                throw new IllegalArgumentException("row " + rows[i] + " of the last step has a NaN or infinite logit, or only -inf");
-            }
+            if (rank < 0) continue;  // no distribution in this row: null, its request alone fails
             int[] ids = new int[listed];
             float[] lps = new float[listed];
             for (int k = 0; k < listed; k++) {
