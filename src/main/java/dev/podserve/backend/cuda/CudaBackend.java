@@ -361,8 +361,9 @@ public final class CudaBackend implements ComputeBackend {
 
     /**
      * Each group of up to maxSampled rows goes through the sampled rows' own final norm and LM head
-     * ({@code StepLauncher.enqueueRowLogits}) into the logits buffer and is copied back row by row;
-     * the step's hidden states stay on the device until the next step.
+     * ({@code StepLauncher.enqueueRowGroup}) into the logits buffer and is copied back in as few
+     * transfers as the staging buffer allows; the step's hidden states stay on the device until the
+     * next step.
      */
     @Override
     public synchronized void rowLogits(int[] rows, RowLogitsSink sink) {
