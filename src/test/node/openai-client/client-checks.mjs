@@ -95,6 +95,15 @@ const entries = withLogprobs.choices[0]?.logprobs?.content ?? [];
 check(entries.length === 4 && entries.every(e => e.logprob <= 0 && e.top_logprobs.length === 2 && Array.isArray(e.bytes)),
     `chat logprobs: ${JSON.stringify(entries).slice(0, 300)}`);
 
+// Scoring a prompt: echo with logprobs and max_tokens 0 gives the prompt back, every token scored but the first.
+const scored = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 0, echo: true, logprobs: 1 });
+const scoredLp = scored.choices[0]?.logprobs;
+const promptTokens = scored.usage?.prompt_tokens;
+check(scored.choices[0]?.text === 'Once upon a time' && scoredLp?.tokens?.length === promptTokens
+    && scoredLp.token_logprobs[0] === null && scoredLp.top_logprobs[0] === null
+    && scoredLp.token_logprobs.slice(1).every(v => v <= 0) && scored.usage?.completion_tokens === 0,
+    `echo with logprobs: ${JSON.stringify(scored).slice(0, 300)}`);
+
 // Errors come as the SDK's classes, with the offending field.
 await expectError('temperature 5', OpenAI.BadRequestError, 400, 'temperature',
     () => client.chat.completions.create({ ...greedy, temperature: 5 }));

@@ -70,7 +70,7 @@ class OfficialNodeClientTest {
         assertThat(r.exit()).as(r.output()).isZero();
         assertThat(r.output()).contains("\"failures\":[]");
         java.util.regex.Matcher checks = java.util.regex.Pattern.compile("\"checks\":(\\d+)").matcher(r.output());
-        assertThat(checks.find() && Integer.parseInt(checks.group(1)) >= 18).as("every check ran: " + r.output()).isTrue();
+        assertThat(checks.find() && Integer.parseInt(checks.group(1)) >= 19).as("every check ran: " + r.output()).isTrue();
         // The aborted stream's request is gone from the engine, and its pages with it.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (holder.require().engine().stats().running() > 0 && System.nanoTime() < deadline) Thread.sleep(20);

@@ -206,6 +206,27 @@ class OpenAiJavaSdkTest {
         });
     }
 
+    /**
+     * Scoring a prompt through the SDK: echo, logprobs 1, max_tokens 0. The first prompt token's
+     * logprob and alternatives are null, as OpenAI sends them; the typed lists must still read.
+     */
+    @Test
+    void echoWithLogprobsScoresThePromptThroughTheSdk() {
+        Completion scored = client.completions().create(CompletionCreateParams.builder().model(MODEL).prompt("Hello")
+                .maxTokens(0L).echo(true).logprobs(1L).build());
+        CompletionChoice choice = scored.choices().get(0);
+        assertThat(choice.text()).isEqualTo("Hello");
+        assertThat(choice.finishReason()).isEqualTo(CompletionChoice.FinishReason.LENGTH);
+        CompletionChoice.Logprobs lp = choice.logprobs().orElseThrow();
+        assertThat(lp.tokens().orElseThrow()).hasSize(5);
+        List<Double> values = lp.tokenLogprobs().orElseThrow();
+        assertThat(values).hasSize(5);
+        assertThat(values.get(0)).isNull();
+        assertThat(values.subList(1, 5)).allSatisfy(v -> assertThat(v).isLessThanOrEqualTo(0.0));
+        assertThat(lp.textOffset().orElseThrow()).containsExactly(0L, 1L, 2L, 3L, 4L);
+        assertThat(scored.usage().orElseThrow().completionTokens()).isZero();
+    }
+
     @Test
     void modelsList() {
         List<Model> models = client.models().list().data();
