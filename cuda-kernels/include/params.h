@@ -186,10 +186,14 @@ typedef struct PsArgmaxParams {
  *   then lower id) and its x - lse as fp32 bits. Words past top are left as they were.
  * A row holding a NaN or +inf, or nothing but -inf, has no distribution: its rank word is -1 and
  * the host refuses it, as its sampler refuses such a row.
- * grid (S), block: any multiple of 32 up to 1024 (1024 suggested: one CTA streams a row, top + 3 times).
+ * grid (S), block: any multiple of 32 up to 1024 (1024 suggested: one CTA streams a row three times,
+ * or top + 3 times when more than PS_SCORE_CANDIDATES entries tie at or above the row's bound).
  */
 #define PS_SCORE_MAX_TOP 20
 #define PS_SCORE_WORDS (2 + 2 * PS_SCORE_MAX_TOP)
+/* Entries at or above a row's top-th bound that ps_score_rows ranks in shared memory; more (many
+ * ties at the bound) and it ranks the whole row instead, top passes over it. */
+#define PS_SCORE_CANDIDATES 2048
 typedef struct PsScoreRowsParams {
     const float* logits;      /* [S][logitsStride] fp32 */
     const int32_t* targets;   /* [S] token ids in [0, vocab) */

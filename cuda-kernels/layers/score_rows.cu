@@ -60,12 +60,63 @@ __device__ double block_sum(double x, double* scratch) {
     return w;
 }
 
+// The top-th largest of the threads' values (value first, then lower thread), -inf when fewer
+// threads than top, or when it is -inf. Uniform across the CTA.
+__device__ float kth_of_thread_maxima(float mine, int top, float* scratchV, int* scratchI) {
+    if (top > (int)blockDim.x) return -INFINITY;
+    Pick last;
+    last.v = INFINITY;
+    last.i = -1;
+    for (int k = 0; k < top; ++k) {
+        Pick c;
+        c.v = mine;
+        c.i = (int)threadIdx.x;
+        const bool after = k == 0 || c.v < last.v || (c.v == last.v && c.i > last.i);
+        if (!after) c.i = -1;
+        c = block_pick(c, scratchV, scratchI);
+        if (c.i < 0) return -INFINITY;
+        last = c;
+    }
+    return last.v;
+}
+
+// The top likeliest of n entries at(0..n-1), best first (higher value, then lower id), written to
+// out as ids and log-probabilities (value - lse): pass k takes the best of what ranks after the
+// (k-1)-th. Stops early when fewer than top entries exist.
+template <typename At>
+__device__ void select_top(int n, int top, double lse, int32_t* out, float* scratchV, int* scratchI, At at) {
+    Pick last;
+    last.v = INFINITY;
+    last.i = -1;
+    for (int k = 0; k < top; ++k) {
+        Pick best;
+        best.v = -INFINITY;
+        best.i = -1;
+        for (int j = threadIdx.x; j < n; j += blockDim.x) {
+            const Pick c = at(j);
+            const bool after = k == 0 || c.v < last.v || (c.v == last.v && c.i > last.i);
+            if (after && ahead(c, best)) best = c;
+        }
+        best = block_pick(best, scratchV, scratchI);
+        if (best.i < 0) break;  // fewer ids than asked for
+        if (threadIdx.x == 0) {
+            out[2 + k] = best.i;
+            out[2 + PS_SCORE_MAX_TOP + k] = __float_as_int((float)((double)best.v - lse));
+        }
+        last = best;
+    }
+}
+
 }  // namespace score
 
 extern "C" __global__ void __launch_bounds__(1024) ps_score_rows(const PsScoreRowsParams p) {
     __shared__ float pickV[32];
     __shared__ int pickI[32];
     __shared__ double sums[32];
+    // [PS_SCORE_CANDIDATES]: the row's entries at or above the bound, in no order; candN of them.
+    __shared__ float candV[PS_SCORE_CANDIDATES];
+    __shared__ int candI[PS_SCORE_CANDIDATES];
+    __shared__ int candN;
     for (int s = blockIdx.x; s < p.numRows; s += gridDim.x) {
         const float* row = p.logits + (int64_t)s * p.logitsStride;  // [vocab]
         int32_t* out = p.out + (int64_t)s * PS_SCORE_WORDS;           // [PS_SCORE_WORDS]
@@ -103,28 +154,33 @@ extern "C" __global__ void __launch_bounds__(1024) ps_score_rows(const PsScoreRo
             out[0] = __float_as_int((float)((double)own - lse));
             out[1] = (int)rank;
         }
-        // Passes 3..: the k-th likeliest is the best of what ranks after the (k-1)-th.
-        score::Pick last;
-        last.v = INFINITY;
-        last.i = -1;
-        for (int k = 0; k < p.top; ++k) {
-            score::Pick best;
-            best.v = -INFINITY;
-            best.i = -1;
+        if (p.top > 0) {
+            // Pass 3 keeps only what can be among the top: the top-th largest of the threads' own
+            // maxima is a lower bound of the row's top-th largest (those maxima are that many
+            // distinct entries). The candidates at or above it usually number about top.
+            const float bound = score::kth_of_thread_maxima(max, p.top, pickV, pickI);
+            if (threadIdx.x == 0) candN = 0;
+            __syncthreads();
             for (int i = threadIdx.x; i < p.vocab; i += blockDim.x) {
-                score::Pick c;
-                c.v = __ldg(row + i);
-                c.i = i;
-                const bool after = k == 0 || c.v < last.v || (c.v == last.v && c.i > last.i);
-                if (after && score::ahead(c, best)) best = c;
+                const float x = __ldg(row + i);
+                if (x >= bound) {
+                    const int at = atomicAdd(&candN, 1);
+                    if (at < PS_SCORE_CANDIDATES) {
+                        candV[at] = x;
+                        candI[at] = i;
+                    }
+                }
             }
-            best = score::block_pick(best, pickV, pickI);
-            if (best.i < 0) break;  // fewer ids than asked for
-            if (threadIdx.x == 0) {
-                out[2 + k] = best.i;
-                out[2 + PS_SCORE_MAX_TOP + k] = __float_as_int((float)((double)best.v - lse));
+            __syncthreads();
+            const int n = candN;
+            if (n <= PS_SCORE_CANDIDATES) {
+                score::select_top(n, p.top, lse, out, pickV, pickI,
+                                  [&](int j) { return score::Pick{candV[j], candI[j]}; });
+            } else {
+                // Too many ties at the bound (a row of few distinct values): the whole row, top times.
+                score::select_top(p.vocab, p.top, lse, out, pickV, pickI,
+                                  [&](int j) { return score::Pick{__ldg(row + j), j}; });
             }
-            last = best;
         }
         __syncthreads();
     }
