@@ -53,19 +53,7 @@ final class LogprobsMapper {
      * counting from {@code offset} (the text already sent for this choice).
      */
     static CompletionResponse.CompletionLogprobs legacy(List<TokenLogprob> lps, HfTokenizer tok, int offset) {
-        List<String> tokens = new ArrayList<>();
-        List<Float> values = new ArrayList<>();
-        List<Map<String, Float>> tops = new ArrayList<>();
-        List<Integer> offsets = new ArrayList<>();
-        for (TokenLogprob lp : lps) {
-            String t = tokenText(tok, lp.token());
-            tokens.add(t);
-            values.add(finite(lp.logprob()));
-            tops.add(topMap(lp, tok, lp.topTokens().length));
-            offsets.add(offset);
-            offset += t.length();
-        }
-        return new CompletionResponse.CompletionLogprobs(tokens, values, tops, offsets);
+        return legacy(-1, lps, tok, offset, Integer.MAX_VALUE, Integer.MAX_VALUE);
     }
 
     /**
@@ -82,17 +70,28 @@ final class LogprobsMapper {
     static CompletionResponse.CompletionLogprobs legacyPrompt(int[] prompt, List<TokenLogprob> scored, HfTokenizer tok, int top,
                                                               int echoed) {
         requireAligned(prompt, scored);
-        List<String> tokens = new ArrayList<>(prompt.length);
-        List<Float> values = new ArrayList<>(prompt.length);
-        List<Map<String, Float>> tops = new ArrayList<>(prompt.length);
-        List<Integer> offsets = new ArrayList<>(prompt.length);
-        int offset = 0;
-        for (int i = 0; i < prompt.length; i++) {
-            String t = tokenText(tok, prompt[i]);
+        return legacy(prompt[0], scored, tok, 0, top, echoed);
+    }
+
+    /**
+     * The legacy lists: {@code unscored} first when it is a token id (with null for its logprob and
+     * alternatives), then each of {@code lps} with at most {@code top} alternatives; offsets count
+     * from {@code offset} and stop at {@code maxOffset}.
+     */
+    private static CompletionResponse.CompletionLogprobs legacy(int unscored, List<TokenLogprob> lps, HfTokenizer tok, int offset,
+                                                                int top, int maxOffset) {
+        int n = lps.size() + (unscored >= 0 ? 1 : 0);
+        List<String> tokens = new ArrayList<>(n);
+        List<Float> values = new ArrayList<>(n);
+        List<Map<String, Float>> tops = new ArrayList<>(n);
+        List<Integer> offsets = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            TokenLogprob lp = unscored < 0 ? lps.get(i) : i == 0 ? null : lps.get(i - 1);
+            String t = tokenText(tok, lp == null ? unscored : lp.token());
             tokens.add(t);
-            values.add(i == 0 ? null : finite(scored.get(i - 1).logprob()));
-            tops.add(i == 0 ? null : topMap(scored.get(i - 1), tok, top));
-            offsets.add(Math.min(offset, echoed));
+            values.add(lp == null ? null : finite(lp.logprob()));
+            tops.add(lp == null ? null : topMap(lp, tok, top));
+            offsets.add(Math.min(offset, maxOffset));
             offset += t.length();
         }
         return new CompletionResponse.CompletionLogprobs(tokens, values, tops, offsets);

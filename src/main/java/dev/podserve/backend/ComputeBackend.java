@@ -146,6 +146,28 @@ public interface ComputeBackend extends AutoCloseable {
     record RowScore(float logprob, int rank, int[] topTokens, float[] topLogprobs) {
     }
 
+    /**
+     * {@link #rowLogits}' and {@link #scoreRows}' rows: ascending rows of a finished step of
+     * {@code stepTokens} query rows (-1 when there is none to read).
+     */
+    static void requireRowsOfStep(int[] rows, int stepTokens) {
+        if (stepTokens < 0) throw new IllegalStateException("no finished step to take row logits from");
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= stepTokens || (i > 0 && rows[i] <= rows[i - 1])) {
+                throw new IllegalArgumentException("row " + rows[i] + " is not an ascending row of the last step's " + stepTokens);
+            }
+        }
+    }
+
+    /** {@link #scoreRows}' other arguments: a target in the vocabulary per row, and {@code top} in range. */
+    static void requireScoring(int[] rows, int[] targets, int top, int vocab) {
+        if (rows.length != targets.length) throw new IllegalArgumentException(rows.length + " rows and " + targets.length + " targets");
+        if (top < 0 || top > HostRowScores.MAX_TOP) throw new IllegalArgumentException("top " + top + " is outside 0.." + HostRowScores.MAX_TOP);
+        for (int t : targets) {
+            if (t < 0 || t >= vocab) throw new IllegalArgumentException("target " + t + " is outside the vocabulary");
+        }
+    }
+
     /** Receives {@link #rowLogits} a group at a time. */
     @FunctionalInterface
     interface RowLogitsSink {

@@ -4,6 +4,7 @@ import java.util.stream.IntStream;
 
 import dev.podserve.sampling.SampleResult;
 import dev.podserve.sampling.Sampler;
+import dev.podserve.sampling.SamplingParams;
 
 /**
  * Scoring rows on the host, over logits that {@link ComputeBackend#rowLogits} brings back: the
@@ -13,19 +14,14 @@ import dev.podserve.sampling.Sampler;
  */
 public final class HostRowScores {
 
-    /** Most alternatives a row lists (OpenAI's and vLLM's limit on logprobs). */
-    public static final int MAX_TOP = 20;
+    /** Most alternatives a row lists: the API's limit on logprobs. */
+    public static final int MAX_TOP = SamplingParams.MAX_LOGPROBS;
 
     private HostRowScores() {
     }
 
     public static ComputeBackend.RowScore[] score(ComputeBackend backend, int[] rows, int[] targets, int top) {
-        if (rows.length != targets.length) throw new IllegalArgumentException(rows.length + " rows and " + targets.length + " targets");
-        if (top < 0 || top > MAX_TOP) throw new IllegalArgumentException("top " + top + " is outside 0.." + MAX_TOP);
-        int vocab = backend.config().vocabSize();
-        for (int t : targets) {
-            if (t < 0 || t >= vocab) throw new IllegalArgumentException("target " + t + " is outside the vocabulary");
-        }
+        ComputeBackend.requireScoring(rows, targets, top, backend.config().vocabSize());
         Sampler sampler = new Sampler();
         ComputeBackend.RowScore[] out = new ComputeBackend.RowScore[rows.length];
         RuntimeException[] failed = new RuntimeException[1];

@@ -7,45 +7,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpStatus;
-import org.springframework.test.web.reactive.server.WebTestClient;
 
-import dev.podserve.config.EngineHolder;
 
 import tools.jackson.databind.JsonNode;
 
 /** {@code /v1/chat/completions} and streamed {@code /v1/completions} over a real port: fields, errors and exact SSE bytes. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ChatCompletionsApiTest {
+class ChatCompletionsApiTest extends LiveServerApiTest {
 
     /** Forces byte 'A' (token 65): the output is then known exactly. */
     private static final String FORCE_A = "\"logit_bias\":{\"65\":100}";
-
-    @LocalServerPort
-    int port;
-
-    @Autowired
-    EngineHolder holder;
-
-    WebTestClient client;
-
-    @BeforeAll
-    void modelReady() throws InterruptedException {
-        holder.await();
-    }
-
-    @BeforeEach
-    void client() {
-        client = ApiTestSupport.client(port);
-    }
 
     private JsonNode chat(String body, HttpStatus expected) {
         return ApiTestSupport.post(client, "/v1/chat/completions", body, expected);

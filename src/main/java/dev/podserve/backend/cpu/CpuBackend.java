@@ -179,13 +179,7 @@ public final class CpuBackend implements ComputeBackend {
      */
     @Override
     public synchronized void rowLogits(int[] rows, RowLogitsSink sink) {
-        int T = lastStepTokens;
-        if (T < 0) throw new IllegalStateException("no finished step to take row logits from");
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] < 0 || rows[i] >= T || (i > 0 && rows[i] <= rows[i - 1])) {
-                throw new IllegalArgumentException("row " + rows[i] + " is not an ascending row of the last step's " + T);
-            }
-        }
+        ComputeBackend.requireRowsOfStep(rows, lastStepTokens);
         int hidden = cfg.hiddenSize();
         int vocab = cfg.vocabSize();
         for (int from = 0; from < rows.length; from += ROW_LOGITS_GROUP) {

@@ -368,7 +368,7 @@ public final class CudaBackend implements ComputeBackend {
     @Override
     public synchronized void rowLogits(int[] rows, RowLogitsSink sink) {
         requireOpen();
-        requireRowsOfLastStep(rows);
+        ComputeBackend.requireRowsOfStep(rows, lastStepTokens);
         ctx.makeCurrent();
         // The groups overwrite the step's logits on the device: no late fetch of them from here on.
         logits.stepStarts();
@@ -392,14 +392,10 @@ public final class CudaBackend implements ComputeBackend {
     public synchronized RowScore[] scoreRows(int[] rows, int[] targets, int top) {
         requireOpen();
         if (HOST_SCORING) return dev.podserve.backend.HostRowScores.score(this, rows, targets, top);
-        if (rows.length != targets.length) throw new IllegalArgumentException(rows.length + " rows and " + targets.length + " targets");
-        if (top < 0 || top > ParamLayouts.SCORE_MAX_TOP) {
-            throw new IllegalArgumentException("top " + top + " is outside 0.." + ParamLayouts.SCORE_MAX_TOP);
-        }
-        requireRowsOfLastStep(rows);
-        for (int t : targets) {
-            if (t < 0 || t >= cfg.vocabSize()) throw new IllegalArgumentException("target " + t + " is outside the vocabulary");
-        }
+        ComputeBackend.requireScoring(rows, targets, top, cfg.vocabSize());
+        // The kernel's output rows hold SCORE_MAX_TOP alternatives.
+        if (top > ParamLayouts.SCORE_MAX_TOP) throw new IllegalArgumentException("top " + top + " exceeds ps_score_rows' " + ParamLayouts.SCORE_MAX_TOP);
+        ComputeBackend.requireRowsOfStep(rows, lastStepTokens);
         ctx.makeCurrent();
         logits.stepStarts();
         int vocab = cfg.vocabSize();
@@ -537,16 +533,6 @@ public final class CudaBackend implements ComputeBackend {
             else failed.addSuppressed(e);
         }
         if (failed != null) throw failed;
-    }
-
-    private void requireRowsOfLastStep(int[] rows) {
-        int T = lastStepTokens;
-        if (T < 0) throw new IllegalStateException("no finished step to take row logits from");
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] < 0 || rows[i] >= T || (i > 0 && rows[i] <= rows[i - 1])) {
-                throw new IllegalArgumentException("row " + rows[i] + " is not an ascending row of the last step's " + T);
-            }
-        }
     }
 
     /** A step on a closed backend would touch freed device and pinned memory: refuse it instead. */
