@@ -26,7 +26,8 @@
 # Knobs (environment): MODES (serial pod streams), BUDGET (max-num-batched-tokens, 2048), SEQS
 # (max-num-seqs, 64), KV (KV-cache memory, 48GB), SCALE (long-prompt divisor, 2: 8K in, 512 out),
 # REQUESTS (24), RATES (online request rates, "0.5 1"), ONLINE_REQUESTS (40), POLICY (auto),
-# WORKLOAD (the online and capacity phases' workload, mixed; long-prompt gives the paper's online case).
+# WORKLOAD (the online and capacity phases' workload, mixed; long-prompt gives the paper's online case),
+# ADMISSION (podserve.scheduler.kv-admission: headroom or greedy).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?usage: run-serve-bench.sh OUT offline|online}"
@@ -48,6 +49,7 @@ start_server() {  # mode
         --podserve.attention.sm-policy="${POLICY:-auto}" --podserve.scheduler.max-num-batched-tokens="$budget" \
         --podserve.scheduler.long-prefill-token-threshold="$budget" --podserve.scheduler.max-num-seqs="${SEQS:-64}" \
         --podserve.scheduler.max-model-len=20480 --podserve.kv-cache.memory="${KV:-48GB}" \
+        --podserve.scheduler.kv-admission="${ADMISSION:-headroom}" \
         --podserve.resilience.max-concurrent-requests=256 --podserve.resilience.max-queue-time=0 \
         --podserve.attention.profile="$([ -n "${PROFILE:-}" ] && echo true || echo false)" \
         ${STEP_TRACE:+--podserve.scheduler.step-trace="$out/steps-$phase-$1.csv"} \

@@ -29,6 +29,7 @@ import dev.podserve.model.ModelConfig;
 import dev.podserve.model.ModelFolder;
 import dev.podserve.model.ModelWeights;
 import dev.podserve.scheduler.ChunkedPrefillScheduler;
+import dev.podserve.scheduler.KvAdmission;
 import dev.podserve.scheduler.SchedulerSettings;
 import dev.podserve.tokenizer.ChatTemplate;
 import dev.podserve.tokenizer.HfTokenizer;
@@ -79,7 +80,8 @@ public final class ModelLoader {
         }
         int blockSize = props.kvCache().blockSize();
         SchedulerSettings settings = new SchedulerSettings(props.scheduler().maxNumBatchedTokens(),
-                props.scheduler().maxNumSeqs(), props.scheduler().longPrefillTokenThreshold(), maxModelLen);
+                props.scheduler().maxNumSeqs(), props.scheduler().longPrefillTokenThreshold(), maxModelLen,
+                KvAdmission.valueOf(props.scheduler().kvAdmission().toUpperCase(java.util.Locale.ROOT)));
 
         HfTokenizer tokenizer = HfTokenizer.load(folder.dir());
         ChatTemplate template = chatTemplateText(m, tokenizer)

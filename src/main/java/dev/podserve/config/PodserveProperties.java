@@ -67,13 +67,19 @@ public record PodserveProperties(
      * @param stepTrace                  a file that gets one CSV line per engine step (what ran, how long, the
      *                                   host's gap before it); empty: off. For finding which steps make a
      *                                   latency tail, which percentiles of requests cannot show
+     * @param kvAdmission                {@code headroom}: a waiting prompt is admitted only when the free KV
+     *                                   pages hold all of it and the running sequences' growth until it is
+     *                                   prefilled; {@code greedy}: as soon as its first chunk fits (vLLM's
+     *                                   v1 rule), which under KV pressure evicts half-prefilled prompts
      */
     public record Scheduler(
             @Min(value = 1, message = "must be at least 1") @DefaultValue("512") int maxNumBatchedTokens,
             @Min(value = 1, message = "must be at least 1") @DefaultValue("64") int maxNumSeqs,
             @Min(value = 0, message = "must be 0 (off) or positive") @DefaultValue("256") int longPrefillTokenThreshold,
             @Min(value = 0, message = "must be 0 (the model's) or positive") @DefaultValue("0") int maxModelLen,
-            @NotNull @DefaultValue("") String stepTrace) {
+            @NotNull @DefaultValue("") String stepTrace,
+            @NotNull @DefaultValue("headroom") @Pattern(regexp = "headroom|greedy", message = "must be 'headroom' or 'greedy'")
+            String kvAdmission) {
 
         @AssertTrue(message = "max-num-batched-tokens must be at least max-num-seqs, or running decodes could be stalled")
         public boolean isBudgetCoversSeqs() {

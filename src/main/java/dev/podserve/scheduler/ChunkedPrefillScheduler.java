@@ -22,9 +22,10 @@ import java.util.Objects;
  *   <li>running sequences with more uncomputed tokens (partial prefills, or recomputation after a
  *       preemption), oldest first, each at most {@code longPrefillTokenThreshold} tokens;</li>
  *   <li>waiting sequences, strictly first come first served, while the budget, {@code maxNumSeqs} and
- *       the free KV pages allow; the last one admitted may get only a chunk. A sequence whose first
- *       chunk does not fit in the free pages stops admission: letting smaller ones pass would starve
- *       long prompts under load.</li>
+ *       the free KV pages allow; the last one admitted may get only a chunk. A sequence the free pages
+ *       cannot take stops admission: letting smaller ones pass would starve long prompts under load.
+ *       What "can take" means is the settings' {@link KvAdmission}: by default the whole prompt and
+ *       the running sequences' growth until it is prefilled must fit, not just its first chunk.</li>
  * </ol>
  *
  * <p>When a running sequence cannot get pages for its tokens, the most recently admitted running
@@ -286,7 +287,7 @@ public final class ChunkedPrefillScheduler {
             }
             requireWithinCapacity(s);
             int n = Math.min(s.numTokens(), Math.min(maxChunk, budget));
-            if (!kv.allocateSlots(s.requestId(), n)) {
+            if (!hasHeadroomFor(s, n, maxChunk) || !kv.allocateSlots(s.requestId(), n)) {
                 return;
             }
             waiting.poll();
@@ -296,6 +297,37 @@ public final class ChunkedPrefillScheduler {
             budget -= n;
             stepOrder.add(s);
         }
+    }
+
+    /**
+     * Whether the free pages let {@code s} (first chunk {@code firstChunk} tokens) reach the end of its
+     * prefill without anyone being preempted, by {@link KvAdmission#HEADROOM}'s rule: its whole
+     * prompt, the rest of every running prompt, and the running sequences' growth of one token a step
+     * until then. That many steps is the longer of its own chunks ({@code maxChunk} at most a step) and
+     * the whole prefill backlog at the budget the decodes leave. Growth is counted for sequences still
+     * prefilling too, which only errs towards waiting. Always true under GREEDY or with nothing running.
+     */
+    private boolean hasHeadroomFor(Sequence s, int firstChunk, int maxChunk) {
+        if (settings.kvAdmission() == KvAdmission.GREEDY || running.isEmpty()) {
+            return true;
+        }
+        long pages = kv.blocksNeeded(s.numTokens());
+        long backlog = s.numTokens() - firstChunk;
+        for (Sequence r : running) {
+            pages += kv.numMissingBlocks(r.requestId(), r.numTokens());
+            backlog += r.numTokens() - r.numComputedTokens() - r.stepTokens;
+        }
+        long perStep = Math.max(1, settings.maxNumBatchedTokens() - running.size() - 1);
+        long steps = 1 + Math.max(ceilDiv(s.numTokens() - firstChunk, maxChunk), ceilDiv(backlog, perStep));
+        for (Sequence r : running) {
+            int now = r.numTokens();
+            pages += kv.blocksNeeded((int) Math.min(now + steps, maxSequenceTokens)) - kv.blocksNeeded(now);
+        }
+        return kv.numFreeBlocks() >= pages;
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
     }
 
     private SchedulerOutput buildOutput() {

@@ -9,12 +9,19 @@ package dev.podserve.scheduler;
  *                                  beyond the step budget. Keeps one long prompt from taking a whole
  *                                  step while other prompts wait behind it.
  * @param maxModelLen               most tokens (prompt plus output) one request may hold
+ * @param kvAdmission               when a waiting sequence may take KV pages
  */
 public record SchedulerSettings(
         int maxNumBatchedTokens,
         int maxNumSeqs,
         int longPrefillTokenThreshold,
-        int maxModelLen) {
+        int maxModelLen,
+        KvAdmission kvAdmission) {
+
+    /** Settings with {@link KvAdmission#HEADROOM}. */
+    public SchedulerSettings(int maxNumBatchedTokens, int maxNumSeqs, int longPrefillTokenThreshold, int maxModelLen) {
+        this(maxNumBatchedTokens, maxNumSeqs, longPrefillTokenThreshold, maxModelLen, KvAdmission.HEADROOM);
+    }
 
     public SchedulerSettings {
         require(maxNumBatchedTokens >= 1, "maxNumBatchedTokens must be at least 1, got " + maxNumBatchedTokens);
@@ -26,6 +33,7 @@ public record SchedulerSettings(
         require(longPrefillTokenThreshold >= 0, "longPrefillTokenThreshold must be 0 (no threshold) or positive, got "
                 + longPrefillTokenThreshold);
         require(maxModelLen >= 1, "maxModelLen must be at least 1, got " + maxModelLen);
+        java.util.Objects.requireNonNull(kvAdmission, "kvAdmission");
     }
 
     /**

@@ -24,17 +24,23 @@ class ChunkedPrefillSchedulerRandomizedTest {
     /** Far above what a fair FCFS scheduler needs here, far below what starvation would take. */
     private static final int MAX_WAIT_STEPS = 1_500;
 
-    @ParameterizedTest(name = "budget={0} seqs={1} threshold={2} maxLen={3} blocks={4}x{5} seed={6}")
+    @ParameterizedTest(name = "budget={0} seqs={1} threshold={2} maxLen={3} blocks={4}x{5} seed={6} {7}")
     @CsvSource({
-            "32, 8, 8, 160, 48, 4, 1",
-            "24, 6, 0, 150, 150, 1, 2",
-            "64, 16, 0, 192, 12, 16, 3",
-            "256, 32, 48, 600, 40, 16, 4",
-            "8, 8, 0, 40, 12, 4, 5",
+            "32, 8, 8, 160, 48, 4, 1, HEADROOM",
+            "24, 6, 0, 150, 150, 1, 2, HEADROOM",
+            "64, 16, 0, 192, 12, 16, 3, HEADROOM",
+            "256, 32, 48, 600, 40, 16, 4, HEADROOM",
+            "8, 8, 0, 40, 12, 4, 5, HEADROOM",
+            "32, 8, 8, 160, 48, 4, 6, GREEDY",
+            "24, 6, 0, 150, 150, 1, 7, GREEDY",
+            "64, 16, 0, 192, 12, 16, 8, GREEDY",
+            "256, 32, 48, 600, 40, 16, 9, GREEDY",
+            "8, 8, 0, 40, 12, 4, 10, GREEDY",
     })
     void randomWorkloadKeepsEveryInvariantAndReturnsEveryBlock(int budget, int maxSeqs, int threshold, int maxLen,
-                                                             int numBlocks, int blockSize, long seed) {
-        SchedulerHarness h = new SchedulerHarness(new SchedulerSettings(budget, maxSeqs, threshold, maxLen),
+                                                             int numBlocks, int blockSize, long seed,
+                                                             KvAdmission admission) {
+        SchedulerHarness h = new SchedulerHarness(new SchedulerSettings(budget, maxSeqs, threshold, maxLen, admission),
                 numBlocks, blockSize);
         Random random = new Random(seed);
         int maxPrompt = Math.min(maxLen, h.kv.capacityTokens());

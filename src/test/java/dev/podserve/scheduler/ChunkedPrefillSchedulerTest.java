@@ -18,6 +18,13 @@ class ChunkedPrefillSchedulerTest {
         return new SchedulerHarness(new SchedulerSettings(budget, maxSeqs, threshold, maxLen), numBlocks, blockSize);
     }
 
+    /** Admission by first chunk only, which packs the pool so that the running sequences' growth must preempt. */
+    private static SchedulerHarness greedyHarness(int budget, int maxSeqs, int threshold, int maxLen, int numBlocks,
+                                                  int blockSize) {
+        return new SchedulerHarness(new SchedulerSettings(budget, maxSeqs, threshold, maxLen, KvAdmission.GREEDY),
+                numBlocks, blockSize);
+    }
+
     private static int tokensOf(SchedulerOutput out, Sequence s) {
         for (ScheduledSequence e : out.scheduled()) {
             if (e.sequence() == s) {
@@ -198,7 +205,7 @@ class ChunkedPrefillSchedulerTest {
 
     @Test
     void preemptionEvictsTheNewestWhichRecomputesPromptAndOutputFromTheHeadOfTheQueue() {
-        SchedulerHarness h = harness(16, 4, 0, 12, 6, 2);
+        SchedulerHarness h = greedyHarness(16, 4, 0, 12, 6, 2);
         Sequence a = h.submit("a", prompt(4, 0));
         Sequence b = h.submit("b", prompt(4, 10));
         Sequence c = h.submit("c", prompt(4, 20));
@@ -242,7 +249,7 @@ class ChunkedPrefillSchedulerTest {
 
     @Test
     void theNewestRunningSequencePreemptsItself() {
-        SchedulerHarness h = harness(16, 4, 0, 8, 4, 2);
+        SchedulerHarness h = greedyHarness(16, 4, 0, 8, 4, 2);
         Sequence a = h.submit("a", prompt(3, 0));
         Sequence b = h.submit("b", prompt(4, 10));
         h.runStep();
@@ -255,7 +262,7 @@ class ChunkedPrefillSchedulerTest {
 
     @Test
     void olderPartialPrefillEvictsANewerDecodeAlreadyInTheStep() {
-        SchedulerHarness h = harness(8, 4, 4, 12, 3, 4);
+        SchedulerHarness h = greedyHarness(8, 4, 4, 12, 3, 4);
         Sequence a = h.submit("a", prompt(12, 0));
         Sequence b = h.submit("b", prompt(4, 100));
         SchedulerOutput first = h.runStep();

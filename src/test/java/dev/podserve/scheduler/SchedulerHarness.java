@@ -39,6 +39,8 @@ final class SchedulerHarness {
     int step;
     int maxWaitSteps;
     int numPreemptionsSeen;
+    /** Victims evicted before their prompt was computed: prefill work thrown away before it sampled anything. */
+    int numPrefillsEvicted;
     long scheduledTokens;
 
     SchedulerHarness(SchedulerSettings settings, int numBlocks, int blockSize) {
@@ -263,6 +265,9 @@ final class SchedulerHarness {
                     () -> "victim not reset: " + victim);
             check(kv.numBlocksOf(victim.requestId()) == 0, () -> "victim kept its blocks: " + victim);
             check(!stepTokens.containsKey(victim), () -> "victim still scheduled: " + victim);
+            if (before.get(victim)[1] < victim.numPromptTokens()) {
+                numPrefillsEvicted++;
+            }
         }
         for (Sequence victim : preempted) {
             modelRunning.remove(modelRunning.size() - 1);
@@ -292,10 +297,43 @@ final class SchedulerHarness {
                 && modelRunning.size() < settings.maxNumSeqs()) {
             Sequence head = modelWaiting.get(0);
             int chunk = Math.min(head.numTokens(), Math.min(settings.maxChunkTokens(), budgetLeft));
-            check(!kv.canAllocate(head.requestId(), chunk), () -> "admission stopped although " + head
-                    + " fits (budget left " + budgetLeft + ")");
+            check(!kv.canAllocate(head.requestId(), chunk) || !headroomAllows(head, chunk), () -> "admission stopped although "
+                    + head + " fits (budget left " + budgetLeft + ", " + kv.numFreeBlocks() + " pages free)");
         }
         return admitted;
+    }
+
+    /**
+     * {@link KvAdmission}'s rule recomputed from the step just scheduled: with HEADROOM and something
+     * running, the free pages must hold the head's whole prompt, every running sequence's unallocated
+     * known tokens, and one token a step of growth for each running sequence over the steps until
+     * the head's prompt is prefilled.
+     */
+    boolean headroomAllows(Sequence head, int firstChunk) {
+        if (settings.kvAdmission() == KvAdmission.GREEDY || modelRunning.isEmpty()) {
+            return true;
+        }
+        int bs = kv.blockSize();
+        long pagesNeeded = pagesFor(head.numTokens(), bs);
+        long backlog = head.numTokens() - firstChunk;
+        for (Sequence r : modelRunning) {
+            pagesNeeded += pagesFor(r.numTokens(), bs) - kv.numBlocksOf(r.requestId());
+            backlog += r.numTokens() - r.numComputedTokens() - stepTokens.getOrDefault(r, 0);
+        }
+        int decodesAndHead = modelRunning.size() + 1;
+        long perStep = Math.max(1, settings.maxNumBatchedTokens() - decodesAndHead);
+        long ownSteps = -Math.floorDiv(-(long) (head.numTokens() - firstChunk), settings.maxChunkTokens());
+        long backlogSteps = -Math.floorDiv(-backlog, perStep);
+        long horizon = 1 + Math.max(ownSteps, backlogSteps);
+        int cap = scheduler.maxSequenceTokens();
+        for (Sequence r : modelRunning) {
+            pagesNeeded += pagesFor(Math.min(r.numTokens() + horizon, cap), bs) - pagesFor(r.numTokens(), bs);
+        }
+        return kv.numFreeBlocks() >= pagesNeeded;
+    }
+
+    private static long pagesFor(long tokens, int blockSize) {
+        return tokens / blockSize + (tokens % blockSize == 0 ? 0 : 1);
     }
 
     private void checkRunningProgress(SchedulerOutput out, Map<Sequence, int[]> before) {
