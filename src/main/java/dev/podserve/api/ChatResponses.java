@@ -8,7 +8,6 @@ import dev.podserve.api.dto.ChatCompletionChunk;
 import dev.podserve.api.dto.ChatCompletionResponse;
 import dev.podserve.api.dto.ChatLogprobs;
 import dev.podserve.api.dto.PromptLogprob;
-import dev.podserve.api.dto.Usage;
 import dev.podserve.engine.ServingModel;
 import dev.podserve.engine.TokenLogprob;
 
@@ -37,7 +36,7 @@ final class ChatResponses {
                         new ChatCompletionResponse.Message("assistant", results.text(i)), lp, results.finishReason(i)));
             }
             return new ChatCompletionResponse(meta.id(), "chat.completion", meta.created(), meta.model().servedName(), out,
-                    Usage.of(meta.promptTokens(), results.completionTokens()), promptLogprobs(meta, choices, results));
+                    results.usage(meta.model(), meta.promptTokens(), choices.size()), promptLogprobs(meta, choices, results));
         });
     }
 
@@ -83,7 +82,7 @@ final class ChatResponses {
         });
         Mono<String> usage = !includeUsage ? Mono.empty() : Mono.fromSupplier(() -> {
             return Sse.data(json.writeValueAsString(new ChatCompletionChunk(meta.id(), "chat.completion.chunk",
-                    meta.created(), meta.model().servedName(), List.of(), Usage.of(meta.promptTokens(), counts.completionTokens()))));
+                    meta.created(), meta.model().servedName(), List.of(), counts.usage(meta.model(), meta.promptTokens(), choices.size()))));
         });
         return Flux.concat(roles, body, usage, Mono.just(Sse.DONE))
                 .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));

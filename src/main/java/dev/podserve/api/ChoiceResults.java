@@ -17,6 +17,8 @@ final class ChoiceResults {
     private final List<List<TokenLogprob>> promptLogprobs;
     private final String[] finish;
     private final int[] completion;
+    /** Per choice, the prompt tokens it found in the prefix cache. */
+    private final int[] cached;
 
     /** @param prefixes per choice, text that comes before the generated text (echo), or null */
     ChoiceResults(int choices, String[] prefixes) {
@@ -25,6 +27,7 @@ final class ChoiceResults {
         promptLogprobs = new ArrayList<>(java.util.Collections.nCopies(choices, (List<TokenLogprob>) null));
         finish = new String[choices];
         completion = new int[choices];
+        cached = new int[choices];
         for (int i = 0; i < choices; i++) {
             text[i] = new StringBuilder(prefixes == null ? "" : prefixes[i]);
             logprobs.add(new ArrayList<>());
@@ -35,6 +38,7 @@ final class ChoiceResults {
     void add(Choices.Event e, boolean keepContent) {
         int c = e.choice();
         completion[c] = e.output().completionTokens();
+        cached[c] = e.output().cachedPromptTokens();
         if (e.output().finishReason() != null) finish[c] = e.output().finishReason().wire();
         if (keepContent) {
             text[c].append(e.output().text());
@@ -68,6 +72,32 @@ final class ChoiceResults {
 
     String finishReason(int choice) {
         return finish[choice];
+    }
+
+    /**
+     * Prompt tokens served from the prefix cache, counted like the prompt tokens, once per prompt:
+     * for each prompt, the fewest any of its {@code n} choices found (choice {@code p * n + i} is
+     * choice i of prompt p), so the count never claims more than every choice was spared.
+     */
+    int cachedPromptTokens(int n) {
+        int total = 0;
+        for (int p = 0; p < cached.length; p += n) {
+            int fewest = Integer.MAX_VALUE;
+            for (int i = p; i < p + n; i++) fewest = Math.min(fewest, cached[i]);
+            total += fewest;
+        }
+        return total;
+    }
+
+    /**
+     * The response's usage: {@code promptTokens} counted once per prompt, every choice's completion
+     * tokens, and, when the server caches prefixes, the prompt tokens served from the cache.
+     *
+     * @param choicesPerPrompt n, or best_of's candidates: how many consecutive choices share a prompt
+     */
+    dev.podserve.api.dto.Usage usage(dev.podserve.engine.ServingModel model, int promptTokens, int choicesPerPrompt) {
+        return dev.podserve.api.dto.Usage.of(promptTokens, completionTokens(),
+                model.prefixCaching() ? cachedPromptTokens(choicesPerPrompt) : null);
     }
 
     /** Completion tokens of all choices together (the prompt is counted by the caller, once). */

@@ -8,7 +8,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.podserve.api.dto.CompletionChunk;
 import dev.podserve.api.dto.CompletionResponse;
 import dev.podserve.api.dto.PromptLogprob;
-import dev.podserve.api.dto.Usage;
 import dev.podserve.engine.ServingModel;
 import dev.podserve.engine.TokenLogprob;
 import dev.podserve.tokenizer.HfTokenizer;
@@ -47,8 +46,13 @@ final class CompletionResponses {
                         promptLogprobs(meta, choices.get(i), results)));
             }
             return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
-                    Usage.of(meta.promptTokens(), results.completionTokens()));
+                    results.usage(meta.model(), meta.promptTokens(), choicesPerPrompt(choices)));
         });
+    }
+
+    private static int choicesPerPrompt(List<Choices.Choice> choices) {
+        int prompts = choices.stream().mapToInt(Choices.Choice::promptIndex).max().orElse(0) + 1;
+        return Math.max(1, choices.size() / prompts);
     }
 
     /**
@@ -75,7 +79,7 @@ final class CompletionResponses {
                 }
             }
             return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
-                    Usage.of(meta.promptTokens(), results.completionTokens()));
+                    results.usage(meta.model(), meta.promptTokens(), candidates));
         });
     }
 
@@ -157,7 +161,7 @@ final class CompletionResponses {
         });
         Mono<String> usage = !includeUsage ? Mono.empty() : Mono.fromSupplier(() -> {
             return Sse.data(json.writeValueAsString(new CompletionChunk(meta.id(), "text_completion", meta.created(),
-                    meta.model().servedName(), List.of(), Usage.of(meta.promptTokens(), counts.completionTokens()))));
+                    meta.model().servedName(), List.of(), counts.usage(meta.model(), meta.promptTokens(), choicesPerPrompt(choices)))));
         });
         // Before its first frame a stream has said nothing yet: the failure is passed on, and
         // Sse.write answers it with a status if nothing (not even a ping) was written.

@@ -117,7 +117,8 @@ public final class ModelLoader {
         PodserveProperties.Attention a = attention(props);
         StepAttentionChooser chooser = onGpu ? new StepAttentionChooser(AttentionMode.of(a.mode()), SmPolicy.of(a.smPolicy()),
                 config.numHeads(), config.numKvHeads(), config.headDim()) : null;
-        ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings, new KvCacheManager(numBlocks, blockSize), chooser);
+        ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings,
+                new KvCacheManager(numBlocks, blockSize, props.kvCache().prefixCaching()), chooser);
         Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, generation.eosIdsWith(config), listener);
 
         // Trimmed: " tiny " from an environment variable or a quoted YAML value would make every

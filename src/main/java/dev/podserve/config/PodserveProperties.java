@@ -91,11 +91,14 @@ public record PodserveProperties(
      * @param blockSize tokens per KV page
      * @param memory    memory given to KV pages; ignored when {@code numBlocks} is set
      * @param numBlocks an exact page count (0: derive from {@code memory})
+     * @param prefixCaching whether a request starts on full pages another request already computed for the
+     *                  same leading tokens (kept, idle, until the pool needs them)
      */
     public record KvCache(
             @Min(value = 1, message = "must be at least 1") @Max(value = 1024, message = "must be at most 1024") @DefaultValue("16") int blockSize,
             @NotNull @DefaultValue("256MB") DataSize memory,
-            @Min(value = 0, message = "must be 0 (derive from memory) or positive") @DefaultValue("0") int numBlocks) {
+            @Min(value = 0, message = "must be 0 (derive from memory) or positive") @DefaultValue("0") int numBlocks,
+            @DefaultValue("true") boolean prefixCaching) {
 
         @AssertTrue(message = "memory must be positive when num-blocks is not set")
         public boolean isMemoryPositive() {

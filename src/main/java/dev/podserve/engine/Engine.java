@@ -62,7 +62,7 @@ public final class Engine implements AutoCloseable {
     private volatile boolean accepting = true;
     private final AtomicLong steps = new AtomicLong();
     private final StepSampling sampling;
-    private volatile EngineStats stats = new EngineStats(0, 0, 0.0, 0, 0);
+    private volatile EngineStats stats = new EngineStats(0, 0, 0.0, 0, 0, 0, 0);
 
     public Engine(ComputeBackend backend, ChunkedPrefillScheduler scheduler, HfTokenizer tokenizer,
                   int maxModelLen, int[] eosTokenIds, EngineListener listener) {
@@ -95,6 +95,11 @@ public final class Engine implements AutoCloseable {
         return scheduler.maxSequenceTokens();
     }
 
+    /** Whether the KV cache reuses computed prompt prefixes across requests. */
+    public boolean prefixCaching() {
+        return scheduler.prefixCaching();
+    }
+
     public int[] eosTokenIds() {
         return eosTokenIds.clone();
     }
@@ -125,6 +130,10 @@ public final class Engine implements AutoCloseable {
             if (!accepting) return Flux.error(new EngineUnavailableException("the engine is shutting down"));
             Sinks.Many<RequestOutput> sink = Sinks.many().unicast().onBackpressureBuffer();
             Sequence sequence = new Sequence(request.requestId(), request.promptTokenIds());
+            if (request.params().promptLogprobs() != null) {
+                // Scoring needs a row for every prompt position, so none may come from the cache.
+                sequence.computeWholePrompt();
+            }
             SamplingState sampling = new SamplingState(request.params(), request.promptTokenIds(), eosTokenIds,
                     backend.config().vocabSize());
             IncrementalDetokenizer detokenizer =
@@ -364,7 +373,7 @@ public final class Engine implements AutoCloseable {
             if (active.get(r.id()) != r) continue;
             try {
                 RequestOutput output = new RequestOutput(r.id(), "", new int[0], List.of(), FinishReason.LENGTH,
-                        r.sequence.numPromptTokens(), 0, r.takePromptLogprobs());
+                        r.sequence.numPromptTokens(), 0, r.takePromptLogprobs(), r.sequence.numCachedTokens());
                 outputs.emit(() -> r.sink.tryEmitNext(output));
                 complete(r, FinishReason.LENGTH);
             } catch (RuntimeException e) {
@@ -421,7 +430,7 @@ public final class Engine implements AutoCloseable {
         List<TokenLogprob> logprobs = p.logprobs() == null ? List.of()
                 : List.of(new TokenLogprob(token, sample.logprob(), sample.topTokens(), sample.topLogprobs()));
         RequestOutput output = new RequestOutput(r.id(), text, new int[] {token}, logprobs, finish,
-                r.sequence.numPromptTokens(), generated, r.takePromptLogprobs());
+                r.sequence.numPromptTokens(), generated, r.takePromptLogprobs(), r.sequence.numCachedTokens());
         outputs.emit(() -> r.sink.tryEmitNext(output));
         if (finish != null) complete(r, finish);
     }
@@ -443,7 +452,7 @@ public final class Engine implements AutoCloseable {
         // matcher held back is final now (a cancelled client never reads it).
         String rest = r.stopMatcher.stopped() ? "" : r.stopMatcher.finish(r.detokenizer.flush());
         RequestOutput aborted = new RequestOutput(r.id(), rest, new int[0], List.of(), FinishReason.ABORT,
-                r.sequence.numPromptTokens(), r.sampling.numOutputTokens());
+                r.sequence.numPromptTokens(), r.sampling.numOutputTokens(), null, r.sequence.numCachedTokens());
         outputs.emit(() -> {
             r.sink.tryEmitNext(aborted);
             r.sink.tryEmitComplete();
@@ -476,7 +485,7 @@ public final class Engine implements AutoCloseable {
 
     private void publishStats() {
         stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), scheduler.kvUsage(),
-                scheduler.numPreemptions(), steps.get());
+                scheduler.numPreemptions(), steps.get(), scheduler.prefixCacheQueriedTokens(), scheduler.prefixCacheHitTokens());
     }
 
     /** Stops taking requests, ends the loop and fails whatever was still pending. */

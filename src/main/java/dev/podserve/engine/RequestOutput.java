@@ -10,6 +10,8 @@ import java.util.List;
  * @param promptLogprobs on the request's first output only, when it asked for prompt
  *                       log-probabilities: entry i scores prompt token i + 1 given the tokens before
  *                       it (the first prompt token has nothing to be scored against); null otherwise
+ * @param cachedPromptTokens leading prompt tokens whose K/V the prefix cache held when the request
+ *                       was first admitted, so they were not computed for it
  */
 public record RequestOutput(
         String requestId,
@@ -19,12 +21,19 @@ public record RequestOutput(
         FinishReason finishReason,
         int promptTokens,
         int completionTokens,
-        List<TokenLogprob> promptLogprobs) {
+        List<TokenLogprob> promptLogprobs,
+        int cachedPromptTokens) {
 
-    /** An output that carries no prompt log-probabilities. */
+    /** An output that carries no prompt log-probabilities, of a prompt computed in full. */
     public RequestOutput(String requestId, String text, int[] tokenIds, List<TokenLogprob> logprobs, FinishReason finishReason,
                          int promptTokens, int completionTokens) {
-        this(requestId, text, tokenIds, logprobs, finishReason, promptTokens, completionTokens, null);
+        this(requestId, text, tokenIds, logprobs, finishReason, promptTokens, completionTokens, null, 0);
+    }
+
+    /** An output of a prompt computed in full. */
+    public RequestOutput(String requestId, String text, int[] tokenIds, List<TokenLogprob> logprobs, FinishReason finishReason,
+                         int promptTokens, int completionTokens, List<TokenLogprob> promptLogprobs) {
+        this(requestId, text, tokenIds, logprobs, finishReason, promptTokens, completionTokens, promptLogprobs, 0);
     }
 
     public boolean finished() {

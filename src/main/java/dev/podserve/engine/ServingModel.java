@@ -25,6 +25,11 @@ public record ServingModel(
         String backendDescription,
         long createdEpochSec) {
 
+    /** Whether responses report prompt tokens served from the prefix cache; a model without an engine reports none. */
+    public boolean prefixCaching() {
+        return engine != null && engine.prefixCaching();
+    }
+
     public int maxModelLen() {
         return engine.maxModelLen();
     }

@@ -1,25 +1,150 @@
 package dev.podserve.kvcache;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.IntUnaryOperator;
 
 /**
- * Which request owns which KV pages. A request's pages grow as its computed context grows and are
- * all returned at once when it finishes or is preempted; pages are never shared between requests
- * (no prefix caching), so each page has exactly one owner.
+ * Which request holds which KV pages. A request's pages grow as its computed context grows and are
+ * all given back at once when it finishes or is preempted.
+ *
+ * <p>With prefix caching, every full page a request has computed is registered under the hash of
+ * its tokens and all tokens before it ({@link BlockHash}). A new request whose prompt starts with
+ * registered pages holds those instead of computing them ({@link #findCachedPrefix},
+ * {@link #adoptCachedPrefix}); a page given back by everyone stays registered, idle, until the
+ * pool needs it for something else. Only full pages are shared, and a request only ever writes
+ * positions past its computed prefix, so no request writes a page another one reads.
  */
 public final class KvCacheManager {
 
     private final BlockPool pool;
     private final int blockSize;
     private final Map<String, BlockTable> tables = new HashMap<>();
+    private final boolean prefixCaching;
+    /** Null without prefix caching. */
+    private final BlockHash.Hasher hasher;
 
+    /** A manager without prefix caching. */
     public KvCacheManager(int numBlocks, int blockSize) {
+        this(numBlocks, blockSize, false);
+    }
+
+    public KvCacheManager(int numBlocks, int blockSize, boolean prefixCaching) {
         if (blockSize < 1) {
             throw new IllegalArgumentException("block size must be at least 1 token, got " + blockSize);
         }
         this.pool = new BlockPool(numBlocks);
         this.blockSize = blockSize;
+        this.prefixCaching = prefixCaching;
+        this.hasher = prefixCaching ? new BlockHash.Hasher(blockSize) : null;
+    }
+
+    public boolean prefixCaching() {
+        return prefixCaching;
+    }
+
+    /**
+     * Registered pages found for the start of a prompt.
+     *
+     * @param blocks  the pages, in position order
+     * @param hashes  their hashes
+     * @param numIdle how many of them nobody holds now: adopting those takes that many free pages
+     */
+    public record CachedPrefix(int[] blocks, BlockHash[] hashes, int numIdle) {
+
+        public static final CachedPrefix NONE = new CachedPrefix(new int[0], new BlockHash[0], 0);
+
+        public int numBlocks() {
+            return blocks.length;
+        }
+    }
+
+    /**
+     * The longest run of registered pages that the tokens {@code tokenAt(0 ..)} start with, covering at
+     * most {@code maxTokens} tokens. Takes nothing; {@link CachedPrefix#NONE} without prefix caching.
+     */
+    public CachedPrefix findCachedPrefix(IntUnaryOperator tokenAt, int maxTokens) {
+        if (!prefixCaching || maxTokens < blockSize) {
+            return CachedPrefix.NONE;
+        }
+        int maxPages = maxTokens / blockSize;
+        int[] blocks = new int[maxPages];
+        BlockHash[] hashes = new BlockHash[maxPages];
+        int found = 0;
+        int idle = 0;
+        BlockHash parent = BlockHash.ROOT;
+        while (found < maxPages) {
+            BlockHash hash = hasher.next(parent, tokenAt, found);
+            int block = pool.lookup(hash);
+            if (block < 0) {
+                break;
+            }
+            idle += pool.refCount(block) == 0 ? 1 : 0;
+            blocks[found] = block;
+            hashes[found] = hash;
+            parent = hash;
+            found++;
+        }
+        return found == 0 ? CachedPrefix.NONE
+                : new CachedPrefix(Arrays.copyOf(blocks, found), Arrays.copyOf(hashes, found), idle);
+    }
+
+    /**
+     * Makes a request that holds nothing hold the pages of {@code prefix}, found just before with
+     * nothing given back or taken in between.
+     *
+     * @return the tokens those pages hold
+     * @throws IllegalStateException if the request already holds pages
+     */
+    public int adoptCachedPrefix(String requestId, CachedPrefix prefix) {
+        if (prefix.numBlocks() == 0) {
+            return 0;
+        }
+        if (tables.containsKey(requestId)) {
+            throw new IllegalStateException("request " + requestId + " already holds pages");
+        }
+        BlockTable table = new BlockTable();
+        for (int i = 0; i < prefix.numBlocks(); i++) {
+            pool.retain(prefix.blocks()[i]);
+            table.addHash(prefix.hashes()[i]);
+        }
+        table.append(prefix.blocks());
+        tables.put(requestId, table);
+        return prefix.numBlocks() * blockSize;
+    }
+
+    /**
+     * Registers the request's full pages among its first {@code computedTokens} tokens that are not
+     * registered yet. A page whose contents another page already holds stays unregistered (it is
+     * simply freed later); its hash still extends the chain. Nothing happens without prefix caching.
+     */
+    public void cacheFullPages(String requestId, IntUnaryOperator tokenAt, int computedTokens) {
+        BlockTable table = tables.get(requestId);
+        if (!prefixCaching || table == null) {
+            return;
+        }
+        int full = Math.min(computedTokens / blockSize, table.size());
+        for (int page = table.numHashed(); page < full; page++) {
+            BlockHash hash = hasher.next(table.lastHash(), tokenAt, page);
+            pool.register(table.block(page), hash);
+            table.addHash(hash);
+        }
+    }
+
+    /** Registered pages nobody holds (counted among the free ones). */
+    public int numIdleBlocks() {
+        return pool.numIdle();
+    }
+
+    /** Idle registered pages reused for other contents since this manager was made. */
+    public long numEvictions() {
+        return pool.numEvictions();
+    }
+
+    /** Requests holding the page: more than one only for a shared prefix page. */
+    public int holdersOf(int block) {
+        return pool.refCount(block);
     }
 
     public int blockSize() {
@@ -86,11 +211,14 @@ public final class KvCacheManager {
         return true;
     }
 
-    /** Returns all the request's pages to the pool; nothing happens if it has none. */
+    /**
+     * Gives back all the request's pages; nothing happens if it has none. Registered ones go idle
+     * last page first, so a cached prefix is evicted from its end.
+     */
     public void free(String requestId) {
         BlockTable table = tables.remove(requestId);
         if (table != null) {
-            pool.free(table.toArray());
+            pool.free(table.toArrayReversed());
         }
     }
 

@@ -15,6 +15,7 @@ import dev.podserve.scheduler.Sequence;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -69,6 +70,11 @@ final class ServingMeters {
                 .description("Number of requests waiting to be processed.").strongReference(true).register(registry);
         Gauge.builder("vllm:kv_cache_usage_perc", engine, e -> e.stats().kvUsage()).tags(tags)
                 .description("KV-cache usage. 1 means 100 percent usage.").strongReference(true).register(registry);
+
+        FunctionCounter.builder("vllm:prefix_cache_queries_total", engine, e -> e.stats().prefixCacheQueries()).tags(tags)
+                .description("Prompt tokens of admitted requests looked up in the prefix cache.").register(registry);
+        FunctionCounter.builder("vllm:prefix_cache_hits_total", engine, e -> e.stats().prefixCacheHits()).tags(tags)
+                .description("Prompt tokens found in the prefix cache instead of computed.").register(registry);
 
         promptTokens = Counter.builder("vllm:prompt_tokens_total").tags(tags)
                 .description("Number of prefill tokens processed.").register(registry);

@@ -2,6 +2,7 @@ package dev.podserve.scheduler;
 
 import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.kvcache.KvCacheManager;
+import dev.podserve.kvcache.KvCacheManager.CachedPrefix;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,7 +26,10 @@ import java.util.Objects;
  *       the free KV pages allow; the last one admitted may get only a chunk. A sequence the free pages
  *       cannot take stops admission: letting smaller ones pass would starve long prompts under load.
  *       What "can take" means is the settings' {@link KvAdmission}: by default the whole prompt and
- *       the running sequences' growth until it is prefilled must fit, not just its first chunk.</li>
+ *       the running sequences' growth until it is prefilled must fit, not just its first chunk.
+ *       With prefix caching, a sequence admitted starts after the full pages of its tokens that the
+ *       cache holds (never its last token, whose logits it needs), holding those pages with
+ *       whoever else does.</li>
  * </ol>
  *
  * <p>When a running sequence cannot get pages for its tokens, the most recently admitted running
@@ -34,6 +38,9 @@ import java.util.Objects;
  * itself. The oldest running sequence is thus never preempted on another's behalf, which guarantees
  * progress. No sequence is admitted in a step that preempted, so a victim is not re-admitted into
  * the pressure that evicted it.
+ *
+ * <p>Once a step completes, each sequence's newly computed full pages are registered in the prefix
+ * cache (a no-op without it), so a later request, or this one after a preemption, can start on them.
  *
  * <p>Step protocol for the engine: {@link #schedule()}, run the batch, {@link #onStepComplete},
  * then {@link Sequence#appendToken} for each sampled sequence, then {@link #finish} those that stop.
@@ -51,6 +58,9 @@ public final class ChunkedPrefillScheduler {
     private final WaitingQueue waiting = new WaitingQueue();
     private final Map<String, Sequence> live = new HashMap<>();
     private volatile long numPreemptions;
+    /** Prompt tokens of admitted sequences looked up in the prefix cache, and those found there. */
+    private volatile long prefixQueriedTokens;
+    private volatile long prefixHitTokens;
     /** The output of the last {@link #schedule()} until its step completes; guards against stale completions. */
     private SchedulerOutput pending;
 
@@ -102,6 +112,24 @@ public final class ChunkedPrefillScheduler {
     /** Preemptions since this scheduler was made. */
     public long numPreemptions() {
         return numPreemptions;
+    }
+
+    /**
+     * Tokens of admitted sequences looked up in the prefix cache (each admission counts its whole
+     * sequence; 0 without prefix caching), vLLM's {@code prefix_cache_queries}.
+     */
+    public long prefixCacheQueriedTokens() {
+        return prefixQueriedTokens;
+    }
+
+    /** Of those, the tokens found cached and not computed, vLLM's {@code prefix_cache_hits}. */
+    public long prefixCacheHitTokens() {
+        return prefixHitTokens;
+    }
+
+    /** Whether admitted sequences start on cached pages of their prefix. */
+    public boolean prefixCaching() {
+        return kv.prefixCaching();
     }
 
     /** Fraction of KV pages in use, 0.0 .. 1.0. */
@@ -191,8 +219,10 @@ public final class ChunkedPrefillScheduler {
         }
         pending = null;
         for (ScheduledSequence entry : out.scheduled()) {
-            if (entry.sequence().status() == SequenceStatus.RUNNING) {
-                entry.sequence().advanceComputed(entry.numNewTokens());
+            Sequence s = entry.sequence();
+            if (s.status() == SequenceStatus.RUNNING) {
+                s.advanceComputed(entry.numNewTokens());
+                kv.cacheFullPages(s.requestId(), s::tokenAt, s.numComputedTokens());
             }
         }
     }
@@ -286,12 +316,26 @@ public final class ChunkedPrefillScheduler {
                 return;
             }
             requireWithinCapacity(s);
-            int n = Math.min(s.numTokens(), Math.min(maxChunk, budget));
-            if (!hasHeadroomFor(s, n, maxChunk) || !kv.allocateSlots(s.requestId(), n)) {
+            // The last token is always computed: its logits give the first output token.
+            CachedPrefix hit = s.mayUseCachedPrefix() ? kv.findCachedPrefix(s::tokenAt, s.numTokens() - 1)
+                    : CachedPrefix.NONE;
+            int cached = hit.numBlocks() * kv.blockSize();
+            int n = Math.min(s.numTokens() - cached, Math.min(maxChunk, budget));
+            // Idle cached pages count as free, so adopting them takes from the free pages too.
+            int takes = hit.numIdle() + kv.blocksNeeded(cached + n) - hit.numBlocks();
+            if (kv.numFreeBlocks() < takes || !hasHeadroomFor(s, hit, cached + n, maxChunk)) {
                 return;
             }
             waiting.poll();
-            s.admit();
+            kv.adoptCachedPrefix(s.requestId(), hit);
+            if (!kv.allocateSlots(s.requestId(), cached + n)) {
+                throw new IllegalStateException("pages counted free for " + s + " were not there");
+            }
+            s.admit(cached);
+            if (kv.prefixCaching() && s.mayUseCachedPrefix()) {
+                prefixQueriedTokens += s.numTokens();
+                prefixHitTokens += cached;
+            }
             running.add(s);
             s.stepTokens = n;
             budget -= n;
@@ -300,25 +344,27 @@ public final class ChunkedPrefillScheduler {
     }
 
     /**
-     * Whether the free pages let {@code s} (first chunk {@code firstChunk} tokens) reach the end of its
+     * Whether the free pages let {@code s} (cached prefix {@code hit}, then a first chunk up to
+     * {@code afterFirstChunk} tokens) reach the end of its
      * prefill without anyone being preempted, by {@link KvAdmission#HEADROOM}'s rule: its whole
      * prompt, the rest of every running prompt, and the running sequences' growth of one token a step
      * until then. That many steps is the longer of its own chunks ({@code maxChunk} at most a step) and
      * the whole prefill backlog at the budget the decodes leave. Growth is counted for sequences still
      * prefilling too, which only errs towards waiting. Always true under GREEDY or with nothing running.
      */
-    private boolean hasHeadroomFor(Sequence s, int firstChunk, int maxChunk) {
+    private boolean hasHeadroomFor(Sequence s, CachedPrefix hit, int afterFirstChunk, int maxChunk) {
         if (settings.kvAdmission() == KvAdmission.GREEDY || running.isEmpty()) {
             return true;
         }
-        long pages = kv.blocksNeeded(s.numTokens());
-        long backlog = s.numTokens() - firstChunk;
+        // Cached pages someone holds cost nothing; idle ones come out of the free pages.
+        long pages = kv.blocksNeeded(s.numTokens()) - hit.numBlocks() + hit.numIdle();
+        long backlog = s.numTokens() - afterFirstChunk;
         for (Sequence r : running) {
             pages += kv.numMissingBlocks(r.requestId(), r.numTokens());
             backlog += r.numTokens() - r.numComputedTokens() - r.stepTokens;
         }
         long perStep = Math.max(1, settings.maxNumBatchedTokens() - running.size() - 1);
-        long steps = 1 + Math.max(ceilDiv(s.numTokens() - firstChunk, maxChunk), ceilDiv(backlog, perStep));
+        long steps = 1 + Math.max(ceilDiv(s.numTokens() - afterFirstChunk, maxChunk), ceilDiv(backlog, perStep));
         for (Sequence r : running) {
             int now = r.numTokens();
             pages += kv.blocksNeeded((int) Math.min(now + steps, maxSequenceTokens)) - kv.blocksNeeded(now);

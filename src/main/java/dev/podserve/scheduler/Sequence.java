@@ -21,6 +21,11 @@ public final class Sequence {
     private SequenceStatus status = SequenceStatus.WAITING;
     private int numPreemptions;
     private boolean submitted;
+    /** False for a sequence that needs every prompt row computed (its prompt is scored). */
+    private boolean mayUseCachedPrefix = true;
+    /** Prompt tokens found in the prefix cache when it was first admitted. */
+    private int numCachedTokens;
+    private boolean everAdmitted;
     /** Tokens given to this sequence by the step being built; 0 when not (or no longer) in it. */
     int stepTokens;
 
@@ -122,6 +127,26 @@ public final class Sequence {
         numComputedTokens += n;
     }
 
+    /**
+     * Keeps this sequence from starting on cached pages: every prompt row is computed, as scoring the
+     * prompt needs. Call before submitting it.
+     */
+    public void computeWholePrompt() {
+        mayUseCachedPrefix = false;
+    }
+
+    public boolean mayUseCachedPrefix() {
+        return mayUseCachedPrefix;
+    }
+
+    /**
+     * Leading prompt tokens whose K/V came from the prefix cache when the sequence was first
+     * admitted (OpenAI's {@code usage.prompt_tokens_details.cached_tokens}); 0 before that.
+     */
+    public int numCachedTokens() {
+        return numCachedTokens;
+    }
+
     boolean isSubmitted() {
         return submitted;
     }
@@ -133,8 +158,18 @@ public final class Sequence {
         submitted = true;
     }
 
-    void admit() {
+    /** Admits it with its first {@code cachedTokens} tokens already in the pages it was given. */
+    void admit(int cachedTokens) {
+        if (cachedTokens < 0 || cachedTokens >= numTokens || numComputedTokens != 0) {
+            throw new IllegalStateException("request " + requestId + " cannot start after " + cachedTokens
+                    + " cached tokens: " + this);
+        }
         status = SequenceStatus.RUNNING;
+        numComputedTokens = cachedTokens;
+        if (!everAdmitted) {
+            everAdmitted = true;
+            numCachedTokens = cachedTokens;
+        }
     }
 
     void preempt() {

@@ -114,7 +114,7 @@ class PodservePropertiesTest {
         var cfg = dev.podserve.model.ModelConfig.parse("{\"vocab_size\":10,\"hidden_size\":64,\"intermediate_size\":128,"
                 + "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2}");
         // 2 (K,V) x 2 layers x 16 tokens x 32 floats x 4 bytes = 8 KiB a block.
-        assertThat(ModelLoader.kvBlocks(new PodserveProperties.KvCache(16, DataSize.ofKilobytes(80), 0), cfg)).isEqualTo(10);
-        assertThat(ModelLoader.kvBlocks(new PodserveProperties.KvCache(16, DataSize.ofKilobytes(80), 3), cfg)).isEqualTo(3);
+        assertThat(ModelLoader.kvBlocks(new PodserveProperties.KvCache(16, DataSize.ofKilobytes(80), 0, true), cfg)).isEqualTo(10);
+        assertThat(ModelLoader.kvBlocks(new PodserveProperties.KvCache(16, DataSize.ofKilobytes(80), 3, true), cfg)).isEqualTo(3);
     }
 }

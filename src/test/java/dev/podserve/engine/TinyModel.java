@@ -51,11 +51,17 @@ public final class TinyModel {
     /** As above, reporting to {@code listener}. */
     public static Engine engine(int numBlocks, int budget, int maxSeqs, int threshold, int[] eos, UnaryOperator<ComputeBackend> wrap,
                                 EngineListener listener) {
+        return engine(numBlocks, budget, maxSeqs, threshold, eos, wrap, listener, false);
+    }
+
+    /** As above, with prefix caching on or off. */
+    public static Engine engine(int numBlocks, int budget, int maxSeqs, int threshold, int[] eos, UnaryOperator<ComputeBackend> wrap,
+                                EngineListener listener, boolean prefixCaching) {
         int blockSize = 16;
         ComputeBackend backend = wrap.apply(new CpuBackend(CONFIG, WEIGHTS, numBlocks, blockSize, 2));
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(
                 new SchedulerSettings(budget, maxSeqs, threshold, CONFIG.maxPositionEmbeddings()),
-                new KvCacheManager(numBlocks, blockSize));
+                new KvCacheManager(numBlocks, blockSize, prefixCaching));
         return new Engine(backend, scheduler, TOKENIZER, CONFIG.maxPositionEmbeddings(), eos, listener);
     }
 

@@ -66,7 +66,7 @@ final class Fixtures {
         return new PodserveProperties(
                 new PodserveProperties.Model(dir(model).toString(), "auto", 0, null, null),
                 new PodserveProperties.Scheduler(128, 16, 64, 0, "", "headroom"),
-                new PodserveProperties.KvCache(16, DataSize.ofMegabytes(16), 0),
+                new PodserveProperties.KvCache(16, DataSize.ofMegabytes(16), 0, true),
                 new PodserveProperties.Cpu(2),
                 new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()),
                 null, null, null, // resilience, security and attention: the CPU backend's loader reads none

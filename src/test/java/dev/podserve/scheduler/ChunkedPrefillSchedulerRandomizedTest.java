@@ -24,24 +24,31 @@ class ChunkedPrefillSchedulerRandomizedTest {
     /** Far above what a fair FCFS scheduler needs here, far below what starvation would take. */
     private static final int MAX_WAIT_STEPS = 1_500;
 
-    @ParameterizedTest(name = "budget={0} seqs={1} threshold={2} maxLen={3} blocks={4}x{5} seed={6} {7}")
+    @ParameterizedTest(name = "budget={0} seqs={1} threshold={2} maxLen={3} blocks={4}x{5} seed={6} {7} cache={8}")
     @CsvSource({
-            "32, 8, 8, 160, 48, 4, 1, HEADROOM",
-            "24, 6, 0, 150, 150, 1, 2, HEADROOM",
-            "64, 16, 0, 192, 12, 16, 3, HEADROOM",
-            "256, 32, 48, 600, 40, 16, 4, HEADROOM",
-            "8, 8, 0, 40, 12, 4, 5, HEADROOM",
-            "32, 8, 8, 160, 48, 4, 6, GREEDY",
-            "24, 6, 0, 150, 150, 1, 7, GREEDY",
-            "64, 16, 0, 192, 12, 16, 8, GREEDY",
-            "256, 32, 48, 600, 40, 16, 9, GREEDY",
-            "8, 8, 0, 40, 12, 4, 10, GREEDY",
+            "32, 8, 8, 160, 48, 4, 1, HEADROOM, false",
+            "24, 6, 0, 150, 150, 1, 2, HEADROOM, false",
+            "64, 16, 0, 192, 12, 16, 3, HEADROOM, false",
+            "256, 32, 48, 600, 40, 16, 4, HEADROOM, false",
+            "8, 8, 0, 40, 12, 4, 5, HEADROOM, false",
+            "32, 8, 8, 160, 48, 4, 6, GREEDY, false",
+            "24, 6, 0, 150, 150, 1, 7, GREEDY, false",
+            "64, 16, 0, 192, 12, 16, 8, GREEDY, false",
+            "256, 32, 48, 600, 40, 16, 9, GREEDY, false",
+            "8, 8, 0, 40, 12, 4, 10, GREEDY, false",
+            "32, 8, 8, 160, 48, 4, 11, HEADROOM, true",
+            "24, 6, 0, 150, 150, 1, 12, HEADROOM, true",
+            "64, 16, 0, 192, 12, 16, 13, HEADROOM, true",
+            "256, 32, 48, 600, 40, 16, 14, HEADROOM, true",
+            "8, 8, 0, 40, 12, 4, 15, HEADROOM, true",
+            "32, 8, 8, 160, 48, 4, 16, GREEDY, true",
+            "256, 32, 48, 600, 40, 16, 17, GREEDY, true",
     })
     void randomWorkloadKeepsEveryInvariantAndReturnsEveryBlock(int budget, int maxSeqs, int threshold, int maxLen,
                                                              int numBlocks, int blockSize, long seed,
-                                                             KvAdmission admission) {
+                                                             KvAdmission admission, boolean prefixCaching) {
         SchedulerHarness h = new SchedulerHarness(new SchedulerSettings(budget, maxSeqs, threshold, maxLen, admission),
-                numBlocks, blockSize);
+                numBlocks, blockSize, prefixCaching);
         Random random = new Random(seed);
         int maxPrompt = Math.min(maxLen, h.kv.capacityTokens());
         Map<Sequence, Integer> targetOutput = new HashMap<>();
@@ -57,7 +64,8 @@ class ChunkedPrefillSchedulerRandomizedTest {
                 for (int i = 0; i < arrivals; i++) {
                     int length = promptLength(random, budget, maxPrompt);
                     longPrompts += length > budget ? 1 : 0;
-                    Sequence s = h.submit("r" + submitted, randomTokens(random, length));
+                    int[] tokens = prefixCaching ? sharingTokens(random, length) : randomTokens(random, length);
+                    Sequence s = h.submitting("r" + submitted, tokens, random.nextInt(10) == 0);
                     submitted++;
                     targetOutput.put(s, 1 + random.nextInt(random.nextInt(8) == 0 ? 200 : 30));
                 }
@@ -91,6 +99,23 @@ class ChunkedPrefillSchedulerRandomizedTest {
         assertThat(longPrompts).isPositive();
         assertThat(h.numPreemptionsSeen).as("the pool is small enough to force preemptions").isPositive();
         assertThat(h.maxWaitSteps).as("longest stay in the waiting queue").isLessThan(MAX_WAIT_STEPS);
+        if (prefixCaching) {
+            assertThat(h.scheduler.prefixCacheHitTokens()).as("prompts sharing prefixes start on cached pages").isPositive();
+            assertThat(h.scheduler.prefixCacheQueriedTokens()).isGreaterThan(h.scheduler.prefixCacheHitTokens());
+        } else {
+            assertThat(h.scheduler.prefixCacheQueriedTokens()).isZero();
+        }
+    }
+
+    /** Three stems shared by many prompts, cut at random lengths and followed by random tokens. */
+    private static int[] sharingTokens(Random random, int length) {
+        int stem = random.nextInt(3);
+        int shared = random.nextInt(length + 1);
+        int[] tokens = new int[length];
+        for (int i = 0; i < length; i++) {
+            tokens[i] = i < shared ? stem * 1_000 + i % 997 : random.nextInt(50_000);
+        }
+        return tokens;
     }
 
     private static int promptLength(Random random, int budget, int maxPrompt) {

@@ -43,9 +43,16 @@ final class SchedulerHarness {
     int numPrefillsEvicted;
     long scheduledTokens;
 
+    /** For each full page computed, the tokens it and every page before it were computed from. */
+    private final Map<Integer, List<Integer>> pageComputedFrom = new java.util.HashMap<>();
+
     SchedulerHarness(SchedulerSettings settings, int numBlocks, int blockSize) {
+        this(settings, numBlocks, blockSize, false);
+    }
+
+    SchedulerHarness(SchedulerSettings settings, int numBlocks, int blockSize, boolean prefixCaching) {
         this.settings = settings;
-        this.kv = new KvCacheManager(numBlocks, blockSize);
+        this.kv = new KvCacheManager(numBlocks, blockSize, prefixCaching);
         this.scheduler = new ChunkedPrefillScheduler(settings, kv);
     }
 
@@ -58,7 +65,15 @@ final class SchedulerHarness {
     }
 
     Sequence submit(String id, int[] prompt) {
+        return submitting(id, prompt, false);
+    }
+
+    /** @param wholePrompt whether the sequence must compute every prompt row (as one scoring its prompt) */
+    Sequence submitting(String id, int[] prompt, boolean wholePrompt) {
         Sequence s = new Sequence(id, prompt);
+        if (wholePrompt) {
+            s.computeWholePrompt();
+        }
         scheduler.add(s);
         List<Integer> tokens = new ArrayList<>();
         for (int t : prompt) {
@@ -114,6 +129,17 @@ final class SchedulerHarness {
             computedBefore.put(e.sequence(), e.sequence().numComputedTokens());
         }
         scheduler.onStepComplete(out);
+        int bs = kv.blockSize();
+        for (ScheduledSequence e : out.scheduled()) {
+            Sequence s = e.sequence();
+            if (s.isFinished()) {
+                continue;
+            }
+            int[] pages = kv.blocks(s.requestId());
+            for (int p = computedBefore.get(s) / bs; p < s.numComputedTokens() / bs; p++) {
+                pageComputedFrom.put(pages[p], List.copyOf(expected.get(s).subList(0, (p + 1) * bs)));
+            }
+        }
         List<Sequence> sampled = new ArrayList<>();
         for (ScheduledSequence e : out.scheduled()) {
             Sequence s = e.sequence();
@@ -202,7 +228,8 @@ final class SchedulerHarness {
         }
         check(batch.numPrefillRequests() == numPrefills, () -> "numPrefillRequests " + batch.numPrefillRequests());
         Set<Sequence> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        Set<Integer> pages = new HashSet<>();
+        Set<Integer> written = new HashSet<>();
+        Set<Integer> read = new HashSet<>();
         List<Integer> samples = new ArrayList<>();
         int bs = kv.blockSize();
         for (int i = 0; i < r; i++) {
@@ -215,8 +242,11 @@ final class SchedulerHarness {
             check(seen.add(s), () -> "scheduled twice: " + s);
             check(s.status() == SequenceStatus.RUNNING, () -> "scheduled but not running: " + s);
             int start = s.numComputedTokens();
-            int expectedStart = snap[0] == SequenceStatus.WAITING.ordinal() ? 0 : snap[1];
-            check(start == expectedStart, () -> "chunk of " + s + " starts at " + start + ", expected " + expectedStart);
+            if (snap[0] == SequenceStatus.WAITING.ordinal()) {
+                checkCachedStart(s, start);
+            } else {
+                check(start == snap[1], () -> "chunk of " + s + " starts at " + start + ", expected " + snap[1]);
+            }
             check(start + n <= s.numTokens(), () -> "scheduled past the known tokens: " + s + " +" + n);
             check(e.sample() == (start + n == s.numTokens()), () -> "sample flag of " + s + " +" + n);
             if (settings.longPrefillTokenThreshold() > 0) {
@@ -239,7 +269,16 @@ final class SchedulerHarness {
             for (int p = 0; p < numPages; p++) {
                 int page = batch.kvPageIndices()[batch.kvIndptr()[i] + p];
                 check(page == owned[p], () -> "page list of request " + ri + " differs from the KV manager");
-                check(pages.add(page), () -> "page " + page + " appears twice in the batch");
+                if ((p + 1) * bs > start) {
+                    // Written this step: this request alone may hold it, and no other may read it.
+                    check(kv.holdersOf(page) == 1, () -> "page " + page + ", written by request " + ri + ", has "
+                            + kv.holdersOf(page) + " holders");
+                    check(written.add(page) && !read.contains(page), () -> "page " + page + " written by request "
+                            + ri + " appears elsewhere in the batch");
+                } else {
+                    check(!written.contains(page), () -> "page " + page + " read by request " + ri + " is written in this step");
+                    read.add(page);
+                }
             }
             check(batch.kvLastPageLen()[i] == kvLen - (numPages - 1) * bs, () -> "lastPageLen of request " + ri);
             check(batch.kvLength(i) == kvLen, () -> "kvLength of request " + ri);
@@ -250,6 +289,28 @@ final class SchedulerHarness {
         int[] expectedSamples = samples.stream().mapToInt(Integer::intValue).toArray();
         check(Arrays.equals(batch.sampleRequests(), expectedSamples), () -> "sampleRequests "
                 + Arrays.toString(batch.sampleRequests()) + ", expected " + Arrays.toString(expectedSamples));
+    }
+
+    /**
+     * A sequence admitted this step starts at 0, or, with prefix caching, after whole pages it now
+     * holds that were computed from exactly its own leading tokens.
+     */
+    private void checkCachedStart(Sequence s, int start) {
+        if (!kv.prefixCaching() || !s.mayUseCachedPrefix()) {
+            check(start == 0, () -> s + " starts at " + start + " without using the prefix cache");
+            return;
+        }
+        int bs = kv.blockSize();
+        check(start % bs == 0 && start < s.numTokens(), () -> s + " starts at " + start + " after its cached pages");
+        int[] pages = kv.blocks(s.requestId());
+        List<Integer> tokens = expected.get(s);
+        for (int p = 0; p < start / bs; p++) {
+            List<Integer> from = pageComputedFrom.get(pages[p]);
+            List<Integer> needed = tokens.subList(0, (p + 1) * bs);
+            final int page = p;
+            check(needed.equals(from), () -> s + " reuses page " + pages[page] + " (its page " + page
+                    + "), computed from other tokens");
+        }
     }
 
     /** @return the sequences admitted this step, in queue order */
@@ -296,8 +357,12 @@ final class SchedulerHarness {
         if (preempted.isEmpty() && !modelWaiting.isEmpty() && budgetLeft > 0
                 && modelRunning.size() < settings.maxNumSeqs()) {
             Sequence head = modelWaiting.get(0);
-            int chunk = Math.min(head.numTokens(), Math.min(settings.maxChunkTokens(), budgetLeft));
-            check(!kv.canAllocate(head.requestId(), chunk) || !headroomAllows(head, chunk), () -> "admission stopped although "
+            KvCacheManager.CachedPrefix hit = head.mayUseCachedPrefix()
+                    ? kv.findCachedPrefix(head::tokenAt, head.numTokens() - 1) : KvCacheManager.CachedPrefix.NONE;
+            int cached = hit.numBlocks() * kv.blockSize();
+            int firstChunk = Math.min(head.numTokens() - cached, Math.min(settings.maxChunkTokens(), budgetLeft));
+            int takes = hit.numIdle() + kv.blocksNeeded(cached + firstChunk) - hit.numBlocks();
+            check(kv.numFreeBlocks() < takes || !headroomAllows(head, hit, cached + firstChunk), () -> "admission stopped although "
                     + head + " fits (budget left " + budgetLeft + ", " + kv.numFreeBlocks() + " pages free)");
         }
         return admitted;
@@ -309,20 +374,20 @@ final class SchedulerHarness {
      * known tokens, and one token a step of growth for each running sequence over the steps until
      * the head's prompt is prefilled.
      */
-    boolean headroomAllows(Sequence head, int firstChunk) {
+    boolean headroomAllows(Sequence head, KvCacheManager.CachedPrefix hit, int afterFirstChunk) {
         if (settings.kvAdmission() == KvAdmission.GREEDY || modelRunning.isEmpty()) {
             return true;
         }
         int bs = kv.blockSize();
-        long pagesNeeded = pagesFor(head.numTokens(), bs);
-        long backlog = head.numTokens() - firstChunk;
+        long pagesNeeded = pagesFor(head.numTokens(), bs) - hit.numBlocks() + hit.numIdle();
+        long backlog = head.numTokens() - afterFirstChunk;
         for (Sequence r : modelRunning) {
             pagesNeeded += pagesFor(r.numTokens(), bs) - kv.numBlocksOf(r.requestId());
             backlog += r.numTokens() - r.numComputedTokens() - stepTokens.getOrDefault(r, 0);
         }
         int decodesAndHead = modelRunning.size() + 1;
         long perStep = Math.max(1, settings.maxNumBatchedTokens() - decodesAndHead);
-        long ownSteps = -Math.floorDiv(-(long) (head.numTokens() - firstChunk), settings.maxChunkTokens());
+        long ownSteps = -Math.floorDiv(-(long) (head.numTokens() - afterFirstChunk), settings.maxChunkTokens());
         long backlogSteps = -Math.floorDiv(-backlog, perStep);
         long horizon = 1 + Math.max(ownSteps, backlogSteps);
         int cap = scheduler.maxSequenceTokens();
@@ -363,7 +428,7 @@ final class SchedulerHarness {
     }
 
     private void checkKvAccounting() {
-        int used = 0;
+        Set<Integer> held = new HashSet<>();
         int owners = 0;
         int running = 0;
         int waiting = 0;
@@ -377,10 +442,12 @@ final class SchedulerHarness {
                 waiting++;
                 check(s.status() == SequenceStatus.WAITING && blocks == 0, () -> "waiting sequence owns blocks: " + s);
             }
-            used += blocks;
+            for (int page : kv.blocks(s.requestId())) {
+                held.add(page);
+            }
             owners += blocks > 0 ? 1 : 0;
         }
-        int usedFinal = used;
+        int usedFinal = held.size();
         check(kv.numBlocks() - kv.numFreeBlocks() == usedFinal, () -> "pool says " + (kv.numBlocks() - kv.numFreeBlocks())
                 + " blocks used, sequences own " + usedFinal);
         check(kv.numRequestsWithBlocks() == owners, () -> "owner count");

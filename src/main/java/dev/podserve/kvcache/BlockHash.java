@@ -1,0 +1,54 @@
+package dev.podserve.kvcache;
+
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.function.IntUnaryOperator;
+
+/**
+ * The identity of a full KV page's contents: 128 bits of SHA-256 over the previous page's hash and
+ * this page's token ids. A page's K/V depend on every token before it, so chaining makes equal
+ * hashes mean equal prefixes. A cryptographic hash, because a collision would hand one request
+ * another's K/V: a client able to craft one could read what the other prompt held.
+ *
+ * @param hi first 64 bits of the digest
+ * @param lo next 64 bits
+ */
+public record BlockHash(long hi, long lo) {
+
+    /** What the first page chains from. */
+    public static final BlockHash ROOT = new BlockHash(0, 0);
+
+    /**
+     * Hashes page contents; one per KV manager, used from its (single) engine thread.
+     */
+    static final class Hasher {
+        private final MessageDigest sha256;
+        private final ByteBuffer input;
+        private final int blockSize;
+
+        Hasher(int blockSize) {
+            this.blockSize = blockSize;
+            try {
+                sha256 = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every Java runtime provides SHA-256", e);
+            }
+            // Layout: parent hi, parent lo (8 bytes each), then blockSize token ids (4 bytes each).
+            input = ByteBuffer.allocate(16 + 4 * blockSize);
+        }
+
+        /** The hash of page {@code page} (tokens {@code page*blockSize ..}) after a page hashed {@code parent}. */
+        BlockHash next(BlockHash parent, IntUnaryOperator tokenAt, int page) {
+            input.clear();
+            input.putLong(parent.hi()).putLong(parent.lo());
+            int first = page * blockSize;
+            for (int i = 0; i < blockSize; i++) {
+                input.putInt(tokenAt.applyAsInt(first + i));
+            }
+            byte[] digest = sha256.digest(input.array());
+            ByteBuffer d = ByteBuffer.wrap(digest);
+            return new BlockHash(d.getLong(), d.getLong());
+        }
+    }
+}
