@@ -27,7 +27,10 @@
 # (max-num-seqs, 64), KV (KV-cache memory, 48GB), SCALE (long-prompt divisor, 2: 8K in, 512 out),
 # REQUESTS (24), RATES (online request rates, "0.5 1"), ONLINE_REQUESTS (40), POLICY (auto),
 # WORKLOAD (the online and capacity phases' workload, mixed; long-prompt gives the paper's online case),
-# ADMISSION (podserve.scheduler.kv-admission: headroom or greedy).
+# ADMISSION (podserve.scheduler.kv-admission: headroom or greedy), PREFIX_CACHING
+# (podserve.kv-cache.prefix-caching, true), PREFIX_LEN (online and capacity phases: every prompt starts
+# with the same PREFIX_LEN tokens, bench serve --prefix-len; INPUT_LEN and OUTPUT_LEN set the random
+# workload's own lengths).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?usage: run-serve-bench.sh OUT offline|online}"
@@ -50,6 +53,7 @@ start_server() {  # mode
         --podserve.scheduler.long-prefill-token-threshold="$budget" --podserve.scheduler.max-num-seqs="${SEQS:-64}" \
         --podserve.scheduler.max-model-len=20480 --podserve.kv-cache.memory="${KV:-48GB}" \
         --podserve.scheduler.kv-admission="${ADMISSION:-headroom}" \
+        --podserve.kv-cache.prefix-caching="${PREFIX_CACHING:-true}" \
         --podserve.resilience.max-concurrent-requests=256 --podserve.resilience.max-queue-time=0 \
         --podserve.attention.profile="$([ -n "${PROFILE:-}" ] && echo true || echo false)" \
         ${STEP_TRACE:+--podserve.scheduler.step-trace="$out/steps-$phase-$1.csv"} \
@@ -103,10 +107,12 @@ for mode in ${MODES:-serial pod streams}; do
         bench "capacity-$mode" --workload "${WORKLOAD:-mixed}" --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-80}" \
             --capacity-search --slo-p99-itl-ms "${SLO_ITL_MS:-80}" --slo-median-ttft-ms "${SLO_TTFT_MS:-500}" \
             --search-start-rate "${START_RATE:-2}" --search-max-rate "${MAX_RATE:-32}" --search-steps "${STEPS:-3}" \
-            ${SEARCH_RATES:+--search-rates "$SEARCH_RATES"}
+            ${SEARCH_RATES:+--search-rates "$SEARCH_RATES"} --prefix-len "${PREFIX_LEN:-0}" \
+            ${INPUT_LEN:+--input-len "$INPUT_LEN"} ${OUTPUT_LEN:+--output-len "$OUTPUT_LEN"}
     else
         for rate in ${RATES:-0.5 1}; do
-            bench "online-$mode-rate$rate" --workload "${WORKLOAD:-mixed}" --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-40}" --rate "$rate"
+            bench "online-$mode-rate$rate" --workload "${WORKLOAD:-mixed}" --scale "${SCALE:-2}" --num-requests "${ONLINE_REQUESTS:-40}" --rate "$rate" \
+                --prefix-len "${PREFIX_LEN:-0}" ${INPUT_LEN:+--input-len "$INPUT_LEN"} ${OUTPUT_LEN:+--output-len "$OUTPUT_LEN"}
         done
     fi
     stop_server "$mode"

@@ -72,6 +72,7 @@ public final class ServeBenchmark {
             config.put("scale", o.scale);
         }
         if (o.workload == WorkloadKind.MIXED) config.put("long_fraction", o.longFraction);
+        if (o.prefixLen > 0) config.put("prefix_len", o.prefixLen);
         config.put("prompt_format", o.tokenIdPrompts() ? "token_ids" : "text");
         config.put("request_rate", o.capacitySearch ? "capacity search" : Double.isInfinite(o.rate) ? "inf" : Double.toString(o.rate));
         config.put("burstiness", o.burstiness);

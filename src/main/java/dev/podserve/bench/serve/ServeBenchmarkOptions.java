@@ -17,6 +17,7 @@ public final class ServeBenchmarkOptions {
     public LengthRange outputLen = new LengthRange(64, 256);
     public int scale = 1;
     public double longFraction = 0.2;
+    public int prefixLen;
     public boolean textPrompts;
     public int idLow = 0;
     public int idHigh = 256;
@@ -50,6 +51,7 @@ public final class ServeBenchmarkOptions {
                   --output-len MIN:MAX       random workload's output lengths in tokens (default 64:256)
                   --scale K                  divide the long-prompt (16384 in, 1024 out) and mixed lengths by K (default 1)
                   --long-fraction F          mixed: share of long documents among short chats (default 0.2)
+                  --prefix-len N             every prompt starts with the same N tokens (a shared system prompt), then its own (default 0)
                   --text-prompts             completions: send text instead of token-id prompts (chat always sends text)
                   --token-ids LO:HI          token-id prompts draw ids from [LO, HI) (default 0:256)
                   --rate R|inf               requests per second; inf sends all at once (default inf)
@@ -88,6 +90,7 @@ public final class ServeBenchmarkOptions {
                 case "--output-len" -> o.outputLen = LengthRange.parse(value(flag, it));
                 case "--scale" -> o.scale = Integer.parseInt(value(flag, it));
                 case "--long-fraction" -> o.longFraction = Double.parseDouble(value(flag, it));
+                case "--prefix-len" -> o.prefixLen = Integer.parseInt(value(flag, it));
                 case "--text-prompts" -> o.textPrompts = true;
                 case "--token-ids" -> {
                     String v = value(flag, it);
@@ -139,6 +142,6 @@ public final class ServeBenchmarkOptions {
     }
 
     public WorkloadGenerator workloadGenerator() {
-        return new WorkloadGenerator(workload, inputLen, outputLen, scale, longFraction, tokenIdPrompts(), idLow, idHigh);
+        return new WorkloadGenerator(workload, inputLen, outputLen, scale, longFraction, tokenIdPrompts(), idLow, idHigh, prefixLen);
     }
 }

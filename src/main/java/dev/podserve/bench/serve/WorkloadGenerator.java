@@ -41,10 +41,24 @@ public final class WorkloadGenerator {
     private final boolean tokenIds;
     private final int idLow;
     private final int idHigh;
+    /** Token ids or words every prompt starts with; empty without a shared prefix. */
+    private final int[] prefixIds;
+    private final String prefixText;
 
     public WorkloadGenerator(WorkloadKind kind, LengthRange inputLen, LengthRange outputLen, int scale, double longFraction,
             boolean tokenIds, int idLow, int idHigh) {
+        this(kind, inputLen, outputLen, scale, longFraction, tokenIds, idLow, idHigh, 0);
+    }
+
+    /**
+     * @param prefixLen tokens (or words) every prompt starts with before its own, like a system prompt all
+     *                  requests share. Drawn from a seed of its own, so every probe of a capacity search
+     *                  (which draws its prompts afresh) and every server compared sees the same prefix.
+     */
+    public WorkloadGenerator(WorkloadKind kind, LengthRange inputLen, LengthRange outputLen, int scale, double longFraction,
+            boolean tokenIds, int idLow, int idHigh, int prefixLen) {
         if (scale < 1) throw new IllegalArgumentException("--scale must be >= 1");
+        if (prefixLen < 0) throw new IllegalArgumentException("--prefix-len must be >= 0");
         if (longFraction < 0 || longFraction > 1) throw new IllegalArgumentException("--long-fraction must be in [0, 1]");
         if (idLow < 0 || idHigh <= idLow) throw new IllegalArgumentException("--token-ids must be LOW:HIGH with 0 <= LOW < HIGH");
         this.kind = kind;
@@ -55,6 +69,19 @@ public final class WorkloadGenerator {
         this.tokenIds = tokenIds;
         this.idLow = idLow;
         this.idHigh = idHigh;
+        Random prefixRandom = new Random(0x5EED_CAFEL);
+        this.prefixIds = new int[tokenIds ? prefixLen : 0];
+        for (int t = 0; t < prefixIds.length; t++) prefixIds[t] = idLow + prefixRandom.nextInt(idHigh - idLow);
+        this.prefixText = tokenIds ? "" : words(prefixLen, prefixRandom);
+    }
+
+    private static String words(int count, Random random) {
+        StringBuilder text = new StringBuilder(count * 6);
+        for (int t = 0; t < count; t++) {
+            if (t > 0) text.append(' ');
+            text.append(WORDS[random.nextInt(WORDS.length)]);
+        }
+        return text.toString();
     }
 
     public List<BenchRequest> generate(int count, long seed) {
@@ -76,17 +103,16 @@ public final class WorkloadGenerator {
         return out;
     }
 
+    /** A request of the shared prefix (if any) followed by {@code promptLen} tokens of its own. */
     private BenchRequest build(int index, String part, int promptLen, int outputLen, Random random) {
         if (tokenIds) {
-            int[] ids = new int[promptLen];
-            for (int t = 0; t < promptLen; t++) ids[t] = idLow + random.nextInt(idHigh - idLow);
-            return new BenchRequest(index, part, ids, null, promptLen, outputLen);
+            int[] ids = java.util.Arrays.copyOf(prefixIds, prefixIds.length + promptLen);
+            for (int t = prefixIds.length; t < ids.length; t++) ids[t] = idLow + random.nextInt(idHigh - idLow);
+            return new BenchRequest(index, part, ids, null, ids.length, outputLen);
         }
-        StringBuilder text = new StringBuilder(promptLen * 6);
-        for (int t = 0; t < promptLen; t++) {
-            if (t > 0) text.append(' ');
-            text.append(WORDS[random.nextInt(WORDS.length)]);
-        }
-        return new BenchRequest(index, part, null, text.toString(), promptLen, outputLen);
+        String own = words(promptLen, random);
+        String text = prefixText.isEmpty() ? own : prefixText + " " + own;
+        int words = prefixText.isEmpty() ? promptLen : prefixText.split(" ").length + promptLen;
+        return new BenchRequest(index, part, null, text, words, outputLen);
     }
 }

@@ -26,6 +26,32 @@ class WorkloadGeneratorTest {
     }
 
     @Test
+    void aSharedPrefixStartsEveryPromptWhateverTheSeed() {
+        var gen = new WorkloadGenerator(WorkloadKind.RANDOM, new LengthRange(5, 9), new LengthRange(1, 2), 1, 0, true, 0, 256, 40);
+        List<BenchRequest> a = gen.generate(30, 1);
+        List<BenchRequest> b = gen.generate(30, 2);
+        int[] prefix = java.util.Arrays.copyOf(a.get(0).promptIds(), 40);
+        for (BenchRequest r : a) {
+            assertThat(r.promptLen()).isBetween(45, 49).isEqualTo(r.promptIds().length);
+            assertThat(java.util.Arrays.copyOf(r.promptIds(), 40)).containsExactly(prefix);
+        }
+        assertThat(java.util.Arrays.copyOf(b.get(3).promptIds(), 40)).containsExactly(prefix);
+        // The own parts differ between requests, and between seeds.
+        assertThat(java.util.Arrays.copyOfRange(a.get(0).promptIds(), 40, 45))
+                .isNotEqualTo(java.util.Arrays.copyOfRange(b.get(0).promptIds(), 40, 45));
+        var text = new WorkloadGenerator(WorkloadKind.RANDOM, new LengthRange(5, 5), new LengthRange(1, 1), 1, 0, false, 0, 256, 12);
+        List<BenchRequest> t = text.generate(3, 4);
+        String head = String.join(" ", java.util.Arrays.copyOf(t.get(0).promptText().split(" "), 12));
+        assertThat(t).allSatisfy(r -> {
+            assertThat(r.promptText()).startsWith(head + " ");
+            assertThat(r.promptText().split(" ")).hasSize(17);
+            assertThat(r.promptLen()).isEqualTo(17);
+        });
+        assertThatThrownBy(() -> new WorkloadGenerator(WorkloadKind.RANDOM, LengthRange.fixed(1), LengthRange.fixed(1), 1, 0, true,
+                0, 256, -1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void sameSeedSamePrompts() {
         var gen = new WorkloadGenerator(WorkloadKind.RANDOM, new LengthRange(5, 9), new LengthRange(1, 2), 1, 0, true, 10, 20);
         assertThat(gen.generate(20, 9).get(7).promptIds()).containsExactly(gen.generate(20, 9).get(7).promptIds());
