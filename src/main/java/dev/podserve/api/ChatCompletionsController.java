@@ -67,7 +67,7 @@ class ChatCompletionsController {
         SamplingParams params = SamplingMapper.from(body, maxTokens, topLogprobs, model.generationConfig());
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params,
-                body.skipSpecialTokens() == null || body.skipSpecialTokens());
+                body.skipSpecialTokens() == null || body.skipSpecialTokens(), Choices.cacheSalt(body.cacheSalt()));
         Choices.validate(model.engine(), choices);
         long cost = Choices.tokenCost(List.of(prompt), choices.size(), maxTokens, params.promptLogprobs() != null);
         List<String> logged = promptLog.enabled() ? List.of(model.tokenizer().decode(prompt, false)) : List.of();

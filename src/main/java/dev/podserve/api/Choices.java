@@ -29,15 +29,34 @@ final class Choices {
     }
 
     static List<Choice> plan(String responseId, List<int[]> prompts, int n, SamplingParams params, boolean skipSpecialTokens) {
+        return plan(responseId, prompts, n, params, skipSpecialTokens, null);
+    }
+
+    /** @param cacheSalt the request's {@code cache_salt}, checked by {@link #cacheSalt}; null for none */
+    static List<Choice> plan(String responseId, List<int[]> prompts, int n, SamplingParams params, boolean skipSpecialTokens,
+                             String cacheSalt) {
         List<Choice> choices = new ArrayList<>(prompts.size() * n);
         for (int p = 0; p < prompts.size(); p++) {
             for (int i = 0; i < n; i++) {
                 int index = p * n + i;
                 choices.add(new Choice(index, p, new GenerationRequest(responseId + "-" + index, prompts.get(p),
-                        SamplingMapper.forChoice(params, i), skipSpecialTokens)));
+                        SamplingMapper.forChoice(params, i), skipSpecialTokens).withCacheSalt(cacheSalt)));
             }
         }
         return choices;
+    }
+
+    /**
+     * vLLM's {@code cache_salt}: requests share cached prompt pages only with requests of the same
+     * salt, so one client cannot learn from its {@code cached_tokens} what another's prompt began with.
+     *
+     * @throws ApiException 400 for an empty or overlong salt
+     */
+    static String cacheSalt(String salt) {
+        if (salt != null && (salt.isEmpty() || salt.length() > 1024)) {
+            throw ApiException.badRequest("cache_salt", "cache_salt must be a non-empty string of at most 1024 characters.");
+        }
+        return salt;
     }
 
     /** Checks every choice before any is queued, so a bad second prompt leaves no first one running. */

@@ -130,6 +130,7 @@ public final class Engine implements AutoCloseable {
             if (!accepting) return Flux.error(new EngineUnavailableException("the engine is shutting down"));
             Sinks.Many<RequestOutput> sink = Sinks.many().unicast().onBackpressureBuffer();
             Sequence sequence = new Sequence(request.requestId(), request.promptTokenIds());
+            sequence.cacheSalt(request.cacheSalt());
             if (request.params().promptLogprobs() != null) {
                 // Scoring needs a row for every prompt position, so none may come from the cache.
                 sequence.computeWholePrompt();

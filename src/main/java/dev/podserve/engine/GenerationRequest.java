@@ -8,12 +8,18 @@ import dev.podserve.sampling.SamplingParams;
  * @param promptTokenIds     the prompt, already tokenized (chat template applied)
  * @param skipSpecialTokens  leave special tokens out of the streamed text
  * @param deadlines          when it must start and finish; {@link Deadlines#NONE} for no limits
+ * @param cacheSalt          shares cached KV pages only with requests of the same salt; null: with every unsalted one
  */
 public record GenerationRequest(String requestId, int[] promptTokenIds, SamplingParams params, boolean skipSpecialTokens,
-                                Deadlines deadlines) {
+                                Deadlines deadlines, String cacheSalt) {
 
     public GenerationRequest {
         if (deadlines == null) deadlines = Deadlines.NONE;
+    }
+
+    public GenerationRequest(String requestId, int[] promptTokenIds, SamplingParams params, boolean skipSpecialTokens,
+                             Deadlines deadlines) {
+        this(requestId, promptTokenIds, params, skipSpecialTokens, deadlines, null);
     }
 
     public GenerationRequest(String requestId, int[] promptTokenIds, SamplingParams params, boolean skipSpecialTokens) {
@@ -24,7 +30,11 @@ public record GenerationRequest(String requestId, int[] promptTokenIds, Sampling
         this(requestId, promptTokenIds, params, true);
     }
 
+    public GenerationRequest withCacheSalt(String salt) {
+        return new GenerationRequest(requestId, promptTokenIds, params, skipSpecialTokens, deadlines, salt);
+    }
+
     public GenerationRequest withDeadlines(Deadlines d) {
-        return new GenerationRequest(requestId, promptTokenIds, params, skipSpecialTokens, d);
+        return new GenerationRequest(requestId, promptTokenIds, params, skipSpecialTokens, d, cacheSalt);
     }
 }

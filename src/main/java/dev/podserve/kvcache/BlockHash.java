@@ -16,8 +16,20 @@ import java.util.function.IntUnaryOperator;
  */
 public record BlockHash(long hi, long lo) {
 
-    /** What the first page chains from. */
+    /** What the first page of an unsalted request chains from. */
     public static final BlockHash ROOT = new BlockHash(0, 0);
+
+    /** What the first page of a request salted with {@code salt} chains from. */
+    static BlockHash rootFor(String salt) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(("podserve cache salt\0" + salt).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            ByteBuffer d = ByteBuffer.wrap(digest);
+            return new BlockHash(d.getLong(), d.getLong());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime provides SHA-256", e);
+        }
+    }
 
     /**
      * Hashes page contents; one per KV manager, used from its (single) engine thread.
@@ -36,6 +48,10 @@ public record BlockHash(long hi, long lo) {
             }
             // Layout: parent hi, parent lo (8 bytes each), then blockSize token ids (4 bytes each).
             input = ByteBuffer.allocate(16 + 4 * blockSize);
+        }
+
+        int blockSize() {
+            return blockSize;
         }
 
         /** The hash of page {@code page} (tokens {@code page*blockSize ..}) after a page hashed {@code parent}. */

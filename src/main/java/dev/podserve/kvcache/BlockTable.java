@@ -4,15 +4,14 @@ import java.util.Arrays;
 
 /**
  * The pages of one request in position order: page {@code i} holds positions {@code i*blockSize ..}.
- * With prefix caching it also keeps the hashes of its leading full pages, so the chain continues
- * from the last one without rehashing the prefix.
+ * With prefix caching it also counts its leading full pages that are registered, so each is
+ * registered once.
  */
 final class BlockTable {
 
     private int[] blocks = new int[4];
     private int size;
-    /** hashes[i] identifies page i's contents, for i below numHashed. */
-    private BlockHash[] hashes = new BlockHash[0];
+    /** Leading pages already registered (or found registered under another page): no need to try again. */
     private int numHashed;
 
     int size() {
@@ -35,16 +34,8 @@ final class BlockTable {
         return numHashed;
     }
 
-    /** The hash the next page chains from. */
-    BlockHash lastHash() {
-        return numHashed == 0 ? BlockHash.ROOT : hashes[numHashed - 1];
-    }
-
-    void addHash(BlockHash hash) {
-        if (numHashed == hashes.length) {
-            hashes = Arrays.copyOf(hashes, Math.max(8, hashes.length * 2));
-        }
-        hashes[numHashed++] = hash;
+    void countHashed() {
+        numHashed++;
     }
 
     int[] toArray() {

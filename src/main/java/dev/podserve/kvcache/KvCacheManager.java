@@ -48,12 +48,11 @@ public final class KvCacheManager {
      * Registered pages found for the start of a prompt.
      *
      * @param blocks  the pages, in position order
-     * @param hashes  their hashes
      * @param numIdle how many of them nobody holds now: adopting those takes that many free pages
      */
-    public record CachedPrefix(int[] blocks, BlockHash[] hashes, int numIdle) {
+    public record CachedPrefix(int[] blocks, int numIdle) {
 
-        public static final CachedPrefix NONE = new CachedPrefix(new int[0], new BlockHash[0], 0);
+        public static final CachedPrefix NONE = new CachedPrefix(new int[0], 0);
 
         public int numBlocks() {
             return blocks.length;
@@ -62,32 +61,28 @@ public final class KvCacheManager {
 
     /**
      * The longest run of registered pages that the tokens {@code tokenAt(0 ..)} start with, covering at
-     * most {@code maxTokens} tokens. Takes nothing; {@link CachedPrefix#NONE} without prefix caching.
+     * most {@code maxTokens} tokens, their hashes taken from (and added to) {@code chain}. Takes
+     * nothing; {@link CachedPrefix#NONE} without prefix caching.
      */
-    public CachedPrefix findCachedPrefix(IntUnaryOperator tokenAt, int maxTokens) {
+    public CachedPrefix findCachedPrefix(PrefixHashes chain, IntUnaryOperator tokenAt, int maxTokens) {
         if (!prefixCaching || maxTokens < blockSize) {
             return CachedPrefix.NONE;
         }
         int maxPages = maxTokens / blockSize;
-        int[] blocks = new int[maxPages];
-        BlockHash[] hashes = new BlockHash[maxPages];
         int found = 0;
-        int idle = 0;
-        BlockHash parent = BlockHash.ROOT;
-        while (found < maxPages) {
-            BlockHash hash = hasher.next(parent, tokenAt, found);
-            int block = pool.lookup(hash);
-            if (block < 0) {
-                break;
-            }
-            idle += pool.refCount(block) == 0 ? 1 : 0;
-            blocks[found] = block;
-            hashes[found] = hash;
-            parent = hash;
+        while (found < maxPages && pool.lookup(chain.page(found, tokenAt, hasher)) >= 0) {
             found++;
         }
-        return found == 0 ? CachedPrefix.NONE
-                : new CachedPrefix(Arrays.copyOf(blocks, found), Arrays.copyOf(hashes, found), idle);
+        if (found == 0) {
+            return CachedPrefix.NONE;
+        }
+        int[] blocks = new int[found];
+        int idle = 0;
+        for (int i = 0; i < found; i++) {
+            blocks[i] = pool.lookup(chain.page(i, tokenAt, hasher));
+            idle += pool.refCount(blocks[i]) == 0 ? 1 : 0;
+        }
+        return new CachedPrefix(blocks, idle);
     }
 
     /**
@@ -107,7 +102,7 @@ public final class KvCacheManager {
         BlockTable table = new BlockTable();
         for (int i = 0; i < prefix.numBlocks(); i++) {
             pool.retain(prefix.blocks()[i]);
-            table.addHash(prefix.hashes()[i]);
+            table.countHashed();
         }
         table.append(prefix.blocks());
         tables.put(requestId, table);
@@ -116,19 +111,18 @@ public final class KvCacheManager {
 
     /**
      * Registers the request's full pages among its first {@code computedTokens} tokens that are not
-     * registered yet. A page whose contents another page already holds stays unregistered (it is
-     * simply freed later); its hash still extends the chain. Nothing happens without prefix caching.
+     * registered yet, hashing them through {@code chain}. A page whose contents another page already
+     * holds stays unregistered (it is simply freed later). Nothing happens without prefix caching.
      */
-    public void cacheFullPages(String requestId, IntUnaryOperator tokenAt, int computedTokens) {
+    public void cacheFullPages(String requestId, PrefixHashes chain, IntUnaryOperator tokenAt, int computedTokens) {
         BlockTable table = tables.get(requestId);
         if (!prefixCaching || table == null) {
             return;
         }
         int full = Math.min(computedTokens / blockSize, table.size());
         for (int page = table.numHashed(); page < full; page++) {
-            BlockHash hash = hasher.next(table.lastHash(), tokenAt, page);
-            pool.register(table.block(page), hash);
-            table.addHash(hash);
+            pool.register(table.block(page), chain.page(page, tokenAt, hasher));
+            table.countHashed();
         }
     }
 

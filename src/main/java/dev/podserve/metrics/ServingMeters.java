@@ -71,6 +71,7 @@ final class ServingMeters {
         Gauge.builder("vllm:kv_cache_usage_perc", engine, e -> e.stats().kvUsage()).tags(tags)
                 .description("KV-cache usage. 1 means 100 percent usage.").strongReference(true).register(registry);
 
+        // Read through a weak reference (FunctionCounter has no strong option); the ServingModel holds the engine.
         FunctionCounter.builder("vllm:prefix_cache_queries_total", engine, e -> e.stats().prefixCacheQueries()).tags(tags)
                 .description("Prompt tokens of admitted requests looked up in the prefix cache.").register(registry);
         FunctionCounter.builder("vllm:prefix_cache_hits_total", engine, e -> e.stats().prefixCacheHits()).tags(tags)

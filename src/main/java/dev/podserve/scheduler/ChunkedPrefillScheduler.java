@@ -115,8 +115,8 @@ public final class ChunkedPrefillScheduler {
     }
 
     /**
-     * Tokens of admitted sequences looked up in the prefix cache (each admission counts its whole
-     * sequence; 0 without prefix caching), vLLM's {@code prefix_cache_queries}.
+     * Prompt tokens of sequences looked up in the prefix cache at their first admission (0 without
+     * prefix caching), vLLM's {@code prefix_cache_queries}.
      */
     public long prefixCacheQueriedTokens() {
         return prefixQueriedTokens;
@@ -222,7 +222,7 @@ public final class ChunkedPrefillScheduler {
             Sequence s = entry.sequence();
             if (s.status() == SequenceStatus.RUNNING) {
                 s.advanceComputed(entry.numNewTokens());
-                kv.cacheFullPages(s.requestId(), s::tokenAt, s.numComputedTokens());
+                kv.cacheFullPages(s.requestId(), s.prefixHashes(), s::tokenAt, s.numComputedTokens());
             }
         }
     }
@@ -317,7 +317,7 @@ public final class ChunkedPrefillScheduler {
             }
             requireWithinCapacity(s);
             // The last token is always computed: its logits give the first output token.
-            CachedPrefix hit = s.mayUseCachedPrefix() ? kv.findCachedPrefix(s::tokenAt, s.numTokens() - 1)
+            CachedPrefix hit = s.mayUseCachedPrefix() ? kv.findCachedPrefix(s.prefixHashes(), s::tokenAt, s.numTokens() - 1)
                     : CachedPrefix.NONE;
             int cached = hit.numBlocks() * kv.blockSize();
             int n = Math.min(s.numTokens() - cached, Math.min(maxChunk, budget));
@@ -331,11 +331,12 @@ public final class ChunkedPrefillScheduler {
             if (!kv.allocateSlots(s.requestId(), cached + n)) {
                 throw new IllegalStateException("pages counted free for " + s + " were not there");
             }
-            s.admit(cached);
-            if (kv.prefixCaching() && s.mayUseCachedPrefix()) {
+            // A sequence back after a preemption finding its own pages is not a hit: counted once, first.
+            if (kv.prefixCaching() && s.mayUseCachedPrefix() && !s.everAdmitted()) {
                 prefixQueriedTokens += s.numTokens();
                 prefixHitTokens += cached;
             }
+            s.admit(cached);
             running.add(s);
             s.stepTokens = n;
             budget -= n;

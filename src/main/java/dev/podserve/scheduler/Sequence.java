@@ -1,5 +1,7 @@
 package dev.podserve.scheduler;
 
+import dev.podserve.kvcache.PrefixHashes;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -26,6 +28,10 @@ public final class Sequence {
     /** Prompt tokens found in the prefix cache when it was first admitted. */
     private int numCachedTokens;
     private boolean everAdmitted;
+    /** Null: shares cached pages with every unsalted request. */
+    private String cacheSalt;
+    /** Its pages' hashes, made on first use. */
+    private PrefixHashes prefixHashes;
     /** Tokens given to this sequence by the step being built; 0 when not (or no longer) in it. */
     int stepTokens;
 
@@ -137,6 +143,30 @@ public final class Sequence {
 
     public boolean mayUseCachedPrefix() {
         return mayUseCachedPrefix;
+    }
+
+    /**
+     * Limits prefix sharing to sequences with the same salt (vLLM's {@code cache_salt}): without it
+     * any client can learn, from its own cached-token counts, whether another sent the same prompt
+     * start. Call before submitting it.
+     */
+    public void cacheSalt(String salt) {
+        if (prefixHashes != null) {
+            throw new IllegalStateException("request " + requestId + " already hashed its pages");
+        }
+        cacheSalt = salt;
+    }
+
+    PrefixHashes prefixHashes() {
+        if (prefixHashes == null) {
+            prefixHashes = new PrefixHashes(cacheSalt);
+        }
+        return prefixHashes;
+    }
+
+    /** Whether it was admitted before (and so is back after a preemption). */
+    boolean everAdmitted() {
+        return everAdmitted;
     }
 
     /**

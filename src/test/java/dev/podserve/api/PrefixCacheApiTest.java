@@ -88,6 +88,25 @@ class PrefixCacheApiTest extends LiveServerApiTest {
     }
 
     @Test
+    void aCacheSaltSharesPagesOnlyWithTheSameSaltAndMustNotBeEmpty() {
+        String system = system();
+        String plain = chatBody(system, "Salt?", false);
+        chat(plain);
+        String salted = plain.replace("\"max_tokens\"", "\"cache_salt\":\"tenant-" + UUID.randomUUID() + "\",\"max_tokens\"");
+        JsonNode first = chat(salted);
+        JsonNode again = chat(salted);
+        JsonNode unsalted = chat(plain);
+        int prompt = first.get("usage").get("prompt_tokens").asInt();
+        // Salted, the first finds nothing of the unsalted run (its chain starts elsewhere); the second finds the first.
+        assertThat(first.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt()).isZero();
+        assertThat(again.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt()).isGreaterThan(prompt - 17);
+        assertThat(unsalted.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt()).isGreaterThan(prompt - 17);
+        ApiTestSupport.assertEnvelope(ApiTestSupport.post(client, "/v1/chat/completions",
+                plain.replace("\"max_tokens\"", "\"cache_salt\":\"\",\"max_tokens\""), HttpStatus.BAD_REQUEST),
+                400, "BadRequestError", "cache_salt");
+    }
+
+    @Test
     void metricsCountQueriedAndCachedTokens() {
         String system = system();
         chat(chatBody(system, "Count me", false));

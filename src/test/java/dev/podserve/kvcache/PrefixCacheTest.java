@@ -35,7 +35,7 @@ class PrefixCacheTest {
     /** Allocates and "computes" a request's tokens, then registers its full pages. */
     private static void compute(KvCacheManager kv, String id, int[] ids) {
         assertThat(kv.allocateSlots(id, ids.length)).isTrue();
-        kv.cacheFullPages(id, tokens(ids), ids.length);
+        kv.cacheFullPages(id, new PrefixHashes(null), tokens(ids), ids.length);
     }
 
     @Test
@@ -44,7 +44,7 @@ class PrefixCacheTest {
         int[] a = range(100, 10);                     // pages [100..103] [104..107], then 2 in a partial page
         compute(kv, "a", a);
         int[] b = concat(range(100, 8), range(500, 5));  // same two pages, then its own
-        CachedPrefix hit = kv.findCachedPrefix(tokens(b), b.length - 1);
+        CachedPrefix hit = kv.findCachedPrefix(new PrefixHashes(null), tokens(b), b.length - 1);
         assertThat(hit.numBlocks()).isEqualTo(2);
         assertThat(hit.blocks()).containsExactly(kv.blocks("a")[0], kv.blocks("a")[1]);
         assertThat(hit.numIdle()).isZero();
@@ -65,14 +65,14 @@ class PrefixCacheTest {
         // Page 1 and 2 of b hold a's tokens, but page 0 differs: nothing is shared.
         int[] b = range(0, 12);
         b[0] = 999;
-        assertThat(kv.findCachedPrefix(tokens(b), 12).numBlocks()).isZero();
+        assertThat(kv.findCachedPrefix(new PrefixHashes(null), tokens(b), 12).numBlocks()).isZero();
         // A difference in page 1 keeps page 0 only.
         int[] c = range(0, 12);
         c[5] = 999;
-        assertThat(kv.findCachedPrefix(tokens(c), 12).numBlocks()).isEqualTo(1);
+        assertThat(kv.findCachedPrefix(new PrefixHashes(null), tokens(c), 12).numBlocks()).isEqualTo(1);
         // maxTokens caps the pages: 11 tokens cover two whole pages of three.
-        assertThat(kv.findCachedPrefix(tokens(range(0, 12)), 11).numBlocks()).isEqualTo(2);
-        assertThat(kv.findCachedPrefix(tokens(range(0, 12)), 3).numBlocks()).isZero();
+        assertThat(kv.findCachedPrefix(new PrefixHashes(null), tokens(range(0, 12)), 11).numBlocks()).isEqualTo(2);
+        assertThat(kv.findCachedPrefix(new PrefixHashes(null), tokens(range(0, 12)), 3).numBlocks()).isZero();
     }
 
     @Test
@@ -80,12 +80,13 @@ class PrefixCacheTest {
         KvCacheManager kv = new KvCacheManager(16, 4, true);
         int[] a = range(0, 12);
         assertThat(kv.allocateSlots("a", 12)).isTrue();
-        kv.cacheFullPages("a", tokens(a), 7);          // page 0 full, page 1 not yet
-        assertThat(kv.findCachedPrefix(tokens(a), 12).numBlocks()).isEqualTo(1);
-        kv.cacheFullPages("a", tokens(a), 12);
-        assertThat(kv.findCachedPrefix(tokens(a), 12).numBlocks()).isEqualTo(3);
-        kv.cacheFullPages("a", tokens(a), 12);         // again: nothing changes, nothing fails
-        assertThat(kv.findCachedPrefix(tokens(a), 12).numBlocks()).isEqualTo(3);
+        PrefixHashes chain = new PrefixHashes(null);
+        kv.cacheFullPages("a", chain, tokens(a), 7);   // page 0 full, page 1 not yet
+        assertThat(kv.findCachedPrefix(new PrefixHashes(null), tokens(a), 12).numBlocks()).isEqualTo(1);
+        kv.cacheFullPages("a", chain, tokens(a), 12);
+        assertThat(kv.findCachedPrefix(new PrefixHashes(null), tokens(a), 12).numBlocks()).isEqualTo(3);
+        kv.cacheFullPages("a", chain, tokens(a), 12);  // again: nothing changes, nothing fails
+        assertThat(kv.findCachedPrefix(new PrefixHashes(null), tokens(a), 12).numBlocks()).isEqualTo(3);
     }
 
     @Test
@@ -97,7 +98,7 @@ class PrefixCacheTest {
         kv.free("a");
         assertThat(kv.numFreeBlocks()).isEqualTo(6);
         assertThat(kv.numIdleBlocks()).isEqualTo(4);
-        CachedPrefix idle = kv.findCachedPrefix(tokens(a), 16);
+        CachedPrefix idle = kv.findCachedPrefix(new PrefixHashes(null), tokens(a), 16);
         assertThat(idle.numBlocks()).isEqualTo(4);
         assertThat(idle.numIdle()).isEqualTo(4);
 
@@ -107,10 +108,10 @@ class PrefixCacheTest {
         assertThat(kv.allocateSlots("x", 12)).isTrue();
         assertThat(kv.blocks("x")[2]).isEqualTo(pages[3]);
         assertThat(kv.numEvictions()).isEqualTo(1);
-        assertThat(kv.findCachedPrefix(tokens(a), 16).numBlocks()).isEqualTo(3);
+        assertThat(kv.findCachedPrefix(new PrefixHashes(null), tokens(a), 16).numBlocks()).isEqualTo(3);
 
         // Adopting idle pages takes them out of the free ones, and they are no longer evictable.
-        CachedPrefix three = kv.findCachedPrefix(tokens(a), 16);
+        CachedPrefix three = kv.findCachedPrefix(new PrefixHashes(null), tokens(a), 16);
         assertThat(three.numIdle()).isEqualTo(3);
         kv.adoptCachedPrefix("a2", three);
         assertThat(kv.numFreeBlocks()).isZero();
@@ -127,7 +128,7 @@ class PrefixCacheTest {
         int[] a = range(0, 8);
         compute(kv, "a", a);
         compute(kv, "b", a);                            // computed beside a, before it could share
-        assertThat(kv.findCachedPrefix(tokens(a), 8).blocks()).containsExactly(kv.blocks("a"));
+        assertThat(kv.findCachedPrefix(new PrefixHashes(null), tokens(a), 8).blocks()).containsExactly(kv.blocks("a"));
         kv.free("b");
         assertThat(kv.numIdleBlocks()).isZero();
         kv.free("a");
@@ -139,7 +140,7 @@ class PrefixCacheTest {
     void withoutPrefixCachingNothingIsFoundOrRegistered() {
         KvCacheManager kv = new KvCacheManager(8, 4);
         compute(kv, "a", range(0, 8));
-        assertThat(kv.findCachedPrefix(tokens(range(0, 8)), 8)).isSameAs(CachedPrefix.NONE);
+        assertThat(kv.findCachedPrefix(new PrefixHashes(null), tokens(range(0, 8)), 8)).isSameAs(CachedPrefix.NONE);
         kv.free("a");
         assertThat(kv.numIdleBlocks()).isZero();
         assertThat(kv.adoptCachedPrefix("b", CachedPrefix.NONE)).isZero();
@@ -150,7 +151,7 @@ class PrefixCacheTest {
     void adoptingIntoARequestThatHoldsPagesIsRefused() {
         KvCacheManager kv = new KvCacheManager(8, 4, true);
         compute(kv, "a", range(0, 8));
-        CachedPrefix hit = kv.findCachedPrefix(tokens(range(0, 8)), 8);
+        CachedPrefix hit = kv.findCachedPrefix(new PrefixHashes(null), tokens(range(0, 8)), 8);
         assertThatThrownBy(() -> kv.adoptCachedPrefix("a", hit)).isInstanceOf(IllegalStateException.class);
     }
 

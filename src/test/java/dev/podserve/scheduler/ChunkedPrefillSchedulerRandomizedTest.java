@@ -56,6 +56,8 @@ class ChunkedPrefillSchedulerRandomizedTest {
         int finished = 0;
         int aborted = 0;
         int longPrompts = 0;
+        int followUps = 0;
+        List<int[]> finishedTokens = new ArrayList<>();
 
         for (int step = 0; step < STEPS * 3 && (step < STEPS || h.numLive() > 0); step++) {
             boolean arrivalsOpen = step < STEPS;
@@ -65,6 +67,15 @@ class ChunkedPrefillSchedulerRandomizedTest {
                     int length = promptLength(random, budget, maxPrompt);
                     longPrompts += length > budget ? 1 : 0;
                     int[] tokens = prefixCaching ? sharingTokens(random, length) : randomTokens(random, length);
+                    if (prefixCaching && !finishedTokens.isEmpty() && random.nextInt(4) == 0) {
+                        // A follow-up turn: a finished conversation, its output included, then a new message.
+                        int[] before = finishedTokens.get(random.nextInt(finishedTokens.size()));
+                        int keep = Math.min(before.length, Math.max(0, maxPrompt - 1 - random.nextInt(8)));
+                        int[] next = java.util.Arrays.copyOf(before, Math.min(maxPrompt, keep + 1 + random.nextInt(8)));
+                        for (int t = keep; t < next.length; t++) next[t] = random.nextInt(50_000);
+                        tokens = next;
+                        followUps++;
+                    }
                     Sequence s = h.submitting("r" + submitted, tokens, random.nextInt(10) == 0);
                     submitted++;
                     targetOutput.put(s, 1 + random.nextInt(random.nextInt(8) == 0 ? 200 : 30));
@@ -86,6 +97,9 @@ class ChunkedPrefillSchedulerRandomizedTest {
             List<Sequence> sampled = h.complete(out, () -> random.nextInt(50_000));
             for (Sequence s : sampled) {
                 if (s.numOutputTokens() >= targetOutput.get(s) || s.numTokens() >= h.scheduler.maxSequenceTokens()) {
+                    if (finishedTokens.size() < 64) {
+                        finishedTokens.add(h.expectedTokens(s).stream().mapToInt(Integer::intValue).toArray());
+                    }
                     h.finish(s);
                     finished++;
                 }
@@ -100,6 +114,7 @@ class ChunkedPrefillSchedulerRandomizedTest {
         assertThat(h.numPreemptionsSeen).as("the pool is small enough to force preemptions").isPositive();
         assertThat(h.maxWaitSteps).as("longest stay in the waiting queue").isLessThan(MAX_WAIT_STEPS);
         if (prefixCaching) {
+            assertThat(followUps).isPositive();
             assertThat(h.scheduler.prefixCacheHitTokens()).as("prompts sharing prefixes start on cached pages").isPositive();
             assertThat(h.scheduler.prefixCacheQueriedTokens()).isGreaterThan(h.scheduler.prefixCacheHitTokens());
         } else {

@@ -70,10 +70,16 @@ final class SchedulerHarness {
 
     /** @param wholePrompt whether the sequence must compute every prompt row (as one scoring its prompt) */
     Sequence submitting(String id, int[] prompt, boolean wholePrompt) {
+        return submitting(id, prompt, wholePrompt, null);
+    }
+
+    /** @param salt its cache salt, or null */
+    Sequence submitting(String id, int[] prompt, boolean wholePrompt, String salt) {
         Sequence s = new Sequence(id, prompt);
         if (wholePrompt) {
             s.computeWholePrompt();
         }
+        s.cacheSalt(salt);
         scheduler.add(s);
         List<Integer> tokens = new ArrayList<>();
         for (int t : prompt) {
@@ -275,6 +281,8 @@ final class SchedulerHarness {
                             + kv.holdersOf(page) + " holders");
                     check(written.add(page) && !read.contains(page), () -> "page " + page + " written by request "
                             + ri + " appears elsewhere in the batch");
+                    // Rewritten: what it held before no longer counts, until it is full again.
+                    pageComputedFrom.remove(page);
                 } else {
                     check(!written.contains(page), () -> "page " + page + " read by request " + ri + " is written in this step");
                     read.add(page);
@@ -358,7 +366,7 @@ final class SchedulerHarness {
                 && modelRunning.size() < settings.maxNumSeqs()) {
             Sequence head = modelWaiting.get(0);
             KvCacheManager.CachedPrefix hit = head.mayUseCachedPrefix()
-                    ? kv.findCachedPrefix(head::tokenAt, head.numTokens() - 1) : KvCacheManager.CachedPrefix.NONE;
+                    ? kv.findCachedPrefix(head.prefixHashes(), head::tokenAt, head.numTokens() - 1) : KvCacheManager.CachedPrefix.NONE;
             int cached = hit.numBlocks() * kv.blockSize();
             int firstChunk = Math.min(head.numTokens() - cached, Math.min(settings.maxChunkTokens(), budgetLeft));
             int takes = hit.numIdle() + kv.blocksNeeded(cached + firstChunk) - hit.numBlocks();

@@ -40,5 +40,6 @@ public record ChatCompletionRequest(
         @JsonProperty("tool_choice") Object toolChoice,
         @JsonProperty("response_format") Map<String, Object> responseFormat,
         String user,
+        @JsonProperty("cache_salt") String cacheSalt,
         @JsonAnySetter Map<String, Object> unknownFields) implements SamplingFields {
 }

@@ -39,6 +39,7 @@ public record CompletionRequest(
         @JsonProperty("best_of") Integer bestOf,
         @JsonProperty("prompt_logprobs") Integer promptLogprobs,
         String user,
+        @JsonProperty("cache_salt") String cacheSalt,
         @JsonAnySetter Map<String, Object> unknownFields) implements SamplingFields {
 
     /** Names the fields set, not their values: Spring logs decoded bodies at DEBUG, and prompts are the users' data. */
