@@ -67,7 +67,8 @@ class ChatCompletionsController {
         SamplingParams params = SamplingMapper.from(body, maxTokens, topLogprobs, model.generationConfig());
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params,
-                body.skipSpecialTokens() == null || body.skipSpecialTokens(), Choices.cacheSalt(body.cacheSalt()));
+                body.skipSpecialTokens() == null || body.skipSpecialTokens(), Choices.cacheSalt(body.cacheSalt(),
+                props.security().isolatePrefixCache() ? ClientIdentity.of(exchange) : null));
         Choices.validate(model.engine(), choices);
         long cost = Choices.tokenCost(List.of(prompt), choices.size(), maxTokens, params.promptLogprobs() != null);
         List<String> logged = promptLog.enabled() ? List.of(model.tokenizer().decode(prompt, false)) : List.of();

@@ -47,16 +47,23 @@ final class Choices {
     }
 
     /**
-     * vLLM's {@code cache_salt}: requests share cached prompt pages only with requests of the same
-     * salt, so one client cannot learn from its {@code cached_tokens} what another's prompt began with.
+     * The salt a request's cached pages are keyed by: vLLM's {@code cache_salt}, and with
+     * {@code client} (the API key's identity, when the server isolates keys) that too, so one client
+     * cannot learn from its {@code cached_tokens} what another's prompt began with.
      *
-     * @throws ApiException 400 for an empty or overlong salt
+     * @param client null to share pages across keys
+     * @return null for none (shared with every unsalted request)
+     * @throws ApiException 400 for an empty or overlong {@code cache_salt}
      */
-    static String cacheSalt(String salt) {
+    static String cacheSalt(String salt, String client) {
         if (salt != null && (salt.isEmpty() || salt.length() > 1024)) {
             throw ApiException.badRequest("cache_salt", "cache_salt must be a non-empty string of at most 1024 characters.");
         }
-        return salt;
+        if (client == null) {
+            return salt;
+        }
+        // Lengths first, so that no pair of (client, salt) spells another's.
+        return client.length() + ":" + client + (salt == null ? "" : "|" + salt.length() + ":" + salt);
     }
 
     /** Checks every choice before any is queued, so a bad second prompt leaves no first one running. */

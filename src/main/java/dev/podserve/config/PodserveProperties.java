@@ -196,6 +196,9 @@ public record PodserveProperties(
      * @param protectHealth  whether {@code /health} needs a key too (default: open, for probes)
      * @param protectMetrics whether {@code /metrics} needs a key too (default: open, for scrapers)
      * @param logPrompts     log each request's prompt and output at INFO; off, neither is ever logged
+     * @param isolatePrefixCache whether requests share cached prompt pages only with requests of the same API
+     *                       key (the key's identity joins the request's {@code cache_salt}); without keys
+     *                       every request is the same client and shares as before
      */
     public record Security(
             List<String> apiKeys,
@@ -203,7 +206,8 @@ public record PodserveProperties(
             @DefaultValue("false") boolean protectHealth,
             @DefaultValue("false") boolean protectMetrics,
             @DefaultValue("false") boolean logPrompts,
-            @Valid @NotNull @DefaultValue Limits limits) {
+            @Valid @NotNull @DefaultValue Limits limits,
+            @DefaultValue("true") boolean isolatePrefixCache) {
 
         public Security {
             apiKeys = apiKeys == null ? List.of() : List.copyOf(apiKeys);

@@ -13,7 +13,7 @@ class RequestLimitsTest {
 
     private static RequestLimits limits(int maxTokens) {
         PodserveProperties.Limits l = new PodserveProperties.Limits(DataSize.ofMegabytes(1), 0, maxTokens, 4, 4, 4, 10);
-        PodserveProperties.Security s = new PodserveProperties.Security(null, null, false, false, false, l);
+        PodserveProperties.Security s = new PodserveProperties.Security(null, null, false, false, false, l, true);
         return new RequestLimits(new PodserveProperties(null, null, null, null, null, null, s, null, "cpu"));
     }
 

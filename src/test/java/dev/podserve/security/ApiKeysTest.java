@@ -20,7 +20,7 @@ class ApiKeysTest {
     Path dir;
 
     private static PodserveProperties.Security security(List<String> keys, String file) {
-        return new PodserveProperties.Security(keys, file, false, false, false, null);
+        return new PodserveProperties.Security(keys, file, false, false, false, null, true);
     }
 
     @Test
