@@ -3,6 +3,8 @@ package dev.podserve.api;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.podserve.api.dto.Usage;
+import dev.podserve.engine.ServingModel;
 import dev.podserve.engine.TokenLogprob;
 
 /**
@@ -95,8 +97,8 @@ final class ChoiceResults {
      *
      * @param choicesPerPrompt n, or best_of's candidates: how many consecutive choices share a prompt
      */
-    dev.podserve.api.dto.Usage usage(dev.podserve.engine.ServingModel model, int promptTokens, int choicesPerPrompt) {
-        return dev.podserve.api.dto.Usage.of(promptTokens, completionTokens(),
+    Usage usage(ServingModel model, int promptTokens, int choicesPerPrompt) {
+        return Usage.of(promptTokens, completionTokens(),
                 model.prefixCaching() ? cachedPromptTokens(choicesPerPrompt) : null);
     }
 

@@ -28,10 +28,6 @@ final class Choices {
     private Choices() {
     }
 
-    static List<Choice> plan(String responseId, List<int[]> prompts, int n, SamplingParams params, boolean skipSpecialTokens) {
-        return plan(responseId, prompts, n, params, skipSpecialTokens, null);
-    }
-
     /** @param cacheSalt the request's {@code cache_salt}, checked by {@link #cacheSalt}; null for none */
     static List<Choice> plan(String responseId, List<int[]> prompts, int n, SamplingParams params, boolean skipSpecialTokens,
                              String cacheSalt) {

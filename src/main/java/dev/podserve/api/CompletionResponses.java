@@ -64,8 +64,8 @@ final class CompletionResponses {
     static Mono<CompletionResponse> collectBest(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, int n) {
         return events.collectList().map(all -> {
             ChoiceResults results = ChoiceResults.of(choices.size(), meta.echoes(), all);
-            int prompts = choices.stream().mapToInt(Choices.Choice::promptIndex).max().orElse(-1) + 1;
-            int candidates = choices.size() / prompts;
+            int candidates = choicesPerPrompt(choices);
+            int prompts = choices.size() / candidates;
             List<CompletionResponse.Choice> out = new ArrayList<>(prompts * n);
             for (int p = 0; p < prompts; p++) {
                 List<Integer> ranked = new ArrayList<>(candidates);

@@ -1,6 +1,7 @@
 package dev.podserve.kvcache;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.function.IntUnaryOperator;
@@ -21,14 +22,21 @@ public record BlockHash(long hi, long lo) {
 
     /** What the first page of a request salted with {@code salt} chains from. */
     static BlockHash rootFor(String salt) {
+        return of(sha256().digest(("podserve cache salt\0" + salt).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static MessageDigest sha256() {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest(("podserve cache salt\0" + salt).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            ByteBuffer d = ByteBuffer.wrap(digest);
-            return new BlockHash(d.getLong(), d.getLong());
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java runtime provides SHA-256", e);
         }
+    }
+
+    /** The first 128 bits of a digest. */
+    private static BlockHash of(byte[] digest) {
+        ByteBuffer d = ByteBuffer.wrap(digest);
+        return new BlockHash(d.getLong(), d.getLong());
     }
 
     /**
@@ -41,11 +49,7 @@ public record BlockHash(long hi, long lo) {
 
         Hasher(int blockSize) {
             this.blockSize = blockSize;
-            try {
-                sha256 = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("every Java runtime provides SHA-256", e);
-            }
+            this.sha256 = sha256();
             // Layout: parent hi, parent lo (8 bytes each), then blockSize token ids (4 bytes each).
             input = ByteBuffer.allocate(16 + 4 * blockSize);
         }
@@ -62,9 +66,7 @@ public record BlockHash(long hi, long lo) {
             for (int i = 0; i < blockSize; i++) {
                 input.putInt(tokenAt.applyAsInt(first + i));
             }
-            byte[] digest = sha256.digest(input.array());
-            ByteBuffer d = ByteBuffer.wrap(digest);
-            return new BlockHash(d.getLong(), d.getLong());
+            return of(sha256.digest(input.array()));
         }
     }
 }

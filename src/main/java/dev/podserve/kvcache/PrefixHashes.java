@@ -14,7 +14,7 @@ import java.util.function.IntUnaryOperator;
  */
 public final class PrefixHashes {
 
-    private final BlockHash root;
+    private final String salt;
     private BlockHash[] hashes = new BlockHash[0];
     private int known;
     /** The page size the hashes were computed for; 0 until the first. */
@@ -22,7 +22,12 @@ public final class PrefixHashes {
 
     /** @param salt null or empty to share pages with every unsalted request */
     public PrefixHashes(String salt) {
-        this.root = salt == null || salt.isEmpty() ? BlockHash.ROOT : BlockHash.rootFor(salt);
+        this.salt = salt;
+    }
+
+    /** Computed on first use: without prefix caching a sequence never hashes anything, salted or not. */
+    private BlockHash root() {
+        return salt == null || salt.isEmpty() ? BlockHash.ROOT : BlockHash.rootFor(salt);
     }
 
     /** Hash of page {@code page} of the tokens {@code tokenAt}, computing the ones before it as needed. */
@@ -36,7 +41,7 @@ public final class PrefixHashes {
             hashes = Arrays.copyOf(hashes, Math.max(page + 1, hashes.length * 2));
         }
         for (; known <= page; known++) {
-            hashes[known] = hasher.next(known == 0 ? root : hashes[known - 1], tokenAt, known);
+            hashes[known] = hasher.next(known == 0 ? root() : hashes[known - 1], tokenAt, known);
         }
         return hashes[page];
     }

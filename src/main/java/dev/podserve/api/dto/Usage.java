@@ -19,10 +19,6 @@ public record Usage(@JsonProperty("prompt_tokens") int promptTokens,
     public record PromptTokensDetails(@JsonProperty("cached_tokens") int cachedTokens) {
     }
 
-    public static Usage of(int prompt, int completion) {
-        return new Usage(prompt, completion, prompt + completion, null);
-    }
-
     /** @param cached prompt tokens found in the prefix cache, or null to leave the details out */
     public static Usage of(int prompt, int completion, Integer cached) {
         return new Usage(prompt, completion, prompt + completion, cached == null ? null : new PromptTokensDetails(cached));
