@@ -105,6 +105,9 @@ class PodservePropertiesTest {
         runner.withPropertyValues("podserve.model.load-format=safetensors")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
                         .hasMessageContaining("model.loadFormat").hasMessageContaining("'auto' or 'dummy'"));
+        runner.withPropertyValues("podserve.scheduler.kv-admission=eager")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("scheduler.kvAdmission").hasMessageContaining("'headroom' or 'greedy'"));
         runner.withPropertyValues("podserve.scheduler.max-num-seqs=abc")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause().hasMessageContaining("abc"));
     }
