@@ -2,7 +2,6 @@ package dev.podserve.api;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 import org.springframework.http.MediaType;
@@ -68,7 +67,8 @@ class ChatCompletionsController {
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params,
                 body.skipSpecialTokens() == null || body.skipSpecialTokens(), Choices.cacheSalt(body.cacheSalt(),
-                props.security().isolatePrefixCache() ? ClientIdentity.of(exchange) : null));
+                props.security().isolatePrefixCache() ? ClientIdentity.of(exchange) : null),
+                ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), json));
         Choices.validate(model.engine(), choices);
         long cost = Choices.tokenCost(List.of(prompt), choices.size(), maxTokens, params.promptLogprobs() != null);
         List<String> logged = promptLog.enabled() ? List.of(model.tokenizer().decode(prompt, false)) : List.of();
@@ -147,10 +147,6 @@ class ChatCompletionsController {
         }
         if (body.toolChoice() != null && !"none".equals(body.toolChoice())) {
             throw ApiException.badRequest("tool_choice", "tool_choice is not supported by this server yet.");
-        }
-        Map<String, Object> format = body.responseFormat();
-        if (format != null && !"text".equals(format.get("type"))) {
-            throw ApiException.badRequest("response_format", "Only response_format {\"type\": \"text\"} is supported yet.");
         }
     }
 }

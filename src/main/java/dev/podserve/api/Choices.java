@@ -6,6 +6,7 @@ import java.util.List;
 import dev.podserve.engine.Deadlines;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.GenerationRequest;
+import dev.podserve.structured.OutputGrammar;
 import dev.podserve.engine.RequestOutput;
 import dev.podserve.sampling.SamplingParams;
 
@@ -28,15 +29,18 @@ final class Choices {
     private Choices() {
     }
 
-    /** @param cacheSalt the request's {@code cache_salt}, checked by {@link #cacheSalt}; null for none */
+    /**
+     * @param cacheSalt the request's {@code cache_salt}, checked by {@link #cacheSalt}; null for none
+     * @param grammar   the structured output every choice must follow ({@link ResponseFormats}); null for free text
+     */
     static List<Choice> plan(String responseId, List<int[]> prompts, int n, SamplingParams params, boolean skipSpecialTokens,
-                             String cacheSalt) {
+                             String cacheSalt, OutputGrammar grammar) {
         List<Choice> choices = new ArrayList<>(prompts.size() * n);
         for (int p = 0; p < prompts.size(); p++) {
             for (int i = 0; i < n; i++) {
                 int index = p * n + i;
                 choices.add(new Choice(index, p, new GenerationRequest(responseId + "-" + index, prompts.get(p),
-                        SamplingMapper.forChoice(params, i), skipSpecialTokens).withCacheSalt(cacheSalt)));
+                        SamplingMapper.forChoice(params, i), skipSpecialTokens).withCacheSalt(cacheSalt).withGrammar(grammar)));
             }
         }
         return choices;

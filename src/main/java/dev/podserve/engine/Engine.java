@@ -22,6 +22,7 @@ import dev.podserve.scheduler.SchedulerOutput;
 import dev.podserve.scheduler.Sequence;
 import dev.podserve.tokenizer.HfTokenizer;
 import dev.podserve.tokenizer.IncrementalDetokenizer;
+import dev.podserve.structured.VocabularyTrie;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
@@ -44,6 +45,7 @@ public final class Engine implements AutoCloseable {
     private final ComputeBackend backend;
     private final ChunkedPrefillScheduler scheduler;
     private final HfTokenizer tokenizer;
+    private volatile VocabularyTrie vocabularyTrie;
     private final int maxModelLen;
     private final int[] eosTokenIds;
     private final EngineListener listener;
@@ -137,6 +139,7 @@ public final class Engine implements AutoCloseable {
             }
             SamplingState sampling = new SamplingState(request.params(), request.promptTokenIds(), eosTokenIds,
                     backend.config().vocabSize());
+            if (request.grammar() != null) sampling.constrain(request.grammar().matcher(vocabularyTrie(), eosTokenIds));
             IncrementalDetokenizer detokenizer =
                     new IncrementalDetokenizer(tokenizer, request.promptTokenIds(), request.skipSpecialTokens());
             Add add = new Add(new ActiveRequest(request, sequence, sampling, detokenizer, sink, System.nanoTime()));
@@ -197,6 +200,23 @@ public final class Engine implements AutoCloseable {
         if (total > kvTokens) {
             throw new RequestRejectedException("max_tokens", "The request needs " + total
                     + " tokens of KV cache but the whole cache holds " + kvTokens + " tokens.");
+        }
+        if (request.grammar() != null && params.ignoreEos()) {
+            // The format's end is the end token; generating past it would leave the format.
+            throw new RequestRejectedException("ignore_eos", "ignore_eos cannot be combined with a structured output (response_format).");
+        }
+    }
+
+    /**
+     * Every token's bytes in a prefix tree, for structured outputs; built on the first request that
+     * needs it (a 128K vocabulary takes a few hundred milliseconds), on that request's thread.
+     */
+    public VocabularyTrie vocabularyTrie() {
+        VocabularyTrie t = vocabularyTrie;
+        if (t != null) return t;
+        synchronized (this) {
+            if (vocabularyTrie == null) vocabularyTrie = StructuredVocabulary.of(tokenizer, backend.config().vocabSize());
+            return vocabularyTrie;
         }
     }
 
@@ -422,6 +442,11 @@ public final class Engine implements AutoCloseable {
             text = r.stopMatcher.offer(delta, pastMin);
             if (r.stopMatcher.stopped()) {
                 finish = FinishReason.STOP;
+            } else if (r.sampling.outputComplete()) {
+                // The structured output is whole and nothing may follow: end now rather than spend a
+                // step on the one token allowed.
+                finish = FinishReason.STOP;
+                text += r.stopMatcher.finish(r.detokenizer.flush());
             } else if (generated >= p.maxTokens() || r.sequence.numTokens() >= maxModelLen) {
                 finish = FinishReason.LENGTH;
                 text += r.stopMatcher.finish(r.detokenizer.flush());

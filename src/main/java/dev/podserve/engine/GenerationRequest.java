@@ -1,6 +1,7 @@
 package dev.podserve.engine;
 
 import dev.podserve.sampling.SamplingParams;
+import dev.podserve.structured.OutputGrammar;
 
 /**
  * One sequence to generate. {@code n > 1} in the API becomes several of these.
@@ -9,12 +10,18 @@ import dev.podserve.sampling.SamplingParams;
  * @param skipSpecialTokens  leave special tokens out of the streamed text
  * @param deadlines          when it must start and finish; {@link Deadlines#NONE} for no limits
  * @param cacheSalt          shares cached KV pages only with requests of the same salt; null: with every unsalted one
+ * @param grammar            what the output must be (a structured output); null: free text
  */
 public record GenerationRequest(String requestId, int[] promptTokenIds, SamplingParams params, boolean skipSpecialTokens,
-                                Deadlines deadlines, String cacheSalt) {
+                                Deadlines deadlines, String cacheSalt, OutputGrammar grammar) {
 
     public GenerationRequest {
         if (deadlines == null) deadlines = Deadlines.NONE;
+    }
+
+    public GenerationRequest(String requestId, int[] promptTokenIds, SamplingParams params, boolean skipSpecialTokens,
+                             Deadlines deadlines, String cacheSalt) {
+        this(requestId, promptTokenIds, params, skipSpecialTokens, deadlines, cacheSalt, null);
     }
 
     public GenerationRequest(String requestId, int[] promptTokenIds, SamplingParams params, boolean skipSpecialTokens,
@@ -31,10 +38,14 @@ public record GenerationRequest(String requestId, int[] promptTokenIds, Sampling
     }
 
     public GenerationRequest withCacheSalt(String salt) {
-        return new GenerationRequest(requestId, promptTokenIds, params, skipSpecialTokens, deadlines, salt);
+        return new GenerationRequest(requestId, promptTokenIds, params, skipSpecialTokens, deadlines, salt, grammar);
     }
 
     public GenerationRequest withDeadlines(Deadlines d) {
-        return new GenerationRequest(requestId, promptTokenIds, params, skipSpecialTokens, d, cacheSalt);
+        return new GenerationRequest(requestId, promptTokenIds, params, skipSpecialTokens, d, cacheSalt, grammar);
+    }
+
+    public GenerationRequest withGrammar(OutputGrammar g) {
+        return new GenerationRequest(requestId, promptTokenIds, params, skipSpecialTokens, deadlines, cacheSalt, g);
     }
 }

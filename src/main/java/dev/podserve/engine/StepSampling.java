@@ -1,12 +1,16 @@
 package dev.podserve.engine;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.sampling.DeviceDraw;
 import dev.podserve.sampling.SampleResult;
 import dev.podserve.sampling.Sampler;
+import dev.podserve.sampling.SamplingState;
 
 /**
  * One step's sampling, on both sides of the backend's forward pass. Before it, {@link #plan} decides
@@ -32,7 +36,7 @@ final class StepSampling {
      * @param draws      [S]: rows drawn where the logits are (null entries: not drawn); null when the
      *                   backend draws nothing
      */
-    record Plan(boolean[] needLogits, DeviceDraw[] draws) {
+    record Plan(boolean[] needLogits, DeviceDraw[] draws, ForkJoinTask<?> masks) {
 
         /** Runs the step's forward pass with this plan's requests. */
         ComputeBackend.StepOutput forward(ComputeBackend backend, HybridBatch batch) {
@@ -57,7 +61,28 @@ final class StepSampling {
             if (draws != null) draws[i] = Sampler.deviceDraw(r.sampling);
             needLogits[i] = draws == null || draws[i] == null;
         }
-        return new Plan(needLogits, draws);
+        return new Plan(needLogits, draws, prepareMasks(rows));
+    }
+
+    /**
+     * Starts working out the allowed tokens of the step's structured-output rows on the common pool,
+     * so that the vocabulary walks (a millisecond or more each on a large vocabulary) run while the
+     * forward pass does. A walk that fails is left to fail again, and fail its own request only,
+     * when the sampler asks.
+     */
+    private static ForkJoinTask<?> prepareMasks(List<ActiveRequest> rows) {
+        List<SamplingState> constrained = new ArrayList<>();
+        for (ActiveRequest r : rows) {
+            if (r != null && r.sampling.constrained()) constrained.add(r.sampling);
+        }
+        if (constrained.isEmpty()) return null;
+        return ForkJoinPool.commonPool().submit(() -> constrained.parallelStream().forEach(state -> {
+            try {
+                state.prepareAllowedTokens();
+            } catch (RuntimeException e) {
+                // Reported by the sampler, per request.
+            }
+        }));
     }
 
     /**
@@ -74,6 +99,8 @@ final class StepSampling {
      * millisecond, and a 64-row step would otherwise wait for all of them in turn.
      */
     Object[] sampleAll(List<ActiveRequest> rows, ComputeBackend.StepOutput result, Plan plan) {
+        // The masks' states are read below on this thread and the pool's: joining publishes them.
+        if (plan.masks() != null) plan.masks().join();
         boolean[] needLogits = plan.needLogits();
         DeviceDraw[] draws = plan.draws();
         Object[] out = new Object[rows.size()];

@@ -24,11 +24,28 @@ final class LogitsProcessor {
         if (state.outputCounts() != null) {
             applyFrequencyAndPresence(x, state.outputCounts(), p.frequencyPenalty(), p.presencePenalty());
         }
+        // The structured output's rule is never lifted: where it allows only the end while min_tokens
+        // bans it, the fallback without the other masks gives the end.
+        long[] allowed = state.allowedTokens();
+        if (allowed != null) keepAllowed(x, allowed);
+    }
+
+    /** Sets to -inf every entry whose bit in {@code allowed} is clear. */
+    private static void keepAllowed(float[] x, long[] allowed) {
+        for (int w = 0; w < allowed.length; w++) {
+            long bits = allowed[w];
+            if (bits == -1L) continue;
+            int base = w << 6;
+            int end = Math.min(x.length, base + 64);
+            for (int t = base; t < end; t++) {
+                if ((bits & (1L << t)) == 0) x[t] = Float.NEGATIVE_INFINITY;
+            }
+        }
     }
 
     /**
-     * Whether {@link #apply} can at most ban tokens at this step (the EOS and stop-token masks; no
-     * bias, no penalty): a greedy pick is then the raw row's argmax unless {@link #bans} that token.
+     * Whether {@link #apply} can at most ban tokens at this step (the EOS and stop-token masks, a
+     * structured output's rule; no bias, no penalty): a greedy pick is then the raw row's argmax unless {@link #bans} that token.
      */
     static boolean onlyBans(SamplingState state) {
         return state.params().logitBias().isEmpty() && state.seenTokens() == null && state.outputCounts() == null;
@@ -37,6 +54,8 @@ final class LogitsProcessor {
     /** Whether {@link #apply} sets {@code token} to -inf at this step (the same rule as {@link #mask}). */
     static boolean bans(SamplingState state, int token) {
         SamplingParams p = state.params();
+        long[] allowed = state.allowedTokens();
+        if (allowed != null && (allowed[token >>> 6] & (1L << token)) == 0) return true;
         boolean belowMin = state.numOutputTokens() < p.minTokens();
         return belowMin && (contains(state.eosTokenIds(), token) || contains(state.stopTokenIds(), token));
     }

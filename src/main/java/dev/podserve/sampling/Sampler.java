@@ -67,7 +67,9 @@ public final class Sampler {
             LogitsProcessor.apply(x, state, false);
             max = max(x, n);
             if (max == Float.NEGATIVE_INFINITY) {
-                throw new IllegalArgumentException("every logit is -inf: there is no token to sample");
+                throw new IllegalArgumentException(state.constrained()
+                        ? "the response format allows no token the model can produce here"
+                        : "every logit is -inf: there is no token to sample");
             }
         }
         SamplingParams p = state.params();
@@ -142,7 +144,7 @@ public final class Sampler {
      */
     public static DeviceDraw deviceDraw(SamplingState state) {
         SamplingParams p = state.params();
-        if (p.greedy() || p.logprobs() != null || !LogitsProcessor.onlyBans(state)) return null;
+        if (p.greedy() || p.logprobs() != null || !LogitsProcessor.onlyBans(state) || state.constrained()) return null;
         int[] banned = LogitsProcessor.banned(state);
         if (banned.length > MAX_DEVICE_BANNED) return null;
         // The same "on" test as TruncatedDistribution.draw: a top_k of the vocabulary or more keeps everything.

@@ -24,6 +24,11 @@ public final class SamplingState {
     /** Prompt and output tokens; only kept when a repetition penalty is set. */
     private final BitSet seenTokens;
     private int numOutputTokens;
+    /** The structured output's rule, or null when the request has none. */
+    private TokenConstraint constraint;
+    /** [ceil(vocabSize / 64)]: the tokens the constraint allows after {@link #allowedAt} output tokens. */
+    private long[] allowed;
+    private int allowedAt = -1;
 
     /**
      * @param params         validated parameters of the request
@@ -55,9 +60,44 @@ public final class SamplingState {
         if (token < 0 || token >= vocabSize) {
             throw new IllegalArgumentException("token " + token + " is outside the vocabulary [0, " + vocabSize + ")");
         }
+        if (constraint != null) constraint.accept(token);
         numOutputTokens++;
         if (outputCounts != null) outputCounts.increment(token);
         if (seenTokens != null) seenTokens.set(token);
+    }
+
+    /** Puts the request's output under {@code rule} from its first token on. */
+    public void constrain(TokenConstraint rule) {
+        if (numOutputTokens > 0) throw new IllegalStateException("a constraint must be set before the first output token");
+        this.constraint = rule;
+    }
+
+    public boolean constrained() {
+        return constraint != null;
+    }
+
+    /**
+     * Works out the tokens the constraint allows next, if not done since the last token. The engine
+     * calls it on a worker while the step's forward pass runs; the sampler then finds it done.
+     */
+    public void prepareAllowedTokens() {
+        allowedTokens();
+    }
+
+    /** Whether the constraint says the output is complete: nothing may follow but the end. */
+    public boolean outputComplete() {
+        return constraint != null && constraint.complete();
+    }
+
+    /** [ceil(vocabSize / 64)] bit words, or null with no constraint; see {@link TokenConstraint#allowedTokens}. */
+    long[] allowedTokens() {
+        if (constraint == null) return null;
+        if (allowedAt != numOutputTokens) {
+            if (allowed == null) allowed = new long[(vocabSize + 63) / 64];
+            constraint.allowedTokens(allowed);
+            allowedAt = numOutputTokens;
+        }
+        return allowed;
     }
 
     public int numOutputTokens() {

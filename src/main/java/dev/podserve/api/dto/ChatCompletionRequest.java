@@ -39,6 +39,7 @@ public record ChatCompletionRequest(
         Object tools,
         @JsonProperty("tool_choice") Object toolChoice,
         @JsonProperty("response_format") Map<String, Object> responseFormat,
+        @JsonProperty("structured_outputs") Map<String, Object> structuredOutputs,
         String user,
         @JsonProperty("cache_salt") String cacheSalt,
         @JsonAnySetter Map<String, Object> unknownFields) implements SamplingFields {

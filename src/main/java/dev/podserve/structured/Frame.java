@@ -1,0 +1,345 @@
+package dev.podserve.structured;
+
+import dev.podserve.structured.Shape.ArrayShape;
+import dev.podserve.structured.Shape.Literals;
+import dev.podserve.structured.Shape.NumberShape;
+import dev.podserve.structured.Shape.ObjectShape;
+import dev.podserve.structured.Shape.StringShape;
+
+/**
+ * One state of the byte-level recognizer: where inside a value the output stands, with a link to
+ * what comes after that value ({@code parent}, a continuation). Frames are immutable values, so a
+ * state is shared by every branch that reaches it, and a step that changes nothing returns the
+ * frame itself. Records compare by value, which lets {@link Frames} merge branches that met again
+ * (a number that fits two options of a union ends in the same continuation twice).
+ */
+sealed interface Frame {
+
+    /** Adds to {@code out} every state the byte {@code b} (0..255) leads to; none: the byte is refused. */
+    void step(int b, Frames out);
+
+    /** Whether the output may end here. */
+    boolean canEnd();
+
+    /** After the whole output: nothing more may come. */
+    record Done() implements Frame {
+        static final Done INSTANCE = new Done();
+
+        @Override
+        public void step(int b, Frames out) {
+        }
+
+        @Override
+        public boolean canEnd() {
+            return true;
+        }
+    }
+
+    /** Before a value of {@code shape}, after {@code ws} bytes of whitespace. */
+    record ValueStart(Shape shape, Frame parent, int ws) implements Frame {
+        @Override
+        public void step(int b, Frames out) {
+            if (isWhitespace(b)) {
+                if (ws < Shape.MAX_WHITESPACE) out.add(new ValueStart(shape, parent, ws + 1));
+                return;
+            }
+            start(shape, b, parent, out);
+        }
+
+        @Override
+        public boolean canEnd() {
+            return false;
+        }
+    }
+
+    /** Inside an object. {@code pending}: the shape of the member whose name was just read. */
+    record ObjectFrame(ObjectShape shape, long seen, int phase, Shape pending, int ws, Frame parent) implements Frame {
+        static final int OPENED = 0;
+        static final int AFTER_COMMA = 1;
+        static final int AFTER_KEY = 2;
+        static final int AFTER_VALUE = 3;
+
+        @Override
+        public void step(int b, Frames out) {
+            if (isWhitespace(b)) {
+                if (ws < Shape.MAX_WHITESPACE) out.add(new ObjectFrame(shape, seen, phase, pending, ws + 1, parent));
+                return;
+            }
+            boolean mayClose = (shape.required() & ~seen) == 0;
+            switch (phase) {
+                case OPENED -> {
+                    if (b == '}' && mayClose) out.add(parent);
+                    if (b == '"' && shape.moreAllowed(seen)) out.add(KeyFrame.open(this));
+                }
+                case AFTER_COMMA -> {
+                    if (b == '"') out.add(KeyFrame.open(this));
+                }
+                case AFTER_KEY -> {
+                    if (b == ':') out.add(new ValueStart(pending, new ObjectFrame(shape, seen, AFTER_VALUE, null, 0, parent), 0));
+                }
+                default -> {
+                    if (b == '}' && mayClose) out.add(parent);
+                    if (b == ',' && shape.moreAllowed(seen)) out.add(new ObjectFrame(shape, seen, AFTER_COMMA, null, 0, parent));
+                }
+            }
+        }
+
+        @Override
+        public boolean canEnd() {
+            return false;
+        }
+    }
+
+    /**
+     * Inside a member name. {@code candidates}: the properties whose encoded name begins with the
+     * {@code pos} bytes read so far (unseen ones only when no other names are allowed, since a name
+     * may not repeat); {@code lex}: the string lexer's state.
+     */
+    record KeyFrame(ObjectFrame owner, long candidates, int pos, int lex) implements Frame {
+
+        static KeyFrame open(ObjectFrame owner) {
+            ObjectShape s = owner.shape();
+            long candidates = s.additional() == null ? s.allBits() & ~owner.seen() : s.allBits();
+            return new KeyFrame(owner, candidates, 0, StringLexer.NORMAL);
+        }
+
+        @Override
+        public void step(int b, Frames out) {
+            ObjectShape s = owner.shape();
+            if (lex == StringLexer.NORMAL && b == '"') {
+                close(s, out);
+                return;
+            }
+            int nextLex = StringLexer.next(lex, b);
+            if (nextLex == StringLexer.REJECT) return;
+            long next = 0;
+            for (long bits = candidates; bits != 0; bits &= bits - 1) {
+                int i = Long.numberOfTrailingZeros(bits);
+                byte[] key = s.properties().get(i).key();
+                if (pos < key.length && (key[pos] & 0xFF) == b) next |= 1L << i;
+            }
+            if (next == 0 && s.additional() == null) return;
+            if (next == 0 && candidates == 0 && nextLex == lex) {
+                out.add(this);
+            } else {
+                out.add(new KeyFrame(owner, next, next == 0 ? 0 : pos + 1, nextLex));
+            }
+        }
+
+        private void close(ObjectShape s, Frames out) {
+            for (long bits = candidates; bits != 0; bits &= bits - 1) {
+                int i = Long.numberOfTrailingZeros(bits);
+                Shape.Property p = s.properties().get(i);
+                if (p.key().length != pos) continue;
+                // The name of a property: never twice; otherwise its own shape, whatever else is allowed.
+                if ((owner.seen() & (1L << i)) == 0) {
+                    out.add(new ObjectFrame(s, owner.seen() | (1L << i), ObjectFrame.AFTER_KEY, p.value(), 0, owner.parent()));
+                }
+                return;
+            }
+            if (s.additional() != null) {
+                out.add(new ObjectFrame(s, owner.seen(), ObjectFrame.AFTER_KEY, s.additional(), 0, owner.parent()));
+            }
+        }
+
+        @Override
+        public boolean canEnd() {
+            return false;
+        }
+    }
+
+    /** Inside a string value, {@code chars} characters in (counted only when the shape bounds them). */
+    record StringFrame(StringShape shape, int chars, int lex, Frame parent) implements Frame {
+        @Override
+        public void step(int b, Frames out) {
+            if (lex == StringLexer.NORMAL) {
+                if (b == '"') {
+                    if (chars >= shape.minLength()) out.add(parent);
+                    return;
+                }
+                if (shape.maxLength() >= 0 && chars >= shape.maxLength()) return;
+            }
+            int nextLex = StringLexer.next(lex, b);
+            if (nextLex == StringLexer.REJECT) return;
+            int nextChars = shape.counts() && StringLexer.startsCharacter(lex) ? chars + 1 : chars;
+            out.add(nextLex == lex && nextChars == chars ? this : new StringFrame(shape, nextChars, nextLex, parent));
+        }
+
+        @Override
+        public boolean canEnd() {
+            return false;
+        }
+    }
+
+    /**
+     * Inside a number, JSON's grammar: {@code -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?},
+     * with at most {@value #MAX_DIGITS} digits before and after the point and
+     * {@value #MAX_EXPONENT_DIGITS} in the exponent, so that a model cannot spend its whole budget
+     * on one number. A number has no end mark: the first byte that cannot continue it ends it and
+     * goes on to the continuation.
+     */
+    record NumberFrame(boolean integer, int phase, int digits, Frame parent) implements Frame {
+        static final int MAX_DIGITS = 20;
+        static final int MAX_EXPONENT_DIGITS = 3;
+        static final int MINUS = 0;
+        static final int ZERO = 1;
+        static final int INT = 2;
+        static final int DOT = 3;
+        static final int FRACTION = 4;
+        static final int EXPONENT = 5;
+        static final int EXPONENT_SIGN = 6;
+        static final int EXPONENT_DIGITS = 7;
+
+        static void start(NumberShape shape, int b, Frame parent, Frames out) {
+            if (b == '-') out.add(new NumberFrame(shape.integer(), MINUS, 0, parent));
+            else if (b == '0') out.add(new NumberFrame(shape.integer(), ZERO, 1, parent));
+            else if (b >= '1' && b <= '9') out.add(new NumberFrame(shape.integer(), INT, 1, parent));
+        }
+
+        @Override
+        public void step(int b, Frames out) {
+            boolean digit = b >= '0' && b <= '9';
+            boolean point = b == '.' && !integer;
+            boolean exponent = (b == 'e' || b == 'E') && !integer;
+            switch (phase) {
+                case MINUS -> {
+                    if (b == '0') out.add(new NumberFrame(integer, ZERO, 1, parent));
+                    else if (digit) out.add(new NumberFrame(integer, INT, 1, parent));
+                    return;
+                }
+                case ZERO, INT -> {
+                    if (digit && phase == INT && digits < MAX_DIGITS) {
+                        out.add(new NumberFrame(integer, INT, digits + 1, parent));
+                        return;
+                    }
+                    if (point) {
+                        out.add(new NumberFrame(integer, DOT, 0, parent));
+                        return;
+                    }
+                }
+                case DOT -> {
+                    if (digit) out.add(new NumberFrame(integer, FRACTION, 1, parent));
+                    return;
+                }
+                case FRACTION -> {
+                    if (digit && digits < MAX_DIGITS) {
+                        out.add(new NumberFrame(integer, FRACTION, digits + 1, parent));
+                        return;
+                    }
+                }
+                case EXPONENT -> {
+                    if (b == '+' || b == '-') out.add(new NumberFrame(integer, EXPONENT_SIGN, 0, parent));
+                    else if (digit) out.add(new NumberFrame(integer, EXPONENT_DIGITS, 1, parent));
+                    return;
+                }
+                case EXPONENT_SIGN -> {
+                    if (digit) out.add(new NumberFrame(integer, EXPONENT_DIGITS, 1, parent));
+                    return;
+                }
+                default -> {
+                    if (digit && digits < MAX_EXPONENT_DIGITS) {
+                        out.add(new NumberFrame(integer, EXPONENT_DIGITS, digits + 1, parent));
+                        return;
+                    }
+                }
+            }
+            if (exponent && phase != EXPONENT_DIGITS) {
+                out.add(new NumberFrame(integer, EXPONENT, 0, parent));
+                return;
+            }
+            // A complete number ends at this byte, which belongs to what follows.
+            parent.step(b, out);
+        }
+
+        @Override
+        public boolean canEnd() {
+            return complete() && parent.canEnd();
+        }
+
+        private boolean complete() {
+            return phase == ZERO || phase == INT || phase == FRACTION || phase == EXPONENT_DIGITS;
+        }
+    }
+
+    /**
+     * Inside one of fixed strings: {@code values[lo..hi)} are those that begin with the {@code pos}
+     * bytes read. Sorted, so one of them that is complete is {@code values[lo]}; it may still be a
+     * prefix of another ({@code 1} and {@code 12} in an enum), so it ends only when a byte that
+     * none of them continues with arrives.
+     */
+    record LiteralFrame(Literals shape, int lo, int hi, int pos, Frame parent) implements Frame {
+
+        static void start(Literals shape, int b, Frame parent, Frames out) {
+            new LiteralFrame(shape, 0, shape.values.length, 0, parent).step(b, out);
+        }
+
+        @Override
+        public void step(int b, Frames out) {
+            byte[][] values = shape.values;
+            int from = lo;
+            if (values[from].length == pos) {
+                parent.step(b, out);
+                from++;
+            }
+            while (from < hi && (values[from][pos] & 0xFF) < b) from++;
+            int to = from;
+            while (to < hi && (values[to][pos] & 0xFF) == b) to++;
+            if (to > from) out.add(new LiteralFrame(shape, from, to, pos + 1, parent));
+        }
+
+        @Override
+        public boolean canEnd() {
+            return shape.values[lo].length == pos && parent.canEnd();
+        }
+    }
+
+    /** Inside an array, {@code count} items in; {@code opened}: right after the bracket. */
+    record ArrayFrame(ArrayShape shape, int count, boolean opened, int ws, Frame parent) implements Frame {
+        @Override
+        public void step(int b, Frames out) {
+            if (isWhitespace(b)) {
+                if (ws < Shape.MAX_WHITESPACE) out.add(new ArrayFrame(shape, count, opened, ws + 1, parent));
+                return;
+            }
+            if (b == ']' && count >= shape.minItems()) out.add(parent);
+            if (opened) {
+                Shape first = shape.item(0);
+                if (first != null) start(first, b, new ArrayFrame(shape, 1, false, 0, parent), out);
+            } else if (b == ',') {
+                Shape next = shape.item(count);
+                if (next != null) out.add(new ValueStart(next, new ArrayFrame(shape, count + 1, false, 0, parent), 0));
+            }
+        }
+
+        @Override
+        public boolean canEnd() {
+            return false;
+        }
+    }
+
+    /** Every state the first byte {@code b} of a value of {@code shape} leads to, followed by {@code parent}. */
+    static void start(Shape shape, int b, Frame parent, Frames out) {
+        if (shape instanceof ObjectShape s) {
+            if (b == '{') out.add(new ObjectFrame(s, 0, ObjectFrame.OPENED, null, 0, parent));
+        } else if (shape instanceof ArrayShape s) {
+            if (b == '[') out.add(new ArrayFrame(s, 0, true, 0, parent));
+        } else if (shape instanceof StringShape s) {
+            if (b == '"') out.add(new StringFrame(s, 0, StringLexer.NORMAL, parent));
+        } else if (shape instanceof NumberShape s) {
+            NumberFrame.start(s, b, parent, out);
+        } else if (shape instanceof Literals s) {
+            LiteralFrame.start(s, b, parent, out);
+        } else if (shape instanceof Shape.Union u) {
+            for (Shape option : u.options()) start(option, b, parent, out);
+        } else if (shape instanceof Shape.Ref r) {
+            start(r.target, b, parent, out);
+        } else {
+            // Shape.Any: whichever kind of value the byte begins.
+            start(Frames.ANY_VALUE, b, parent, out);
+        }
+    }
+
+    static boolean isWhitespace(int b) {
+        return b == ' ' || b == '\n' || b == '\r' || b == '\t';
+    }
+}

@@ -1,0 +1,90 @@
+package dev.podserve.structured;
+
+import java.util.Arrays;
+
+import dev.podserve.sampling.TokenConstraint;
+
+/**
+ * One choice's place in its {@link OutputGrammar}: the recognizer states its output so far leads
+ * to. The sampler asks it for the tokens allowed next and tells it the token taken. Used by one
+ * thread at a time (the engine's, or a sampling worker's while the engine waits for it).
+ */
+public final class GrammarMatcher implements TokenConstraint {
+
+    private final VocabularyTrie vocabulary;
+    /** Sorted end-of-sequence ids inside the vocabulary: allowed exactly where the output may end. */
+    private final int[] endTokens;
+    private Frames states = new Frames();
+    /** [maxDepth + 2]: one state set per depth of the vocabulary walk, made on first use. */
+    private Frames[] scratch;
+    private boolean ended;
+    /** Whether the states may end and take no further byte; -1: not known since the last token. */
+    private int complete = -1;
+
+    GrammarMatcher(Frame root, VocabularyTrie vocabulary, int[] endTokens) {
+        this.vocabulary = vocabulary;
+        this.endTokens = Arrays.stream(endTokens).filter(t -> t >= 0 && t < vocabulary.vocabSize()).distinct().sorted().toArray();
+        states.add(root);
+    }
+
+    @Override
+    public void allowedTokens(long[] mask) {
+        Arrays.fill(mask, 0);
+        if (ended) return;
+        if (scratch == null) {
+            scratch = new Frames[vocabulary.maxDepth() + 2];
+            for (int i = 0; i < scratch.length; i++) scratch[i] = new Frames();
+        }
+        vocabulary.collect(states, scratch, mask);
+        if (states.canEnd()) {
+            for (int t : endTokens) mask[t >>> 6] |= 1L << t;
+        }
+    }
+
+    @Override
+    public void accept(int token) {
+        if (ended) throw new IllegalStateException("the output already ended; token " + token + " cannot follow");
+        if (Arrays.binarySearch(endTokens, token) >= 0) {
+            if (!states.canEnd()) throw new IllegalStateException("the output cannot end here: the response format is not complete");
+            ended = true;
+            return;
+        }
+        byte[] bytes = vocabulary.bytes(token);
+        if (bytes == null) throw new IllegalStateException("token " + token + " has no text the response format can match");
+        // The states stay as they were if the token does not fit: two buffers alternate over its bytes.
+        Frames from = states;
+        Frames to = new Frames();
+        for (byte b : bytes) {
+            from.step(b & 0xFF, to);
+            if (to.isEmpty()) {
+                throw new IllegalStateException("token " + token + " does not continue the output in the response format");
+            }
+            Frames free = from == states ? new Frames() : from;
+            from = to;
+            to = free;
+        }
+        states = from;
+        complete = -1;
+    }
+
+    @Override
+    public boolean complete() {
+        if (ended) return true;
+        if (complete < 0) complete = states.canEnd() && !takesAnyByte() ? 1 : 0;
+        return complete == 1;
+    }
+
+    /** Whether the output so far may end here (an end token is allowed). */
+    public boolean canEnd() {
+        return ended || states.canEnd();
+    }
+
+    private boolean takesAnyByte() {
+        Frames probe = new Frames();
+        for (int b = 0; b < 256; b++) {
+            states.step(b, probe);
+            if (!probe.isEmpty()) return true;
+        }
+        return false;
+    }
+}
