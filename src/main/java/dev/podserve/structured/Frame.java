@@ -1,5 +1,7 @@
 package dev.podserve.structured;
 
+import java.util.List;
+
 import dev.podserve.structured.Shape.ArrayShape;
 import dev.podserve.structured.Shape.Literals;
 import dev.podserve.structured.Shape.NumberShape;
@@ -52,8 +54,13 @@ sealed interface Frame {
         }
     }
 
-    /** Inside an object. {@code pending}: the shape of the member whose name was just read. */
-    record ObjectFrame(ObjectShape shape, long seen, int phase, Shape pending, int ws, Frame parent) implements Frame {
+    /**
+     * Inside an object. {@code seen}: the listed properties already there; {@code others}: the
+     * other names already there, as written (so none comes twice); {@code pending}: the shape of
+     * the member whose name was just read.
+     */
+    record ObjectFrame(ObjectShape shape, long seen, List<byte[]> others, int phase, Shape pending, int ws, Frame parent)
+            implements Frame {
         static final int OPENED = 0;
         static final int AFTER_COMMA = 1;
         static final int AFTER_KEY = 2;
@@ -62,7 +69,7 @@ sealed interface Frame {
         @Override
         public void step(int b, Frames out) {
             if (isWhitespace(b)) {
-                if (ws < Shape.MAX_WHITESPACE) out.add(new ObjectFrame(shape, seen, phase, pending, ws + 1, parent));
+                if (ws < Shape.MAX_WHITESPACE) out.add(new ObjectFrame(shape, seen, others, phase, pending, ws + 1, parent));
                 return;
             }
             boolean mayClose = (shape.required() & ~seen) == 0;
@@ -75,11 +82,11 @@ sealed interface Frame {
                     if (b == '"') out.add(KeyFrame.open(this));
                 }
                 case AFTER_KEY -> {
-                    if (b == ':') out.add(new ValueStart(pending, new ObjectFrame(shape, seen, AFTER_VALUE, null, 0, parent), 0));
+                    if (b == ':') out.add(new ValueStart(pending, new ObjectFrame(shape, seen, others, AFTER_VALUE, null, 0, parent), 0));
                 }
                 default -> {
                     if (b == '}' && mayClose) out.add(parent);
-                    if (b == ',' && shape.moreAllowed(seen)) out.add(new ObjectFrame(shape, seen, AFTER_COMMA, null, 0, parent));
+                    if (b == ',' && shape.moreAllowed(seen)) out.add(new ObjectFrame(shape, seen, others, AFTER_COMMA, null, 0, parent));
                 }
             }
         }
@@ -93,14 +100,15 @@ sealed interface Frame {
     /**
      * Inside a member name. {@code candidates}: the properties whose encoded name begins with the
      * {@code pos} bytes read so far (unseen ones only when no other names are allowed, since a name
-     * may not repeat); {@code lex}: the string lexer's state.
+     * may not repeat); {@code text}: the bytes read, kept only where other names are allowed (to
+     * refuse one a second time); {@code lex}: the string lexer's state.
      */
-    record KeyFrame(ObjectFrame owner, long candidates, int pos, int lex) implements Frame {
+    record KeyFrame(ObjectFrame owner, long candidates, int pos, byte[] text, int lex) implements Frame {
 
         static KeyFrame open(ObjectFrame owner) {
             ObjectShape s = owner.shape();
             long candidates = s.additional() == null ? s.allBits() & ~owner.seen() : s.allBits();
-            return new KeyFrame(owner, candidates, 0, StringLexer.NORMAL);
+            return new KeyFrame(owner, candidates, 0, s.additional() == null ? null : new byte[0], StringLexer.NORMAL);
         }
 
         @Override
@@ -119,11 +127,12 @@ sealed interface Frame {
                 if (pos < key.length && (key[pos] & 0xFF) == b) next |= 1L << i;
             }
             if (next == 0 && s.additional() == null) return;
-            if (next == 0 && candidates == 0 && nextLex == lex) {
-                out.add(this);
-            } else {
-                out.add(new KeyFrame(owner, next, next == 0 ? 0 : pos + 1, nextLex));
+            byte[] longer = null;
+            if (text != null) {
+                longer = java.util.Arrays.copyOf(text, text.length + 1);
+                longer[text.length] = (byte) b;
             }
+            out.add(new KeyFrame(owner, next, next == 0 ? 0 : pos + 1, longer, nextLex));
         }
 
         private void close(ObjectShape s, Frames out) {
@@ -133,12 +142,17 @@ sealed interface Frame {
                 if (p.key().length != pos) continue;
                 // The name of a property: never twice; otherwise its own shape, whatever else is allowed.
                 if ((owner.seen() & (1L << i)) == 0) {
-                    out.add(new ObjectFrame(s, owner.seen() | (1L << i), ObjectFrame.AFTER_KEY, p.value(), 0, owner.parent()));
+                    out.add(new ObjectFrame(s, owner.seen() | (1L << i), owner.others(), ObjectFrame.AFTER_KEY, p.value(), 0, owner.parent()));
                 }
                 return;
             }
             if (s.additional() != null) {
-                out.add(new ObjectFrame(s, owner.seen(), ObjectFrame.AFTER_KEY, s.additional(), 0, owner.parent()));
+                for (byte[] other : owner.others()) {
+                    if (java.util.Arrays.equals(other, text)) return;
+                }
+                List<byte[]> others = new java.util.ArrayList<>(owner.others());
+                others.add(text);
+                out.add(new ObjectFrame(s, owner.seen(), List.copyOf(others), ObjectFrame.AFTER_KEY, s.additional(), 0, owner.parent()));
             }
         }
 
@@ -320,7 +334,7 @@ sealed interface Frame {
     /** Every state the first byte {@code b} of a value of {@code shape} leads to, followed by {@code parent}. */
     static void start(Shape shape, int b, Frame parent, Frames out) {
         if (shape instanceof ObjectShape s) {
-            if (b == '{') out.add(new ObjectFrame(s, 0, ObjectFrame.OPENED, null, 0, parent));
+            if (b == '{') out.add(new ObjectFrame(s, 0, List.of(), ObjectFrame.OPENED, null, 0, parent));
         } else if (shape instanceof ArrayShape s) {
             if (b == '[') out.add(new ArrayFrame(s, 0, true, 0, parent));
         } else if (shape instanceof StringShape s) {

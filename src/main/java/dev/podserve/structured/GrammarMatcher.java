@@ -29,16 +29,54 @@ public final class GrammarMatcher implements TokenConstraint {
 
     @Override
     public void allowedTokens(long[] mask) {
+        fill(mask, true);
+    }
+
+    /**
+     * The same as {@link #allowedTokens}, by walking every token's bytes even inside a string: the
+     * slow reference beside the fast path that takes a string's inside from a set made once.
+     */
+    public void allowedTokensByFullWalk(long[] mask) {
+        fill(mask, false);
+    }
+
+    private void fill(long[] mask, boolean fast) {
         Arrays.fill(mask, 0);
         if (ended) return;
         if (scratch == null) {
             scratch = new Frames[vocabulary.maxDepth() + 2];
             for (int i = 0; i < scratch.length; i++) scratch[i] = new Frames();
         }
-        vocabulary.collect(states, scratch, mask);
+        if (!fast || !insideOneString(mask)) vocabulary.collect(states, scratch, mask);
         if (states.canEnd()) {
             for (int t : endTokens) mask[t >>> 6] |= 1L << t;
         }
+    }
+
+    /**
+     * The fast path: where the states are the inside of one string that any name or text may fill
+     * (a string value, a member name where other names are allowed), the tokens that stay inside
+     * come from a set made once per vocabulary, and only paths through a quote are walked.
+     *
+     * @return false where it does not apply
+     */
+    private boolean insideOneString(long[] mask) {
+        if (states.size != 1) return false;
+        Frame f = states.items[0];
+        if (f instanceof Frame.KeyFrame k && k.owner().shape().additional() != null) {
+            vocabulary.collectInsideString(k.lex(), states, scratch, mask);
+            return true;
+        }
+        if (!(f instanceof Frame.StringFrame s)) return false;
+        int max = s.shape().maxLength();
+        if (max < 0 || max - s.chars() >= vocabulary.maxDepth()) {
+            // No token has more characters than bytes: none can pass the limit.
+            vocabulary.collectInsideString(s.lex(), states, scratch, mask);
+            return true;
+        }
+        if (s.lex() != StringLexer.NORMAL) return false;
+        vocabulary.collectInsideShortString(max - s.chars(), states, scratch, mask);
+        return true;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.podserve.structured;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.stream.IntStream;
 
 /**
@@ -28,6 +29,18 @@ public final class VocabularyTrie {
     /** [tokens with bytes]: token ids grouped by the node their bytes end at. */
     private final int[] tokens;
     private final int maxDepth;
+    /** [nodes]: whether the node's edge or any edge below it is a double quote (a string may close there). */
+    private final boolean[] quoteBelow;
+    /**
+     * [string lexer state] → the tokens that a JSON string in that state takes whole without
+     * closing: made on first use, then shared. They do not depend on what holds the string.
+     */
+    private final AtomicReferenceArray<long[]> insideString = new AtomicReferenceArray<>(64);
+    /**
+     * [vocabSize]: the characters each token adds to a string it stays inside of, read from
+     * between two characters; -1 for a token that would close or break the string. Made on first use.
+     */
+    private volatile int[] charsInsideString;
 
     /**
      * @param tokenBytes [vocabSize]: each token id's bytes, null (or empty) for ids no format may
@@ -79,6 +92,13 @@ public final class VocabularyTrie {
         this.tokenStart = Arrays.copyOf(tokStart, nodes + 1);
         this.tokens = toks;
         this.maxDepth = deepest;
+        // Children have larger ids than their parent: one pass from the last node up.
+        this.quoteBelow = new boolean[nodes];
+        for (int node = nodes - 1; node >= 0; node--) {
+            boolean q = node > 0 && edge[node] == '"';
+            for (int c = firstChild[node]; c < endChild[node] && !q; c++) q = quoteBelow[c];
+            quoteBelow[node] = q;
+        }
     }
 
     public int vocabSize() {
@@ -99,7 +119,65 @@ public final class VocabularyTrie {
      * read whole. {@code scratch} [maxDepth + 2] holds one state set per depth of the walk.
      */
     void collect(Frames states, Frames[] scratch, long[] mask) {
-        walk(0, states, 1, scratch, mask);
+        walk(0, states, 1, scratch, mask, false);
+    }
+
+    /**
+     * As {@link #collect}, for states that are one JSON string's inside in lexer state {@code lex},
+     * whatever holds it: the tokens that stay inside are a set made once per state, and only the
+     * paths through a quote (where the string may close and what holds it takes over) are walked.
+     */
+    void collectInsideString(int lex, Frames states, Frames[] scratch, long[] mask) {
+        long[] inside = insideString.get(lex);
+        if (inside == null) {
+            inside = new long[mask.length];
+            markInsideString(0, lex, inside);
+            insideString.compareAndSet(lex, null, inside);
+        }
+        System.arraycopy(inside, 0, mask, 0, mask.length);
+        walk(0, states, 1, scratch, mask, true);
+    }
+
+    /**
+     * As {@link #collectInsideString} between two characters of a string with room for
+     * {@code room} more: the tokens inside it with at most that many characters.
+     */
+    void collectInsideShortString(int room, Frames states, Frames[] scratch, long[] mask) {
+        int[] chars = charsInsideString;
+        if (chars == null) {
+            chars = new int[tokenBytes.length];
+            java.util.Arrays.fill(chars, -1);
+            countInsideString(0, StringLexer.NORMAL, 0, chars);
+            charsInsideString = chars;
+        }
+        java.util.Arrays.fill(mask, 0);
+        for (int t = 0; t < chars.length; t++) {
+            if (chars[t] >= 0 && chars[t] <= room) mask[t >>> 6] |= 1L << t;
+        }
+        walk(0, states, 1, scratch, mask, true);
+    }
+
+    private void countInsideString(int node, int lex, int count, int[] chars) {
+        for (int c = firstChild[node]; c < endChild[node]; c++) {
+            int b = edge[c] & 0xFF;
+            if (lex == StringLexer.NORMAL && b == '"') continue;
+            int next = StringLexer.next(lex, b);
+            if (next == StringLexer.REJECT) continue;
+            int n = StringLexer.startsCharacter(lex) ? count + 1 : count;
+            for (int t = tokenStart[c]; t < tokenStart[c + 1]; t++) chars[tokens[t]] = n;
+            countInsideString(c, next, n, chars);
+        }
+    }
+
+    private void markInsideString(int node, int lex, long[] mask) {
+        for (int c = firstChild[node]; c < endChild[node]; c++) {
+            int b = edge[c] & 0xFF;
+            if (lex == StringLexer.NORMAL && b == '"') continue;
+            int next = StringLexer.next(lex, b);
+            if (next == StringLexer.REJECT) continue;
+            for (int t = tokenStart[c]; t < tokenStart[c + 1]; t++) mask[tokens[t] >>> 6] |= 1L << tokens[t];
+            markInsideString(c, next, mask);
+        }
     }
 
     /** Length of the longest token in bytes: the deepest the walk goes. */
@@ -107,13 +185,15 @@ public final class VocabularyTrie {
         return maxDepth;
     }
 
-    private void walk(int node, Frames states, int depth, Frames[] scratch, long[] mask) {
+    /** @param quotedOnly only the paths through a quote, up to and including the first one */
+    private void walk(int node, Frames states, int depth, Frames[] scratch, long[] mask, boolean quotedOnly) {
         Frames next = scratch[depth];
         for (int c = firstChild[node]; c < endChild[node]; c++) {
+            if (quotedOnly && !quoteBelow[c]) continue;
             states.step(edge[c] & 0xFF, next);
             if (next.isEmpty()) continue;
             for (int t = tokenStart[c]; t < tokenStart[c + 1]; t++) mask[tokens[t] >>> 6] |= 1L << tokens[t];
-            if (firstChild[c] < endChild[c]) walk(c, next, depth + 1, scratch, mask);
+            if (firstChild[c] < endChild[c]) walk(c, next, depth + 1, scratch, mask, quotedOnly && edge[c] != '"');
         }
         next.clear();
     }

@@ -23,7 +23,7 @@ import tools.jackson.databind.JsonNode;
  */
 class TokenMaskTest {
 
-    private static final long SEED = System.nanoTime();
+    private static final long SEED = Long.getLong("seed", System.nanoTime());
     private static final int EOS = 0;
 
     @Test
@@ -40,8 +40,11 @@ class TokenMaskTest {
             GrammarMatcher matcher = grammar.matcher(trie, new int[] {EOS});
             ByteArrayOutputStream output = new ByteArrayOutputStream();
             long[] mask = new long[(vocab.length + 63) / 64];
+            long[] walked = new long[mask.length];
             for (int step = 0; step < 300; step++) {
                 matcher.allowedTokens(mask);
+                matcher.allowedTokensByFullWalk(walked);
+                assertThat(mask).as("fast path against the full walk, seed %d", SEED).containsExactly(walked);
                 byte[] sofar = output.toByteArray();
                 String where = "seed " + SEED + ", schema " + schema + ", output <" + new String(sofar, StandardCharsets.UTF_8) + ">";
                 List<Integer> allowed = new ArrayList<>();
