@@ -13,6 +13,9 @@
 #        bash run-serve-bench.sh OUT scoring   # what scoring a prompt (echo + logprobs, max_tokens 0) costs
 #                                              # against its prefill, one request at a time (scoring-cost.py;
 #                                              # LENGTHS, REPEATS, TOP)
+#        bash run-serve-bench.sh OUT structured # what a structured output costs per token: the same random
+#                                              # workload (STRUCT_REQUESTS at STRUCT_CONCURRENCY) free and under
+#                                              # a JSON schema of STRUCT_ITEMS strings, greedy and at T = 0.8
 #        bash run-serve-bench.sh OUT capacity  # mixed workload: highest Poisson rate whose P99 ITL and
 #                                              # median TTFT meet SLO_ITL_MS (80) and SLO_TTFT_MS (500);
 #                                              # SEARCH_RATES="r1,r2,..." probes that ladder instead of
@@ -101,6 +104,17 @@ for mode in ${MODES:-serial pod streams}; do
         python3 "$here/scoring-cost.py" --url "http://localhost:$port" --model llama-3-8b-dummy \
             --lengths "${LENGTHS:-2048,8192,16384}" --repeats "${REPEATS:-5}" --top "${TOP:-1}" \
             --out "$out/scoring-$mode.json" 2>&1 | tee "$out/scoring-$mode.txt"
+    elif [ "$phase" = structured ]; then
+        items=${STRUCT_ITEMS:-100}
+        schema='{"type":"object","properties":{"items":{"type":"array","items":{"type":"string","maxLength":12},"minItems":'$items',"maxItems":'$items'}},"required":["items"],"additionalProperties":false}'
+        for t in 0 0.8; do
+            common=(--workload random --input-len 512 --num-requests "${STRUCT_REQUESTS:-128}" --rate inf
+                --max-concurrency "${STRUCT_CONCURRENCY:-32}" --temperature "$t")
+            bench "structured-free-t$t-$mode" "${common[@]}" --output-len "${STRUCT_FREE_LEN:-256}"
+            bench "structured-schema-t$t-$mode" "${common[@]}" --output-len 4096 --check-json \
+                --extra-body '{"ignore_eos": false, "response_format": {"type": "json_schema", "json_schema": {"name": "items", "schema": '"$schema"'}}}'
+            grep -h "JSON value" "$out/structured-schema-t$t-$mode.txt"
+        done
     elif [ "$phase" = offline ]; then
         bench "offline-$mode" --workload long-prompt --scale "${SCALE:-2}" --num-requests "${REQUESTS:-24}" --rate inf
     elif [ "$phase" = capacity ]; then

@@ -10,9 +10,15 @@ package dev.podserve.bench.serve;
  *                    that carries several tokens counts as one gap, as in vLLM)
  * @param promptTokens, outputTokens from the usage chunk ({@code stream_options.include_usage}); without one,
  *                    the intended prompt length and the number of text chunks
+ * @param validJson   whether the output text parsed as one JSON value ({@code --check-json}); null: not checked
  */
 public record RequestResult(int index, String kind, boolean success, String error, double sentAt, double ttft,
-        double latency, double[] itl, int promptTokens, int outputTokens) {
+        double latency, double[] itl, int promptTokens, int outputTokens, Boolean validJson) {
+
+    public RequestResult(int index, String kind, boolean success, String error, double sentAt, double ttft,
+                         double latency, double[] itl, int promptTokens, int outputTokens) {
+        this(index, kind, success, error, sentAt, ttft, latency, itl, promptTokens, outputTokens, null);
+    }
 
     public static RequestResult failed(int index, String kind, double sentAt, double latency, String error) {
         return new RequestResult(index, kind, false, error, sentAt, 0, latency, new double[0], 0, 0);

@@ -52,7 +52,7 @@ public final class ServeBenchmark {
     public static ObjectNode run(ServeBenchmarkOptions o, java.io.PrintStream log) throws Exception {
         String model = o.model != null ? o.model : StreamingClient.firstModel(o.url, o.apiKey);
         StreamingClient client = new StreamingClient(o.url, o.endpoint, model, o.apiKey, Duration.ofSeconds(o.timeoutS),
-                o.temperature, o.topP);
+                o.temperature, o.topP).withExtras(o.extraBody, o.checkJson);
         BenchmarkRunner runner = new BenchmarkRunner(client, o.maxConcurrency);
         List<BenchRequest> requests = o.workloadGenerator().generate(o.numRequests, o.seed);
 
@@ -78,6 +78,7 @@ public final class ServeBenchmark {
         config.put("burstiness", o.burstiness);
         config.put("max_concurrency", o.maxConcurrency);
         config.put("seed", o.seed);
+        if (o.extraBody != null) config.set("extra_body", o.extraBody);
         config.put("temperature", o.temperature);
         if (o.topP < 1) config.put("top_p", o.topP);
 
@@ -89,7 +90,14 @@ public final class ServeBenchmark {
             BenchmarkRunner.Run run = runner.run(requests, ArrivalSchedule.offsets(requests.size(), o.rate, o.burstiness, o.seed + 1));
             log.print(run.summary().format("Serving Benchmark Result"));
             reportFailures(run.results(), log);
-            run.summary().writeTo(root.putObject("summary"));
+            ObjectNode summary = root.putObject("summary");
+            run.summary().writeTo(summary);
+            if (o.checkJson) {
+                long valid = run.results().stream().filter(r -> Boolean.TRUE.equals(r.validJson())).count();
+                long checked = run.results().stream().filter(r -> r.validJson() != null).count();
+                log.printf(Locale.ROOT, "outputs that are one JSON value: %d of %d completed%n", valid, checked);
+                summary.put("valid_json", valid).put("checked_json", checked);
+            }
             writeRequests(root.putArray("requests"), run.results(), o.detailed);
             return root;
         }

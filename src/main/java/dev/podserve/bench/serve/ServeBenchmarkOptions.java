@@ -28,6 +28,9 @@ public final class ServeBenchmarkOptions {
     public int timeoutS = 600;
     public double temperature = 0;
     public double topP = 1;
+    /** --extra-body: fields put into every request body; null: none. */
+    public tools.jackson.databind.node.ObjectNode extraBody;
+    public boolean checkJson;
     public Path out;
     public boolean detailed;
     public boolean capacitySearch;
@@ -61,6 +64,9 @@ public final class ServeBenchmarkOptions {
                   --timeout SECONDS          per request (default 600)
                   --temperature T            sampling temperature of every request; 0 is greedy (default 0)
                   --top-p P                  nucleus sampling, sent when below 1 (default 1)
+                  --extra-body JSON          fields put into every request body, over the client's own
+                                             (e.g. a response_format, with "ignore_eos": false)
+                  --check-json               count the outputs whose text is one JSON value
                   --out FILE                 write the JSON result there
                   --detailed                 JSON also lists every request's inter-token gaps
                   --capacity-search          find the highest rate meeting the SLOs below instead of one pass
@@ -109,6 +115,12 @@ public final class ServeBenchmarkOptions {
                 case "--timeout" -> o.timeoutS = Integer.parseInt(value(flag, it));
                 case "--temperature" -> o.temperature = Double.parseDouble(value(flag, it));
                 case "--top-p" -> o.topP = Double.parseDouble(value(flag, it));
+                case "--extra-body" -> {
+                    tools.jackson.databind.JsonNode extra = tools.jackson.databind.json.JsonMapper.builder().build().readTree(value(flag, it));
+                    if (!extra.isObject()) throw new IllegalArgumentException("--extra-body must be a JSON object");
+                    o.extraBody = (tools.jackson.databind.node.ObjectNode) extra;
+                }
+                case "--check-json" -> o.checkJson = true;
                 case "--out" -> o.out = Path.of(value(flag, it));
                 case "--detailed" -> o.detailed = true;
                 case "--capacity-search" -> o.capacitySearch = true;

@@ -61,6 +61,10 @@ public final class StreamingClient {
     private final Duration timeout;
     private final double temperature;
     private final double topP;
+    /** Fields put into every request body last, over the client's own ({@code --extra-body}); null: none. */
+    private ObjectNode extraBody;
+    /** Keep each output's text and say whether it parses as JSON ({@code --check-json}). */
+    private boolean checkJson;
 
     /** A greedy client: temperature 0, no top-p. */
     public StreamingClient(String baseUrl, Endpoint endpoint, String model, String apiKey, Duration timeout) {
@@ -79,6 +83,17 @@ public final class StreamingClient {
         this.timeout = timeout;
         this.temperature = temperature;
         this.topP = topP;
+    }
+
+    /**
+     * Every request body gets these fields, replacing the client's own of the same name: a
+     * {@code response_format}, say, with {@code "ignore_eos": false} since a format ends its output.
+     * {@code checkJson}: each output's text is kept and tested for being one JSON value.
+     */
+    public StreamingClient withExtras(ObjectNode extra, boolean checkJson) {
+        this.extraBody = extra == null ? null : extra.deepCopy();
+        this.checkJson = checkJson;
+        return this;
     }
 
     /** The first model the server lists, for runs that name none. */
@@ -117,6 +132,7 @@ public final class StreamingClient {
         body.put("ignore_eos", true);
         body.put("stream", true);
         body.putObject("stream_options").put("include_usage", true);
+        if (extraBody != null) body.setAll(extraBody);
         return JSON.writeValueAsString(body);
     }
 
@@ -137,7 +153,7 @@ public final class StreamingClient {
                 .header("Content-Type", "application/json").header("Accept", "text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString(body(request)));
         if (apiKey != null && !apiKey.isEmpty()) req.header("Authorization", "Bearer " + apiKey);
-        ChunkTimer timer = new ChunkTimer();
+        ChunkTimer timer = new ChunkTimer(checkJson);
         long start = System.nanoTime();
         double sentAt = (start - runStart) / 1e9;
         CompletableFuture<HttpResponse<Void>> exchange = http.sendAsync(req.build(), HttpResponse.BodyHandlers.fromLineSubscriber(timer));
@@ -168,9 +184,15 @@ public final class StreamingClient {
     private static final class ChunkTimer implements Flow.Subscriber<String> {
         private final List<Long> textChunkTimes = new ArrayList<>();
         private final StringBuilder other = new StringBuilder();
+        /** The output's text, kept only when it is to be checked. */
+        private final StringBuilder text;
         private JsonNode usage;
         private String inBandError;
         private boolean sawDone;
+
+        ChunkTimer(boolean keepText) {
+            this.text = keepText ? new StringBuilder() : null;
+        }
 
         @Override
         public void onSubscribe(Flow.Subscription subscription) {
@@ -207,6 +229,7 @@ public final class StreamingClient {
                 JsonNode choice = choices.get(0);
                 String text = choice.has("delta") ? choice.path("delta").path("content").asString("") : choice.path("text").asString("");
                 if (!text.isEmpty()) textChunkTimes.add(now);
+                if (this.text != null) this.text.append(text);
             }
         }
 
@@ -238,7 +261,17 @@ public final class StreamingClient {
             for (int i = 1; i < textChunkTimes.size(); i++) itl[i - 1] = (textChunkTimes.get(i) - textChunkTimes.get(i - 1)) / 1e9;
             int promptTokens = usage != null ? usage.path("prompt_tokens").asInt(request.promptLen()) : request.promptLen();
             int outputTokens = usage != null ? usage.path("completion_tokens").asInt(textChunkTimes.size()) : textChunkTimes.size();
-            return new RequestResult(request.index(), request.kind(), true, null, sentAt, ttft, latency, itl, promptTokens, outputTokens);
+            return new RequestResult(request.index(), request.kind(), true, null, sentAt, ttft, latency, itl, promptTokens, outputTokens,
+                    text == null ? null : isJson(text.toString()));
+        }
+
+        private static boolean isJson(String s) {
+            try {
+                JSON.readTree(s);
+                return !s.isBlank();
+            } catch (JacksonException e) {
+                return false;
+            }
         }
     }
 }

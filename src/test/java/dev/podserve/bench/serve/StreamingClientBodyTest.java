@@ -35,6 +35,18 @@ class StreamingClientBodyTest {
     }
 
     @Test
+    void extraBodyFieldsGoInLastAndReplaceTheClientsOwn() {
+        ServeBenchmarkOptions o = ServeBenchmarkOptions.parse("--extra-body",
+                "{\"response_format\": {\"type\": \"json_object\"}, \"ignore_eos\": false}", "--check-json");
+        JsonNode b = body(new StreamingClient("http://localhost:1", StreamingClient.Endpoint.COMPLETIONS, "m", null,
+                Duration.ofSeconds(1)).withExtras(o.extraBody, o.checkJson));
+        assertThat(b.path("response_format").path("type").asString()).isEqualTo("json_object");
+        assertThat(b.path("ignore_eos").asBoolean()).isFalse();
+        assertThat(b.path("stream").asBoolean()).isTrue();
+        assertThatThrownBy(() -> ServeBenchmarkOptions.parse("--extra-body", "[1]")).hasMessageContaining("--extra-body");
+    }
+
+    @Test
     void badSamplingFlagsAreRefused() {
         assertThatThrownBy(() -> ServeBenchmarkOptions.parse("--temperature", "-1")).hasMessageContaining("--temperature");
         assertThatThrownBy(() -> ServeBenchmarkOptions.parse("--top-p", "0")).hasMessageContaining("--top-p");

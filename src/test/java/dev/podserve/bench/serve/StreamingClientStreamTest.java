@@ -76,6 +76,17 @@ class StreamingClientStreamTest {
         RequestResult ok = whole.send(REQUEST, System.nanoTime()).get(10, TimeUnit.SECONDS);
         assertThat(ok.success()).as(ok.error()).isTrue();
         assertThat(ok.itl()).hasSize(1);
+        assertThat(ok.validJson()).as("not checked unless asked").isNull();
+        stop();
+
+        // --check-json: the text of all chunks together is tested, not each chunk.
+        for (String[] parts : new String[][] {{"{\\\"a\\\":", "[1]}"}, {"{\\\"a\\\":", "[1"}}) {
+            StreamingClient checked = serving(new String[] {text(parts[0]), text(parts[1]), "data: [DONE]\n\n"}, 0,
+                    Duration.ofSeconds(10), new AtomicReference<>(), new CountDownLatch(1)).withExtras(null, true);
+            RequestResult result = checked.send(REQUEST, System.nanoTime()).get(10, TimeUnit.SECONDS);
+            assertThat(result.validJson()).as(String.join("", parts)).isEqualTo(parts[1].endsWith("}"));
+            stop();
+        }
     }
 
     @Test
