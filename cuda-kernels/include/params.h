@@ -177,6 +177,24 @@ typedef struct PsArgmaxParams {
 } PsArgmaxParams;
 
 /*
+ * ps_token_mask: a structured output's rule applied where the logits are, before ps_argmax and
+ * ps_draw read them, so that a constrained row needs neither its logits copied back nor a late
+ * fetch. For mask k, row r = rows[k]: logits[r][t] = -inf for every t < vocab whose bit
+ * (masks[k][t / 32] >> (t % 32)) & 1 is clear; allowed entries are left as they are.
+ * grid (numMasked), block: any multiple of 32 up to 1024.
+ */
+typedef struct PsTokenMaskParams {
+    float* logits;            /* [S][logitsStride] fp32, written in place */
+    const uint32_t* masks;    /* [numMasked][maskWords]: bit t % 32 of word t / 32 set = token t allowed */
+    const int32_t* rows;      /* [numMasked]: the logits row of each mask */
+    int64_t logitsStride;     /* elements between rows, >= vocab */
+    int32_t numMasked;
+    int32_t maskWords;        /* words between masks, >= ceil(vocab / 32) */
+    int32_t vocab;
+    int32_t reserved;
+} PsTokenMaskParams;
+
+/*
  * ps_score_rows: prompt scoring where the logits are (a request's prompt log-probabilities), so a
  * scored row copies back PS_SCORE_WORDS 32-bit words instead of its vocab-wide fp32 row. For row s,
  * with x its logits and t = targets[s], the host sampler's numbers (Sampler.score, Sampler.rank):
@@ -286,6 +304,7 @@ static_assert(sizeof(PsSiluMulParams) == 40, "PsSiluMulParams layout");
 static_assert(sizeof(PsKvAppendParams) == 104, "PsKvAppendParams layout");
 static_assert(sizeof(PsGatherLastRowsParams) == 64, "PsGatherLastRowsParams layout");
 static_assert(sizeof(PsArgmaxParams) == 32, "PsArgmaxParams layout");
+static_assert(sizeof(PsTokenMaskParams) == 48, "PsTokenMaskParams layout");
 static_assert(sizeof(PsScoreRowsParams) == 48, "PsScoreRowsParams layout");
 static_assert(sizeof(PsDrawRow) == 80, "PsDrawRow layout");
 static_assert(sizeof(PsDrawParams) == 40, "PsDrawParams layout");

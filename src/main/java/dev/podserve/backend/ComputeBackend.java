@@ -1,6 +1,7 @@
 package dev.podserve.backend;
 
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.model.ModelConfig;
@@ -103,6 +104,29 @@ public interface ComputeBackend extends AutoCloseable {
         boolean[] need = needLogits.clone();
         for (int s = 0; s < need.length; s++) need[s] |= draws[s] != null;
         return forwardForSampling(batch, need);
+    }
+
+    /**
+     * Whether {@link #forwardForSampling(HybridBatch, boolean[], DeviceDraw[], Supplier)} applies
+     * token masks (structured outputs) where the logits are, so that its argmax and draws only ever
+     * give allowed tokens. Callers draw a constrained row on the device only for a backend that does.
+     */
+    default boolean masksOnDevice() {
+        return false;
+    }
+
+    /**
+     * As {@link #forwardForSampling(HybridBatch, boolean[], DeviceDraw[])}, with token masks: where
+     * {@link #masksOnDevice()}, every entry of row s whose bit in {@code masks.get()[s]}
+     * ([ceil(vocab / 64)] words, token t at bit t % 64 of word t / 64) is clear is -inf before the
+     * argmax and the draws, and in any row copied back. The supplier is asked once, after the step's
+     * work is queued, so the caller may still be working the masks out; it returns [S] masks, null
+     * entries for rows without one. This default ignores the masks: the host applies them.
+     *
+     * @param draws null: no draws
+     */
+    default StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits, DeviceDraw[] draws, Supplier<long[][]> masks) {
+        return draws != null ? forwardForSampling(batch, needLogits, draws) : forwardForSampling(batch, needLogits);
     }
 
     /**

@@ -37,6 +37,17 @@ public abstract class ForwardingBackend implements ComputeBackend {
     }
 
     @Override
+    public boolean masksOnDevice() {
+        return delegate.masksOnDevice();
+    }
+
+    @Override
+    public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits, DeviceDraw[] draws,
+                                         java.util.function.Supplier<long[][]> masks) {
+        return delegate.forwardForSampling(batch, needLogits, draws, masks);
+    }
+
+    @Override
     public void rowLogits(int[] rows, RowLogitsSink sink) {
         delegate.rowLogits(rows, sink);
     }

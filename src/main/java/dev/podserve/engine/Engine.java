@@ -365,7 +365,7 @@ public final class Engine implements AutoCloseable {
             rows.add(generates ? r : null);
             if (!generates) promptOnly.add(r);
         }
-        StepSampling.Plan plan = StepSampling.plan(rows, backend.drawsOnDevice());
+        StepSampling.Plan plan = StepSampling.plan(rows, backend.drawsOnDevice(), backend.masksOnDevice());
         ComputeBackend.StepOutput result;
         try {
             result = plan.forward(backend, out.batch());

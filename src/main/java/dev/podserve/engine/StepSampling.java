@@ -36,12 +36,36 @@ final class StepSampling {
      * @param draws      [S]: rows drawn where the logits are (null entries: not drawn); null when the
      *                   backend draws nothing
      */
-    record Plan(boolean[] needLogits, DeviceDraw[] draws, ForkJoinTask<?> masks) {
+    record Plan(boolean[] needLogits, DeviceDraw[] draws, ForkJoinTask<?> masks, List<ActiveRequest> rows, boolean masksOnDevice) {
 
-        /** Runs the step's forward pass with this plan's requests. */
+        /**
+         * Runs the step's forward pass with this plan's requests; where the backend masks on the
+         * device, it is handed the structured-output masks once they are worked out (while the step runs).
+         */
         ComputeBackend.StepOutput forward(ComputeBackend backend, HybridBatch batch) {
+            if (masks != null && masksOnDevice) return backend.forwardForSampling(batch, needLogits, draws, this::rowMasks);
             return draws != null ? backend.forwardForSampling(batch, needLogits, draws)
                     : backend.forwardForSampling(batch, needLogits);
+        }
+
+        /**
+         * [S]: each constrained row's mask, null for the others. A row whose mask could not be
+         * worked out gets none: its token is then checked on the host, where the same failure
+         * fails its request alone.
+         */
+        private long[][] rowMasks() {
+            masks.join();
+            long[][] out = new long[rows.size()][];
+            for (int i = 0; i < out.length; i++) {
+                ActiveRequest r = rows.get(i);
+                if (r == null || !r.sampling.constrained()) continue;
+                try {
+                    out[i] = r.sampling.allowedTokenMask();
+                } catch (RuntimeException e) {
+                    out[i] = null;
+                }
+            }
+            return out;
         }
     }
 
@@ -53,15 +77,24 @@ final class StepSampling {
      * with that same number. Null entries of {@code rows} (requests gone) need nothing.
      */
     static Plan plan(List<ActiveRequest> rows, boolean backendDraws) {
+        return plan(rows, backendDraws, false);
+    }
+
+    /**
+     * @param backendMasks the backend applies structured-output masks where the logits are: a
+     *                     constrained row is then picked there too, by argmax or draw, with no row
+     *                     copied back
+     */
+    static Plan plan(List<ActiveRequest> rows, boolean backendDraws, boolean backendMasks) {
         boolean[] needLogits = new boolean[rows.size()];
         DeviceDraw[] draws = backendDraws ? new DeviceDraw[rows.size()] : null;
         for (int i = 0; i < needLogits.length; i++) {
             ActiveRequest r = rows.get(i);
             if (r == null || Sampler.greedyFromArgmax(r.sampling)) continue;
-            if (draws != null) draws[i] = Sampler.deviceDraw(r.sampling);
+            if (draws != null) draws[i] = Sampler.deviceDraw(r.sampling, backendMasks);
             needLogits[i] = draws == null || draws[i] == null;
         }
-        return new Plan(needLogits, draws, prepareMasks(rows));
+        return new Plan(needLogits, draws, prepareMasks(rows), rows, backendMasks);
     }
 
     /**

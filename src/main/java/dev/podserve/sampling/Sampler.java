@@ -143,8 +143,16 @@ public final class Sampler {
      * the request's uniform number for this step has been taken.
      */
     public static DeviceDraw deviceDraw(SamplingState state) {
+        return deviceDraw(state, false);
+    }
+
+    /**
+     * As {@link #deviceDraw(SamplingState)}; {@code masksOnDevice}: the device applies the request's
+     * structured-output mask before it draws, so a constrained request may be drawn there too.
+     */
+    public static DeviceDraw deviceDraw(SamplingState state, boolean masksOnDevice) {
         SamplingParams p = state.params();
-        if (p.greedy() || p.logprobs() != null || !LogitsProcessor.onlyBans(state) || state.constrained()) return null;
+        if (p.greedy() || p.logprobs() != null || !LogitsProcessor.onlyBans(state) || (state.constrained() && !masksOnDevice)) return null;
         int[] banned = LogitsProcessor.banned(state);
         if (banned.length > MAX_DEVICE_BANNED) return null;
         // The same "on" test as TruncatedDistribution.draw: a top_k of the vocabulary or more keeps everything.

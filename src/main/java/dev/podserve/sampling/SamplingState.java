@@ -89,6 +89,14 @@ public final class SamplingState {
         return constraint != null && constraint.complete();
     }
 
+    /**
+     * The tokens the constraint allows next, for a device to apply ({@link #allowedTokens}); the
+     * array is reused from step to step and must not be written.
+     */
+    public long[] allowedTokenMask() {
+        return allowedTokens();
+    }
+
     /** [ceil(vocabSize / 64)] bit words, or null with no constraint; see {@link TokenConstraint#allowedTokens}. */
     long[] allowedTokens() {
         if (constraint == null) return null;

@@ -74,6 +74,35 @@ class StructuredOutputEngineTest {
         }
     }
 
+    /**
+     * With masks applied on the "device" side, a constrained row is picked there like any other:
+     * greedy by argmax and sampled by a draw, with no row copied back or fetched late, and the same
+     * tokens as the host path.
+     */
+    @Test
+    void masksOnTheDeviceGiveTheSameTokensWithNoRowCopied() {
+        ArgmaxBackend[] wrapped = new ArgmaxBackend[1];
+        List<SamplingParams> cases = List.of(
+                SamplingParams.builder().temperature(0).maxTokens(600).build(),
+                SamplingParams.builder().temperature(0.9).seed(4L).maxTokens(600).build(),
+                SamplingParams.builder().temperature(0.6).seed(8L).topP(0.9).minTokens(3).maxTokens(600).build());
+        try (Engine plain = TinyModel.engine(); Engine device = TinyModel.engine(512, 96, 8, 40, b -> {
+            wrapped[0] = ArgmaxBackend.masking(b, Integer.MAX_VALUE);
+            return wrapped[0];
+        })) {
+            for (int i = 0; i < cases.size(); i++) {
+                List<RequestOutput> want = run(plain, "p" + i, cases.get(i), SCHEMA);
+                List<RequestOutput> got = run(device, "d" + i, cases.get(i), SCHEMA);
+                assertThat(tokens(got)).as("case %d", i).containsExactly(tokens(want));
+                assertThat(SCHEMA.matches(text(got).getBytes(java.nio.charset.StandardCharsets.UTF_8))).as(text(got)).isTrue();
+            }
+            assertThat(wrapped[0].masked.get()).isPositive();
+            assertThat(wrapped[0].drawn.get()).isPositive();
+            assertThat(wrapped[0].given.get()).as("rows copied with the step").isZero();
+            assertThat(wrapped[0].late.get()).as("rows fetched after it").isZero();
+        }
+    }
+
     @Test
     void constrainedAndFreeRequestsShareBatchesWithoutMixingUp() {
         try (Engine engine = TinyModel.engine(); Engine alone = TinyModel.engine()) {

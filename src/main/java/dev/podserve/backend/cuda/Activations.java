@@ -60,6 +60,13 @@ final class Activations {
     final long drawRows;
     /** int32 [maxSampled]: the token of each draw, or -1 for a draw handed back to the host. */
     final long drawOut;
+    /**
+     * uint32 [maxSampled][TokenMasks.words(vocab)]: the step's structured-output masks, one per
+     * constrained row, bit t set = token t allowed; uploaded while the step runs.
+     */
+    final long tokenMasks;
+    /** int32 [maxSampled]: the logits row of each mask. */
+    final long tokenMaskRows;
     /** fp32 [maxTokens][MAX_SPLITS][numHeads][headDim]: split-KV partial outputs. */
     final long partialO;
     final long partialOFloats;
@@ -117,6 +124,8 @@ final class Activations {
         argmax = arena.carve("argmax", 4L * maxSampled).address();
         drawRows = arena.carve("draw_rows", (long) ParamLayouts.DRAW_ROW.size() * maxSampled).address();
         drawOut = arena.carve("draw_out", 4L * maxSampled).address();
+        tokenMasks = arena.carve("token_masks", 4L * maxSampled * TokenMasks.words(c.vocabSize())).address();
+        tokenMaskRows = arena.carve("token_mask_rows", 4L * maxSampled).address();
         scoreTargets = arena.carve("score_targets", 4L * maxTokens).address();
         scoreOut = arena.carve("score_out", 4L * maxTokens * ParamLayouts.SCORE_WORDS).address();
         lastRows = new LmHeadRows(maxSampled, lastResidual, lastDelta, lastNormed, logits);

@@ -100,6 +100,7 @@ public final class CudaBackend implements ComputeBackend {
     /** Query rows of the last step, whose hidden states {@link #rowLogits} reads; -1 before any or after a failed one. */
     private int lastStepTokens = -1;
     private final DrawRows drawRows;
+    private final TokenMasks tokenMasks;
     /** What the constructor took, released by close (or by the constructor itself when it fails). */
     private final Releases releases = new Releases();
     private boolean closed;
@@ -207,6 +208,8 @@ public final class CudaBackend implements ComputeBackend {
             copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
             this.logits = new LogitsReadback(copies, act.logits, maxSampled, cfg.vocabSize());
             this.drawRows = new DrawRows(maxSampled, cfg.vocabSize());
+            this.tokenMasks = new TokenMasks(maxSampled, cfg.vocabSize());
+            releases.add(tokenMasks::close);
             this.stepStart = ctx.newEvent();
             releases.add(() -> ctx.destroyEvent(stepStart));
             this.stepEnd = ctx.newEvent();
@@ -303,7 +306,7 @@ public final class CudaBackend implements ComputeBackend {
     @Override
     public synchronized float[][] forward(HybridBatch b) {
         requireOpen();
-        long[] t = enqueue(b, false, null);
+        long[] t = enqueue(b, false, null, null);
         float[][] rows = logits.all(b.sampleRequests().length);
         t[4] = System.nanoTime();
         lastStep = timing(t);
@@ -333,13 +336,31 @@ public final class CudaBackend implements ComputeBackend {
      */
     @Override
     public synchronized StepOutput forwardForSampling(HybridBatch b, boolean[] needLogits, DeviceDraw[] draws) {
+        return forwardForSampling(b, needLogits, draws, null);
+    }
+
+    /** Applies structured-output masks with ps_token_mask before the argmax and the draws. */
+    @Override
+    public boolean masksOnDevice() {
+        return true;
+    }
+
+    /**
+     * As {@link #forwardForSampling(HybridBatch, boolean[], DeviceDraw[])}, with each row's mask from
+     * {@code masks} (asked for once the step is queued, so the host works them out while the GPU runs
+     * the step) applied by ps_token_mask to the logits before ps_argmax and ps_draw read them. A row
+     * copied back, with the step or late, comes back masked.
+     */
+    @Override
+    public synchronized StepOutput forwardForSampling(HybridBatch b, boolean[] needLogits, DeviceDraw[] draws,
+                                                      java.util.function.Supplier<long[][]> masks) {
         requireOpen();
         int S = b.sampleRequests().length;
         if (needLogits.length != S || (draws != null && draws.length != S)) {
             throw new IllegalArgumentException(needLogits.length + " logits flags and " + (draws == null ? 0 : draws.length)
                     + " draws for " + S + " sampled rows");
         }
-        long[] t = enqueue(b, true, draws);
+        long[] t = enqueue(b, true, draws, masks);
         int[] argmax = copies.readInts(act.argmax, S);
         int[] drawn = null;
         int numDraws = drawRows.count();
@@ -438,7 +459,7 @@ public final class CudaBackend implements ComputeBackend {
      * Validates, plans, uploads and launches one step (and the argmax when asked), and waits for the
      * GPU. Returns the phase timestamps t[0..3]; t[4] is for the caller, after its copies.
      */
-    private long[] enqueue(HybridBatch b, boolean argmax, DeviceDraw[] draws) {
+    private long[] enqueue(HybridBatch b, boolean argmax, DeviceDraw[] draws, java.util.function.Supplier<long[][]> masks) {
         long[] t = new long[5];
         t[0] = System.nanoTime();
         validate(b);
@@ -451,6 +472,14 @@ public final class CudaBackend implements ComputeBackend {
         if (numDraws > 0) copies.ints(act.drawRows, drawRows.words(), drawRows.wordCount());
         boolean captured = launcher.launch(b, t);
         int S = b.sampleRequests().length;
+        if (masks != null) {
+            // Queued behind the step: the copies wait for nothing on the host but the masks themselves.
+            long[][] rowMasks = masks.get();
+            if (rowMasks != null && rowMasks.length != S) throw new IllegalArgumentException(rowMasks.length + " masks for " + S + " rows");
+            int numMasked = tokenMasks.upload(ctx, rowMasks, act.tokenMasks, act.tokenMaskRows);
+            layers.tokenMask(act.logits, cfg.vocabSize(), act.tokenMasks, act.tokenMaskRows, numMasked,
+                    TokenMasks.words(cfg.vocabSize()), cfg.vocabSize());
+        }
         if (argmax) layers.argmax(act.logits, cfg.vocabSize(), act.argmax, S, cfg.vocabSize());
         layers.draw(act.logits, cfg.vocabSize(), act.drawRows, act.drawOut, numDraws, cfg.vocabSize());
         ctx.record(stepEnd);

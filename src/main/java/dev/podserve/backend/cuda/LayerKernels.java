@@ -17,6 +17,7 @@ public final class LayerKernels implements AutoCloseable {
     private final Kernel argmax;
     private final Kernel scoreRows;
     private final Kernel draw;
+    private final Kernel tokenMask;
     private final Kernel dummyFill;
     private final Kernel ropeAppend;
     private final ParamBlock embeddingParams = new ParamBlock(ParamLayouts.EMBEDDING);
@@ -28,6 +29,7 @@ public final class LayerKernels implements AutoCloseable {
     private final ParamBlock argmaxParams = new ParamBlock(ParamLayouts.ARGMAX);
     private final ParamBlock scoreParams = new ParamBlock(ParamLayouts.SCORE_ROWS);
     private final ParamBlock drawParams = new ParamBlock(ParamLayouts.DRAW);
+    private final ParamBlock tokenMaskParams = new ParamBlock(ParamLayouts.TOKEN_MASK);
     private final ParamBlock dummyParams = new ParamBlock(ParamLayouts.DUMMY_FILL);
     private final ParamBlock ropeAppendParams = new ParamBlock(ParamLayouts.ROPE_APPEND);
 
@@ -42,6 +44,7 @@ public final class LayerKernels implements AutoCloseable {
         this.argmax = module.function("ps_argmax");
         this.scoreRows = module.function("ps_score_rows");
         this.draw = module.function("ps_draw");
+        this.tokenMask = module.function("ps_token_mask");
         this.dummyFill = module.function("ps_dummy_fill");
         this.ropeAppend = module.function("ps_rope_append");
     }
@@ -173,10 +176,22 @@ public final class LayerKernels implements AutoCloseable {
         draw.launch(ctx, numDraws, 1, 1024, 0, drawParams);
     }
 
+    /**
+     * Sets to -inf, in each of {@code numMasked} rows of logits fp32 [S][logitsStride] (row index
+     * rows int32 [numMasked]), every entry whose bit in its mask uint32 [numMasked][maskWords] is
+     * clear. See params.h, ps_token_mask.
+     */
+    public synchronized void tokenMask(long logits, long logitsStride, long masks, long rows, int numMasked, int maskWords, int vocab) {
+        if (numMasked == 0) return;
+        tokenMaskParams.clear().ptr("logits", logits).ptr("masks", masks).ptr("rows", rows).i64("logitsStride", logitsStride)
+                .i32("numMasked", numMasked).i32("maskWords", maskWords).i32("vocab", vocab).i32("reserved", 0);
+        tokenMask.launch(ctx, numMasked, 1, 1024, 0, tokenMaskParams);
+    }
+
     @Override
     public void close() {
         for (ParamBlock p : new ParamBlock[] {ropeAppendParams, dummyParams, embeddingParams, normParams, ropeParams, siluParams,
-                appendParams, gatherParams, argmaxParams, drawParams}) {
+                appendParams, gatherParams, argmaxParams, drawParams, tokenMaskParams}) {
             p.close();
         }
     }

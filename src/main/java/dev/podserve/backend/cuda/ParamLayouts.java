@@ -38,6 +38,9 @@ public final class ParamLayouts {
     public static final StructLayout ARGMAX = StructLayout.struct("PsArgmaxParams")
             .ptr("logits", "out").i64("logitsStride").i32("numRows", "vocab").build();
 
+    public static final StructLayout TOKEN_MASK = StructLayout.struct("PsTokenMaskParams")
+            .ptr("logits", "masks", "rows").i64("logitsStride").i32("numMasked", "maskWords", "vocab", "reserved").build();
+
     /** Most alternatives ps_score_rows lists per row (PS_SCORE_MAX_TOP), and the 32-bit words of one scored row. */
     public static final int SCORE_MAX_TOP = 20;
     public static final int SCORE_WORDS = 2 + 2 * SCORE_MAX_TOP;
@@ -72,7 +75,8 @@ public final class ParamLayouts {
             .build();
 
     public static final List<StructLayout> ALL =
-            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, ROPE_APPEND, GATHER_LAST_ROWS, ARGMAX, SCORE_ROWS, DRAW_ROW, DRAW, DUMMY_FILL, ATTENTION,
+            List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, ROPE_APPEND, GATHER_LAST_ROWS, ARGMAX, TOKEN_MASK, SCORE_ROWS, DRAW_ROW, DRAW,
+                    DUMMY_FILL, ATTENTION,
                     POD);
 
     private ParamLayouts() {
