@@ -93,6 +93,7 @@ final class Activations {
         long sampled = 3 * DeviceArena.aligned(2L * maxSampled * h) + DeviceArena.aligned(4L * maxSampled * c.vocabSize())
                 + DeviceArena.aligned(4L * maxSampled) + DeviceArena.aligned((long) ParamLayouts.DRAW_ROW.size() * maxSampled)
                 + DeviceArena.aligned(4L * maxSampled)
+                + DeviceArena.aligned(4L * maxSampled * TokenMasks.words(c.vocabSize())) + DeviceArena.aligned(4L * maxSampled)
                 + DeviceArena.aligned(4L * maxTokens) + DeviceArena.aligned(4L * maxTokens * ParamLayouts.SCORE_WORDS);
         long partials = DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.qDim())
                 + DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.numHeads())

@@ -95,6 +95,11 @@ public final class CudaBackend implements ComputeBackend {
      * logits (the slow reference path), to measure what the device scoring saves.
      */
     private static final boolean HOST_SCORING = Boolean.getBoolean("podserve.cuda.host-scoring");
+    /**
+     * {@code -Dpodserve.cuda.host-masks=true} leaves structured-output masks to the host (rows copied
+     * back or fetched late, as before ps_token_mask), to measure what masking on the device saves.
+     */
+    private static final boolean HOST_MASKS = Boolean.getBoolean("podserve.cuda.host-masks");
 
     private final LogitsReadback logits;
     /** Query rows of the last step, whose hidden states {@link #rowLogits} reads; -1 before any or after a failed one. */
@@ -342,7 +347,7 @@ public final class CudaBackend implements ComputeBackend {
     /** Applies structured-output masks with ps_token_mask before the argmax and the draws. */
     @Override
     public boolean masksOnDevice() {
-        return true;
+        return !HOST_MASKS;
     }
 
     /**
