@@ -232,7 +232,7 @@ class ChatCompletionsApiTest extends LiveServerApiTest {
         assertEnvelope(chat("{" + user + ",\"max_tokens\":0}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "max_tokens");
         assertEnvelope(chat("{" + user + ",\"n\":0}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "n");
         assertEnvelope(chat("{" + user + ",\"tools\":[{\"type\":\"function\"}]}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "tools");
-        assertEnvelope(chat("{" + user + ",\"response_format\":{\"type\":\"json_object\"}}", HttpStatus.BAD_REQUEST),
+        assertEnvelope(chat("{" + user + ",\"response_format\":{\"type\":\"yaml\"}}", HttpStatus.BAD_REQUEST),
                 400, "BadRequestError", "response_format");
         assertEnvelope(chat("{" + user + ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "stop");
         assertEnvelope(chat("{" + user + ",\"max_tokens\":4090}", HttpStatus.BAD_REQUEST), 400, "BadRequestError", "max_tokens");

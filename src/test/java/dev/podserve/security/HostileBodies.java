@@ -59,7 +59,10 @@ final class HostileBodies {
         {"stop_token_ids", "[-1]", "[9999999]", "\"x\"", "[\"a\"]", "{}", "[null]"},
         {"tools", "[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]", "\"x\""},
         {"tool_choice", "\"auto\"", "\"required\"", "{\"type\":\"function\"}"},
-        {"response_format", "{\"type\":\"json_object\"}", "\"x\"", "5", "{\"type\":\"json_schema\"}"},
+        {"response_format", "{\"type\":\"xml\"}", "\"x\"", "5", "{\"type\":\"json_schema\"}",
+            "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":\"string\",\"pattern\":\"a\"}}}",
+            "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"$ref\":\"#\"}}}"},
+        {"structured_outputs", "{}", "\"x\"", "{\"regex\":\"a+\"}", "{\"choice\":[]}", "{\"choice\":[1]}", "{\"json\":5}"},
         {"model", "\"other-model\"", "{}", "[]", "\"podserve-tiny \""},
     };
 
@@ -69,6 +72,7 @@ final class HostileBodies {
             "[\"a\",\"b\",\"c\",\"d\",\"e\"]", "[1.5]", "[[1],[]]", "true"},
         {"max_tokens", "-1", "0", "513", "\"x\"", "{}"},
         {"suffix", "\"tail\""},
+        {"response_format", "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"minimum\":1}}}"},
         {"best_of", "0", "-1", "99", "\"x\"", "{}"},
         {"logprobs", "50", "-1", "\"x\"", "{}"},
         {"n", "0", "5", "\"x\""},
