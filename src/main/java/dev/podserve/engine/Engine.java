@@ -45,7 +45,8 @@ public final class Engine implements AutoCloseable {
     private final ComputeBackend backend;
     private final ChunkedPrefillScheduler scheduler;
     private final HfTokenizer tokenizer;
-    private volatile VocabularyTrie vocabularyTrie;
+    /** Built in the background from the start (a 128K vocabulary takes a few hundred milliseconds). */
+    private final java.util.concurrent.CompletableFuture<VocabularyTrie> vocabularyTrie;
     private final int maxModelLen;
     private final int[] eosTokenIds;
     private final EngineListener listener;
@@ -80,6 +81,8 @@ public final class Engine implements AutoCloseable {
         this.sampling = new StepSampling(this.listener);
         this.promptScoring = new PromptScoring(this.listener);
         this.outputs = backend.usesHostCores() ? OutputDelivery.inline() : OutputDelivery.onOwnThread("podserve-outputs");
+        this.vocabularyTrie = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> StructuredVocabulary.of(tokenizer, backend.config().vocabSize()));
         this.thread = new Thread(this::loop, "podserve-engine");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -208,16 +211,11 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Every token's bytes in a prefix tree, for structured outputs; built on the first request that
-     * needs it (a 128K vocabulary takes a few hundred milliseconds), on that request's thread.
+     * Every token's bytes in a prefix tree, for structured outputs. Built in the background when the
+     * engine starts, so only a structured request in its first moments waits for it.
      */
     public VocabularyTrie vocabularyTrie() {
-        VocabularyTrie t = vocabularyTrie;
-        if (t != null) return t;
-        synchronized (this) {
-            if (vocabularyTrie == null) vocabularyTrie = StructuredVocabulary.of(tokenizer, backend.config().vocabSize());
-            return vocabularyTrie;
-        }
+        return vocabularyTrie.join();
     }
 
     // ---------------------------------------------------------------- the engine thread

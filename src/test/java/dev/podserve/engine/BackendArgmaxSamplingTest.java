@@ -1,5 +1,7 @@
 package dev.podserve.engine;
 
+import static dev.podserve.engine.RequestOutputs.text;
+import static dev.podserve.engine.RequestOutputs.tokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
@@ -27,16 +29,6 @@ class BackendArgmaxSamplingTest {
 
     private static List<RequestOutput> run(Engine engine, String id, SamplingParams params) {
         return engine.submit(new GenerationRequest(id, PROMPT, params)).collectList().block(TIMEOUT);
-    }
-
-    private static String text(List<RequestOutput> outputs) {
-        StringBuilder b = new StringBuilder();
-        outputs.forEach(o -> b.append(o.text()));
-        return b.toString();
-    }
-
-    private static int[] tokens(List<RequestOutput> outputs) {
-        return outputs.stream().flatMapToInt(o -> java.util.Arrays.stream(o.tokenIds())).toArray();
     }
 
     private static void assertSame(List<RequestOutput> got, List<RequestOutput> want, String what) {

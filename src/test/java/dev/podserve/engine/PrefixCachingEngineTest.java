@@ -1,5 +1,6 @@
 package dev.podserve.engine;
 
+import static dev.podserve.engine.RequestOutputs.tokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
@@ -43,10 +44,6 @@ class PrefixCachingEngineTest {
 
     private List<RequestOutput> run(Engine engine, int[] prompt, SamplingParams params) {
         return engine.submit(new GenerationRequest("c-" + ids.incrementAndGet(), prompt, params)).collectList().block(TIMEOUT);
-    }
-
-    private static int[] tokens(List<RequestOutput> outs) {
-        return outs.stream().flatMapToInt(o -> Arrays.stream(o.tokenIds())).toArray();
     }
 
     /** Every generated token's log-probability and alternatives, flattened for exact comparison. */

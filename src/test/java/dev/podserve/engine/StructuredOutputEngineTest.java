@@ -1,5 +1,7 @@
 package dev.podserve.engine;
 
+import static dev.podserve.engine.RequestOutputs.text;
+import static dev.podserve.engine.RequestOutputs.tokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -33,16 +35,6 @@ class StructuredOutputEngineTest {
 
     private static List<RequestOutput> run(Engine engine, String id, SamplingParams params, OutputGrammar grammar) {
         return engine.submit(new GenerationRequest(id, PROMPT, params).withGrammar(grammar)).collectList().block(TIMEOUT);
-    }
-
-    private static String text(List<RequestOutput> outputs) {
-        StringBuilder b = new StringBuilder();
-        outputs.forEach(o -> b.append(o.text()));
-        return b.toString();
-    }
-
-    private static int[] tokens(List<RequestOutput> outputs) {
-        return outputs.stream().flatMapToInt(o -> java.util.Arrays.stream(o.tokenIds())).toArray();
     }
 
     @Test

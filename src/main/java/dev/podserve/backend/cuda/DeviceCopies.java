@@ -7,15 +7,12 @@ import java.util.stream.IntStream;
 
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * Host-to-device and back through one reusable staging buffer, converting fp32 weights to bf16 on
  * the way in. Large arrays go in pieces so the staging buffer stays small.
  *
- * <p>The stage is page-locked (cuMemAllocHost) where the driver allows it, so the DMA engine reads
- * and writes it directly instead of through the driver's own bounce buffer; it falls back to
- * ordinary memory when pinning fails (a low memlock limit). Java touches it only through a direct
+ * <p>The stage is {@link PinnedHostMemory}. Java touches it only through a direct
  * {@link ByteBuffer} view: bulk {@code get}/{@code put} and indexed access there compile to plain
  * memory moves, where JavaCPP's {@code BytePointer.getFloat(i)} is one JNI call per element (about
  * 15 ns: 2 ms for one 128K-vocabulary logits row, and minutes for an 8B model's weights).
@@ -27,28 +24,21 @@ final class DeviceCopies implements AutoCloseable {
     private static final int CONVERT_BLOCK = 1 << 16;
 
     private final CudaContext ctx;
-    private final Pointer pinned;
-    /** [STAGE_BYTES] host bytes, pinned when {@link #pinned} is not null. */
+    private final PinnedHostMemory memory;
+    /** [STAGE_BYTES] host bytes, pinned where the driver allows. */
     private final BytePointer stage;
     /** The stage as a native-order direct buffer; absolute indexing only, so views never move. */
     private final ByteBuffer buf;
 
     DeviceCopies(CudaContext ctx) {
         this.ctx = ctx;
-        Pointer p = new Pointer();
-        if (cudart.cuMemAllocHost(p, STAGE_BYTES) == cudart.CUDA_SUCCESS && !p.isNull()) {
-            this.pinned = p;
-            this.stage = new BytePointer(p).capacity(STAGE_BYTES);
-        } else {
-            this.pinned = null;
-            this.stage = new BytePointer(STAGE_BYTES);
-        }
-        stage.limit(STAGE_BYTES);
+        this.memory = new PinnedHostMemory(STAGE_BYTES);
+        this.stage = memory.bytes;
         this.buf = stage.asByteBuffer().order(ByteOrder.nativeOrder());
     }
 
     boolean pinned() {
-        return pinned != null;
+        return memory.pinned();
     }
 
     /** Writes {@code src[from .. from+count)} as bf16 to {@code dst}. */
@@ -170,10 +160,6 @@ final class DeviceCopies implements AutoCloseable {
 
     @Override
     public void close() {
-        if (pinned != null) {
-            CudaException.check(cudart.cuMemFreeHost(pinned), "cuMemFreeHost");
-        } else {
-            stage.close();
-        }
+        memory.close();
     }
 }

@@ -4,9 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
 
-import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * One step's structured-output masks on their way to the device: packed, one per constrained row,
@@ -23,7 +21,7 @@ final class TokenMasks implements AutoCloseable {
     private final int maxRows;
     /** 64-bit words of one mask: ceil(vocab / 64). */
     private final int longs;
-    private final Pointer pinned;
+    private final PinnedHostMemory memory;
     /** [maxRows][longs] 64-bit mask words, then [maxRows] int32 row indices. */
     private final BytePointer stage;
     private final ByteBuffer buf;
@@ -32,16 +30,8 @@ final class TokenMasks implements AutoCloseable {
     TokenMasks(int maxRows, int vocab) {
         this.maxRows = maxRows;
         this.longs = (vocab + 63) / 64;
-        long bytes = 8L * maxRows * longs + 4L * maxRows;
-        Pointer p = new Pointer();
-        if (cudart.cuMemAllocHost(p, bytes) == cudart.CUDA_SUCCESS && !p.isNull()) {
-            this.pinned = p;
-            this.stage = new BytePointer(p).capacity(bytes);
-        } else {
-            this.pinned = null;
-            this.stage = new BytePointer(bytes);
-        }
-        stage.limit(bytes);
+        this.memory = new PinnedHostMemory(8L * maxRows * longs + 4L * maxRows);
+        this.stage = memory.bytes;
         this.buf = stage.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
@@ -76,7 +66,6 @@ final class TokenMasks implements AutoCloseable {
 
     @Override
     public void close() {
-        if (pinned != null) cudart.cuMemFreeHost(pinned);
-        else stage.close();
+        memory.close();
     }
 }
