@@ -51,6 +51,11 @@ public interface EngineListener {
             }
 
             @Override
+            public void onTokenMasks(int rows, long workNanos, long waitNanos) {
+                for (EngineListener l : each) l.onTokenMasks(rows, workNanos, waitNanos);
+            }
+
+            @Override
             public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
                                    long queueNanos, long firstTokenNanos, long e2eNanos) {
                 for (EngineListener l : each) {
@@ -97,6 +102,14 @@ public interface EngineListener {
      * the next, so it also delays every request sharing the step).
      */
     default void onPromptsScored(int rows, long nanos) {
+    }
+
+    /**
+     * After a step with structured-output rows: how many masks it worked out, how long that took
+     * from the start of the step's forward pass, and how long the engine thread waited for them (the
+     * part the forward pass did not hide).
+     */
+    default void onTokenMasks(int rows, long workNanos, long waitNanos) {
     }
 
     /** Called once per request when it ends, whatever the reason (null reason: it failed). */

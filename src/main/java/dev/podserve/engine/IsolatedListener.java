@@ -66,6 +66,11 @@ final class IsolatedListener implements EngineListener {
     }
 
     @Override
+    public void onTokenMasks(int rows, long workNanos, long waitNanos) {
+        guarded("onTokenMasks", () -> inner.onTokenMasks(rows, workNanos, waitNanos));
+    }
+
+    @Override
     public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
                            long queueNanos, long firstTokenNanos, long e2eNanos) {
         guarded("onFinished",

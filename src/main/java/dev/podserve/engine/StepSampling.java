@@ -1,16 +1,12 @@
 package dev.podserve.engine;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.sampling.DeviceDraw;
 import dev.podserve.sampling.SampleResult;
 import dev.podserve.sampling.Sampler;
-import dev.podserve.sampling.SamplingState;
 
 /**
  * One step's sampling, on both sides of the backend's forward pass. Before it, {@link #plan} decides
@@ -36,36 +32,16 @@ final class StepSampling {
      * @param draws      [S]: rows drawn where the logits are (null entries: not drawn); null when the
      *                   backend draws nothing
      */
-    record Plan(boolean[] needLogits, DeviceDraw[] draws, ForkJoinTask<?> masks, List<ActiveRequest> rows, boolean masksOnDevice) {
+    record Plan(boolean[] needLogits, DeviceDraw[] draws, StepMasks masks, boolean masksOnDevice) {
 
         /**
          * Runs the step's forward pass with this plan's requests; where the backend masks on the
          * device, it is handed the structured-output masks once they are worked out (while the step runs).
          */
         ComputeBackend.StepOutput forward(ComputeBackend backend, HybridBatch batch) {
-            if (masks != null && masksOnDevice) return backend.forwardForSampling(batch, needLogits, draws, this::rowMasks);
+            if (masks != null && masksOnDevice) return backend.forwardForSampling(batch, needLogits, draws, masks::rowMasks);
             return draws != null ? backend.forwardForSampling(batch, needLogits, draws)
                     : backend.forwardForSampling(batch, needLogits);
-        }
-
-        /**
-         * [S]: each constrained row's mask, null for the others. A row whose mask could not be
-         * worked out gets none: its token is then checked on the host, where the same failure
-         * fails its request alone.
-         */
-        private long[][] rowMasks() {
-            masks.join();
-            long[][] out = new long[rows.size()][];
-            for (int i = 0; i < out.length; i++) {
-                ActiveRequest r = rows.get(i);
-                if (r == null || !r.sampling.constrained()) continue;
-                try {
-                    out[i] = r.sampling.allowedTokenMask();
-                } catch (RuntimeException e) {
-                    out[i] = null;
-                }
-            }
-            return out;
         }
     }
 
@@ -94,28 +70,7 @@ final class StepSampling {
             if (draws != null) draws[i] = Sampler.deviceDraw(r.sampling, backendMasks);
             needLogits[i] = draws == null || draws[i] == null;
         }
-        return new Plan(needLogits, draws, prepareMasks(rows), rows, backendMasks);
-    }
-
-    /**
-     * Starts working out the allowed tokens of the step's structured-output rows on the common pool,
-     * so that the vocabulary walks (a millisecond or more each on a large vocabulary) run while the
-     * forward pass does. A walk that fails is left to fail again, and fail its own request only,
-     * when the sampler asks.
-     */
-    private static ForkJoinTask<?> prepareMasks(List<ActiveRequest> rows) {
-        List<SamplingState> constrained = new ArrayList<>();
-        for (ActiveRequest r : rows) {
-            if (r != null && r.sampling.constrained()) constrained.add(r.sampling);
-        }
-        if (constrained.isEmpty()) return null;
-        return ForkJoinPool.commonPool().submit(() -> constrained.parallelStream().forEach(state -> {
-            try {
-                state.prepareAllowedTokens();
-            } catch (RuntimeException e) {
-                // Reported by the sampler, per request.
-            }
-        }));
+        return new Plan(needLogits, draws, StepMasks.start(rows), backendMasks);
     }
 
     /**
@@ -133,7 +88,11 @@ final class StepSampling {
      */
     Object[] sampleAll(List<ActiveRequest> rows, ComputeBackend.StepOutput result, Plan plan) {
         // The masks' states are read below on this thread and the pool's: joining publishes them.
-        if (plan.masks() != null) plan.masks().join();
+        StepMasks masks = plan.masks();
+        if (masks != null) {
+            masks.await();
+            listener.onTokenMasks(masks.count(), masks.workNanos(), masks.waitNanos());
+        }
         boolean[] needLogits = plan.needLogits();
         DeviceDraw[] draws = plan.draws();
         Object[] out = new Object[rows.size()];

@@ -61,6 +61,12 @@ public class EngineMetrics implements EngineListener {
     }
 
     @Override
+    public void onTokenMasks(int rows, long workNanos, long waitNanos) {
+        ServingMeters m = meters;
+        if (m != null) m.tokenMasks(rows, workNanos, waitNanos);
+    }
+
+    @Override
     public void onToken(String requestId, long sincePreviousNanos) {
         ServingMeters m = meters;
         if (m != null) m.token(sincePreviousNanos);

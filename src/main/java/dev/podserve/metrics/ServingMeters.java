@@ -52,6 +52,9 @@ final class ServingMeters {
     private final Timer stepForward;
     private final Timer promptScoring;
     private final Counter promptScoredTokens;
+    private final Counter tokenMasks;
+    private final Timer tokenMaskWork;
+    private final Timer tokenMaskWait;
     private final MeterRegistry registry;
     private final Tags tags;
     /** podserve:attention_steps_total per (phases, mode, policy), created on first use. */
@@ -122,6 +125,14 @@ final class ServingMeters {
         promptScoredTokens = Counter.builder("podserve:prompt_scored_tokens_total").tags(tags)
                 .description("Prompt tokens scored for prompt log-probabilities (echo with logprobs, prompt_logprobs).")
                 .register(registry);
+        tokenMasks = Counter.builder("podserve:token_masks_total").tags(tags)
+                .description("Structured-output token masks worked out, one per constrained row per step.").register(registry);
+        tokenMaskWork = timer(registry, tags, "podserve:token_mask_seconds",
+                "Time per step from the start of the forward pass until its structured-output masks were worked out, in seconds.",
+                VllmBuckets.STEP_FORWARD_SECONDS);
+        tokenMaskWait = timer(registry, tags, "podserve:token_mask_wait_seconds",
+                "Time per step the engine waited for its structured-output masks after the forward pass, in seconds.",
+                VllmBuckets.STEP_FORWARD_SECONDS);
     }
 
     private static Timer timer(MeterRegistry registry, Tags tags, String name, String help, double[] buckets) {
@@ -213,6 +224,12 @@ final class ServingMeters {
     void promptsScored(int rows, long nanos) {
         promptScoring.record(nanos, TimeUnit.NANOSECONDS);
         promptScoredTokens.increment(rows);
+    }
+
+    void tokenMasks(int rows, long workNanos, long waitNanos) {
+        tokenMasks.increment(rows);
+        tokenMaskWork.record(workNanos, TimeUnit.NANOSECONDS);
+        tokenMaskWait.record(waitNanos, TimeUnit.NANOSECONDS);
     }
 
     void sampled(int fromDeviceArgmax, int drawn, int withStep, int late) {

@@ -63,6 +63,11 @@ class StructuredOutputApiTest extends LiveServerApiTest {
             stopped++;
         }
         assertThat(stopped).as("answers that ended, of %s", r).isGreaterThanOrEqualTo(3);
+        String metrics = client.get().uri("/metrics").exchange().expectStatus().isOk().expectBody(String.class)
+                .returnResult().getResponseBody();
+        assertThat(metrics).containsPattern("(?m)^podserve:token_masks_total\\{[^}]*} [1-9]");
+        assertThat(metrics).containsPattern("(?m)^podserve:token_mask_seconds_count\\{[^}]*} [1-9]");
+        assertThat(metrics).containsPattern("(?m)^podserve:token_mask_wait_seconds_count\\{[^}]*} [1-9]");
     }
 
     @Test

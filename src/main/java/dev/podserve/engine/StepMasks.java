@@ -1,0 +1,90 @@
+package dev.podserve.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+
+import dev.podserve.sampling.SamplingState;
+
+/**
+ * One step's structured-output masks, worked out on the common pool while the step's forward pass
+ * runs: the vocabulary walks take from a few microseconds to a millisecond or more each on a large
+ * vocabulary. Keeps the clock for the metrics: how long the work took, and how long the engine
+ * thread waited for it (the part the forward pass did not hide). Used by the engine thread.
+ */
+final class StepMasks {
+
+    private final List<ActiveRequest> rows;
+    private final int count;
+    private final ForkJoinTask<?> task;
+    private final long started = System.nanoTime();
+    private volatile long finished;
+    private long waited;
+
+    private StepMasks(List<ActiveRequest> rows, List<SamplingState> constrained) {
+        this.rows = rows;
+        this.count = constrained.size();
+        // A walk that fails is left to fail again, and fail its own request only, when the sampler asks.
+        this.task = ForkJoinPool.commonPool().submit(() -> {
+            constrained.parallelStream().forEach(state -> {
+                try {
+                    state.prepareAllowedTokens();
+                } catch (RuntimeException e) {
+                    // Reported by the sampler, per request.
+                }
+            });
+            finished = System.nanoTime();
+        });
+    }
+
+    /** Starts the masks of the constrained rows among {@code rows}; null when there are none. */
+    static StepMasks start(List<ActiveRequest> rows) {
+        List<SamplingState> constrained = new ArrayList<>();
+        for (ActiveRequest r : rows) {
+            if (r != null && r.sampling.constrained()) constrained.add(r.sampling);
+        }
+        return constrained.isEmpty() ? null : new StepMasks(rows, constrained);
+    }
+
+    /** Waits for the masks; afterwards their states are visible to this thread. */
+    void await() {
+        long t = System.nanoTime();
+        task.join();
+        waited += System.nanoTime() - t;
+    }
+
+    /**
+     * [S]: each constrained row's mask, null for the others, once worked out. A row whose mask
+     * could not be worked out gets none: its token is then checked on the host, where the same
+     * failure fails its request alone.
+     */
+    long[][] rowMasks() {
+        await();
+        long[][] out = new long[rows.size()][];
+        for (int i = 0; i < out.length; i++) {
+            ActiveRequest r = rows.get(i);
+            if (r == null || !r.sampling.constrained()) continue;
+            try {
+                out[i] = r.sampling.allowedTokenMask();
+            } catch (RuntimeException e) {
+                out[i] = null;
+            }
+        }
+        return out;
+    }
+
+    int count() {
+        return count;
+    }
+
+    /** From the start of the work to its end; valid after {@link #await}. */
+    long workNanos() {
+        return finished - started;
+    }
+
+    /** How long the engine thread waited for the work in all. */
+    long waitNanos() {
+        return waited;
+    }
+}
