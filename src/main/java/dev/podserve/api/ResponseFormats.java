@@ -114,6 +114,9 @@ final class ResponseFormats {
             return SchemaCompiler.compile(node);
         } catch (SchemaException e) {
             throw ApiException.badRequest(param, "Invalid " + where + ": " + e.getMessage() + ".");
+        } catch (StackOverflowError e) {
+            // The compiler bounds its own nesting; this guards what it did not foresee, on a request thread.
+            throw ApiException.badRequest(param, "Invalid " + where + ": the schema nests too deeply.");
         }
     }
 }

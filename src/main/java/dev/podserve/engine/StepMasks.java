@@ -30,8 +30,8 @@ final class StepMasks {
             constrained.parallelStream().forEach(state -> {
                 try {
                     state.prepareAllowedTokens();
-                } catch (RuntimeException e) {
-                    // Reported by the sampler, per request.
+                } catch (RuntimeException | StackOverflowError e) {
+                    // Reported by the sampler, per request (where the same walk fails again).
                 }
             });
             finished = System.nanoTime();

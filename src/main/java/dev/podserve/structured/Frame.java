@@ -12,8 +12,9 @@ import dev.podserve.structured.Shape.StringShape;
  * One state of the byte-level recognizer: where inside a value the output stands, with a link to
  * what comes after that value ({@code parent}, a continuation). Frames are immutable values, so a
  * state is shared by every branch that reaches it, and a step that changes nothing returns the
- * frame itself. Records compare by value, which lets {@link Frames} merge branches that met again
- * (a number that fits two options of a union ends in the same continuation twice).
+ * frame itself. {@link Frames} merges branches that met again (a number that fits two options of a
+ * union ends in the same continuation twice) with {@link #same}, which compares chains link by link
+ * without recursion; records' own equals would recurse through them.
  */
 sealed interface Frame {
 
@@ -22,6 +23,37 @@ sealed interface Frame {
 
     /** Whether the output may end here. */
     boolean canEnd();
+
+    /** What comes after this frame's value (a key's object for a member name); null after the output. */
+    Frame link();
+
+    /** Whether this frame equals {@code other}, a frame of the same class, in all but {@link #link}. */
+    boolean sameHere(Frame other);
+
+    /** Most objects and arrays open at once: deeper nesting is refused, as strict parsers refuse it. */
+    int MAX_NESTING = 100;
+
+    /**
+     * Whether two states are the same, their chains of continuations compared link by link without
+     * recursion (a deeply nested value must not cost stack), stopping at the first shared link.
+     */
+    static boolean same(Frame a, Frame b) {
+        while (a != b) {
+            if (a == null || b == null || a.getClass() != b.getClass() || !a.sameHere(b)) return false;
+            a = a.link();
+            b = b.link();
+        }
+        return true;
+    }
+
+    /** Whether a container opened inside {@code parent} (a continuation) would nest too deep. */
+    static boolean tooDeep(Frame parent) {
+        int depth = 0;
+        for (Frame f = parent; f instanceof ObjectFrame || f instanceof ArrayFrame; f = f.link()) {
+            if (++depth >= MAX_NESTING) return true;
+        }
+        return false;
+    }
 
     /** After the whole output: nothing more may come. */
     record Done() implements Frame {
@@ -33,6 +65,16 @@ sealed interface Frame {
 
         @Override
         public boolean canEnd() {
+            return true;
+        }
+
+        @Override
+        public Frame link() {
+            return null;
+        }
+
+        @Override
+        public boolean sameHere(Frame other) {
             return true;
         }
     }
@@ -51,6 +93,17 @@ sealed interface Frame {
         @Override
         public boolean canEnd() {
             return false;
+        }
+
+        @Override
+        public Frame link() {
+            return parent;
+        }
+
+        @Override
+        public boolean sameHere(Frame other) {
+            ValueStart o = (ValueStart) other;
+            return shape == o.shape && ws == o.ws;
         }
     }
 
@@ -95,6 +148,22 @@ sealed interface Frame {
         public boolean canEnd() {
             return false;
         }
+
+        @Override
+        public Frame link() {
+            return parent;
+        }
+
+        @Override
+        public boolean sameHere(Frame other) {
+            ObjectFrame o = (ObjectFrame) other;
+            if (shape != o.shape || seen != o.seen || phase != o.phase || pending != o.pending || ws != o.ws) return false;
+            if (others.size() != o.others.size()) return false;
+            for (int k = 0; k < others.size(); k++) {
+                if (!java.util.Arrays.equals(others.get(k), o.others.get(k))) return false;
+            }
+            return true;
+        }
     }
 
     /**
@@ -118,7 +187,7 @@ sealed interface Frame {
                 close(s, out);
                 return;
             }
-            int nextLex = StringLexer.next(lex, b);
+            int nextLex = StringLexer.nextInName(lex, b);
             if (nextLex == StringLexer.REJECT) return;
             long next = 0;
             for (long bits = candidates; bits != 0; bits &= bits - 1) {
@@ -160,6 +229,16 @@ sealed interface Frame {
         public boolean canEnd() {
             return false;
         }
+        @Override
+        public Frame link() {
+            return owner;
+        }
+
+        @Override
+        public boolean sameHere(Frame other) {
+            KeyFrame o = (KeyFrame) other;
+            return candidates == o.candidates && pos == o.pos && lex == o.lex && java.util.Arrays.equals(text, o.text);
+        }
     }
 
     /** Inside a string value, {@code chars} characters in (counted only when the shape bounds them). */
@@ -182,6 +261,16 @@ sealed interface Frame {
         @Override
         public boolean canEnd() {
             return false;
+        }
+        @Override
+        public Frame link() {
+            return parent;
+        }
+
+        @Override
+        public boolean sameHere(Frame other) {
+            StringFrame o = (StringFrame) other;
+            return shape == o.shape && chars == o.chars && lex == o.lex;
         }
     }
 
@@ -273,6 +362,17 @@ sealed interface Frame {
         private boolean complete() {
             return phase == ZERO || phase == INT || phase == FRACTION || phase == EXPONENT_DIGITS;
         }
+
+        @Override
+        public Frame link() {
+            return parent;
+        }
+
+        @Override
+        public boolean sameHere(Frame other) {
+            NumberFrame o = (NumberFrame) other;
+            return integer == o.integer && phase == o.phase && digits == o.digits;
+        }
     }
 
     /**
@@ -305,6 +405,17 @@ sealed interface Frame {
         public boolean canEnd() {
             return shape.values[lo].length == pos && parent.canEnd();
         }
+
+        @Override
+        public Frame link() {
+            return parent;
+        }
+
+        @Override
+        public boolean sameHere(Frame other) {
+            LiteralFrame o = (LiteralFrame) other;
+            return shape == o.shape && lo == o.lo && hi == o.hi && pos == o.pos;
+        }
     }
 
     /** Inside an array, {@code count} items in; {@code opened}: right after the bracket. */
@@ -329,14 +440,24 @@ sealed interface Frame {
         public boolean canEnd() {
             return false;
         }
+        @Override
+        public Frame link() {
+            return parent;
+        }
+
+        @Override
+        public boolean sameHere(Frame other) {
+            ArrayFrame o = (ArrayFrame) other;
+            return shape == o.shape && count == o.count && opened == o.opened && ws == o.ws;
+        }
     }
 
     /** Every state the first byte {@code b} of a value of {@code shape} leads to, followed by {@code parent}. */
     static void start(Shape shape, int b, Frame parent, Frames out) {
         if (shape instanceof ObjectShape s) {
-            if (b == '{') out.add(new ObjectFrame(s, 0, List.of(), ObjectFrame.OPENED, null, 0, parent));
+            if (b == '{' && !tooDeep(parent)) out.add(new ObjectFrame(s, 0, List.of(), ObjectFrame.OPENED, null, 0, parent));
         } else if (shape instanceof ArrayShape s) {
-            if (b == '[') out.add(new ArrayFrame(s, 0, true, 0, parent));
+            if (b == '[' && !tooDeep(parent)) out.add(new ArrayFrame(s, 0, true, 0, parent));
         } else if (shape instanceof StringShape s) {
             if (b == '"') out.add(new StringFrame(s, 0, StringLexer.NORMAL, parent));
         } else if (shape instanceof NumberShape s) {

@@ -31,7 +31,7 @@ final class Frames {
 
     void add(Frame f) {
         for (int i = 0; i < size; i++) {
-            if (items[i] == f || items[i].equals(f)) return;
+            if (Frame.same(items[i], f)) return;
         }
         if (size == items.length) {
             if (size >= MAX_STATES) {

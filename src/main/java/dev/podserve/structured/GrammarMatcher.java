@@ -64,14 +64,14 @@ public final class GrammarMatcher implements TokenConstraint {
         if (states.size != 1) return false;
         Frame f = states.items[0];
         if (f instanceof Frame.KeyFrame k && k.owner().shape().additional() != null) {
-            vocabulary.collectInsideString(k.lex(), states, scratch, mask);
+            vocabulary.collectInsideString(k.lex(), true, states, scratch, mask);
             return true;
         }
         if (!(f instanceof Frame.StringFrame s)) return false;
         int max = s.shape().maxLength();
         if (max < 0 || max - s.chars() >= vocabulary.maxDepth()) {
             // No token has more characters than bytes: none can pass the limit.
-            vocabulary.collectInsideString(s.lex(), states, scratch, mask);
+            vocabulary.collectInsideString(s.lex(), false, states, scratch, mask);
             return true;
         }
         if (s.lex() != StringLexer.NORMAL) return false;

@@ -89,7 +89,7 @@ public final class SchemaCompiler {
                         + "; put the other keywords inside it");
             }
         }
-        if (s.has("$ref")) return ref(s.get("$ref"), path);
+        if (s.has("$ref")) return ref(s.get("$ref"), path, depth);
         if (s.has("enum")) return literals(s.get("enum"), s.get("type"), path + "/enum");
         if (s.has("const")) return literals(JsonNodeFactory.instance.arrayNode().add(s.get("const")), s.get("type"), path + "/const");
         if (s.has("anyOf")) return union(s.get("anyOf"), path + "/anyOf", depth);
@@ -218,6 +218,9 @@ public final class SchemaCompiler {
         List<byte[]> scalars = new ArrayList<>();
         List<Shape> options = new ArrayList<>();
         for (JsonNode v : values) {
+            if (v.isNumber() && !Double.isFinite(v.doubleValue())) {
+                throw new SchemaException("at " + path + ", the value " + v + " is not a finite number");
+            }
             if (type != null && !hasType(v, type)) {
                 throw new SchemaException("at " + path + ", the value " + v + " is not of the schema's type " + type);
             }
@@ -242,6 +245,7 @@ public final class SchemaCompiler {
             for (JsonNode item : v) items.add(constant(item));
             return new ArrayShape(List.copyOf(items), null, items.size(), items.size());
         }
+        if (v.isNumber() && !Double.isFinite(v.doubleValue())) throw new SchemaException("the value " + v + " is not a finite number");
         return Literals.of(List.of(COMPACT.writeValueAsBytes(v)));
     }
 
@@ -266,7 +270,7 @@ public final class SchemaCompiler {
     }
 
     /** A reference inside this document ({@code #} or a JSON pointer after it), read once however often it is used. */
-    private Shape ref(JsonNode ref, String path) {
+    private Shape ref(JsonNode ref, String path, int depth) {
         if (!ref.isString() || !ref.stringValue().startsWith("#")) {
             throw new SchemaException("at " + path + ", only references inside the schema (\"#...\") are supported");
         }
@@ -282,7 +286,8 @@ public final class SchemaCompiler {
         if (target == null || target.isMissingNode()) throw new SchemaException("at " + path + ", the reference " + ref + " points at nothing");
         Shape.Ref r = new Shape.Ref(pointer);
         refs.put(pointer, r);
-        r.target = shape(target, "#" + pointer, 0);
+        // Counted as nesting: a chain of references is as deep as the schemas it passes through.
+        r.target = shape(target, "#" + pointer, depth + 1);
         return r;
     }
 
@@ -300,19 +305,34 @@ public final class SchemaCompiler {
             todo.addAll(sameStart(s));
             todo.addAll(inner(s));
         }
+        // Iterative, with an explicit stack: a long chain of references must not cost the thread's stack.
         Map<Shape, Boolean> done = new IdentityHashMap<>(); // false: on the current path; true: finished
-        for (Shape s : all) visitSameStart(s, done);
-    }
-
-    private static void visitSameStart(Shape s, Map<Shape, Boolean> done) {
-        Boolean seen = done.get(s);
-        if (Boolean.TRUE.equals(seen)) return;
-        if (Boolean.FALSE.equals(seen)) {
-            throw new SchemaException("the schema refers to itself without any text in between (a left-recursive $ref)");
+        for (Shape root : all) {
+            if (done.containsKey(root)) continue;
+            java.util.ArrayDeque<java.util.Iterator<Shape>> path = new java.util.ArrayDeque<>();
+            java.util.ArrayDeque<Shape> onPath = new java.util.ArrayDeque<>();
+            done.put(root, false);
+            onPath.push(root);
+            path.push(sameStart(root).iterator());
+            while (!path.isEmpty()) {
+                java.util.Iterator<Shape> next = path.peek();
+                if (!next.hasNext()) {
+                    path.pop();
+                    done.put(onPath.pop(), true);
+                    continue;
+                }
+                Shape s = next.next();
+                Boolean seen = done.get(s);
+                if (Boolean.FALSE.equals(seen)) {
+                    throw new SchemaException("the schema refers to itself without any text in between (a left-recursive $ref)");
+                }
+                if (seen == null) {
+                    done.put(s, false);
+                    onPath.push(s);
+                    path.push(sameStart(s).iterator());
+                }
+            }
         }
-        done.put(s, false);
-        for (Shape next : sameStart(s)) visitSameStart(next, done);
-        done.put(s, true);
     }
 
     /** The shapes a value of {@code s} may begin as, with no byte read. */

@@ -29,6 +29,19 @@ final class StringLexer {
     private static final int LOW_1 = 14;
     /** {@code UTF8 + 8 * r + kind}: r continuation bytes to come, the next one in range {@code kind}. */
     private static final int UTF8 = 16;
+    /**
+     * In a member name, {@code \}{@code u} escapes only as Jackson writes a control character
+     * without a short form: {@code \}{@code u000[0-7BEF]}, {@code \}{@code u001[0-9A-F]}. The
+     * states after {@code \}{@code u}, {@code \}{@code u0}, {@code \}{@code u00},
+     * {@code \}{@code u000} and {@code \}{@code u001}.
+     */
+    private static final int NAME_U = 48;
+    private static final int NAME_U0 = 49;
+    private static final int NAME_U00 = 50;
+    private static final int NAME_U000 = 51;
+    private static final int NAME_U001 = 52;
+    /** Lexer states are below this. */
+    static final int STATES = 53;
     /** The next continuation byte's range for each kind: [kind][low, high]. */
     private static final int[][] RANGES = {{0x80, 0xBF}, {0xA0, 0xBF}, {0x80, 0x9F}, {0x90, 0xBF}, {0x80, 0x8F}};
 
@@ -89,6 +102,35 @@ final class StringLexer {
                 int kind = (state - UTF8) % 8;
                 if (b < RANGES[kind][0] || b > RANGES[kind][1]) return REJECT;
                 return remaining == 1 ? NORMAL : UTF8 + 8 * (remaining - 1);
+        }
+    }
+
+    /**
+     * As {@link #next}, inside a member name, where each name must have one spelling so that the
+     * recognizer can tell names apart by their bytes: no {@code \/} (a slash is written as itself),
+     * and {@code \}{@code u} only for the control characters that have no short escape, in upper
+     * case, as the compact encoding of the schema's own names has them.
+     */
+    static int nextInName(int state, int b) {
+        switch (state) {
+            case ESCAPE:
+                return switch (b) {
+                    case '"', '\\', 'b', 'f', 'n', 'r', 't' -> NORMAL;
+                    case 'u' -> NAME_U;
+                    default -> REJECT;
+                };
+            case NAME_U:
+                return b == '0' ? NAME_U0 : REJECT;
+            case NAME_U0:
+                return b == '0' ? NAME_U00 : REJECT;
+            case NAME_U00:
+                return b == '0' ? NAME_U000 : b == '1' ? NAME_U001 : REJECT;
+            case NAME_U000:
+                return (b >= '0' && b <= '7') || b == 'B' || b == 'E' || b == 'F' ? NORMAL : REJECT;
+            case NAME_U001:
+                return (b >= '0' && b <= '9') || (b >= 'A' && b <= 'F') ? NORMAL : REJECT;
+            default:
+                return next(state, b);
         }
     }
 

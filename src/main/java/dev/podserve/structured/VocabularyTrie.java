@@ -35,7 +35,9 @@ public final class VocabularyTrie {
      * [string lexer state] → the tokens that a JSON string in that state takes whole without
      * closing: made on first use, then shared. They do not depend on what holds the string.
      */
-    private final AtomicReferenceArray<long[]> insideString = new AtomicReferenceArray<>(64);
+    private final AtomicReferenceArray<long[]> insideString = new AtomicReferenceArray<>(StringLexer.STATES);
+    /** The same for member names, whose escapes are stricter ({@link StringLexer#nextInName}). */
+    private final AtomicReferenceArray<long[]> insideName = new AtomicReferenceArray<>(StringLexer.STATES);
     /**
      * [vocabSize]: the characters each token adds to a string it stays inside of, read from
      * between two characters; -1 for a token that would close or break the string. Made on first use.
@@ -123,16 +125,17 @@ public final class VocabularyTrie {
     }
 
     /**
-     * As {@link #collect}, for states that are one JSON string's inside in lexer state {@code lex},
-     * whatever holds it: the tokens that stay inside are a set made once per state, and only the
+     * As {@link #collect}, for states that are one JSON string's inside in lexer state {@code lex}
+     * ({@code name}: a member name's), whatever holds it: the tokens that stay inside are a set made once per state, and only the
      * paths through a quote (where the string may close and what holds it takes over) are walked.
      */
-    void collectInsideString(int lex, Frames states, Frames[] scratch, long[] mask) {
-        long[] inside = insideString.get(lex);
+    void collectInsideString(int lex, boolean name, Frames states, Frames[] scratch, long[] mask) {
+        AtomicReferenceArray<long[]> cache = name ? insideName : insideString;
+        long[] inside = cache.get(lex);
         if (inside == null) {
             inside = new long[mask.length];
-            markInsideString(0, lex, inside);
-            insideString.compareAndSet(lex, null, inside);
+            markInsideString(0, lex, name, inside);
+            cache.compareAndSet(lex, null, inside);
         }
         System.arraycopy(inside, 0, mask, 0, mask.length);
         walk(0, states, 1, scratch, mask, true);
@@ -169,14 +172,14 @@ public final class VocabularyTrie {
         }
     }
 
-    private void markInsideString(int node, int lex, long[] mask) {
+    private void markInsideString(int node, int lex, boolean name, long[] mask) {
         for (int c = firstChild[node]; c < endChild[node]; c++) {
             int b = edge[c] & 0xFF;
             if (lex == StringLexer.NORMAL && b == '"') continue;
-            int next = StringLexer.next(lex, b);
+            int next = name ? StringLexer.nextInName(lex, b) : StringLexer.next(lex, b);
             if (next == StringLexer.REJECT) continue;
             for (int t = tokenStart[c]; t < tokenStart[c + 1]; t++) mask[tokens[t] >>> 6] |= 1L << tokens[t];
-            markInsideString(c, next, mask);
+            markInsideString(c, next, name, mask);
         }
     }
 

@@ -145,6 +145,50 @@ class OutputGrammarTest {
         assertThat(matches(i, "4e1")).isFalse();
     }
 
+    /**
+     * A member name has one spelling, so names told apart by their bytes are told apart as text: no
+     * {@code \/}, no {@code \}{@code u} escape but the control characters' upper-case ones.
+     */
+    @Test
+    void memberNamesHaveOneSpelling() {
+        OutputGrammar any = OutputGrammar.jsonObject();
+        assertThat(matches(any, "{\"a\":1,\"\\u0061\":2}")).as("a second a, escaped").isFalse();
+        assertThat(matches(any, "{\"a\\/b\":1}")).isFalse();
+        assertThat(matches(any, "{\"a/b\":1,\"\\n\\u001F\\u0000\":2}")).isTrue();
+        assertThat(matches(any, "{\"\\u001f\":1}")).as("lower-case hex").isFalse();
+        assertThat(matches(any, "{\"\\u0008\":1}")).as("has a short escape").isFalse();
+        assertThat(matches(any, "{\"k\":\"\\u0061\\/\"}")).as("values may escape anything").isTrue();
+        OutputGrammar typed = schema("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}},\"additionalProperties\":true}");
+        assertThat(matches(typed, "{\"\\u0061\":\"x\"}")).as("a by another spelling, past its shape").isFalse();
+        OutputGrammar control = schema("{\"type\":\"object\",\"properties\":{\"x\\u001Fy\":{\"type\":\"null\"}},\"required\":[\"x\\u001Fy\"]}");
+        assertThat(matches(control, "{\"x\\u001Fy\":null}")).as("a listed name with a control character").isTrue();
+    }
+
+    /**
+     * Nesting deeper than {@value Frame#MAX_NESTING} is refused, and deep nesting under a union
+     * whose branches stay apart costs no stack: states are compared link by link. Run on a thread
+     * with a small stack, where a recursive comparison overflowed at a few thousand levels.
+     */
+    @Test
+    void deepNestingIsBoundedAndCostsNoStack() throws Exception {
+        OutputGrammar g = schema("{\"anyOf\":[{\"type\":\"array\"},{\"type\":\"array\",\"minItems\":1}]}");
+        java.util.concurrent.atomic.AtomicReference<Throwable> error = new java.util.concurrent.atomic.AtomicReference<>();
+        boolean[] results = new boolean[3];
+        Thread t = new Thread(null, () -> {
+            try {
+                results[0] = g.allowsPrefix("[".repeat(Frame.MAX_NESTING).getBytes(StandardCharsets.US_ASCII));
+                results[1] = g.allowsPrefix("[".repeat(Frame.MAX_NESTING + 1).getBytes(StandardCharsets.US_ASCII));
+                results[2] = OutputGrammar.jsonObject().allowsPrefix(("{\"a\":" + "[".repeat(Frame.MAX_NESTING)).getBytes(StandardCharsets.US_ASCII));
+            } catch (Throwable e) {
+                error.set(e);
+            }
+        }, "small-stack", 256 << 10);
+        t.start();
+        t.join();
+        assertThat(error.get()).isNull();
+        assertThat(results).containsExactly(true, false, false);
+    }
+
     @Test
     void choicesAreRawTexts() {
         OutputGrammar g = OutputGrammar.choice(List.of("yes", "no", "yes, but"));
@@ -153,6 +197,28 @@ class OutputGrammarTest {
         assertThat(matches(g, "\"yes\"")).isFalse();
         assertThat(matches(g, " no")).isFalse();
         assertThat(matches(g, "yes,")).isFalse();
+    }
+
+    /** A long chain of references is refused as too deep, on a small stack, not overflowed. */
+    @Test
+    void longReferenceChainsAreRefusedNotOverflowed() throws Exception {
+        StringBuilder defs = new StringBuilder("{\"$defs\": {");
+        int n = 5000;
+        for (int i = 0; i < n; i++) defs.append(i == 0 ? "" : ",").append("\"d").append(i).append("\": {\"$ref\": \"#/$defs/d").append(i + 1).append("\"}");
+        defs.append(",\"d").append(n).append("\": {\"type\": \"null\"}}, \"$ref\": \"#/$defs/d0\"}");
+        java.util.concurrent.atomic.AtomicReference<Throwable> error = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(null, () -> {
+            try {
+                schema(defs.toString());
+            } catch (Throwable e) {
+                error.set(e);
+            }
+        }, "small-stack", 512 << 10);
+        t.start();
+        t.join();
+        assertThat(error.get()).isInstanceOf(SchemaException.class).hasMessageContaining("deeper than");
+        // A short chain is fine.
+        assertThat(matches(schema("{\"$defs\": {\"a\": {\"$ref\": \"#/$defs/b\"}, \"b\": {\"type\": \"null\"}}, \"$ref\": \"#/$defs/a\"}"), "null")).isTrue();
     }
 
     @Test
@@ -170,6 +236,8 @@ class OutputGrammarTest {
         assertThatThrownBy(() -> schema("{\"type\": \"string\", \"enum\": [\"a\", 1]}")).hasMessageContaining("not of the schema's type");
         assertThatThrownBy(() -> schema("{\"type\": \"array\", \"items\": false, \"minItems\": 1}")).hasMessageContaining("cannot be met");
         assertThatThrownBy(() -> schema("{\"type\": \"strin\"}")).hasMessageContaining("not a JSON Schema type");
+        assertThatThrownBy(() -> schema("{\"enum\": [1e400]}")).hasMessageContaining("not a finite number");
+        assertThatThrownBy(() -> schema("{\"const\": {\"a\": [-1e400]}}")).hasMessageContaining("not a finite number");
         assertThatThrownBy(() -> schema("{\"type\": \"string\", \"anyOf\": [{\"maxLength\": 1}]}")).hasMessageContaining("cannot be combined");
         StringBuilder many = new StringBuilder("{\"type\": \"object\", \"properties\": {");
         for (int i = 0; i < 65; i++) many.append(i == 0 ? "" : ",").append("\"p").append(i).append("\": {}");

@@ -479,11 +479,18 @@ public final class CudaBackend implements ComputeBackend {
         int S = b.sampleRequests().length;
         if (masks != null) {
             // Queued behind the step: the copies wait for nothing on the host but the masks themselves.
-            long[][] rowMasks = masks.get();
-            if (rowMasks != null && rowMasks.length != S) throw new IllegalArgumentException(rowMasks.length + " masks for " + S + " rows");
-            int numMasked = tokenMasks.upload(ctx, rowMasks, act.tokenMasks, act.tokenMaskRows);
-            layers.tokenMask(act.logits, cfg.vocabSize(), act.tokenMasks, act.tokenMaskRows, numMasked,
-                    TokenMasks.words(cfg.vocabSize()), cfg.vocabSize());
+            try {
+                long[][] rowMasks = masks.get();
+                if (rowMasks != null && rowMasks.length != S) throw new IllegalArgumentException(rowMasks.length + " masks for " + S + " rows");
+                int numMasked = tokenMasks.upload(ctx, rowMasks, act.tokenMasks, act.tokenMaskRows);
+                layers.tokenMask(act.logits, cfg.vocabSize(), act.tokenMasks, act.tokenMaskRows, numMasked,
+                        TokenMasks.words(cfg.vocabSize()), cfg.vocabSize());
+            } catch (RuntimeException e) {
+                // The step is queued: let it finish before the caller fails the batch, so nothing
+                // still runs on buffers the next step fills.
+                ctx.synchronize();
+                throw e;
+            }
         }
         if (argmax) layers.argmax(act.logits, cfg.vocabSize(), act.argmax, S, cfg.vocabSize());
         layers.draw(act.logits, cfg.vocabSize(), act.drawRows, act.drawOut, numDraws, cfg.vocabSize());
