@@ -154,6 +154,14 @@ class StructuredOutputApiTest extends LiveServerApiTest {
             ApiTestSupport.assertEnvelope(e, 400, "BadRequestError", bad[1]);
             assertThat(e.get("error").get("message").asString()).as(bad[0]).contains(bad[2].replace("\\\"", "\""));
         }
+        // A long chain of references is a 400 too, not a dropped connection.
+        StringBuilder chain = new StringBuilder("{\"$defs\": {");
+        for (int i = 0; i < 3000; i++) chain.append(i == 0 ? "" : ",").append("\"d").append(i).append("\": {\"$ref\": \"#/$defs/d").append(i + 1).append("\"}");
+        chain.append(", \"d3000\": {}}, \"$ref\": \"#/$defs/d0\"}");
+        JsonNode deep = ApiTestSupport.post(client, "/v1/chat/completions", chat.formatted(
+                "\"structured_outputs\": {\"json\": " + chain + "}"), HttpStatus.BAD_REQUEST);
+        ApiTestSupport.assertEnvelope(deep, 400, "BadRequestError", "structured_outputs");
+        assertThat(deep.get("error").get("message").asString()).contains("deeper than");
         // Plain text stays the default and the explicit "text" format means it.
         post("/v1/chat/completions", chat.formatted("\"max_tokens\": 3, \"response_format\": {\"type\": \"text\"}"));
     }
