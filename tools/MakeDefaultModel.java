@@ -31,12 +31,25 @@ public final class MakeDefaultModel {
     private static final int IM_END = 258;
 
     private static final String CHAT_TEMPLATE = """
+            {%- if tools is defined and tools %}
+                {{- '<|im_start|>system\\nTools:\\n' }}
+                {%- for tool in tools %}
+                    {{- tool | tojson + '\\n' }}
+                {%- endfor %}
+                {{- '<|im_end|>\\n' }}
+            {%- endif %}
             {%- for message in messages %}
-                {%- if message['role'] not in ['system', 'user', 'assistant'] %}
-                    {{- raise_exception('podserve-tiny supports the roles system, user and assistant, not ' + message['role']) }}
+                {%- if message['role'] not in ['system', 'user', 'assistant', 'tool'] %}
+                    {{- raise_exception('podserve-tiny supports the roles system, user, assistant and tool, not ' + message['role']) }}
                 {%- endif %}
                 {%- set content = message['content'] if message['content'] is string else '' %}
-                {{- '<|im_start|>' + message['role'] + '\\n' + content + '<|im_end|>\\n' }}
+                {{- '<|im_start|>' + message['role'] + '\\n' + content }}
+                {%- if message['tool_calls'] is defined and message['tool_calls'] %}
+                    {%- for call in message['tool_calls'] %}
+                        {{- '<tool_call>' + call['function'] | tojson + '</tool_call>' }}
+                    {%- endfor %}
+                {%- endif %}
+                {{- '<|im_end|>\\n' }}
             {%- endfor %}
             {%- if add_generation_prompt %}
                 {{- '<|im_start|>assistant\\n' }}

@@ -17,6 +17,7 @@ import dev.podserve.engine.RequestRejectedException;
 import dev.podserve.engine.ServingModel;
 import dev.podserve.resilience.AdmissionGate;
 import dev.podserve.sampling.SamplingParams;
+import dev.podserve.structured.OutputGrammar;
 import dev.podserve.security.ClientIdentity;
 
 import reactor.core.publisher.Flux;
@@ -53,14 +54,19 @@ class ChatCompletionsController {
     Mono<Void> chat(@RequestBody ChatCompletionRequest body, ServerWebExchange exchange) {
         ServingModel model = holder.require();
         ModelsController.checkModel(body.model(), model);
-        refuseUnsupported(body);
         limits.checkCounts(body);
         boolean stream = Boolean.TRUE.equals(body.stream());
         boolean includeUsage = SamplingMapper.includeUsage(body);
         int n = SamplingMapper.choices(body);
         Integer topLogprobs = topLogprobs(body);
 
-        int[] prompt = ChatPrompts.tokenIds(model, body.messages(), body.addGenerationPrompt() == null || body.addGenerationPrompt());
+        ToolChoices.Plan tools = ToolChoices.parse(body.tools(), body.toolChoice(), json);
+        OutputGrammar format = ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), json);
+        if (tools.calls() && format != null) {
+            throw ApiException.badRequest("tool_choice", "A forced tool call is already a structured output; drop response_format or set tool_choice to \"none\".");
+        }
+        int[] prompt = ChatPrompts.tokenIds(model, body.messages(), body.addGenerationPrompt() == null || body.addGenerationPrompt(),
+                tools.tools());
         limits.checkPromptTokens(prompt.length, "messages");
         int maxTokens = maxTokens(body, prompt.length, model, n);
         SamplingParams params = SamplingMapper.from(body, maxTokens, topLogprobs, model.generationConfig());
@@ -68,7 +74,7 @@ class ChatCompletionsController {
         List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params,
                 body.skipSpecialTokens() == null || body.skipSpecialTokens(), Choices.cacheSalt(body.cacheSalt(),
                 props.security().isolatePrefixCache() ? ClientIdentity.of(exchange) : null),
-                ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), json));
+                tools.calls() ? tools.grammar() : format);
         Choices.validate(model.engine(), choices);
         long cost = Choices.tokenCost(List.of(prompt), choices.size(), maxTokens, params.promptLogprobs() != null);
         List<String> logged = promptLog.enabled() ? List.of(model.tokenizer().decode(prompt, false)) : List.of();
@@ -77,7 +83,7 @@ class ChatCompletionsController {
                     admission.watch(Choices.run(model.engine(), choices, admission.deadlines(),
                             ConnectionThread.forEngineOutputs(exchange, model.engine()))));
             ChatResponses.Meta meta = new ChatResponses.Meta(id, Instant.now().getEpochSecond(), model, prompt.length,
-                    topLogprobs != null, body.promptLogprobs());
+                    topLogprobs != null, body.promptLogprobs(), tools);
             if (stream) {
                 return Sse.write(exchange, ChatResponses.stream(meta, choices, events, includeUsage, json),
                         props.api().keepAlive(), json);
@@ -139,14 +145,5 @@ class ChatCompletionsController {
             throw ApiException.badRequest("top_logprobs", "top_logprobs must be in the range [0, " + SamplingParams.MAX_LOGPROBS + "]; got " + n + ".");
         }
         return n;
-    }
-
-    private static void refuseUnsupported(ChatCompletionRequest body) {
-        if (body.tools() != null && !(body.tools() instanceof List<?> tools && tools.isEmpty())) {
-            throw ApiException.badRequest("tools", "Tool calling is not supported by this server yet.");
-        }
-        if (body.toolChoice() != null && !"none".equals(body.toolChoice())) {
-            throw ApiException.badRequest("tool_choice", "tool_choice is not supported by this server yet.");
-        }
     }
 }

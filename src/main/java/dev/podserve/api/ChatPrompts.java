@@ -16,12 +16,18 @@ import dev.podserve.engine.ServingModel;
 final class ChatPrompts {
 
     /** {@code developer} is OpenAI's newer name for {@code system}; templates only know the latter. */
-    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+    private static final tools.jackson.databind.ObjectMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
 
     private ChatPrompts() {
     }
 
     static String render(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(model, messages, addGenerationPrompt, null);
+    }
+
+    /** @param tools the request's tools, for the template's {@code tools} variable; null: none */
+    static String render(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt, List<Map<String, Object>> tools) {
         if (messages == null || messages.isEmpty()) {
             throw ApiException.badRequest("messages", "messages must be a non-empty list.");
         }
@@ -31,11 +37,15 @@ final class ChatPrompts {
         }
         List<Map<String, Object>> plain = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) plain.add(plain(messages.get(i), i));
-        return model.chatTemplate().render(plain, addGenerationPrompt, Map.of());
+        return model.chatTemplate().render(plain, addGenerationPrompt, tools == null ? Map.of() : Map.of("tools", tools));
     }
 
     static int[] tokenIds(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt) {
-        return model.tokenizer().encodeNoSpecial(render(model, messages, addGenerationPrompt));
+        return tokenIds(model, messages, addGenerationPrompt, null);
+    }
+
+    static int[] tokenIds(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt, List<Map<String, Object>> tools) {
+        return model.tokenizer().encodeNoSpecial(render(model, messages, addGenerationPrompt, tools));
     }
 
     private static Map<String, Object> plain(ChatMessage m, int i) {
@@ -44,13 +54,49 @@ final class ChatPrompts {
         if (m.role() == null) throw ApiException.badRequest(at + ".role", "messages[" + i + "].role is required.");
         if (!ROLES.contains(m.role())) {
             throw ApiException.badRequest(at + ".role", "messages[" + i + "].role '" + m.role()
-                    + "' is not supported; use system, developer, user or assistant" + ("tool".equals(m.role())
-                    ? " (tool messages come with tool calling, which this server does not support yet)." : "."));
+                    + "' is not supported; use system, developer, user, assistant or tool.");
+        }
+        if ("tool".equals(m.role()) && (m.toolCallId() == null || m.toolCallId().isEmpty())) {
+            throw ApiException.badRequest(at + ".tool_call_id", "messages[" + i + "] is a tool message without the tool_call_id it answers.");
+        }
+        if (m.toolCalls() != null && !"assistant".equals(m.role())) {
+            throw ApiException.badRequest(at + ".tool_calls", "messages[" + i + "]: only assistant messages carry tool_calls.");
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("role", "developer".equals(m.role()) ? "system" : m.role());
         out.put("content", content(m, i));
         if (m.name() != null) out.put("name", m.name());
+        if (m.toolCallId() != null) out.put("tool_call_id", m.toolCallId());
+        if (m.toolCalls() != null) out.put("tool_calls", toolCalls(m.toolCalls(), i));
+        return out;
+    }
+
+    /**
+     * An assistant turn's tool calls for the template, each function's {@code arguments} read from
+     * its JSON text into a map where it is a JSON object, as HF chat templates expect (and vLLM
+     * passes them).
+     */
+    private static List<Map<String, Object>> toolCalls(List<Map<String, Object>> calls, int i) {
+        List<Map<String, Object>> out = new ArrayList<>(calls.size());
+        for (Map<String, Object> call : calls) {
+            if (call == null || !(call.get("function") instanceof Map<?, ?> f) || !(f.get("name") instanceof String)) {
+                throw ApiException.badRequest("messages." + i + ".tool_calls",
+                        "messages[" + i + "].tool_calls must be calls of the form {\"id\", \"type\": \"function\", \"function\": {\"name\", \"arguments\"}}.");
+            }
+            Map<String, Object> function = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : f.entrySet()) function.put(String.valueOf(e.getKey()), e.getValue());
+            if (function.get("arguments") instanceof String text) {
+                try {
+                    Object parsed = JSON.readValue(text, Object.class);
+                    if (parsed instanceof Map<?, ?>) function.put("arguments", parsed);
+                } catch (RuntimeException e) {
+                    // Not JSON: the template gets the text as it came.
+                }
+            }
+            Map<String, Object> copy = new LinkedHashMap<>(call);
+            copy.put("function", function);
+            out.add(copy);
+        }
         return out;
     }
 

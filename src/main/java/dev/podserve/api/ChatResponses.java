@@ -22,8 +22,16 @@ final class ChatResponses {
     private ChatResponses() {
     }
 
-    /** @param promptLogprobs the request's {@code prompt_logprobs} (null: none) */
-    record Meta(String id, long created, ServingModel model, int promptTokens, boolean logprobs, Integer promptLogprobs) {
+    /**
+     * @param promptLogprobs the request's {@code prompt_logprobs} (null: none)
+     * @param tools          what the answer is when a tool call is forced ({@link ToolChoices})
+     */
+    record Meta(String id, long created, ServingModel model, int promptTokens, boolean logprobs, Integer promptLogprobs,
+                ToolChoices.Plan tools) {
+
+        Meta(String id, long created, ServingModel model, int promptTokens, boolean logprobs, Integer promptLogprobs) {
+            this(id, created, model, promptTokens, logprobs, promptLogprobs, ToolChoices.Plan.FREE);
+        }
     }
 
     static Mono<ChatCompletionResponse> collect(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events) {
@@ -32,12 +40,34 @@ final class ChatResponses {
             List<ChatCompletionResponse.Choice> out = new ArrayList<>(results.size());
             for (int i = 0; i < results.size(); i++) {
                 ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(results.logprobs(i), meta.model().tokenizer()) : null;
-                out.add(new ChatCompletionResponse.Choice(i,
-                        new ChatCompletionResponse.Message("assistant", results.text(i)), lp, results.finishReason(i)));
+                String text = results.text(i);
+                String finish = results.finishReason(i);
+                List<ChatCompletionResponse.ToolCall> calls = toolCalls(meta.tools(), text, finish);
+                ChatCompletionResponse.Message message = calls == null ? new ChatCompletionResponse.Message("assistant", text)
+                        : new ChatCompletionResponse.Message("assistant", null, calls);
+                out.add(new ChatCompletionResponse.Choice(i, message, lp, finishReason(meta.tools(), calls, finish)));
             }
             return new ChatCompletionResponse(meta.id(), "chat.completion", meta.created(), meta.model().servedName(), out,
                     results.usage(meta.model(), meta.promptTokens(), choices.size()), promptLogprobs(meta, choices, results));
         });
+    }
+
+    /**
+     * A forced call's answer as tool calls: a named function's whatever its end (arguments cut by
+     * max_tokens are still the call, as OpenAI sends them); {@code "required"}'s only when the
+     * array is whole, else null and the text goes out as content.
+     */
+    private static List<ChatCompletionResponse.ToolCall> toolCalls(ToolChoices.Plan tools, String text, String finish) {
+        return switch (tools.mode()) {
+            case NONE -> null;
+            case NAMED -> ToolCallAnswers.named(tools.function(), text);
+            case REQUIRED -> ToolCallAnswers.required(text);
+        };
+    }
+
+    /** {@code "required"}'s whole answer ends as {@code tool_calls}, as OpenAI and vLLM end it; the rest keep theirs. */
+    private static String finishReason(ToolChoices.Plan tools, List<ChatCompletionResponse.ToolCall> calls, String finish) {
+        return tools.mode() == ToolChoices.Mode.REQUIRED && calls != null && "stop".equals(finish) ? "tool_calls" : finish;
     }
 
     /**
@@ -66,6 +96,9 @@ final class ChatResponses {
         ChoiceResults counts = new ChoiceResults(choices.size(), null);
         Flux<String> roles = Flux.fromIterable(choices).map(c -> frame(json, meta, c.index(),
                 new ChatCompletionChunk.Delta("assistant", ""), null, null, usageSlot));
+        if (meta.tools().calls()) return Flux.concat(roles, toolCallStream(meta, choices.size(), events, counts, usageSlot, json),
+                usage(meta, choices, counts, includeUsage, json), Mono.just(Sse.DONE))
+                .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
         Flux<String> body = events.concatMapIterable(e -> {
             List<String> frames = new ArrayList<>(2);
             counts.add(e, false);
@@ -80,12 +113,74 @@ final class ChatResponses {
             }
             return frames;
         });
-        Mono<String> usage = !includeUsage ? Mono.empty() : Mono.fromSupplier(() -> {
-            return Sse.data(json.writeValueAsString(new ChatCompletionChunk(meta.id(), "chat.completion.chunk",
-                    meta.created(), meta.model().servedName(), List.of(), counts.usage(meta.model(), meta.promptTokens(), choices.size()))));
-        });
-        return Flux.concat(roles, body, usage, Mono.just(Sse.DONE))
+        return Flux.concat(roles, body, usage(meta, choices, counts, includeUsage, json), Mono.just(Sse.DONE))
                 .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
+    }
+
+    private static Mono<String> usage(Meta meta, List<Choices.Choice> choices, ChoiceResults counts, boolean includeUsage,
+                                      ObjectMapper json) {
+        return !includeUsage ? Mono.empty() : Mono.fromSupplier(() -> Sse.data(json.writeValueAsString(new ChatCompletionChunk(
+                meta.id(), "chat.completion.chunk", meta.created(), meta.model().servedName(), List.of(),
+                counts.usage(meta.model(), meta.promptTokens(), choices.size())))));
+    }
+
+    /**
+     * A forced call's chunks. A named function's arguments stream as they come: the first piece of
+     * a choice carries the call's id, type and name, the rest only arguments. A {@code "required"}
+     * answer can only be split into calls once whole, so each choice's text (and log-probabilities)
+     * waits for its end and goes out as one chunk of all its calls, or as content if it is cut short.
+     */
+    private static Flux<String> toolCallStream(Meta meta, int numChoices, Flux<Choices.Event> events, ChoiceResults counts,
+                                               Object usageSlot, ObjectMapper json) {
+        String[] ids = new String[numChoices];
+        StringBuilder[] texts = new StringBuilder[numChoices];
+        List<List<TokenLogprob>> logprobs = new ArrayList<>();
+        for (int i = 0; i < numChoices; i++) {
+            texts[i] = new StringBuilder();
+            logprobs.add(new ArrayList<>());
+        }
+        boolean named = meta.tools().mode() == ToolChoices.Mode.NAMED;
+        return events.concatMapIterable(e -> {
+            List<String> frames = new ArrayList<>(2);
+            counts.add(e, false);
+            int c = e.choice();
+            String text = e.output().text();
+            if (named) {
+                boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
+                if (!text.isEmpty() || hasLogprobs || ids[c] == null) {
+                    boolean first = ids[c] == null;
+                    if (first) ids[c] = ToolCallAnswers.newId();
+                    ChatCompletionChunk.ToolCallDelta call = new ChatCompletionChunk.ToolCallDelta(0, first ? ids[c] : null,
+                            first ? "function" : null, new ChatCompletionChunk.FunctionDelta(first ? meta.tools().function() : null, text));
+                    ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(e.output().logprobs(), meta.model().tokenizer()) : null;
+                    frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null, List.of(call)), lp, null, usageSlot));
+                }
+                if (e.output().finishReason() != null) {
+                    frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null, e.output().finishReason().wire(), usageSlot));
+                }
+                return frames;
+            }
+            texts[c].append(text);
+            logprobs.get(c).addAll(e.output().logprobs());
+            if (e.output().finishReason() == null) return frames;
+            String finish = e.output().finishReason().wire();
+            List<ChatCompletionResponse.ToolCall> calls = ToolCallAnswers.required(texts[c].toString());
+            ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(logprobs.get(c), meta.model().tokenizer()) : null;
+            if (calls == null) {
+                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, texts[c].toString()), lp, null, usageSlot));
+            } else {
+                List<ChatCompletionChunk.ToolCallDelta> deltas = new ArrayList<>(calls.size());
+                for (int k = 0; k < calls.size(); k++) {
+                    ChatCompletionResponse.ToolCall call = calls.get(k);
+                    deltas.add(new ChatCompletionChunk.ToolCallDelta(k, call.id(), call.type(),
+                            new ChatCompletionChunk.FunctionDelta(call.function().name(), call.function().arguments())));
+                }
+                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null, deltas), lp, null, usageSlot));
+            }
+            frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null,
+                    finishReason(meta.tools(), calls, finish), usageSlot));
+            return frames;
+        });
     }
 
     private static String frame(ObjectMapper json, Meta meta, int index, ChatCompletionChunk.Delta delta, ChatLogprobs lp,

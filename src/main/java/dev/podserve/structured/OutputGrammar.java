@@ -38,6 +38,24 @@ public final class OutputGrammar {
         return new OutputGrammar(shape, true, "JSON matching the schema " + name);
     }
 
+    /**
+     * One or more tool calls as a JSON array, each {@code {"name": ..., "parameters": ...}} with the
+     * parameters of the function it names ({@code tool_choice: "required"}, as vLLM asks for them).
+     *
+     * @param parameters each function's name and the shape of its parameters, in the request's order
+     */
+    public static OutputGrammar toolCalls(java.util.Map<String, Shape> parameters) {
+        if (parameters.isEmpty()) throw new IllegalArgumentException("no function");
+        List<Shape> calls = new java.util.ArrayList<>();
+        for (java.util.Map.Entry<String, Shape> f : parameters.entrySet()) {
+            Shape name = SchemaCompiler.constant(tools.jackson.databind.node.JsonNodeFactory.instance.stringNode(f.getKey()));
+            calls.add(new Shape.ObjectShape(List.of(new Shape.Property("name", SchemaCompiler.keyBytes("name"), name),
+                    new Shape.Property("parameters", SchemaCompiler.keyBytes("parameters"), f.getValue())), 0b11, null));
+        }
+        Shape item = calls.size() == 1 ? calls.get(0) : new Shape.Union(calls);
+        return new OutputGrammar(new Shape.ArrayShape(List.of(), item, 1, -1), true, "tool calls");
+    }
+
     /** Exactly one of the texts, nothing around it (vLLM's {@code structured_outputs.choice}). */
     public static OutputGrammar choice(List<String> choices) {
         if (choices.isEmpty()) throw new IllegalArgumentException("no choice");

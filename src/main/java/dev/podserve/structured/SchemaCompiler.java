@@ -232,7 +232,7 @@ public final class SchemaCompiler {
     }
 
     /** A shape matching exactly the value {@code v}. */
-    private static Shape constant(JsonNode v) {
+    static Shape constant(JsonNode v) {
         if (v.isObject()) {
             List<Property> properties = new ArrayList<>();
             for (String name : v.propertyNames()) properties.add(new Property(name, keyBytes(name), constant(v.get(name))));
@@ -372,7 +372,7 @@ public final class SchemaCompiler {
     }
 
     /** The bytes between the quotes of the name's compact JSON encoding. */
-    private static byte[] keyBytes(String name) {
+    static byte[] keyBytes(String name) {
         byte[] quoted = COMPACT.writeValueAsBytes(JsonNodeFactory.instance.stringNode(name));
         return Arrays.copyOfRange(quoted, 1, quoted.length - 1);
     }

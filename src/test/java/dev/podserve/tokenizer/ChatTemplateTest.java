@@ -35,10 +35,30 @@ class ChatTemplateTest {
 
     @Test
     void tinyTemplateRejectsOtherRoles() {
-        List<Map<String, Object>> chat = List.of(Map.of("role", "tool", "content", "42"));
+        List<Map<String, Object>> chat = List.of(Map.of("role", "critic", "content", "42"));
         assertThatThrownBy(() -> tiny.render(chat, true, null))
                 .isInstanceOf(ChatTemplateException.class)
-                .hasMessage("podserve-tiny supports the roles system, user and assistant, not tool");
+                .hasMessage("podserve-tiny supports the roles system, user, assistant and tool, not critic");
+    }
+
+    /** The tools as JSON lines in a system turn first; an assistant's calls after its text; tool answers as their own turns. */
+    @Test
+    void tinyTemplateRendersToolsCallsAndAnswers() {
+        Map<String, Object> tool = new java.util.LinkedHashMap<>();
+        tool.put("type", "function");
+        tool.put("function", Map.of("name", "f"));
+        Map<String, Object> function = new java.util.LinkedHashMap<>();
+        function.put("name", "f");
+        function.put("arguments", Map.of("x", 1));
+        List<Map<String, Object>> chat = List.of(Map.of("role", "user", "content", "Go"),
+                Map.of("role", "assistant", "content", "", "tool_calls",
+                        List.of(Map.of("id", "c1", "type", "function", "function", function))),
+                Map.of("role", "tool", "content", "42", "tool_call_id", "c1"));
+        assertThat(tiny.render(chat, true, Map.of("tools", List.of(tool)))).isEqualTo(
+                "<|im_start|>system\nTools:\n{\"type\": \"function\", \"function\": {\"name\": \"f\"}}\n<|im_end|>\n"
+                        + "<|im_start|>user\nGo<|im_end|>\n"
+                        + "<|im_start|>assistant\n<tool_call>{\"name\": \"f\", \"arguments\": {\"x\": 1}}</tool_call><|im_end|>\n"
+                        + "<|im_start|>tool\n42<|im_end|>\n<|im_start|>assistant\n");
     }
 
     @Test

@@ -21,6 +21,19 @@ public record ChatCompletionResponse(String id, String object, long created, Str
                          @JsonProperty("finish_reason") String finishReason) {
     }
 
-    public record Message(String role, String content) {
+    /** {@code content} is null when the turn is tool calls. */
+    public record Message(String role, String content,
+                          @JsonProperty("tool_calls") @JsonInclude(JsonInclude.Include.NON_NULL) List<ToolCall> toolCalls) {
+
+        public Message(String role, String content) {
+            this(role, content, null);
+        }
+    }
+
+    /** One call of a tool: {@code arguments} is JSON text, as OpenAI sends it. */
+    public record ToolCall(String id, String type, Function function) {
+    }
+
+    public record Function(String name, String arguments) {
     }
 }

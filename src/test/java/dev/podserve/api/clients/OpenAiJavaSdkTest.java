@@ -259,4 +259,43 @@ class OpenAiJavaSdkTest {
         assertThatThrownBy(() -> client.completions().create(greedyCompletion().temperature(-1.0).build()))
                 .isInstanceOf(BadRequestException.class);
     }
+
+    /** What the SDK derives a JSON schema from, and parses the answer back into. */
+    public record Sighting(String bird, int count, boolean confirmed) {
+    }
+
+    /**
+     * The SDK's structured outputs: it writes the schema of a Java class (strict: every field
+     * required, no other names) into response_format, and reads the answer back into the class.
+     */
+    @Test
+    void structuredOutputsFromAJavaClassParseBack() {
+        var params = ChatCompletionCreateParams.builder().model(MODEL).addUserMessage("Report one sighting.")
+                .maxCompletionTokens(3000).temperature(1.0).seed(2L).responseFormat(Sighting.class).build();
+        var answer = client.chat().completions().create(params).choices().get(0);
+        assertThat(answer.finishReason().asString()).isEqualTo("stop");
+        Sighting s = answer.message().content().orElseThrow();
+        assertThat(s.bird()).isNotNull();
+    }
+
+    /** A named tool choice through the SDK: the call and its arguments in the SDK's own types. */
+    @Test
+    void aForcedToolCallReadsBackInTheSdksTypes() {
+        var parameters = com.openai.models.FunctionParameters.builder()
+                .putAdditionalProperty("type", JsonValue.from("object"))
+                .putAdditionalProperty("properties", JsonValue.from(Map.of("city", Map.of("type", "string", "maxLength", 10))))
+                .putAdditionalProperty("required", JsonValue.from(List.of("city")))
+                .putAdditionalProperty("additionalProperties", JsonValue.from(false)).build();
+        var params = ChatCompletionCreateParams.builder().model(MODEL).addUserMessage("Weather in Oslo?").maxTokens(200)
+                .addFunctionTool(com.openai.models.FunctionDefinition.builder().name("get_weather").parameters(parameters).build())
+                .toolChoice(com.openai.models.chat.completions.ChatCompletionNamedToolChoice.builder()
+                        .function(com.openai.models.chat.completions.ChatCompletionNamedToolChoice.Function.builder().name("get_weather").build())
+                        .build())
+                .build();
+        var message = client.chat().completions().create(params).choices().get(0).message();
+        var call = message.toolCalls().orElseThrow().get(0).asFunction();
+        assertThat(call.function().name()).isEqualTo("get_weather");
+        assertThat(call.id()).startsWith("call_");
+        assertThat(tools.jackson.databind.json.JsonMapper.builder().build().readTree(call.function().arguments()).has("city")).isTrue();
+    }
 }

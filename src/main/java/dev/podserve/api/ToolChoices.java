@@ -1,0 +1,130 @@
+package dev.podserve.api;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import dev.podserve.structured.OutputGrammar;
+import dev.podserve.structured.SchemaCompiler;
+import dev.podserve.structured.SchemaException;
+import dev.podserve.structured.Shape;
+
+import tools.jackson.databind.ObjectMapper;
+
+/**
+ * A chat request's {@code tools} and {@code tool_choice}, read into what the answer must be.
+ * Tool calls are enforced as a structured output, so they do not depend on a model's own
+ * tool-call format:
+ * <ul>
+ *   <li>a named function ({@code {"type": "function", "function": {"name": ...}}}): the answer is
+ *       that function's arguments, JSON valid under its {@code parameters};</li>
+ *   <li>{@code "required"}: a JSON array of one or more {@code {"name", "parameters"}} calls, each
+ *       valid under the parameters of the function it names (vLLM's form);</li>
+ *   <li>{@code "none"}: free text; the tools still reach the chat template.</li>
+ * </ul>
+ * {@code "auto"} (the default when tools are given) needs a parser of the model's own tool-call
+ * format, which podserve does not have: it is a 400 that says so.
+ */
+final class ToolChoices {
+
+    /** OpenAI's rule for a function's name. */
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    private static final int MAX_TOOLS = 128;
+
+    enum Mode { NONE, NAMED, REQUIRED }
+
+    /**
+     * @param tools    the tools as the chat template receives them (null: none given)
+     * @param function the forced function's name (NAMED)
+     * @param grammar  what the answer must be; null for NONE
+     */
+    record Plan(Mode mode, List<Map<String, Object>> tools, String function, OutputGrammar grammar) {
+
+        static final Plan FREE = new Plan(Mode.NONE, null, null, null);
+
+        boolean calls() {
+            return mode != Mode.NONE;
+        }
+    }
+
+    private ToolChoices() {
+    }
+
+    static Plan parse(Object tools, Object toolChoice, ObjectMapper json) {
+        List<Map<String, Object>> list = tools(tools);
+        if (list == null) {
+            if (toolChoice != null && !"none".equals(toolChoice)) {
+                throw ApiException.badRequest("tool_choice", "tool_choice needs tools: the request lists none.");
+            }
+            return Plan.FREE;
+        }
+        Map<String, Object> parameters = new LinkedHashMap<>();
+        for (int i = 0; i < list.size(); i++) {
+            Map<String, Object> f = function(list.get(i), i);
+            String name = (String) f.get("name");
+            if (parameters.containsKey(name)) throw ApiException.badRequest("tools", "Two tools are named '" + name + "'.");
+            parameters.put(name, f.get("parameters"));
+        }
+        Object choice = toolChoice == null ? "auto" : toolChoice;
+        if ("none".equals(choice)) return new Plan(Mode.NONE, list, null, null);
+        if ("auto".equals(choice)) {
+            throw ApiException.badRequest("tool_choice", "tool_choice \"auto\" (the default when tools are given) needs a parser of "
+                    + "this model's own tool-call format, which this server does not have; set tool_choice to \"required\", to "
+                    + "{\"type\": \"function\", \"function\": {\"name\": ...}}, or to \"none\".");
+        }
+        if ("required".equals(choice)) {
+            Map<String, Shape> shapes = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> p : parameters.entrySet()) shapes.put(p.getKey(), compile(p.getKey(), p.getValue(), json));
+            return new Plan(Mode.REQUIRED, list, null, OutputGrammar.toolCalls(shapes));
+        }
+        if (choice instanceof Map<?, ?> named && "function".equals(named.get("type"))
+                && named.get("function") instanceof Map<?, ?> fn && fn.get("name") instanceof String name) {
+            if (!parameters.containsKey(name)) {
+                throw ApiException.badRequest("tool_choice", "tool_choice names the function '" + name + "', which tools does not list.");
+            }
+            return new Plan(Mode.NAMED, list, name, OutputGrammar.jsonSchema(compile(name, parameters.get(name), json), name));
+        }
+        throw ApiException.badRequest("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or "
+                + "{\"type\": \"function\", \"function\": {\"name\": ...}}.");
+    }
+
+    /** The tools as plain maps, or null for none (absent or an empty list). */
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> tools(Object tools) {
+        if (tools == null || (tools instanceof List<?> l && l.isEmpty())) return null;
+        if (!(tools instanceof List<?> l) || l.size() > MAX_TOOLS || !l.stream().allMatch(t -> t instanceof Map<?, ?>)) {
+            throw ApiException.badRequest("tools", "tools must be a list of at most " + MAX_TOOLS + " tool objects.");
+        }
+        return new ArrayList<>((List<Map<String, Object>>) l);
+    }
+
+    /** tools[i].function, checked: a name, an optional description, optional parameters (a JSON Schema object). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> function(Map<String, Object> tool, int i) {
+        if (!"function".equals(tool.get("type")) || !(tool.get("function") instanceof Map<?, ?> f)) {
+            throw ApiException.badRequest("tools", "tools[" + i + "] must be {\"type\": \"function\", \"function\": {...}}.");
+        }
+        if (!(f.get("name") instanceof String name) || !NAME.matcher(name).matches()) {
+            throw ApiException.badRequest("tools", "tools[" + i + "].function.name must be 1 to 64 letters, digits, underscores or dashes.");
+        }
+        Object params = f.get("parameters");
+        if (params != null && !(params instanceof Map<?, ?>)) {
+            throw ApiException.badRequest("tools", "tools[" + i + "].function.parameters must be a JSON Schema object.");
+        }
+        return (Map<String, Object>) f;
+    }
+
+    /** A function's parameters; none given: an object with no members, as OpenAI reads an omitted one. */
+    private static Shape compile(String function, Object parameters, ObjectMapper json) {
+        Object schema = parameters != null ? parameters : Map.of("type", "object", "properties", Map.of(), "additionalProperties", false);
+        try {
+            return SchemaCompiler.compile(json.valueToTree(schema));
+        } catch (SchemaException e) {
+            throw ApiException.badRequest("tools", "Invalid parameters of the function '" + function + "': " + e.getMessage() + ".");
+        } catch (StackOverflowError e) {
+            throw ApiException.badRequest("tools", "Invalid parameters of the function '" + function + "': they nest too deeply.");
+        }
+    }
+}
