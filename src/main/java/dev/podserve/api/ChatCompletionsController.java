@@ -2,6 +2,7 @@ package dev.podserve.api;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import org.springframework.http.MediaType;
@@ -60,10 +61,22 @@ class ChatCompletionsController {
         int n = SamplingMapper.choices(body);
         Integer topLogprobs = topLogprobs(body);
 
-        ToolChoices.Plan tools = ToolChoices.parse(body.tools(), body.toolChoice(), json);
+        Map<String, Object> unknown = body.unknownFields() == null ? Map.of() : body.unknownFields();
+        for (String legacy : List.of("functions", "function_call")) {
+            if (unknown.get(legacy) != null) {
+                throw ApiException.badRequest(legacy, legacy + " is OpenAI's deprecated form of tool calling; send tools and tool_choice.");
+            }
+        }
+        ToolChoices.Plan tools = ToolChoices.parse(body.tools(), body.toolChoice(), unknown.get("parallel_tool_calls"), json);
         OutputGrammar format = ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), json);
         if (tools.calls() && format != null) {
-            throw ApiException.badRequest("tool_choice", "A forced tool call is already a structured output; drop response_format or set tool_choice to \"none\".");
+            throw ApiException.badRequest("tool_choice", "A forced tool call is already a structured output; drop "
+                    + (body.responseFormat() != null ? "response_format" : "structured_outputs") + " or set tool_choice to \"none\".");
+        }
+        if (tools.calls() && (body.stop() != null || (body.stopTokenIds() != null && !body.stopTokenIds().isEmpty()))) {
+            // A stop would cut the call's JSON short and still send it as a finished call.
+            throw ApiException.badRequest(body.stop() != null ? "stop" : "stop_token_ids",
+                    "stop and stop_token_ids cannot be combined with a forced tool call: the call ends where its JSON does.");
         }
         int[] prompt = ChatPrompts.tokenIds(model, body.messages(), body.addGenerationPrompt() == null || body.addGenerationPrompt(),
                 tools.tools());

@@ -94,8 +94,10 @@ final class ChatResponses {
                                ObjectMapper json) {
         Object usageSlot = includeUsage ? NullNode.getInstance() : null;
         ChoiceResults counts = new ChoiceResults(choices.size(), null);
+        // A tool-call turn has no content, as OpenAI streams it; a text turn starts with an empty one.
+        String content = meta.tools().calls() ? null : "";
         Flux<String> roles = Flux.fromIterable(choices).map(c -> frame(json, meta, c.index(),
-                new ChatCompletionChunk.Delta("assistant", ""), null, null, usageSlot));
+                new ChatCompletionChunk.Delta("assistant", content), null, null, usageSlot));
         if (meta.tools().calls()) return Flux.concat(roles, toolCallStream(meta, choices.size(), events, counts, usageSlot, json),
                 usage(meta, choices, counts, includeUsage, json), Mono.just(Sse.DONE))
                 .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));

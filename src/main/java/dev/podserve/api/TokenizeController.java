@@ -20,9 +20,11 @@ import dev.podserve.engine.ServingModel;
 class TokenizeController {
 
     private final EngineHolder holder;
+    private final tools.jackson.databind.ObjectMapper json;
 
-    TokenizeController(EngineHolder holder) {
+    TokenizeController(EngineHolder holder, tools.jackson.databind.ObjectMapper json) {
         this.holder = holder;
+        this.json = json;
     }
 
     @PostMapping(path = "/tokenize", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
@@ -39,7 +41,8 @@ class TokenizeController {
             ids = special ? model.tokenizer().encode(body.prompt()) : model.tokenizer().encodeNoSpecial(body.prompt());
         } else {
             String rendered = ChatPrompts.render(model, body.messages(),
-                    body.addGenerationPrompt() == null || body.addGenerationPrompt());
+                    body.addGenerationPrompt() == null || body.addGenerationPrompt(),
+                    ToolChoices.parse(body.tools(), "none", null, json).tools());
             boolean special = Boolean.TRUE.equals(body.addSpecialTokens());
             ids = special ? model.tokenizer().encode(rendered) : model.tokenizer().encodeNoSpecial(rendered);
         }

@@ -52,7 +52,11 @@ final class ToolChoices {
     private ToolChoices() {
     }
 
-    static Plan parse(Object tools, Object toolChoice, ObjectMapper json) {
+    /** @param parallel OpenAI's {@code parallel_tool_calls}: false allows one call only ({@code "required"}); null: true */
+    static Plan parse(Object tools, Object toolChoice, Object parallel, ObjectMapper json) {
+        if (parallel != null && !(parallel instanceof Boolean)) {
+            throw ApiException.badRequest("parallel_tool_calls", "parallel_tool_calls must be a boolean.");
+        }
         List<Map<String, Object>> list = tools(tools);
         if (list == null) {
             if (toolChoice != null && !"none".equals(toolChoice)) {
@@ -67,6 +71,9 @@ final class ToolChoices {
             if (parameters.containsKey(name)) throw ApiException.badRequest("tools", "Two tools are named '" + name + "'.");
             parameters.put(name, f.get("parameters"));
         }
+        // Every function's parameters are checked whatever the choice: tools a request sends must be valid ones.
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> p : parameters.entrySet()) shapes.put(p.getKey(), compile(p.getKey(), p.getValue(), json));
         Object choice = toolChoice == null ? "auto" : toolChoice;
         if ("none".equals(choice)) return new Plan(Mode.NONE, list, null, null);
         if ("auto".equals(choice)) {
@@ -75,16 +82,14 @@ final class ToolChoices {
                     + "{\"type\": \"function\", \"function\": {\"name\": ...}}, or to \"none\".");
         }
         if ("required".equals(choice)) {
-            Map<String, Shape> shapes = new LinkedHashMap<>();
-            for (Map.Entry<String, Object> p : parameters.entrySet()) shapes.put(p.getKey(), compile(p.getKey(), p.getValue(), json));
-            return new Plan(Mode.REQUIRED, list, null, OutputGrammar.toolCalls(shapes));
+            return new Plan(Mode.REQUIRED, list, null, OutputGrammar.toolCalls(shapes, Boolean.FALSE.equals(parallel) ? 1 : -1));
         }
         if (choice instanceof Map<?, ?> named && "function".equals(named.get("type"))
                 && named.get("function") instanceof Map<?, ?> fn && fn.get("name") instanceof String name) {
             if (!parameters.containsKey(name)) {
                 throw ApiException.badRequest("tool_choice", "tool_choice names the function '" + name + "', which tools does not list.");
             }
-            return new Plan(Mode.NAMED, list, name, OutputGrammar.jsonSchema(compile(name, parameters.get(name), json), name));
+            return new Plan(Mode.NAMED, list, name, OutputGrammar.jsonSchema(shapes.get(name), name));
         }
         throw ApiException.badRequest("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or "
                 + "{\"type\": \"function\", \"function\": {\"name\": ...}}.");
@@ -116,9 +121,19 @@ final class ToolChoices {
         return (Map<String, Object>) f;
     }
 
-    /** A function's parameters; none given: an object with no members, as OpenAI reads an omitted one. */
+    /**
+     * A function's parameters: an object schema, as OpenAI requires (one that names no type is read
+     * as an object); none given: an object with no members, as OpenAI reads an omitted one.
+     */
+    @SuppressWarnings("unchecked")
     private static Shape compile(String function, Object parameters, ObjectMapper json) {
-        Object schema = parameters != null ? parameters : Map.of("type", "object", "properties", Map.of(), "additionalProperties", false);
+        Map<String, Object> schema = parameters != null ? new LinkedHashMap<>((Map<String, Object>) parameters)
+                : new LinkedHashMap<>(Map.of("type", "object", "properties", Map.of(), "additionalProperties", false));
+        Object type = schema.putIfAbsent("type", "object");
+        if (type != null && !"object".equals(type)) {
+            throw ApiException.badRequest("tools", "The parameters of the function '" + function + "' must be an object schema; "
+                    + "its type is " + json.writeValueAsString(type) + ".");
+        }
         try {
             return SchemaCompiler.compile(json.valueToTree(schema));
         } catch (SchemaException e) {

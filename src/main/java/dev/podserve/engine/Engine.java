@@ -206,7 +206,7 @@ public final class Engine implements AutoCloseable {
         }
         if (request.grammar() != null && params.ignoreEos()) {
             // The format's end is the end token; generating past it would leave the format.
-            throw new RequestRejectedException("ignore_eos", "ignore_eos cannot be combined with a structured output (response_format).");
+            throw new RequestRejectedException("ignore_eos", "ignore_eos cannot be combined with a structured output (response_format, structured_outputs or a forced tool call).");
         }
     }
 

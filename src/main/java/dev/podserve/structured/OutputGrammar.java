@@ -43,8 +43,9 @@ public final class OutputGrammar {
      * parameters of the function it names ({@code tool_choice: "required"}, as vLLM asks for them).
      *
      * @param parameters each function's name and the shape of its parameters, in the request's order
+     * @param maxCalls   most calls in the array; -1: no bound
      */
-    public static OutputGrammar toolCalls(java.util.Map<String, Shape> parameters) {
+    public static OutputGrammar toolCalls(java.util.Map<String, Shape> parameters, int maxCalls) {
         if (parameters.isEmpty()) throw new IllegalArgumentException("no function");
         List<Shape> calls = new java.util.ArrayList<>();
         for (java.util.Map.Entry<String, Shape> f : parameters.entrySet()) {
@@ -53,7 +54,7 @@ public final class OutputGrammar {
                     new Shape.Property("parameters", SchemaCompiler.keyBytes("parameters"), f.getValue())), 0b11, null));
         }
         Shape item = calls.size() == 1 ? calls.get(0) : new Shape.Union(calls);
-        return new OutputGrammar(new Shape.ArrayShape(List.of(), item, 1, -1), true, "tool calls");
+        return new OutputGrammar(new Shape.ArrayShape(List.of(), item, 1, maxCalls), true, "tool calls");
     }
 
     /** Exactly one of the texts, nothing around it (vLLM's {@code structured_outputs.choice}). */

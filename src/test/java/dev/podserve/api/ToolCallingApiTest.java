@@ -110,6 +110,8 @@ class ToolCallingApiTest extends LiveServerApiTest {
         String finish = null;
         for (JsonNode chunk : stream("\"tool_choice\": {\"type\": \"function\", \"function\": {\"name\": \"get_weather\"}}, \"seed\": 3, \"temperature\": 1.0")) {
             JsonNode choice = chunk.get("choices").get(0);
+            // A tool-call turn carries no content, not even an empty one.
+            assertThat(choice.get("delta").has("content")).as("%s", chunk).isFalse();
             JsonNode calls = choice.get("delta").get("tool_calls");
             if (calls != null) {
                 JsonNode call = calls.get(0);
@@ -147,6 +149,30 @@ class ToolCallingApiTest extends LiveServerApiTest {
     }
 
     @Test
+    void parallelToolCallsFalseAllowsOneCallAndParametersWithoutATypeAreAnObject() {
+        JsonNode r = chat("\"tool_choice\": \"required\", \"parallel_tool_calls\": false, \"n\": 3, \"temperature\": 1.0, \"seed\": 2, \"max_tokens\": 1500");
+        for (JsonNode c : r.get("choices")) {
+            if (c.get("finish_reason").asString().equals("tool_calls")) assertThat(c.get("message").get("tool_calls")).hasSize(1);
+        }
+        JsonNode untyped = ApiTestSupport.post(client, "/v1/chat/completions", "{\"messages\": [" + USER + "], \"tools\": "
+                + "[{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {}}}], "
+                + "\"tool_choice\": {\"type\": \"function\", \"function\": {\"name\": \"f\"}}, \"seed\": 1, \"temperature\": 1.0, \"max_tokens\": 600}",
+                HttpStatus.OK);
+        JsonNode call = untyped.get("choices").get(0).get("message").get("tool_calls").get(0);
+        if (untyped.get("choices").get(0).get("finish_reason").asString().equals("stop")) {
+            assertThat(ApiTestSupport.JSON.readTree(call.get("function").get("arguments").asString()).isObject()).isTrue();
+        }
+    }
+
+    /** /tokenize takes the tools too, so its count is the chat request's prompt_tokens. */
+    @Test
+    void tokenizeRendersTheToolsAsChatDoes() {
+        JsonNode t = ApiTestSupport.post(client, "/tokenize", "{\"messages\": [" + USER + "], \"tools\": " + TOOLS + "}", HttpStatus.OK);
+        JsonNode r = chat("\"tool_choice\": \"none\", \"max_tokens\": 2");
+        assertThat(t.get("count").asInt()).isEqualTo(r.get("usage").get("prompt_tokens").asInt());
+    }
+
+    @Test
     void aConversationWithEarlierCallsAndTheirAnswersRenders() {
         JsonNode r = ApiTestSupport.post(client, "/v1/chat/completions", """
                 {"messages": [%s,
@@ -172,9 +198,19 @@ class ToolCallingApiTest extends LiveServerApiTest {
                 {"\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"a b\"}}], \"tool_choice\": \"required\"", "tools", "64 letters"},
                 {"\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}, {\"type\": \"function\", \"function\": {\"name\": \"f\"}}], \"tool_choice\": \"required\"",
                         "tools", "Two tools"},
-                {"\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"type\": \"string\", \"pattern\": \"a\"}}}], \"tool_choice\": \"required\"",
+                {"\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"type\": \"object\", \"properties\": {\"a\": {\"pattern\": \"a\"}}}}}], \"tool_choice\": \"required\"",
                         "tools", "\"pattern\""},
                 {"\"tools\": " + TOOLS + ", \"tool_choice\": \"required\", \"response_format\": {\"type\": \"json_object\"}", "tool_choice", "response_format"},
+                {"\"tools\": " + TOOLS + ", \"tool_choice\": \"required\", \"structured_outputs\": {\"json_object\": true}", "tool_choice", "structured_outputs"},
+                {"\"tools\": " + TOOLS + ", \"tool_choice\": \"required\", \"stop\": [\"x\"]", "stop", "forced tool call"},
+                {"\"tools\": " + TOOLS + ", \"tool_choice\": \"required\", \"stop_token_ids\": [5]", "stop_token_ids", "forced tool call"},
+                {"\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"type\": \"string\"}}}], \"tool_choice\": \"required\"",
+                        "tools", "object schema"},
+                // Invalid tools are refused whatever the choice.
+                {"\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {\"minimum\": 1}}}], \"tool_choice\": \"none\"",
+                        "tools", "\"minimum\""},
+                {"\"tools\": " + TOOLS + ", \"tool_choice\": \"required\", \"parallel_tool_calls\": \"yes\"", "parallel_tool_calls", "boolean"},
+                {"\"functions\": [{\"name\": \"f\"}]", "functions", "tools"},
         };
         for (String[] b : bad) {
             JsonNode e = ApiTestSupport.post(client, "/v1/chat/completions", "{\"messages\": [" + USER + "], " + b[0] + "}", HttpStatus.BAD_REQUEST);
