@@ -22,12 +22,17 @@ sealed interface Frame {
     void step(int b, Frames out);
 
     /** Whether the output may end here. */
-    boolean canEnd();
+    default boolean canEnd() {
+        return false;
+    }
 
-    /** What comes after this frame's value (a key's object for a member name); null after the output. */
-    Frame link();
+    /**
+     * What comes after this frame's value (a member name's object for a name); null after the
+     * output. The records' {@code parent} components implement it.
+     */
+    Frame parent();
 
-    /** Whether this frame equals {@code other}, a frame of the same class, in all but {@link #link}. */
+    /** Whether this frame equals {@code other}, a frame of the same class, in all but {@link #parent}. */
     boolean sameHere(Frame other);
 
     /** Most objects and arrays open at once: deeper nesting is refused, as strict parsers refuse it. */
@@ -40,8 +45,8 @@ sealed interface Frame {
     static boolean same(Frame a, Frame b) {
         while (a != b) {
             if (a == null || b == null || a.getClass() != b.getClass() || !a.sameHere(b)) return false;
-            a = a.link();
-            b = b.link();
+            a = a.parent();
+            b = b.parent();
         }
         return true;
     }
@@ -49,7 +54,7 @@ sealed interface Frame {
     /** Whether a container opened inside {@code parent} (a continuation) would nest too deep. */
     static boolean tooDeep(Frame parent) {
         int depth = 0;
-        for (Frame f = parent; f instanceof ObjectFrame || f instanceof ArrayFrame; f = f.link()) {
+        for (Frame f = parent; f instanceof ObjectFrame || f instanceof ArrayFrame; f = f.parent()) {
             if (++depth >= MAX_NESTING) return true;
         }
         return false;
@@ -69,7 +74,7 @@ sealed interface Frame {
         }
 
         @Override
-        public Frame link() {
+        public Frame parent() {
             return null;
         }
 
@@ -88,16 +93,6 @@ sealed interface Frame {
                 return;
             }
             start(shape, b, parent, out);
-        }
-
-        @Override
-        public boolean canEnd() {
-            return false;
-        }
-
-        @Override
-        public Frame link() {
-            return parent;
         }
 
         @Override
@@ -142,16 +137,6 @@ sealed interface Frame {
                     if (b == ',' && shape.moreAllowed(seen)) out.add(new ObjectFrame(shape, seen, others, AFTER_COMMA, null, 0, parent));
                 }
             }
-        }
-
-        @Override
-        public boolean canEnd() {
-            return false;
-        }
-
-        @Override
-        public Frame link() {
-            return parent;
         }
 
         @Override
@@ -224,13 +209,9 @@ sealed interface Frame {
                 out.add(new ObjectFrame(s, owner.seen(), List.copyOf(others), ObjectFrame.AFTER_KEY, s.additional(), 0, owner.parent()));
             }
         }
-
+        /** A member name is followed by its object's rest. */
         @Override
-        public boolean canEnd() {
-            return false;
-        }
-        @Override
-        public Frame link() {
+        public Frame parent() {
             return owner;
         }
 
@@ -257,16 +238,6 @@ sealed interface Frame {
             int nextChars = shape.counts() && StringLexer.startsCharacter(lex) ? chars + 1 : chars;
             out.add(nextLex == lex && nextChars == chars ? this : new StringFrame(shape, nextChars, nextLex, parent));
         }
-
-        @Override
-        public boolean canEnd() {
-            return false;
-        }
-        @Override
-        public Frame link() {
-            return parent;
-        }
-
         @Override
         public boolean sameHere(Frame other) {
             StringFrame o = (StringFrame) other;
@@ -364,11 +335,6 @@ sealed interface Frame {
         }
 
         @Override
-        public Frame link() {
-            return parent;
-        }
-
-        @Override
         public boolean sameHere(Frame other) {
             NumberFrame o = (NumberFrame) other;
             return integer == o.integer && phase == o.phase && digits == o.digits;
@@ -407,11 +373,6 @@ sealed interface Frame {
         }
 
         @Override
-        public Frame link() {
-            return parent;
-        }
-
-        @Override
         public boolean sameHere(Frame other) {
             LiteralFrame o = (LiteralFrame) other;
             return shape == o.shape && lo == o.lo && hi == o.hi && pos == o.pos;
@@ -435,16 +396,6 @@ sealed interface Frame {
                 if (next != null) out.add(new ValueStart(next, new ArrayFrame(shape, count + 1, false, 0, parent), 0));
             }
         }
-
-        @Override
-        public boolean canEnd() {
-            return false;
-        }
-        @Override
-        public Frame link() {
-            return parent;
-        }
-
         @Override
         public boolean sameHere(Frame other) {
             ArrayFrame o = (ArrayFrame) other;
