@@ -44,11 +44,7 @@ class DeviceDrawGpuTest {
         int requests = 7;
         int newTokens = 8;
         Random rnd = new Random(5);
-        int[][] prompts = new int[requests][];
-        for (int r = 0; r < requests; r++) {
-            prompts[r] = new int[1 + rnd.nextInt(500)];
-            for (int i = 0; i < prompts[r].length; i++) prompts[r][i] = rnd.nextInt(CFG.vocabSize());
-        }
+        int[][] prompts = LockstepDriver.randomPrompts(rnd, requests, 500, CFG.vocabSize());
         int pages = requests * (520 / pageSize + 2);
         Sampler sampler = new Sampler();
         int[] counts = new int[3];  // [drawn and checked, fetched late, rows without a draw]

@@ -31,6 +31,16 @@ final class LockstepDriver {
         return currentRow;
     }
 
+    /** {@code requests} prompts of 1 to {@code maxLength} random ids below {@code vocab}. */
+    static int[][] randomPrompts(java.util.Random rnd, int requests, int maxLength, int vocab) {
+        int[][] prompts = new int[requests][];
+        for (int r = 0; r < requests; r++) {
+            prompts[r] = new int[1 + rnd.nextInt(maxLength)];
+            for (int i = 0; i < prompts[r].length; i++) prompts[r][i] = rnd.nextInt(vocab);
+        }
+        return prompts;
+    }
+
     static void run(List<ComputeBackend> backends, int[][] prompts, int newTokens, int chunk, int pageSize, long seed,
                     Step step) {
         int R = prompts.length;

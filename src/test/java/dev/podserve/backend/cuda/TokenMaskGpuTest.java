@@ -37,11 +37,7 @@ class TokenMaskGpuTest {
         int pageSize = 16;
         int requests = 7;
         Random rnd = new Random(11);
-        int[][] prompts = new int[requests][];
-        for (int r = 0; r < requests; r++) {
-            prompts[r] = new int[1 + rnd.nextInt(300)];
-            for (int i = 0; i < prompts[r].length; i++) prompts[r][i] = rnd.nextInt(CFG.vocabSize());
-        }
+        int[][] prompts = LockstepDriver.randomPrompts(rnd, requests, 300, CFG.vocabSize());
         int pages = requests * (320 / pageSize + 2);
         int words = (CFG.vocabSize() + 63) / 64;
         Sampler sampler = new Sampler();
