@@ -68,7 +68,7 @@ class ChatCompletionsController {
             }
         }
         ToolChoices.Plan tools = ToolChoices.parse(body.tools(), body.toolChoice(), unknown.get("parallel_tool_calls"), json);
-        OutputGrammar format = ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), json);
+        OutputGrammar format = ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), unknown, json);
         if (tools.calls() && format != null) {
             throw ApiException.badRequest("tool_choice", "A forced tool call is already a structured output; drop "
                     + (body.responseFormat() != null ? "response_format" : "structured_outputs") + " or set tool_choice to \"none\".");

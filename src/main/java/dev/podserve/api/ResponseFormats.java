@@ -23,7 +23,9 @@ import tools.jackson.databind.ObjectMapper;
  *   <li>{@code {"type": "json_schema", "json_schema": {"name", "schema", "strict", "description"}}}:
  *       JSON valid under the schema, always enforced whatever {@code strict} says;</li>
  *   <li>{@code structured_outputs: {"json": schema}}, {@code {"json_object": true}},
- *       {@code {"choice": [texts]}}: vLLM's forms; its {@code regex} and {@code grammar} are refused.</li>
+ *       {@code {"choice": [texts]}}: vLLM's forms; its {@code regex} and {@code grammar} are refused;</li>
+ *   <li>vLLM's older top-level {@code guided_json}, {@code guided_choice} (and the refused
+ *       {@code guided_regex}, {@code guided_grammar}), read as the same {@code structured_outputs}.</li>
  * </ul>
  */
 final class ResponseFormats {
@@ -33,6 +35,31 @@ final class ResponseFormats {
     private static final int MAX_CHOICES = 1024;
 
     private ResponseFormats() {
+    }
+
+    /** vLLM's older fields and the {@code structured_outputs} key each stands for. */
+    private static final Map<String, String> GUIDED = Map.of("guided_json", "json", "guided_choice", "choice",
+            "guided_regex", "regex", "guided_grammar", "grammar");
+
+    /**
+     * @param unknown the request's fields the DTO does not name, where vLLM's older {@code guided_*} ones land; may be null
+     * @return null for free text
+     */
+    static OutputGrammar parse(Map<String, Object> responseFormat, Map<String, Object> structuredOutputs, Map<String, Object> unknown,
+                               ObjectMapper json) {
+        Map<String, Object> guided = new java.util.LinkedHashMap<>();
+        if (unknown != null) {
+            for (Map.Entry<String, String> g : GUIDED.entrySet()) {
+                if (unknown.get(g.getKey()) != null) guided.put(g.getValue(), unknown.get(g.getKey()));
+            }
+        }
+        if (!guided.isEmpty()) {
+            if (structuredOutputs != null) {
+                throw ApiException.badRequest("structured_outputs", "Give either structured_outputs or the older guided_* fields, not both.");
+            }
+            structuredOutputs = guided;
+        }
+        return parse(responseFormat, structuredOutputs, json);
     }
 
     /** @return null for free text */

@@ -113,6 +113,25 @@ class StructuredOutputApiTest extends LiveServerApiTest {
         }
     }
 
+    /** vLLM's older top-level guided_json and guided_choice, as clients written for it still send them. */
+    @Test
+    void vllmsOlderGuidedFieldsAreReadTheSameWay() {
+        JsonNode r = post("/v1/completions", """
+                {"prompt": "Pick:", "max_tokens": 20, "temperature": 1.0, "seed": 4, "guided_choice": ["left", "right"]}""");
+        assertThat(r.get("choices").get(0).get("text").asString()).isIn("left", "right");
+        JsonNode j = post("/v1/chat/completions", """
+                {"messages": [{"role": "user", "content": "x"}], "max_tokens": 300, "temperature": 1.0, "seed": 6,
+                 "guided_json": {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}}""");
+        JsonNode c = j.get("choices").get(0);
+        if (c.get("finish_reason").asString().equals("stop")) {
+            assertThat(ApiTestSupport.JSON.readTree(c.get("message").get("content").asString()).get("ok").isBoolean()).isTrue();
+        }
+        JsonNode e = ApiTestSupport.post(client, "/v1/chat/completions", """
+                {"messages": [{"role": "user", "content": "x"}], "guided_regex": "a+"}""", HttpStatus.BAD_REQUEST);
+        ApiTestSupport.assertEnvelope(e, 400, "BadRequestError", "structured_outputs");
+        assertThat(e.get("error").get("message").asString()).contains("regex");
+    }
+
     @Test
     void logprobsDescribeTheConstrainedDistribution() {
         JsonNode r = post("/v1/chat/completions", """
