@@ -135,7 +135,8 @@ final class ResponseFormats {
         return OutputGrammar.choice(choices.stream().map(String.class::cast).toList());
     }
 
-    private static Shape compile(Object schema, String where, String param, ObjectMapper json) {
+    /** The schema compiled; what is malformed or not enforceable is a 400 on {@code param}: "Invalid {@code where}: ...". */
+    static Shape compile(Object schema, String where, String param, ObjectMapper json) {
         JsonNode node = json.valueToTree(schema);
         try {
             return SchemaCompiler.compile(node);

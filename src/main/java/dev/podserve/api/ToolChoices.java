@@ -7,8 +7,6 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import dev.podserve.structured.OutputGrammar;
-import dev.podserve.structured.SchemaCompiler;
-import dev.podserve.structured.SchemaException;
 import dev.podserve.structured.Shape;
 
 import tools.jackson.databind.ObjectMapper;
@@ -134,12 +132,6 @@ final class ToolChoices {
             throw ApiException.badRequest("tools", "The parameters of the function '" + function + "' must be an object schema; "
                     + "its type is " + json.writeValueAsString(type) + ".");
         }
-        try {
-            return SchemaCompiler.compile(json.valueToTree(schema));
-        } catch (SchemaException e) {
-            throw ApiException.badRequest("tools", "Invalid parameters of the function '" + function + "': " + e.getMessage() + ".");
-        } catch (StackOverflowError e) {
-            throw ApiException.badRequest("tools", "Invalid parameters of the function '" + function + "': they nest too deeply.");
-        }
+        return ResponseFormats.compile(schema, "parameters of the function '" + function + "'", "tools", json);
     }
 }

@@ -29,7 +29,7 @@ final class StepMasks {
         this.task = ForkJoinPool.commonPool().submit(() -> {
             constrained.parallelStream().forEach(state -> {
                 try {
-                    state.prepareAllowedTokens();
+                    state.allowedTokenMask();
                 } catch (RuntimeException | StackOverflowError e) {
                     // Reported by the sampler, per request (where the same walk fails again).
                 }

@@ -76,22 +76,16 @@ public final class SamplingState {
         return constraint != null;
     }
 
-    /**
-     * Works out the tokens the constraint allows next, if not done since the last token. The engine
-     * calls it on a worker while the step's forward pass runs; the sampler then finds it done.
-     */
-    public void prepareAllowedTokens() {
-        allowedTokens();
-    }
-
     /** Whether the constraint says the output is complete: nothing may follow but the end. */
     public boolean outputComplete() {
         return constraint != null && constraint.complete();
     }
 
     /**
-     * The tokens the constraint allows next, for a device to apply ({@link #allowedTokens}); the
-     * array is reused from step to step and must not be written.
+     * The tokens the constraint allows next, worked out if not done since the last token: the
+     * engine calls it on a worker while the step's forward pass runs (the sampler then finds it
+     * done), and hands the result to a device that masks. The array is reused from step to step and
+     * must not be written.
      */
     public long[] allowedTokenMask() {
         return allowedTokens();

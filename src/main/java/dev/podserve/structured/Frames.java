@@ -65,9 +65,4 @@ final class Frames {
         }
         return false;
     }
-
-    void copyFrom(Frames other) {
-        clear();
-        for (int i = 0; i < other.size; i++) add(other.items[i]);
-    }
 }

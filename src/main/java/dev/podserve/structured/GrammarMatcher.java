@@ -112,11 +112,6 @@ public final class GrammarMatcher implements TokenConstraint {
         return complete == 1;
     }
 
-    /** Whether the output so far may end here (an end token is allowed). */
-    public boolean canEnd() {
-        return ended || states.canEnd();
-    }
-
     private boolean takesAnyByte() {
         Frames probe = new Frames();
         for (int b = 0; b < 256; b++) {
