@@ -67,10 +67,12 @@ class ChatCompletionsController {
                 throw ApiException.badRequest(legacy, legacy + " is OpenAI's deprecated form of tool calling; send tools and tool_choice.");
             }
         }
-        ToolChoices.Plan tools = ToolChoices.parse(body.tools(), body.toolChoice(), unknown.get("parallel_tool_calls"), json);
+        ToolChoices.Plan tools = ToolChoices.parse(body.tools(), body.toolChoice(), unknown.get("parallel_tool_calls"), json,
+                ToolCallFormat.of(model, props.model().toolCallFormat()), model.tokenizer());
         OutputGrammar format = ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), unknown, json);
-        if (tools.calls() && format != null) {
-            throw ApiException.badRequest("tool_choice", "A forced tool call is already a structured output; drop "
+        if (tools.grammar() != null && format != null) {
+            throw ApiException.badRequest("tool_choice", (tools.calls() ? "A forced tool call is already a structured output"
+                    : "Tool calls the model may make (tool_choice \"auto\") cannot be combined with a structured output") + "; drop "
                     + (body.responseFormat() != null ? "response_format" : "structured_outputs") + " or set tool_choice to \"none\".");
         }
         if (tools.calls() && (body.stop() != null || (body.stopTokenIds() != null && !body.stopTokenIds().isEmpty()))) {
@@ -84,10 +86,12 @@ class ChatCompletionsController {
         int maxTokens = maxTokens(body, prompt.length, model, n);
         SamplingParams params = SamplingMapper.from(body, maxTokens, topLogprobs, model.generationConfig());
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
-        List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params,
-                body.skipSpecialTokens() == null || body.skipSpecialTokens(), Choices.cacheSalt(body.cacheSalt(),
-                props.security().isolatePrefixCache() ? ClientIdentity.of(exchange) : null),
-                tools.calls() ? tools.grammar() : format);
+        // A call opened by a special token must keep it in the text, or the call could not be read back.
+        boolean skipSpecial = (body.skipSpecialTokens() == null || body.skipSpecialTokens())
+                && !(tools.mode() == ToolChoices.Mode.AUTO && tools.format().opensWithSpecialToken(model.tokenizer()));
+        List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params, skipSpecial,
+                Choices.cacheSalt(body.cacheSalt(), props.security().isolatePrefixCache() ? ClientIdentity.of(exchange) : null),
+                tools.grammar() != null ? tools.grammar() : format);
         Choices.validate(model.engine(), choices);
         long cost = Choices.tokenCost(List.of(prompt), choices.size(), maxTokens, params.promptLogprobs() != null);
         List<String> logged = promptLog.enabled() ? List.of(model.tokenizer().decode(prompt, false)) : List.of();

@@ -42,9 +42,17 @@ final class ChatResponses {
                 ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(results.logprobs(i), meta.model().tokenizer()) : null;
                 String text = results.text(i);
                 String finish = results.finishReason(i);
-                List<ChatCompletionResponse.ToolCall> calls = toolCalls(meta.tools(), text, finish);
-                ChatCompletionResponse.Message message = calls == null ? new ChatCompletionResponse.Message("assistant", text)
-                        : new ChatCompletionResponse.Message("assistant", null, calls);
+                ChatCompletionResponse.Message message;
+                List<ChatCompletionResponse.ToolCall> calls;
+                if (meta.tools().mode() == ToolChoices.Mode.AUTO) {
+                    ToolCallText.Whole read = ToolCallText.read(meta.tools().format(), text);
+                    calls = read.calls().isEmpty() ? null : read.calls();
+                    message = new ChatCompletionResponse.Message("assistant", read.content(), calls);
+                } else {
+                    calls = toolCalls(meta.tools(), text, finish);
+                    message = calls == null ? new ChatCompletionResponse.Message("assistant", text)
+                            : new ChatCompletionResponse.Message("assistant", null, calls);
+                }
                 out.add(new ChatCompletionResponse.Choice(i, message, lp, finishReason(meta.tools(), calls, finish)));
             }
             return new ChatCompletionResponse(meta.id(), "chat.completion", meta.created(), meta.model().servedName(), out,
@@ -59,15 +67,19 @@ final class ChatResponses {
      */
     private static List<ChatCompletionResponse.ToolCall> toolCalls(ToolChoices.Plan tools, String text, String finish) {
         return switch (tools.mode()) {
-            case NONE -> null;
+            case NONE, AUTO -> null;
             case NAMED -> ToolCallAnswers.named(tools.function(), text);
             case REQUIRED -> ToolCallAnswers.required(text);
         };
     }
 
-    /** {@code "required"}'s whole answer ends as {@code tool_calls}, as OpenAI and vLLM end it; the rest keep theirs. */
+    /**
+     * An answer of calls ({@code "required"}'s whole array, or {@code "auto"}'s calls) that ended
+     * by itself ends as {@code tool_calls}, as OpenAI and vLLM end it; the rest keep theirs.
+     */
     private static String finishReason(ToolChoices.Plan tools, List<ChatCompletionResponse.ToolCall> calls, String finish) {
-        return tools.mode() == ToolChoices.Mode.REQUIRED && calls != null && "stop".equals(finish) ? "tool_calls" : finish;
+        boolean readsCalls = tools.mode() == ToolChoices.Mode.REQUIRED || tools.mode() == ToolChoices.Mode.AUTO;
+        return readsCalls && calls != null && !calls.isEmpty() && "stop".equals(finish) ? "tool_calls" : finish;
     }
 
     /**
@@ -98,9 +110,12 @@ final class ChatResponses {
         String content = meta.tools().calls() ? null : "";
         Flux<String> roles = Flux.fromIterable(choices).map(c -> frame(json, meta, c.index(),
                 new ChatCompletionChunk.Delta("assistant", content), null, null, usageSlot));
-        if (meta.tools().calls()) return Flux.concat(roles, toolCallStream(meta, choices.size(), events, counts, usageSlot, json),
-                usage(meta, choices, counts, includeUsage, json), Mono.just(Sse.DONE))
-                .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
+        if (meta.tools().calls() || meta.tools().mode() == ToolChoices.Mode.AUTO) {
+            Flux<String> body = meta.tools().calls() ? toolCallStream(meta, choices.size(), events, counts, usageSlot, json)
+                    : autoToolStream(meta, choices.size(), events, counts, usageSlot, json);
+            return Flux.concat(roles, body, usage(meta, choices, counts, includeUsage, json), Mono.just(Sse.DONE))
+                    .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
+        }
         Flux<String> body = events.concatMapIterable(e -> {
             List<String> frames = new ArrayList<>(2);
             counts.add(e, false);
@@ -181,6 +196,61 @@ final class ChatResponses {
             }
             frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null,
                     finishReason(meta.tools(), calls, finish), usageSlot));
+            return frames;
+        });
+    }
+
+    /**
+     * {@code "auto"}'s chunks: the answer's text streams as content, held back only where it may
+     * be opening a call; each call goes out as one tool-call chunk once its JSON closes (its index
+     * counting the choice's calls). Log-probabilities ride on the next chunk that goes out, so a
+     * token held back keeps its entry.
+     */
+    private static Flux<String> autoToolStream(Meta meta, int numChoices, Flux<Choices.Event> events, ChoiceResults counts,
+                                               Object usageSlot, ObjectMapper json) {
+        ToolCallText[] readers = new ToolCallText[numChoices];
+        List<List<TokenLogprob>> heldLogprobs = new ArrayList<>();
+        for (int i = 0; i < numChoices; i++) {
+            readers[i] = new ToolCallText(meta.tools().format());
+            heldLogprobs.add(new ArrayList<>());
+        }
+        return events.concatMapIterable(e -> {
+            List<String> frames = new ArrayList<>(2);
+            counts.add(e, false);
+            int c = e.choice();
+            List<TokenLogprob> held = heldLogprobs.get(c);
+            if (meta.logprobs()) held.addAll(e.output().logprobs());
+            int callsBefore = readers[c].calls();
+            List<ToolCallText.Piece> pieces = new ArrayList<>(readers[c].feed(e.output().text()));
+            boolean last = e.output().finishReason() != null;
+            if (last) pieces.addAll(readers[c].finish());
+            int index = callsBefore;
+            for (ToolCallText.Piece p : pieces) {
+                ChatLogprobs lp = null;
+                if (meta.logprobs()) {
+                    lp = LogprobsMapper.chat(List.copyOf(held), meta.model().tokenizer());
+                    held.clear();
+                }
+                ChatCompletionChunk.Delta delta;
+                if (p instanceof ToolCallText.Content text) {
+                    delta = new ChatCompletionChunk.Delta(null, text.text());
+                } else {
+                    ChatCompletionResponse.ToolCall call = ((ToolCallText.Call) p).call();
+                    delta = new ChatCompletionChunk.Delta(null, null, List.of(new ChatCompletionChunk.ToolCallDelta(index++, call.id(),
+                            call.type(), new ChatCompletionChunk.FunctionDelta(call.function().name(), call.function().arguments()))));
+                }
+                frames.add(frame(json, meta, c, delta, lp, null, usageSlot));
+            }
+            if (last) {
+                if (!held.isEmpty()) {
+                    frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, ""),
+                            LogprobsMapper.chat(List.copyOf(held), meta.model().tokenizer()), null, usageSlot));
+                    held.clear();
+                }
+                String finish = e.output().finishReason().wire();
+                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null,
+                        readers[c].calls() > 0 && "stop".equals(finish) ? "tool_calls" : finish, usageSlot));
+            }
             return frames;
         });
     }

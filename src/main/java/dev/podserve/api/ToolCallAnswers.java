@@ -19,7 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
 final class ToolCallAnswers {
 
     /** Numbers kept as generated: as BigDecimal, never through a double (1e400 would come back as "Infinity"). */
-    private static final ObjectMapper JSON = JsonMapper.builder()
+    static final ObjectMapper JSON = JsonMapper.builder()
             .enable(tools.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(tools.jackson.databind.cfg.JsonNodeFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .disable(tools.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES).build();

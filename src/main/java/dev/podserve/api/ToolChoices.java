@@ -8,6 +8,7 @@ import java.util.regex.Pattern;
 
 import dev.podserve.structured.OutputGrammar;
 import dev.podserve.structured.Shape;
+import dev.podserve.tokenizer.HfTokenizer;
 
 import tools.jackson.databind.ObjectMapper;
 
@@ -20,10 +21,12 @@ import tools.jackson.databind.ObjectMapper;
  *       that function's arguments, JSON valid under its {@code parameters};</li>
  *   <li>{@code "required"}: a JSON array of one or more {@code {"name", "parameters"}} calls, each
  *       valid under the parameters of the function it names (vLLM's form);</li>
+ *   <li>{@code "auto"} (the default when tools are given): the model answers in text or calls
+ *       tools in its own {@link ToolCallFormat}, read back from its text; from the point a call
+ *       opens until its JSON closes the call is bound to the tools' names and parameters, so a call
+ *       the model starts is a valid one. A model whose format is not known gets a 400;</li>
  *   <li>{@code "none"}: free text; the tools still reach the chat template.</li>
  * </ul>
- * {@code "auto"} (the default when tools are given) needs a parser of the model's own tool-call
- * format, which podserve does not have: it is a 400 that says so.
  */
 final class ToolChoices {
 
@@ -31,27 +34,33 @@ final class ToolChoices {
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
     private static final int MAX_TOOLS = 128;
 
-    enum Mode { NONE, NAMED, REQUIRED }
+    enum Mode { NONE, NAMED, REQUIRED, AUTO }
 
     /**
      * @param tools    the tools as the chat template receives them (null: none given)
      * @param function the forced function's name (NAMED)
-     * @param grammar  what the answer must be; null for NONE
+     * @param grammar  what the answer must be, or the calls in it (AUTO); null for NONE
+     * @param format   how the model writes its calls (AUTO)
      */
-    record Plan(Mode mode, List<Map<String, Object>> tools, String function, OutputGrammar grammar) {
+    record Plan(Mode mode, List<Map<String, Object>> tools, String function, OutputGrammar grammar, ToolCallFormat format) {
 
-        static final Plan FREE = new Plan(Mode.NONE, null, null, null);
+        static final Plan FREE = new Plan(Mode.NONE, null, null, null, null);
 
+        /** Whether a call is forced: the whole answer is one. */
         boolean calls() {
-            return mode != Mode.NONE;
+            return mode == Mode.NAMED || mode == Mode.REQUIRED;
         }
     }
 
     private ToolChoices() {
     }
 
-    /** @param parallel OpenAI's {@code parallel_tool_calls}: false allows one call only ({@code "required"}); null: true */
-    static Plan parse(Object tools, Object toolChoice, Object parallel, ObjectMapper json) {
+    /**
+     * @param parallel OpenAI's {@code parallel_tool_calls}: false allows one call only; null: true
+     * @param format   how the served model writes tool calls, for {@code "auto"}; null: not known
+     */
+    static Plan parse(Object tools, Object toolChoice, Object parallel, ObjectMapper json, ToolCallFormat format,
+                      HfTokenizer tokenizer) {
         if (parallel != null && !(parallel instanceof Boolean)) {
             throw ApiException.badRequest("parallel_tool_calls", "parallel_tool_calls must be a boolean.");
         }
@@ -73,21 +82,30 @@ final class ToolChoices {
         Map<String, Shape> shapes = new LinkedHashMap<>();
         for (Map.Entry<String, Object> p : parameters.entrySet()) shapes.put(p.getKey(), compile(p.getKey(), p.getValue(), json));
         Object choice = toolChoice == null ? "auto" : toolChoice;
-        if ("none".equals(choice)) return new Plan(Mode.NONE, list, null, null);
+        int maxCalls = Boolean.FALSE.equals(parallel) ? 1 : -1;
+        if ("none".equals(choice)) return new Plan(Mode.NONE, list, null, null, null);
         if ("auto".equals(choice)) {
-            throw ApiException.badRequest("tool_choice", "tool_choice \"auto\" (the default when tools are given) needs a parser of "
-                    + "this model's own tool-call format, which this server does not have; set tool_choice to \"required\", to "
-                    + "{\"type\": \"function\", \"function\": {\"name\": ...}}, or to \"none\".");
+            if (format == null) {
+                throw ApiException.badRequest("tool_choice", "tool_choice \"auto\" (the default when tools are given) reads the "
+                        + "model's own tool calls, and this model's format is not known (set podserve.model.tool-call-format to "
+                        + "hermes, llama3_json or mistral if it writes one of them); set tool_choice to \"required\", to "
+                        + "{\"type\": \"function\", \"function\": {\"name\": ...}}, or to \"none\".");
+            }
+            OutputGrammar call = format.array() ? OutputGrammar.toolCallArray(shapes, format.argumentsKey(), maxCalls)
+                    : OutputGrammar.toolCall(shapes, format.argumentsKey());
+            // An array holds all its calls (bounded by the array); one call per opener otherwise.
+            int values = format.array() ? 1 : maxCalls;
+            return new Plan(Mode.AUTO, list, null, OutputGrammar.triggered(call, format.triggers(tokenizer), values), format);
         }
         if ("required".equals(choice)) {
-            return new Plan(Mode.REQUIRED, list, null, OutputGrammar.toolCalls(shapes, Boolean.FALSE.equals(parallel) ? 1 : -1));
+            return new Plan(Mode.REQUIRED, list, null, OutputGrammar.toolCalls(shapes, maxCalls), null);
         }
         if (choice instanceof Map<?, ?> named && "function".equals(named.get("type"))
                 && named.get("function") instanceof Map<?, ?> fn && fn.get("name") instanceof String name) {
             if (!parameters.containsKey(name)) {
                 throw ApiException.badRequest("tool_choice", "tool_choice names the function '" + name + "', which tools does not list.");
             }
-            return new Plan(Mode.NAMED, list, name, OutputGrammar.jsonSchema(shapes.get(name), name));
+            return new Plan(Mode.NAMED, list, name, OutputGrammar.jsonSchema(shapes.get(name), name), null);
         }
         throw ApiException.badRequest("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or "
                 + "{\"type\": \"function\", \"function\": {\"name\": ...}}.");

@@ -50,13 +50,18 @@ public record PodserveProperties(
      * @param seed       seed of dummy weights
      * @param servedName the id in {@code /v1/models}; default: the folder name
      * @param chatTemplate a Jinja file that replaces the checkpoint's chat template
+     * @param toolCallFormat how the model writes tool calls in its answers, read when {@code tool_choice}
+     *                   is {@code "auto"}: {@code hermes}, {@code llama3_json}, {@code mistral}, {@code none},
+     *                   or {@code auto} to tell from the chat template
      */
     public record Model(
             String path,
             @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|dummy", message = "must be 'auto' or 'dummy'") String loadFormat,
             @DefaultValue("20250302") long seed,
             String servedName,
-            String chatTemplate) {
+            String chatTemplate,
+            @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|hermes|llama3_json|mistral|none",
+                    message = "must be auto, hermes, llama3_json, mistral or none") String toolCallFormat) {
     }
 
     /**

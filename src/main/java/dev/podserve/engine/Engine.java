@@ -142,7 +142,7 @@ public final class Engine implements AutoCloseable {
             }
             SamplingState sampling = new SamplingState(request.params(), request.promptTokenIds(), eosTokenIds,
                     backend.config().vocabSize());
-            if (request.grammar() != null) sampling.constrain(request.grammar().matcher(vocabularyTrie(), eosTokenIds));
+            if (request.grammar() != null) sampling.constrain(request.grammar().constraint(vocabularyTrie(), eosTokenIds));
             IncrementalDetokenizer detokenizer =
                     new IncrementalDetokenizer(tokenizer, request.promptTokenIds(), request.skipSpecialTokens());
             Add add = new Add(new ActiveRequest(request, sequence, sampling, detokenizer, sink, System.nanoTime()));
@@ -204,7 +204,7 @@ public final class Engine implements AutoCloseable {
             throw new RequestRejectedException("max_tokens", "The request needs " + total
                     + " tokens of KV cache but the whole cache holds " + kvTokens + " tokens.");
         }
-        if (request.grammar() != null && params.ignoreEos()) {
+        if (request.grammar() != null && request.grammar().bindsEnd() && params.ignoreEos()) {
             // The format's end is the end token; generating past it would leave the format.
             throw new RequestRejectedException("ignore_eos", "ignore_eos cannot be combined with a structured output (response_format, structured_outputs or a forced tool call).");
         }

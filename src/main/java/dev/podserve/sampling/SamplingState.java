@@ -72,8 +72,9 @@ public final class SamplingState {
         this.constraint = rule;
     }
 
+    /** Whether the constraint restricts the next token (see {@link TokenConstraint#restrictsNext}). */
     public boolean constrained() {
-        return constraint != null;
+        return constraint != null && constraint.restrictsNext();
     }
 
     /** Whether the constraint says the output is complete: nothing may follow but the end. */
@@ -91,9 +92,12 @@ public final class SamplingState {
         return allowedTokens();
     }
 
-    /** [ceil(vocabSize / 64)] bit words, or null with no constraint; see {@link TokenConstraint#allowedTokens}. */
+    /**
+     * [ceil(vocabSize / 64)] bit words, or null where no constraint restricts the next token; see
+     * {@link TokenConstraint#allowedTokens}.
+     */
     long[] allowedTokens() {
-        if (constraint == null) return null;
+        if (!constrained()) return null;
         if (allowedAt != numOutputTokens) {
             if (allowed == null) allowed = new long[(vocabSize + 63) / 64];
             constraint.allowedTokens(allowed);

@@ -19,4 +19,13 @@ public interface TokenConstraint {
 
     /** Whether the output is complete and no token but the end may follow. */
     boolean complete();
+
+    /**
+     * Whether the rule restricts the next token at all. A rule that only binds parts of the output
+     * (a tool call inside free text) returns false between them, and no mask is then worked out,
+     * uploaded or applied for the step.
+     */
+    default boolean restrictsNext() {
+        return true;
+    }
 }

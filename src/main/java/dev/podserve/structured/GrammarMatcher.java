@@ -89,20 +89,32 @@ public final class GrammarMatcher implements TokenConstraint {
         }
         byte[] bytes = vocabulary.bytes(token);
         if (bytes == null) throw new IllegalStateException("token " + token + " has no text the response format can match");
-        // The states stay as they were if the token does not fit: two buffers alternate over its bytes.
-        Frames from = states;
-        Frames to = new Frames();
-        for (byte b : bytes) {
-            from.step(b & 0xFF, to);
-            if (to.isEmpty()) {
-                throw new IllegalStateException("token " + token + " does not continue the output in the response format");
-            }
-            Frames free = from == states ? new Frames() : from;
-            from = to;
-            to = free;
+        if (!acceptBytes(bytes, 0, bytes.length)) {
+            throw new IllegalStateException("token " + token + " does not continue the output in the response format");
         }
-        states = from;
+    }
+
+    /**
+     * Takes {@code bytes[from, to)} as output, for text that did not come as whole tokens of the
+     * format (the part of a token after a tool call's opening tag).
+     *
+     * @return false, with the states as they were, where a byte does not fit
+     */
+    boolean acceptBytes(byte[] bytes, int from, int to) {
+        if (ended) return false;
+        // The states stay as they were if the bytes do not fit: two buffers alternate over them.
+        Frames in = states;
+        Frames out = new Frames();
+        for (int i = from; i < to; i++) {
+            in.step(bytes[i] & 0xFF, out);
+            if (out.isEmpty()) return false;
+            Frames free = in == states ? new Frames() : in;
+            in = out;
+            out = free;
+        }
+        states = in;
         complete = -1;
+        return true;
     }
 
     @Override

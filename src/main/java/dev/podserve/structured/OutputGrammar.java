@@ -3,12 +3,13 @@ package dev.podserve.structured;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import dev.podserve.sampling.TokenConstraint;
 import dev.podserve.structured.Frame.ValueStart;
 
 /**
- * What a request's output must be, ready to match: one JSON value of a shape, or exactly one of
- * fixed texts. Immutable; shared by every choice of a request, each of which gets its own
- * {@link GrammarMatcher}.
+ * What a request's output must be, ready to match: one JSON value of a shape, exactly one of fixed
+ * texts, or free text whose values opened by triggers follow a grammar (tool calls in a model's own
+ * format). Immutable; shared by every choice of a request, each of which gets its own matcher.
  */
 public final class OutputGrammar {
 
@@ -16,11 +17,21 @@ public final class OutputGrammar {
     /** True: a JSON value (whitespace may precede it); false: the literal bytes alone. */
     private final boolean json;
     private final String description;
+    /** Non-null: this grammar binds only the values these open in free text, each one of {@link #shape}. */
+    private final ValueTriggers triggers;
+    /** With triggers: most values; -1: no bound. */
+    private final int maxValues;
 
     private OutputGrammar(Shape shape, boolean json, String description) {
+        this(shape, json, description, null, -1);
+    }
+
+    private OutputGrammar(Shape shape, boolean json, String description, ValueTriggers triggers, int maxValues) {
         this.shape = shape;
         this.json = json;
         this.description = description;
+        this.triggers = triggers;
+        this.maxValues = maxValues;
     }
 
     /** Any JSON object ({@code response_format: {"type": "json_object"}}). */
@@ -46,15 +57,64 @@ public final class OutputGrammar {
      * @param maxCalls   most calls in the array; -1: no bound
      */
     public static OutputGrammar toolCalls(java.util.Map<String, Shape> parameters, int maxCalls) {
+        return toolCallArray(parameters, "parameters", maxCalls);
+    }
+
+    /** A JSON array of one or more calls as {@link #toolCall} spells them. */
+    public static OutputGrammar toolCallArray(java.util.Map<String, Shape> parameters, String argumentsKey, int maxCalls) {
+        return new OutputGrammar(new Shape.ArrayShape(List.of(), callShape(parameters, argumentsKey), 1, maxCalls), true, "tool calls");
+    }
+
+    /**
+     * One tool call as a JSON object: {@code "name"}, one of the functions, and {@code argumentsKey}
+     * ({@code "arguments"} or {@code "parameters"}, as the model's format has it), valid under that
+     * function's parameters; the two members in either order.
+     */
+    public static OutputGrammar toolCall(java.util.Map<String, Shape> parameters, String argumentsKey) {
+        return new OutputGrammar(callShape(parameters, argumentsKey), true, "a tool call");
+    }
+
+    private static Shape callShape(java.util.Map<String, Shape> parameters, String argumentsKey) {
         if (parameters.isEmpty()) throw new IllegalArgumentException("no function");
         List<Shape> calls = new java.util.ArrayList<>();
         for (java.util.Map.Entry<String, Shape> f : parameters.entrySet()) {
             Shape name = SchemaCompiler.constant(tools.jackson.databind.node.JsonNodeFactory.instance.stringNode(f.getKey()));
             calls.add(new Shape.ObjectShape(List.of(new Shape.Property("name", SchemaCompiler.keyBytes("name"), name),
-                    new Shape.Property("parameters", SchemaCompiler.keyBytes("parameters"), f.getValue())), 0b11, null));
+                    new Shape.Property(argumentsKey, SchemaCompiler.keyBytes(argumentsKey), f.getValue())), 0b11, null));
         }
-        Shape item = calls.size() == 1 ? calls.get(0) : new Shape.Union(calls);
-        return new OutputGrammar(new Shape.ArrayShape(List.of(), item, 1, maxCalls), true, "tool calls");
+        return calls.size() == 1 ? calls.get(0) : new Shape.Union(calls);
+    }
+
+    /**
+     * Free text in which every value {@code triggers} open must be one of {@code value}'s (a JSON
+     * grammar): the model decides whether and where to call a tool, and a call it starts is valid.
+     *
+     * @param maxValues most values; once that many have closed the output is complete. -1: no bound
+     */
+    public static OutputGrammar triggered(OutputGrammar value, ValueTriggers triggers, int maxValues) {
+        if (!value.json || value.triggers != null) throw new IllegalArgumentException("a triggered value must be a JSON grammar");
+        if (maxValues == 0 || maxValues < -1) throw new IllegalArgumentException("maxValues " + maxValues);
+        return new OutputGrammar(value.shape, true, "free text with " + value.description + " after each trigger", triggers, maxValues);
+    }
+
+    /**
+     * Whether the grammar decides where the output ends (a JSON value, a choice). A triggered one
+     * does only once its most values have closed; the model ends it otherwise, so generating past
+     * the end token ({@code ignore_eos}) leaves nothing unfinished.
+     */
+    public boolean bindsEnd() {
+        return triggers == null;
+    }
+
+    /** The rule one choice of a request follows: a {@link GrammarMatcher}, or a triggered one's matcher. */
+    public TokenConstraint constraint(VocabularyTrie vocabulary, int[] endTokens) {
+        if (triggers == null) return matcher(vocabulary, endTokens);
+        return new TriggeredMatcher(this, triggers, vocabulary, maxValues);
+    }
+
+    /** A matcher of one value of this grammar that the end token may not end (a value inside free text). */
+    GrammarMatcher matcherWithoutEnd(VocabularyTrie vocabulary) {
+        return new GrammarMatcher(root(), vocabulary, new int[0]);
     }
 
     /** Exactly one of the texts, nothing around it (vLLM's {@code structured_outputs.choice}). */
@@ -64,18 +124,22 @@ public final class OutputGrammar {
                 false, "one of " + choices.size() + " choices");
     }
 
-    /** A matcher at the start of the output, for one choice of a request. */
+    /** A matcher at the start of the output, for one choice of a request (not of a triggered grammar). */
     public GrammarMatcher matcher(VocabularyTrie vocabulary, int[] endTokens) {
+        if (triggers != null) throw new IllegalStateException("a triggered grammar binds only its values: use constraint()");
         return new GrammarMatcher(root(), vocabulary, endTokens);
     }
 
-    /** Whether {@code text} is a whole output this grammar allows (the byte-level reference for token masks). */
+    /**
+     * Whether {@code text} is a whole output this grammar allows (the byte-level reference for token
+     * masks); of a triggered grammar, whether it is one whole value.
+     */
     public boolean matches(byte[] text) {
         Frames states = read(text);
         return states != null && states.canEnd();
     }
 
-    /** Whether some output this grammar allows begins with {@code text}. */
+    /** Whether some output this grammar allows begins with {@code text}; of a triggered grammar, some value. */
     public boolean allowsPrefix(byte[] text) {
         return read(text) != null;
     }

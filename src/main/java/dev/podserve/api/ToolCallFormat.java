@@ -1,0 +1,81 @@
+package dev.podserve.api;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+import dev.podserve.engine.ServingModel;
+import dev.podserve.structured.ValueTriggers;
+import dev.podserve.tokenizer.HfTokenizer;
+
+/**
+ * How a model writes tool calls in its own answers, which {@code tool_choice: "auto"} reads back
+ * (and binds, from the point a call opens, to the request's tools). Each is a family of chat
+ * templates trained on it; the server tells which from the template or is told
+ * ({@code podserve.model.tool-call-format}).
+ *
+ * @param name         as configured
+ * @param openers      texts that open a call (a special token where the tokenizer has one by that name)
+ * @param atStart      whether an answer may also begin with a call's JSON directly
+ * @param separator    what opens another call right after one; null: only the openers do
+ * @param argumentsKey the member holding a call's arguments
+ * @param array        whether an opener is followed by a JSON array of calls instead of one call
+ * @param closer       the text that ends a call after its JSON, dropped from the content; null: none
+ */
+record ToolCallFormat(String name, List<String> openers, boolean atStart, String separator, String argumentsKey,
+                      boolean array, String closer) {
+
+    /** {@code <tool_call>{"name": ..., "arguments": {...}}</tool_call>}, once per call: Hermes, Qwen 2.5 and 3, and many fine-tunes. */
+    static final ToolCallFormat HERMES = new ToolCallFormat("hermes", List.of("<tool_call>"), false, null, "arguments", false,
+            "</tool_call>");
+    /** The answer is {@code {"name": ..., "parameters": {...}}}, calls separated by {@code ;}, optionally after {@code <|python_tag|>}: Llama 3.1 to 3.3. */
+    static final ToolCallFormat LLAMA3_JSON = new ToolCallFormat("llama3_json", List.of("<|python_tag|>"), true, ";",
+            "parameters", false, null);
+    /** {@code [TOOL_CALLS][{"name": ..., "arguments": {...}}, ...]}: Mistral's instruct models. */
+    static final ToolCallFormat MISTRAL = new ToolCallFormat("mistral", List.of("[TOOL_CALLS]"), false, null, "arguments", true, null);
+
+    private static final List<ToolCallFormat> ALL = List.of(HERMES, LLAMA3_JSON, MISTRAL);
+
+    /**
+     * The served model's format: the configured one, or with {@code auto} the first whose opener
+     * its chat template writes. Null: none ({@code none}, or a template that writes no known one).
+     */
+    static ToolCallFormat of(ServingModel model, String configured) {
+        if ("none".equals(configured)) return null;
+        for (ToolCallFormat f : ALL) {
+            if (f.name.equals(configured)) return f;
+        }
+        String template = model.chatTemplate() == null ? "" : model.chatTemplate().template();
+        for (ToolCallFormat f : ALL) {
+            if (f.openers.stream().anyMatch(template::contains)) return f;
+        }
+        return null;
+    }
+
+    /** Where calls open, as the grammar matches them: openers the tokenizer has as special tokens by id, the rest as text. */
+    ValueTriggers triggers(HfTokenizer tokenizer) {
+        List<byte[]> texts = new ArrayList<>();
+        List<Integer> tokens = new ArrayList<>();
+        for (String o : openers) {
+            OptionalInt id = specialId(tokenizer, o);
+            if (id.isPresent()) tokens.add(id.getAsInt());
+            else texts.add(o.getBytes(StandardCharsets.UTF_8));
+        }
+        return new ValueTriggers(texts, tokens.stream().mapToInt(Integer::intValue).toArray(), atStart,
+                separator == null ? null : separator.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Whether an opener is a special token, which the answer's text then has to keep (it would
+     * otherwise be dropped with {@code skip_special_tokens}, and the call with it).
+     */
+    boolean opensWithSpecialToken(HfTokenizer tokenizer) {
+        return openers.stream().anyMatch(o -> specialId(tokenizer, o).isPresent());
+    }
+
+    private static OptionalInt specialId(HfTokenizer tokenizer, String text) {
+        OptionalInt id = tokenizer.tokenId(text);
+        return id.isPresent() && tokenizer.isSpecial(id.getAsInt()) ? id : OptionalInt.empty();
+    }
+}

@@ -1,0 +1,63 @@
+package dev.podserve.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import dev.podserve.engine.ServingModel;
+import dev.podserve.engine.TinyModel;
+import dev.podserve.structured.ValueTriggers;
+import dev.podserve.tokenizer.ChatTemplate;
+
+import tools.jackson.databind.json.JsonMapper;
+
+/** Which tool-call format a model writes, told from its chat template or configured, and how its openers are matched. */
+class ToolCallFormatTest {
+
+    private static ServingModel withTemplate(String template) {
+        return new ServingModel("m", "m", null, null, null, template == null ? null : new ChatTemplate(template, null, null), null,
+                "test", 0);
+    }
+
+    @Test
+    void theTemplateTellsTheFormatAndConfigurationOverridesIt() {
+        String qwen = "{%- for m in messages %}{{ m.content }}{%- endfor %}{{- '<tool_call>\\n' }}";
+        String llama = "{%- if builtin_tools %}{{- '<|python_tag|>' }}{%- endif %}{{ messages[0].content }}";
+        String mistral = "{%- for m in messages %}{{ '[TOOL_CALLS]' if m.tool_calls }}{%- endfor %}";
+        assertThat(ToolCallFormat.of(withTemplate(qwen), "auto")).isEqualTo(ToolCallFormat.HERMES);
+        assertThat(ToolCallFormat.of(withTemplate(llama), "auto")).isEqualTo(ToolCallFormat.LLAMA3_JSON);
+        assertThat(ToolCallFormat.of(withTemplate(mistral), "auto")).isEqualTo(ToolCallFormat.MISTRAL);
+        assertThat(ToolCallFormat.of(withTemplate("{{ messages[0].content }}"), "auto")).as("no known opener").isNull();
+        assertThat(ToolCallFormat.of(withTemplate(null), "auto")).as("no template").isNull();
+        assertThat(ToolCallFormat.of(withTemplate(qwen), "none")).isNull();
+        assertThat(ToolCallFormat.of(withTemplate(qwen), "mistral")).isEqualTo(ToolCallFormat.MISTRAL);
+    }
+
+    @Test
+    void anOpenerTheTokenizerHasAsASpecialTokenIsMatchedByIdAndKeptInTheText() {
+        ToolCallFormat f = new ToolCallFormat("test", List.of("<|im_start|>", "<call>"), false, null, "arguments", false, null);
+        ValueTriggers t = f.triggers(TinyModel.TOKENIZER);
+        assertThat(t.tokens()).containsExactly(TinyModel.TOKENIZER.tokenId("<|im_start|>").getAsInt());
+        assertThat(t.texts()).hasSize(1);
+        assertThat(new String(t.texts().get(0), StandardCharsets.UTF_8)).isEqualTo("<call>");
+        assertThat(f.opensWithSpecialToken(TinyModel.TOKENIZER)).isTrue();
+        assertThat(ToolCallFormat.HERMES.opensWithSpecialToken(TinyModel.TOKENIZER)).as("<tool_call> is text here").isFalse();
+    }
+
+    @Test
+    void autoWithAModelWhoseFormatIsNotKnownIsA400ThatSaysWhatWorks() {
+        Object tools = List.of(java.util.Map.of("type", "function", "function", java.util.Map.of("name", "f")));
+        var json = JsonMapper.builder().build();
+        assertThatThrownBy(() -> ToolChoices.parse(tools, null, null, json, null, TinyModel.TOKENIZER))
+                .isInstanceOfSatisfying(ApiException.class, e -> {
+                    assertThat(e.param()).isEqualTo("tool_choice");
+                    assertThat(e.getMessage()).contains("podserve.model.tool-call-format").contains("\"required\"");
+                });
+        assertThat(ToolChoices.parse(tools, null, null, json, ToolCallFormat.HERMES, TinyModel.TOKENIZER).mode())
+                .as("auto is the default with tools").isEqualTo(ToolChoices.Mode.AUTO);
+    }
+}

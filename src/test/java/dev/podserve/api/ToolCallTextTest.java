@@ -1,0 +1,119 @@
+package dev.podserve.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+import dev.podserve.api.dto.ChatCompletionResponse.ToolCall;
+
+/**
+ * Reading a model's answer back into content and tool calls, in each format: hand cases, then
+ * random answers streamed in random pieces, which must read exactly as the whole answer does.
+ */
+class ToolCallTextTest {
+
+    private static final long SEED = Long.getLong("seed", System.nanoTime());
+
+    private static String calls(ToolCallText.Whole w) {
+        StringBuilder b = new StringBuilder();
+        for (ToolCall c : w.calls()) b.append(c.function().name()).append(c.function().arguments()).append(';');
+        return b.toString();
+    }
+
+    @Test
+    void hermesCallsComeOutOfTheTextWithTheirTagsAndTheBlanksAroundThem() {
+        ToolCallText.Whole w = ToolCallText.read(ToolCallFormat.HERMES,
+                "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"n\": 1.50}}\n</tool_call>\n"
+                        + "<tool_call>{\"arguments\": {}, \"name\": \"ping\"}</tool_call>\n");
+        assertThat(w.content()).isEqualTo("Let me check.\n");
+        assertThat(calls(w)).as("arguments as compact JSON, numbers as written").isEqualTo("get_weather{\"city\":\"Paris\",\"n\":1.50};ping{};");
+        assertThat(w.calls().get(0).id()).startsWith("call_");
+
+        ToolCallText.Whole only = ToolCallText.read(ToolCallFormat.HERMES, "\n<tool_call>{\"name\": \"ping\", \"arguments\": {}}</tool_call>");
+        assertThat(only.content()).as("blanks alone around calls are no content").isNull();
+
+        assertThat(ToolCallText.read(ToolCallFormat.HERMES, "Just text, <tool but no call.").content())
+                .isEqualTo("Just text, <tool but no call.");
+        assertThat(ToolCallText.read(ToolCallFormat.HERMES, "a <tool_call> b").content()).as("an opener without a call is text")
+                .isEqualTo("a <tool_call> b");
+        String cut = "Sure.<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"ci";
+        ToolCallText.Whole cutShort = ToolCallText.read(ToolCallFormat.HERMES, cut);
+        assertThat(cutShort.calls()).isEmpty();
+        assertThat(cutShort.content()).as("a call cut short comes back as the text it was").isEqualTo(cut);
+        assertThat(ToolCallText.read(ToolCallFormat.HERMES, "<tool_call>{\"nom\": \"x\"}</tool_call>").content())
+                .as("JSON that is not a call is text").isEqualTo("<tool_call>{\"nom\": \"x\"}</tool_call>");
+        ToolCallText.Whole after = ToolCallText.read(ToolCallFormat.HERMES,
+                "<tool_call>{\"name\": \"ping\", \"arguments\": \"{}\"}</tool_call> Done.");
+        assertThat(calls(after)).as("arguments sent as a string stay that string").isEqualTo("ping{};");
+        assertThat(after.content()).isEqualTo(" Done.");
+    }
+
+    @Test
+    void llama3CallsAreTheWholeAnswerSeparatedBySemicolons() {
+        ToolCallText.Whole w = ToolCallText.read(ToolCallFormat.LLAMA3_JSON,
+                "  {\"name\": \"f\", \"parameters\": {\"a\": [1, \"}\"]}}; {\"name\": \"g\", \"parameters\": {}}");
+        assertThat(calls(w)).isEqualTo("f{\"a\":[1,\"}\"]};g{};");
+        assertThat(w.content()).isNull();
+        assertThat(calls(ToolCallText.read(ToolCallFormat.LLAMA3_JSON, "<|python_tag|>{\"name\": \"f\", \"parameters\": {}}")))
+                .isEqualTo("f{};");
+        ToolCallText.Whole text = ToolCallText.read(ToolCallFormat.LLAMA3_JSON, "The set {1, 2} is small.");
+        assertThat(text.calls()).isEmpty();
+        assertThat(text.content()).isEqualTo("The set {1, 2} is small.");
+        assertThat(ToolCallText.read(ToolCallFormat.LLAMA3_JSON, "{1, 2} is a set.").content()).isEqualTo("{1, 2} is a set.");
+    }
+
+    @Test
+    void mistralCallsAreOneArrayAfterItsToken() {
+        ToolCallText.Whole w = ToolCallText.read(ToolCallFormat.MISTRAL,
+                "[TOOL_CALLS] [{\"name\": \"f\", \"arguments\": {\"a\": 1}}, {\"name\": \"g\", \"arguments\": {}}]");
+        assertThat(calls(w)).isEqualTo("f{\"a\":1};g{};");
+        assertThat(w.content()).isNull();
+    }
+
+    @Test
+    void anyAnswerStreamedInAnyPiecesReadsAsTheWholeAnswer() {
+        Random rnd = new Random(SEED);
+        String[] parts = {"Hello", " ", "\n", "<", "<tool", "<tool_call>", "</tool_call>", "{", "}", "[", "]", ";",
+                "{\"name\": \"f\", \"arguments\": {\"x\": \"a}b\\\"\"}}", "{\"name\": \"g\", \"parameters\": [1]}",
+                "[{\"name\": \"h\", \"arguments\": {}}]", "[TOOL_CALLS]", "<|python_tag|>", "\"", "\\"};
+        int withCalls = 0;
+        for (int a = 0; a < 3000; a++) {
+            StringBuilder answer = new StringBuilder();
+            for (int k = rnd.nextInt(12); k >= 0; k--) answer.append(parts[rnd.nextInt(parts.length)]);
+            String text = answer.toString();
+            for (ToolCallFormat format : List.of(ToolCallFormat.HERMES, ToolCallFormat.LLAMA3_JSON, ToolCallFormat.MISTRAL)) {
+                ToolCallText.Whole whole = ToolCallText.read(format, text);
+                ToolCallText streamed = new ToolCallText(format);
+                List<ToolCallText.Piece> pieces = new ArrayList<>();
+                for (int i = 0; i < text.length(); ) {
+                    int j = Math.min(text.length(), i + 1 + rnd.nextInt(6));
+                    pieces.addAll(streamed.feed(text.substring(i, j)));
+                    i = j;
+                }
+                pieces.addAll(streamed.finish());
+                StringBuilder content = new StringBuilder();
+                StringBuilder calls = new StringBuilder();
+                for (ToolCallText.Piece p : pieces) {
+                    if (p instanceof ToolCallText.Content c) {
+                        assertThat(c.text()).isNotEmpty();
+                        content.append(c.text());
+                    } else {
+                        ToolCall call = ((ToolCallText.Call) p).call();
+                        calls.append(call.function().name()).append(call.function().arguments()).append(';');
+                    }
+                }
+                String where = "seed " + SEED + ", " + format.name() + ", <" + text + ">";
+                assertThat(calls.toString()).as(where).isEqualTo(calls(whole));
+                assertThat(whole.content() == null ? content.toString().isBlank() : content.toString().equals(whole.content()))
+                        .as(where + ": content <" + content + "> against <" + whole.content() + ">").isTrue();
+                if (whole.calls().isEmpty()) assertThat(whole.content()).as("nothing is lost, " + where).isEqualTo(text);
+                else withCalls++;
+            }
+        }
+        assertThat(withCalls).as("enough answers must hold calls").isGreaterThan(300);
+    }
+}
