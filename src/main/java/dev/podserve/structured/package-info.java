@@ -1,6 +1,7 @@
 /**
- * Structured outputs: a request's {@code response_format} (a JSON object, a JSON Schema) or a
- * fixed list of choices, turned into the set of tokens allowed at each step of its generation.
+ * Structured outputs: a request's {@code response_format} (a JSON object, a JSON Schema), a fixed
+ * list of choices, or the tool calls inside a free answer, turned into the set of tokens allowed
+ * at each step of its generation.
  *
  * <p>The pieces, in the order a request meets them:
  * <ul>
@@ -14,7 +15,10 @@
  *       so that the allowed tokens are found by one walk that drops a whole subtree at the first
  *       byte the state refuses;</li>
  *   <li>{@link dev.podserve.structured.GrammarMatcher} is one choice's state, the sampler's
- *       {@link dev.podserve.sampling.TokenConstraint}.</li>
+ *       {@link dev.podserve.sampling.TokenConstraint};</li>
+ *   <li>for {@code tool_choice: "auto"}, a {@code TriggeredMatcher} leaves the answer free and runs
+ *       a {@code GrammarMatcher} over each call, from the opener that {@link
+ *       dev.podserve.structured.ValueTriggers} name until the call's JSON closes.</li>
  * </ul>
  *
  * <p>Everything here works on bytes, not characters: tokens of byte-level vocabularies split UTF-8
