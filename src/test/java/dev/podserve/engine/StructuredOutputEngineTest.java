@@ -120,6 +120,39 @@ class StructuredOutputEngineTest {
         }
     }
 
+    /**
+     * Values inside free text ({@code tool_choice: "auto"}): here any vowel or blank opens one, so
+     * the random model's answer goes in and out of the schema many times. The rule binds a row only
+     * inside a value, and each path (host row, device argmax with late fetches, masks and draws on
+     * the "device") must still give the plain engine's tokens.
+     */
+    @Test
+    void valuesInsideFreeTextTakeEveryPathAlike() {
+        List<byte[]> openers = new ArrayList<>();
+        for (char c : "aeiou ".toCharArray()) openers.add(new byte[] {(byte) c});
+        OutputGrammar inText = OutputGrammar.triggered(SCHEMA, new dev.podserve.structured.ValueTriggers(openers, new int[0], false, null), -1);
+        ArgmaxBackend[] argmax = new ArgmaxBackend[1];
+        ArgmaxBackend[] masking = new ArgmaxBackend[1];
+        List<SamplingParams> cases = List.of(
+                SamplingParams.builder().temperature(0).maxTokens(500).build(),
+                SamplingParams.builder().temperature(0.9).seed(4L).maxTokens(500).build(),
+                SamplingParams.builder().temperature(0.7).seed(6L).topK(30).maxTokens(500).build());
+        try (Engine plain = TinyModel.engine();
+             Engine a = TinyModel.engine(512, 96, 8, 40, b -> argmax[0] = new ArgmaxBackend(b));
+             Engine d = TinyModel.engine(512, 96, 8, 40, b -> masking[0] = ArgmaxBackend.masking(b, Integer.MAX_VALUE))) {
+            int values = 0;
+            for (int i = 0; i < cases.size(); i++) {
+                List<RequestOutput> want = run(plain, "p" + i, cases.get(i), inText);
+                assertThat(tokens(run(a, "a" + i, cases.get(i), inText))).as("case %d", i).containsExactly(tokens(want));
+                assertThat(tokens(run(d, "d" + i, cases.get(i), inText))).as("case %d", i).containsExactly(tokens(want));
+                values += text(want).split("\"flags\"", -1).length - 1;
+            }
+            assertThat(values).as("the answers opened values").isGreaterThan(3);
+            assertThat(masking[0].masked.get()).as("rows masked on the device").isPositive();
+            assertThat(masking[0].given.get() + masking[0].late.get()).as("rows copied to the host").isZero();
+        }
+    }
+
     @Test
     void ignoreEosCannotBeCombinedWithAFormat() {
         try (Engine engine = TinyModel.engine()) {
