@@ -80,18 +80,25 @@ class ChatCompletionsController {
             throw ApiException.badRequest(body.stop() != null ? "stop" : "stop_token_ids",
                     "stop and stop_token_ids cannot be combined with a forced tool call: the call ends where its JSON does.");
         }
-        int[] prompt = ChatPrompts.tokenIds(model, body.messages(), body.addGenerationPrompt() == null || body.addGenerationPrompt(),
-                tools.tools());
+        String promptText = ChatPrompts.render(model, body.messages(), body.addGenerationPrompt() == null || body.addGenerationPrompt(),
+                tools.tools(), ChatPrompts.templateKwargs(unknown.get("chat_template_kwargs")));
+        int[] prompt = model.tokenizer().encodeNoSpecial(promptText);
         limits.checkPromptTokens(prompt.length, "messages");
         int maxTokens = maxTokens(body, prompt.length, model, n);
         SamplingParams params = SamplingMapper.from(body, maxTokens, topLogprobs, model.generationConfig());
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
-        // A call opened by a special token must keep it in the text, or the call could not be read back.
+        ReasoningFormat reasoning = ReasoningFormat.of(model, props.model().reasoningFormat());
+        ChatResponses.Thinking thinking = reasoning == null ? null : new ChatResponses.Thinking(reasoning, reasoning.startsInside(promptText));
+        OutputGrammar grammar = tools.grammar() != null ? tools.grammar() : format;
+        // A reasoning model thinks freely first: the format and the calls bind its answer.
+        if (grammar != null && thinking != null) grammar = grammar.afterReasoning(reasoning.prelude(model.tokenizer(), thinking.startsInside()));
+        // A call or a thinking block opened by a special token must keep it in the text, or it could not be read back.
         boolean skipSpecial = (body.skipSpecialTokens() == null || body.skipSpecialTokens())
-                && !(tools.mode() == ToolChoices.Mode.AUTO && tools.format().opensWithSpecialToken(model.tokenizer()));
+                && !(tools.mode() == ToolChoices.Mode.AUTO && tools.format().opensWithSpecialToken(model.tokenizer()))
+                && !(reasoning != null && reasoning.tagsAreSpecial(model.tokenizer()));
         List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params, skipSpecial,
                 Choices.cacheSalt(body.cacheSalt(), props.security().isolatePrefixCache() ? ClientIdentity.of(exchange) : null),
-                tools.grammar() != null ? tools.grammar() : format);
+                grammar);
         Choices.validate(model.engine(), choices);
         long cost = Choices.tokenCost(List.of(prompt), choices.size(), maxTokens, params.promptLogprobs() != null);
         List<String> logged = promptLog.enabled() ? List.of(model.tokenizer().decode(prompt, false)) : List.of();
@@ -100,7 +107,7 @@ class ChatCompletionsController {
                     admission.watch(Choices.run(model.engine(), choices, admission.deadlines(),
                             ConnectionThread.forEngineOutputs(exchange, model.engine()))));
             ChatResponses.Meta meta = new ChatResponses.Meta(id, Instant.now().getEpochSecond(), model, prompt.length,
-                    topLogprobs != null, body.promptLogprobs(), tools);
+                    topLogprobs != null, body.promptLogprobs(), tools, thinking);
             if (stream) {
                 return Sse.write(exchange, ChatResponses.stream(meta, choices, events, includeUsage, json),
                         props.api().keepAlive(), json);

@@ -28,6 +28,37 @@ final class ChatPrompts {
 
     /** @param tools the request's tools, for the template's {@code tools} variable; null: none */
     static String render(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt, List<Map<String, Object>> tools) {
+        return render(model, messages, addGenerationPrompt, tools, Map.of());
+    }
+
+    /** Variables a request may not set through {@code chat_template_kwargs}: the request's own fields set them. */
+    private static final Set<String> RESERVED = Set.of("messages", "add_generation_prompt", "tools");
+
+    /**
+     * vLLM's {@code chat_template_kwargs}: further variables for the chat template, such as
+     * Qwen3's {@code enable_thinking}. Null: none.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> templateKwargs(Object raw) {
+        if (raw == null) return Map.of();
+        if (!(raw instanceof Map<?, ?> map)) {
+            throw ApiException.badRequest("chat_template_kwargs", "chat_template_kwargs must be an object of template variables.");
+        }
+        for (Object key : map.keySet()) {
+            if (RESERVED.contains(key)) {
+                throw ApiException.badRequest("chat_template_kwargs", "chat_template_kwargs cannot set '" + key
+                        + "': the request's own field sets it.");
+            }
+        }
+        return (Map<String, Object>) map;
+    }
+
+    /**
+     * @param tools  the request's tools, for the template's {@code tools} variable; null: none
+     * @param kwargs further template variables ({@link #templateKwargs})
+     */
+    static String render(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt, List<Map<String, Object>> tools,
+                         Map<String, Object> kwargs) {
         if (messages == null || messages.isEmpty()) {
             throw ApiException.badRequest("messages", "messages must be a non-empty list.");
         }
@@ -37,7 +68,9 @@ final class ChatPrompts {
         }
         List<Map<String, Object>> plain = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) plain.add(plain(messages.get(i), i));
-        return model.chatTemplate().render(plain, addGenerationPrompt, tools == null ? Map.of() : Map.of("tools", tools));
+        Map<String, Object> extra = new LinkedHashMap<>(kwargs);
+        if (tools != null) extra.put("tools", tools);
+        return model.chatTemplate().render(plain, addGenerationPrompt, extra);
     }
 
     static int[] tokenIds(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt) {

@@ -3,11 +3,13 @@ package dev.podserve.api;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import dev.podserve.api.dto.ChatCompletionChunk;
 import dev.podserve.api.dto.ChatCompletionResponse;
 import dev.podserve.api.dto.ChatLogprobs;
 import dev.podserve.api.dto.PromptLogprob;
+import dev.podserve.engine.RequestOutput;
 import dev.podserve.engine.ServingModel;
 import dev.podserve.engine.TokenLogprob;
 
@@ -27,10 +29,22 @@ final class ChatResponses {
      * @param tools          what the answer is when a tool call is forced ({@link ToolChoices})
      */
     record Meta(String id, long created, ServingModel model, int promptTokens, boolean logprobs, Integer promptLogprobs,
-                ToolChoices.Plan tools) {
+                ToolChoices.Plan tools, Thinking thinking) {
 
         Meta(String id, long created, ServingModel model, int promptTokens, boolean logprobs, Integer promptLogprobs) {
-            this(id, created, model, promptTokens, logprobs, promptLogprobs, ToolChoices.Plan.FREE);
+            this(id, created, model, promptTokens, logprobs, promptLogprobs, ToolChoices.Plan.FREE, null);
+        }
+    }
+
+    /**
+     * A reasoning model's thinking, split from its answers.
+     *
+     * @param startsInside whether the prompt opened the thinking, so every answer begins inside it
+     */
+    record Thinking(ReasoningFormat format, boolean startsInside) {
+
+        ReasoningText splitter() {
+            return new ReasoningText(format, startsInside);
         }
     }
 
@@ -41,17 +55,22 @@ final class ChatResponses {
             for (int i = 0; i < results.size(); i++) {
                 ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(results.logprobs(i), meta.model().tokenizer()) : null;
                 String text = results.text(i);
+                String reasoning = null;
+                if (meta.thinking() != null) {
+                    ReasoningText.Split split = ReasoningText.split(meta.thinking().format(), meta.thinking().startsInside(), text);
+                    reasoning = split.reasoning().isEmpty() ? null : split.reasoning();
+                    text = split.content();
+                }
                 String finish = results.finishReason(i);
                 ChatCompletionResponse.Message message;
                 List<ChatCompletionResponse.ToolCall> calls;
                 if (meta.tools().mode() == ToolChoices.Mode.AUTO) {
                     ToolCallText.Whole read = ToolCallText.read(meta.tools().format(), text);
                     calls = read.calls().isEmpty() ? null : read.calls();
-                    message = new ChatCompletionResponse.Message("assistant", read.content(), calls);
+                    message = new ChatCompletionResponse.Message("assistant", read.content(), calls, reasoning);
                 } else {
                     calls = toolCalls(meta.tools(), text, finish);
-                    message = calls == null ? new ChatCompletionResponse.Message("assistant", text)
-                            : new ChatCompletionResponse.Message("assistant", null, calls);
+                    message = new ChatCompletionResponse.Message("assistant", calls == null ? text : null, calls, reasoning);
                 }
                 out.add(new ChatCompletionResponse.Choice(i, message, lp, finishReason(meta.tools(), calls, finish)));
             }
@@ -110,15 +129,23 @@ final class ChatResponses {
         String content = meta.tools().calls() ? null : "";
         Flux<String> roles = Flux.fromIterable(choices).map(c -> frame(json, meta, c.index(),
                 new ChatCompletionChunk.Delta("assistant", content), null, null, usageSlot));
-        if (meta.tools().calls() || meta.tools().mode() == ToolChoices.Mode.AUTO) {
-            Flux<String> body = meta.tools().calls() ? toolCallStream(meta, choices.size(), events, counts, usageSlot, json)
-                    : autoToolStream(meta, choices.size(), events, counts, usageSlot, json);
-            return Flux.concat(roles, body, usage(meta, choices, counts, includeUsage, json), Mono.just(Sse.DONE))
-                    .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
-        }
-        Flux<String> body = events.concatMapIterable(e -> {
+        Function<Choices.Event, List<String>> frames = meta.tools().calls()
+                ? toolCallFrames(meta, choices.size(), usageSlot, json)
+                : meta.tools().mode() == ToolChoices.Mode.AUTO ? autoToolFrames(meta, choices.size(), usageSlot, json)
+                : textFrames(meta, usageSlot, json);
+        if (meta.thinking() != null) frames = thinkingFirst(meta, choices.size(), frames, usageSlot, json);
+        Function<Choices.Event, List<String>> body = frames;
+        return Flux.concat(roles, events.concatMapIterable(e -> {
+                    counts.add(e, false);
+                    return body.apply(e);
+                }), usage(meta, choices, counts, includeUsage, json), Mono.just(Sse.DONE))
+                .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
+    }
+
+    /** Plain text: a content chunk per output with text (or log-probabilities), a finishing chunk with an empty delta. */
+    private static Function<Choices.Event, List<String>> textFrames(Meta meta, Object usageSlot, ObjectMapper json) {
+        return e -> {
             List<String> frames = new ArrayList<>(2);
-            counts.add(e, false);
             boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
             if (!e.output().text().isEmpty() || hasLogprobs) {
                 ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(e.output().logprobs(), meta.model().tokenizer()) : null;
@@ -129,9 +156,38 @@ final class ChatResponses {
                         e.output().finishReason().wire(), usageSlot));
             }
             return frames;
-        });
-        return Flux.concat(roles, body, usage(meta, choices, counts, includeUsage, json), Mono.just(Sse.DONE))
-                .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
+        };
+    }
+
+    /**
+     * A reasoning model's thinking goes out first, as {@code reasoning_content} chunks; what is left
+     * of each output's text (the answer) goes on to {@code answer}'s frames. An output that is all
+     * thinking carries its log-probabilities on its thinking chunk.
+     */
+    private static Function<Choices.Event, List<String>> thinkingFirst(Meta meta, int numChoices, Function<Choices.Event, List<String>> answer,
+                                                                     Object usageSlot, ObjectMapper json) {
+        ReasoningText[] splitters = new ReasoningText[numChoices];
+        for (int i = 0; i < numChoices; i++) splitters[i] = meta.thinking().splitter();
+        return e -> {
+            int c = e.choice();
+            RequestOutput out = e.output();
+            ReasoningText.Split split = splitters[c].feed(out.text());
+            if (out.finishReason() != null) {
+                ReasoningText.Split rest = splitters[c].finish();
+                split = new ReasoningText.Split(split.reasoning() + rest.reasoning(), split.content() + rest.content());
+            }
+            List<String> frames = new ArrayList<>(3);
+            boolean logprobsOnThinking = split.content().isEmpty() && meta.logprobs() && !out.logprobs().isEmpty();
+            if (!split.reasoning().isEmpty() || logprobsOnThinking) {
+                ChatLogprobs lp = logprobsOnThinking ? LogprobsMapper.chat(out.logprobs(), meta.model().tokenizer()) : null;
+                frames.add(frame(json, meta, c, ChatCompletionChunk.Delta.reasoning(split.reasoning()), lp, null, usageSlot));
+            }
+            RequestOutput rest = new RequestOutput(out.requestId(), split.content(), out.tokenIds(),
+                    logprobsOnThinking ? List.of() : out.logprobs(), out.finishReason(), out.promptTokens(), out.completionTokens(),
+                    out.promptLogprobs(), out.cachedPromptTokens());
+            frames.addAll(answer.apply(new Choices.Event(c, rest)));
+            return frames;
+        };
     }
 
     private static Mono<String> usage(Meta meta, List<Choices.Choice> choices, ChoiceResults counts, boolean includeUsage,
@@ -147,8 +203,7 @@ final class ChatResponses {
      * answer can only be split into calls once whole, so each choice's text (and log-probabilities)
      * waits for its end and goes out as one chunk of all its calls, or as content if it is cut short.
      */
-    private static Flux<String> toolCallStream(Meta meta, int numChoices, Flux<Choices.Event> events, ChoiceResults counts,
-                                               Object usageSlot, ObjectMapper json) {
+    private static Function<Choices.Event, List<String>> toolCallFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
         String[] ids = new String[numChoices];
         StringBuilder[] texts = new StringBuilder[numChoices];
         List<List<TokenLogprob>> logprobs = new ArrayList<>();
@@ -157,9 +212,8 @@ final class ChatResponses {
             logprobs.add(new ArrayList<>());
         }
         boolean named = meta.tools().mode() == ToolChoices.Mode.NAMED;
-        return events.concatMapIterable(e -> {
+        return e -> {
             List<String> frames = new ArrayList<>(2);
-            counts.add(e, false);
             int c = e.choice();
             String text = e.output().text();
             if (named) {
@@ -197,7 +251,7 @@ final class ChatResponses {
             frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null,
                     finishReason(meta.tools(), calls, finish), usageSlot));
             return frames;
-        });
+        };
     }
 
     /**
@@ -206,17 +260,15 @@ final class ChatResponses {
      * counting the choice's calls). Log-probabilities ride on the next chunk that goes out, so a
      * token held back keeps its entry.
      */
-    private static Flux<String> autoToolStream(Meta meta, int numChoices, Flux<Choices.Event> events, ChoiceResults counts,
-                                               Object usageSlot, ObjectMapper json) {
+    private static Function<Choices.Event, List<String>> autoToolFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
         ToolCallText[] readers = new ToolCallText[numChoices];
         List<List<TokenLogprob>> heldLogprobs = new ArrayList<>();
         for (int i = 0; i < numChoices; i++) {
             readers[i] = new ToolCallText(meta.tools().format());
             heldLogprobs.add(new ArrayList<>());
         }
-        return events.concatMapIterable(e -> {
+        return e -> {
             List<String> frames = new ArrayList<>(2);
-            counts.add(e, false);
             int c = e.choice();
             List<TokenLogprob> held = heldLogprobs.get(c);
             if (meta.logprobs()) held.addAll(e.output().logprobs());
@@ -252,7 +304,7 @@ final class ChatResponses {
                         readers[c].calls() > 0 && "stop".equals(finish) ? "tool_calls" : finish, usageSlot));
             }
             return frames;
-        });
+        };
     }
 
     private static String frame(ObjectMapper json, Meta meta, int index, ChatCompletionChunk.Delta delta, ChatLogprobs lp,

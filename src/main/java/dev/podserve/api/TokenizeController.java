@@ -42,7 +42,8 @@ class TokenizeController {
         } else {
             String rendered = ChatPrompts.render(model, body.messages(),
                     body.addGenerationPrompt() == null || body.addGenerationPrompt(),
-                    ToolChoices.parse(body.tools(), "none", null, json, null, null).tools());
+                    ToolChoices.parse(body.tools(), "none", null, json, null, null).tools(),
+                    ChatPrompts.templateKwargs(body.chatTemplateKwargs()));
             boolean special = Boolean.TRUE.equals(body.addSpecialTokens());
             ids = special ? model.tokenizer().encode(rendered) : model.tokenizer().encodeNoSpecial(rendered);
         }

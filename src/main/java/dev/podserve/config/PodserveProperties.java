@@ -53,6 +53,9 @@ public record PodserveProperties(
      * @param toolCallFormat how the model writes tool calls in its answers, read when {@code tool_choice}
      *                   is {@code "auto"}: {@code hermes}, {@code llama3_json}, {@code mistral}, {@code none},
      *                   or {@code auto} to tell from the chat template
+     * @param reasoningFormat how a reasoning model sets its thinking apart ({@code think}: {@code <think>...</think>}),
+     *                   which goes to {@code reasoning_content}; {@code none}; or {@code auto}: {@code think}
+     *                   where the chat template writes {@code </think>}
      */
     public record Model(
             String path,
@@ -61,7 +64,9 @@ public record PodserveProperties(
             String servedName,
             String chatTemplate,
             @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|hermes|llama3_json|mistral|none",
-                    message = "must be auto, hermes, llama3_json, mistral or none") String toolCallFormat) {
+                    message = "must be auto, hermes, llama3_json, mistral or none") String toolCallFormat,
+            @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|think|none", message = "must be auto, think or none")
+            String reasoningFormat) {
     }
 
     /**

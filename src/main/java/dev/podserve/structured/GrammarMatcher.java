@@ -9,7 +9,7 @@ import dev.podserve.sampling.TokenConstraint;
  * to. The sampler asks it for the tokens allowed next and tells it the token taken. Used by one
  * thread at a time (the engine's, or a sampling worker's while the engine waits for it).
  */
-public final class GrammarMatcher implements TokenConstraint {
+public final class GrammarMatcher implements TokenConstraint, TextFed {
 
     private final VocabularyTrie vocabulary;
     /** Sorted end-of-sequence ids inside the vocabulary: allowed exactly where the output may end. */
@@ -100,6 +100,11 @@ public final class GrammarMatcher implements TokenConstraint {
      *
      * @return false, with the states as they were, where a byte does not fit
      */
+    @Override
+    public boolean acceptText(byte[] bytes, int from, int to) {
+        return acceptBytes(bytes, from, to);
+    }
+
     boolean acceptBytes(byte[] bytes, int from, int to) {
         if (ended) return false;
         // The states stay as they were if the bytes do not fit: two buffers alternate over them.

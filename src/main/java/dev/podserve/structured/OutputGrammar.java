@@ -21,17 +21,26 @@ public final class OutputGrammar {
     private final ValueTriggers triggers;
     /** With triggers: most values; -1: no bound. */
     private final int maxValues;
+    /** Non-null: a reasoning model's thinking comes first, free, and the grammar binds what follows it. */
+    private final ReasoningPrelude reasoning;
 
     private OutputGrammar(Shape shape, boolean json, String description) {
-        this(shape, json, description, null, -1);
+        this(shape, json, description, null, -1, null);
     }
 
-    private OutputGrammar(Shape shape, boolean json, String description, ValueTriggers triggers, int maxValues) {
+    private OutputGrammar(Shape shape, boolean json, String description, ValueTriggers triggers, int maxValues,
+                          ReasoningPrelude reasoning) {
         this.shape = shape;
         this.json = json;
         this.description = description;
         this.triggers = triggers;
         this.maxValues = maxValues;
+        this.reasoning = reasoning;
+    }
+
+    /** This grammar after a reasoning model's thinking, which is left free (see {@link ReasoningPrelude}). */
+    public OutputGrammar afterReasoning(ReasoningPrelude prelude) {
+        return new OutputGrammar(shape, json, description + ", after the reasoning", triggers, maxValues, prelude);
     }
 
     /** Any JSON object ({@code response_format: {"type": "json_object"}}). */
@@ -92,9 +101,10 @@ public final class OutputGrammar {
      * @param maxValues most values; once that many have closed the output is complete. -1: no bound
      */
     public static OutputGrammar triggered(OutputGrammar value, ValueTriggers triggers, int maxValues) {
-        if (!value.json || value.triggers != null) throw new IllegalArgumentException("a triggered value must be a JSON grammar");
+        if (!value.json || value.triggers != null || value.reasoning != null) throw new IllegalArgumentException("a triggered value must be a JSON grammar");
         if (maxValues == 0 || maxValues < -1) throw new IllegalArgumentException("maxValues " + maxValues);
-        return new OutputGrammar(value.shape, true, "free text with " + value.description + " after each trigger", triggers, maxValues);
+        return new OutputGrammar(value.shape, true, "free text with " + value.description + " after each trigger", triggers, maxValues,
+                null);
     }
 
     /**
@@ -108,8 +118,8 @@ public final class OutputGrammar {
 
     /** The rule one choice of a request follows: a {@link GrammarMatcher}, or a triggered one's matcher. */
     public TokenConstraint constraint(VocabularyTrie vocabulary, int[] endTokens) {
-        if (triggers == null) return matcher(vocabulary, endTokens);
-        return new TriggeredMatcher(this, triggers, vocabulary, maxValues);
+        TokenConstraint rule = triggers == null ? matcher(vocabulary, endTokens) : new TriggeredMatcher(this, triggers, vocabulary, maxValues);
+        return reasoning == null ? rule : new AfterReasoning(rule, reasoning, vocabulary);
     }
 
     /** A matcher of one value of this grammar that the end token may not end (a value inside free text). */

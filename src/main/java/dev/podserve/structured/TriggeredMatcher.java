@@ -12,7 +12,7 @@ import dev.podserve.sampling.TokenConstraint;
  * arguments valid under its parameters. After the most values allowed the output is complete.
  * Used by one thread at a time.
  */
-final class TriggeredMatcher implements TokenConstraint {
+final class TriggeredMatcher implements TokenConstraint, TextFed {
 
     private enum Phase {
         /** Nothing but blanks yet, and a value may open the output. */
@@ -113,6 +113,13 @@ final class TriggeredMatcher implements TokenConstraint {
                 read(bytes, 0);
             }
         }
+    }
+
+    /** Free text as bytes: any bytes fit (a value they open and do not fit is given up as text). */
+    @Override
+    public boolean acceptText(byte[] bytes, int from, int to) {
+        read(Arrays.copyOfRange(bytes, from, to), 0);
+        return true;
     }
 
     /** Reads free-text bytes from {@code i} on, opening, feeding and closing values as they come. */

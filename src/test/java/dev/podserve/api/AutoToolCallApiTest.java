@@ -8,74 +8,20 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.context.TestConfiguration;
-import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpStatus;
-
-import dev.podserve.attention.HybridBatch;
-import dev.podserve.backend.BackendDecorator;
-import dev.podserve.backend.ComputeBackend;
-import dev.podserve.backend.ForwardingBackend;
-import dev.podserve.sampling.DeviceDraw;
 
 import tools.jackson.databind.JsonNode;
 
 /**
  * {@code tool_choice: "auto"} over HTTP, with the embedded model (whose template writes Hermes'
- * {@code <tool_call>} tags) steered to a scripted answer: its logits are pushed, position by
- * position, towards the script's tokens, and the structured-output mask still has the last word.
- * So the model writes what the script says wherever the tools' schemas allow it, and the server
- * must read back content and calls, streamed or not, and keep a call it opens inside the schemas.
+ * {@code <tool_call>} tags) steered to scripted answers ({@link ScriptedAnswers}): it writes what
+ * the script says wherever the tools' schemas allow it, and the server must read back content and
+ * calls, streamed or not, and keep a call it opens inside the schemas.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@Import(AutoToolCallApiTest.Scripted.class)
+@Import(ScriptedAnswers.class)
 class AutoToolCallApiTest extends LiveServerApiTest {
-
-    /** The answer the model is pushed towards: token ids, then the end; null: left alone. */
-    private static volatile int[] script;
-    private static volatile int endToken;
-    /** Position just past the prompt of the request running (one at a time here). */
-    private static volatile int promptEnd;
-
-    @TestConfiguration(proxyBeanMethods = false)
-    static class Scripted {
-        @Bean
-        BackendDecorator scripted() {
-            return inner -> new ForwardingBackend(inner) {
-                @Override
-                public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits) {
-                    return new StepOutput(steer(batch, delegate.forward(batch)), null);
-                }
-
-                @Override
-                public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits, DeviceDraw[] draws) {
-                    return forwardForSampling(batch, needLogits);
-                }
-
-                @Override
-                public StepOutput forwardForSampling(HybridBatch batch, boolean[] needLogits, DeviceDraw[] draws,
-                                                     java.util.function.Supplier<long[][]> masks) {
-                    return forwardForSampling(batch, needLogits);
-                }
-            };
-        }
-    }
-
-    /** Adds a large logit to the script's token at each sampled row's output position. */
-    private static float[][] steer(HybridBatch batch, float[][] logits) {
-        int[] s = script;
-        if (s == null) return logits;
-        for (int i = 0; i < batch.sampleRequests().length; i++) {
-            int r = batch.sampleRequests()[i];
-            int position = batch.positions()[batch.qoIndptr()[r + 1] - 1];
-            // A prompt's last row samples the first output token.
-            if (r < batch.numPrefillRequests()) promptEnd = position + 1;
-            int k = position + 1 - promptEnd;
-            if (k >= 0 && k <= s.length) logits[i][k < s.length ? s[k] : endToken] += 1000f;
-        }
-        return logits;
-    }
 
     private static final String TOOLS = """
             [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object",
@@ -86,9 +32,7 @@ class AutoToolCallApiTest extends LiveServerApiTest {
     private static final String CALL = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"unit\": \"c\"}}\n</tool_call>";
 
     private void answer(String text) {
-        var model = holder.require();
-        endToken = model.tokenizer().eosTokenId().orElseThrow();
-        script = model.tokenizer().encodeNoSpecial(text);
+        ScriptedAnswers.answer(holder, text);
     }
 
     private JsonNode chat(String fields) {

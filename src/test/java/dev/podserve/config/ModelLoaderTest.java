@@ -24,7 +24,7 @@ class ModelLoaderTest {
     Path dir;
 
     private static PodserveProperties props(String path, String template, int maxModelLen) {
-        return new PodserveProperties(new PodserveProperties.Model(path, "auto", 1, "served-as", template, "auto"),
+        return new PodserveProperties(new PodserveProperties.Model(path, "auto", 1, "served-as", template, "auto", "auto"),
                 new PodserveProperties.Scheduler(64, 4, 0, maxModelLen, "", "headroom"), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0, true),
                 new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()), null, null, null, "cpu");
     }
@@ -46,7 +46,7 @@ class ModelLoaderTest {
     /** A CPU KV cache over one Java array per layer stops start-up naming the setting, not with a bare array error. */
     @Test
     void aKvCacheTheCpuCannotHoldNamesTheSetting() {
-        PodserveProperties huge = new PodserveProperties(new PodserveProperties.Model(null, "auto", 1, " padded name ", null, "auto"),
+        PodserveProperties huge = new PodserveProperties(new PodserveProperties.Model(null, "auto", 1, " padded name ", null, "auto", "auto"),
                 new PodserveProperties.Scheduler(64, 4, 0, 0, "", "headroom"), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 50_000_000, true),
                 new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()), null, null, null, "cpu");
         assertThatThrownBy(() -> ModelLoader.load(huge, EngineListener.NONE))
@@ -55,7 +55,7 @@ class ModelLoaderTest {
 
     @Test
     void aServedNameIsTrimmed() {
-        PodserveProperties padded = new PodserveProperties(new PodserveProperties.Model(null, "auto", 1, " tiny ", null, "auto"),
+        PodserveProperties padded = new PodserveProperties(new PodserveProperties.Model(null, "auto", 1, " tiny ", null, "auto", "auto"),
                 new PodserveProperties.Scheduler(64, 4, 0, 0, "", "headroom"), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0, true),
                 new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()), null, null, null, "cpu");
         ServingModel m = ModelLoader.load(padded, EngineListener.NONE);

@@ -64,7 +64,7 @@ final class Fixtures {
     /** Settings that serve a fixture folder from its real weights, on a small KV cache. */
     static PodserveProperties properties(String model) {
         return new PodserveProperties(
-                new PodserveProperties.Model(dir(model).toString(), "auto", 0, null, null, "auto"),
+                new PodserveProperties.Model(dir(model).toString(), "auto", 0, null, null, "auto", "auto"),
                 new PodserveProperties.Scheduler(128, 16, 64, 0, "", "headroom"),
                 new PodserveProperties.KvCache(16, DataSize.ofMegabytes(16), 0, true),
                 new PodserveProperties.Cpu(2),

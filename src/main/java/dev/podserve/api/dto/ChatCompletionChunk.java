@@ -18,10 +18,20 @@ public record ChatCompletionChunk(String id, String object, long created, String
 
     /** Only the fields that changed: {@code {}} on the finishing chunk. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Delta(String role, String content, @JsonProperty("tool_calls") List<ToolCallDelta> toolCalls) {
+    public record Delta(String role, String content, @JsonProperty("tool_calls") List<ToolCallDelta> toolCalls,
+                        @JsonProperty("reasoning_content") String reasoningContent) {
 
         public Delta(String role, String content) {
-            this(role, content, null);
+            this(role, content, null, null);
+        }
+
+        public Delta(String role, String content, List<ToolCallDelta> toolCalls) {
+            this(role, content, toolCalls, null);
+        }
+
+        /** A piece of a reasoning model's thinking. */
+        public static Delta reasoning(String text) {
+            return new Delta(null, null, null, text);
         }
     }
 

@@ -21,12 +21,20 @@ public record ChatCompletionResponse(String id, String object, long created, Str
                          @JsonProperty("finish_reason") String finishReason) {
     }
 
-    /** {@code content} is null when the turn is tool calls. */
+    /**
+     * {@code content} is null when the turn is tool calls; {@code reasoning_content} (vLLM's name)
+     * holds a reasoning model's thinking, and is left out for other models.
+     */
     public record Message(String role, String content,
-                          @JsonProperty("tool_calls") @JsonInclude(JsonInclude.Include.NON_NULL) List<ToolCall> toolCalls) {
+                          @JsonProperty("tool_calls") @JsonInclude(JsonInclude.Include.NON_NULL) List<ToolCall> toolCalls,
+                          @JsonProperty("reasoning_content") @JsonInclude(JsonInclude.Include.NON_NULL) String reasoningContent) {
 
         public Message(String role, String content) {
-            this(role, content, null);
+            this(role, content, null, null);
+        }
+
+        public Message(String role, String content, List<ToolCall> toolCalls) {
+            this(role, content, toolCalls, null);
         }
     }
 

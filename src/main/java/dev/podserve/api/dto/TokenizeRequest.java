@@ -8,7 +8,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 /**
  * Body of vLLM's {@code POST /tokenize}: either a {@code prompt} or chat {@code messages}.
  * {@code add_special_tokens} defaults to true for a prompt and false for messages (the template
- * places them), as vLLM does. {@code tools} reach the chat template as in a chat request.
+ * places them), as vLLM does. {@code tools} and {@code chat_template_kwargs} reach the chat template as in a chat request.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record TokenizeRequest(
@@ -18,7 +18,8 @@ public record TokenizeRequest(
         @JsonProperty("add_generation_prompt") Boolean addGenerationPrompt,
         @JsonProperty("add_special_tokens") Boolean addSpecialTokens,
         @JsonProperty("return_token_strs") Boolean returnTokenStrs,
-        Object tools) {
+        Object tools,
+        @JsonProperty("chat_template_kwargs") Object chatTemplateKwargs) {
 
     /** Without the text: Spring logs decoded bodies at DEBUG, and prompts are the users' data. */
     @Override
