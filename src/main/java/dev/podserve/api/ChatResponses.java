@@ -263,9 +263,13 @@ final class ChatResponses {
     private static Function<Choices.Event, List<String>> autoToolFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
         ToolCallText[] readers = new ToolCallText[numChoices];
         List<List<TokenLogprob>> heldLogprobs = new ArrayList<>();
+        // Content that is only blanks so far waits: around calls it is no content, as in the whole response.
+        StringBuilder[] blanks = new StringBuilder[numChoices];
+        boolean[] wroteText = new boolean[numChoices];
         for (int i = 0; i < numChoices; i++) {
             readers[i] = new ToolCallText(meta.tools().format());
             heldLogprobs.add(new ArrayList<>());
+            blanks[i] = new StringBuilder();
         }
         return e -> {
             List<String> frames = new ArrayList<>(2);
@@ -273,9 +277,25 @@ final class ChatResponses {
             List<TokenLogprob> held = heldLogprobs.get(c);
             if (meta.logprobs()) held.addAll(e.output().logprobs());
             int callsBefore = readers[c].calls();
-            List<ToolCallText.Piece> pieces = new ArrayList<>(readers[c].feed(e.output().text()));
+            List<ToolCallText.Piece> pieces = new ArrayList<>();
             boolean last = e.output().finishReason() != null;
-            if (last) pieces.addAll(readers[c].finish());
+            List<ToolCallText.Piece> read = new ArrayList<>(readers[c].feed(e.output().text()));
+            if (last) read.addAll(readers[c].finish());
+            for (ToolCallText.Piece p : read) {
+                if (p instanceof ToolCallText.Content text) {
+                    blanks[c].append(text.text());
+                    if (ToolCallText.blank(blanks[c])) continue;
+                    pieces.add(new ToolCallText.Content(blanks[c].toString()));
+                    blanks[c].setLength(0);
+                } else {
+                    pieces.add(p);
+                }
+            }
+            // Held blanks are content unless they are all of it beside calls.
+            if (last && !blanks[c].isEmpty() && (readers[c].calls() == 0 || wroteText[c])) {
+                pieces.add(new ToolCallText.Content(blanks[c].toString()));
+            }
+            for (ToolCallText.Piece p : pieces) if (p instanceof ToolCallText.Content) wroteText[c] = true;
             int index = callsBefore;
             for (ToolCallText.Piece p : pieces) {
                 ChatLogprobs lp = null;

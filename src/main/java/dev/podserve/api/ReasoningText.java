@@ -3,7 +3,7 @@ package dev.podserve.api;
 /**
  * Splits one choice's answer, as it streams, into thinking ({@code reasoning_content}) and answer
  * ({@code content}) by a {@link ReasoningFormat}'s tags, which are dropped. An answer that does not
- * begin with the opening tag (after blanks) has no thinking, unless the prompt opened it; text that
+ * begin with the opening tag (after blanks: space, tab, line feed, carriage return, as the token-level rule counts them) has no thinking, unless the prompt opened it; text that
  * may still be a tag is held back until it is known; blanks between the closing tag and the answer
  * are dropped. The same splitter serves streamed and whole responses.
  */
@@ -48,7 +48,7 @@ final class ReasoningText {
             switch (phase) {
                 case PREAMBLE -> {
                     int i = 0;
-                    while (i < held.length() && Character.isWhitespace(held.charAt(i))) i++;
+                    while (i < held.length() && ToolCallText.blank(held.charAt(i))) i++;
                     String rest = held.substring(i);
                     if (rest.startsWith(format.open())) {
                         held.delete(0, i + format.open().length());
@@ -74,7 +74,7 @@ final class ReasoningText {
                 }
                 case ANSWER_START -> {
                     int i = 0;
-                    while (i < held.length() && Character.isWhitespace(held.charAt(i))) i++;
+                    while (i < held.length() && ToolCallText.blank(held.charAt(i))) i++;
                     held.delete(0, i);
                     if (held.isEmpty()) return new Split(reasoning.toString(), content.toString());
                     phase = Phase.ANSWER;

@@ -53,14 +53,17 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
         return null;
     }
 
-    /** Where calls open, as the grammar matches them: openers the tokenizer has as special tokens by id, the rest as text. */
+    /**
+     * Where calls open, as the grammar matches them: every opener as text (the reader finds it in
+     * text, however it was spelled), and those the tokenizer has as special tokens by id too.
+     */
     ValueTriggers triggers(HfTokenizer tokenizer) {
         List<byte[]> texts = new ArrayList<>();
         List<Integer> tokens = new ArrayList<>();
         for (String o : openers) {
             OptionalInt id = specialId(tokenizer, o);
             if (id.isPresent()) tokens.add(id.getAsInt());
-            else texts.add(o.getBytes(StandardCharsets.UTF_8));
+            texts.add(o.getBytes(StandardCharsets.UTF_8));
         }
         return new ValueTriggers(texts, tokens.stream().mapToInt(Integer::intValue).toArray(), atStart,
                 separator == null ? null : separator.getBytes(StandardCharsets.UTF_8));

@@ -37,6 +37,8 @@ final class ToolCallText {
     /** What opened the call in {@link #pending}, given back as content if no call follows (at the start: the blanks before it). */
     private String opener = "";
     private int calls;
+    /** AFTER: whether the call's closer has been read. */
+    private boolean closed;
 
     ToolCallText(ToolCallFormat format) {
         this.format = format;
@@ -61,7 +63,7 @@ final class ToolCallText {
         List<Piece> out = new ArrayList<>(2);
         read(out, true);
         if (phase == Phase.CALL) content(out, opener + pending);
-        else if (phase != Phase.AFTER || !pending.toString().isBlank()) content(out, pending.toString());
+        else if (phase != Phase.AFTER || !blank(pending)) content(out, pending.toString());
         pending.setLength(0);
         return out;
     }
@@ -78,7 +80,7 @@ final class ToolCallText {
             else calls.add(((Call) p).call());
         }
         String text = content.toString();
-        return new Whole(calls.isEmpty() || !text.isBlank() ? text : null, calls);
+        return new Whole(calls.isEmpty() || !blank(text) ? text : null, calls);
     }
 
     record Whole(String content, List<ToolCall> calls) {
@@ -127,17 +129,20 @@ final class ToolCallText {
                     calls += read.size();
                     pending.delete(0, end);
                     phase = Phase.AFTER;
+                    closed = false;
                 }
                 case AFTER -> {
                     int i = skipBlanks(0);
                     String rest = pending.substring(i);
-                    if (format.closer() != null && rest.startsWith(format.closer())) {
+                    if (!closed && format.closer() != null && rest.startsWith(format.closer())) {
+                        // One closer per call; a second one is text.
                         pending.delete(0, i + format.closer().length());
+                        closed = true;
                         continue;
                     }
                     if (format.separator() != null && rest.startsWith(format.separator())) {
+                        opener = pending.substring(0, i + format.separator().length());
                         pending.delete(0, i + format.separator().length());
-                        opener = format.separator();
                         phase = Phase.CALL;
                         continue;
                     }
@@ -159,9 +164,22 @@ final class ToolCallText {
         if (!text.isEmpty()) out.add(new Content(text));
     }
 
+    /** Past JSON's four blanks only, as the grammar and the token-level matcher count them. */
     private int skipBlanks(int i) {
-        while (i < pending.length() && Character.isWhitespace(pending.charAt(i))) i++;
+        while (i < pending.length() && blank(pending.charAt(i))) i++;
         return i;
+    }
+
+    static boolean blank(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    }
+
+    /** Whether the text is only blanks (or empty). */
+    static boolean blank(CharSequence text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (!blank(text.charAt(i))) return false;
+        }
+        return true;
     }
 
     /** {start, length} of the first opener in {@link #pending}, or null. */
@@ -196,7 +214,7 @@ final class ToolCallText {
     /** Whether {@code rest} is, so far, the beginning of a closer, a separator or an opener. */
     private boolean beginsSomethingAfterACall(String rest) {
         List<String> next = new ArrayList<>(format.openers());
-        if (format.closer() != null) next.add(format.closer());
+        if (format.closer() != null && !closed) next.add(format.closer());
         if (format.separator() != null) next.add(format.separator());
         for (String s : next) {
             if (s.startsWith(rest)) return true;

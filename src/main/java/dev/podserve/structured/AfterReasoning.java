@@ -78,8 +78,10 @@ final class AfterReasoning implements TokenConstraint {
         }
         byte[] bytes = vocabulary.bytes(token);
         if (bytes == null) {
+            // A special token before any text: the answer has begun, without thinking.
             answer();
-            inner.accept(token);
+            feed(held, 0);
+            if (!broken) inner.accept(token);
             return;
         }
         byte[] text = concat(held, bytes, 0);
@@ -108,11 +110,8 @@ final class AfterReasoning implements TokenConstraint {
             return;
         }
         byte[] bytes = vocabulary.bytes(token);
-        if (bytes == null) {
-            held = new byte[0];
-            return;
-        }
-        thinkingBytes(bytes, 0);
+        // A special token leaves no text the reader sees: it does not break a tag in two.
+        if (bytes != null) thinkingBytes(bytes, 0);
     }
 
     /** Looks for the closing tag in the kept end of the thinking plus {@code bytes[from..]}. */

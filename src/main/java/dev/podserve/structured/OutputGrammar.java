@@ -108,9 +108,10 @@ public final class OutputGrammar {
     }
 
     /**
-     * Whether the grammar decides where the output ends (a JSON value, a choice). A triggered one
-     * does only once its most values have closed; the model ends it otherwise, so generating past
-     * the end token ({@code ignore_eos}) leaves nothing unfinished.
+     * Whether the grammar decides where the output ends (a JSON value, a choice), so that generating
+     * past the end token ({@code ignore_eos}) would leave it. A triggered one leaves the end to the
+     * model, except that the output is complete once its most values have closed (which ends it
+     * even under {@code ignore_eos} or below {@code min_tokens}, as a closed JSON value does).
      */
     public boolean bindsEnd() {
         return triggers == null;

@@ -92,7 +92,7 @@ final class TriggeredMatcher implements TokenConstraint, TextFed {
     public void accept(int token) {
         switch (phase) {
             case DONE -> {
-                // The engine ends the output once complete; a token after it (ignore_eos) is free text.
+                // The engine ends the output once complete (ignore_eos and min_tokens included), so nothing comes here.
             }
             case VALUE -> {
                 value.accept(token);
@@ -104,13 +104,9 @@ final class TriggeredMatcher implements TokenConstraint, TextFed {
                     return;
                 }
                 byte[] bytes = vocabulary.bytes(token);
-                if (bytes == null) {
-                    // A special token: no text a trigger could run through.
-                    tail = NONE;
-                    if (phase != Phase.FREE) phase = Phase.FREE;
-                    return;
-                }
-                read(bytes, 0);
+                // A special token that is no trigger leaves no text the reader sees (special tokens are
+                // skipped in the text unless a trigger is one), so it changes nothing here either.
+                if (bytes != null) read(bytes, 0);
             }
         }
     }

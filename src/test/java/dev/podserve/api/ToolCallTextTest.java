@@ -66,6 +66,25 @@ class ToolCallTextTest {
         assertThat(ToolCallText.read(ToolCallFormat.LLAMA3_JSON, "{1, 2} is a set.").content()).isEqualTo("{1, 2} is a set.");
     }
 
+    /** The reader counts blanks and closers exactly as the token-level rule does, so it never reads JSON the rule did not bind. */
+    @Test
+    void onlyJsonsFourBlanksAndOneCloserPerCallAreSkipped() {
+        for (String odd : new String[] {"\u000B", "\u000C", "\u3000", "\u2003"}) {
+            String text = odd + "{\"name\": \"not_a_tool\", \"parameters\": {}}";
+            ToolCallText.Whole w = ToolCallText.read(ToolCallFormat.LLAMA3_JSON, text);
+            assertThat(w.calls()).as("U+%04X is no blank", (int) odd.charAt(0)).isEmpty();
+            assertThat(w.content()).isEqualTo(text);
+            String second = "{\"name\": \"f\", \"parameters\": {}}" + odd + ";{\"name\": \"g\", \"parameters\": {}}";
+            assertThat(calls(ToolCallText.read(ToolCallFormat.LLAMA3_JSON, second))).isEqualTo("f{};");
+        }
+        ToolCallText.Whole twice = ToolCallText.read(ToolCallFormat.HERMES,
+                "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call></tool_call>");
+        assertThat(twice.content()).as("a second closer is text").isEqualTo("</tool_call>");
+        ToolCallText.Whole cut = ToolCallText.read(ToolCallFormat.LLAMA3_JSON, "{\"name\": \"f\", \"parameters\": {}} ;{\"na");
+        assertThat(calls(cut)).isEqualTo("f{};");
+        assertThat(cut.content()).as("the blanks before a separator come back with it").isEqualTo(" ;{\"na");
+    }
+
     @Test
     void mistralCallsAreOneArrayAfterItsToken() {
         ToolCallText.Whole w = ToolCallText.read(ToolCallFormat.MISTRAL,

@@ -130,6 +130,27 @@ class TriggeredMatcherTest {
         assertThat(text.insideValue()).as("an output that begins with text has no call at { later").isFalse();
     }
 
+    /** As the text the reader sees, where special tokens are skipped: one inside an opener does not break it, nor blanks. */
+    @Test
+    void aSpecialTokenIsTransparentAndOnlyJsonBlanksAreBlanks() {
+        byte[][] vocab = {null, null, "<t".getBytes(), ">{".getBytes(), "\u000B".getBytes(), "{\"".getBytes(), " ".getBytes()};
+        ValueTriggers t = new ValueTriggers(List.of("<t>".getBytes()), new int[0], false, null);
+        TriggeredMatcher m = (TriggeredMatcher) OutputGrammar.triggered(OutputGrammar.jsonObject(), t, -1)
+                .constraint(new VocabularyTrie(vocab), new int[] {0});
+        m.accept(2);
+        m.accept(1);
+        m.accept(3);
+        assertThat(m.insideValue()).isTrue();
+        ValueTriggers llama = new ValueTriggers(List.of(), new int[0], true, null);
+        TriggeredMatcher start = (TriggeredMatcher) OutputGrammar.triggered(OutputGrammar.jsonObject(), llama, -1)
+                .constraint(new VocabularyTrie(vocab), new int[] {0});
+        start.accept(6);
+        start.accept(1);
+        start.accept(4);
+        start.accept(5);
+        assertThat(start.insideValue()).as("a vertical tab is text, so the { after it is too").isFalse();
+    }
+
     @Test
     void anOpenerFollowedByWhatNoValueBeginsWithIsFreeTextAgain() {
         byte[][] vocab = {null, "<t>x".getBytes(), "<t>".getBytes(), "{}".getBytes()};
@@ -181,7 +202,7 @@ class TriggeredMatcherTest {
                 free.reset();
                 return;
             } else if (vocab[t] == null) {
-                free.reset();
+                // A special token leaves no text: it neither ends nor breaks a trigger.
                 return;
             } else {
                 int before = free.size();
