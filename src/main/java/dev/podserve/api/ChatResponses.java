@@ -256,9 +256,9 @@ final class ChatResponses {
 
     /**
      * {@code "auto"}'s chunks: the answer's text streams as content, held back only where it may
-     * be opening a call; each call goes out as one tool-call chunk once its JSON closes (its index
-     * counting the choice's calls). Log-probabilities ride on the next chunk that goes out, so a
-     * token held back keeps its entry.
+     * be opening a call; a call's first chunk carries its index (counting the choice's calls), id,
+     * type and name once they are known, and its arguments follow in pieces as they are written.
+     * Log-probabilities ride on the next chunk that goes out, so a token held back keeps its entry.
      */
     private static Function<Choices.Event, List<String>> autoToolFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
         ToolCallText[] readers = new ToolCallText[numChoices];
@@ -276,7 +276,6 @@ final class ChatResponses {
             int c = e.choice();
             List<TokenLogprob> held = heldLogprobs.get(c);
             if (meta.logprobs()) held.addAll(e.output().logprobs());
-            int callsBefore = readers[c].calls();
             List<ToolCallText.Piece> pieces = new ArrayList<>();
             boolean last = e.output().finishReason() != null;
             List<ToolCallText.Piece> read = new ArrayList<>(readers[c].feed(e.output().text()));
@@ -296,21 +295,22 @@ final class ChatResponses {
                 pieces.add(new ToolCallText.Content(blanks[c].toString()));
             }
             for (ToolCallText.Piece p : pieces) if (p instanceof ToolCallText.Content) wroteText[c] = true;
-            int index = callsBefore;
             for (ToolCallText.Piece p : pieces) {
                 ChatLogprobs lp = null;
                 if (meta.logprobs()) {
                     lp = LogprobsMapper.chat(List.copyOf(held), meta.model().tokenizer());
                     held.clear();
                 }
-                ChatCompletionChunk.Delta delta;
-                if (p instanceof ToolCallText.Content text) {
-                    delta = new ChatCompletionChunk.Delta(null, text.text());
-                } else {
-                    ChatCompletionResponse.ToolCall call = ((ToolCallText.Call) p).call();
-                    delta = new ChatCompletionChunk.Delta(null, null, List.of(new ChatCompletionChunk.ToolCallDelta(index++, call.id(),
-                            call.type(), new ChatCompletionChunk.FunctionDelta(call.function().name(), call.function().arguments()))));
+                ChatCompletionChunk.ToolCallDelta call = null;
+                if (p instanceof ToolCallText.CallStart start) {
+                    call = new ChatCompletionChunk.ToolCallDelta(start.index(), start.call().id(), start.call().type(),
+                            new ChatCompletionChunk.FunctionDelta(start.call().function().name(), ""));
+                } else if (p instanceof ToolCallText.CallArguments arguments) {
+                    call = new ChatCompletionChunk.ToolCallDelta(arguments.index(), null, null,
+                            new ChatCompletionChunk.FunctionDelta(null, arguments.text()));
                 }
+                ChatCompletionChunk.Delta delta = call == null ? new ChatCompletionChunk.Delta(null, ((ToolCallText.Content) p).text())
+                        : new ChatCompletionChunk.Delta(null, null, List.of(call));
                 frames.add(frame(json, meta, c, delta, lp, null, usageSlot));
             }
             if (last) {

@@ -11,21 +11,28 @@ import tools.jackson.databind.JsonNode;
 /**
  * Reads one choice's answer, as it streams, into content and tool calls in the model's own
  * {@link ToolCallFormat} ({@code tool_choice: "auto"}). Text that may still turn out to open a call
- * (the first bytes of an opener) is held back until it is known; a call goes out once its JSON
- * closes. Nothing is lost: an opener followed by something other than a call, or a call cut short
- * by the end of the answer, comes back as content, word for word. The same reader serves streamed
- * and whole responses, so both read an answer alike.
+ * (the first bytes of an opener) is held back until it is known. A call goes out as soon as its
+ * name is whole and its arguments have begun, and its arguments then stream as they are written,
+ * exactly as generated (so a call cut short by the end of the answer is still the call, its
+ * arguments cut, as OpenAI sends one). Nothing is lost: an opener followed by something other than
+ * a call comes back as content, word for word. The same reader serves streamed and whole
+ * responses, so both read an answer alike.
  */
 final class ToolCallText {
 
     /** What the answer read so far gives: content and calls, in the order they came. */
-    sealed interface Piece permits Content, Call {
+    sealed interface Piece permits Content, CallStart, CallArguments {
     }
 
     record Content(String text) implements Piece {
     }
 
-    record Call(ToolCall call) implements Piece {
+    /** Call {@code index} of the answer begins: its id, type and name ({@code arguments} empty). */
+    record CallStart(int index, ToolCall call) implements Piece {
+    }
+
+    /** The next piece of call {@code index}'s arguments. */
+    record CallArguments(int index, String text) implements Piece {
     }
 
     private enum Phase { START, CONTENT, CALL, AFTER }
@@ -39,6 +46,12 @@ final class ToolCallText {
     private int calls;
     /** AFTER: whether the call's closer has been read. */
     private boolean closed;
+    /** CALL: calls of the value in {@link #pending} begun so far. */
+    private int begun;
+    /** CALL: where the arguments of the last call begun have been given out up to (an index into {@link #pending}). */
+    private int argumentsAt;
+    /** CALL: whether the last call begun has given out all its arguments. */
+    private boolean argumentsDone;
 
     ToolCallText(ToolCallFormat format) {
         this.format = format;
@@ -62,7 +75,9 @@ final class ToolCallText {
     List<Piece> finish() {
         List<Piece> out = new ArrayList<>(2);
         read(out, true);
-        if (phase == Phase.CALL) content(out, opener + pending);
+        // A call that has begun stands, cut as it is; before that, what opened it is text.
+        if (phase == Phase.CALL && begun == 0) content(out, opener + pending);
+        else if (phase == Phase.CALL) finishArguments(out);
         else if (phase != Phase.AFTER || !blank(pending)) content(out, pending.toString());
         pending.setLength(0);
         return out;
@@ -74,10 +89,23 @@ final class ToolCallText {
         List<Piece> pieces = new ArrayList<>(reader.feed(answer));
         pieces.addAll(reader.finish());
         StringBuilder content = new StringBuilder();
-        List<ToolCall> calls = new ArrayList<>();
+        List<ToolCall> starts = new ArrayList<>();
+        List<StringBuilder> arguments = new ArrayList<>();
         for (Piece p : pieces) {
-            if (p instanceof Content c) content.append(c.text());
-            else calls.add(((Call) p).call());
+            if (p instanceof Content c) {
+                content.append(c.text());
+            } else if (p instanceof CallStart c) {
+                starts.add(c.call());
+                arguments.add(new StringBuilder());
+            } else {
+                CallArguments a = (CallArguments) p;
+                arguments.get(a.index()).append(a.text());
+            }
+        }
+        List<ToolCall> calls = new ArrayList<>(starts.size());
+        for (int i = 0; i < starts.size(); i++) {
+            ToolCall c = starts.get(i);
+            calls.add(new ToolCall(c.id(), c.type(), new Function(c.function().name(), arguments.get(i).toString())));
         }
         String text = content.toString();
         return new Whole(calls.isEmpty() || !blank(text) ? text : null, calls);
@@ -116,18 +144,28 @@ final class ToolCallText {
                     phase = Phase.CALL;
                 }
                 case CALL -> {
-                    int end = jsonEnd();
-                    if (end == 0) return;
-                    List<ToolCall> read = end > 0 ? calls(pending.substring(0, end)) : null;
-                    if (read == null) {
+                    CallSyntax.Scan scan = CallSyntax.scan(pending, format.array(), format.argumentsKey());
+                    // What goes out depends only on the text, never on how it was cut into pieces: a call
+                    // begins where its name and arguments are, whatever follows (a scan fails only at a byte).
+                    giveOut(scan, out);
+                    if (scan.invalid() && begun == 0) {
                         // Not a call after all: the opener is content, and what follows is read again as content.
                         content(out, opener);
                         phase = Phase.CONTENT;
                         continue;
                     }
-                    for (ToolCall c : read) out.add(new Call(c));
-                    calls += read.size();
-                    pending.delete(0, end);
+                    if (scan.invalid()) {
+                        // Text no call can go on with, after calls began (only where no grammar bound them): content
+                        // from the end of what the calls took.
+                        CallSyntax.Call last = scan.calls().get(begun - 1);
+                        pending.delete(0, Math.max(argumentsAt, last.end()));
+                        begun = 0;
+                        phase = Phase.CONTENT;
+                        continue;
+                    }
+                    if (scan.end() < 0) return;
+                    pending.delete(0, scan.end());
+                    begun = 0;
                     phase = Phase.AFTER;
                     closed = false;
                 }
@@ -223,55 +261,45 @@ final class ToolCallText {
     }
 
     /**
-     * Where the JSON value at the start of {@link #pending} (after blanks) ends: its length with the
-     * blanks; 0 while it is open; -1 where the text does not begin with an object or array.
+     * Gives out what the scan shows of the value's calls beyond what went out: each call's start
+     * once its name is whole and its arguments have begun (or its object closed without them), then
+     * its arguments' text as far as written. A string given as the arguments goes out decoded, whole.
      */
-    private int jsonEnd() {
-        int i = skipBlanks(0);
-        if (i == pending.length()) return 0;
-        char first = pending.charAt(i);
-        if (first != (format.array() ? '[' : '{')) return -1;
-        int depth = 0;
-        boolean inString = false;
-        for (; i < pending.length(); i++) {
-            char c = pending.charAt(i);
-            if (inString) {
-                if (c == '\\') i++;
-                else if (c == '"') inString = false;
-            } else if (c == '"') {
-                inString = true;
-            } else if (c == '{' || c == '[') {
-                depth++;
-            } else if ((c == '}' || c == ']') && --depth == 0) {
-                return i + 1;
+    private void giveOut(CallSyntax.Scan scan, List<Piece> out) {
+        for (int j = Math.max(0, begun - 1); j < scan.calls().size(); j++) {
+            CallSyntax.Call c = scan.calls().get(j);
+            if (j == begun) {
+                if (c.name() == null || (c.argsStart() < 0 && !c.closed())) return;
+                out.add(new CallStart(calls, new ToolCall(ToolCallAnswers.newId(), "function", new Function(c.name(), ""))));
+                calls++;
+                begun++;
+                argumentsAt = c.argsStart();
+                argumentsDone = false;
             }
+            if (j != begun - 1 || argumentsDone) continue;
+            int index = calls - 1;
+            if (c.argsStart() < 0) {
+                out.add(new CallArguments(index, "{}"));
+                argumentsAt = c.end();
+                argumentsDone = true;
+            } else if (pending.charAt(c.argsStart()) == '"') {
+                if (c.argsEnd() < 0) return;
+                out.add(new CallArguments(index, CallSyntax.decodeString(pending, c.argsStart(), c.argsEnd())));
+                argumentsAt = c.argsEnd();
+                argumentsDone = true;
+            } else {
+                int to = c.argsEnd() >= 0 ? c.argsEnd() : pending.length();
+                if (to > argumentsAt) out.add(new CallArguments(index, pending.substring(argumentsAt, to)));
+                argumentsAt = to;
+                argumentsDone = c.argsEnd() >= 0;
+            }
+            if (!argumentsDone) return;
         }
-        return 0;
     }
 
-    /** The calls a closed JSON value holds, or null where it is not one call (or an array of them) as the format writes them. */
-    private List<ToolCall> calls(String json) {
-        JsonNode node;
-        try {
-            node = ToolCallAnswers.JSON.readTree(json);
-        } catch (RuntimeException e) {
-            return null;
-        }
-        List<JsonNode> items = new ArrayList<>();
-        if (format.array()) {
-            if (!node.isArray() || node.isEmpty()) return null;
-            node.forEach(items::add);
-        } else {
-            items.add(node);
-        }
-        List<ToolCall> out = new ArrayList<>(items.size());
-        for (JsonNode c : items) {
-            if (!c.isObject() || !c.path("name").isString()) return null;
-            JsonNode args = c.has(format.argumentsKey()) ? c.get(format.argumentsKey()) : c.get("arguments");
-            String arguments = args == null || args.isNull() ? "{}" : args.isString() ? args.stringValue()
-                    : ToolCallAnswers.JSON.writeValueAsString(args);
-            out.add(new ToolCall(ToolCallAnswers.newId(), "function", new Function(c.get("name").stringValue(), arguments)));
-        }
-        return out;
+    /** At the end: a string given as arguments and cut short goes out as written so far. */
+    private void finishArguments(List<Piece> out) {
+        if (argumentsDone || argumentsAt < 0 || argumentsAt >= pending.length() || pending.charAt(argumentsAt) != '"') return;
+        out.add(new CallArguments(calls - 1, pending.substring(argumentsAt)));
     }
 }

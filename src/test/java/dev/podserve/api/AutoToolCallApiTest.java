@@ -48,24 +48,36 @@ class AutoToolCallApiTest extends LiveServerApiTest {
         String sse = ApiTestSupport.postRaw(client, "/v1/chat/completions", "{\"messages\": [" + USER + "], \"tools\": " + TOOLS
                 + ", \"temperature\": 0, \"max_tokens\": 300, \"stream\": true" + fields + "}", HttpStatus.OK);
         StringBuilder content = new StringBuilder();
-        List<String> calls = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<StringBuilder> arguments = new ArrayList<>();
         String finish = null;
         for (String line : sse.split("\n")) {
             if (!line.startsWith("data: {")) continue;
-            JsonNode delta = ApiTestSupport.JSON.readTree(line.substring(6)).get("choices").get(0).get("delta");
             JsonNode choice = ApiTestSupport.JSON.readTree(line.substring(6)).get("choices").get(0);
+            JsonNode delta = choice.get("delta");
             if (delta.hasNonNull("content")) content.append(delta.get("content").asString());
             if (delta.has("tool_calls")) {
                 for (JsonNode c : delta.get("tool_calls")) {
-                    assertThat(c.get("index").asInt()).as("calls are numbered in order").isEqualTo(calls.size());
-                    assertThat(c.get("id").asString()).startsWith("call_");
-                    assertThat(c.get("type").asString()).isEqualTo("function");
-                    calls.add(c.get("function").get("name").asString() + "(" + c.get("function").get("arguments").asString() + ")");
+                    int index = c.get("index").asInt();
+                    if (c.has("id")) {
+                        // A call's first piece: its id, type and name, numbered in order.
+                        assertThat(index).as("calls are numbered in order").isEqualTo(names.size());
+                        assertThat(c.get("id").asString()).startsWith("call_");
+                        assertThat(c.get("type").asString()).isEqualTo("function");
+                        names.add(c.get("function").get("name").asString());
+                        arguments.add(new StringBuilder());
+                    } else {
+                        assertThat(index).as("arguments of the call begun last").isEqualTo(names.size() - 1);
+                        assertThat(c.get("function").has("name")).isFalse();
+                    }
+                    arguments.get(index).append(c.get("function").get("arguments").asString());
                 }
             }
             if (!choice.get("finish_reason").isNull()) finish = choice.get("finish_reason").asString();
         }
         assertThat(sse.strip()).endsWith("data: [DONE]");
+        List<String> calls = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) calls.add(names.get(i) + "(" + arguments.get(i) + ")");
         return new Streamed(content.toString(), calls, finish);
     }
 
@@ -85,12 +97,12 @@ class AutoToolCallApiTest extends LiveServerApiTest {
         answer("Let me look.\n" + CALL);
         JsonNode c = chat("");
         assertThat(c.get("message").get("content").asString()).isEqualTo("Let me look.\n");
-        assertThat(calls(c)).containsExactly("get_weather({\"city\":\"Paris\",\"unit\":\"c\"})");
+        assertThat(calls(c)).containsExactly("get_weather({\"city\": \"Paris\", \"unit\": \"c\"})");
         assertThat(c.get("finish_reason").asString()).isEqualTo("tool_calls");
 
         Streamed s = stream(", \"tool_choice\": \"auto\"");
         assertThat(s.content()).isEqualTo("Let me look.\n");
-        assertThat(s.calls()).containsExactly("get_weather({\"city\":\"Paris\",\"unit\":\"c\"})");
+        assertThat(s.calls()).containsExactly("get_weather({\"city\": \"Paris\", \"unit\": \"c\"})");
         assertThat(s.finish()).isEqualTo("tool_calls");
     }
 
@@ -119,14 +131,14 @@ class AutoToolCallApiTest extends LiveServerApiTest {
     void parallelToolCallsFalseEndsTheAnswerAfterItsOneCall() {
         answer("Two calls." + CALL + "\n<tool_call>{\"name\": \"ping\", \"arguments\": {}}</tool_call> Then text.");
         JsonNode both = chat("");
-        assertThat(calls(both)).containsExactly("get_weather({\"city\":\"Paris\",\"unit\":\"c\"})", "ping({})");
+        assertThat(calls(both)).containsExactly("get_weather({\"city\": \"Paris\", \"unit\": \"c\"})", "ping({})");
         assertThat(both.get("message").get("content").asString()).isEqualTo("Two calls. Then text.");
         Streamed streamed = stream("");
         assertThat(streamed.calls()).isEqualTo(calls(both));
         assertThat(streamed.content()).isEqualTo("Two calls. Then text.");
 
         JsonNode one = chat(", \"parallel_tool_calls\": false");
-        assertThat(calls(one)).containsExactly("get_weather({\"city\":\"Paris\",\"unit\":\"c\"})");
+        assertThat(calls(one)).containsExactly("get_weather({\"city\": \"Paris\", \"unit\": \"c\"})");
         assertThat(one.get("message").get("content").asString()).isEqualTo("Two calls.");
         assertThat(one.get("finish_reason").asString()).isEqualTo("tool_calls");
     }
@@ -175,7 +187,7 @@ class AutoToolCallApiTest extends LiveServerApiTest {
                 assertThat(choice.message().content()).contains("On it.");
                 var call = choice.message().toolCalls().orElseThrow().get(0).asFunction();
                 assertThat(call.function().name()).isEqualTo("get_weather");
-                assertThat(call.function().arguments()).isEqualTo("{\"city\":\"Paris\",\"unit\":\"c\"}");
+                assertThat(call.function().arguments()).isEqualTo("{\"city\": \"Paris\", \"unit\": \"c\"}");
                 assertThat(choice.finishReason().asString()).isEqualTo("tool_calls");
             }
         } finally {

@@ -79,7 +79,9 @@ class ChatResponsesStreamTest {
                 if (delta.hasNonNull("content")) content.append(delta.get("content").asString());
                 if (delta.has("tool_calls")) {
                     for (JsonNode c : delta.get("tool_calls")) {
-                        calls.add(c.get("function").get("name").asString() + c.get("function").get("arguments").asString());
+                        int index = c.get("index").asInt();
+                        if (c.has("id")) calls.add(c.get("function").get("name").asString());
+                        calls.set(index, calls.get(index) + c.get("function").get("arguments").asString());
                     }
                 }
                 if (!choice.get("finish_reason").isNull()) finishReason = choice.get("finish_reason").asString();

@@ -30,7 +30,7 @@ class ToolCallTextTest {
                 "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"n\": 1.50}}\n</tool_call>\n"
                         + "<tool_call>{\"arguments\": {}, \"name\": \"ping\"}</tool_call>\n");
         assertThat(w.content()).isEqualTo("Let me check.\n");
-        assertThat(calls(w)).as("arguments as compact JSON, numbers as written").isEqualTo("get_weather{\"city\":\"Paris\",\"n\":1.50};ping{};");
+        assertThat(calls(w)).as("arguments exactly as written").isEqualTo("get_weather{\"city\": \"Paris\", \"n\": 1.50};ping{};");
         assertThat(w.calls().get(0).id()).startsWith("call_");
 
         ToolCallText.Whole only = ToolCallText.read(ToolCallFormat.HERMES, "\n<tool_call>{\"name\": \"ping\", \"arguments\": {}}</tool_call>");
@@ -40,10 +40,15 @@ class ToolCallTextTest {
                 .isEqualTo("Just text, <tool but no call.");
         assertThat(ToolCallText.read(ToolCallFormat.HERMES, "a <tool_call> b").content()).as("an opener without a call is text")
                 .isEqualTo("a <tool_call> b");
-        String cut = "Sure.<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"ci";
-        ToolCallText.Whole cutShort = ToolCallText.read(ToolCallFormat.HERMES, cut);
-        assertThat(cutShort.calls()).isEmpty();
-        assertThat(cutShort.content()).as("a call cut short comes back as the text it was").isEqualTo(cut);
+        ToolCallText.Whole cutShort = ToolCallText.read(ToolCallFormat.HERMES, "Sure.<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"ci");
+        assertThat(calls(cutShort)).as("a call that began stands, its arguments cut").isEqualTo("get_weather{\"ci;");
+        assertThat(cutShort.content()).isEqualTo("Sure.");
+        String beforeName = "Sure.<tool_call>{\"name\": \"get_w";
+        ToolCallText.Whole noName = ToolCallText.read(ToolCallFormat.HERMES, beforeName);
+        assertThat(noName.calls()).isEmpty();
+        assertThat(noName.content()).as("cut before its name is whole, it is the text it was").isEqualTo(beforeName);
+        assertThat(calls(ToolCallText.read(ToolCallFormat.HERMES, "<tool_call>{\"arguments\": {\"x\": 2}, \"name\": \"f\"}</tool_call>")))
+                .as("arguments before the name").isEqualTo("f{\"x\": 2};");
         assertThat(ToolCallText.read(ToolCallFormat.HERMES, "<tool_call>{\"nom\": \"x\"}</tool_call>").content())
                 .as("JSON that is not a call is text").isEqualTo("<tool_call>{\"nom\": \"x\"}</tool_call>");
         ToolCallText.Whole after = ToolCallText.read(ToolCallFormat.HERMES,
@@ -56,7 +61,7 @@ class ToolCallTextTest {
     void llama3CallsAreTheWholeAnswerSeparatedBySemicolons() {
         ToolCallText.Whole w = ToolCallText.read(ToolCallFormat.LLAMA3_JSON,
                 "  {\"name\": \"f\", \"parameters\": {\"a\": [1, \"}\"]}}; {\"name\": \"g\", \"parameters\": {}}");
-        assertThat(calls(w)).isEqualTo("f{\"a\":[1,\"}\"]};g{};");
+        assertThat(calls(w)).isEqualTo("f{\"a\": [1, \"}\"]};g{};");
         assertThat(w.content()).isNull();
         assertThat(calls(ToolCallText.read(ToolCallFormat.LLAMA3_JSON, "<|python_tag|>{\"name\": \"f\", \"parameters\": {}}")))
                 .isEqualTo("f{};");
@@ -89,7 +94,7 @@ class ToolCallTextTest {
     void mistralCallsAreOneArrayAfterItsToken() {
         ToolCallText.Whole w = ToolCallText.read(ToolCallFormat.MISTRAL,
                 "[TOOL_CALLS] [{\"name\": \"f\", \"arguments\": {\"a\": 1}}, {\"name\": \"g\", \"arguments\": {}}]");
-        assertThat(calls(w)).isEqualTo("f{\"a\":1};g{};");
+        assertThat(calls(w)).isEqualTo("f{\"a\": 1};g{};");
         assertThat(w.content()).isNull();
     }
 
@@ -115,16 +120,22 @@ class ToolCallTextTest {
                 }
                 pieces.addAll(streamed.finish());
                 StringBuilder content = new StringBuilder();
-                StringBuilder calls = new StringBuilder();
+                List<StringBuilder> each = new ArrayList<>();
                 for (ToolCallText.Piece p : pieces) {
                     if (p instanceof ToolCallText.Content c) {
                         assertThat(c.text()).isNotEmpty();
                         content.append(c.text());
+                    } else if (p instanceof ToolCallText.CallStart c) {
+                        assertThat(c.index()).isEqualTo(each.size());
+                        each.add(new StringBuilder(c.call().function().name()));
                     } else {
-                        ToolCall call = ((ToolCallText.Call) p).call();
-                        calls.append(call.function().name()).append(call.function().arguments()).append(';');
+                        ToolCallText.CallArguments args = (ToolCallText.CallArguments) p;
+                        assertThat(args.index()).isEqualTo(each.size() - 1);
+                        each.get(args.index()).append(args.text());
                     }
                 }
+                StringBuilder calls = new StringBuilder();
+                for (StringBuilder c : each) calls.append(c).append(';');
                 String where = "seed " + SEED + ", " + format.name() + ", <" + text + ">";
                 assertThat(calls.toString()).as(where).isEqualTo(calls(whole));
                 assertThat(whole.content() == null ? content.toString().isBlank() : content.toString().equals(whole.content()))
