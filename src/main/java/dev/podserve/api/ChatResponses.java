@@ -64,7 +64,7 @@ final class ChatResponses {
                 String finish = results.finishReason(i);
                 ChatCompletionResponse.Message message;
                 List<ChatCompletionResponse.ToolCall> calls;
-                if (meta.tools().mode() == ToolChoices.Mode.AUTO) {
+                if (meta.tools().format() != null) {
                     ToolCallText.Whole read = ToolCallText.read(meta.tools().format(), text);
                     calls = read.calls().isEmpty() ? null : read.calls();
                     message = new ChatCompletionResponse.Message("assistant", read.content(), calls, reasoning);
@@ -80,16 +80,12 @@ final class ChatResponses {
     }
 
     /**
-     * A forced call's answer as tool calls: a named function's whatever its end (arguments cut by
-     * max_tokens are still the call, as OpenAI sends them); {@code "required"}'s only when the
-     * array is whole, else null and the text goes out as content.
+     * A named function's answer as its tool call, whatever its end (arguments cut by max_tokens are
+     * still the call, as OpenAI sends them); null for the rest ({@code "required"} and
+     * {@code "auto"} are read by {@link ToolCallText}).
      */
     private static List<ChatCompletionResponse.ToolCall> toolCalls(ToolChoices.Plan tools, String text, String finish) {
-        return switch (tools.mode()) {
-            case NONE, AUTO -> null;
-            case NAMED -> ToolCallAnswers.named(tools.function(), text);
-            case REQUIRED -> ToolCallAnswers.required(text);
-        };
+        return tools.mode() == ToolChoices.Mode.NAMED ? ToolCallAnswers.named(tools.function(), text) : null;
     }
 
     /**
@@ -129,9 +125,9 @@ final class ChatResponses {
         String content = meta.tools().calls() ? null : "";
         Flux<String> roles = Flux.fromIterable(choices).map(c -> frame(json, meta, c.index(),
                 new ChatCompletionChunk.Delta("assistant", content), null, null, usageSlot));
-        Function<Choices.Event, List<String>> frames = meta.tools().calls()
-                ? toolCallFrames(meta, choices.size(), usageSlot, json)
-                : meta.tools().mode() == ToolChoices.Mode.AUTO ? autoToolFrames(meta, choices.size(), usageSlot, json)
+        Function<Choices.Event, List<String>> frames = meta.tools().mode() == ToolChoices.Mode.NAMED
+                ? namedCallFrames(meta, choices.size(), usageSlot, json)
+                : meta.tools().format() != null ? readCallFrames(meta, choices.size(), usageSlot, json)
                 : textFrames(meta, usageSlot, json);
         if (meta.thinking() != null) frames = thinkingFirst(meta, choices.size(), frames, usageSlot, json);
         Function<Choices.Event, List<String>> body = frames;
@@ -198,69 +194,38 @@ final class ChatResponses {
     }
 
     /**
-     * A forced call's chunks. A named function's arguments stream as they come: the first piece of
-     * a choice carries the call's id, type and name, the rest only arguments. A {@code "required"}
-     * answer can only be split into calls once whole, so each choice's text (and log-probabilities)
-     * waits for its end and goes out as one chunk of all its calls, or as content if it is cut short.
+     * A named function's chunks: its arguments stream as they come; the first piece of a choice
+     * carries the call's id, type and name, the rest only arguments.
      */
-    private static Function<Choices.Event, List<String>> toolCallFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
+    private static Function<Choices.Event, List<String>> namedCallFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
         String[] ids = new String[numChoices];
-        StringBuilder[] texts = new StringBuilder[numChoices];
-        List<List<TokenLogprob>> logprobs = new ArrayList<>();
-        for (int i = 0; i < numChoices; i++) {
-            texts[i] = new StringBuilder();
-            logprobs.add(new ArrayList<>());
-        }
-        boolean named = meta.tools().mode() == ToolChoices.Mode.NAMED;
         return e -> {
             List<String> frames = new ArrayList<>(2);
             int c = e.choice();
             String text = e.output().text();
-            if (named) {
-                boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
-                if (!text.isEmpty() || hasLogprobs || ids[c] == null) {
-                    boolean first = ids[c] == null;
-                    if (first) ids[c] = ToolCallAnswers.newId();
-                    ChatCompletionChunk.ToolCallDelta call = new ChatCompletionChunk.ToolCallDelta(0, first ? ids[c] : null,
-                            first ? "function" : null, new ChatCompletionChunk.FunctionDelta(first ? meta.tools().function() : null, text));
-                    ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(e.output().logprobs(), meta.model().tokenizer()) : null;
-                    frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null, List.of(call)), lp, null, usageSlot));
-                }
-                if (e.output().finishReason() != null) {
-                    frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null, e.output().finishReason().wire(), usageSlot));
-                }
-                return frames;
+            boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
+            if (!text.isEmpty() || hasLogprobs || ids[c] == null) {
+                boolean first = ids[c] == null;
+                if (first) ids[c] = ToolCallAnswers.newId();
+                ChatCompletionChunk.ToolCallDelta call = new ChatCompletionChunk.ToolCallDelta(0, first ? ids[c] : null,
+                        first ? "function" : null, new ChatCompletionChunk.FunctionDelta(first ? meta.tools().function() : null, text));
+                ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(e.output().logprobs(), meta.model().tokenizer()) : null;
+                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null, List.of(call)), lp, null, usageSlot));
             }
-            texts[c].append(text);
-            logprobs.get(c).addAll(e.output().logprobs());
-            if (e.output().finishReason() == null) return frames;
-            String finish = e.output().finishReason().wire();
-            List<ChatCompletionResponse.ToolCall> calls = ToolCallAnswers.required(texts[c].toString());
-            ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(logprobs.get(c), meta.model().tokenizer()) : null;
-            if (calls == null) {
-                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, texts[c].toString()), lp, null, usageSlot));
-            } else {
-                List<ChatCompletionChunk.ToolCallDelta> deltas = new ArrayList<>(calls.size());
-                for (int k = 0; k < calls.size(); k++) {
-                    ChatCompletionResponse.ToolCall call = calls.get(k);
-                    deltas.add(new ChatCompletionChunk.ToolCallDelta(k, call.id(), call.type(),
-                            new ChatCompletionChunk.FunctionDelta(call.function().name(), call.function().arguments())));
-                }
-                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null, deltas), lp, null, usageSlot));
+            if (e.output().finishReason() != null) {
+                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null, e.output().finishReason().wire(), usageSlot));
             }
-            frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null,
-                    finishReason(meta.tools(), calls, finish), usageSlot));
             return frames;
         };
     }
 
     /**
-     * {@code "auto"}'s chunks: the answer's text streams as content, held back only where it may
-     * be opening a call; a call's first chunk carries its index (counting the choice's calls), id,
+     * {@code "auto"}'s and {@code "required"}'s chunks, read by {@link ToolCallText}: the answer's
+     * text streams as content, held back only where it may be opening a call; a call's first chunk carries its index (counting the choice's calls), id,
      * type and name once they are known, and its arguments follow in pieces as they are written.
      * Log-probabilities ride on the next chunk that goes out, so a token held back keeps its entry.
      */
-    private static Function<Choices.Event, List<String>> autoToolFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
+    private static Function<Choices.Event, List<String>> readCallFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
         ToolCallText[] readers = new ToolCallText[numChoices];
         List<List<TokenLogprob>> heldLogprobs = new ArrayList<>();
         // Content that is only blanks so far waits: around calls it is no content, as in the whole response.

@@ -17,7 +17,7 @@ import dev.podserve.tokenizer.HfTokenizer;
  *
  * @param name         as configured
  * @param openers      texts that open a call (a special token where the tokenizer has one by that name)
- * @param atStart      whether an answer may also begin with a call's JSON directly
+ * @param atStart      whether an answer may also begin with the calls' JSON directly (an object, or an array where {@code array})
  * @param separator    what opens another call right after one; null: only the openers do
  * @param argumentsKey the member holding a call's arguments
  * @param array        whether an opener is followed by a JSON array of calls instead of one call
@@ -34,6 +34,13 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
             "parameters", false, null);
     /** {@code [TOOL_CALLS][{"name": ..., "arguments": {...}}, ...]}: Mistral's instruct models. */
     static final ToolCallFormat MISTRAL = new ToolCallFormat("mistral", List.of("[TOOL_CALLS]"), false, null, "arguments", true, null);
+
+    /**
+     * {@code tool_choice: "required"}'s answer, which the grammar makes a JSON array of
+     * {@code {"name", "parameters"}} from its first byte (vLLM's form): no model's own format, so
+     * never told from a template.
+     */
+    static final ToolCallFormat REQUIRED = new ToolCallFormat("required", List.of(), true, null, "parameters", true, null);
 
     private static final List<ToolCallFormat> ALL = List.of(HERMES, LLAMA3_JSON, MISTRAL);
 

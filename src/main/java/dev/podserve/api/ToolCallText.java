@@ -10,7 +10,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Reads one choice's answer, as it streams, into content and tool calls in the model's own
- * {@link ToolCallFormat} ({@code tool_choice: "auto"}). Text that may still turn out to open a call
+ * {@link ToolCallFormat} ({@code tool_choice: "auto"}), or in {@code "required"}'s array. Text that may still turn out to open a call
  * (the first bytes of an opener) is held back until it is known. A call goes out as soon as its
  * name is whole and its arguments have begun, and its arguments then stream as they are written,
  * exactly as generated (so a call cut short by the end of the answer is still the call, its
@@ -121,7 +121,7 @@ final class ToolCallText {
                 case START -> {
                     int i = skipBlanks(0);
                     if (i == pending.length()) return;
-                    if (pending.charAt(i) == '{') {
+                    if (pending.charAt(i) == (format.array() ? '[' : '{')) {
                         // The blanks go back with the text if no call follows.
                         opener = pending.substring(0, i);
                         pending.delete(0, i);

@@ -40,7 +40,7 @@ final class ToolChoices {
      * @param tools    the tools as the chat template receives them (null: none given)
      * @param function the forced function's name (NAMED)
      * @param grammar  what the answer must be, or the calls in it (AUTO); null for NONE
-     * @param format   how the model writes its calls (AUTO)
+     * @param format   how the answer's calls are read back (AUTO: the model's own way; REQUIRED: the array)
      */
     record Plan(Mode mode, List<Map<String, Object>> tools, String function, OutputGrammar grammar, ToolCallFormat format) {
 
@@ -98,7 +98,7 @@ final class ToolChoices {
             return new Plan(Mode.AUTO, list, null, OutputGrammar.triggered(call, format.triggers(tokenizer), values), format);
         }
         if ("required".equals(choice)) {
-            return new Plan(Mode.REQUIRED, list, null, OutputGrammar.toolCalls(shapes, maxCalls), null);
+            return new Plan(Mode.REQUIRED, list, null, OutputGrammar.toolCalls(shapes, maxCalls), ToolCallFormat.REQUIRED);
         }
         if (choice instanceof Map<?, ?> named && "function".equals(named.get("type"))
                 && named.get("function") instanceof Map<?, ?> fn && fn.get("name") instanceof String name) {

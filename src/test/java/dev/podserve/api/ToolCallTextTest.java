@@ -90,6 +90,20 @@ class ToolCallTextTest {
         assertThat(cut.content()).as("the blanks before a separator come back with it").isEqualTo(" ;{\"na");
     }
 
+    /** "required": the answer is the array; its arguments exactly as generated, numbers included. */
+    @Test
+    void requiredsArrayIsReadAsWrittenAndACutAnswerBeforeACallIsText() {
+        ToolCallText.Whole w = ToolCallText.read(ToolCallFormat.REQUIRED,
+                " [{\"name\": \"f\", \"parameters\": {\"x\": 1e400, \"y\": 0.12345678901234567890123, \"z\": 2.50}}, {\"parameters\": {}, \"name\": \"g\"}]");
+        assertThat(calls(w)).isEqualTo("f{\"x\": 1e400, \"y\": 0.12345678901234567890123, \"z\": 2.50};g{};");
+        assertThat(w.content()).isNull();
+        assertThat(w.calls().get(0).id()).isNotEqualTo(w.calls().get(1).id());
+        assertThat(ToolCallText.read(ToolCallFormat.REQUIRED, "[{\"name\": \"f\", \"parameters\": {\"x\": 1").calls())
+                .as("cut inside its arguments, the call stands").hasSize(1);
+        assertThat(ToolCallText.read(ToolCallFormat.REQUIRED, "[{\"parame").content()).isEqualTo("[{\"parame");
+        assertThat(ToolCallText.read(ToolCallFormat.REQUIRED, "[]").content()).isEqualTo("[]");
+    }
+
     @Test
     void mistralCallsAreOneArrayAfterItsToken() {
         ToolCallText.Whole w = ToolCallText.read(ToolCallFormat.MISTRAL,
@@ -109,7 +123,8 @@ class ToolCallTextTest {
             StringBuilder answer = new StringBuilder();
             for (int k = rnd.nextInt(12); k >= 0; k--) answer.append(parts[rnd.nextInt(parts.length)]);
             String text = answer.toString();
-            for (ToolCallFormat format : List.of(ToolCallFormat.HERMES, ToolCallFormat.LLAMA3_JSON, ToolCallFormat.MISTRAL)) {
+            for (ToolCallFormat format : List.of(ToolCallFormat.HERMES, ToolCallFormat.LLAMA3_JSON, ToolCallFormat.MISTRAL,
+                    ToolCallFormat.REQUIRED)) {
                 ToolCallText.Whole whole = ToolCallText.read(format, text);
                 ToolCallText streamed = new ToolCallText(format);
                 List<ToolCallText.Piece> pieces = new ArrayList<>();

@@ -130,22 +130,29 @@ class ToolCallingApiTest extends LiveServerApiTest {
         assertThat(finish).isEqualTo("stop");
         assertArguments("get_weather", arguments.toString());
 
-        // Required: the calls come whole, at the end, each with its index.
+        // Required: each call's first piece carries its index, id and name, then its arguments stream.
         Map<Integer, String> names = new java.util.TreeMap<>();
+        Map<Integer, StringBuilder> args = new java.util.TreeMap<>();
         finish = null;
         for (JsonNode chunk : stream("\"tool_choice\": \"required\", \"seed\": 4, \"temperature\": 1.0, \"max_tokens\": 1500")) {
             JsonNode choice = chunk.get("choices").get(0);
             JsonNode calls = choice.get("delta").get("tool_calls");
             if (calls != null) {
                 for (JsonNode call : calls) {
-                    names.put(call.get("index").asInt(), call.get("function").get("name").asString());
-                    assertArguments(call.get("function").get("name").asString(), call.get("function").get("arguments").asString());
+                    int index = call.get("index").asInt();
+                    if (call.has("id")) {
+                        assertThat(index).isEqualTo(names.size());
+                        names.put(index, call.get("function").get("name").asString());
+                        args.put(index, new StringBuilder());
+                    }
+                    args.get(index).append(call.get("function").get("arguments").asString());
                 }
             }
             if (!choice.get("finish_reason").isNull()) finish = choice.get("finish_reason").asString();
         }
         assertThat(finish).isEqualTo("tool_calls");
         assertThat(names.keySet()).startsWith(0);
+        for (int i : names.keySet()) assertArguments(names.get(i), args.get(i).toString());
     }
 
     @Test
