@@ -59,17 +59,18 @@ final class ChatResponses {
                 if (meta.thinking() != null) {
                     ReasoningText.Split split = ReasoningText.split(meta.thinking().format(), meta.thinking().startsInside(), text);
                     reasoning = split.reasoning().isEmpty() ? null : split.reasoning();
-                    text = split.content();
+                    // All thinking and no answer: no content, as vLLM sends it.
+                    text = split.content().isEmpty() && reasoning != null ? null : split.content();
                 }
                 String finish = results.finishReason(i);
                 ChatCompletionResponse.Message message;
                 List<ChatCompletionResponse.ToolCall> calls;
                 if (meta.tools().format() != null) {
-                    ToolCallText.Whole read = ToolCallText.read(meta.tools().format(), text);
+                    ToolCallText.Whole read = ToolCallText.read(meta.tools().format(), text == null ? "" : text);
                     calls = read.calls().isEmpty() ? null : read.calls();
                     message = new ChatCompletionResponse.Message("assistant", read.content(), calls, reasoning);
                 } else {
-                    calls = toolCalls(meta.tools(), text, finish);
+                    calls = toolCalls(meta.tools(), text == null ? "" : text, finish);
                     message = new ChatCompletionResponse.Message("assistant", calls == null ? text : null, calls, reasoning);
                 }
                 out.add(new ChatCompletionResponse.Choice(i, message, lp, finishReason(meta.tools(), calls, finish)));
@@ -204,7 +205,8 @@ final class ChatResponses {
             int c = e.choice();
             String text = e.output().text();
             boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
-            if (!text.isEmpty() || hasLogprobs || ids[c] == null) {
+            // The call's first piece waits for its first text (a reasoning model thinks first), or the end.
+            if (!text.isEmpty() || hasLogprobs || (ids[c] == null && e.output().finishReason() != null)) {
                 boolean first = ids[c] == null;
                 if (first) ids[c] = ToolCallAnswers.newId();
                 ChatCompletionChunk.ToolCallDelta call = new ChatCompletionChunk.ToolCallDelta(0, first ? ids[c] : null,

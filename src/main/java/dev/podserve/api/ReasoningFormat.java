@@ -31,12 +31,15 @@ record ReasoningFormat(String name, String open, String close) {
     }
 
     /**
-     * Whether the rendered prompt leaves the thinking open (templates of R1 and of newer Qwen3
-     * thinking models end the generation prompt with {@code <think>}), so the answer begins inside it.
-     * A template that closes an empty block ({@code enable_thinking: false}) leaves it closed.
+     * Whether the prompt ends by opening the thinking (templates of R1 and of newer Qwen3 thinking
+     * models end the generation prompt with {@code <think>} and a line feed), so the answer begins
+     * inside it. Only the prompt's end counts: a {@code <think>} in a message is text. A template
+     * that closes an empty block ({@code enable_thinking: false}) leaves it closed.
      */
     boolean startsInside(String prompt) {
-        return prompt.lastIndexOf(open) > prompt.lastIndexOf(close);
+        int end = prompt.length();
+        while (end > 0 && ToolCallText.blank(prompt.charAt(end - 1))) end--;
+        return prompt.startsWith(open, end - open.length());
     }
 
     /** The thinking as the token-level rules see it: tags the tokenizer has as special tokens by id. */

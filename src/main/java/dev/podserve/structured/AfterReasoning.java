@@ -5,11 +5,14 @@ import java.util.Arrays;
 import dev.podserve.sampling.TokenConstraint;
 
 /**
- * A rule that binds only the answer after a reasoning model's thinking: nothing is restricted
- * while it thinks, and the inner rule (a structured output, the calls of {@code tool_choice:
- * "auto"}) takes over where the thinking closes, with the bytes that follow its closing tag in the
- * same token. Where the output may or may not begin with thinking, the inner rule must leave its
- * start free (a triggered one); the opening tag is then looked for among the first bytes.
+ * A rule that binds only the answer after a reasoning model's thinking: the thinking is free (but
+ * for the end token, where the inner rule decides where the output ends: a format is not left
+ * unanswered), blanks after the closing tag are skipped as the response's text skips them, and the
+ * inner rule (a structured output, the calls of {@code tool_choice: "auto"}) takes over at the
+ * answer's first other byte, in the token that closes the thinking or a later one. Where the output
+ * may or may not begin with thinking, the inner rule must leave its start free (a triggered one);
+ * the opening tag is then looked for among the first bytes. Special tokens that are no tag leave
+ * no text in the response, so they change nothing here either.
  */
 final class AfterReasoning implements TokenConstraint {
 
@@ -17,22 +20,29 @@ final class AfterReasoning implements TokenConstraint {
         /** Only blanks and the beginning of the opening tag so far. */
         PREAMBLE,
         THINKING,
+        /** The thinking has closed; only blanks since. */
+        ANSWER_START,
         ANSWER
     }
 
     private final TokenConstraint inner;
     private final ReasoningPrelude prelude;
     private final VocabularyTrie vocabulary;
+    /** End tokens banned while thinking: where the inner rule decides the end; empty otherwise. */
+    private final int[] bannedWhileThinking;
     private Phase phase;
     /** PREAMBLE: the bytes held (blanks and part of the tag); THINKING: the end of the text, where the closing tag may have begun. */
     private byte[] held = new byte[0];
-    /** Bytes after the closing tag that the inner rule refused: it then binds nothing more. */
+    /** Bytes of the answer the inner rule refused (they came inside a token it did not choose): it then binds nothing more. */
     private boolean broken;
+    /** [ceil(vocabSize / 64)]: tokens of blanks only, allowed at the answer's start; made on first use. */
+    private long[] blankTokens;
 
-    AfterReasoning(TokenConstraint inner, ReasoningPrelude prelude, VocabularyTrie vocabulary) {
+    AfterReasoning(TokenConstraint inner, ReasoningPrelude prelude, VocabularyTrie vocabulary, int[] endTokens) {
         this.inner = inner;
         this.prelude = prelude;
         this.vocabulary = vocabulary;
+        this.bannedWhileThinking = inner instanceof GrammarMatcher ? endTokens.clone() : new int[0];
         if (prelude.startsInside()) phase = Phase.THINKING;
         // A rule that binds the output's first token leaves no room to think first.
         else phase = inner.restrictsNext() || !(inner instanceof TextFed) ? Phase.ANSWER : Phase.PREAMBLE;
@@ -40,23 +50,34 @@ final class AfterReasoning implements TokenConstraint {
 
     @Override
     public boolean restrictsNext() {
-        return phase == Phase.ANSWER && !broken && inner.restrictsNext();
+        return switch (phase) {
+            case PREAMBLE -> false;
+            case THINKING -> bannedWhileThinking.length > 0;
+            case ANSWER_START, ANSWER -> !broken && inner.restrictsNext();
+        };
     }
 
     @Override
     public void allowedTokens(long[] mask) {
-        if (restrictsNext()) inner.allowedTokens(mask);
-        else Arrays.fill(mask, -1L);
+        if (!restrictsNext()) {
+            Arrays.fill(mask, -1L);
+        } else if (phase == Phase.THINKING) {
+            Arrays.fill(mask, -1L);
+            for (int t : bannedWhileThinking) {
+                if (t >= 0 && (t >>> 6) < mask.length) mask[t >>> 6] &= ~(1L << t);
+            }
+        } else {
+            inner.allowedTokens(mask);
+            if (phase == Phase.ANSWER_START) {
+                long[] blanks = blankTokens();
+                for (int w = 0; w < mask.length; w++) mask[w] |= blanks[w];
+            }
+        }
     }
 
     @Override
     public boolean complete() {
         return phase == Phase.ANSWER && !broken && inner.complete();
-    }
-
-    /** Whether the thinking is over (or never began). */
-    boolean answering() {
-        return phase == Phase.ANSWER;
     }
 
     @Override
@@ -67,6 +88,15 @@ final class AfterReasoning implements TokenConstraint {
             }
             case PREAMBLE -> preamble(token);
             case THINKING -> thinking(token);
+            case ANSWER_START -> {
+                byte[] bytes = vocabulary.bytes(token);
+                if (bytes == null) {
+                    if (!broken) inner.accept(token);
+                    phase = Phase.ANSWER;
+                } else {
+                    startAnswer(bytes, 0);
+                }
+            }
         }
     }
 
@@ -77,13 +107,7 @@ final class AfterReasoning implements TokenConstraint {
             return;
         }
         byte[] bytes = vocabulary.bytes(token);
-        if (bytes == null) {
-            // A special token before any text: the answer has begun, without thinking.
-            answer();
-            feed(held, 0);
-            if (!broken) inner.accept(token);
-            return;
-        }
+        if (bytes == null) return;
         byte[] text = concat(held, bytes, 0);
         int i = 0;
         while (i < text.length && blank(text[i])) i++;
@@ -100,17 +124,18 @@ final class AfterReasoning implements TokenConstraint {
             return;
         }
         // No thinking: everything held so far is the answer's first text.
-        answer();
+        phase = Phase.ANSWER;
+        held = new byte[0];
         feed(text, 0);
     }
 
     private void thinking(int token) {
         if (token == prelude.closeToken()) {
-            answer();
+            phase = Phase.ANSWER_START;
+            held = new byte[0];
             return;
         }
         byte[] bytes = vocabulary.bytes(token);
-        // A special token leaves no text the reader sees: it does not break a tag in two.
         if (bytes != null) thinkingBytes(bytes, 0);
     }
 
@@ -123,19 +148,38 @@ final class AfterReasoning implements TokenConstraint {
             held = Arrays.copyOfRange(text, Math.max(0, text.length - (close.length - 1)), text.length);
             return;
         }
-        answer();
-        feed(text, at + close.length);
-    }
-
-    private void answer() {
-        phase = Phase.ANSWER;
         held = new byte[0];
+        phase = Phase.ANSWER_START;
+        startAnswer(text, at + close.length);
     }
 
-    /** The answer's first bytes, from inside a token: to the inner rule as text. */
+    /** Skips blanks at the answer's start; its first other byte and what follows go to the inner rule. */
+    private void startAnswer(byte[] text, int from) {
+        int i = from;
+        while (i < text.length && blank(text[i])) i++;
+        if (i == text.length) return;
+        phase = Phase.ANSWER;
+        feed(text, i);
+    }
+
+    /** The answer's bytes, from inside a token: to the inner rule as text. */
     private void feed(byte[] text, int from) {
-        if (from >= text.length) return;
+        if (from >= text.length || broken) return;
         if (!((TextFed) inner).acceptText(text, from, text.length)) broken = true;
+    }
+
+    private long[] blankTokens() {
+        if (blankTokens == null) {
+            blankTokens = new long[(vocabulary.vocabSize() + 63) / 64];
+            for (int t = 0; t < vocabulary.vocabSize(); t++) {
+                byte[] b = vocabulary.bytes(t);
+                if (b == null || b.length == 0) continue;
+                boolean blanks = true;
+                for (byte x : b) blanks &= blank(x);
+                if (blanks) blankTokens[t >>> 6] |= 1L << t;
+            }
+        }
+        return blankTokens;
     }
 
     private static byte[] concat(byte[] a, byte[] b, int from) {

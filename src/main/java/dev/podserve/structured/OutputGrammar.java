@@ -120,7 +120,7 @@ public final class OutputGrammar {
     /** The rule one choice of a request follows: a {@link GrammarMatcher}, or a triggered one's matcher. */
     public TokenConstraint constraint(VocabularyTrie vocabulary, int[] endTokens) {
         TokenConstraint rule = triggers == null ? matcher(vocabulary, endTokens) : new TriggeredMatcher(this, triggers, vocabulary, maxValues);
-        return reasoning == null ? rule : new AfterReasoning(rule, reasoning, vocabulary);
+        return reasoning == null ? rule : new AfterReasoning(rule, reasoning, vocabulary, endTokens);
     }
 
     /** A matcher of one value of this grammar that the end token may not end (a value inside free text). */

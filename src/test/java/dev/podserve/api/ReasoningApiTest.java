@@ -20,7 +20,8 @@ import tools.jackson.databind.JsonNode;
 /**
  * A reasoning model over HTTP: the embedded model under a chat template that opens a
  * {@code <think>} block at the start of every answer (as DeepSeek-R1's and newer Qwen3's do), or
- * closes an empty one with {@code enable_thinking: false} (as Qwen3's does), steered to scripted
+ * closes an empty one with {@code enable_thinking: false} (as Qwen3's does), or leaves the choice to
+ * the model with {@code open_thinking: false} (as the first Qwen3 template does), steered to scripted
  * answers ({@link ScriptedAnswers}). The thinking must come back as {@code reasoning_content},
  * streamed or not, and structured outputs and tool calls must bind only the answer after it.
  */
@@ -39,6 +40,7 @@ class ReasoningApiTest extends LiveServerApiTest {
                 {{- '<|im_start|>assistant\\n' }}
                 {%- if enable_thinking is defined and not enable_thinking %}
                     {{- '<think>\\n\\n</think>\\n\\n' }}
+                {%- elif open_thinking is defined and not open_thinking %}
                 {%- else %}
                     {{- '<think>\\n' }}
                 {%- endif %}
@@ -119,6 +121,39 @@ class ReasoningApiTest extends LiveServerApiTest {
         } else {
             assertThat(content).startsWith("{");
         }
+    }
+
+    /** Only the prompt's end opens the thinking: a {@code <think>} in a message is text, and a format binds from the start. */
+    @Test
+    void aThinkTagInAMessageOpensNothing() {
+        ScriptedAnswers.answer(holder, "Not JSON at all.");
+        JsonNode c = ApiTestSupport.post(client, "/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": "
+                + "\"What is the <think> tag for?\"}], \"temperature\": 0, \"max_tokens\": 200, \"response_format\": {\"type\": \"json_object\"}, "
+                + "\"chat_template_kwargs\": {\"open_thinking\": false}}", HttpStatus.OK).get("choices").get(0);
+        assertThat(c.get("message").has("reasoning_content")).as("%s", c).isFalse();
+        assertThat(c.get("message").get("content").asString().strip()).as("bound from its first token").startsWith("{");
+    }
+
+    /** A forced call is not left unanswered: while the model thinks, it cannot end. */
+    @Test
+    void aForcedCallCannotEndWhileTheModelThinks() {
+        ScriptedAnswers.answer(holder, "Short thought.");
+        JsonNode c = chat(", \"tools\": " + TOOLS + ", \"tool_choice\": {\"type\": \"function\", \"function\": {\"name\": \"get_weather\"}}, "
+                + "\"max_tokens\": 40");
+        assertThat(c.get("finish_reason").asString()).as("%s", c).isEqualTo("length");
+        assertThat(c.get("message").get("reasoning_content").asString()).startsWith("Short thought.");
+    }
+
+    /** Where the prompt leaves it to the model, an answer that begins with the tag thinks, and calls bind only after it. */
+    @Test
+    void anAnswerThatBeginsWithTheTagThinksFirst() {
+        ScriptedAnswers.answer(holder, "\n<think>Call it? <tool_call> maybe.</think>\n\n<tool_call>{\"name\": \"get_weather\", "
+                + "\"arguments\": {\"city\": \"Oslo\"}}</tool_call>");
+        JsonNode c = chat(", \"tools\": " + TOOLS + ", \"parallel_tool_calls\": false, \"chat_template_kwargs\": {\"open_thinking\": false}");
+        assertThat(c.get("message").get("reasoning_content").asString()).isEqualTo("Call it? <tool_call> maybe.");
+        assertThat(c.get("message").get("tool_calls")).as("%s", c).hasSize(1);
+        assertThat(c.get("message").get("tool_calls").get(0).get("function").get("arguments").asString()).isEqualTo("{\"city\": \"Oslo\"}");
+        assertThat(c.get("finish_reason").asString()).isEqualTo("tool_calls");
     }
 
     @Test

@@ -95,7 +95,10 @@ class AfterReasoningTest {
         assertThat(json.afterReasoning(notOpened).constraint(trie, new int[] {0}).restrictsNext()).isTrue();
         ReasoningPrelude opened = new ReasoningPrelude("<think>".getBytes(), "</think>".getBytes(), -1, CLOSE_TOKEN, true);
         TokenConstraint c = json.afterReasoning(opened).constraint(trie, new int[] {0});
-        assertThat(c.restrictsNext()).isFalse();
+        long[] mask = new long[(VOCAB.length + 63) / 64];
+        c.allowedTokens(mask);
+        assertThat(mask[0] & 1L).as("a format is not left unanswered: no end while thinking").isZero();
+        for (int t = 1; t < VOCAB.length; t++) assertThat(mask[t >>> 6] & (1L << t)).as("anything else, token %d", t).isNotZero();
         c.accept(index("hmm"));
         c.accept(index("</think>\n{\""));
         assertThat(c.restrictsNext()).as("the bytes after the tag began the object").isTrue();
@@ -106,58 +109,73 @@ class AfterReasoningTest {
         assertThat(c.complete()).isTrue();
     }
 
+    /** Blanks after the closing tag are no part of the answer, in its token or after it: a choice still binds. */
+    @Test
+    void blanksAfterTheThinkingAreSkippedAsTheTextSkipsThem() {
+        byte[][] vocab = {null, "hmm".getBytes(), "</think>\n\n".getBytes(), "\n".getBytes(), "yes".getBytes(), "maybe".getBytes(),
+                "\nyes".getBytes()};
+        OutputGrammar choice = OutputGrammar.choice(List.of("yes", "no"));
+        ReasoningPrelude opened = new ReasoningPrelude("<think>".getBytes(), "</think>".getBytes(), -1, -1, true);
+        TokenConstraint c = choice.afterReasoning(opened).constraint(new VocabularyTrie(vocab), new int[] {0});
+        c.accept(1);
+        c.accept(2);
+        long[] mask = new long[1];
+        c.allowedTokens(mask);
+        assertThat(mask[0]).as("blanks, or the choice").isEqualTo((1L << 3) | (1L << 4));
+        c.accept(3);
+        c.allowedTokens(mask);
+        assertThat(mask[0]).isEqualTo((1L << 3) | (1L << 4));
+        c.accept(4);
+        assertThat(c.complete()).isTrue();
+    }
+
     private static int index(String piece) {
         for (int i = 0; i < PIECES.length; i++) if (PIECES[i].equals(piece)) return i + 1;
         throw new IllegalArgumentException(piece);
     }
 
     /**
-     * The answer's bytes after the thinking, or null while still thinking (or maybe about to): an
-     * output thinks if the prompt opened it, or if it begins with the opening tag after blanks.
+     * The answer's bytes after the thinking, or null while still thinking (or maybe about to), as
+     * the response's text has them: an output thinks if the prompt opened it, or if it begins with
+     * the opening tag after blanks; the close token or tag ends the thinking; blanks after it are
+     * dropped; special tokens that are no tag leave no text.
      */
     private static byte[] answer(List<Integer> tokens, boolean inside) {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
-        int closedAt = -1;
         for (int t : tokens) {
-            if (t == CLOSE_TOKEN) {
-                if (closedAt < 0) {
-                    closedAt = all.size();
-                    // A close token stands for the tag, kept out of the text.
-                    all.writeBytes("\u0000".getBytes());
-                }
-                continue;
-            }
-            all.writeBytes(VOCAB[t]);
+            // The close token stands as U+0000 in the text until the thinking is read.
+            if (t == CLOSE_TOKEN) all.write(0);
+            else all.writeBytes(VOCAB[t]);
         }
         String text = all.toString(StandardCharsets.ISO_8859_1);
-        int start = 0;
-        boolean thinking = inside;
-        if (!inside) {
-            String stripped = text.stripLeading();
-            if (stripped.startsWith("<think>")) {
-                thinking = true;
-                start = text.length() - stripped.length() + "<think>".length();
-            } else if ("<think>".startsWith(stripped)) {
-                return null;
-            } else {
-                return text.getBytes(StandardCharsets.ISO_8859_1);
-            }
-        }
-        int textClose = text.indexOf("</think>", start);
-        int nulClose = text.indexOf('\u0000', start);
-        int end;
-        int after;
-        if (textClose >= 0 && (nulClose < 0 || textClose < nulClose)) {
-            end = textClose;
-            after = textClose + "</think>".length();
-        } else if (nulClose >= 0) {
-            end = nulClose;
-            after = nulClose + 1;
+        int start;
+        if (inside) {
+            start = 0;
         } else {
-            return null;
+            StringBuilder seen = new StringBuilder();
+            start = -1;
+            for (int i = 0; i < text.length() && start < 0; i++) {
+                if (text.charAt(i) != 0) seen.append(text.charAt(i));
+                String s = strip(seen.toString());
+                if (s.equals("<think>")) start = i + 1;
+                else if (!"<think>".startsWith(s)) return text.replace("\u0000", "").getBytes(StandardCharsets.ISO_8859_1);
+            }
+            if (start < 0) return null;
         }
-        String rest = text.substring(after).replace("\u0000", "");
-        return thinking ? rest.getBytes(StandardCharsets.ISO_8859_1) : null;
+        int tag = text.indexOf("</think>", start);
+        int token = text.indexOf('\u0000', start);
+        int after;
+        if (tag >= 0 && (token < 0 || tag < token)) after = tag + "</think>".length();
+        else if (token >= 0) after = token + 1;
+        else return null;
+        return strip(text.substring(after).replace("\u0000", "")).getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** Without leading blanks (JSON's four). */
+    private static String strip(String s) {
+        int i = 0;
+        while (i < s.length() && " \t\n\r".indexOf(s.charAt(i)) >= 0) i++;
+        return s.substring(i);
     }
 
     private static String text(List<Integer> tokens) {
