@@ -110,7 +110,7 @@ final class AfterReasoning implements TokenConstraint {
         if (bytes == null) return;
         byte[] text = concat(held, bytes, 0);
         int i = 0;
-        while (i < text.length && blank(text[i])) i++;
+        while (i < text.length && ByteText.blank(text[i])) i++;
         byte[] open = prelude.open();
         int n = Math.min(open.length, text.length - i);
         if (Arrays.equals(text, i, i + n, open, 0, n)) {
@@ -143,7 +143,7 @@ final class AfterReasoning implements TokenConstraint {
     private void thinkingBytes(byte[] bytes, int from) {
         byte[] text = concat(held, bytes, from);
         byte[] close = prelude.close();
-        int at = indexOf(text, close);
+        int at = ByteText.indexOf(text, close);
         if (at < 0) {
             held = Arrays.copyOfRange(text, Math.max(0, text.length - (close.length - 1)), text.length);
             return;
@@ -156,7 +156,7 @@ final class AfterReasoning implements TokenConstraint {
     /** Skips blanks at the answer's start; its first other byte and what follows go to the inner rule. */
     private void startAnswer(byte[] text, int from) {
         int i = from;
-        while (i < text.length && blank(text[i])) i++;
+        while (i < text.length && ByteText.blank(text[i])) i++;
         if (i == text.length) return;
         phase = Phase.ANSWER;
         feed(text, i);
@@ -175,7 +175,7 @@ final class AfterReasoning implements TokenConstraint {
                 byte[] b = vocabulary.bytes(t);
                 if (b == null || b.length == 0) continue;
                 boolean blanks = true;
-                for (byte x : b) blanks &= blank(x);
+                for (byte x : b) blanks &= ByteText.blank(x);
                 if (blanks) blankTokens[t >>> 6] |= 1L << t;
             }
         }
@@ -186,20 +186,5 @@ final class AfterReasoning implements TokenConstraint {
         byte[] out = Arrays.copyOf(a, a.length + b.length - from);
         System.arraycopy(b, from, out, a.length, b.length - from);
         return out;
-    }
-
-    private static boolean blank(byte b) {
-        return b == ' ' || b == '\n' || b == '\r' || b == '\t';
-    }
-
-    static int indexOf(byte[] text, byte[] t) {
-        outer:
-        for (int i = 0; i + t.length <= text.length; i++) {
-            for (int j = 0; j < t.length; j++) {
-                if (text[i + j] != t[j]) continue outer;
-            }
-            return i;
-        }
-        return -1;
     }
 }

@@ -126,7 +126,7 @@ final class TriggeredMatcher implements TokenConstraint, TextFed {
                     return;
                 }
                 case START -> {
-                    if (blank(bytes[i])) {
+                    if (ByteText.blank(bytes[i])) {
                         i++;
                     } else {
                         open();
@@ -136,7 +136,7 @@ final class TriggeredMatcher implements TokenConstraint, TextFed {
                     }
                 }
                 case AFTER -> {
-                    if (separatorAt == 0 && blank(bytes[i])) {
+                    if (separatorAt == 0 && ByteText.blank(bytes[i])) {
                         i++;
                     } else if (bytes[i] == triggers.separator()[separatorAt]) {
                         i++;
@@ -171,7 +171,7 @@ final class TriggeredMatcher implements TokenConstraint, TextFed {
         System.arraycopy(bytes, i, text, tail.length, bytes.length - i);
         int bestEnd = -1;
         for (byte[] t : triggers.texts()) {
-            int at = indexOf(text, t);
+            int at = ByteText.indexOf(text, t);
             if (at >= 0 && (bestEnd < 0 || at + t.length < bestEnd)) bestEnd = at + t.length;
         }
         if (bestEnd < 0) {
@@ -205,20 +205,5 @@ final class TriggeredMatcher implements TokenConstraint, TextFed {
         value = null;
         phase = Phase.FREE;
         tail = NONE;
-    }
-
-    private static boolean blank(byte b) {
-        return b == ' ' || b == '\n' || b == '\r' || b == '\t';
-    }
-
-    private static int indexOf(byte[] text, byte[] t) {
-        outer:
-        for (int i = 0; i + t.length <= text.length; i++) {
-            for (int j = 0; j < t.length; j++) {
-                if (text[i + j] != t[j]) continue outer;
-            }
-            return i;
-        }
-        return -1;
     }
 }
