@@ -195,6 +195,54 @@ class AutoToolCallApiTest extends LiveServerApiTest {
         }
     }
 
+    /**
+     * LangChain4j, as an agent framework sends tools (no tool_choice: "auto"), whole and streamed:
+     * the tool execution request it hands the application, with arguments it can parse.
+     */
+    @Test
+    void langChain4jGetsTheToolExecutionRequest() throws Exception {
+        answer("Checking." + CALL);
+        var weather = dev.langchain4j.agent.tool.ToolSpecification.builder().name("get_weather").description("Weather in a city")
+                .parameters(dev.langchain4j.model.chat.request.json.JsonObjectSchema.builder().addStringProperty("city")
+                        .addEnumProperty("unit", List.of("c", "f")).required("city", "unit").build())
+                .build();
+        var request = dev.langchain4j.model.chat.request.ChatRequest.builder()
+                .messages(dev.langchain4j.data.message.UserMessage.from("What is the weather in Paris?")).toolSpecifications(weather).build();
+        String base = "http://localhost:" + port + "/v1";
+        var blocking = dev.langchain4j.model.openai.OpenAiChatModel.builder().baseUrl(base).apiKey("sk-test").modelName("podserve-tiny")
+                .temperature(0.0).maxTokens(300).build();
+        var whole = blocking.chat(request).aiMessage();
+
+        var streaming = dev.langchain4j.model.openai.OpenAiStreamingChatModel.builder().baseUrl(base).apiKey("sk-test")
+                .modelName("podserve-tiny").temperature(0.0).maxTokens(300).build();
+        var done = new java.util.concurrent.CompletableFuture<dev.langchain4j.model.chat.response.ChatResponse>();
+        streaming.chat(request, new dev.langchain4j.model.chat.response.StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String partial) {
+            }
+
+            @Override
+            public void onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse response) {
+                done.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        var streamed = done.get(60, java.util.concurrent.TimeUnit.SECONDS).aiMessage();
+        for (var message : List.of(whole, streamed)) {
+            assertThat(message.hasToolExecutionRequests()).as("%s", message).isTrue();
+            var call = message.toolExecutionRequests().get(0);
+            assertThat(call.name()).isEqualTo("get_weather");
+            assertThat(call.id()).startsWith("call_");
+            JsonNode arguments = ApiTestSupport.JSON.readTree(call.arguments());
+            assertThat(arguments.get("city").asString()).isEqualTo("Paris");
+            assertThat(arguments.get("unit").asString()).isEqualTo("c");
+        }
+    }
+
     @Test
     void autoWithAStructuredOutputIsA400() {
         answer("x");
