@@ -90,9 +90,10 @@ final class CallSyntax {
             if (valueStart == text.length()) return OPEN;
             int valueEnd = value(valueStart);
             Call c = calls.get(index);
-            if (key.equals(argumentsKey) || (c.argsStart() < 0 && key.equals("arguments"))) {
+            // The first name and the first arguments count (a stream gives them out as they come).
+            if (c.argsStart() < 0 && (key.equals(argumentsKey) || key.equals("arguments"))) {
                 calls.set(index, new Call(c.name(), valueStart, Math.max(valueEnd, -1), -1));
-            } else if (key.equals("name") && valueEnd > 0) {
+            } else if (key.equals("name") && valueEnd > 0 && c.name() == null) {
                 if (text.charAt(valueStart) != '"') return BAD;
                 String name;
                 try {

@@ -49,6 +49,18 @@ class ToolCallTextTest {
         assertThat(noName.content()).as("cut before its name is whole, it is the text it was").isEqualTo(beforeName);
         assertThat(calls(ToolCallText.read(ToolCallFormat.HERMES, "<tool_call>{\"arguments\": {\"x\": 2}, \"name\": \"f\"}</tool_call>")))
                 .as("arguments before the name").isEqualTo("f{\"x\": 2};");
+        String twice = "<tool_call>{\"name\": \"f\", \"name\": \"g\", \"arguments\": {\"a\": 1}, \"arguments\": {\"b\": 2}}</tool_call>";
+        assertThat(calls(ToolCallText.read(ToolCallFormat.HERMES, twice))).as("the first of each, as a stream gives them out")
+                .isEqualTo("f{\"a\": 1};");
+        ToolCallText oneByOne = new ToolCallText(ToolCallFormat.HERMES);
+        StringBuilder streamed = new StringBuilder();
+        for (int i = 0; i < twice.length(); i++) {
+            for (ToolCallText.Piece p : oneByOne.feed(twice.substring(i, i + 1))) {
+                if (p instanceof ToolCallText.CallStart c) streamed.append(c.call().function().name());
+                if (p instanceof ToolCallText.CallArguments a) streamed.append(a.text());
+            }
+        }
+        assertThat(streamed.toString()).isEqualTo("f{\"a\": 1}");
         assertThat(ToolCallText.read(ToolCallFormat.HERMES, "<tool_call>{\"nom\": \"x\"}</tool_call>").content())
                 .as("JSON that is not a call is text").isEqualTo("<tool_call>{\"nom\": \"x\"}</tool_call>");
         ToolCallText.Whole after = ToolCallText.read(ToolCallFormat.HERMES,
