@@ -89,9 +89,12 @@ final class CallSyntax {
             int valueStart = blanks(i + 1);
             if (valueStart == text.length()) return OPEN;
             int valueEnd = value(valueStart);
+            if (valueEnd == BAD) return BAD;
             Call c = calls.get(index);
             // The first name and the first arguments count (a stream gives them out as they come).
             if (c.argsStart() < 0 && (key.equals(argumentsKey) || key.equals("arguments"))) {
+                // Arguments given as a string must be one JSON can read (they go out decoded).
+                if (valueEnd > 0 && text.charAt(valueStart) == '"' && !decodes(valueStart, valueEnd)) return BAD;
                 calls.set(index, new Call(c.name(), valueStart, Math.max(valueEnd, -1), -1));
             } else if (key.equals("name") && valueEnd > 0 && c.name() == null) {
                 if (text.charAt(valueStart) != '"') return BAD;
@@ -159,6 +162,15 @@ final class CallSyntax {
     private int blanks(int i) {
         while (i < text.length() && ToolCallText.blank(text.charAt(i))) i++;
         return i;
+    }
+
+    private boolean decodes(int start, int end) {
+        try {
+            decode(start, end);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** A whole JSON string's value. */

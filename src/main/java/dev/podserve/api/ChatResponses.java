@@ -68,7 +68,7 @@ final class ChatResponses {
                 if (meta.tools().format() != null) {
                     ToolCallText.Whole read = ToolCallText.read(meta.tools().format(), text == null ? "" : text);
                     calls = read.calls().isEmpty() ? null : read.calls();
-                    message = new ChatCompletionResponse.Message("assistant", read.content(), calls, reasoning);
+                    message = new ChatCompletionResponse.Message("assistant", text == null ? null : read.content(), calls, reasoning);
                 } else {
                     calls = toolCalls(meta.tools(), text == null ? "" : text, finish);
                     message = new ChatCompletionResponse.Message("assistant", calls == null ? text : null, calls, reasoning);

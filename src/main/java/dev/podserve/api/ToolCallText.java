@@ -75,9 +75,16 @@ final class ToolCallText {
     List<Piece> finish() {
         List<Piece> out = new ArrayList<>(2);
         read(out, true);
-        // A call that has begun stands, cut as it is; before that, what opened it is text.
-        if (phase == Phase.CALL && begun == 0) content(out, opener + pending);
-        else if (phase == Phase.CALL) finishArguments(out);
+        // A call that has begun stands, cut as it is; before that, what opened it is text, and so is
+        // what follows the calls that began (the next element of an array, cut before its name).
+        if (phase == Phase.CALL && begun == 0) {
+            content(out, opener + pending);
+        } else if (phase == Phase.CALL) {
+            CallSyntax.Scan scan = CallSyntax.scan(pending, format.array(), format.argumentsKey());
+            int taken = Math.max(argumentsAt, scan.calls().get(begun - 1).end());
+            String rest = pending.substring(Math.min(taken, pending.length()));
+            if (!blank(rest)) content(out, rest);
+        }
         else if (phase != Phase.AFTER || !blank(pending)) content(out, pending.toString());
         pending.setLength(0);
         return out;
@@ -270,6 +277,8 @@ final class ToolCallText {
             CallSyntax.Call c = scan.calls().get(j);
             if (j == begun) {
                 if (c.name() == null || (c.argsStart() < 0 && !c.closed())) return;
+                // Arguments given as a string go out decoded, so the call waits until the string has closed and reads.
+                if (c.argsStart() >= 0 && pending.charAt(c.argsStart()) == '"' && c.argsEnd() < 0) return;
                 out.add(new CallStart(calls, new ToolCall(ToolCallAnswers.newId(), "function", new Function(c.name(), ""))));
                 calls++;
                 begun++;
@@ -283,7 +292,6 @@ final class ToolCallText {
                 argumentsAt = c.end();
                 argumentsDone = true;
             } else if (pending.charAt(c.argsStart()) == '"') {
-                if (c.argsEnd() < 0) return;
                 out.add(new CallArguments(index, CallSyntax.decodeString(pending, c.argsStart(), c.argsEnd())));
                 argumentsAt = c.argsEnd();
                 argumentsDone = true;
@@ -295,11 +303,5 @@ final class ToolCallText {
             }
             if (!argumentsDone) return;
         }
-    }
-
-    /** At the end: a string given as arguments and cut short goes out as written so far. */
-    private void finishArguments(List<Piece> out) {
-        if (argumentsDone || argumentsAt < 0 || argumentsAt >= pending.length() || pending.charAt(argumentsAt) != '"') return;
-        out.add(new CallArguments(calls - 1, pending.substring(argumentsAt)));
     }
 }

@@ -90,12 +90,8 @@ final class AfterReasoning implements TokenConstraint {
             case THINKING -> thinking(token);
             case ANSWER_START -> {
                 byte[] bytes = vocabulary.bytes(token);
-                if (bytes == null) {
-                    if (!broken) inner.accept(token);
-                    phase = Phase.ANSWER;
-                } else {
-                    startAnswer(bytes, 0);
-                }
+                if (bytes == null) special(token);
+                else startAnswer(bytes, 0);
             }
         }
     }
@@ -107,7 +103,10 @@ final class AfterReasoning implements TokenConstraint {
             return;
         }
         byte[] bytes = vocabulary.bytes(token);
-        if (bytes == null) return;
+        if (bytes == null) {
+            special(token);
+            return;
+        }
         byte[] text = concat(held, bytes, 0);
         int i = 0;
         while (i < text.length && ByteText.blank(text[i])) i++;
@@ -127,6 +126,27 @@ final class AfterReasoning implements TokenConstraint {
         phase = Phase.ANSWER;
         held = new byte[0];
         feed(text, 0);
+    }
+
+    /**
+     * A special token before the answer's first text (no tag): the inner rule sees it (it may open a
+     * call, as {@code <tool_call>} does for some tokenizers), and the answer has begun where it did;
+     * one that opens nothing leaves no text, so nothing changes.
+     */
+    private void special(int token) {
+        boolean text = false;
+        for (byte b : held) text |= !ByteText.blank(b);
+        if (text) {
+            // The held beginning of a tag turned out to be the answer's text.
+            phase = Phase.ANSWER;
+            feed(held, 0);
+            held = new byte[0];
+        }
+        if (!broken) inner.accept(token);
+        if (!broken && inner.restrictsNext()) {
+            phase = Phase.ANSWER;
+            held = new byte[0];
+        }
     }
 
     private void thinking(int token) {

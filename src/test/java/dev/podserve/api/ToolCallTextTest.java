@@ -124,6 +124,72 @@ class ToolCallTextTest {
         assertThat(w.content()).isNull();
     }
 
+    /** An answer's pieces in order: content, and each call as {@code index:name|arguments}. */
+    private static String pieces(ToolCallFormat format, String... parts) {
+        ToolCallText reader = new ToolCallText(format);
+        List<ToolCallText.Piece> all = new ArrayList<>();
+        for (String part : parts) all.addAll(reader.feed(part));
+        all.addAll(reader.finish());
+        StringBuilder content = new StringBuilder();
+        List<StringBuilder> each = new ArrayList<>();
+        for (ToolCallText.Piece p : all) {
+            if (p instanceof ToolCallText.Content c) content.append(c.text());
+            else if (p instanceof ToolCallText.CallStart c) each.add(new StringBuilder(c.index() + ":" + c.call().function().name() + "|"));
+            else each.get(((ToolCallText.CallArguments) p).index()).append(((ToolCallText.CallArguments) p).text());
+        }
+        return "content <" + content + "> calls " + each;
+    }
+
+    /**
+     * Texts a grammar would never let through (the reader also reads what was not bound), cut in
+     * two at every place: each cut must read as the whole does, and nothing may throw.
+     */
+    @Test
+    void everyCutOfAwkwardTextsReadsAsTheWhole() {
+        String[] texts = {
+            "<tool_call>{\"name\": \"f\", \"arguments\": {\"s\": \"a\\\\\\\"}{[\", \"t\": true, \"n\": null}}</tool_call>",
+            "{\"name\":\"f\",\"parameters\":12}", "{\"name\":\"f\",\"parameters\":12", "{\"name\":\"f\",\"parameters\":true} x",
+            "{\"name\":\"f\",\"parameters\":nul", "{\"name\":\"\\u0066\\\"\",\"parameters\":false}",
+            "{\"parameters\":{\"a\":\"}\"},\"name\":\"f\"};{\"name\":\"g\"}", "[{\"name\":\"f\",\"parameters\":{}},1]",
+            "  [{\"name\":\"f\",\"parameters\":{}}]", "x [{\"name\":\"f\",\"parameters\":{}}]",
+            "[{\"name\":\"f\",\"parameters\":\"a\\\"b\"}, {\"name\":\"g\",\"parameters\":-1.5e3}]",
+            "[{\"name\":\"f\"},{\"name\":\"g\",\"parameters\":[1,{\"x\":\"]\"}]}]",
+            "<tool_call>{\"name\": \"f\", \"arguments\": {}} x</tool_call>",
+            "<tool_call>{\"name\": \"f\", \"arguments\": \"{}\"}</tool_call><tool_call>{\"name\": 1}</tool_call>",
+            "[TOOL_CALLS][{\"name\": \"f\", \"arguments\": {}}] [TOOL_CALLS][{\"name\": \"g\"}]",
+            "<tool_call>{\"name\": \"f\", \"arguments\": {\"a\": 1}, \"name\": \"g\"}</tool_call>",
+            "<tool_call>{\"name\": \"f\", \"arguments\": {\"a\": 1}, \"arguments\": {\"b\": 2}}</tool_call>",
+            "{\"name\":\"f\",\"arguments\":{\"a\":1},\"parameters\":{\"b\":2}}",
+            "<tool_call>{\"name\": \"f\", \"arguments\": }</tool_call> tail",
+            "<tool_call>{\"name\": \"f\", \"arguments\": \"a\nb\"}</tool_call>", "<tool_call>{\"name\": \"f\", \"arguments\": \"\\q\"}</tool_call>",
+            "[TOOL_CALLS][{\"name\": \"f\", \"arguments\": {}}, {\"name\": \"g",
+            "<tool_call>{\"name\": \"f\", \"arguments\": \"{\\\"a\\\": \\\"x\\u00",
+        };
+        List<String> wrong = new ArrayList<>();
+        for (String text : texts) {
+            for (ToolCallFormat f : List.of(ToolCallFormat.HERMES, ToolCallFormat.LLAMA3_JSON, ToolCallFormat.MISTRAL, ToolCallFormat.REQUIRED)) {
+                for (int k = 0; k < text.length(); k++) {
+                    try {
+                        String whole = pieces(f, text);
+                        String cut = pieces(f, text.substring(0, k), text.substring(k));
+                        if (!cut.equals(whole)) wrong.add(f.name() + " cut at " + k + " of <" + text + ">: " + cut + " against " + whole);
+                    } catch (RuntimeException e) {
+                        wrong.add(f.name() + " cut at " + k + " of <" + text + ">: " + e);
+                        break;
+                    }
+                }
+            }
+        }
+        assertThat(wrong).isEmpty();
+        // What these read as: not calls where the arguments are not JSON, a cut array's next element as text.
+        for (int i = 18; i <= 20; i++) assertThat(pieces(ToolCallFormat.HERMES, texts[i])).isEqualTo("content <" + texts[i] + "> calls []");
+        assertThat(pieces(ToolCallFormat.MISTRAL, texts[21])).isEqualTo("content <, {\"name\": \"g> calls [0:f|{}]");
+        assertThat(pieces(ToolCallFormat.HERMES, texts[22])).as("arguments given as a string wait for it to close")
+                .isEqualTo("content <" + texts[22] + "> calls []");
+        assertThat(pieces(ToolCallFormat.HERMES, texts[15])).as("the first of repeated keys").isEqualTo("content <> calls [0:f|{\"a\": 1}]");
+        assertThat(pieces(ToolCallFormat.HERMES, texts[16])).as("the first of repeated keys").isEqualTo("content <> calls [0:f|{\"a\": 1}]");
+    }
+
     @Test
     void anyAnswerStreamedInAnyPiecesReadsAsTheWholeAnswer() {
         Random rnd = new Random(SEED);

@@ -129,6 +129,21 @@ class AfterReasoningTest {
         assertThat(c.complete()).isTrue();
     }
 
+    /** A model that may think answers at once with a call opened by a special token: the call is bound all the same. */
+    @Test
+    void aSpecialTokenThatOpensACallBeginsTheAnswer() {
+        byte[][] vocab = {null, "{\"".getBytes(), "name".getBytes(), null, null};
+        VocabularyTrie trie = new VocabularyTrie(vocab);
+        ValueTriggers triggers = new ValueTriggers(List.of("<tool_call>".getBytes()), new int[] {3}, false, null);
+        OutputGrammar calls = OutputGrammar.triggered(call(), triggers, -1);
+        ReasoningPrelude prelude = new ReasoningPrelude("<think>".getBytes(), "</think>".getBytes(), -1, 4, false);
+        TokenConstraint c = calls.afterReasoning(prelude).constraint(trie, new int[] {0});
+        c.accept(3);
+        assertThat(c.restrictsNext()).isTrue();
+        c.accept(1);
+        assertThat(c.restrictsNext()).isTrue();
+    }
+
     private static int index(String piece) {
         for (int i = 0; i < PIECES.length; i++) if (PIECES[i].equals(piece)) return i + 1;
         throw new IllegalArgumentException(piece);
