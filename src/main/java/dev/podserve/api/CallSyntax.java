@@ -173,12 +173,12 @@ final class CallSyntax {
         }
     }
 
-    /** A whole JSON string's value. */
-    String decode(int start, int end) {
-        return ToolCallAnswers.JSON.readTree(text.subSequence(start, end).toString()).stringValue();
+    private String decode(int start, int end) {
+        return decodeString(text, start, end);
     }
 
+    /** The value of the whole JSON string {@code text[start, end)}. */
     static String decodeString(CharSequence text, int start, int end) {
-        return new CallSyntax(text, "").decode(start, end);
+        return ToolCallAnswers.JSON.readTree(text.subSequence(start, end).toString()).stringValue();
     }
 }

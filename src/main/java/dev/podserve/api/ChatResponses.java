@@ -70,7 +70,7 @@ final class ChatResponses {
                     calls = read.calls().isEmpty() ? null : read.calls();
                     message = new ChatCompletionResponse.Message("assistant", text == null ? null : read.content(), calls, reasoning);
                 } else {
-                    calls = toolCalls(meta.tools(), text == null ? "" : text, finish);
+                    calls = toolCalls(meta.tools(), text == null ? "" : text);
                     message = new ChatCompletionResponse.Message("assistant", calls == null ? text : null, calls, reasoning);
                 }
                 out.add(new ChatCompletionResponse.Choice(i, message, lp, finishReason(meta.tools(), calls, finish)));
@@ -85,7 +85,7 @@ final class ChatResponses {
      * still the call, as OpenAI sends them); null for the rest ({@code "required"} and
      * {@code "auto"} are read by {@link ToolCallText}).
      */
-    private static List<ChatCompletionResponse.ToolCall> toolCalls(ToolChoices.Plan tools, String text, String finish) {
+    private static List<ChatCompletionResponse.ToolCall> toolCalls(ToolChoices.Plan tools, String text) {
         return tools.mode() == ToolChoices.Mode.NAMED ? ToolCallAnswers.named(tools.function(), text) : null;
     }
 

@@ -1,7 +1,6 @@
 package dev.podserve.api;
 
 import java.nio.charset.StandardCharsets;
-import java.util.OptionalInt;
 
 import dev.podserve.engine.ServingModel;
 import dev.podserve.structured.ReasoningPrelude;
@@ -54,7 +53,6 @@ record ReasoningFormat(String name, String open, String close) {
     }
 
     private static int specialId(HfTokenizer tokenizer, String text) {
-        OptionalInt id = tokenizer.tokenId(text);
-        return id.isPresent() && tokenizer.isSpecial(id.getAsInt()) ? id.getAsInt() : -1;
+        return ToolCallFormat.specialId(tokenizer, text).orElse(-1);
     }
 }

@@ -84,7 +84,8 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
         return openers.stream().anyMatch(o -> specialId(tokenizer, o).isPresent());
     }
 
-    private static OptionalInt specialId(HfTokenizer tokenizer, String text) {
+    /** The id of {@code text} where the tokenizer has it as a special token (decoding without special tokens drops it). */
+    static OptionalInt specialId(HfTokenizer tokenizer, String text) {
         OptionalInt id = tokenizer.tokenId(text);
         return id.isPresent() && tokenizer.isSpecial(id.getAsInt()) ? id : OptionalInt.empty();
     }

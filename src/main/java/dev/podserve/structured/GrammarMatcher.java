@@ -89,7 +89,7 @@ public final class GrammarMatcher implements TokenConstraint, TextFed {
         }
         byte[] bytes = vocabulary.bytes(token);
         if (bytes == null) throw new IllegalStateException("token " + token + " has no text the response format can match");
-        if (!acceptBytes(bytes, 0, bytes.length)) {
+        if (!acceptText(bytes, 0, bytes.length)) {
             throw new IllegalStateException("token " + token + " does not continue the output in the response format");
         }
     }
@@ -102,10 +102,6 @@ public final class GrammarMatcher implements TokenConstraint, TextFed {
      */
     @Override
     public boolean acceptText(byte[] bytes, int from, int to) {
-        return acceptBytes(bytes, from, to);
-    }
-
-    boolean acceptBytes(byte[] bytes, int from, int to) {
         if (ended) return false;
         // The states stay as they were if the bytes do not fit: two buffers alternate over them.
         Frames in = states;

@@ -131,7 +131,7 @@ final class TriggeredMatcher implements TokenConstraint, TextFed {
                     } else {
                         open();
                         // Not the start of a value after all: free text from this byte on.
-                        if (!value.acceptBytes(bytes, i, i + 1)) abandon();
+                        if (!value.acceptText(bytes, i, i + 1)) abandon();
                         else i = afterByte(i);
                     }
                 }
@@ -146,7 +146,7 @@ final class TriggeredMatcher implements TokenConstraint, TextFed {
                     }
                 }
                 case VALUE -> {
-                    if (!value.acceptBytes(bytes, i, i + 1)) abandon();
+                    if (!value.acceptText(bytes, i, i + 1)) abandon();
                     else i = afterByte(i);
                 }
                 case FREE -> i = scanFree(bytes, i);
