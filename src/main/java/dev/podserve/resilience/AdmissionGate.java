@@ -77,7 +77,10 @@ public class AdmissionGate {
      * A place in the engine for one request, once one is free: at once, after a wait in the queue,
      * or an error ({@link RejectedException}) when the request must be turned away. Cancelling the
      * Mono leaves the queue; the caller must {@link Admission#release()} what it gets, when the
-     * response is done.
+     * response is done. Take it through {@code Mono.usingWhen}, as the controllers do: a plain
+     * subscriber that cancels at the very moment its place is granted can have Reactor drop the
+     * place (a value that reaches a cancelled subscriber is discarded, and the source sees no
+     * cancel, since it had already emitted), and then nobody would return it.
      *
      * @param client the rate-limit identity (see {@code security.ClientIdentity})
      * @param tokens what the request may cost, prompt plus {@code max_tokens} of every choice

@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -20,6 +21,7 @@ import dev.podserve.config.PodserveProperties;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
 
 /**
  * The gate alone, no server: places up to the bulkhead, a FIFO queue up to its bound, 429 beyond;
@@ -28,8 +30,6 @@ import reactor.core.Disposable;
  * taken than exist and nothing left over at the end.
  */
 class AdmissionGateTest {
-
-    private static final Object GONE = new Object();
 
     static PodserveProperties props(int places, int queue, Duration maxQueueTime, int tokensPerMinute) {
         PodserveProperties.Resilience r = new PodserveProperties.Resilience(places, queue, maxQueueTime, Duration.ZERO,
@@ -234,33 +234,30 @@ class AdmissionGateTest {
             jobs.add(pool.submit(() -> {
                 Random rnd = new Random(seed);
                 for (int i = 0; i < 300; i++) {
-                    // Empty while waiting; then the admission, or GONE once this thread stopped waiting.
-                    AtomicReference<Object> slot = new AtomicReference<>();
                     CountDownLatch settled = new CountDownLatch(1);
-                    Disposable d = gate.admit("c", 1).subscribe(a -> {
-                        if (slot.compareAndSet(null, a)) {
-                            most.accumulateAndGet(holding.incrementAndGet(), Math::max);
-                        } else {
-                            a.release();  // granted after its owner left
-                        }
-                        settled.countDown();
-                    }, e -> {
+                    // Taken as the controllers take it (usingWhen): a plain subscriber that cancels just as
+                    // its place is granted may have the place dropped by Reactor, which no gate can see.
+                    AtomicBoolean counted = new AtomicBoolean();
+                    Disposable d = Mono.usingWhen(gate.admit("c", 1), a -> {
+                        counted.set(true);
+                        most.accumulateAndGet(holding.incrementAndGet(), Math::max);
+                        return Mono.delay(Duration.ofMillis(rnd.nextInt(3)));
+                    }, a -> Mono.fromRunnable(() -> {
+                        // Counted out before the place is back, so a next holder never overlaps this one.
+                        if (counted.getAndSet(false)) holding.decrementAndGet();
+                        a.release();
+                        a.release();  // twice: a second release must return nothing more
+                    })).subscribe(x -> { }, e -> {
                         if (!(e instanceof RejectedException)) unexpected.add(e);
                         settled.countDown();
-                    });
+                    }, settled::countDown);
                     if (rnd.nextInt(4) == 0) d.dispose();  // leaves, maybe while waiting
                     try {
                         settled.await(rnd.nextInt(3), TimeUnit.MILLISECONDS);
                     } catch (InterruptedException e) {
                         return;
                     }
-                    if (slot.getAndSet(GONE) instanceof Admission a) {
-                        holding.decrementAndGet();
-                        a.release();
-                        if (rnd.nextBoolean()) a.release();
-                    } else {
-                        d.dispose();
-                    }
+                    d.dispose();  // gone, holding or waiting or done
                 }
             }));
         }
