@@ -33,7 +33,8 @@
 # ADMISSION (podserve.scheduler.kv-admission: headroom or greedy), PREFIX_CACHING
 # (podserve.kv-cache.prefix-caching, true), PREFIX_LEN (online and capacity phases: every prompt starts
 # with the same PREFIX_LEN tokens, bench serve --prefix-len; INPUT_LEN and OUTPUT_LEN set the random
-# workload's own lengths).
+# workload's own lengths), THRESHOLD (podserve.scheduler.long-prefill-token-threshold, the budget),
+# WAIT_SHARED (podserve.scheduler.wait-for-shared-prefix, true).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?usage: run-serve-bench.sh OUT offline|online}"
@@ -53,7 +54,8 @@ start_server() {  # mode
         --podserve.backend=cuda --podserve.model.path="$here/models/llama-3-8b" --podserve.model.load-format=dummy \
         --podserve.model.served-name=llama-3-8b-dummy --podserve.attention.mode="$1" \
         --podserve.attention.sm-policy="${POLICY:-auto}" --podserve.scheduler.max-num-batched-tokens="$budget" \
-        --podserve.scheduler.long-prefill-token-threshold="$budget" --podserve.scheduler.max-num-seqs="${SEQS:-64}" \
+        --podserve.scheduler.long-prefill-token-threshold="${THRESHOLD:-$budget}" --podserve.scheduler.max-num-seqs="${SEQS:-64}" \
+        --podserve.scheduler.wait-for-shared-prefix="${WAIT_SHARED:-true}" \
         --podserve.scheduler.max-model-len=20480 --podserve.kv-cache.memory="${KV:-48GB}" \
         --podserve.scheduler.kv-admission="${ADMISSION:-headroom}" \
         --podserve.kv-cache.prefix-caching="${PREFIX_CACHING:-true}" \

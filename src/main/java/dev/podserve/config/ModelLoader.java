@@ -81,7 +81,8 @@ public final class ModelLoader {
         int blockSize = props.kvCache().blockSize();
         SchedulerSettings settings = new SchedulerSettings(props.scheduler().maxNumBatchedTokens(),
                 props.scheduler().maxNumSeqs(), props.scheduler().longPrefillTokenThreshold(), maxModelLen,
-                KvAdmission.valueOf(props.scheduler().kvAdmission().toUpperCase(java.util.Locale.ROOT)));
+                KvAdmission.valueOf(props.scheduler().kvAdmission().toUpperCase(java.util.Locale.ROOT)),
+                props.scheduler().waitForSharedPrefix());
 
         HfTokenizer tokenizer = HfTokenizer.load(folder.dir());
         ChatTemplate template = chatTemplateText(m, tokenizer)

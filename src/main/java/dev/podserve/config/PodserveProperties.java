@@ -81,6 +81,10 @@ public record PodserveProperties(
      *                                   pages hold all of it and the running sequences' growth until it is
      *                                   prefilled; {@code greedy}: as soon as its first chunk fits (vLLM's
      *                                   v1 rule), which under KV pressure evicts half-prefilled prompts
+     * @param waitForSharedPrefix        with prefix caching, a waiting prompt whose next KV page a running one
+     *                                   is computing from the same tokens (the other choices of an {@code n > 1}
+     *                                   request, a burst of requests with one system prompt) waits for that page
+     *                                   instead of computing it as well; false: both compute it
      */
     public record Scheduler(
             @Min(value = 1, message = "must be at least 1") @DefaultValue("512") int maxNumBatchedTokens,
@@ -89,7 +93,8 @@ public record PodserveProperties(
             @Min(value = 0, message = "must be 0 (the model's) or positive") @DefaultValue("0") int maxModelLen,
             @NotNull @DefaultValue("") String stepTrace,
             @NotNull @DefaultValue("headroom") @Pattern(regexp = "headroom|greedy", message = "must be 'headroom' or 'greedy'")
-            String kvAdmission) {
+            String kvAdmission,
+            @DefaultValue("true") boolean waitForSharedPrefix) {
 
         @AssertTrue(message = "max-num-batched-tokens must be at least max-num-seqs, or running decodes could be stalled")
         public boolean isBudgetCoversSeqs() {

@@ -86,6 +86,15 @@ public final class KvCacheManager {
     }
 
     /**
+     * Whether page {@code page} holds the same tokens, after the same earlier ones and under the same
+     * salt, in two requests: once either has computed it, the other would find it registered. False
+     * without prefix caching.
+     */
+    public boolean samePage(PrefixHashes a, IntUnaryOperator aTokens, PrefixHashes b, IntUnaryOperator bTokens, int page) {
+        return prefixCaching && a.page(page, aTokens, hasher).equals(b.page(page, bTokens, hasher));
+    }
+
+    /**
      * Makes a request that holds nothing hold the pages of {@code prefix}, found just before with
      * nothing given back or taken in between.
      *

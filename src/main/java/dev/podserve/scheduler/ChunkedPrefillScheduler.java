@@ -6,6 +6,7 @@ import dev.podserve.kvcache.KvCacheManager.CachedPrefix;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,7 +30,10 @@ import java.util.Objects;
  *       the running sequences' growth until it is prefilled must fit, not just its first chunk.
  *       With prefix caching, a sequence admitted starts after the full pages of its tokens that the
  *       cache holds (never its last token, whose logits it needs), holding those pages with
- *       whoever else does.</li>
+ *       whoever else does. One whose next page a running sequence is still computing from the same
+ *       tokens (the other choices of one request, a burst of requests with one system prompt) waits
+ *       in its place for that page instead of computing it again, while those behind it may pass
+ *       ({@link SchedulerSettings#waitForSharedPrefix()}).</li>
  * </ol>
  *
  * <p>When a running sequence cannot get pages for its tokens, the most recently admitted running
@@ -310,15 +314,17 @@ public final class ChunkedPrefillScheduler {
     }
 
     private void admitWaiting(int maxChunk) {
-        while (budget > 0 && running.size() < settings.maxNumSeqs()) {
-            Sequence s = waiting.peek();
-            if (s == null) {
-                return;
-            }
+        Iterator<Sequence> queue = waiting.iterator();
+        while (budget > 0 && running.size() < settings.maxNumSeqs() && queue.hasNext()) {
+            Sequence s = queue.next();
             requireWithinCapacity(s);
             // The last token is always computed: its logits give the first output token.
             CachedPrefix hit = s.mayUseCachedPrefix() ? kv.findCachedPrefix(s.prefixHashes(), s::tokenAt, s.numTokens() - 1)
                     : CachedPrefix.NONE;
+            if (awaitsPageInFlight(s, hit)) {
+                // Keeps its place; those behind it may pass meanwhile, as it waits on nothing they hold.
+                continue;
+            }
             int cached = hit.numBlocks() * kv.blockSize();
             int n = Math.min(s.numTokens() - cached, Math.min(maxChunk, budget));
             // Idle cached pages count as free, so adopting them takes from the free pages too.
@@ -326,7 +332,7 @@ public final class ChunkedPrefillScheduler {
             if (kv.numFreeBlocks() < takes || !hasHeadroomFor(s, hit, cached + n, maxChunk)) {
                 return;
             }
-            waiting.poll();
+            queue.remove();
             kv.adoptCachedPrefix(s.requestId(), hit);
             if (!kv.allocateSlots(s.requestId(), cached + n)) {
                 throw new IllegalStateException("pages counted free for " + s + " were not there");
@@ -342,6 +348,32 @@ public final class ChunkedPrefillScheduler {
             budget -= n;
             stepOrder.add(s);
         }
+    }
+
+    /**
+     * Whether the page after {@code s}'s cached prefix is one a running sequence has still to compute
+     * from the same tokens: the {@code n} choices of one request, or requests that arrive together
+     * with one long system prompt. Admitted now, {@code s} would compute that page (and likely the
+     * rest of the shared prefix) a second time beside it; waiting, it finds the page registered
+     * once the other has computed it, and starts after it. Never for a page holding {@code s}'s last
+     * token, which it computes in any case.
+     */
+    private boolean awaitsPageInFlight(Sequence s, CachedPrefix hit) {
+        if (!settings.waitForSharedPrefix() || !kv.prefixCaching() || !s.mayUseCachedPrefix()) {
+            return false;
+        }
+        int page = hit.numBlocks();
+        int end = (page + 1) * kv.blockSize();
+        if (end > s.numTokens() - 1) {
+            return false;
+        }
+        for (Sequence r : running) {
+            if (r.numComputedTokens() < end && r.numTokens() >= end
+                    && kv.samePage(s.prefixHashes(), s::tokenAt, r.prefixHashes(), r::tokenAt, page)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

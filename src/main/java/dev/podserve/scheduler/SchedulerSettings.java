@@ -10,17 +10,27 @@ package dev.podserve.scheduler;
  *                                  step while other prompts wait behind it.
  * @param maxModelLen               most tokens (prompt plus output) one request may hold
  * @param kvAdmission               when a waiting sequence may take KV pages
+ * @param waitForSharedPrefix       with prefix caching, whether a waiting sequence whose next page a
+ *                                  running one is computing from the same tokens waits for that page
+ *                                  rather than computing it too (off: both compute it, for comparison)
  */
 public record SchedulerSettings(
         int maxNumBatchedTokens,
         int maxNumSeqs,
         int longPrefillTokenThreshold,
         int maxModelLen,
-        KvAdmission kvAdmission) {
+        KvAdmission kvAdmission,
+        boolean waitForSharedPrefix) {
 
-    /** Settings with {@link KvAdmission#HEADROOM}. */
+    /** Settings with {@link KvAdmission#HEADROOM}, waiting for shared prefixes. */
     public SchedulerSettings(int maxNumBatchedTokens, int maxNumSeqs, int longPrefillTokenThreshold, int maxModelLen) {
         this(maxNumBatchedTokens, maxNumSeqs, longPrefillTokenThreshold, maxModelLen, KvAdmission.HEADROOM);
+    }
+
+    /** Settings that wait for shared prefixes. */
+    public SchedulerSettings(int maxNumBatchedTokens, int maxNumSeqs, int longPrefillTokenThreshold, int maxModelLen,
+                             KvAdmission kvAdmission) {
+        this(maxNumBatchedTokens, maxNumSeqs, longPrefillTokenThreshold, maxModelLen, kvAdmission, true);
     }
 
     public SchedulerSettings {

@@ -157,6 +157,11 @@ public final class Sequence {
         cacheSalt = salt;
     }
 
+    /** Null when it shares cached pages with every unsalted request. */
+    String cacheSalt() {
+        return cacheSalt;
+    }
+
     PrefixHashes prefixHashes() {
         if (prefixHashes == null) {
             prefixHashes = new PrefixHashes(cacheSalt);

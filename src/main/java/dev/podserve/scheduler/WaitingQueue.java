@@ -1,6 +1,8 @@
 package dev.podserve.scheduler;
 
 import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
 
 /**
  * FCFS queue of waiting sequences. Preempted sequences go back to the head, new ones to the tail.
@@ -54,6 +56,49 @@ final class WaitingQueue {
             numLive--;
         }
         return head;
+    }
+
+    /**
+     * The live sequences from the head, oldest first. Its {@code remove} takes the last one returned
+     * out of the queue wherever it stands (a linear shift, paid only by admissions past a sequence
+     * that waits for a shared prefix). Nothing else may change the queue while it is in use.
+     */
+    Iterator<Sequence> iterator() {
+        Iterator<Sequence> entries = deque.iterator();
+        return new Iterator<>() {
+            /** Found by hasNext() and not yet returned: the underlying iterator has moved past it. */
+            private Sequence found;
+
+            @Override
+            public boolean hasNext() {
+                while (found == null && entries.hasNext()) {
+                    Sequence s = entries.next();
+                    if (!s.isFinished()) {
+                        found = s;
+                    }
+                }
+                return found != null;
+            }
+
+            @Override
+            public Sequence next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                Sequence s = found;
+                found = null;
+                return s;
+            }
+
+            @Override
+            public void remove() {
+                if (found != null) {
+                    throw new IllegalStateException("remove() must come before the next hasNext()");
+                }
+                entries.remove();
+                numLive--;
+            }
+        };
     }
 
     /** Forgets a sequence that the caller has already marked finished. */

@@ -155,6 +155,34 @@ class PrefixCachingEngineTest {
                 .isEqualTo(scoredPlain.get(0).promptLogprobs());
     }
 
+    /**
+     * Four copies of one prompt queued together, as the {@code n} choices of a request are. With a
+     * chunk of 16 under a budget of 64, all four would prefill side by side; instead the first
+     * computes the prompt and the others start on its five whole pages, with the tokens and
+     * log-probabilities of computing everything.
+     */
+    @Test
+    void copiesOfOnePromptQueuedTogetherComputeItOnceWithTheSameTokens() throws Exception {
+        int[] prompt = randomTokens(new Random(34), 90);
+        Engine cached = TinyModel.engine(96, 64, 8, 16, TinyModel.EOS, b -> b, EngineListener.NONE, true);
+        engines.add(cached);
+        Engine plain = engine(96, 64, false);
+        List<CompletableFuture<List<RequestOutput>>> copies = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            copies.add(cached.submit(new GenerationRequest("n-" + i, prompt, greedy(8))).collectList().toFuture());
+        }
+        List<RequestOutput> want = run(plain, prompt, greedy(8));
+        int[] cachedTokens = new int[4];
+        for (int i = 0; i < 4; i++) {
+            List<RequestOutput> got = copies.get(i).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(tokens(got)).as("copy %d", i).containsExactly(tokens(want));
+            assertThat(logprobs(got)).as("copy %d", i).containsExactlyElementsOf(logprobs(want));
+            cachedTokens[i] = got.get(got.size() - 1).cachedPromptTokens();
+        }
+        assertThat(cachedTokens).containsExactly(0, 80, 80, 80);
+        assertThat(cached.stats().prefixCacheHits()).isEqualTo(240);
+    }
+
     @Test
     void aPreemptedRequestResumesOnItsOwnCachedPagesWithTheSameTokens() throws Exception {
         // 14 pages of 16 tokens: two 60-token prompts with 60 tokens out each cannot both finish at once.

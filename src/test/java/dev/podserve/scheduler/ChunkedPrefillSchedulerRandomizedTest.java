@@ -115,6 +115,7 @@ class ChunkedPrefillSchedulerRandomizedTest {
         assertThat(h.maxWaitSteps).as("longest stay in the waiting queue").isLessThan(MAX_WAIT_STEPS);
         if (prefixCaching) {
             assertThat(followUps).isPositive();
+            assertThat(h.numWaitsForPagesInFlight).as("prompts waiting for a shared page another computes").isPositive();
             assertThat(h.scheduler.prefixCacheHitTokens()).as("prompts sharing prefixes start on cached pages").isPositive();
             assertThat(h.scheduler.prefixCacheQueriedTokens()).isGreaterThan(h.scheduler.prefixCacheHitTokens());
         } else {

@@ -3,7 +3,9 @@ package dev.podserve.scheduler;
 import static dev.podserve.scheduler.SchedulerHarness.prompt;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -91,5 +93,81 @@ class PrefixCachingSchedulerTest {
         assertThat(otherSalt.numCachedTokens()).isZero();
         assertThat(unsalted.numCachedTokens()).isEqualTo(36);
         assertThat(plain.numCachedTokens()).isZero();
+    }
+
+    /**
+     * Prompt tokens scheduled for {@code copies} identical 40-token prompts and one other behind them,
+     * until each has its first token; {@code steps[0]} gets how many steps that took.
+     */
+    private static long promptTokensForCopies(boolean prefixCaching, int copies, int[] steps) {
+        SchedulerHarness h = new SchedulerHarness(new SchedulerSettings(96, 8, 16, 256), 64, 4, prefixCaching);
+        int[] text = prompt(40, 7);
+        List<Sequence> all = new ArrayList<>();
+        for (int i = 0; i < copies; i++) {
+            all.add(h.submit("choice" + i, text));
+        }
+        Sequence other = h.submit("other", prompt(12, 900));
+        all.add(other);
+        long prompts = 0;
+        steps[0] = 0;
+        while (all.stream().anyMatch(s -> s.numOutputTokens() == 0)) {
+            assertThat(steps[0]).isLessThan(20);
+            List<Sequence> prefilling = all.stream().filter(s -> s.numOutputTokens() == 0).toList();
+            SchedulerOutput out = h.runStep();
+            if (steps[0]++ == 0) {
+                assertThat(tokensOf(out, all.get(0))).isEqualTo(16);
+                for (int i = 1; i < copies; i++) {
+                    assertThat(tokensOf(out, all.get(i))).as("choice %d", i).isEqualTo(prefixCaching ? 0 : 16);
+                }
+                assertThat(tokensOf(out, other)).as("passes the copies that wait").isEqualTo(12);
+            }
+            for (ScheduledSequence e : out.scheduled()) {
+                if (prefilling.contains(e.sequence())) prompts += e.numNewTokens();
+            }
+        }
+        return prompts;
+    }
+
+    /**
+     * The n choices of one request arrive together: the first computes the prompt while the others
+     * wait in their places, then each starts after the 36 tokens of full pages the first registered,
+     * computing only the page with its last token. An unrelated prompt behind them is not held up.
+     */
+    @Test
+    void identicalPromptsArrivingTogetherComputeTheirSharedPagesOnce() {
+        int[] stepsShared = new int[1];
+        int[] stepsAlone = new int[1];
+        long shared = promptTokensForCopies(true, 4, stepsShared);
+        long alone = promptTokensForCopies(false, 4, stepsAlone);
+        assertThat(alone).isEqualTo(4 * 40 + 12);
+        assertThat(shared).isEqualTo(40 + 3 * 4 + 12);
+        assertThat(stepsAlone[0]).isEqualTo(3);
+        assertThat(stepsShared[0]).as("the copies' first tokens come one step after the first's").isEqualTo(4);
+    }
+
+    /**
+     * A prompt waits only for pages with its own tokens under its own salt: one that differs from
+     * page 2 on waits until pages 0 and 1 are registered, then computes the rest itself; another
+     * salt never waits.
+     */
+    @Test
+    void aPromptWaitsOnlyForThePagesItShares() {
+        SchedulerHarness h = new SchedulerHarness(new SchedulerSettings(64, 8, 4, 256), 64, 4, true);
+        int[] text = prompt(40, 7);
+        int[] diverging = Arrays.copyOf(text, 40);
+        diverging[9] = 5_000;
+        Sequence a = h.submit("a", text);
+        Sequence b = h.submit("b", diverging);
+        Sequence c = h.submitting("c", text, false, "tenant");
+        SchedulerOutput first = h.runStep();
+        assertThat(tokensOf(first, a)).isEqualTo(4);
+        assertThat(tokensOf(first, b)).as("its page 0 is a's").isZero();
+        assertThat(tokensOf(first, c)).as("another salt").isEqualTo(4);
+        SchedulerOutput second = h.runStep();
+        assertThat(tokensOf(second, b)).as("its page 1 is a's too").isZero();
+        SchedulerOutput third = h.runStep();
+        assertThat(b.numCachedTokens()).isEqualTo(8);
+        assertThat(tokensOf(third, b)).as("page 2 differs: computed beside a").isEqualTo(4);
+        assertThat(tokensOf(third, a)).isEqualTo(4);
     }
 }

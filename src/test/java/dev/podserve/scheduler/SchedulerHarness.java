@@ -42,6 +42,12 @@ final class SchedulerHarness {
     /** Victims evicted before their prompt was computed: prefill work thrown away before it sampled anything. */
     int numPrefillsEvicted;
     long scheduledTokens;
+    /** Times a waiting sequence was passed over because a running one was computing its next page. */
+    int numWaitsForPagesInFlight;
+    /** Per waiting sequence, the cached pages its prompt starts with, found just before the step was scheduled. */
+    private final Map<Sequence, int[]> cachedPagesBefore = new IdentityHashMap<>();
+    /** Per running sequence, the pages it held just before the step was scheduled. */
+    private final Map<Sequence, Integer> pagesHeldBefore = new IdentityHashMap<>();
 
     /** For each full page computed, the tokens it and every page before it were computed from. */
     private final Map<Integer, List<Integer>> pageComputedFrom = new java.util.HashMap<>();
@@ -109,6 +115,18 @@ final class SchedulerHarness {
         Map<Sequence, int[]> before = new IdentityHashMap<>();
         for (Sequence s : live) {
             before.put(s, new int[] {s.status().ordinal(), s.numComputedTokens(), s.numTokens()});
+        }
+        // Pages taken in a step can be idle cached ones, evicted: a sequence's hit at its turn is what
+        // it found before the step less what was taken before its turn (see cachedPagesAtTurn).
+        cachedPagesBefore.clear();
+        pagesHeldBefore.clear();
+        for (Sequence w : modelWaiting) {
+            if (kv.prefixCaching() && w.mayUseCachedPrefix()) {
+                cachedPagesBefore.put(w, kv.findCachedPrefix(w.prefixHashes(), w::tokenAt, w.numTokens() - 1).blocks());
+            }
+        }
+        for (Sequence r : modelRunning) {
+            pagesHeldBefore.put(r, kv.numBlocksOf(r.requestId()));
         }
         SchedulerOutput out = scheduler.schedule();
         step++;
@@ -354,17 +372,42 @@ final class SchedulerHarness {
         }
         int k = admittedSet.size();
         check(preempted.isEmpty() || k == 0, () -> "admitted a waiting sequence in a step that preempted");
-        check(k <= modelWaiting.size(), () -> "admitted more than waited");
-        List<Sequence> admitted = new ArrayList<>(modelWaiting.subList(0, k));
-        // Strict FCFS: exactly the k oldest waiting sequences, nothing behind them.
-        check(admittedSet.containsAll(admitted), () -> "admission skipped the head of the queue: admitted "
-                + admittedSet + ", queue head " + admitted);
-        modelWaiting.subList(0, k).clear();
+        // Admission walks the queue from its head, oldest first. One whose next page a running sequence
+        // (or one admitted before it this step) computes from the same tokens waits in its place; the
+        // first other one not admitted stops it, and nothing behind that may be admitted.
+        List<Sequence> admitted = new ArrayList<>();
+        List<Sequence> runningThen = new ArrayList<>(modelRunning);
+        Set<Integer> taken = new HashSet<>();
+        for (Sequence r : modelRunning) {
+            int[] pages = kv.blocks(r.requestId());
+            for (int p = pagesHeldBefore.getOrDefault(r, pages.length); p < pages.length; p++) taken.add(pages[p]);
+        }
+        Sequence stopped = null;
+        for (Sequence w : modelWaiting) {
+            if (admittedSet.contains(w)) {
+                final Sequence stop = stopped;
+                check(stop == null, () -> "admitted " + w + " behind " + stop + ", which was not admitted");
+                check(!waitsForPageInFlight(w, runningThen, cachedPagesAtTurn(w, taken)),
+                        () -> "admitted " + w + " although a running sequence is computing its next page");
+                admitted.add(w);
+                runningThen.add(w);
+                int[] pages = kv.blocks(w.requestId());
+                for (int p = w.numComputedTokens() / kv.blockSize(); p < pages.length; p++) taken.add(pages[p]);
+            } else if (stopped == null) {
+                if (waitsForPageInFlight(w, runningThen, cachedPagesAtTurn(w, taken))) {
+                    numWaitsForPagesInFlight++;
+                } else {
+                    stopped = w;
+                }
+            }
+        }
+        check(admitted.size() == k, () -> "admitted sequences that were not waiting: " + admittedSet);
+        modelWaiting.removeAll(admitted);
         modelRunning.addAll(admitted);
         int budgetLeft = settings.maxNumBatchedTokens() - out.numScheduledTokens();
-        if (preempted.isEmpty() && !modelWaiting.isEmpty() && budgetLeft > 0
+        if (preempted.isEmpty() && stopped != null && budgetLeft > 0
                 && modelRunning.size() < settings.maxNumSeqs()) {
-            Sequence head = modelWaiting.get(0);
+            Sequence head = stopped;
             KvCacheManager.CachedPrefix hit = head.mayUseCachedPrefix()
                     ? kv.findCachedPrefix(head.prefixHashes(), head::tokenAt, head.numTokens() - 1) : KvCacheManager.CachedPrefix.NONE;
             int cached = hit.numBlocks() * kv.blockSize();
@@ -374,6 +417,45 @@ final class SchedulerHarness {
                     + head + " fits (budget left " + budgetLeft + ", " + kv.numFreeBlocks() + " pages free)");
         }
         return admitted;
+    }
+
+    /**
+     * Whether {@code w}'s next page after what the cache held for it at its turn (never its last
+     * token's) is one that a sequence of {@code running} has still to compute from the same tokens
+     * under the same salt, decided on the tokens themselves rather than their hashes. Its turn's hit
+     * is known only to lie between the hits before and after the step, so any of those may count.
+     */
+    /** How many of the cached pages {@code w} found before the step are still there once {@code taken} are gone. */
+    private int cachedPagesAtTurn(Sequence w, Set<Integer> taken) {
+        int[] before = cachedPagesBefore.get(w);
+        int n = 0;
+        while (before != null && n < before.length && !taken.contains(before[n])) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * Whether {@code w}'s next page after its {@code cachedPages} (never its last token's) is one
+     * that a sequence of {@code running} has still to compute from the same tokens under the same
+     * salt, decided on the tokens themselves rather than their hashes.
+     */
+    private boolean waitsForPageInFlight(Sequence w, List<Sequence> running, int cachedPages) {
+        if (!kv.prefixCaching() || !w.mayUseCachedPrefix()) {
+            return false;
+        }
+        int end = (cachedPages + 1) * kv.blockSize();
+        if (end > w.numTokens() - 1) {
+            return false;
+        }
+        List<Integer> mine = expected.get(w).subList(0, end);
+        for (Sequence r : running) {
+            if (r.numComputedTokens() < end && r.numTokens() >= end && java.util.Objects.equals(r.cacheSalt(), w.cacheSalt())
+                    && expected.get(r).subList(0, end).equals(mine)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
