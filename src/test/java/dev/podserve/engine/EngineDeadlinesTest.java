@@ -149,7 +149,9 @@ class EngineDeadlinesTest {
         Engine engine = oneAtATime();
         SamplingParams p = SamplingParams.builder().temperature(0).maxTokens(3000).ignoreEos(true)
                 .logitBias(java.util.Map.of(65, 100.0)).stop(List.of("AAAB")).build();
-        GenerationRequest r = new GenerationRequest("held", TinyModel.TOKENIZER.encode("deadline held"), p, true, finishWithin(200));
+        // Long enough for a loaded two-core CI machine (JIT, GC, other forks) to make the four tokens the
+        // hold-back needs: 200 ms once gave it one.
+        GenerationRequest r = new GenerationRequest("held", TinyModel.TOKENIZER.encode("deadline held"), p, true, finishWithin(2000));
         List<RequestOutput> out = run(engine, r).get(30, TimeUnit.SECONDS);
         RequestOutput end = last(out);
         assertThat(end.finishReason()).isEqualTo(FinishReason.ABORT);
