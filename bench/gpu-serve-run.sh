@@ -13,6 +13,8 @@
 #        bash run-serve-bench.sh OUT scoring   # what scoring a prompt (echo + logprobs, max_tokens 0) costs
 #                                              # against its prefill, one request at a time (scoring-cost.py;
 #                                              # LENGTHS, REPEATS, TOP)
+#        bash run-serve-bench.sh OUT parallel  # what n choices of one prompt cost against one (parallel-sampling.py;
+#                                              # N (8), PROMPT_LEN (8192), MAX_TOKENS (128), REPEATS (5))
 #        bash run-serve-bench.sh OUT structured # what a structured output costs per token: the same random
 #                                              # workload (STRUCT_REQUESTS at STRUCT_CONCURRENCY) free and under
 #                                              # a JSON schema of STRUCT_ITEMS strings, greedy and at T = 0.8
@@ -106,6 +108,10 @@ for mode in ${MODES:-serial pod streams}; do
         python3 "$here/scoring-cost.py" --url "http://localhost:$port" --model llama-3-8b-dummy \
             --lengths "${LENGTHS:-2048,8192,16384}" --repeats "${REPEATS:-5}" --top "${TOP:-1}" \
             --out "$out/scoring-$mode.json" 2>&1 | tee "$out/scoring-$mode.txt"
+    elif [ "$phase" = parallel ]; then
+        python3 "$here/parallel-sampling.py" --url "http://localhost:$port" --model llama-3-8b-dummy --n "${N:-8}" \
+            --prompt-len "${PROMPT_LEN:-8192}" --max-tokens "${MAX_TOKENS:-128}" --repeats "${REPEATS:-5}" \
+            --out "$out/parallel-$mode.json" 2>&1 | tee "$out/parallel-$mode.txt"
     elif [ "$phase" = structured ]; then
         items=${STRUCT_ITEMS:-100}
         schema='{"type":"object","properties":{"items":{"type":"array","items":{"type":"string","maxLength":12},"minItems":'$items',"maxItems":'$items'}},"required":["items"],"additionalProperties":false}'

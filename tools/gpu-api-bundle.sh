@@ -77,6 +77,7 @@ if $serve; then
     java tools/MakeDefaultModel.java "$out/models/llama-3-8b" --shape llama-3-8b > /dev/null
     cp bench/gpu-serve-run.sh "$out/run-serve-bench.sh"
     cp bench/scoring-cost.py "$out/scoring-cost.py"
+    cp bench/parallel-sampling.py "$out/parallel-sampling.py"
 fi
 # Hopper code only (H100/H200 hosts), as in tools/gpu-bundle.sh.
 make -C cuda-kernels --no-print-directory BUILD=build/hopper GENCODE="-gencode arch=compute_90a,code=sm_90a" \
