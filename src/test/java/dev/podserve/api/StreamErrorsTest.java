@@ -63,12 +63,20 @@ class StreamErrorsTest {
         assertThat(exchange.getResponse().isCommitted()).isFalse();
     }
 
+    /**
+     * Frames that fail once the response is committed, which its first ping does: a fixed delay raced
+     * the ping timer, which a loaded machine can fire late.
+     */
+    private static Flux<String> afterAPing(MockServerWebExchange exchange, RuntimeException error) {
+        return Flux.<String>error(error).delaySubscription(
+                Flux.interval(Duration.ofMillis(5)).filter(i -> exchange.getResponse().isCommitted()).next());
+    }
+
     /** After a ping the status is out: the failure is an error event and [DONE]. */
     @Test
     void sseWriteSendsTheFailureInBandOnceAPingWentOut() {
         MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.post("/v1/completions"));
-        Flux<String> late = Flux.<String>error(new EngineUnavailableException("the engine shut down"))
-                .delaySubscription(Duration.ofMillis(300));
+        Flux<String> late = afterAPing(exchange, new EngineUnavailableException("the engine shut down"));
         Sse.write(exchange, late, Duration.ofMillis(50), ApiTestSupport.JSON).block(Duration.ofSeconds(10));
         String body = exchange.getResponse().getBodyAsString().block(Duration.ofSeconds(10));
         assertThat(body).startsWith(Sse.PING).contains("\"code\":503").endsWith("data: [DONE]\n\n");
@@ -85,8 +93,7 @@ class StreamErrorsTest {
             assertThatThrownBy(() -> Sse.write(exchange, Flux.error(down), Duration.ofMillis(50), ApiTestSupport.JSON).block())
                     .isSameAs(down);
             MockServerWebExchange pinged = MockServerWebExchange.from(MockServerHttpRequest.post("/v1/completions"));
-            Sse.write(pinged, Flux.<String>error(down).delaySubscription(Duration.ofMillis(200)), Duration.ofMillis(50),
-                    ApiTestSupport.JSON).block(Duration.ofSeconds(10));
+            Sse.write(pinged, afterAPing(pinged, down), Duration.ofMillis(50), ApiTestSupport.JSON).block(Duration.ofSeconds(10));
             assertThat(dropped).isEmpty();
         } finally {
             reactor.core.publisher.Hooks.resetOnErrorDropped();

@@ -1,5 +1,8 @@
 package dev.podserve.resilience;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
@@ -26,6 +29,8 @@ public final class BackendFaults implements BackendDecorator, Ordered {
 
     private volatile long delayMillis;
     private volatile boolean failing;
+    /** While not null, every forward pass waits for it to open (at most a minute, so a failed test cannot hang the engine). */
+    private volatile CountDownLatch held;
 
     /** Each forward pass takes at least this long, so requests stay in the engine a predictable while. */
     public void delay(long millis) {
@@ -36,9 +41,21 @@ public final class BackendFaults implements BackendDecorator, Ordered {
         failing = on;
     }
 
+    /** Stops the engine at its next forward pass, so what runs makes no progress until {@link #release}. */
+    public void hold() {
+        held = new CountDownLatch(1);
+    }
+
+    public void release() {
+        CountDownLatch h = held;
+        held = null;
+        if (h != null) h.countDown();
+    }
+
     public void reset() {
         delayMillis = 0;
         failing = false;
+        release();
     }
 
     @Override
@@ -52,6 +69,14 @@ public final class BackendFaults implements BackendDecorator, Ordered {
             @Override
             public float[][] forward(HybridBatch batch) {
                 if (failing) throw new IllegalStateException("injected backend failure");
+                CountDownLatch h = held;
+                if (h != null) {
+                    try {
+                        h.await(1, TimeUnit.MINUTES);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 long d = delayMillis;
                 if (d > 0) {
                     try {

@@ -74,6 +74,9 @@ class GracefulShutdownTest {
         CompletableFuture<HttpResponse<String>> longOne =
                 client.sendAsync(client.post("/v1/chat/completions", HttpTestClient.chat("long", 2000, true)));
         await(() -> engine.stats().running() == 2, "both run");
+        // No step until shutdown has begun, so the short one still holds its place while the third
+        // queues and admission closes, however slow the machine: its 20 steps of 20 ms were all the margin.
+        faults.hold();
         CompletableFuture<HttpResponse<String>> waiting =
                 client.sendAsync(client.post("/v1/chat/completions", HttpTestClient.chat("waiting", 5, false)));
         await(() -> gate.queued() == 1, "the third waits for a place");
@@ -81,6 +84,10 @@ class GracefulShutdownTest {
         long closing = System.nanoTime();
         CompletableFuture<Void> stopped = CompletableFuture.runAsync(context::stop);
         await(gate::draining, "shutdown begins");
+        // Faster steps from here, so the short one's rest fits the grace period on a slow machine too;
+        // 2000 tokens still take far longer than 1.5 s.
+        faults.delay(5);
+        faults.release();
 
         String refused = HttpTestClient.assertEnvelope(waiting.get(10, TimeUnit.SECONDS), 503, "ServiceUnavailableError");
         assertThat(refused).contains("shutting down");
