@@ -12,17 +12,8 @@ import argparse
 import json
 import random
 import statistics
-import time
-import urllib.request
 
-
-def post(url, body):
-    req = urllib.request.Request(url + "/v1/completions", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    t0 = time.perf_counter()
-    with urllib.request.urlopen(req, timeout=600) as resp:
-        out = json.loads(resp.read())
-    return (time.perf_counter() - t0) * 1000.0, out
+from completions_client import post
 
 
 def main():

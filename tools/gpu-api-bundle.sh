@@ -78,6 +78,7 @@ if $serve; then
     cp bench/gpu-serve-run.sh "$out/run-serve-bench.sh"
     cp bench/scoring-cost.py "$out/scoring-cost.py"
     cp bench/parallel-sampling.py "$out/parallel-sampling.py"
+    cp bench/completions_client.py "$out/completions_client.py"
 fi
 # Hopper code only (H100/H200 hosts), as in tools/gpu-bundle.sh.
 make -C cuda-kernels --no-print-directory BUILD=build/hopper GENCODE="-gencode arch=compute_90a,code=sm_90a" \
