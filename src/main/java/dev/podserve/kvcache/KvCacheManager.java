@@ -95,6 +95,22 @@ public final class KvCacheManager {
     }
 
     /**
+     * How many registered pages the tokens start with, as {@link #findCachedPrefix} would find,
+     * looking up only from page {@code from} on: the caller knows the pages before it are registered.
+     */
+    public int numCachedPages(PrefixHashes chain, IntUnaryOperator tokenAt, int maxTokens, int from) {
+        if (!prefixCaching || maxTokens < blockSize) {
+            return 0;
+        }
+        int maxPages = maxTokens / blockSize;
+        int found = Math.min(from, maxPages);
+        while (found < maxPages && pool.lookup(chain.page(found, tokenAt, hasher)) >= 0) {
+            found++;
+        }
+        return found;
+    }
+
+    /**
      * Makes a request that holds nothing hold the pages of {@code prefix}, found just before with
      * nothing given back or taken in between.
      *

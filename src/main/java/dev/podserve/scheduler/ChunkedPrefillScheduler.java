@@ -62,6 +62,8 @@ public final class ChunkedPrefillScheduler {
     private final WaitingQueue waiting = new WaitingQueue();
     private final Map<String, Sequence> live = new HashMap<>();
     private volatile long numPreemptions;
+    /** Sequences added so far: the next one's place in the order of arrival. */
+    private long numSubmitted;
     /** Prompt tokens of admitted sequences looked up in the prefix cache, and those found there. */
     private volatile long prefixQueriedTokens;
     private volatile long prefixHitTokens;
@@ -163,7 +165,7 @@ public final class ChunkedPrefillScheduler {
         if (live.containsKey(s.requestId())) {
             throw new IllegalArgumentException("request " + s.requestId() + " is already queued");
         }
-        s.markSubmitted();
+        s.markSubmitted(numSubmitted++);
         live.put(s.requestId(), s);
         waiting.addLast(s);
     }
@@ -307,8 +309,7 @@ public final class ChunkedPrefillScheduler {
         budget += victim.stepTokens;
         kv.free(victim.requestId());
         victim.preempt();
-        // Victims go newest first, so after several the oldest of them ends up at the head.
-        waiting.addFirst(victim);
+        waiting.addByArrival(victim);
         stepPreempted.add(victim);
         numPreemptions++;
     }
@@ -318,13 +319,13 @@ public final class ChunkedPrefillScheduler {
         while (budget > 0 && running.size() < settings.maxNumSeqs() && queue.hasNext()) {
             Sequence s = queue.next();
             requireWithinCapacity(s);
-            // The last token is always computed: its logits give the first output token.
-            CachedPrefix hit = s.mayUseCachedPrefix() ? kv.findCachedPrefix(s.prefixHashes(), s::tokenAt, s.numTokens() - 1)
-                    : CachedPrefix.NONE;
-            if (awaitsPageInFlight(s, hit)) {
+            if (awaitsPageInFlight(s)) {
                 // Keeps its place; those behind it may pass meanwhile, as it waits on nothing they hold.
                 continue;
             }
+            // The last token is always computed: its logits give the first output token.
+            CachedPrefix hit = s.mayUseCachedPrefix() ? kv.findCachedPrefix(s.prefixHashes(), s::tokenAt, s.numTokens() - 1)
+                    : CachedPrefix.NONE;
             int cached = hit.numBlocks() * kv.blockSize();
             int n = Math.min(s.numTokens() - cached, Math.min(maxChunk, budget));
             // Idle cached pages count as free, so adopting them takes from the free pages too.
@@ -333,6 +334,7 @@ public final class ChunkedPrefillScheduler {
                 return;
             }
             queue.remove();
+            s.awaited = null;
             kv.adoptCachedPrefix(s.requestId(), hit);
             if (!kv.allocateSlots(s.requestId(), cached + n)) {
                 throw new IllegalStateException("pages counted free for " + s + " were not there");
@@ -357,22 +359,39 @@ public final class ChunkedPrefillScheduler {
      * rest of the shared prefix) a second time beside it; waiting, it finds the page registered
      * once the other has computed it, and starts after it. Never for a page holding {@code s}'s last
      * token, which it computes in any case.
+     *
+     * <p>Asked of every waiting sequence in every step, so it costs little when nothing changed: the
+     * prefix is looked up from where the last lookup ended while no page has been evicted since
+     * (only eviction unregisters a page), and the running sequences are searched again only when
+     * the one it waited for has moved past the page or stopped running.
      */
-    private boolean awaitsPageInFlight(Sequence s, CachedPrefix hit) {
+    private boolean awaitsPageInFlight(Sequence s) {
         if (!settings.waitForSharedPrefix() || !kv.prefixCaching() || !s.mayUseCachedPrefix()) {
             return false;
         }
-        int page = hit.numBlocks();
+        long evictions = kv.numEvictions();
+        int from = s.knownEvictions == evictions ? s.knownCachedPages : 0;
+        int page = kv.numCachedPages(s.prefixHashes(), s::tokenAt, s.numTokens() - 1, from);
+        s.knownCachedPages = page;
+        s.knownEvictions = evictions;
         int end = (page + 1) * kv.blockSize();
         if (end > s.numTokens() - 1) {
             return false;
         }
+        Sequence before = s.awaited;
+        if (before != null && s.awaitedPage == page && before.status() == SequenceStatus.RUNNING
+                && before.numComputedTokens() < end) {
+            return true;
+        }
         for (Sequence r : running) {
             if (r.numComputedTokens() < end && r.numTokens() >= end
                     && kv.samePage(s.prefixHashes(), s::tokenAt, r.prefixHashes(), r::tokenAt, page)) {
+                s.awaited = r;
+                s.awaitedPage = page;
                 return true;
             }
         }
+        s.awaited = null;
         return false;
     }
 

@@ -34,6 +34,17 @@ public final class Sequence {
     private PrefixHashes prefixHashes;
     /** Tokens given to this sequence by the step being built; 0 when not (or no longer) in it. */
     int stepTokens;
+    /** Its place in its scheduler's order of arrival, set when submitted. */
+    long submissionOrder = -1;
+    /**
+     * Cached pages found for it by the scheduler's last look while it waited, and the KV pool's
+     * eviction count then: while no page is evicted, those are still there.
+     */
+    int knownCachedPages;
+    long knownEvictions = -1;
+    /** While waiting for a shared page: the running sequence computing it, and the page. Null otherwise. */
+    Sequence awaited;
+    int awaitedPage;
 
     public Sequence(String requestId, int[] promptTokenIds) {
         this(requestId, promptTokenIds, System.nanoTime());
@@ -186,11 +197,12 @@ public final class Sequence {
         return submitted;
     }
 
-    void markSubmitted() {
+    void markSubmitted(long order) {
         if (submitted) {
             throw new IllegalArgumentException("request " + requestId + " was already submitted to a scheduler");
         }
         submitted = true;
+        submissionOrder = order;
     }
 
     /** Admits it with its first {@code cachedTokens} tokens already in the pages it was given. */

@@ -5,7 +5,8 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 
 /**
- * FCFS queue of waiting sequences. Preempted sequences go back to the head, new ones to the tail.
+ * FCFS queue of waiting sequences. New ones go to the tail, preempted ones back to their place by
+ * arrival (the head, unless later arrivals passed them).
  *
  * <p>Removing an aborted sequence from the middle of an {@link ArrayDeque} is a linear scan; with
  * thousands queued and aborts coming in bursts (clients disconnecting) that adds up to quadratic
@@ -33,8 +34,21 @@ final class WaitingQueue {
         numLive++;
     }
 
-    void addFirst(Sequence s) {
+    /**
+     * Puts a preempted sequence back in its place by arrival: ahead of every live sequence that
+     * arrived after it. That is the head unless later arrivals passed it while it waited for a
+     * shared page and were then preempted back in front; at the head they would keep it waiting
+     * behind younger requests once its page is ready. Preemption is rare, so a shift is cheap.
+     */
+    void addByArrival(Sequence s) {
+        ArrayDeque<Sequence> older = new ArrayDeque<>();
+        while (!deque.isEmpty() && (deque.peekFirst().isFinished() || deque.peekFirst().submissionOrder < s.submissionOrder)) {
+            older.addLast(deque.pollFirst());
+        }
         deque.addFirst(s);
+        while (!older.isEmpty()) {
+            deque.addFirst(older.pollLast());
+        }
         numLive++;
     }
 
@@ -64,6 +78,7 @@ final class WaitingQueue {
      * that waits for a shared prefix). Nothing else may change the queue while it is in use.
      */
     Iterator<Sequence> iterator() {
+        peek();  // drops finished entries at the head, so no step walks past them again
         Iterator<Sequence> entries = deque.iterator();
         return new Iterator<>() {
             /** Found by hasNext() and not yet returned: the underlying iterator has moved past it. */

@@ -24,30 +24,32 @@ class ChunkedPrefillSchedulerRandomizedTest {
     /** Far above what a fair FCFS scheduler needs here, far below what starvation would take. */
     private static final int MAX_WAIT_STEPS = 1_500;
 
-    @ParameterizedTest(name = "budget={0} seqs={1} threshold={2} maxLen={3} blocks={4}x{5} seed={6} {7} cache={8}")
+    @ParameterizedTest(name = "budget={0} seqs={1} threshold={2} maxLen={3} blocks={4}x{5} seed={6} {7} cache={8} wait={9}")
     @CsvSource({
-            "32, 8, 8, 160, 48, 4, 1, HEADROOM, false",
-            "24, 6, 0, 150, 150, 1, 2, HEADROOM, false",
-            "64, 16, 0, 192, 12, 16, 3, HEADROOM, false",
-            "256, 32, 48, 600, 40, 16, 4, HEADROOM, false",
-            "8, 8, 0, 40, 12, 4, 5, HEADROOM, false",
-            "32, 8, 8, 160, 48, 4, 6, GREEDY, false",
-            "24, 6, 0, 150, 150, 1, 7, GREEDY, false",
-            "64, 16, 0, 192, 12, 16, 8, GREEDY, false",
-            "256, 32, 48, 600, 40, 16, 9, GREEDY, false",
-            "8, 8, 0, 40, 12, 4, 10, GREEDY, false",
-            "32, 8, 8, 160, 48, 4, 11, HEADROOM, true",
-            "24, 6, 0, 150, 150, 1, 12, HEADROOM, true",
-            "64, 16, 0, 192, 12, 16, 13, HEADROOM, true",
-            "256, 32, 48, 600, 40, 16, 14, HEADROOM, true",
-            "8, 8, 0, 40, 12, 4, 15, HEADROOM, true",
-            "32, 8, 8, 160, 48, 4, 16, GREEDY, true",
-            "256, 32, 48, 600, 40, 16, 17, GREEDY, true",
+            "32, 8, 8, 160, 48, 4, 1, HEADROOM, false, true",
+            "24, 6, 0, 150, 150, 1, 2, HEADROOM, false, true",
+            "64, 16, 0, 192, 12, 16, 3, HEADROOM, false, true",
+            "256, 32, 48, 600, 40, 16, 4, HEADROOM, false, true",
+            "8, 8, 0, 40, 12, 4, 5, HEADROOM, false, true",
+            "32, 8, 8, 160, 48, 4, 6, GREEDY, false, true",
+            "24, 6, 0, 150, 150, 1, 7, GREEDY, false, true",
+            "64, 16, 0, 192, 12, 16, 8, GREEDY, false, true",
+            "256, 32, 48, 600, 40, 16, 9, GREEDY, false, true",
+            "8, 8, 0, 40, 12, 4, 10, GREEDY, false, true",
+            "32, 8, 8, 160, 48, 4, 11, HEADROOM, true, true",
+            "24, 6, 0, 150, 150, 1, 12, HEADROOM, true, true",
+            "64, 16, 0, 192, 12, 16, 13, HEADROOM, true, true",
+            "256, 32, 48, 600, 40, 16, 14, HEADROOM, true, true",
+            "8, 8, 0, 40, 12, 4, 15, HEADROOM, true, true",
+            "32, 8, 8, 160, 48, 4, 16, GREEDY, true, true",
+            "256, 32, 48, 600, 40, 16, 17, GREEDY, true, true",
+            "32, 8, 8, 160, 48, 4, 18, HEADROOM, true, false",
+            "256, 32, 48, 600, 40, 16, 19, GREEDY, true, false",
     })
     void randomWorkloadKeepsEveryInvariantAndReturnsEveryBlock(int budget, int maxSeqs, int threshold, int maxLen,
                                                              int numBlocks, int blockSize, long seed,
-                                                             KvAdmission admission, boolean prefixCaching) {
-        SchedulerHarness h = new SchedulerHarness(new SchedulerSettings(budget, maxSeqs, threshold, maxLen, admission),
+                                                             KvAdmission admission, boolean prefixCaching, boolean waitForShared) {
+        SchedulerHarness h = new SchedulerHarness(new SchedulerSettings(budget, maxSeqs, threshold, maxLen, admission, waitForShared),
                 numBlocks, blockSize, prefixCaching);
         Random random = new Random(seed);
         int maxPrompt = Math.min(maxLen, h.kv.capacityTokens());
@@ -76,9 +78,13 @@ class ChunkedPrefillSchedulerRandomizedTest {
                         tokens = next;
                         followUps++;
                     }
-                    Sequence s = h.submitting("r" + submitted, tokens, random.nextInt(10) == 0);
-                    submitted++;
-                    targetOutput.put(s, 1 + random.nextInt(random.nextInt(8) == 0 ? 200 : 30));
+                    // Now and then copies of one prompt, as the n choices of a request arrive.
+                    int copies = prefixCaching && random.nextInt(6) == 0 ? 2 + random.nextInt(3) : 1;
+                    for (int c = 0; c < copies; c++) {
+                        Sequence s = h.submitting("r" + submitted, tokens, random.nextInt(10) == 0);
+                        submitted++;
+                        targetOutput.put(s, 1 + random.nextInt(random.nextInt(8) == 0 ? 200 : 30));
+                    }
                 }
             }
             if (h.numLive() > 0 && random.nextInt(100) < 3) {
@@ -115,7 +121,11 @@ class ChunkedPrefillSchedulerRandomizedTest {
         assertThat(h.maxWaitSteps).as("longest stay in the waiting queue").isLessThan(MAX_WAIT_STEPS);
         if (prefixCaching) {
             assertThat(followUps).isPositive();
-            assertThat(h.numWaitsForPagesInFlight).as("prompts waiting for a shared page another computes").isPositive();
+            if (waitForShared) {
+                assertThat(h.numWaitsForPagesInFlight).as("prompts waiting for a shared page another computes").isPositive();
+            } else {
+                assertThat(h.numWaitsForPagesInFlight).isZero();
+            }
             assertThat(h.scheduler.prefixCacheHitTokens()).as("prompts sharing prefixes start on cached pages").isPositive();
             assertThat(h.scheduler.prefixCacheQueriedTokens()).isGreaterThan(h.scheduler.prefixCacheHitTokens());
         } else {

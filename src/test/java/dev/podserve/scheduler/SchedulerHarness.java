@@ -34,6 +34,8 @@ final class SchedulerHarness {
     private final List<Sequence> modelWaiting = new ArrayList<>();
     private final List<Sequence> modelRunning = new ArrayList<>();
     private final Map<Sequence, Integer> waitingSince = new IdentityHashMap<>();
+    /** Order of submission, never forgotten (only ever compared among live sequences). */
+    private final Map<Sequence, Integer> submittedAt = new IdentityHashMap<>();
     private final Map<Sequence, Integer> stepTokens = new IdentityHashMap<>();
 
     int step;
@@ -94,6 +96,7 @@ final class SchedulerHarness {
         expected.put(s, tokens);
         live.add(s);
         modelWaiting.add(s);
+        submittedAt.put(s, submittedAt.size());
         waitingSince.put(s, step);
         return s;
     }
@@ -358,7 +361,10 @@ final class SchedulerHarness {
         }
         for (Sequence victim : preempted) {
             modelRunning.remove(modelRunning.size() - 1);
-            modelWaiting.add(0, victim);
+            // Back in its place by arrival: ahead of every waiting sequence submitted after it.
+            int at = 0;
+            while (at < modelWaiting.size() && submittedAt.get(modelWaiting.get(at)) < submittedAt.get(victim)) at++;
+            modelWaiting.add(at, victim);
             waitingSince.put(victim, step);
         }
         check(scheduler.numPreemptions() == numPreemptionsSeen, () -> "scheduler counts "
@@ -419,12 +425,11 @@ final class SchedulerHarness {
         return admitted;
     }
 
-    /**
-     * Whether {@code w}'s next page after what the cache held for it at its turn (never its last
-     * token's) is one that a sequence of {@code running} has still to compute from the same tokens
-     * under the same salt, decided on the tokens themselves rather than their hashes. Its turn's hit
-     * is known only to lie between the hits before and after the step, so any of those may count.
-     */
+    /** A null salt and an empty one start the same hash chain. */
+    private static String saltOf(Sequence s) {
+        return s.cacheSalt() == null ? "" : s.cacheSalt();
+    }
+
     /** How many of the cached pages {@code w} found before the step are still there once {@code taken} are gone. */
     private int cachedPagesAtTurn(Sequence w, Set<Integer> taken) {
         int[] before = cachedPagesBefore.get(w);
@@ -441,7 +446,7 @@ final class SchedulerHarness {
      * salt, decided on the tokens themselves rather than their hashes.
      */
     private boolean waitsForPageInFlight(Sequence w, List<Sequence> running, int cachedPages) {
-        if (!kv.prefixCaching() || !w.mayUseCachedPrefix()) {
+        if (!settings.waitForSharedPrefix() || !kv.prefixCaching() || !w.mayUseCachedPrefix()) {
             return false;
         }
         int end = (cachedPages + 1) * kv.blockSize();
@@ -450,7 +455,7 @@ final class SchedulerHarness {
         }
         List<Integer> mine = expected.get(w).subList(0, end);
         for (Sequence r : running) {
-            if (r.numComputedTokens() < end && r.numTokens() >= end && java.util.Objects.equals(r.cacheSalt(), w.cacheSalt())
+            if (r.numComputedTokens() < end && r.numTokens() >= end && saltOf(r).equals(saltOf(w))
                     && expected.get(r).subList(0, end).equals(mine)) {
                 return true;
             }
