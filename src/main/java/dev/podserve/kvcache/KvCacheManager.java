@@ -65,14 +65,7 @@ public final class KvCacheManager {
      * nothing; {@link CachedPrefix#NONE} without prefix caching.
      */
     public CachedPrefix findCachedPrefix(PrefixHashes chain, IntUnaryOperator tokenAt, int maxTokens) {
-        if (!prefixCaching || maxTokens < blockSize) {
-            return CachedPrefix.NONE;
-        }
-        int maxPages = maxTokens / blockSize;
-        int found = 0;
-        while (found < maxPages && pool.lookup(chain.page(found, tokenAt, hasher)) >= 0) {
-            found++;
-        }
+        int found = numCachedPages(chain, tokenAt, maxTokens, 0);
         if (found == 0) {
             return CachedPrefix.NONE;
         }

@@ -63,15 +63,6 @@ final class WaitingQueue {
         return head;
     }
 
-    Sequence poll() {
-        Sequence head = peek();
-        if (head != null) {
-            deque.pollFirst();
-            numLive--;
-        }
-        return head;
-    }
-
     /**
      * The live sequences from the head, oldest first. Its {@code remove} takes the last one returned
      * out of the queue wherever it stands (a linear shift, paid only by admissions past a sequence

@@ -31,8 +31,9 @@ final class AfterReasoning implements TokenConstraint {
     /** End tokens banned while thinking: where the inner rule decides the end; empty otherwise. */
     private final int[] bannedWhileThinking;
     private Phase phase;
+    private static final byte[] NOTHING = {};
     /** PREAMBLE: the bytes held (blanks and part of the tag); THINKING: the end of the text, where the closing tag may have begun. */
-    private byte[] held = new byte[0];
+    private byte[] held = NOTHING;
     /** Bytes of the answer the inner rule refused (they came inside a token it did not choose): it then binds nothing more. */
     private boolean broken;
     /** [ceil(vocabSize / 64)]: tokens of blanks only, allowed at the answer's start; made on first use. */
@@ -98,8 +99,7 @@ final class AfterReasoning implements TokenConstraint {
 
     private void preamble(int token) {
         if (token == prelude.openToken()) {
-            phase = Phase.THINKING;
-            held = new byte[0];
+            enter(Phase.THINKING);
             return;
         }
         byte[] bytes = vocabulary.bytes(token);
@@ -117,14 +117,12 @@ final class AfterReasoning implements TokenConstraint {
                 held = text;
                 return;
             }
-            phase = Phase.THINKING;
-            held = new byte[0];
+            enter(Phase.THINKING);
             thinkingBytes(text, i + open.length);
             return;
         }
         // No thinking: everything held so far is the answer's first text.
-        phase = Phase.ANSWER;
-        held = new byte[0];
+        enter(Phase.ANSWER);
         feed(text, 0);
     }
 
@@ -138,21 +136,16 @@ final class AfterReasoning implements TokenConstraint {
         for (byte b : held) text |= !ByteText.blank(b);
         if (text) {
             // The held beginning of a tag turned out to be the answer's text.
-            phase = Phase.ANSWER;
             feed(held, 0);
-            held = new byte[0];
+            enter(Phase.ANSWER);
         }
         if (!broken) inner.accept(token);
-        if (!broken && inner.restrictsNext()) {
-            phase = Phase.ANSWER;
-            held = new byte[0];
-        }
+        if (!broken && inner.restrictsNext()) enter(Phase.ANSWER);
     }
 
     private void thinking(int token) {
         if (token == prelude.closeToken()) {
-            phase = Phase.ANSWER_START;
-            held = new byte[0];
+            enter(Phase.ANSWER_START);
             return;
         }
         byte[] bytes = vocabulary.bytes(token);
@@ -168,9 +161,14 @@ final class AfterReasoning implements TokenConstraint {
             held = Arrays.copyOfRange(text, Math.max(0, text.length - (close.length - 1)), text.length);
             return;
         }
-        held = new byte[0];
-        phase = Phase.ANSWER_START;
+        enter(Phase.ANSWER_START);
         startAnswer(text, at + close.length);
+    }
+
+    /** A new phase holds nothing of the last one's bytes. */
+    private void enter(Phase next) {
+        phase = next;
+        held = NOTHING;
     }
 
     /** Skips blanks at the answer's start; its first other byte and what follows go to the inner rule. */
