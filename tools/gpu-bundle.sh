@@ -77,8 +77,9 @@ du -sh "$out"
 
 cat > "$out/run-gpu-bench.sh" <<'RUN'
 #!/usr/bin/env bash
-# Runs the model decode-step benchmark (CudaDecodeBenchmark) with the bundled runtime; its JSON and
-# log go to OUT_DIR. usage: bash run-gpu-bench.sh OUT_DIR
+# Runs the projection benchmark (ProjectionBenchmark: cuBLAS against the skinny GEMM kernel per
+# projection) and the model decode-step benchmark (CudaDecodeBenchmark) with the bundled runtime;
+# their JSON and logs go to OUT_DIR. usage: [BENCH="projections decode"] [JAVA_OPTS=-D...] bash run-gpu-bench.sh OUT_DIR
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 results="${1:?usage: run-gpu-bench.sh OUT_DIR}"
@@ -86,8 +87,16 @@ mkdir -p "$results"
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 cp="$here/classes:$here/kernels"
 for jar in "$here"/lib/*.jar; do cp="$cp:$jar"; done
-"$here/jre/bin/java" --add-modules jdk.incubator.vector -Xmx16g -cp "$cp" dev.podserve.bench.CudaDecodeBenchmark \
-    "$results/cuda-decode.json" 2>&1 | tee "$results/cuda-decode.log"
+for what in ${BENCH:-projections decode}; do
+    case "$what" in
+        projections) main=dev.podserve.bench.ProjectionBenchmark; name=projections ;;
+        decode) main=dev.podserve.bench.CudaDecodeBenchmark; name=cuda-decode ;;
+        *) echo "unknown benchmark $what"; exit 2 ;;
+    esac
+    # shellcheck disable=SC2086
+    "$here/jre/bin/java" --add-modules jdk.incubator.vector -Xmx16g ${JAVA_OPTS:-} -cp "$cp" "$main" \
+        "$results/$name.json" 2>&1 | tee "$results/$name.log"
+done
 RUN
 chmod +x "$out/run-gpu-bench.sh"
 

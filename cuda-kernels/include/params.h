@@ -293,6 +293,67 @@ typedef struct PsDummyFillParams {
     float halfWidth;
 } PsDummyFillParams;
 
+/*
+ * ps_skinny_gemm: the projections of a step with few token rows (decode batches), where streaming
+ * the weight is the whole cost: y[t][n] = sum_k x[t][k] * w[n][k] for t < numTokens, n < n, bf16
+ * inputs, fp32 accumulation, with the sum over k in an order of the kernel's own (so results equal
+ * cuBLAS's up to rounding, not bit for bit).
+ *   flags PS_SKINNY_FP32_OUT:   y is fp32 (logits), else bf16 rounded to nearest even;
+ *   flags PS_SKINNY_ACCUMULATE: y's current value is added to the fp32 sum before the one rounding
+ *                               (the bias written first, as cuBLAS's beta = 1);
+ *   flags PS_SKINNY_SILU_MUL:   w is the fused gate_up weight [2n][k] (gate rows, then up rows) and
+ *                               y[t][i] = bf16(silu(g) * u) with g, u the two products each rounded
+ *                               to bf16 first: exactly the gate_up GEMM then ps_silu_mul, one launch.
+ * Requirements (the host falls back to cuBLAS otherwise): 1 <= numTokens <= PS_SKINNY_MAX_TOKENS,
+ * k % 8 == 0, xStride % 8 == 0, x and w 16-byte aligned; SILU_MUL excludes the other two flags.
+ * Entry points: ps_skinny_gemm_t8 (numTokens <= 8) and ps_skinny_gemm_t16 (<= 16), and
+ * ps_skinny_gemm_silu_t8 / _t16 for SILU_MUL.
+ * grid (ceil(n / PS_SKINNY_ROWS_PER_CTA(silu))), block PS_SKINNY_THREADS, dynamic shared memory
+ * PS_SKINNY_SMEM_BYTES(numTokens, silu).
+ */
+#define PS_SKINNY_MAX_TOKENS 16
+#define PS_SKINNY_THREADS 256
+#define PS_SKINNY_FP32_OUT 1
+#define PS_SKINNY_ACCUMULATE 2
+#define PS_SKINNY_SILU_MUL 4
+/* Tiling: 16-row weight tiles per CTA (outputs = 16 * tiles per CTA; with SILU_MUL as many gate
+ * tiles plus the matching up tiles), and the 32-element k chunks each warp's shared-memory ring
+ * holds. Overridable at compile time for tuning (bench/skinny_variants.sh); the Java side
+ * (Projections) mirrors the defaults and StructLayoutTest checks it. */
+#ifndef PS_SKINNY_TILES
+#define PS_SKINNY_TILES 1
+#endif
+#ifndef PS_SKINNY_STAGES
+#define PS_SKINNY_STAGES 4
+#endif
+#ifndef PS_SKINNY_SILU_TILES
+#define PS_SKINNY_SILU_TILES 2
+#endif
+#ifndef PS_SKINNY_SILU_STAGES
+#define PS_SKINNY_SILU_STAGES 2
+#endif
+/* Outputs per CTA, and the dynamic shared memory: the warps' rings, 16-byte slots [8 warps][stages]
+ * [2 per weight tile + one per 8 tokens][32 lanes], then the fp32 partial sums [8 warps][weight
+ * tiles][16 rows][8 * ceil(T / 8) + 1]. */
+#define PS_SKINNY_ROWS_PER_CTA(silu) (16 * ((silu) ? PS_SKINNY_SILU_TILES : PS_SKINNY_TILES))
+#define PS_SKINNY_WEIGHT_TILES(silu) ((silu) ? 2 * PS_SKINNY_SILU_TILES : PS_SKINNY_TILES)
+#define PS_SKINNY_SMEM_BYTES(numTokens, silu)                                                              \
+    (8 * ((silu) ? PS_SKINNY_SILU_STAGES : PS_SKINNY_STAGES) *                                             \
+         (2 * PS_SKINNY_WEIGHT_TILES(silu) + ((numTokens) + 7) / 8) * 32 * 16 +                            \
+     8 * PS_SKINNY_WEIGHT_TILES(silu) * 16 * (8 * (((numTokens) + 7) / 8) + 1) * 4)
+
+typedef struct PsSkinnyGemmParams {
+    const ps_bf16_t* x;       /* [T][xStride] activations, k used per row */
+    const ps_bf16_t* w;       /* [n][k], rows contiguous ([2n][k] with SILU_MUL) */
+    void* y;                  /* [T][yStride]: bf16, or fp32 with FP32_OUT; n written per row */
+    int64_t xStride;          /* elements */
+    int64_t yStride;          /* elements */
+    int32_t numTokens;        /* T */
+    int32_t n;                /* outputs per row (the intermediate size with SILU_MUL) */
+    int32_t k;                /* reduction length */
+    int32_t flags;            /* PS_SKINNY_* */
+} PsSkinnyGemmParams;
+
 #ifdef __cplusplus
 }  /* extern "C" */
 
@@ -310,6 +371,7 @@ static_assert(sizeof(PsDrawRow) == 80, "PsDrawRow layout");
 static_assert(sizeof(PsDrawParams) == 40, "PsDrawParams layout");
 static_assert(sizeof(PsDummyFillParams) == 32, "PsDummyFillParams layout");
 static_assert(sizeof(PsRopeAppendParams) == 184, "PsRopeAppendParams layout");
+static_assert(sizeof(PsSkinnyGemmParams) == 56, "PsSkinnyGemmParams layout");
 #endif
 
 #endif /* PODSERVE_PARAMS_H */

@@ -117,6 +117,25 @@ __device__ __forceinline__ float block_sum(float v, float* scratch) {
     return total;
 }
 
+// Programmatic dependent launch (sm_90+; no-ops below, and when the grid was launched without
+// the programmatic-serialization attribute). A kernel that calls launch_dependents at its start lets
+// the next kernel on the stream, if that one was launched with the attribute, start its CTAs while
+// this one still runs; the next kernel must call grid_dependency_wait before it reads anything an
+// earlier kernel writes, or writes anything an earlier kernel reads, and may only do work on
+// read-only inputs (weights) before it. The wait returns once every earlier grid has completed and
+// its writes are visible.
+__device__ __forceinline__ void pdl_launch_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_grid_dependency_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
 // A quiet NaN in bf16: kernels write it where their input is invalid (an id or position outside
 // its table) so the fault shows up downstream instead of reading out of bounds or passing silently.
 __device__ __forceinline__ bf16 bf16_nan() { return __ushort_as_bfloat16(0x7fc0); }

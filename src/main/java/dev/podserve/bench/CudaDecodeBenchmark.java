@@ -67,6 +67,9 @@ public final class CudaDecodeBenchmark {
             .split(",")).mapToInt(Integer::parseInt).toArray();
     private static final List<String> MODES = List.of(System.getProperty("podserve.bench.modes", "graph,eager").split(","));
     private static final boolean ENGINE = Boolean.parseBoolean(System.getProperty("podserve.bench.engine", "true"));
+    /** podserve.attention.skinny-gemm-rows settings timed one after the other (16: the skinny kernel, 0: cuBLAS). */
+    private static final int[] SKINNY_ROWS = java.util.Arrays.stream(System.getProperty("podserve.bench.skinny-rows", "16,0")
+            .split(",")).mapToInt(Integer::parseInt).toArray();
     private static final int[] ENGINE_BATCHES = {1, 16, 64};
     private static final int ENGINE_PROMPT = 2000;
     private static final int ENGINE_DECODE_STEPS = 64;
@@ -99,29 +102,39 @@ public final class CudaDecodeBenchmark {
         double gemmUs = 0;
         for (boolean graphs : new boolean[] {true, false}) {
             if (!MODES.contains(graphs ? "graph" : "eager")) continue;
-            // Exactly the pages the largest batch addresses: every request owns CONTEXT / PAGE_SIZE of them.
-            CudaBackend.Options options = new CudaBackend.Options(PREFILL_BUDGET, maxBatch, PAGE_SIZE, maxBatch * pagesPerRequest,
-                    0, 0, graphs);
-            long u0 = System.nanoTime();
-            CudaBackend backend = CudaBackend.withDummyWeights(cfg, DUMMY_SEED, options);
-            double buildSeconds = (System.nanoTime() - u0) / 1e9;
-            System.out.printf("%nbackend built with %d M dummy parameters generated on the device in %.2f s: %s, CUDA graphs %s%n",
-                    cfg.parameterCount() / 1_000_000, buildSeconds, backend.describe(), graphs ? "on" : "off");
-            try (backend) {
-                CudaContext ctx = backend.context();
-                if (copyTbps == 0) {
-                    copyTbps = copyBandwidthTbps(ctx);
-                    launchUs = trivialLaunchMicros(ctx);
-                    gemmUs = tinyGemmMicros(ctx);
-                    System.out.printf("device-to-device copy (cuMemcpyDtoDAsync, %d MiB, read + written): %.3f TB/s%n",
-                            COPY_BYTES >> 20, copyTbps);
-                    System.out.printf("host cost: %.2f us per trivial kernel launch, %.2f us per tiny cublasGemmEx call%n",
-                            launchUs, gemmUs);
-                }
-                rows.addAll(decodeSteps(backend, cfg, pagesPerRequest, copyTbps, launchUs, gemmUs, buildSeconds, graphs));
-                if (graphs && ENGINE) {
-                    rows.addAll(engineSteps(backend, cfg, copyTbps, true));
-                    rows.addAll(engineSteps(backend, cfg, copyTbps, false));
+            for (int skinnyRows : SKINNY_ROWS) {
+                // Exactly the pages the largest batch addresses: every request owns CONTEXT / PAGE_SIZE of them.
+                CudaBackend.Options options = new CudaBackend.Options(PREFILL_BUDGET, maxBatch, PAGE_SIZE, maxBatch * pagesPerRequest,
+                        0, 0, graphs).withSkinnyGemmRows(skinnyRows);
+                long u0 = System.nanoTime();
+                CudaBackend backend = CudaBackend.withDummyWeights(cfg, DUMMY_SEED, options);
+                double buildSeconds = (System.nanoTime() - u0) / 1e9;
+                System.out.printf("%nbackend built with %d M dummy parameters generated on the device in %.2f s: %s, CUDA graphs %s,"
+                        + " skinny GEMM up to %d rows%n", cfg.parameterCount() / 1_000_000, buildSeconds, backend.describe(),
+                        graphs ? "on" : "off", skinnyRows);
+                try (backend) {
+                    CudaContext ctx = backend.context();
+                    if (copyTbps == 0) {
+                        copyTbps = copyBandwidthTbps(ctx);
+                        launchUs = trivialLaunchMicros(ctx);
+                        gemmUs = tinyGemmMicros(ctx);
+                        System.out.printf("device-to-device copy (cuMemcpyDtoDAsync, %d MiB, read + written): %.3f TB/s%n",
+                                COPY_BYTES >> 20, copyTbps);
+                        System.out.printf("host cost: %.2f us per trivial kernel launch, %.2f us per tiny cublasGemmEx call%n",
+                                launchUs, gemmUs);
+                    }
+                    List<Object> part = new ArrayList<>(decodeSteps(backend, cfg, pagesPerRequest, copyTbps, launchUs, gemmUs, buildSeconds,
+                            graphs, skinnyRows));
+                    if (graphs && ENGINE) {
+                        part.addAll(engineSteps(backend, cfg, copyTbps, true));
+                        part.addAll(engineSteps(backend, cfg, copyTbps, false));
+                    }
+                    for (Object r : part) {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> row = (Map<String, Object>) r;
+                        row.put("skinny_gemm_rows", skinnyRows);
+                    }
+                    rows.addAll(part);
                 }
             }
         }
@@ -134,7 +147,7 @@ public final class CudaDecodeBenchmark {
 
     /** Part 1: synthetic decode-only steps at context 2048. */
     private static List<Object> decodeSteps(CudaBackend backend, ModelConfig cfg, int pagesPerRequest, double copyTbps,
-                                            double launchUs, double gemmUs, double buildSeconds, boolean graphs) {
+                                            double launchUs, double gemmUs, double buildSeconds, boolean graphs, int skinnyRows) {
         CudaContext ctx = backend.context();
         String card = ctx.name();
         long weightBytes = weightBytesPerStep(cfg);
@@ -161,7 +174,7 @@ public final class CudaDecodeBenchmark {
             double tbps = (stepWeights + kvBytes) / sec / 1e12;
             double util = tbps / copyTbps;
             double hostFraction = Math.max(0, 1 - gpuSec / sec);
-            int[] calls = callsPerStep(cfg, batch, ctx.smCount());
+            int[] calls = callsPerStep(cfg, batch, ctx.smCount(), b <= skinnyRows);
             System.out.printf("%5d %9.3f %9.3f %10.2f %10.2f %8.3f %7.1f%% %9.1f%%   %s%n", b, sec * 1e3, gpuSec * 1e3,
                     stepWeights / 1e9, kvBytes / 1e9, tbps, util * 100, hostFraction * 100, breakdown(parts));
 
@@ -361,16 +374,18 @@ public final class CudaDecodeBenchmark {
     }
 
     /**
-     * {kernel launches, cuBLAS calls} of one decode step, counted from CudaBackend.forward: one
-     * embedding; per layer two norms, rope, KV append, decode attention (plus its merge when the plan
-     * splits the KV) and SiLU-mul, and three GEMMs; then two gathers and a norm, and the LM-head GEMM.
+     * {kernel launches, cuBLAS calls} of one decode step, counted from StepLauncher: one embedding;
+     * per layer two norms, RoPE-and-append, decode attention (plus its merge when the plan splits the
+     * KV) and four projections (q/k/v, o, gate_up, down: skinny launches, the gate_up one with the
+     * SiLU-mul folded in, or cuBLAS calls and a SiLU-mul launch); then two gathers, a norm and the LM
+     * head (a skinny launch or a cuBLAS call).
      * Whether decode splits comes from the backend's own planner, which is package-private: read
      * through reflection so the count follows the planner instead of guessing.
      */
-    private static int[] callsPerStep(ModelConfig cfg, HybridBatch b, int smCount) {
+    private static int[] callsPerStep(ModelConfig cfg, HybridBatch b, int smCount, boolean skinny) {
         boolean merge = decodeNeedsMerge(cfg, b, smCount);
-        int perLayer = 6 + (merge ? 1 : 0);
-        return new int[] {1 + cfg.numLayers() * perLayer + 3, cfg.numLayers() * 3 + 1};
+        int perLayer = 4 + (merge ? 1 : 0) + (skinny ? 4 : 1);
+        return new int[] {1 + cfg.numLayers() * perLayer + 3 + (skinny ? 1 : 0), skinny ? 0 : cfg.numLayers() * 4 + 1};
     }
 
     private static boolean decodeNeedsMerge(ModelConfig cfg, HybridBatch b, int smCount) {
@@ -390,7 +405,7 @@ public final class CudaDecodeBenchmark {
     }
 
     /** Median device-to-device copy bandwidth in TB/s over 10 event-timed 1 GiB copies, read + written bytes. */
-    private static double copyBandwidthTbps(CudaContext ctx) {
+    static double copyBandwidthTbps(CudaContext ctx) {
         ctx.makeCurrent();
         long[] src = new long[1];
         long[] dst = new long[1];

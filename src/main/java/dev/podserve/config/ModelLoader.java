@@ -193,14 +193,16 @@ public final class ModelLoader {
     }
 
     private static PodserveProperties.Attention attention(PodserveProperties props) {
-        return props.attention() != null ? props.attention() : new PodserveProperties.Attention("pod", "auto", 0, "auto", true, false);
+        return props.attention() != null ? props.attention() : new PodserveProperties.Attention("pod", "auto", 0, "auto", true, false,
+                CudaBackend.Options.DEFAULT_SKINNY_GEMM_ROWS);
     }
 
     private static CudaBackend.Options cudaOptions(PodserveProperties props) {
         PodserveProperties.Attention a = attention(props);
         return new CudaBackend.Options(props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(),
                 props.kvCache().blockSize(), props.kvCache().numBlocks(), props.kvCache().memory().toBytes(), 0, a.cudaGraphs(),
-                AttentionMode.of(a.mode()), SmPolicy.of(a.smPolicy()).code(), a.prefillSmFraction(), a.ctasPerSmCode());
+                AttentionMode.of(a.mode()), SmPolicy.of(a.smPolicy()).code(), a.prefillSmFraction(), a.ctasPerSmCode(),
+                a.skinnyGemmRows());
     }
 
     /** KV pages of the CPU backend: the configured count, or as many fp32 K+V pages of every layer as the memory holds. */

@@ -31,6 +31,7 @@ class PodservePropertiesTest {
             PodserveProperties p = ctx.getBean(PodserveProperties.class);
             assertThat(p.scheduler().maxNumBatchedTokens()).isEqualTo(512);
             assertThat(p.kvCache().blockSize()).isEqualTo(16);
+            assertThat(p.attention().skinnyGemmRows()).isEqualTo(8);
             assertThat(p.kvCache().memory()).isEqualTo(DataSize.ofMegabytes(256));
             assertThat(p.model().loadFormat()).isEqualTo("auto");
             assertThat(p.cpu().effectiveThreads()).isPositive();
@@ -108,6 +109,9 @@ class PodservePropertiesTest {
         runner.withPropertyValues("podserve.scheduler.kv-admission=eager")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
                         .hasMessageContaining("scheduler.kvAdmission").hasMessageContaining("'headroom' or 'greedy'"));
+        runner.withPropertyValues("podserve.attention.skinny-gemm-rows=17")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("attention.skinnyGemmRows").hasMessageContaining("between 0 and 16"));
         runner.withPropertyValues("podserve.scheduler.max-num-seqs=abc")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause().hasMessageContaining("abc"));
     }

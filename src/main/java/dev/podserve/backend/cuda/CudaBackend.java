@@ -38,9 +38,16 @@ public final class CudaBackend implements ComputeBackend {
      * @param podStaticFraction the static policy's share of SMs for prefill; 0 from the phases' estimates
      * @param podCtasPerSm      the fused kernel's shape, 2 or 4 CTAs per SM, or {@link PodPlan#AUTO_CTAS}
      */
+    /**
+     * @param skinnyGemmRows steps of at most this many token rows run their projections on the skinny
+     *                       GEMM kernel ({@link Projections}), 0 to {@value Projections#MAX_TOKENS}
+     */
     public record Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
                           boolean cudaGraphs, AttentionMode attentionMode, int podPolicy, double podStaticFraction,
-                          int podCtasPerSm) {
+                          int podCtasPerSm, int skinnyGemmRows) {
+        /** The default of {@code podserve.attention.skinny-gemm-rows}. */
+        public static final int DEFAULT_SKINNY_GEMM_ROWS = 8;
+
         /** With CUDA graphs for decode-only steps and serial attention for hybrid steps. */
         public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device) {
             this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, true);
@@ -52,19 +59,30 @@ public final class CudaBackend implements ComputeBackend {
                     PodPlan.AUTO, 0, PodPlan.AUTO_CTAS);
         }
 
+        public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
+                       boolean cudaGraphs, AttentionMode attentionMode, int podPolicy, double podStaticFraction, int podCtasPerSm) {
+            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode, podPolicy,
+                    podStaticFraction, podCtasPerSm, DEFAULT_SKINNY_GEMM_ROWS);
+        }
+
         public Options withAttentionMode(AttentionMode mode) {
             return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, mode, podPolicy,
-                    podStaticFraction, podCtasPerSm);
+                    podStaticFraction, podCtasPerSm, skinnyGemmRows);
         }
 
         public Options withPodPolicy(int policy, double staticFraction) {
             return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode,
-                    policy, staticFraction, podCtasPerSm);
+                    policy, staticFraction, podCtasPerSm, skinnyGemmRows);
         }
 
         public Options withPodCtasPerSm(int ctasPerSm) {
             return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode,
-                    podPolicy, podStaticFraction, ctasPerSm);
+                    podPolicy, podStaticFraction, ctasPerSm, skinnyGemmRows);
+        }
+
+        public Options withSkinnyGemmRows(int rows) {
+            return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode,
+                    podPolicy, podStaticFraction, podCtasPerSm, rows);
         }
     }
 
@@ -205,6 +223,8 @@ public final class CudaBackend implements ComputeBackend {
             CublasGemm gemm = new CublasGemm(ctx, arena.carve("cublas workspace", CublasGemm.WORKSPACE_BYTES).address(),
                     CublasGemm.WORKSPACE_BYTES);
             releases.add(gemm::close);
+            // The skinny GEMM was measured against cuBLAS on Hopper only: other cards keep cuBLAS.
+            int skinnyRows = ctx.computeMajor() >= 9 ? o.skinnyGemmRows() : 0;
             this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
             if (graphs != null) releases.add(graphs::close);
             StepAttentionChooser ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),
@@ -222,15 +242,16 @@ public final class CudaBackend implements ComputeBackend {
             this.profiler = new AttentionProfiler(ctx, cfg.numLayers());
             releases.add(profiler::close);
             this.launcher = new StepLauncher(cfg, ctx, copies, weights, act, inputs, rope,
-                    new StepLauncher.Kernels(layers, attention, gemm, graphs),
+                    new StepLauncher.Kernels(layers, attention, new Projections(gemm, layers, skinnyRows), graphs),
                     new StepLauncher.PodSettings(ownAttention, o.podStaticFraction(), podCtasPerSmFor(cfg, o.podCtasPerSm()), podCounters),
                     pageSize, numKvBlocks, stepStart, profiler);
             ctx.synchronize();
             log.info("CUDA backend on {}: arena {} MB ({} MB weights, {} in {} ms), {} KV blocks x {} tokens, CUDA graphs {},"
-                            + " hybrid-step attention {}, pinned staging {}, ready in {} ms", ctx.describe(), arena.capacity() >> 20,
-                    CudaWeights.bytes(cfg) >> 20, w != null ? "uploaded" : "generated on the device", weightMs, numKvBlocks, pageSize,
-                    graphs != null ? "on for decode-only steps" : "off", ownAttention.mode().name().toLowerCase(java.util.Locale.ROOT),
-                    copies.pinned(), (System.nanoTime() - t0) / 1_000_000);
+                            + " hybrid-step attention {}, skinny GEMM {}, pinned staging {}, ready in {} ms", ctx.describe(),
+                    arena.capacity() >> 20, CudaWeights.bytes(cfg) >> 20, w != null ? "uploaded" : "generated on the device", weightMs,
+                    numKvBlocks, pageSize, graphs != null ? "on for decode-only steps" : "off",
+                    ownAttention.mode().name().toLowerCase(java.util.Locale.ROOT),
+                    skinnyRows > 0 ? "up to " + skinnyRows + " rows" : "off", copies.pinned(), (System.nanoTime() - t0) / 1_000_000);
         } catch (RuntimeException | Error e) {
             // Half built: give back what was taken (the arena alone is nearly all of the card).
             releases.releaseAllAfter(e);

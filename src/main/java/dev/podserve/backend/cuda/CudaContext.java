@@ -30,6 +30,10 @@ public final class CudaContext implements AutoCloseable {
     private final String name;
     private final int smCount;
     private final long totalMemory;
+    /** Major compute capability (8 Ampere, 9 Hopper, ...). */
+    private final int computeMajor;
+    /** Programmatic dependent launch: compute capability 9.0 or later, unless -Dpodserve.cuda.pdl=false. */
+    private final boolean programmaticLaunch;
     private boolean closed;
 
     private CudaContext(int ordinal) {
@@ -52,6 +56,11 @@ public final class CudaContext implements AutoCloseable {
         check(cudart.cuDeviceGetAttribute(sms, cudart.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
                 "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
         this.smCount = sms[0];
+        int[] major = new int[1];
+        check(cudart.cuDeviceGetAttribute(major, cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
+                "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)");
+        this.computeMajor = major[0];
+        this.programmaticLaunch = major[0] >= 9 && Boolean.parseBoolean(System.getProperty("podserve.cuda.pdl", "true"));
         try (SizeTPointer total = new SizeTPointer(1)) {
             check(cudart.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
             this.totalMemory = total.get();
@@ -92,6 +101,19 @@ public final class CudaContext implements AutoCloseable {
 
     public int smCount() {
         return smCount;
+    }
+
+    public int computeMajor() {
+        return computeMajor;
+    }
+
+    /**
+     * Whether kernels that wait for their predecessors on the device ({@link Kernel#launchDependent})
+     * are launched with programmatic stream serialization, so they start before the kernel ahead of
+     * them ends. The system property {@code podserve.cuda.pdl=false} turns it off, for comparison.
+     */
+    public boolean programmaticLaunch() {
+        return programmaticLaunch;
     }
 
     public long totalMemory() {

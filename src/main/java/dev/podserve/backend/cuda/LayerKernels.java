@@ -20,10 +20,13 @@ public final class LayerKernels implements AutoCloseable {
     private final Kernel tokenMask;
     private final Kernel dummyFill;
     private final Kernel ropeAppend;
+    /** ps_skinny_gemm_t8, _t16, _silu_t8, _silu_t16: index 2 * silu + (T > 8). */
+    private final Kernel[] skinnyGemm = new Kernel[4];
     private final ParamBlock embeddingParams = new ParamBlock(ParamLayouts.EMBEDDING);
     private final ParamBlock normParams = new ParamBlock(ParamLayouts.ADD_RMSNORM);
     private final ParamBlock ropeParams = new ParamBlock(ParamLayouts.ROPE);
     private final ParamBlock siluParams = new ParamBlock(ParamLayouts.SILU_MUL);
+    private final ParamBlock skinnyParams = new ParamBlock(ParamLayouts.SKINNY_GEMM);
     private final ParamBlock appendParams = new ParamBlock(ParamLayouts.KV_APPEND);
     private final ParamBlock gatherParams = new ParamBlock(ParamLayouts.GATHER_LAST_ROWS);
     private final ParamBlock argmaxParams = new ParamBlock(ParamLayouts.ARGMAX);
@@ -47,6 +50,10 @@ public final class LayerKernels implements AutoCloseable {
         this.tokenMask = module.function("ps_token_mask");
         this.dummyFill = module.function("ps_dummy_fill");
         this.ropeAppend = module.function("ps_rope_append");
+        this.skinnyGemm[0] = module.function("ps_skinny_gemm_t8");
+        this.skinnyGemm[1] = module.function("ps_skinny_gemm_t16");
+        this.skinnyGemm[2] = module.function("ps_skinny_gemm_silu_t8");
+        this.skinnyGemm[3] = module.function("ps_skinny_gemm_silu_t16");
     }
 
     /**
@@ -99,6 +106,20 @@ public final class LayerKernels implements AutoCloseable {
                 .i64("outStride", outStride).i32("numTokens", T).i32("inter", inter);
         int block = 256;
         siluMul.launch(ctx, T, (inter + 8 * block - 1) / (8 * block), block, 0, siluParams);
+    }
+
+    /**
+     * y (+)= x · w^T on ps_skinny_gemm_* (params.h): x bf16 [T][xStride], w bf16 [n][k] ([2n][k] with
+     * {@link Projections#SILU_MUL}), y [T][yStride] bf16 or fp32; T at most {@link Projections#MAX_TOKENS}.
+     * {@link Projections} decides when it is used.
+     */
+    public synchronized void skinnyGemm(long x, long xStride, long w, long y, long yStride, int T, int n, int k, int flags) {
+        skinnyParams.clear().ptr("x", x).ptr("w", w).ptr("y", y).i64("xStride", xStride).i64("yStride", yStride)
+                .i32("numTokens", T).i32("n", n).i32("k", k).i32("flags", flags);
+        boolean silu = (flags & Projections.SILU_MUL) != 0;
+        int rows = Projections.rowsPerCta(silu);
+        skinnyGemm[(silu ? 2 : 0) + (T > 8 ? 1 : 0)].launchDependent(ctx, (n + rows - 1) / rows, 1, Projections.THREADS,
+                Projections.smemBytes(T, silu), skinnyParams);
     }
 
     /**

@@ -60,6 +60,9 @@ public final class ParamLayouts {
     public static final StructLayout DUMMY_FILL = StructLayout.struct("PsDummyFillParams")
             .ptr("out").i64("count", "key").f32("center", "halfWidth").build();
 
+    public static final StructLayout SKINNY_GEMM = StructLayout.struct("PsSkinnyGemmParams")
+            .ptr("x", "w", "y").i64("xStride", "yStride").i32("numTokens", "n", "k", "flags").build();
+
     public static final StructLayout ATTENTION = StructLayout.struct("PsAttentionParams")
             .ptr("q", "kCache", "vCache", "out", "qoIndptr", "kvIndptr", "kvPageIndices", "kvLastPageLen",
                     "workItems", "partialO", "partialLse", "splitPlan", "kvTensorMaps")
@@ -76,7 +79,7 @@ public final class ParamLayouts {
 
     public static final List<StructLayout> ALL =
             List.of(EMBEDDING, ADD_RMSNORM, ROPE, SILU_MUL, KV_APPEND, ROPE_APPEND, GATHER_LAST_ROWS, ARGMAX, TOKEN_MASK, SCORE_ROWS, DRAW_ROW, DRAW,
-                    DUMMY_FILL, ATTENTION,
+                    DUMMY_FILL, SKINNY_GEMM, ATTENTION,
                     POD);
 
     private ParamLayouts() {

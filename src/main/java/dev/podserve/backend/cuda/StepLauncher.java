@@ -20,7 +20,7 @@ import dev.podserve.model.ModelConfig;
 final class StepLauncher {
 
     /** The launchers of every kernel a step uses; {@code graphs} is null when CUDA graphs are off. */
-    record Kernels(LayerKernels layers, AttentionKernels attention, CublasGemm gemm, DecodeGraphs graphs) {
+    record Kernels(LayerKernels layers, AttentionKernels attention, Projections proj, DecodeGraphs graphs) {
     }
 
     /**
@@ -177,7 +177,7 @@ final class StepLauncher {
         k.layers().gatherLastRows(act.mlpOut, hidden, out.delta(), hidden, qoIndptr, sampleRequests, S, hidden, R);
         k.layers().addRmsNorm(out.delta(), hidden, out.residual(), hidden, weights.finalNorm, out.normed(), hidden, S, hidden,
                 cfg.rmsNormEps());
-        k.gemm().rowMajor(S, cfg.vocabSize(), hidden, out.normed(), hidden, weights.lmHead, out.logits(), cfg.vocabSize(), true, false);
+        k.proj().rowMajor(S, cfg.vocabSize(), hidden, out.normed(), hidden, weights.lmHead, out.logits(), cfg.vocabSize(), true, false);
     }
 
     /**
@@ -202,7 +202,7 @@ final class StepLauncher {
     private void layer(int l, int T, int R, int P, int D, AttentionPlan prefill, AttentionPlan decode, boolean capturedDecode) {
         CudaWeights.Layer w = weights.layers.get(l);
         LayerKernels layers = k.layers();
-        CublasGemm gemm = k.gemm();
+        Projections proj = k.proj();
         int hidden = cfg.hiddenSize();
         int qDim = cfg.qDim();
         int kvDim = cfg.kvDim();
@@ -214,8 +214,8 @@ final class StepLauncher {
         // Layer 0 norms the embeddings; later layers first add the previous layer's MLP output.
         layers.addRmsNorm(l == 0 ? 0 : act.mlpOut, hidden, act.residual, hidden, w.inputNorm(), act.normed, hidden, T, hidden,
                 cfg.rmsNormEps());
-        if (w.qkvBias() != 0) gemm.broadcastRows(T, qkvRows, w.qkvBias(), act.ones, act.qkv, qkvRows);
-        gemm.rowMajor(T, qkvRows, hidden, act.normed, hidden, w.qkv(), act.qkv, qkvRows, false, w.qkvBias() != 0);
+        if (w.qkvBias() != 0) proj.broadcastRows(T, qkvRows, w.qkvBias(), act.ones, act.qkv, qkvRows);
+        proj.rowMajor(T, qkvRows, hidden, act.normed, hidden, w.qkv(), act.qkv, qkvRows, false, w.qkvBias() != 0);
         long kCol = act.qkv + 2L * qDim;
         long vCol = act.qkv + 2L * (qDim + kvDim);
         long kCache = act.kCache(l);
@@ -249,11 +249,10 @@ final class StepLauncher {
             if (twoStreams) ctx.joinSide();
         }
         profiler.afterAttention(l);
-        gemm.rowMajor(T, hidden, qDim, act.attn, qDim, w.wo(), act.attnOut, hidden, false, false);
+        proj.rowMajor(T, hidden, qDim, act.attn, qDim, w.wo(), act.attnOut, hidden, false, false);
 
         layers.addRmsNorm(act.attnOut, hidden, act.residual, hidden, w.postAttnNorm(), act.normed, hidden, T, hidden, cfg.rmsNormEps());
-        gemm.rowMajor(T, 2 * inter, hidden, act.normed, hidden, w.gateUp(), act.gateUp, 2 * inter, false, false);
-        layers.siluMul(act.gateUp, 2L * inter, act.mlpAct, inter, T, inter);
-        gemm.rowMajor(T, hidden, inter, act.mlpAct, inter, w.down(), act.mlpOut, hidden, false, false);
+        proj.gateUpSilu(T, inter, hidden, act.normed, hidden, w.gateUp(), act.gateUp, act.mlpAct, inter);
+        proj.rowMajor(T, hidden, inter, act.mlpAct, inter, w.down(), act.mlpOut, hidden, false, false);
     }
 }

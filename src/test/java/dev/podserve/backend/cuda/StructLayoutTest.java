@@ -41,14 +41,20 @@ class StructLayoutTest {
             }
         }
         // The launch constants the Java planner copies from attention_params.h.
-        Map<String, Integer> constants = Map.of("PS_ATTN_THREADS", AttentionPlan.THREADS,
+        Map<String, Integer> constants = new java.util.HashMap<>(Map.of("PS_ATTN_THREADS", AttentionPlan.THREADS,
                 "PS_ATTN_PREFILL_ROWS", AttentionPlan.PREFILL_ROWS, "PS_ATTN_DECODE_HEADS", AttentionPlan.DECODE_HEADS,
                 "PS_ATTN_DECODE_SMEM_HD64", AttentionPlan.DECODE_SMEM_HD64,
                 "PS_ATTN_DECODE_SMEM_HD128", AttentionPlan.DECODE_SMEM_HD128,
                 "PS_ATTN_PREFILL_SMEM_HD64", AttentionPlan.PREFILL_SMEM_HD64,
                 "PS_ATTN_PREFILL_SMEM_HD128", AttentionPlan.PREFILL_SMEM_HD128,
                 "PS_DRAW_MAX_BANNED", ParamLayouts.DRAW_MAX_BANNED, "PS_SCORE_MAX_TOP", ParamLayouts.SCORE_MAX_TOP,
-                "PS_SCORE_WORDS", ParamLayouts.SCORE_WORDS);
+                "PS_SCORE_WORDS", ParamLayouts.SCORE_WORDS));
+        constants.putAll(Map.of("PS_SKINNY_THREADS", Projections.THREADS, "PS_SKINNY_MAX_TOKENS", Projections.MAX_TOKENS,
+                "PS_SKINNY_FP32_OUT", Projections.FP32_OUT, "PS_SKINNY_ACCUMULATE", Projections.ACCUMULATE,
+                "PS_SKINNY_SILU_MUL", Projections.SILU_MUL, "PS_SKINNY_SMEM_BYTES(1, 0)", Projections.smemBytes(1, false),
+                "PS_SKINNY_SMEM_BYTES(9, 0)", Projections.smemBytes(9, false), "PS_SKINNY_SMEM_BYTES(8, 1)", Projections.smemBytes(8, true),
+                "PS_SKINNY_SMEM_BYTES(16, 1)", Projections.smemBytes(16, true), "PS_SKINNY_ROWS_PER_CTA(0)", Projections.rowsPerCta(false)));
+        constants.put("PS_SKINNY_ROWS_PER_CTA(1)", Projections.rowsPerCta(true));
         for (Map.Entry<String, Integer> e : new java.util.TreeMap<>(constants).entrySet()) {
             c.append("  printf(\"").append(e.getKey()).append(" %d\\n\", (int) (").append(e.getKey()).append("));\n");
             expected.put(e.getKey(), e.getValue());
