@@ -45,6 +45,7 @@ __device__ __forceinline__ float silu(float g) { return g / (1.0f + expf(-g)); }
 //   [kWarps][MT][kRows][8 NT + 1].
 template <int NT, int MT, int S, bool SILU>
 __device__ __forceinline__ void run(const PsSkinnyGemmParams& p, uint4* smem) {
+    static_assert(S >= 2, "the ring needs a chunk landing while one is read");
     constexpr int kRedStride = 8 * NT + 1;  // odd: spreads the lanes' stores over the banks
     constexpr int kOutTiles = SILU ? MT / 2 : MT;
     const int warp = threadIdx.x >> 5;
@@ -89,11 +90,11 @@ __device__ __forceinline__ void run(const PsSkinnyGemmParams& p, uint4* smem) {
             for (int e = 0; e < 4; ++e) acc[m][j][e] = 0.0f;
 
     // This warp's i-th chunk is chunk warp + 8i; a lane's 8 positions of it are all inside k or
-    // all outside (k % 8 == 0). x goes through the ring too, by cp.async.cg (L2, coherent): it is
-    // written by the kernel before, still running at this grid's start under programmatic
-    // dependent launch, so it must not be read through the non-coherent path (__ldg), whose
-    // contract is data read-only for the grid's whole life (with __ldg, 29 of 99 GPU tests saw
-    // stale activations on the H200).
+    // all outside (k % 8 == 0). x goes through the ring too, by cp.async.cg (L2): it is written by
+    // the kernel before, still running at this grid's start under programmatic dependent launch.
+    // __ldg's contract is data constant for the grid's whole life, so the compiler may move such a
+    // load above the wait and the non-coherent cache may keep an old line; with __ldg here, 29 of
+    // 99 GPU tests saw stale activations on the H200.
     const int myChunks = (p.k + kChunk - 1) / kChunk > warp ? ((p.k + kChunk - 1) / kChunk - warp + kWarps - 1) / kWarps : 0;
     auto copyWeights = [&](int i) {
         if (i >= myChunks) return;
@@ -201,11 +202,12 @@ __device__ __forceinline__ void run(const PsSkinnyGemmParams& p, uint4* smem) {
             const float up = round_bf16(sum[1]);
             reinterpret_cast<ps::bf16*>(p.y)[(int64_t)t * p.yStride + n] = ps::to_bf16(silu(gate) * up);
         } else if (p.flags & PS_SKINNY_FP32_OUT) {
+            // y's bias was written by a kernel before: read through L2, as x is.
             float* y = reinterpret_cast<float*>(p.y) + (int64_t)t * p.yStride + n;
-            *y = (p.flags & PS_SKINNY_ACCUMULATE) ? sum[0] + *y : sum[0];
+            *y = (p.flags & PS_SKINNY_ACCUMULATE) ? sum[0] + __ldcg(y) : sum[0];
         } else {
             ps::bf16* y = reinterpret_cast<ps::bf16*>(p.y) + (int64_t)t * p.yStride + n;
-            *y = ps::to_bf16((p.flags & PS_SKINNY_ACCUMULATE) ? sum[0] + ps::to_f32(*y) : sum[0]);
+            *y = ps::to_bf16((p.flags & PS_SKINNY_ACCUMULATE) ? sum[0] + ps::to_f32(__ldcg(y)) : sum[0]);
         }
     }
 }
@@ -220,7 +222,8 @@ __device__ __forceinline__ void run(const PsSkinnyGemmParams& p, uint4* smem) {
 #define PS_SKINNY_ENTRY(NAME, NT, SILU, TILES, STAGES)                                             \
     extern "C" __global__ void __launch_bounds__(PS_SKINNY_THREADS) NAME(const PsSkinnyGemmParams p) { \
         extern __shared__ uint4 ps_skinny_smem[];                                                    \
-        if (p.numTokens < 1 || p.numTokens > 8 * (NT)) return; /* the host never launches these */  \
+        /* Each entry's token range only (its shared memory is sized for it); never launched otherwise. */ \
+        if (p.numTokens <= 8 * ((NT) - 1) || p.numTokens > 8 * (NT)) return;                         \
         skinny_gemm::run<NT, (SILU) ? 2 * (TILES) : (TILES), STAGES, SILU>(p, ps_skinny_smem);       \
     }
 PS_SKINNY_ENTRY(ps_skinny_gemm_t8, 1, false, PS_SKINNY_TILES, PS_SKINNY_STAGES)

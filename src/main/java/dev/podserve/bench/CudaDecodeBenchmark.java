@@ -67,8 +67,8 @@ public final class CudaDecodeBenchmark {
             .split(",")).mapToInt(Integer::parseInt).toArray();
     private static final List<String> MODES = List.of(System.getProperty("podserve.bench.modes", "graph,eager").split(","));
     private static final boolean ENGINE = Boolean.parseBoolean(System.getProperty("podserve.bench.engine", "true"));
-    /** podserve.attention.skinny-gemm-rows settings timed one after the other (16: the skinny kernel, 0: cuBLAS). */
-    private static final int[] SKINNY_ROWS = java.util.Arrays.stream(System.getProperty("podserve.bench.skinny-rows", "16,0")
+    /** podserve.attention.skinny-gemm-rows settings timed one after the other (4: the skinny kernel up to 4 rows, 0: cuBLAS). */
+    private static final int[] SKINNY_ROWS = java.util.Arrays.stream(System.getProperty("podserve.bench.skinny-rows", "4,0")
             .split(",")).mapToInt(Integer::parseInt).toArray();
     private static final int[] ENGINE_BATCHES = {1, 16, 64};
     private static final int ENGINE_PROMPT = 2000;

@@ -276,8 +276,9 @@ public record PodserveProperties(
      * @param ctasPerSm         pod: the fused kernel's co-residence shape, {@code 2} or {@code 4} CTAs per
      *                          SM, or {@code auto} (the planner's choice from the batch's shape)
      * @param cudaGraphs        replay decode-only steps from CUDA graphs captured per batch-size bucket
-     * @param skinnyGemmRows    steps of at most this many token rows (decode batches) run their
-     *                          projections on podserve's skinny GEMM kernel instead of cuBLAS; 0: never
+     * @param skinnyGemmRows    on Hopper, steps of at most this many token rows (decode batches) run
+     *                          their projections of up to 64 MB on podserve's skinny GEMM kernel
+     *                          instead of cuBLAS; 0 (the default): never
      * @param profile           time each layer's attention with CUDA events in steps launched kernel by
      *                          kernel, for podserve:step_attention_seconds and podserve:step_gpu_seconds
      */
@@ -292,7 +293,7 @@ public record PodserveProperties(
             @DefaultValue("true") boolean cudaGraphs,
             @DefaultValue("false") boolean profile,
             @Min(value = 0, message = "must be between 0 and 16") @jakarta.validation.constraints.Max(value = 16,
-                    message = "must be between 0 and 16") @DefaultValue("8") int skinnyGemmRows) {
+                    message = "must be between 0 and 16") @DefaultValue("0") int skinnyGemmRows) {
 
         /** 2 or 4, or 0 for auto (PodPlan.AUTO_CTAS). */
         public int ctasPerSmCode() {

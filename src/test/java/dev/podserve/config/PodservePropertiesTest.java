@@ -31,7 +31,7 @@ class PodservePropertiesTest {
             PodserveProperties p = ctx.getBean(PodserveProperties.class);
             assertThat(p.scheduler().maxNumBatchedTokens()).isEqualTo(512);
             assertThat(p.kvCache().blockSize()).isEqualTo(16);
-            assertThat(p.attention().skinnyGemmRows()).isEqualTo(8);
+            assertThat(p.attention().skinnyGemmRows()).isZero();
             assertThat(p.kvCache().memory()).isEqualTo(DataSize.ofMegabytes(256));
             assertThat(p.model().loadFormat()).isEqualTo("auto");
             assertThat(p.cpu().effectiveThreads()).isPositive();

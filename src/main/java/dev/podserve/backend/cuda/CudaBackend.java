@@ -37,16 +37,26 @@ public final class CudaBackend implements ComputeBackend {
      * @param podPolicy         {@link PodPlan#PROPORTIONAL}, {@link PodPlan#FIFTY_FIFTY}, {@link PodPlan#STATIC} or {@link PodPlan#AUTO}
      * @param podStaticFraction the static policy's share of SMs for prefill; 0 from the phases' estimates
      * @param podCtasPerSm      the fused kernel's shape, 2 or 4 CTAs per SM, or {@link PodPlan#AUTO_CTAS}
-     */
-    /**
-     * @param skinnyGemmRows steps of at most this many token rows run their projections on the skinny
-     *                       GEMM kernel ({@link Projections}), 0 to {@value Projections#MAX_TOKENS}
+     * @param skinnyGemmRows    on Hopper, steps of at most this many token rows run their projections
+     *                          of up to 64 MB on the skinny GEMM kernel ({@link Projections}), 0 to
+     *                          {@value Projections#MAX_TOKENS}
      */
     public record Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
                           boolean cudaGraphs, AttentionMode attentionMode, int podPolicy, double podStaticFraction,
                           int podCtasPerSm, int skinnyGemmRows) {
-        /** The default of {@code podserve.attention.skinny-gemm-rows}. */
-        public static final int DEFAULT_SKINNY_GEMM_ROWS = 8;
+        /**
+         * The default of {@code podserve.attention.skinny-gemm-rows}: off. With it on, a greedy
+         * request's tokens can depend on how many others share its steps (a small step sums the
+         * q/k/v and o products in another order than cuBLAS does for a larger one), which serving
+         * should not do unasked for a 3% shorter step at batch 1 (with 4 rows, the setting to use).
+         */
+        public static final int DEFAULT_SKINNY_GEMM_ROWS = 0;
+
+        public Options {
+            if (skinnyGemmRows < 0 || skinnyGemmRows > Projections.MAX_TOKENS) {
+                throw new IllegalArgumentException("skinnyGemmRows must be 0.." + Projections.MAX_TOKENS + ", not " + skinnyGemmRows);
+            }
+        }
 
         /** With CUDA graphs for decode-only steps and serial attention for hybrid steps. */
         public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device) {
@@ -223,8 +233,9 @@ public final class CudaBackend implements ComputeBackend {
             CublasGemm gemm = new CublasGemm(ctx, arena.carve("cublas workspace", CublasGemm.WORKSPACE_BYTES).address(),
                     CublasGemm.WORKSPACE_BYTES);
             releases.add(gemm::close);
-            // The skinny GEMM was measured against cuBLAS on Hopper only: other cards keep cuBLAS.
-            int skinnyRows = ctx.computeMajor() >= 9 ? o.skinnyGemmRows() : 0;
+            // The skinny GEMM was measured against cuBLAS on Hopper only (and its shared memory does
+            // not fit every later card's per-block limit): other cards keep cuBLAS.
+            int skinnyRows = ctx.computeMajor() == 9 ? o.skinnyGemmRows() : 0;
             this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
             if (graphs != null) releases.add(graphs::close);
             StepAttentionChooser ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),

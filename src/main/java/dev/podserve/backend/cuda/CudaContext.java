@@ -32,7 +32,10 @@ public final class CudaContext implements AutoCloseable {
     private final long totalMemory;
     /** Major compute capability (8 Ampere, 9 Hopper, ...). */
     private final int computeMajor;
-    /** Programmatic dependent launch: compute capability 9.0 or later, unless -Dpodserve.cuda.pdl=false. */
+    /**
+     * Programmatic dependent launch: compute capability 9.0 or later and a driver of CUDA 12.3 or
+     * later (programmatic edges in captured graphs), unless -Dpodserve.cuda.pdl=false.
+     */
     private final boolean programmaticLaunch;
     private boolean closed;
 
@@ -60,7 +63,10 @@ public final class CudaContext implements AutoCloseable {
         check(cudart.cuDeviceGetAttribute(major, cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
                 "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)");
         this.computeMajor = major[0];
-        this.programmaticLaunch = major[0] >= 9 && Boolean.parseBoolean(System.getProperty("podserve.cuda.pdl", "true"));
+        int[] driver = new int[1];
+        check(cudart.cuDriverGetVersion(driver), "cuDriverGetVersion");
+        this.programmaticLaunch = major[0] >= 9 && driver[0] >= 12030
+                && Boolean.parseBoolean(System.getProperty("podserve.cuda.pdl", "true"));
         try (SizeTPointer total = new SizeTPointer(1)) {
             check(cudart.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
             this.totalMemory = total.get();

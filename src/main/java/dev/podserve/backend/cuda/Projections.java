@@ -5,15 +5,17 @@ package dev.podserve.backend.cuda;
  * skinny GEMM kernel ({@code ps_skinny_gemm}) for steps of at most {@code maxRows} token rows.
  *
  * <p>Why two: a decode step of a few requests multiplies a handful of rows by each weight, so its
- * time is the weight's bytes over DRAM bandwidth. cuBLAS's kernels for that shape reached 66-75% of
+ * time is the weight's bytes over DRAM bandwidth. cuBLAS's kernels for that shape reached 48-70% of
  * the H200's copy bandwidth on q/k/v and o_proj and add a split-K reduce launch after o_proj and
  * down (bench/results/decode-step-ncu-h200-2026-11-26.txt); the skinny kernel streams the weight
- * straight into tensor-core fragments, reduces inside the CTA, and folds the SiLU-and-mul into the
- * gate_up launch. From 17 rows on, the products are no longer bandwidth-bound alone and cuBLAS's
- * tiles take over. The two agree up to fp32 summation order (tests compare both against fp64).
+ * straight into tensor-core fragments, reduces inside the CTA, folds the SiLU-and-mul into the
+ * gate_up launch, and starts under programmatic dependent launch before the kernel ahead of it
+ * ends. The two agree up to fp32 summation order (tests compare both against fp64).
  *
  * <p>cuBLAS remains the slow-path reference and the fallback for operands the kernel does not take
- * (k or the row stride not a multiple of 8, unaligned buffers).
+ * (k or the row stride not a multiple of 8, unaligned buffers). The serving default is cuBLAS alone
+ * ({@link CudaBackend.Options#DEFAULT_SKINNY_GEMM_ROWS}): the two sum in different orders, so with
+ * the kernel on, a row's result depends on how many rows its step has.
  */
 public final class Projections {
 
@@ -36,10 +38,11 @@ public final class Projections {
     private final long maxWeightBytes;
     /**
      * Weights above this stay on cuBLAS. On the H200 its Hopper kernels stream the large ones
-     * (Llama-3-8B's gate_up, down, LM head: 117 MB to 1 GB) at 88-105% of the copy bandwidth, where
-     * the skinny kernel reached 74-97%; the small ones (q/k/v, o: 34-50 MB) lose 30-40% to ramp-up,
-     * tail and cuBLAS's split-K reduce, where the skinny kernel wins 1.05-1.2x at up to 8 rows
-     * (bench/results/skinny-gemm-h200-2026-11-28.txt).
+     * (Llama-3-8B's gate_up, down, LM head: 117 MB to 1 GB) at 85-100% of the copy bandwidth, where
+     * the skinny kernel reached 68-94%. On the small ones (q/k/v, o: 34-50 MB) cuBLAS loses 30-50% to
+     * ramp-up, tail and its split-K reduce; there the skinny kernel took 1.03x (q/k/v at 1 row,
+     * 0.86x at 8) and 1.04-1.36x (o, up to 8 rows) of cuBLAS's time per call, and 0.6-3.4% off a
+     * batch-1 decode step (bench/results/skinny-gemm-h200-2026-11-28.txt).
      */
     static final long MAX_WEIGHT_BYTES = 64L << 20;
 

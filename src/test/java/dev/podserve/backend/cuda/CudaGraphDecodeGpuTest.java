@@ -41,6 +41,33 @@ class CudaGraphDecodeGpuTest {
     }
 
     /**
+     * podserve.attention.skinny-gemm-rows: every projection of this model is under the kernel's
+     * weight cap, so steps of up to 16 rows run q/k/v, o, gate_up with its SiLU, down and the LM head
+     * (fp32 out) on it, launched with programmatic dependent launch, in graphs and eagerly; 17
+     * requests mix those steps with cuBLAS ones. Against the same model on cuBLAS alone.
+     */
+    @ParameterizedTest(name = "{0} requests, CUDA graphs {1}")
+    @CsvSource({"1, true", "5, true", "17, true", "5, false"})
+    void skinnyGemmStepsMatchCublasSteps(int requests, boolean graphs) {
+        Gpu.require();
+        Random rnd = new Random(100 + requests);
+        int[][] prompts = new int[requests][];
+        for (int r = 0; r < requests; r++) {
+            prompts[r] = new int[1 + rnd.nextInt(700)];
+            for (int i = 0; i < prompts[r].length; i++) prompts[r][i] = rnd.nextInt(LLAMA.vocabSize());
+        }
+        int pageSize = 16;
+        int newTokens = 9;
+        int pages = requests * ((700 + newTokens) / pageSize + 2);
+        CudaBackend.Options cublas = new CudaBackend.Options(4608, 24, pageSize, pages, 0, 0, graphs).withSkinnyGemmRows(0);
+        try (CudaBackend reference = CudaBackend.withDummyWeights(LLAMA, 5, cublas);
+             CudaBackend skinny = CudaBackend.withDummyWeights(LLAMA, 5, cublas.withSkinnyGemmRows(16))) {
+            int rows = compareInLockstep(reference, skinny, prompts, newTokens, 256, pageSize, 23, 0.02, "skinny");
+            assertEquals(requests * newTokens, rows, "sampled rows");
+        }
+    }
+
+    /**
      * Runs prompts through a reference and a candidate backend in lockstep and checks every sampled
      * row: candidate logits finite and within {@code maxRelative} of the largest reference logit,
      * greedy tokens equal except where the reference's top two nearly tie (bf16 rounding may flip
