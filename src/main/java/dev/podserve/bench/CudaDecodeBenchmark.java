@@ -493,7 +493,7 @@ public final class CudaDecodeBenchmark {
         if (result != 0) throw new IllegalStateException(what + " failed with CUresult " + result);
     }
 
-    private static double median(List<Double> values) {
+    static double median(List<Double> values) {
         double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }

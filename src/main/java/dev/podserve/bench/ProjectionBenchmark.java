@@ -104,8 +104,8 @@ public final class ProjectionBenchmark {
                                 us[m][round] = (System.nanoTime() - t0) / 1e3 / CALLS;
                             }
                         }
-                        double cu = median(us[0]);
-                        double sk = median(us[1]);
+                        double cu = CudaDecodeBenchmark.median(java.util.Arrays.stream(us[0]).boxed().toList());
+                        double sk = CudaDecodeBenchmark.median(java.util.Arrays.stream(us[1]).boxed().toList());
                         double cuTbps = s.weightBytes() / (cu * 1e-6) / 1e12;
                         double skTbps = s.weightBytes() / (sk * 1e-6) / 1e12;
                         System.out.printf("%-13s %3d %12.2f %12.2f %8.0f%% %8.0f%% %7.2fx%n", s.name(), T, cu, sk, 100 * cuTbps / copyTbps,
@@ -149,12 +149,6 @@ public final class ProjectionBenchmark {
                 p.rowMajor(T, s.n(), s.k(), x, s.k(), w, y, s.n(), s.fp32Out(), false);
             }
         }
-    }
-
-    private static double median(double[] v) {
-        double[] c = v.clone();
-        java.util.Arrays.sort(c);
-        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
     }
 
     private static double round(double v) {

@@ -13,7 +13,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The step's projections through {@link Projections}, skinny kernel on (rows up to 16) and off
- * (cuBLAS), against an fp64 reference of the same bf16 operands: plain, with the bias written
+ * (cuBLAS alone, so also the row-major mapping of {@link CublasGemm}), against an fp64 reference of
+ * the same bf16 operands: plain, with the bias written
  * first, fp32 out, and gate_up with its SiLU. Row counts on both sides of the kernel's 8-row tile
  * and of its 16-row limit, k not a multiple of its 32-element chunk or not of 8 (the cuBLAS
  * fallback), strided rows whose tails must stay untouched.
@@ -47,7 +48,8 @@ class ProjectionsGpuTest {
     @CsvSource({"1, 583, 64, false, true, 16", "3, 1000, 200, true, false, 16", "8, 4096, 4096, false, false, 16",
                 "9, 6144, 4096, true, false, 16", "16, 4096, 1032, false, false, 16", "16, 1000, 4096, false, true, 16",
                 "17, 600, 256, false, false, 16", "5, 300, 100, false, false, 16", "5, 300, 256, true, false, 4",
-                "4, 777, 512, false, false, 0"})
+                "4, 777, 512, false, false, 0", "1, 583, 64, false, true, 0", "17, 1000, 333, true, false, 0",
+                "127, 768, 256, false, false, 0", "5, 4096, 4096, true, false, 0"})
     void rowMajorMatchesTheReference(int T, int N, int K, boolean bias, boolean fp32, int skinnyRows) {
         Projections proj = new Projections(gemm, layers, skinnyRows);
         Random rnd = new Random(T * 1000L + N + K + skinnyRows);
