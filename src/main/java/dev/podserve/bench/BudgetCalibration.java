@@ -8,6 +8,7 @@ import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.backend.cpu.CpuBackend;
 import dev.podserve.backend.cuda.CudaBackend;
+import dev.podserve.backend.cuda.CudaOptions;
 import dev.podserve.model.CheckpointLoader;
 import dev.podserve.model.DummyWeights;
 import dev.podserve.model.ModelConfig;
@@ -224,7 +225,7 @@ public final class BudgetCalibration {
         if (o.backend.equals("cuda") && !cuda) throw new IllegalStateException("--backend cuda, but no usable CUDA device or kernels");
         ComputeBackend backend;
         if (cuda) {
-            CudaBackend.Options co = new CudaBackend.Options(maxBudget, Math.max(1, o.decodes + 1), pageSize, pages, 0, 0, true,
+            CudaOptions co = new CudaOptions(maxBudget, Math.max(1, o.decodes + 1), pageSize, pages, 0, 0, true,
                     o.mode, o.policy.code(), 0, dev.podserve.backend.cuda.PodPlan.AUTO_CTAS);
             // Dummy weights (and the embedded model, which ships none) are drawn on the device.
             backend = o.dummy || folder.embedded() ? CudaBackend.withDummyWeights(cfg, o.seed, co)

@@ -18,6 +18,7 @@ import org.bytedeco.cuda.global.cudart;
 import dev.podserve.attention.HybridBatch;
 import dev.podserve.backend.cuda.CublasGemm;
 import dev.podserve.backend.cuda.CudaBackend;
+import dev.podserve.backend.cuda.CudaOptions;
 import dev.podserve.backend.cuda.CudaContext;
 import dev.podserve.backend.cuda.KernelModule;
 import dev.podserve.backend.cuda.LayerKernels;
@@ -104,7 +105,7 @@ public final class CudaDecodeBenchmark {
             if (!MODES.contains(graphs ? "graph" : "eager")) continue;
             for (int skinnyRows : SKINNY_ROWS) {
                 // Exactly the pages the largest batch addresses: every request owns CONTEXT / PAGE_SIZE of them.
-                CudaBackend.Options options = new CudaBackend.Options(PREFILL_BUDGET, maxBatch, PAGE_SIZE, maxBatch * pagesPerRequest,
+                CudaOptions options = new CudaOptions(PREFILL_BUDGET, maxBatch, PAGE_SIZE, maxBatch * pagesPerRequest,
                         0, 0, graphs).withSkinnyGemmRows(skinnyRows);
                 long u0 = System.nanoTime();
                 CudaBackend backend = CudaBackend.withDummyWeights(cfg, DUMMY_SEED, options);

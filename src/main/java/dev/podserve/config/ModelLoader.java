@@ -17,6 +17,7 @@ import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.backend.cpu.CpuBackend;
 import dev.podserve.backend.cuda.CudaBackend;
+import dev.podserve.backend.cuda.CudaOptions;
 import dev.podserve.engine.Engine;
 import dev.podserve.engine.EngineListener;
 import dev.podserve.engine.ServingModel;
@@ -194,12 +195,12 @@ public final class ModelLoader {
 
     private static PodserveProperties.Attention attention(PodserveProperties props) {
         return props.attention() != null ? props.attention() : new PodserveProperties.Attention("pod", "auto", 0, "auto", true, false,
-                CudaBackend.Options.DEFAULT_SKINNY_GEMM_ROWS);
+                CudaOptions.DEFAULT_SKINNY_GEMM_ROWS);
     }
 
-    private static CudaBackend.Options cudaOptions(PodserveProperties props) {
+    private static CudaOptions cudaOptions(PodserveProperties props) {
         PodserveProperties.Attention a = attention(props);
-        return new CudaBackend.Options(props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(),
+        return new CudaOptions(props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(),
                 props.kvCache().blockSize(), props.kvCache().numBlocks(), props.kvCache().memory().toBytes(), 0, a.cudaGraphs(),
                 AttentionMode.of(a.mode()), SmPolicy.of(a.smPolicy()).code(), a.prefillSmFraction(), a.ctasPerSmCode(),
                 a.skinnyGemmRows());

@@ -5,7 +5,6 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.podserve.attention.AttentionMode;
 import dev.podserve.attention.SmPolicy;
 import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.attention.HybridBatch;
@@ -28,73 +27,6 @@ public final class CudaBackend implements ComputeBackend {
     private static final Logger log = LoggerFactory.getLogger(CudaBackend.class);
     /** Device memory left to cuBLAS, the driver and other users beyond what the arena takes. */
     private static final long HEADROOM = 512L << 20;
-
-    /**
-     * @param maxBatchTokens largest T of a step (the scheduler's token budget)
-     * @param maxSampled     most requests in a step, so also the most sampled rows (the scheduler's max-num-seqs)
-     * @param numBlocks      exact KV page count, or 0 to derive it from {@code kvMemoryBytes}
-     * @param kvMemoryBytes  bf16 K+V memory of all layers when {@code numBlocks} is 0; capped by free device memory
-     * @param podPolicy         {@link PodPlan#PROPORTIONAL}, {@link PodPlan#FIFTY_FIFTY}, {@link PodPlan#STATIC} or {@link PodPlan#AUTO}
-     * @param podStaticFraction the static policy's share of SMs for prefill; 0 from the phases' estimates
-     * @param podCtasPerSm      the fused kernel's shape, 2 or 4 CTAs per SM, or {@link PodPlan#AUTO_CTAS}
-     * @param skinnyGemmRows    on Hopper, steps of at most this many token rows run their projections
-     *                          of up to 64 MB on the skinny GEMM kernel ({@link Projections}), 0 to
-     *                          {@value Projections#MAX_TOKENS}
-     */
-    public record Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
-                          boolean cudaGraphs, AttentionMode attentionMode, int podPolicy, double podStaticFraction,
-                          int podCtasPerSm, int skinnyGemmRows) {
-        /**
-         * The default of {@code podserve.attention.skinny-gemm-rows}: off. With it on, a greedy
-         * request's tokens can depend on how many others share its steps (a small step sums the
-         * q/k/v and o products in another order than cuBLAS does for a larger one), which serving
-         * should not do unasked for a 3% shorter step at batch 1 (with 4 rows, the setting to use).
-         */
-        public static final int DEFAULT_SKINNY_GEMM_ROWS = 0;
-
-        public Options {
-            if (skinnyGemmRows < 0 || skinnyGemmRows > Projections.MAX_TOKENS) {
-                throw new IllegalArgumentException("skinnyGemmRows must be 0.." + Projections.MAX_TOKENS + ", not " + skinnyGemmRows);
-            }
-        }
-
-        /** With CUDA graphs for decode-only steps and serial attention for hybrid steps. */
-        public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device) {
-            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, true);
-        }
-
-        public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
-                       boolean cudaGraphs) {
-            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, AttentionMode.SERIAL,
-                    PodPlan.AUTO, 0, PodPlan.AUTO_CTAS);
-        }
-
-        public Options(int maxBatchTokens, int maxSampled, int pageSize, int numBlocks, long kvMemoryBytes, int device,
-                       boolean cudaGraphs, AttentionMode attentionMode, int podPolicy, double podStaticFraction, int podCtasPerSm) {
-            this(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode, podPolicy,
-                    podStaticFraction, podCtasPerSm, DEFAULT_SKINNY_GEMM_ROWS);
-        }
-
-        public Options withAttentionMode(AttentionMode mode) {
-            return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, mode, podPolicy,
-                    podStaticFraction, podCtasPerSm, skinnyGemmRows);
-        }
-
-        public Options withPodPolicy(int policy, double staticFraction) {
-            return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode,
-                    policy, staticFraction, podCtasPerSm, skinnyGemmRows);
-        }
-
-        public Options withPodCtasPerSm(int ctasPerSm) {
-            return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode,
-                    podPolicy, podStaticFraction, ctasPerSm, skinnyGemmRows);
-        }
-
-        public Options withSkinnyGemmRows(int rows) {
-            return new Options(maxBatchTokens, maxSampled, pageSize, numBlocks, kvMemoryBytes, device, cudaGraphs, attentionMode,
-                    podPolicy, podStaticFraction, podCtasPerSm, rows);
-        }
-    }
 
     private final ModelConfig cfg;
     private final int pageSize;
@@ -172,7 +104,7 @@ public final class CudaBackend implements ComputeBackend {
     }
 
     /** The model of {@code w}, uploaded once as bf16. */
-    public CudaBackend(ModelConfig cfg, ModelWeights w, Options o) {
+    public CudaBackend(ModelConfig cfg, ModelWeights w, CudaOptions o) {
         this(cfg, w, 0, o);
     }
 
@@ -180,11 +112,11 @@ public final class CudaBackend implements ComputeBackend {
      * The dummy-weight model of {@code seed} (bit for bit DummyWeights' values rounded to bf16),
      * generated on the device: no host copy of the weights is ever made.
      */
-    public static CudaBackend withDummyWeights(ModelConfig cfg, long seed, Options o) {
+    public static CudaBackend withDummyWeights(ModelConfig cfg, long seed, CudaOptions o) {
         return new CudaBackend(cfg, null, seed, o);
     }
 
-    private CudaBackend(ModelConfig cfg, ModelWeights w, long dummySeed, Options o) {
+    private CudaBackend(ModelConfig cfg, ModelWeights w, long dummySeed, CudaOptions o) {
         unsupportedReason(cfg).ifPresent(r -> {
             throw new IllegalArgumentException("the CUDA backend cannot run this model: " + r);
         });

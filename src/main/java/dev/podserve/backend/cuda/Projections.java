@@ -14,7 +14,7 @@ package dev.podserve.backend.cuda;
  *
  * <p>cuBLAS remains the slow-path reference and the fallback for operands the kernel does not take
  * (k or the row stride not a multiple of 8, unaligned buffers). The serving default is cuBLAS alone
- * ({@link CudaBackend.Options#DEFAULT_SKINNY_GEMM_ROWS}): the two sum in different orders, so with
+ * ({@link CudaOptions#DEFAULT_SKINNY_GEMM_ROWS}): the two sum in different orders, so with
  * the kernel on, a row's result depends on how many rows its step has.
  */
 public final class Projections {
@@ -40,8 +40,8 @@ public final class Projections {
      * Weights above this stay on cuBLAS. On the H200 its Hopper kernels stream the large ones
      * (Llama-3-8B's gate_up, down, LM head: 117 MB to 1 GB) at 85-100% of the copy bandwidth, where
      * the skinny kernel reached 68-94%. On the small ones (q/k/v, o: 34-50 MB) cuBLAS loses 30-50% to
-     * ramp-up, tail and its split-K reduce; there the skinny kernel took 1.03x (q/k/v at 1 row,
-     * 0.86x at 8) and 1.04-1.36x (o, up to 8 rows) of cuBLAS's time per call, and 0.6-3.4% off a
+     * ramp-up, tail and its split-K reduce; there the skinny kernel ran 1.03x as fast as cuBLAS per
+     * call on q/k/v at 1 row (0.86x at 8) and 1.04-1.36x on o up to 8 rows, and took 3.0% off a
      * batch-1 decode step (bench/results/skinny-gemm-h200-2026-11-28.txt).
      */
     static final long MAX_WEIGHT_BYTES = 64L << 20;
@@ -56,13 +56,18 @@ public final class Projections {
 
     /** With another weight cap: the benchmark times the kernel on every projection. */
     public Projections(CublasGemm gemm, LayerKernels layers, int maxRows, long maxWeightBytes) {
-        if (maxRows < 0 || maxRows > MAX_TOKENS) {
-            throw new IllegalArgumentException("skinny GEMM rows must be 0.." + MAX_TOKENS + ", not " + maxRows);
-        }
+        checkRows(maxRows);
         this.gemm = gemm;
         this.layers = layers;
         this.maxRows = maxRows;
         this.maxWeightBytes = maxWeightBytes;
+    }
+
+    /** A row limit the kernel can take: 0 (never) to {@value #MAX_TOKENS}. */
+    static void checkRows(int maxRows) {
+        if (maxRows < 0 || maxRows > MAX_TOKENS) {
+            throw new IllegalArgumentException("skinny GEMM rows must be 0.." + MAX_TOKENS + ", not " + maxRows);
+        }
     }
 
     /** PS_SKINNY_ROWS_PER_CTA: outputs one CTA computes. */
@@ -81,13 +86,10 @@ public final class Projections {
                 + 8 * tiles * 16 * (8 * tokenTiles + 1) * Float.BYTES;
     }
 
-    /** Whether a T-row product with these operands runs on the skinny kernel. */
-    boolean skinny(int T, int K, long x, long xStride, long w) {
-        return T >= 1 && T <= maxRows && K % 8 == 0 && xStride % 8 == 0 && x % 16 == 0 && w % 16 == 0;
-    }
-
+    /** Whether a T-row product with this weight ([N][K] bf16) and these operands runs on the skinny kernel. */
     boolean skinny(int T, int N, int K, long x, long xStride, long w) {
-        return skinny(T, K, x, xStride, w) && 2L * N * K <= maxWeightBytes;
+        return T >= 1 && T <= maxRows && 2L * N * K <= maxWeightBytes && K % 8 == 0 && xStride % 8 == 0 && x % 16 == 0
+                && w % 16 == 0;
     }
 
     /** As {@link CublasGemm#rowMajor}: {@code y[t][n] (+)= sum_k x[t][k] * w[n][k]}. */

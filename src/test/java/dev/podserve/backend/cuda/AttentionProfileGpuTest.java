@@ -37,7 +37,7 @@ class AttentionProfileGpuTest {
                 java.util.Arrays.copyOfRange(decodes.kvLastPageLen(), 1, 5), new int[] {0, 1, 2, 3}, 0, 4, pageSize);
         int pages = 1 + (3700 + pageSize - 1) / pageSize + 9 * ((2500 + pageSize - 1) / pageSize);
         for (AttentionMode mode : AttentionMode.values()) {
-            CudaBackend.Options o = new CudaBackend.Options(1024, 16, pageSize, pages, 0, 0, true).withAttentionMode(mode);
+            CudaOptions o = new CudaOptions(1024, 16, pageSize, pages, 0, 0, true).withAttentionMode(mode);
             try (CudaBackend plain = CudaBackend.withDummyWeights(CFG, 5, o); CudaBackend profiled = CudaBackend.withDummyWeights(CFG, 5, o)) {
                 profiled.profileAttention(true);
                 float[][] a = plain.forward(hybrid);

@@ -51,7 +51,7 @@ class CudaBackendGpuTest {
         List<int[]> gpuTokens = new ArrayList<>();
         double[] worst = new double[1];
         try (CpuBackend cpu = new CpuBackend(cfg, w, pages, pageSize, 4);
-             CudaBackend gpu = new CudaBackend(cfg, w, new CudaBackend.Options(512, 8, pageSize, pages, 0, 0))) {
+             CudaBackend gpu = new CudaBackend(cfg, w, new CudaOptions(512, 8, pageSize, pages, 0, 0))) {
             List<ComputeBackend> both = List.of(cpu, gpu);
             LockstepDriver.run(both, prompts, newTokens, 128, pageSize, 11, (r, s, logits) -> {
                 int c = argmax(logits[0]);
@@ -86,7 +86,7 @@ class CudaBackendGpuTest {
     void closeIsIdempotentAndAClosedBackendRefusesSteps() {
         Gpu.require();
         ModelConfig cfg = (ModelConfig) models().findFirst().orElseThrow().get()[1];
-        CudaBackend.Options o = new CudaBackend.Options(64, 4, 16, 64, 0, 0);
+        CudaOptions o = new CudaOptions(64, 4, 16, 64, 0, 0);
         CudaBackend gpu = CudaBackend.withDummyWeights(cfg, 3, o);
         int[][] prompts = prompts(cfg.vocabSize(), new int[] {5});
         LockstepDriver.run(List.of(gpu), prompts, 1, 64, 16, 1, (r, s, logits) -> 0);
@@ -96,7 +96,7 @@ class CudaBackendGpuTest {
                 () -> LockstepDriver.run(List.of(gpu), prompts, 1, 64, 16, 1, (r, s, logits) -> 0));
         for (int i = 0; i < 3; i++) {
             org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
-                    () -> CudaBackend.withDummyWeights(cfg, 3, new CudaBackend.Options(64, 4, 16, Integer.MAX_VALUE / 32, 0, 0)));
+                    () -> CudaBackend.withDummyWeights(cfg, 3, new CudaOptions(64, 4, 16, Integer.MAX_VALUE / 32, 0, 0)));
         }
         try (CudaBackend again = CudaBackend.withDummyWeights(cfg, 3, o)) {
             LockstepDriver.run(List.of(again), prompts, 1, 64, 16, 1, (r, s, logits) -> 0);

@@ -97,7 +97,7 @@ class CudaCheckpointGpuTest {
         List<Float> flipGaps = new ArrayList<>();
         double[] worstDiff = new double[1];
         try (CpuBackend cpu = new CpuBackend(cfg, w, pages, pageSize, 2);
-             CudaBackend gpu = new CudaBackend(cfg, w, new CudaBackend.Options(256, 8, pageSize, pages, 0, 0))) {
+             CudaBackend gpu = new CudaBackend(cfg, w, new CudaOptions(256, 8, pageSize, pages, 0, 0))) {
             List<ComputeBackend> both = List.of(cpu, gpu);
             // The expected continuation (or the CPU's) feeds both, so a flip shows at its own step only.
             LockstepDriver.run(both, prompts, newTokens, 8, pageSize, 3, (r, s, logits) -> {
@@ -155,8 +155,8 @@ class CudaCheckpointGpuTest {
         int maxLen = 0;
         for (int[] p : prompts) maxLen = Math.max(maxLen, p.length + newTokens);
         int pages = prompts.length * ((maxLen + pageSize - 1) / pageSize) + 2;
-        CudaBackend.Options serial = new CudaBackend.Options(256, 8, pageSize, pages, 0, 0);
-        List<CudaBackend.Options> modes = List.of(serial,
+        CudaOptions serial = new CudaOptions(256, 8, pageSize, pages, 0, 0);
+        List<CudaOptions> modes = List.of(serial,
                 serial.withAttentionMode(dev.podserve.attention.AttentionMode.STREAMS),
                 serial.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(PodPlan.AUTO, 0),
                 serial.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(PodPlan.FIFTY_FIFTY, 0),
@@ -165,7 +165,7 @@ class CudaCheckpointGpuTest {
                         .withPodCtasPerSm(4));
         List<ComputeBackend> backends = new ArrayList<>();
         try {
-            for (CudaBackend.Options o : modes) backends.add(new CudaBackend(cfg, w, o));
+            for (CudaOptions o : modes) backends.add(new CudaBackend(cfg, w, o));
             int[] rows = new int[1];
             LockstepDriver.run(backends, prompts, newTokens, 8, pageSize, 5, (r, s, logits) -> {
                 int want = argmax(logits[0]);

@@ -59,7 +59,7 @@ class CudaGraphDecodeGpuTest {
         int pageSize = 16;
         int newTokens = 9;
         int pages = requests * ((700 + newTokens) / pageSize + 2);
-        CudaBackend.Options cublas = new CudaBackend.Options(4608, 24, pageSize, pages, 0, 0, graphs).withSkinnyGemmRows(0);
+        CudaOptions cublas = new CudaOptions(4608, 24, pageSize, pages, 0, 0, graphs).withSkinnyGemmRows(0);
         try (CudaBackend reference = CudaBackend.withDummyWeights(LLAMA, 5, cublas);
              CudaBackend skinny = CudaBackend.withDummyWeights(LLAMA, 5, cublas.withSkinnyGemmRows(16))) {
             int rows = compareInLockstep(reference, skinny, prompts, newTokens, 256, pageSize, 23, 0.02, "skinny");
@@ -112,8 +112,8 @@ class CudaGraphDecodeGpuTest {
         int newTokens = 9;
         int maxLen = 4000 + newTokens;
         int pages = requests * ((maxLen + pageSize - 1) / pageSize + 1);
-        try (CudaBackend eager = CudaBackend.withDummyWeights(cfg, 3, new CudaBackend.Options(4608, 24, pageSize, pages, 0, 0, false));
-             CudaBackend graphs = CudaBackend.withDummyWeights(cfg, 3, new CudaBackend.Options(4608, 24, pageSize, pages, 0, 0, true))) {
+        try (CudaBackend eager = CudaBackend.withDummyWeights(cfg, 3, new CudaOptions(4608, 24, pageSize, pages, 0, 0, false));
+             CudaBackend graphs = CudaBackend.withDummyWeights(cfg, 3, new CudaOptions(4608, 24, pageSize, pages, 0, 0, true))) {
             int rows = compareInLockstep(eager, graphs, prompts, newTokens, 256, pageSize, 17, 0.02, "graph");
             assertEquals(requests * newTokens, rows, "sampled rows");
             assertTrue(graphs.capturedGraphs() >= 1, "no decode step ran as a graph");
@@ -139,7 +139,7 @@ class CudaGraphDecodeGpuTest {
             for (int i = 0; i < prompts[r].length; i++) prompts[r][i] = rnd.nextInt(LLAMA.vocabSize());
         }
         int pages = requests * (620 / pageSize + 2);
-        CudaBackend.Options o = new CudaBackend.Options(4096, 8, pageSize, pages, 0, 0, true);
+        CudaOptions o = new CudaOptions(4096, 8, pageSize, pages, 0, 0, true);
         int[] checked = new int[3];
         try (CudaBackend host = CudaBackend.withDummyWeights(LLAMA, 4, o);
              CudaBackend device = CudaBackend.withDummyWeights(LLAMA, 4, o)) {
@@ -208,7 +208,7 @@ class CudaGraphDecodeGpuTest {
                 for (int i = 0; i < prompts[r].length; i++) prompts[r][i] = rnd.nextInt(cfg.vocabSize());
             }
             int pages = requests * (3010 / pageSize + 2);
-            CudaBackend.Options o = new CudaBackend.Options(4096, 16, pageSize, pages, 0, 0, true);
+            CudaOptions o = new CudaOptions(4096, 16, pageSize, pages, 0, 0, true);
             try (CudaBackend serial = CudaBackend.withDummyWeights(cfg, 12, o);
                  CudaBackend pod = CudaBackend.withDummyWeights(cfg, 12,
                          o.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(policy, 0)
@@ -236,7 +236,7 @@ class CudaGraphDecodeGpuTest {
             for (int i = 0; i < prompts[r].length; i++) prompts[r][i] = rnd.nextInt(LLAMA.vocabSize());
         }
         int pages = prompts.length * (4010 / pageSize + 2);
-        CudaBackend.Options o = new CudaBackend.Options(2048, 16, pageSize, pages, 0, 0, false);
+        CudaOptions o = new CudaOptions(2048, 16, pageSize, pages, 0, 0, false);
         try (CudaBackend serial = CudaBackend.withDummyWeights(LLAMA, 5, o);
              CudaBackend pod = CudaBackend.withDummyWeights(LLAMA, 5,
                      o.withAttentionMode(dev.podserve.attention.AttentionMode.POD).withPodPolicy(0, 0).withPodCtasPerSm(4))) {
@@ -262,7 +262,7 @@ class CudaGraphDecodeGpuTest {
             for (int i = 0; i < prompts[r].length; i++) prompts[r][i] = rnd.nextInt(LLAMA.vocabSize());
         }
         int pages = requests * (3010 / pageSize + 2);
-        CudaBackend.Options o = new CudaBackend.Options(4096, 16, pageSize, pages, 0, 0, true);
+        CudaOptions o = new CudaOptions(4096, 16, pageSize, pages, 0, 0, true);
         int[] rows = new int[1];
         try (CudaBackend serial = CudaBackend.withDummyWeights(LLAMA, 6, o);
              CudaBackend streams = CudaBackend.withDummyWeights(LLAMA, 6,

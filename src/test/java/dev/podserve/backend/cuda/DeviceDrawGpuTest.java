@@ -48,7 +48,7 @@ class DeviceDrawGpuTest {
         int pages = requests * (520 / pageSize + 2);
         Sampler sampler = new Sampler();
         int[] counts = new int[3];  // [drawn and checked, fetched late, rows without a draw]
-        try (CudaBackend device = CudaBackend.withDummyWeights(CFG, 6, new CudaBackend.Options(4096, 8, pageSize, pages, 0, 0, true))) {
+        try (CudaBackend device = CudaBackend.withDummyWeights(CFG, 6, new CudaOptions(4096, 8, pageSize, pages, 0, 0, true))) {
             assertTrue(device.drawsOnDevice());
             ComputeBackend checking = new CheckingBackend(device) {
                 private long stepNo;

@@ -71,7 +71,7 @@ class DeviceDummyWeightsGpuTest {
         }
         HybridBatch b = new HybridBatch(ids, pos, new int[] {0, 37, 42}, new int[] {0, 3, 4}, new int[] {4, 1, 6, 2},
                 new int[] {5, 5}, new int[] {0, 1}, 2, 0, pageSize);
-        CudaBackend.Options o = new CudaBackend.Options(64, 4, pageSize, 8, 0, 0);
+        CudaOptions o = new CudaOptions(64, 4, pageSize, 8, 0, 0);
         float[][] fromHost;
         try (CudaBackend uploaded = new CudaBackend(cfg, DummyWeights.generate(cfg, seed, 2), o)) {
             fromHost = uploaded.forward(b);

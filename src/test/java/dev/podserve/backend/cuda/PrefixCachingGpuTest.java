@@ -99,7 +99,7 @@ class PrefixCachingGpuTest {
             later.add(concat(Arrays.copyOf(stem, 40 + 23 * i), random.ints(3 + 11 * i, 0, vocab).toArray()));
         }
         List<List<int[]>> waves = List.of(List.of(stem), later);
-        CudaBackend.Options o = new CudaBackend.Options(64, 8, PAGE, PAGES, 0, 0);
+        CudaOptions o = new CudaOptions(64, 8, PAGE, PAGES, 0, 0);
         int[] cached = new int[1 + later.size()];
         int[] none = new int[1 + later.size()];
         Map<String, List<float[]>> got;

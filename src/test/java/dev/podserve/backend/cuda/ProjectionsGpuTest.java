@@ -121,8 +121,8 @@ class ProjectionsGpuTest {
                 "4, 100, 104, 16, false", "4, 64, 68, 16, false", "4, 64, 64, 0, false"})
     void theSkinnyKernelTakesOnlyWhatItCan(int T, int K, int xStride, int skinnyRows, boolean expected) {
         Projections proj = new Projections(gemm, layers, skinnyRows);
-        assertTrue(proj.skinny(T, K, 256, xStride, 512) == expected, "skinny(" + T + ", " + K + ", " + xStride + ")");
-        assertTrue(!proj.skinny(4, 64, 256 + 2, 64, 512), "an x not 16-byte aligned goes to cuBLAS");
+        assertTrue(proj.skinny(T, 64, K, 256, xStride, 512) == expected, "skinny(" + T + ", " + K + ", " + xStride + ")");
+        assertTrue(!proj.skinny(4, 64, 64, 256 + 2, 64, 512), "an x not 16-byte aligned goes to cuBLAS");
         boolean rowsAllow = T >= 1 && T <= skinnyRows;
         assertTrue(proj.skinny(T, 6144, 4096, 256, 4096, 512) == rowsAllow, "a 48 MB weight follows the row rule");
         assertTrue(!proj.skinny(T, 2 * 14336, 4096, 256, 4096, 512), "a 224 MB weight stays on cuBLAS");

@@ -47,7 +47,7 @@ class RowLogitsGpuTest {
         HybridBatch second = batch(new int[][] {Arrays.copyOfRange(a, 200, 300), new int[] {b[50]}}, new int[] {200, 50},
                 new int[][] {pagesA, pagesB}, new int[] {0, 1}, 1);
         try (CpuBackend cpu = new CpuBackend(cfg, w, 64, PAGE, 4);
-             CudaBackend gpu = new CudaBackend(cfg, w, new CudaBackend.Options(512, 8, PAGE, 64, 0, 0))) {
+             CudaBackend gpu = new CudaBackend(cfg, w, new CudaOptions(512, 8, PAGE, 64, 0, 0))) {
             // Copied: the sampled rows are the backend's buffers, which rowLogits reuses.
             float[][] cpuSampled = copy(cpu.forward(first));
             float[][] gpuSampled = copy(gpu.forward(first));
@@ -85,7 +85,7 @@ class RowLogitsGpuTest {
         Random rnd = new Random(31);
         int[] a = rnd.ints(promptLength, 0, cfg.vocabSize()).toArray();
         HybridBatch step = batch(new int[][] {a}, new int[] {0}, new int[][] {range(0, 40)}, new int[] {0}, 1);
-        try (CudaBackend gpu = new CudaBackend(cfg, w, new CudaBackend.Options(512, 8, PAGE, 64, 0, 0))) {
+        try (CudaBackend gpu = new CudaBackend(cfg, w, new CudaOptions(512, 8, PAGE, 64, 0, 0))) {
             gpu.forward(step);
             int[] rows = range(0, promptLength);
             int[] targets = new int[rows.length];

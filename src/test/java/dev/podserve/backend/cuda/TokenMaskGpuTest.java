@@ -42,7 +42,7 @@ class TokenMaskGpuTest {
         int words = (CFG.vocabSize() + 63) / 64;
         Sampler sampler = new Sampler();
         int[] counts = new int[4];  // [masked argmax checked, masked draws checked, unmasked rows, late fetches]
-        try (CudaBackend device = CudaBackend.withDummyWeights(CFG, 6, new CudaBackend.Options(4096, 8, pageSize, pages, 0, 0, true))) {
+        try (CudaBackend device = CudaBackend.withDummyWeights(CFG, 6, new CudaOptions(4096, 8, pageSize, pages, 0, 0, true))) {
             assertTrue(device.masksOnDevice());
             ComputeBackend checking = new CheckingBackend(device) {
                 private long stepNo;
