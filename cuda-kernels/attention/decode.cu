@@ -287,27 +287,27 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<16>::kMinBlocks)
     ps_attention_decode_hd16(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::pdl_launch_dependents();  // a PDL-launched o_proj after it may start streaming its weight (no merge)
+    ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
     ps::attn_decode::run<16>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<32>::kMinBlocks)
     ps_attention_decode_hd32(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::pdl_launch_dependents();  // a PDL-launched o_proj after it may start streaming its weight (no merge)
+    ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
     ps::attn_decode::run<32>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<64>::kMinBlocks)
     ps_attention_decode_hd64(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::pdl_launch_dependents();  // a PDL-launched o_proj after it may start streaming its weight (no merge)
+    ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
     ps::attn_decode::run<64>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<128>::kMinBlocks)
     ps_attention_decode_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::pdl_launch_dependents();  // a PDL-launched o_proj after it may start streaming its weight (no merge)
+    ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
     ps::attn_decode::run<128>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }

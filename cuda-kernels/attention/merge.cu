@@ -16,7 +16,7 @@
 #include "attention_params.h"
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS) ps_attention_merge(const PsAttentionParams p) {
-    ps::pdl_launch_dependents();  // o_proj may start streaming its weight (ps_skinny_gemm)
+    ps::pdl_chain_start();  // o_proj may start streaming its weight (ps_skinny_gemm)
     const int32_t* qo = p.qoIndptr + p.requestBegin;  // this launch's [numRequests + 1] row bounds
     const int t = qo[0] + blockIdx.x;
     if (t >= qo[p.numRequests]) return;

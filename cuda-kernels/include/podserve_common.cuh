@@ -44,16 +44,19 @@ __device__ __forceinline__ bool aligned16(const void* p) {
     return (reinterpret_cast<uintptr_t>(p) & 15u) == 0;
 }
 
-// Read-only loads go through the non-coherent path: the kernels never write a buffer they read
-// through these helpers in the same launch.
+// Weights only: the non-coherent path, for data no kernel writes. It is outside the memory model,
+// so it is not ordered by griddepcontrol.wait (the compiler may even move it above the wait) nor
+// by a barrier after a write of the same launch: activations go through load8_rw.
 __device__ __forceinline__ Bf16x8 load8(const bf16* p) {
     uint4 raw = __ldg(reinterpret_cast<const uint4*>(p));
     return *reinterpret_cast<Bf16x8*>(&raw);
 }
 
-// Plain (coherent) load, for buffers the same kernel also writes (the residual stream, q/k in place).
+// Activations: buffers this launch or an earlier kernel writes (the residual stream, q/k rotated in
+// place, a GEMM's output). Read at L2, the point where every SM's writes meet, so a kernel started
+// early by programmatic dependent launch sees its predecessor's output once its wait returns.
 __device__ __forceinline__ Bf16x8 load8_rw(const bf16* p) {
-    uint4 raw = *reinterpret_cast<const uint4*>(p);
+    uint4 raw = __ldcg(reinterpret_cast<const uint4*>(p));
     return *reinterpret_cast<Bf16x8*>(&raw);
 }
 
@@ -123,7 +126,14 @@ __device__ __forceinline__ float block_sum(float v, float* scratch) {
 // this one still runs; the next kernel must call grid_dependency_wait before it reads anything an
 // earlier kernel writes, or writes anything an earlier kernel reads, and may only do work on
 // read-only inputs (weights) before it. The wait returns once every earlier grid has completed and
-// its writes are visible.
+// its writes are visible (to coherent loads: load8_rw, never load8 or __ldg).
+//
+// The chain of a decode step: every kernel of it that Kernel.launchDependent launches calls
+// launch_dependents first and grid_dependency_wait before its first access, so a kernel's launch
+// and ramp overlap the tail of the one before it. Completion is transitive (a kernel completes
+// only after its own wait returned), so a kernel started two launches early is still safe.
+// Kernels launched the ordinary way (cuBLAS, the prefill and fused kernels) wait for everything
+// before them, early triggers or not.
 __device__ __forceinline__ void pdl_launch_dependents() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
@@ -136,6 +146,13 @@ __device__ __forceinline__ void pdl_grid_dependency_wait() {
 #endif
 }
 
+// The first statement of a kernel of the decode chain (above): the next launch may start, and
+// nothing of this one touches memory before the previous launch has completed.
+__device__ __forceinline__ void pdl_chain_start() {
+    pdl_launch_dependents();
+    pdl_grid_dependency_wait();
+}
+
 // A quiet NaN in bf16: kernels write it where their input is invalid (an id or position outside
 // its table) so the fault shows up downstream instead of reading out of bounds or passing silently.
 __device__ __forceinline__ bf16 bf16_nan() { return __ushort_as_bfloat16(0x7fc0); }
@@ -143,7 +160,7 @@ __device__ __forceinline__ bf16 bf16_nan() { return __ushort_as_bfloat16(0x7fc0)
 // The block copies one row of n bf16 values (16-byte accesses when both ends allow them).
 __device__ __forceinline__ void copy_row(bf16* dst, const bf16* src, int n) {
     if (n % kVec == 0 && aligned16(dst) && aligned16(src)) {
-        for (int v = threadIdx.x; v < n / kVec; v += blockDim.x) store8(dst + v * kVec, load8(src + v * kVec));
+        for (int v = threadIdx.x; v < n / kVec; v += blockDim.x) store8(dst + v * kVec, load8_rw(src + v * kVec));
     } else {
         for (int i = threadIdx.x; i < n; i += blockDim.x) dst[i] = src[i];
     }

@@ -76,7 +76,7 @@ __device__ __forceinline__ void row_two_pass(const ps::bf16* x, ps::bf16* res, c
 extern "C" __global__ void __launch_bounds__(1024) ps_add_rmsnorm(const PsAddRmsNormParams p) {
     __shared__ float scratch[32];
     // The projection after the norm may start streaming its weight now (ps_skinny_gemm).
-    ps::pdl_launch_dependents();
+    ps::pdl_chain_start();
     const ps::bf16* weight = reinterpret_cast<const ps::bf16*>(p.weight);  // [hidden]
     for (int t = blockIdx.x; t < p.numTokens; t += gridDim.x) {
         const ps::bf16* x =

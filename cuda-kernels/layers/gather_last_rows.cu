@@ -4,6 +4,7 @@
 #include "../include/podserve_common.cuh"
 
 extern "C" __global__ void __launch_bounds__(1024) ps_gather_last_rows(const PsGatherLastRowsParams p) {
+    ps::pdl_chain_start();
     const ps::bf16* src = reinterpret_cast<const ps::bf16*>(p.src);  // [T][srcStride]
     for (int s = blockIdx.x; s < p.numSampled; s += gridDim.x) {
         ps::bf16* dst = reinterpret_cast<ps::bf16*>(p.dst) + (int64_t)s * p.dstStride;  // [hidden]

@@ -35,7 +35,7 @@ __device__ __forceinline__ void token(const PsKvAppendParams& p, int t) {
             const bool isV = item >= items;
             const int e = (isV ? item - items : item) * ps::kVec;  // element in the row
             const int64_t dst = head0 + (e / p.headDim) * headStep + (item % perHead) * ps::kVec;
-            ps::store8((isV ? vCache : kCache) + dst, ps::load8((isV ? vRow : kRow) + e));
+            ps::store8((isV ? vCache : kCache) + dst, ps::load8_rw((isV ? vRow : kRow) + e));
         }
     } else {
         for (int item = threadIdx.x; item < 2 * rowWidth; item += blockDim.x) {
@@ -50,5 +50,6 @@ __device__ __forceinline__ void token(const PsKvAppendParams& p, int t) {
 }  // namespace kv_append
 
 extern "C" __global__ void __launch_bounds__(1024) ps_kv_append(const PsKvAppendParams p) {
+    ps::pdl_chain_start();
     for (int t = blockIdx.x; t < p.numTokens; t += gridDim.x) kv_append::token(p, t);
 }

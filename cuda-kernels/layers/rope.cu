@@ -79,5 +79,6 @@ __device__ __forceinline__ void token(const PsRopeParams& p, int t) {
 }  // namespace rope
 
 extern "C" __global__ void __launch_bounds__(1024) ps_rope(const PsRopeParams p) {
+    ps::pdl_chain_start();
     for (int t = blockIdx.x; t < p.numTokens; t += gridDim.x) rope::token(p, t);
 }

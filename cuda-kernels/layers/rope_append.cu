@@ -11,6 +11,7 @@
 #include "kv_append.cu"
 
 extern "C" __global__ void __launch_bounds__(1024) ps_rope_append(const PsRopeAppendParams p) {
+    ps::pdl_chain_start();
     for (int t = blockIdx.x; t < p.rope.numTokens; t += gridDim.x) {
         rope::token(p.rope, t);
         __syncthreads();

@@ -13,6 +13,7 @@ __device__ __forceinline__ float silu(float g) { return g / (1.0f + expf(-g)); }
 }  // namespace silu_mul
 
 extern "C" __global__ void __launch_bounds__(1024) ps_silu_mul(const PsSiluMulParams p) {
+    ps::pdl_chain_start();
     const int span = ps::kVec * blockDim.x;  // columns per CTA per pass
     for (int t = blockIdx.x; t < p.numTokens; t += gridDim.x) {
         const ps::bf16* gate = reinterpret_cast<const ps::bf16*>(p.gateUp) + (int64_t)t * p.gateUpStride;  // [inter]
@@ -24,8 +25,8 @@ extern "C" __global__ void __launch_bounds__(1024) ps_silu_mul(const PsSiluMulPa
                 const int i = base + threadIdx.x * ps::kVec;
                 if (i < p.inter) {
                     float g[8], u[8], o[8];
-                    ps::unpack8(ps::load8(gate + i), g);
-                    ps::unpack8(ps::load8(up + i), u);
+                    ps::unpack8(ps::load8_rw(gate + i), g);
+                    ps::unpack8(ps::load8_rw(up + i), u);
 #pragma unroll
                     for (int j = 0; j < 8; ++j) o[j] = silu_mul::silu(g[j]) * u[j];
                     ps::store8(out + i, ps::pack8(o));

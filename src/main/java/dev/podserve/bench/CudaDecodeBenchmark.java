@@ -71,6 +71,12 @@ public final class CudaDecodeBenchmark {
     /** podserve.attention.skinny-gemm-rows settings timed one after the other (4: the skinny kernel up to 4 rows, 0: cuBLAS). */
     private static final int[] SKINNY_ROWS = java.util.Arrays.stream(System.getProperty("podserve.bench.skinny-rows", "4,0")
             .split(",")).mapToInt(Integer::parseInt).toArray();
+    /**
+     * Programmatic dependent launch on and off (podserve.cuda.pdl, read when a backend's context
+     * opens), timed one after the other: what starting the decode chain's kernels early buys.
+     */
+    private static final List<Boolean> PDL = java.util.Arrays.stream(System.getProperty("podserve.bench.pdl", "true")
+            .split(",")).map(Boolean::parseBoolean).toList();
     private static final int[] ENGINE_BATCHES = {1, 16, 64};
     private static final int ENGINE_PROMPT = 2000;
     private static final int ENGINE_DECODE_STEPS = 64;
@@ -103,16 +109,17 @@ public final class CudaDecodeBenchmark {
         double gemmUs = 0;
         for (boolean graphs : new boolean[] {true, false}) {
             if (!MODES.contains(graphs ? "graph" : "eager")) continue;
-            for (int skinnyRows : SKINNY_ROWS) {
+            for (int skinnyRows : SKINNY_ROWS) for (boolean pdl : PDL) {
                 // Exactly the pages the largest batch addresses: every request owns CONTEXT / PAGE_SIZE of them.
                 CudaOptions options = new CudaOptions(PREFILL_BUDGET, maxBatch, PAGE_SIZE, maxBatch * pagesPerRequest,
                         0, 0, graphs).withSkinnyGemmRows(skinnyRows);
                 long u0 = System.nanoTime();
-                CudaBackend backend = CudaBackend.withDummyWeights(cfg, DUMMY_SEED, options);
+                CudaBackend backend = withPdl(pdl, () -> CudaBackend.withDummyWeights(cfg, DUMMY_SEED, options));
                 double buildSeconds = (System.nanoTime() - u0) / 1e9;
                 System.out.printf("%nbackend built with %d M dummy parameters generated on the device in %.2f s: %s, CUDA graphs %s,"
-                        + " skinny GEMM up to %d rows%n", cfg.parameterCount() / 1_000_000, buildSeconds, backend.describe(),
-                        graphs ? "on" : "off", skinnyRows);
+                        + " skinny GEMM up to %d rows, programmatic dependent launch %s%n", cfg.parameterCount() / 1_000_000,
+                        buildSeconds, backend.describe(), graphs ? "on" : "off", skinnyRows,
+                        backend.context().programmaticLaunch() ? "on" : "off");
                 try (backend) {
                     CudaContext ctx = backend.context();
                     if (copyTbps == 0) {
@@ -134,6 +141,7 @@ public final class CudaDecodeBenchmark {
                         @SuppressWarnings("unchecked")
                         Map<String, Object> row = (Map<String, Object>) r;
                         row.put("skinny_gemm_rows", skinnyRows);
+                        row.put("programmatic_launch", backend.context().programmaticLaunch());
                     }
                     rows.addAll(part);
                 }
@@ -144,6 +152,18 @@ public final class CudaDecodeBenchmark {
         JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
         Files.writeString(out, json.writeValueAsString(rows) + "\n");
         System.out.println("\nwrote " + out.toAbsolutePath());
+    }
+
+    /** Runs {@code open} with podserve.cuda.pdl set to {@code pdl}, then puts the property back. */
+    private static <T> T withPdl(boolean pdl, java.util.function.Supplier<T> open) {
+        String before = System.getProperty("podserve.cuda.pdl");
+        System.setProperty("podserve.cuda.pdl", Boolean.toString(pdl));
+        try {
+            return open.get();
+        } finally {
+            if (before == null) System.clearProperty("podserve.cuda.pdl");
+            else System.setProperty("podserve.cuda.pdl", before);
+        }
     }
 
     /** Part 1: synthetic decode-only steps at context 2048. */

@@ -98,11 +98,11 @@ public final class AttentionKernels implements AutoCloseable {
         int mergeY = AttentionPlan.mergeGridY(numQoHeads, headDim);
         if (plan.prefill().needsMerge()) {
             fill(prefillBufs, plan.prefill(), workItems, 0, 0, numPrefill, numQoHeads, numKvHeads, headDim, pageSize, 0);
-            merge.launch(ctx, plan.prefill().rows(), mergeY, AttentionPlan.THREADS, 0, params);
+            merge.launchDependent(ctx, plan.prefill().rows(), mergeY, AttentionPlan.THREADS, 0, params);
         }
         if (plan.decode().needsMerge()) {
             fill(decodeBufs, plan.decode(), 0, 0, numPrefill, numDecode, numQoHeads, numKvHeads, headDim, pageSize, 0);
-            merge.launch(ctx, plan.decode().rows(), mergeY, AttentionPlan.THREADS, 0, params);
+            merge.launchDependent(ctx, plan.decode().rows(), mergeY, AttentionPlan.THREADS, 0, params);
         }
     }
 
@@ -141,9 +141,10 @@ public final class AttentionKernels implements AutoCloseable {
         org.bytedeco.cuda.cudart.CUstream_st stream = onSide ? ctx.sideStream() : ctx.stream();
         int gridY = splitPlan != 0 ? AttentionPlan.MAX_SPLITS : plan.gridY();
         module.function(kernelName("decode", headDim))
-                .launch(stream, plan.gridX(), gridY, AttentionPlan.THREADS, plan.smemBytes(), params);
+                .launchDependent(ctx, stream, plan.gridX(), gridY, AttentionPlan.THREADS, plan.smemBytes(), params);
         if (plan.needsMerge() || splitPlan != 0) {
-            merge.launch(stream, plan.rows(), AttentionPlan.mergeGridY(numQoHeads, headDim), AttentionPlan.THREADS, 0, params);
+            merge.launchDependent(ctx, stream, plan.rows(), AttentionPlan.mergeGridY(numQoHeads, headDim), AttentionPlan.THREADS, 0,
+                    params);
         }
     }
 
@@ -157,7 +158,9 @@ public final class AttentionKernels implements AutoCloseable {
         fill(b, plan, workItems, 0, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
         module.function(kernelName(window > 0 ? "prefill_window" : "prefill", headDim))
                 .launch(ctx, plan.gridX(), plan.gridY(), AttentionPlan.THREADS, plan.smemBytes(), params);
-        if (plan.needsMerge()) merge.launch(ctx, plan.rows(), AttentionPlan.mergeGridY(numQoHeads, headDim), AttentionPlan.THREADS, 0, params);
+        if (plan.needsMerge()) {
+            merge.launchDependent(ctx, plan.rows(), AttentionPlan.mergeGridY(numQoHeads, headDim), AttentionPlan.THREADS, 0, params);
+        }
     }
 
     private static String kernelName(String phase, int headDim) {

@@ -42,11 +42,19 @@ public final class Kernel {
      * On the context's stream with programmatic stream serialization where the device has it: the
      * kernel may start while the one ahead of it still runs, and waits on the device
      * (griddepcontrol.wait) before it touches what that one writes. Only for kernels written so
-     * (ps_skinny_gemm). Captured into a CUDA graph, the edge stays programmatic.
+     * (ps_skinny_gemm, and the kernels of the decode chain that begin with ps::pdl_chain_start; see
+     * podserve_common.cuh). Captured into a CUDA graph, the edge stays programmatic. After a kernel
+     * launched the ordinary way (cuBLAS), or an event wait or a copy, it behaves as {@link #launch}.
      */
-    synchronized void launchDependent(CudaContext ctx, int gridX, int gridY, int blockX, int smemBytes, ParamBlock params) {
+    void launchDependent(CudaContext ctx, int gridX, int gridY, int blockX, int smemBytes, ParamBlock params) {
+        launchDependent(ctx, ctx.stream(), gridX, gridY, blockX, smemBytes, params);
+    }
+
+    /** As {@link #launchDependent(CudaContext, int, int, int, int, ParamBlock)}, on a given stream of the context. */
+    synchronized void launchDependent(CudaContext ctx, org.bytedeco.cuda.cudart.CUstream_st stream, int gridX, int gridY,
+                                      int blockX, int smemBytes, ParamBlock params) {
         if (!ctx.programmaticLaunch()) {
-            launch(ctx, gridX, gridY, blockX, smemBytes, params);
+            launch(stream, gridX, gridY, blockX, smemBytes, params);
             return;
         }
         if (gridX <= 0 || gridY <= 0) return;
@@ -58,7 +66,7 @@ public final class Kernel {
             config = new CUlaunchConfig();
             config.gridDimZ(1).blockDimY(1).blockDimZ(1).attrs(attribute).numAttrs(1);
         }
-        config.gridDimX(gridX).gridDimY(gridY).blockDimX(blockX).sharedMemBytes(smemBytes).hStream(ctx.stream());
+        config.gridDimX(gridX).gridDimY(gridY).blockDimX(blockX).sharedMemBytes(smemBytes).hStream(stream);
         check(cudart.cuLaunchKernelEx(config, function, params.kernelParams(), null),
                 "cuLaunchKernelEx(" + name + ", grid " + gridX + "x" + gridY + ", block " + blockX + ", programmatic)");
     }

@@ -84,7 +84,7 @@ public final class LayerKernels implements AutoCloseable {
         normParams.clear().ptr("x", x).ptr("residual", residual).ptr("weight", weight).ptr("out", out)
                 .i64("xStride", xStride).i64("residualStride", residualStride).i64("outStride", outStride)
                 .i32("numTokens", T).i32("hidden", hidden).f32("eps", eps);
-        addRmsNorm.launch(ctx, T, 1, hidden <= 8192 ? 256 : 1024, 0, normParams);
+        addRmsNorm.launchDependent(ctx, T, 1, hidden <= 8192 ? 256 : 1024, 0, normParams);
     }
 
     /**
@@ -97,7 +97,7 @@ public final class LayerKernels implements AutoCloseable {
                 .i64("qStride", qStride).i64("kStride", kStride).i32("numTokens", T).i32("numHeads", numHeads)
                 .i32("numKvHeads", numKvHeads).i32("headDim", headDim).i32("rotaryDim", rotaryDim)
                 .i32("maxPositions", maxPositions);
-        rope.launch(ctx, T, 1, 128, 0, ropeParams);
+        rope.launchDependent(ctx, T, 1, 128, 0, ropeParams);
     }
 
     /** out[t][i] = silu(gateUp[t][i]) * gateUp[t][inter + i]: gateUp bf16 [T][gateUpStride], out bf16 [T][outStride]. */
@@ -105,7 +105,7 @@ public final class LayerKernels implements AutoCloseable {
         siluParams.clear().ptr("gateUp", gateUp).ptr("out", out).i64("gateUpStride", gateUpStride)
                 .i64("outStride", outStride).i32("numTokens", T).i32("inter", inter);
         int block = 256;
-        siluMul.launch(ctx, T, (inter + 8 * block - 1) / (8 * block), block, 0, siluParams);
+        siluMul.launchDependent(ctx, T, (inter + 8 * block - 1) / (8 * block), block, 0, siluParams);
     }
 
     /**
@@ -135,7 +135,7 @@ public final class LayerKernels implements AutoCloseable {
                 .ptr("positions", positions).i64("kStride", kStride).i64("vStride", vStride).i32("numTokens", T)
                 .i32("numRequests", R).i32("numKvHeads", numKvHeads).i32("headDim", headDim).i32("pageSize", pageSize)
                 .i32("numPages", numPages);
-        kvAppend.launch(ctx, T, 1, 128, 0, appendParams);
+        kvAppend.launchDependent(ctx, T, 1, 128, 0, appendParams);
     }
 
     /**
@@ -155,7 +155,7 @@ public final class LayerKernels implements AutoCloseable {
                 .ptr("append.positions", positions).i64("append.kStride", kStride).i64("append.vStride", vStride)
                 .i32("append.numTokens", T).i32("append.numRequests", R).i32("append.numKvHeads", numKvHeads)
                 .i32("append.headDim", headDim).i32("append.pageSize", pageSize).i32("append.numPages", numPages);
-        ropeAppend.launch(ctx, T, 1, 128, 0, ropeAppendParams);
+        ropeAppend.launchDependent(ctx, T, 1, 128, 0, ropeAppendParams);
     }
 
     /** dst[s] = src[last row of request sampleRequests[s]]: src bf16 [T][srcStride], dst bf16 [S][dstStride]. */
@@ -164,7 +164,7 @@ public final class LayerKernels implements AutoCloseable {
         gatherParams.clear().ptr("src", src).ptr("dst", dst).ptr("qoIndptr", qoIndptr).ptr("sampleRequests", sampleRequests)
                 .i64("srcStride", srcStride).i64("dstStride", dstStride).i32("numSampled", S).i32("hidden", hidden)
                 .i32("numRequests", R);
-        gatherLastRows.launch(ctx, S, 1, 128, 0, gatherParams);
+        gatherLastRows.launchDependent(ctx, S, 1, 128, 0, gatherParams);
     }
 
     /** out[s] = argmax of logits fp32 [S][logitsStride] over the first vocab columns; out int32 [S]. */
