@@ -27,6 +27,10 @@
  *               is launched with grid.y = PS_ATTN_MAX_SPLITS, its CTAs at split >= maxSplits exit at
  *               once, the merge is always launched (it skips unsplit rows), and the host rewrites
  *               the two ints with the step's other inputs.
+ *   mergeCounters  decode only: NULL, or int32 [grid.x] zeroed once at allocation. With it the
+ *               decode kernel merges split rows itself (the CTA that finishes a row's last split
+ *               does it, decode.cu merge_if_last) and ps_attention_merge is not launched; each launch
+ *               leaves the counters zero, so a CUDA graph can replay it. One launch at a time per array.
  *   kvTensorMaps  prefill only: NULL (cp.async loads), or the device address of two CUtensorMap,
  *               K then V, describing kCache / vCache as kv_tensor_maps.h builds them. The Hopper
  *               (sm_90a) prefill's _tma entry points (ps_attention_prefill_tma_hd64/128,
@@ -87,6 +91,9 @@ typedef struct PsAttentionParams {
     const void* kvTensorMaps;        /* prefill: NULL, or two CUtensorMap (64-byte aligned, device memory) over
                                         kCache then vCache (kv_tensor_maps.h), for the TMA loads of the
                                         Hopper prefill; decode and merge ignore it */
+    int32_t* mergeCounters;          /* decode: NULL (split rows merged by ps_attention_merge), or int32 [gridDim.x]
+                                        on the device, zero before the launch: split rows are merged by their
+                                        last split's CTA, which leaves its counter zero again; others: NULL */
     int64_t qStride;                 /* elements between rows of q */
     int64_t outStride;               /* elements between rows of out */
     int32_t requestBegin;            /* first request of this launch */
@@ -116,7 +123,8 @@ typedef struct PsAttentionParams {
  *       (request r, first packed row m0) covers packed rows m0 .. m0 + 127 of r (PS_ATTN_PREFILL_ROWS).
  *   ps_attention_merge
  *       grid = (rows of the launch), block PS_ATTN_THREADS, no shared memory; launched after decode
- *       or prefill whenever some request of the launch was split.
+ *       or prefill whenever some request of the launch was split (not after a decode given
+ *       mergeCounters, which merges its split rows itself).
  */
 #define PS_ATTN_THREADS 128
 #define PS_ATTN_PREFILL_ROWS 128
@@ -140,7 +148,7 @@ __device__ __forceinline__ int split_chunk(const PsAttentionParams& p) { return 
 __device__ __forceinline__ int split_count(const PsAttentionParams& p) { return p.splitPlan ? p.splitPlan[1] : p.maxSplits; }
 #endif
 
-static_assert(sizeof(PsAttentionParams) == 168, "PsAttentionParams layout");
+static_assert(sizeof(PsAttentionParams) == 176, "PsAttentionParams layout");
 #endif
 
 #endif /* PODSERVE_ATTENTION_PARAMS_H */

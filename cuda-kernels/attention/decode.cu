@@ -20,6 +20,7 @@
 #include "../include/podserve_common.cuh"
 #include "attention_mma.cuh"
 #include "attention_params.h"
+#include "merge_head.cuh"
 
 namespace ps {
 namespace attn_decode {
@@ -52,7 +53,37 @@ static_assert(Cfg<32>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD32, "decode hd32 smem
 static_assert(Cfg<64>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD64, "decode hd64 smem");
 static_assert(Cfg<128>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD128, "decode hd128 smem");
 
-template <int D, int S = 3>
+// The split-KV merge without a launch of its own: every split CTA of (request, kv head, head
+// chunk) bx takes a ticket after writing its partials, and the one that takes the last ticket of
+// the row's splits firstSplit .. lastSplit (exactly the CTAs that wrote some) merges the chunk's
+// heads, then puts the counter back to zero for the next launch. A merge launch per layer cost a
+// small decode step several microseconds of launch and drain for a few kilobytes; this costs the
+// last CTA one more round of L2 reads. `scratch` is shared memory free for one int.
+template <typename C>
+__device__ __forceinline__ void merge_if_last(const PsAttentionParams& p, unsigned bx, int rowIdx, int t, int maxSplits,
+                                              int firstSplit, int lastSplit, int headBase, int numHeads, float* scratch) {
+    int* sLast = reinterpret_cast<int*>(scratch);
+    __threadfence();  // this thread's partials are visible device-wide before the CTA's ticket
+    __syncthreads();  // every thread has written and fenced; the scratch is no longer read
+    if (threadIdx.x == 0) {
+        int* counter = p.mergeCounters + bx;
+        const bool last = atomicAdd(counter, 1) == lastSplit - firstSplit;
+        if (last) *counter = 0;  // no other CTA of this launch touches it again
+        *sLast = last;
+    }
+    __syncthreads();
+    if (!*sLast) return;
+    __threadfence();  // the other splits' partials, published before their tickets, are read after ours
+    bf16* outRow = reinterpret_cast<bf16*>(p.out) + (int64_t)t * p.outStride;  // [numQoHeads][D]
+    for (int i = threadIdx.x; i < numHeads * C::kChunks; i += PS_ATTN_THREADS) {
+        attn_merge::head_chunk(p, rowIdx, maxSplits, headBase + i / C::kChunks, i % C::kChunks, firstSplit, lastSplit,
+                               outRow);
+    }
+}
+
+// kMerge: the instance may merge split rows itself when p.mergeCounters is set (the standalone
+// entry points); the fused kernel's instance leaves the code out, which would cost it registers.
+template <int D, int S = 3, bool kMerge = false>
 __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
     using C = Cfg<D, S>;
     // The merge below reuses the whole buffer (Q is in registers by then) as fp32 scratch
@@ -279,6 +310,8 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
             if (c == 0) p.partialLse[base] = mMax * scaleLog2 + log2f(sum);
         }
     }
+    if (kMerge && isSplit && p.mergeCounters != nullptr) merge_if_last<C>(p, bx, rowIdx, t, maxSplits, windowStart / kvChunk,
+                                                                (kvLen - 1) / kvChunk, headBase, numHeads, sM);
 }
 
 }  // namespace attn_decode
@@ -288,26 +321,26 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::C
     ps_attention_decode_hd16(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
     ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
-    ps::attn_decode::run<16>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
+    ps::attn_decode::run<16, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<32>::kMinBlocks)
     ps_attention_decode_hd32(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
     ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
-    ps::attn_decode::run<32>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
+    ps::attn_decode::run<32, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<64>::kMinBlocks)
     ps_attention_decode_hd64(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
     ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
-    ps::attn_decode::run<64>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
+    ps::attn_decode::run<64, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<128>::kMinBlocks)
     ps_attention_decode_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
     ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
-    ps::attn_decode::run<128>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
+    ps::attn_decode::run<128, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }

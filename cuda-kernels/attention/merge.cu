@@ -14,6 +14,7 @@
 #include "../include/paged_kv.cuh"
 #include "../include/podserve_common.cuh"
 #include "attention_params.h"
+#include "merge_head.cuh"
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS) ps_attention_merge(const PsAttentionParams p) {
     ps::pdl_chain_start();  // o_proj may start streaming its weight (ps_skinny_gemm)
@@ -30,38 +31,12 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS) ps_attention_merge
     // Splits wholly before the row's window were never written.
     const int firstSplit = p.window > 0 ? max(0, pos - p.window + 1) / kvChunk : 0;
     const int lastSplit = pos / kvChunk;
-    const int D = p.headDim;
-    const int chunks = D / ps::kVec;
-    const int64_t splitStride = (int64_t)p.numQoHeads;  // lse elements between splits of one head
-    const int64_t rowBase = (int64_t)blockIdx.x * maxSplits * p.numQoHeads;
+    const int chunks = p.headDim / ps::kVec;
     ps::bf16* outRow = reinterpret_cast<ps::bf16*>(p.out) + (int64_t)t * p.outStride;  // [numQoHeads][D]
     const int headsPerCta = (p.numQoHeads + gridDim.y - 1) / gridDim.y;
     const int firstHead = blockIdx.y * headsPerCta;
     const int heads = min(headsPerCta, p.numQoHeads - firstHead);
-
     for (int i = threadIdx.x; i < heads * chunks; i += blockDim.x) {
-        const int h = firstHead + i / chunks;
-        const int c = i % chunks;
-        const float* lse = p.partialLse + rowBase + h;  // [split] at stride splitStride
-        float mMax = -INFINITY;
-        // Unrolled so the loads of several splits are in flight at once: the merge is latency-bound.
-#pragma unroll 4
-        for (int s = firstSplit; s <= lastSplit; ++s) mMax = fmaxf(mMax, lse[s * splitStride]);
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        float sum = 0.0f;
-#pragma unroll 4
-        for (int s = firstSplit; s <= lastSplit; ++s) {
-            const float w = ps::fast_exp2(lse[s * splitStride] - mMax);
-            sum += w;
-            const float* src = p.partialO + (rowBase + s * splitStride + h) * D + c * ps::kVec;
-            const float4 lo = *reinterpret_cast<const float4*>(src);
-            const float4 hi = *reinterpret_cast<const float4*>(src + 4);
-            acc[0] += w * lo.x; acc[1] += w * lo.y; acc[2] += w * lo.z; acc[3] += w * lo.w;
-            acc[4] += w * hi.x; acc[5] += w * hi.y; acc[6] += w * hi.z; acc[7] += w * hi.w;
-        }
-        const float inv = 1.0f / sum;
-#pragma unroll
-        for (int k = 0; k < 8; ++k) acc[k] *= inv;
-        ps::store8(outRow + h * D + c * ps::kVec, ps::pack8(acc));
+        ps::attn_merge::head_chunk(p, blockIdx.x, maxSplits, firstHead + i / chunks, i % chunks, firstSplit, lastSplit, outRow);
     }
 }

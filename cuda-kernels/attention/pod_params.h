@@ -4,22 +4,23 @@
  *
  * One plain-C struct, PsPodParams, passed BY VALUE as the only argument of ps_pod_attention_hd*
  * (cuLaunchKernel's kernelParams = { &params }). Layout rules as in attention_params.h: the two
- * embedded PsAttentionParams (8-byte aligned, 168 bytes each) first, then pointers, then 4-byte
+ * embedded PsAttentionParams (8-byte aligned, 176 bytes each) first, then pointers, then 4-byte
  * fields; the size is asserted below and the Java mirror must match it:
  *
  *   offset   0  PsAttentionParams prefill      exactly what the standalone prefill launch takes
- *   offset 168  PsAttentionParams decode       exactly what the standalone decode launch takes
- *   offset 336  int32_t* counters              [numSms + 3], see below
- *   offset 344  int32_t* ctaLog                NULL, or [prefillCtas + decodeCtas]
- *   offset 352  int32_t prefillCtas            logical prefill CTAs = prefillGridX * prefill.maxSplits
- *   offset 356  int32_t decodeCtas             logical decode CTAs  = decodeGridX * decode grid.y
- *   offset 360  int32_t prefillGridX           grid.x of the standalone prefill launch
- *   offset 364  int32_t decodeGridX            grid.x of the standalone decode launch
- *   offset 368  int32_t policy                 PS_POD_POLICY_* (auto is resolved by the host)
- *   offset 372  int32_t numSms                 SMs of the device (counters' length - 3)
- *   offset 376  int32_t staticPrefillSms       static policy: SMs with id < this prefer prefill
- *   offset 380  int32_t reserved               0
- *   size 384
+ *   offset 176  PsAttentionParams decode       what the standalone decode launch takes, with
+ *                                              mergeCounters NULL (the caller launches the merge)
+ *   offset 352  int32_t* counters              [numSms + 3], see below
+ *   offset 360  int32_t* ctaLog                NULL, or [prefillCtas + decodeCtas]
+ *   offset 368  int32_t prefillCtas            logical prefill CTAs = prefillGridX * prefill.maxSplits
+ *   offset 372  int32_t decodeCtas             logical decode CTAs  = decodeGridX * decode grid.y
+ *   offset 376  int32_t prefillGridX           grid.x of the standalone prefill launch
+ *   offset 380  int32_t decodeGridX            grid.x of the standalone decode launch
+ *   offset 384  int32_t policy                 PS_POD_POLICY_* (auto is resolved by the host)
+ *   offset 388  int32_t numSms                 SMs of the device (counters' length - 3)
+ *   offset 392  int32_t staticPrefillSms       static policy: SMs with id < this prefer prefill
+ *   offset 396  int32_t reserved               0
+ *   size 400
  *
  * Logical CTAs. The fused grid is 1-D, prefillCtas + decodeCtas CTAs of PS_ATTN_THREADS threads.
  * Logical prefill CTA id runs exactly the standalone prefill CTA (x = id % prefillGridX,
@@ -96,9 +97,9 @@ typedef struct PsPodParams {
 
 #ifdef __cplusplus
 }  /* extern "C" */
-static_assert(sizeof(PsPodParams) == 384, "PsPodParams layout");
-static_assert(offsetof(PsPodParams, counters) == 336 && offsetof(PsPodParams, prefillCtas) == 352 &&
-                  offsetof(PsPodParams, reserved) == 380,
+static_assert(sizeof(PsPodParams) == 400, "PsPodParams layout");
+static_assert(offsetof(PsPodParams, counters) == 352 && offsetof(PsPodParams, prefillCtas) == 368 &&
+                  offsetof(PsPodParams, reserved) == 396,
               "PsPodParams offsets");
 #endif
 

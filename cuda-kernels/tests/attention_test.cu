@@ -44,9 +44,11 @@ struct Device {
 enum class Kind { Decode, Prefill };
 
 // Plans and launches one phase (plus the merge when split) over requests [begin, end).
+// mergeInKernel (decode only): the kernel merges its split rows through merge counters, which
+// must come back zero, and no merge is launched.
 ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device& dev, int64_t qStride,
                                int64_t outStride, int begin, int end, int forceChunk, int numSms, int window,
-                               bool devicePlan = false, const void* kvMaps = nullptr) {
+                               bool devicePlan = false, const void* kvMaps = nullptr, bool mergeInKernel = false) {
     const int count = end - begin;
     ps_attn_plan::Launch L =
         kind == Kind::Decode
@@ -94,8 +96,15 @@ ps_attn_plan::Launch run_phase(Kind kind, const Batch& b, const Shape& s, Device
                                             : ps_attn_plan::prefill_kernel(s.D, window, p.kvTensorMaps != nullptr);
     // At least the graph's depth, so CTAs past the plan's splits must exit; forced chunks may need more.
     const int gridY = devicePlan ? std::max<int>(L.gridY, PS_ATTN_MAX_SPLITS) : L.gridY;
+    DeviceBuffer<int32_t> counters(std::vector<int32_t>(L.gridX, 0));  // [gridX]
+    if (mergeInKernel) p.mergeCounters = counters.get();
     pst::launch(name, dim3(L.gridX, gridY), dim3(PS_ATTN_THREADS), p, (size_t)L.smemBytes);
-    if (merge) pst::launch(ps_attn_plan::merge_kernel(), dim3(L.rows, ps_attn_plan::merge_grid_y(s.Hq, s.D)), dim3(PS_ATTN_THREADS), p);
+    if (merge && !mergeInKernel) {
+        pst::launch(ps_attn_plan::merge_kernel(), dim3(L.rows, ps_attn_plan::merge_grid_y(s.Hq, s.D)), dim3(PS_ATTN_THREADS), p);
+    }
+    if (mergeInKernel) {
+        pst::check_ints("decode merge counters back to zero", counters.download(), std::vector<int32_t>(L.gridX, 0));
+    }
     return L;
 }
 
@@ -118,6 +127,7 @@ struct Case {
     int window = 0;                         // sliding window, 0 = none
     bool devicePlan = false;                // decode's split rule read from the device (graph launch)
     bool tensorMaps = false;                // prefill given TMA maps (used where the shape allows)
+    bool mergeInKernel = false;             // decode merges its split rows itself (mergeCounters)
 };
 
 void run_case(const Case& c, pst::Rng& rng) {
@@ -150,9 +160,19 @@ void run_case(const Case& c, pst::Rng& rng) {
     }
     if (c.runDecode && c.numPrefill < b.R()) {
         auto L = run_phase(Kind::Decode, b, s, dev, qStride, outStride, c.numPrefill, b.R(), c.forceChunk, sms, c.window,
-                           c.devicePlan);
+                           c.devicePlan, nullptr, c.mergeInKernel);
         merge_want(c.numPrefill, b.R());
-        plan += fmt(" decode[chunk=%d splits=%d%s]", L.kvChunkSize, L.maxSplits, c.devicePlan ? " device-plan" : "");
+        plan += fmt(" decode[chunk=%d splits=%d%s%s]", L.kvChunkSize, L.maxSplits, c.devicePlan ? " device-plan" : "",
+                    c.mergeInKernel ? " merged in kernel" : "");
+        if (c.mergeInKernel && !(c.runPrefill && c.numPrefill > 0)) {
+            // The same decode with the merge launched: the two merges share one function, so the
+            // bits must match, not just the tolerance.
+            Device again(b, in, outStride);
+            run_phase(Kind::Decode, b, s, again, qStride, outStride, c.numPrefill, b.R(), c.forceChunk, sms, c.window,
+                      c.devicePlan);
+            pst::check_bits(fmt("decode %s merged in kernel = merge launch", c.label.c_str()), dev.out.download(),
+                            again.out.download());
+        }
     }
     check_attention(fmt("attention %s D=%d Hq=%d Hkv=%d page=%d window=%d q*%g%s", c.label.c_str(), s.D, s.Hq,
                         s.Hkv, c.pageSize, c.window, qScale, plan.c_str()),
@@ -192,8 +212,10 @@ PS_TEST(attention_decode) {
         {{32, 4, 128}, 16, 100, false},  // GQA 8, a split size off the tile grid
     };
     for (const Cfg& k : cfgs) {
-        for (bool devicePlan : {false, true}) {
+        for (int variant = 0; variant < 4; ++variant) {
+            const bool devicePlan = variant & 1;
             Case c;
+            c.mergeInKernel = variant >= 2;
             c.label = fmt("decode B=17 chunk=%s", k.chunk ? fmt("%d", k.chunk).c_str() : "auto");
             c.reqs = decode_reqs(17, rng, maxLen);
             c.numPrefill = 0;
@@ -401,6 +423,7 @@ PS_TEST(attention_sliding_window) {
             c.runDecode = true;
             c.window = window;
             c.devicePlan = k.chunk == 0;
+            c.mergeInKernel = (&k - cfgs) % 2 == 1;  // page 1, forced 100, 256: splits before the window too
             run_case(c, rng);
         }
     }

@@ -1,7 +1,6 @@
 package dev.podserve.bench;
 
 import java.io.IOException;
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,6 +76,12 @@ public final class CudaDecodeBenchmark {
      */
     private static final List<Boolean> PDL = java.util.Arrays.stream(System.getProperty("podserve.bench.pdl", "true")
             .split(",")).map(Boolean::parseBoolean).toList();
+    /**
+     * The decode kernel merging its own split rows, and the merge launched after it
+     * (podserve.cuda.merge-in-decode, read when a backend is built), timed one after the other.
+     */
+    private static final List<Boolean> MERGE_IN_DECODE = java.util.Arrays.stream(
+            System.getProperty("podserve.bench.merge-in-decode", "true").split(",")).map(Boolean::parseBoolean).toList();
     private static final int[] ENGINE_BATCHES = {1, 16, 64};
     private static final int ENGINE_PROMPT = 2000;
     private static final int ENGINE_DECODE_STEPS = 64;
@@ -109,17 +114,18 @@ public final class CudaDecodeBenchmark {
         double gemmUs = 0;
         for (boolean graphs : new boolean[] {true, false}) {
             if (!MODES.contains(graphs ? "graph" : "eager")) continue;
-            for (int skinnyRows : SKINNY_ROWS) for (boolean pdl : PDL) {
+            for (int skinnyRows : SKINNY_ROWS) for (boolean pdl : PDL) for (boolean mergeInDecode : MERGE_IN_DECODE) {
                 // Exactly the pages the largest batch addresses: every request owns CONTEXT / PAGE_SIZE of them.
                 CudaOptions options = new CudaOptions(PREFILL_BUDGET, maxBatch, PAGE_SIZE, maxBatch * pagesPerRequest,
                         0, 0, graphs).withSkinnyGemmRows(skinnyRows);
                 long u0 = System.nanoTime();
-                CudaBackend backend = withPdl(pdl, () -> CudaBackend.withDummyWeights(cfg, DUMMY_SEED, options));
+                CudaBackend backend = withProperty("podserve.cuda.pdl", pdl, () -> withProperty("podserve.cuda.merge-in-decode",
+                        mergeInDecode, () -> CudaBackend.withDummyWeights(cfg, DUMMY_SEED, options)));
                 double buildSeconds = (System.nanoTime() - u0) / 1e9;
                 System.out.printf("%nbackend built with %d M dummy parameters generated on the device in %.2f s: %s, CUDA graphs %s,"
-                        + " skinny GEMM up to %d rows, programmatic dependent launch %s%n", cfg.parameterCount() / 1_000_000,
-                        buildSeconds, backend.describe(), graphs ? "on" : "off", skinnyRows,
-                        backend.context().programmaticLaunch() ? "on" : "off");
+                        + " skinny GEMM up to %d rows, programmatic dependent launch %s, split rows merged %s%n",
+                        cfg.parameterCount() / 1_000_000, buildSeconds, backend.describe(), graphs ? "on" : "off", skinnyRows,
+                        backend.context().programmaticLaunch() ? "on" : "off", mergeInDecode ? "in the decode kernel" : "by a launch");
                 try (backend) {
                     CudaContext ctx = backend.context();
                     if (copyTbps == 0) {
@@ -132,7 +138,7 @@ public final class CudaDecodeBenchmark {
                                 launchUs, gemmUs);
                     }
                     List<Object> part = new ArrayList<>(decodeSteps(backend, cfg, pagesPerRequest, copyTbps, launchUs, gemmUs, buildSeconds,
-                            graphs, skinnyRows));
+                            graphs, skinnyRows, mergeInDecode));
                     if (graphs && ENGINE) {
                         part.addAll(engineSteps(backend, cfg, copyTbps, true));
                         part.addAll(engineSteps(backend, cfg, copyTbps, false));
@@ -142,6 +148,7 @@ public final class CudaDecodeBenchmark {
                         Map<String, Object> row = (Map<String, Object>) r;
                         row.put("skinny_gemm_rows", skinnyRows);
                         row.put("programmatic_launch", backend.context().programmaticLaunch());
+                        row.put("merge_in_decode", mergeInDecode);
                     }
                     rows.addAll(part);
                 }
@@ -154,21 +161,22 @@ public final class CudaDecodeBenchmark {
         System.out.println("\nwrote " + out.toAbsolutePath());
     }
 
-    /** Runs {@code open} with podserve.cuda.pdl set to {@code pdl}, then puts the property back. */
-    private static <T> T withPdl(boolean pdl, java.util.function.Supplier<T> open) {
-        String before = System.getProperty("podserve.cuda.pdl");
-        System.setProperty("podserve.cuda.pdl", Boolean.toString(pdl));
+    /** Runs {@code open} with system property {@code name} set to {@code value}, then puts the property back. */
+    private static <T> T withProperty(String name, boolean value, java.util.function.Supplier<T> open) {
+        String before = System.getProperty(name);
+        System.setProperty(name, Boolean.toString(value));
         try {
             return open.get();
         } finally {
-            if (before == null) System.clearProperty("podserve.cuda.pdl");
-            else System.setProperty("podserve.cuda.pdl", before);
+            if (before == null) System.clearProperty(name);
+            else System.setProperty(name, before);
         }
     }
 
     /** Part 1: synthetic decode-only steps at context 2048. */
     private static List<Object> decodeSteps(CudaBackend backend, ModelConfig cfg, int pagesPerRequest, double copyTbps,
-                                            double launchUs, double gemmUs, double buildSeconds, boolean graphs, int skinnyRows) {
+                                            double launchUs, double gemmUs, double buildSeconds, boolean graphs, int skinnyRows,
+                                            boolean mergeInDecode) {
         CudaContext ctx = backend.context();
         String card = ctx.name();
         long weightBytes = weightBytesPerStep(cfg);
@@ -195,7 +203,7 @@ public final class CudaDecodeBenchmark {
             double tbps = (stepWeights + kvBytes) / sec / 1e12;
             double util = tbps / copyTbps;
             double hostFraction = Math.max(0, 1 - gpuSec / sec);
-            int[] calls = callsPerStep(cfg, batch, ctx.smCount(), b <= skinnyRows);
+            int[] calls = callsPerStep(cfg, b <= skinnyRows, !mergeInDecode);
             System.out.printf("%5d %9.3f %9.3f %10.2f %10.2f %8.3f %7.1f%% %9.1f%%   %s%n", b, sec * 1e3, gpuSec * 1e3,
                     stepWeights / 1e9, kvBytes / 1e9, tbps, util * 100, hostFraction * 100, breakdown(parts));
 
@@ -396,33 +404,16 @@ public final class CudaDecodeBenchmark {
 
     /**
      * {kernel launches, cuBLAS calls} of one decode step, counted from StepLauncher: one embedding;
-     * per layer two norms, RoPE-and-append, decode attention (plus its merge when the plan splits the
-     * KV) and four projections (q/k/v, o, gate_up, down: skinny launches, the gate_up one with the
-     * SiLU-mul folded in, or cuBLAS calls and a SiLU-mul launch); then two gathers, a norm and the LM
-     * head (a skinny launch or a cuBLAS call).
-     * Whether decode splits comes from the backend's own planner, which is package-private: read
-     * through reflection so the count follows the planner instead of guessing.
+     * per layer two norms, RoPE-and-append, decode attention (which merges its own split rows) and
+     * four projections (q/k/v, o, gate_up, down: skinny launches, the gate_up one with the SiLU-mul
+     * folded in, or cuBLAS calls and a SiLU-mul launch); then two gathers, a norm and the LM head (a
+     * skinny launch or a cuBLAS call). With {@code mergeLaunched} (podserve.cuda.merge-in-decode=false)
+     * a merge per layer is counted, which a graph always launches and an eager step only when its plan
+     * splits: an upper bound there.
      */
-    private static int[] callsPerStep(ModelConfig cfg, HybridBatch b, int smCount, boolean skinny) {
-        boolean merge = decodeNeedsMerge(cfg, b, smCount);
-        int perLayer = 4 + (merge ? 1 : 0) + (skinny ? 4 : 1);
+    private static int[] callsPerStep(ModelConfig cfg, boolean skinny, boolean mergeLaunched) {
+        int perLayer = 4 + (mergeLaunched ? 1 : 0) + (skinny ? 4 : 1);
         return new int[] {1 + cfg.numLayers() * perLayer + 3 + (skinny ? 1 : 0), skinny ? 0 : cfg.numLayers() * 4 + 1};
-    }
-
-    private static boolean decodeNeedsMerge(ModelConfig cfg, HybridBatch b, int smCount) {
-        try {
-            Class<?> plan = Class.forName("dev.podserve.backend.cuda.AttentionPlan");
-            Method decode = plan.getDeclaredMethod("decode", int[].class, int[].class, int[].class, int.class, int.class,
-                    int.class, int.class, int.class, int.class, int.class, int.class);
-            decode.setAccessible(true);
-            Object p = decode.invoke(null, b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), 0, b.numDecodeRequests(),
-                    b.pageSize(), cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), smCount, 0);
-            return (Boolean) plan.getMethod("needsMerge").invoke(p);
-        } catch (ReflectiveOperationException e) {
-            // Counting without the merge undercounts by one launch per layer at most; say so rather than fail the run.
-            System.out.println("cannot read the decode plan (" + e + "); counting no merge launch");
-            return false;
-        }
     }
 
     /** Median device-to-device copy bandwidth in TB/s over 10 event-timed 1 GiB copies, read + written bytes. */

@@ -82,6 +82,12 @@ final class Activations {
     final long decodePartialLse;
     final long decodePartialOFloats;
     final long decodePartialLseFloats;
+    /**
+     * int32 [maxSampled][numHeads], zero between launches: the standalone decode kernel's merge
+     * tickets (AttentionKernels.Buffers#mergeCounters), one per (request, kv head, head chunk) of
+     * its grid, at most one per query head.
+     */
+    final long decodeMergeCounters;
     /** bf16 [numLayers][2][numBlocks][numKvHeads][pageSize][headDim]: per layer the K cache then the V cache. */
     private final long kv;
     private final long cacheBytes;
@@ -98,7 +104,8 @@ final class Activations {
         long partials = DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.qDim())
                 + DeviceArena.aligned(4 * t * AttentionPlan.MAX_SPLITS * c.numHeads())
                 + DeviceArena.aligned(4L * maxSampled * AttentionPlan.MAX_SPLITS * c.qDim())
-                + DeviceArena.aligned(4L * maxSampled * AttentionPlan.MAX_SPLITS * c.numHeads());
+                + DeviceArena.aligned(4L * maxSampled * AttentionPlan.MAX_SPLITS * c.numHeads())
+                + DeviceArena.aligned(4L * maxSampled * c.numHeads());
         return t * perToken + 16L * DeviceArena.ALIGN + sampled + partials;
     }
 
@@ -141,6 +148,8 @@ final class Activations {
         decodePartialO = arena.carve("decode_partial_o", 4 * decodePartialOFloats).address();
         decodePartialLseFloats = (long) maxSampled * AttentionPlan.MAX_SPLITS * c.numHeads();
         decodePartialLse = arena.carve("decode_partial_lse", 4 * decodePartialLseFloats).address();
+        decodeMergeCounters = arena.carve("decode_merge_counters", 4L * maxSampled * c.numHeads()).address();
+        copies.fill(decodeMergeCounters, (byte) 0, 4L * maxSampled * c.numHeads());
         cacheBytes = 2L * numBlocks * pageSize * c.kvDim();
         kv = arena.carve("kv_cache", 2 * cacheBytes * c.numLayers()).address();
     }

@@ -15,9 +15,13 @@ public final class AttentionKernels implements AutoCloseable {
      * @param out         bf16 [T][outStride]
      * @param qoIndptr    int32 [R+1]; kvIndptr int32 [R+1]; kvPageIndices int32 [nnz]; kvLastPageLen int32 [R]
      * @param partialO    fp32 [rows][maxSplits][numQoHeads][headDim] workspace; partialLse fp32 [rows][maxSplits][numQoHeads]
+     * @param mergeCounters decode only: int32 [at least the decode grid's x: requests x kv heads x head
+     *                    chunks], zeroed once, with which the decode kernel merges its split rows itself
+     *                    (no merge launch; the kernel leaves it zero); 0 for a merge launch
      */
     public record Buffers(long q, long qStride, long kCache, long vCache, long out, long outStride, long qoIndptr,
-                          long kvIndptr, long kvPageIndices, long kvLastPageLen, long partialO, long partialLse) {
+                          long kvIndptr, long kvPageIndices, long kvLastPageLen, long partialO, long partialLse,
+                          long mergeCounters) {
     }
 
     private final CudaContext ctx;
@@ -48,12 +52,13 @@ public final class AttentionKernels implements AutoCloseable {
     private void fill(Buffers b, AttentionPlan plan, long workItems, long splitPlan, int begin, int count, int numQoHeads,
                       int numKvHeads, int headDim, int pageSize, int window) {
         params.clear();
-        fill(params, "", b, plan, workItems, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
+        fill(params, "", b, plan, workItems, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window, 0);
     }
 
     /** One PsAttentionParams, at {@code prefix} inside {@code block} ("" for the struct itself, "prefill." in PsPodParams). */
     private static void fill(ParamBlock block, String prefix, Buffers b, AttentionPlan plan, long workItems, long splitPlan,
-                             int begin, int count, int numQoHeads, int numKvHeads, int headDim, int pageSize, int window) {
+                             int begin, int count, int numQoHeads, int numKvHeads, int headDim, int pageSize, int window,
+                             long mergeCounters) {
         boolean partials = plan.needsMerge() || splitPlan != 0;
         block.ptr(prefix + "q", b.q()).ptr(prefix + "kCache", b.kCache()).ptr(prefix + "vCache", b.vCache())
                 .ptr(prefix + "out", b.out()).ptr(prefix + "qoIndptr", b.qoIndptr()).ptr(prefix + "kvIndptr", b.kvIndptr())
@@ -64,6 +69,7 @@ public final class AttentionKernels implements AutoCloseable {
                 // No TMA maps: the prefill's TMA loads measured slower than its cp.async ones on the
                 // H100 (cuda-kernels/attention/README.md), so the backend keeps cp.async.
                 .ptr(prefix + "kvTensorMaps", 0)
+                .ptr(prefix + "mergeCounters", mergeCounters)
                 .i64(prefix + "qStride", b.qStride()).i64(prefix + "outStride", b.outStride()).i32(prefix + "requestBegin", begin)
                 .i32(prefix + "numRequests", count).i32(prefix + "numWorkItems", plan.numWorkItems())
                 .i32(prefix + "numQoHeads", numQoHeads).i32(prefix + "numKvHeads", numKvHeads).i32(prefix + "headDim", headDim)
@@ -83,10 +89,11 @@ public final class AttentionKernels implements AutoCloseable {
                                  int numPrefill, int numDecode, int numQoHeads, int numKvHeads, int headDim, int pageSize,
                                  int numSms) {
         podParams.clear();
+        // The fused kernel's decode leaves its split rows to the merge launched below (no counters).
         fill(podParams, "prefill.", prefillBufs, plan.prefill(), workItems, 0, 0, numPrefill, numQoHeads, numKvHeads, headDim,
-                pageSize, 0);
+                pageSize, 0, 0);
         fill(podParams, "decode.", decodeBufs, plan.decode(), 0, 0, numPrefill, numDecode, numQoHeads, numKvHeads, headDim,
-                pageSize, 0);
+                pageSize, 0, 0);
         podParams.ptr("counters", counters).ptr("ctaLog", 0).i32("prefillCtas", plan.prefillCtas())
                 .i32("decodeCtas", plan.decodeCtas())
                 .i32("prefillGridX", plan.prefillCtas() > 0 ? plan.prefill().gridX() : 1)
@@ -137,12 +144,13 @@ public final class AttentionKernels implements AutoCloseable {
     public synchronized void decode(Buffers b, AttentionPlan plan, long splitPlan, int begin, int count, int numQoHeads,
                                     int numKvHeads, int headDim, int pageSize, int window, boolean onSide) {
         if (count == 0) return;
-        fill(b, plan, 0, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
+        params.clear();
+        fill(params, "", b, plan, 0, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window, b.mergeCounters());
         org.bytedeco.cuda.cudart.CUstream_st stream = onSide ? ctx.sideStream() : ctx.stream();
         int gridY = splitPlan != 0 ? AttentionPlan.MAX_SPLITS : plan.gridY();
         module.function(kernelName("decode", headDim))
                 .launchDependent(ctx, stream, plan.gridX(), gridY, AttentionPlan.THREADS, plan.smemBytes(), params);
-        if (plan.needsMerge() || splitPlan != 0) {
+        if (b.mergeCounters() == 0 && (plan.needsMerge() || splitPlan != 0)) {
             merge.launchDependent(ctx, stream, plan.rows(), AttentionPlan.mergeGridY(numQoHeads, headDim), AttentionPlan.THREADS, 0,
                     params);
         }

@@ -65,7 +65,7 @@ public final class ParamLayouts {
 
     public static final StructLayout ATTENTION = StructLayout.struct("PsAttentionParams")
             .ptr("q", "kCache", "vCache", "out", "qoIndptr", "kvIndptr", "kvPageIndices", "kvLastPageLen",
-                    "workItems", "partialO", "partialLse", "splitPlan", "kvTensorMaps")
+                    "workItems", "partialO", "partialLse", "splitPlan", "kvTensorMaps", "mergeCounters")
             .i64("qStride", "outStride")
             .i32("requestBegin", "numRequests", "numWorkItems", "numQoHeads", "numKvHeads", "headDim", "pageSize",
                     "kvChunkSize", "maxSplits")

@@ -48,6 +48,12 @@ final class StepLauncher {
     private final int numKvBlocks;
     private final CUevent_st stepStart;
     private final AttentionProfiler profiler;
+    /**
+     * The standalone decode's merge tickets ({@code act.decodeMergeCounters}): its split rows are
+     * merged by the kernel itself. 0 with {@code -Dpodserve.cuda.merge-in-decode=false}, which
+     * launches ps_attention_merge after it instead, for comparison.
+     */
+    private final long decodeMergeCounters;
 
     /** The step being enqueued: its attention mode and, when fused, its plan. */
     private AttentionMode stepMode = AttentionMode.SERIAL;
@@ -67,6 +73,8 @@ final class StepLauncher {
         this.pod = pod;
         this.pageSize = pageSize;
         this.numKvBlocks = numKvBlocks;
+        this.decodeMergeCounters = Boolean.parseBoolean(System.getProperty("podserve.cuda.merge-in-decode", "true"))
+                ? act.decodeMergeCounters : 0;
         this.stepStart = stepStart;
         this.profiler = profiler;
     }
@@ -226,10 +234,10 @@ final class StepLauncher {
                 cfg.numKvHeads(), hd, hd, rope.positions, kCache, vCache, inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, R,
                 pageSize, numKvBlocks + 1);
         AttentionKernels.Buffers bufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
-                inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.partialO, act.partialLse);
+                inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.partialO, act.partialLse, 0);
         AttentionKernels.Buffers decodeBufs = new AttentionKernels.Buffers(act.qkv, qkvRows, kCache, vCache, act.attn, qDim,
                 inputs.qoIndptr, inputs.kvIndptr, inputs.kvPageIndices, inputs.kvLastPageLen, act.decodePartialO,
-                act.decodePartialLse);
+                act.decodePartialLse, decodeMergeCounters);
         profiler.beforeAttention(l);
         if (stepPod != null && !capturedDecode && window == 0) {
             k.attention().pod(bufs, decodeBufs, stepPod, inputs.workItems, pod.counters(), P, D, cfg.numHeads(), cfg.numKvHeads(), hd,

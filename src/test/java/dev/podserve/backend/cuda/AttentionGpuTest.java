@@ -1,5 +1,7 @@
 package dev.podserve.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -121,11 +123,16 @@ class AttentionGpuTest {
             partialO = arena.carve("po", 4 * maxO).address();
             partialLse = arena.carve("pl", 4 * maxL).address();
         }
+        // The decode merges its split rows itself, as the backend launches it; a decode grid has at
+        // most one x per query head of each request.
+        long mergeCounters = arena.carve("merge counters", 4L * R * H).address();
+        copies.fill(mergeCounters, (byte) 0, 4L * R * H);
         AttentionKernels.Buffers b = new AttentionKernels.Buffers(dq, qStride, dk, dv, out, H * hd, dqo, dkvi, dpages, dlast,
-                partialO, partialLse);
+                partialO, partialLse, mergeCounters);
         if (pre != null) attn.prefill(b, pre, ints("work", pre.workItems()), 0, P, H, KVH, hd, pageSize, window);
         if (dec != null) attn.decode(b, dec, P, R - P, H, KVH, hd, pageSize, window);
         float[] got = copies.readBf16(out, T * H * hd);
+        assertArrayEquals(new int[R * H], copies.readInts(mergeCounters, R * H), "the decode leaves its merge counters zero");
 
         float[] exp = new float[T * H * hd];
         int group = H / KVH;

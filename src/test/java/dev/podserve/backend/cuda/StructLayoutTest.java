@@ -79,9 +79,9 @@ class StructLayoutTest {
         assertEquals(8, s.fields().get(1).offset());
         assertEquals(16, s.fields().get(2).offset());
         assertEquals(24, s.size());
-        assertEquals(168, ParamLayouts.ATTENTION.size());
+        assertEquals(176, ParamLayouts.ATTENTION.size());
         assertEquals(32, ParamLayouts.DUMMY_FILL.size());
-        assertEquals(384, ParamLayouts.POD.size());
+        assertEquals(400, ParamLayouts.POD.size());
         assertEquals(184, ParamLayouts.ROPE_APPEND.size());
     }
 }
