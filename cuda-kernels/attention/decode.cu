@@ -81,9 +81,11 @@ __device__ __forceinline__ void merge_if_last(const PsAttentionParams& p, unsign
     }
 }
 
-// kMerge: the instance may merge split rows itself when p.mergeCounters is set (the standalone
-// entry points); the fused kernel's instance leaves the code out, which would cost it registers.
-template <int D, int S = 3, bool kMerge = false>
+// kStandalone: the decode entry points' instance. It merges split rows itself when p.mergeCounters
+// is set, and it waits for the kernel ahead of it (programmatic dependent launch) inside, after
+// requesting the K/V tiles that kernel cannot be writing. The fused kernel's instance leaves both
+// out (the merge code cost its 4-CTA shape registers; it is launched the ordinary way).
+template <int D, int S = 3, bool kStandalone = false>
 __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
     using C = Cfg<D, S>;
     // The merge below reuses the whole buffer (Q is in registers by then) as fp32 scratch
@@ -154,19 +156,40 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
 
     // Q rows beyond the group's heads are zero-filled: their scores are 0 and never written out.
     const bf16* qRow = reinterpret_cast<const bf16*>(p.q) + (int64_t)t * p.qStride + (int64_t)headBase * D;
-    for (int i = threadIdx.x; i < C::kRows * C::kChunks; i += PS_ATTN_THREADS) {
-        const int qr = i / C::kChunks;
-        const int qc = i % C::kChunks;
-        const bool valid = qr < numHeads;
-        cp_async16(smem_addr(sQ + swz<D>(qr, qc)), qRow + (valid ? qr * D + qc * 8 : 0), valid);
-    }
+    auto copy_q = [&]() {
+        for (int i = threadIdx.x; i < C::kRows * C::kChunks; i += PS_ATTN_THREADS) {
+            const int qr = i / C::kChunks;
+            const int qc = i % C::kChunks;
+            const bool valid = qr < numHeads;
+            cp_async16(smem_addr(sQ + swz<D>(qr, qc)), qRow + (valid ? qr * D + qc * 8 : 0), valid);
+        }
+    };
+    // Everything read so far is the step's index arrays, uploaded before its first kernel. Under
+    // programmatic dependent launch this CTA may be running beside RoPE-and-append, which writes q
+    // and each request's newest key (position kvLen - 1); every older key is from earlier steps.
+    // So a warp whose first tiles all end before the newest key requests them first, then waits,
+    // and its K/V reads overlap the kernel ahead; the others wait first, as the fused kernel's
+    // instance does (its launch is ordinary, so it never runs beside its predecessor).
+    const int firstStagesEnd = kBegin + ((C::kStages - 2) * C::kWarps + warp + 1) * C::kKeys;  // end of the last one
+    const bool prefetch = kStandalone && C::kStages >= 2 && (myTiles < C::kStages - 1 ? kEnd < kvLen : firstStagesEnd < kvLen);
+    if (prefetch) {
 #pragma unroll
-    for (int s = 0; s < C::kStages - 1; ++s) issue(s);
-    if constexpr (C::kStages >= 2) {
-        attn::cp_async_wait<C::kStages - 2>();  // Q (first group) has landed; the tiles may still fly
-    } else {
-        attn::cp_async_commit();  // one stage: nothing issued yet, Q is a group of its own
+        for (int s = 0; s < C::kStages - 1; ++s) issue(s);
+        pdl_grid_dependency_wait();
+        copy_q();
+        attn::cp_async_commit();  // Q's own group, after the tiles': wait for everything once
         attn::cp_async_wait<0>();
+    } else {
+        if constexpr (kStandalone) pdl_grid_dependency_wait();
+        copy_q();
+#pragma unroll
+        for (int s = 0; s < C::kStages - 1; ++s) issue(s);
+        if constexpr (C::kStages >= 2) {
+            attn::cp_async_wait<C::kStages - 2>();  // Q (first group) has landed; the tiles may still fly
+        } else {
+            attn::cp_async_commit();  // one stage: nothing issued yet, Q is a group of its own
+            attn::cp_async_wait<0>();
+        }
     }
     __syncthreads();
 
@@ -310,7 +333,7 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
             if (c == 0) p.partialLse[base] = mMax * scaleLog2 + log2f(sum);
         }
     }
-    if (kMerge && isSplit && p.mergeCounters != nullptr) merge_if_last<C>(p, bx, rowIdx, t, maxSplits, windowStart / kvChunk,
+    if (kStandalone && isSplit && p.mergeCounters != nullptr) merge_if_last<C>(p, bx, rowIdx, t, maxSplits, windowStart / kvChunk,
                                                                 (kvLen - 1) / kvChunk, headBase, numHeads, sM);
 }
 
@@ -320,27 +343,27 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<16>::kMinBlocks)
     ps_attention_decode_hd16(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
+    ps::pdl_launch_dependents();  // o_proj's weight stream (ps_skinny_gemm) may start; run() waits
     ps::attn_decode::run<16, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<32>::kMinBlocks)
     ps_attention_decode_hd32(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
+    ps::pdl_launch_dependents();  // o_proj's weight stream (ps_skinny_gemm) may start; run() waits
     ps::attn_decode::run<32, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<64>::kMinBlocks)
     ps_attention_decode_hd64(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
+    ps::pdl_launch_dependents();  // o_proj's weight stream (ps_skinny_gemm) may start; run() waits
     ps::attn_decode::run<64, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<128>::kMinBlocks)
     ps_attention_decode_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
-    ps::pdl_chain_start();  // the merge, or o_proj's weight stream (ps_skinny_gemm), may start
+    ps::pdl_launch_dependents();  // o_proj's weight stream (ps_skinny_gemm) may start; run() waits
     ps::attn_decode::run<128, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
