@@ -25,8 +25,8 @@
  *               instead of the struct's fields, or NULL. A CUDA graph captures the struct's bytes
  *               once, yet the split rule changes with the contexts every step; so a captured decode
  *               is launched with grid.y = PS_ATTN_MAX_SPLITS, its CTAs at split >= maxSplits exit at
- *               once, the merge is always launched (it skips unsplit rows), and the host rewrites
- *               the two ints with the step's other inputs.
+ *               once, the merge is always launched (it skips unsplit rows) unless mergeCounters
+ *               is set, and the host rewrites the two ints with the step's other inputs.
  *   mergeCounters  decode only: NULL, or int32 [grid.x] zeroed once at allocation. With it the
  *               decode kernel merges split rows itself (the CTA that finishes a row's last split
  *               does it, decode.cu merge_if_last) and ps_attention_merge is not launched; each launch

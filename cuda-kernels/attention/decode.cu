@@ -10,8 +10,9 @@
 // reads stay close together in memory) with their own cp.async pipeline of kStages tiles and their
 // own online-softmax state; nothing in the main loop waits on another warp. At the end the warps'
 // states are merged through shared memory. A request that fits in one split writes bf16 output;
-// otherwise the split writes its normalised fp32 output and base-2 log-sum-exp for
-// ps_attention_merge (merge.cu).
+// otherwise the split writes its normalised fp32 output and base-2 log-sum-exp, which
+// ps_attention_merge (merge.cu) combines, or, given mergeCounters, the CTA that finishes the
+// row's last split (merge_if_last).
 // Included by pod.cu as well as by the kernel list (pod.cu sorts first), hence once only.
 #pragma once
 
@@ -333,8 +334,11 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
             if (c == 0) p.partialLse[base] = mMax * scaleLog2 + log2f(sum);
         }
     }
-    if (kStandalone && isSplit && p.mergeCounters != nullptr) merge_if_last<C>(p, bx, rowIdx, t, maxSplits, windowStart / kvChunk,
-                                                                (kvLen - 1) / kvChunk, headBase, numHeads, sM);
+    if constexpr (kStandalone) {
+        if (isSplit && p.mergeCounters != nullptr) {
+            merge_if_last<C>(p, bx, rowIdx, t, maxSplits, windowStart / kvChunk, (kvLen - 1) / kvChunk, headBase, numHeads, sM);
+        }
+    }
 }
 
 }  // namespace attn_decode

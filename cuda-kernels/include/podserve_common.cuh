@@ -124,16 +124,20 @@ __device__ __forceinline__ float block_sum(float v, float* scratch) {
 // the programmatic-serialization attribute). A kernel that calls launch_dependents at its start lets
 // the next kernel on the stream, if that one was launched with the attribute, start its CTAs while
 // this one still runs; the next kernel must call grid_dependency_wait before it reads anything an
-// earlier kernel writes, or writes anything an earlier kernel reads, and may only do work on
-// read-only inputs (weights) before it. The wait returns once every earlier grid has completed and
-// its writes are visible (to coherent loads: load8_rw, never load8 or __ldg).
+// earlier kernel of the step may still be writing, or writes anything an earlier kernel reads, and
+// may only read data no running kernel writes before it. The wait returns once every earlier grid
+// has completed and its writes are visible (to coherent loads: load8_rw, never load8 or __ldg).
 //
 // The chain of a decode step: every kernel of it that Kernel.launchDependent launches calls
-// launch_dependents first and grid_dependency_wait before its first access, so a kernel's launch
-// and ramp overlap the tail of the one before it. Completion is transitive (a kernel completes
-// only after its own wait returned), so a kernel started two launches early is still safe.
-// Kernels launched the ordinary way (cuBLAS, the prefill and fused kernels) wait for everything
-// before them, early triggers or not.
+// launch_dependents first and grid_dependency_wait before its first access to activations, so a
+// kernel's launch and ramp overlap the tail of the one before it. Before the wait they read only
+// weights (ps_skinny_gemm), the step's index arrays (uploaded before its first kernel) and, in the
+// decode attention, K/V slots of earlier steps: that relies on the decode being launched right
+// after RoPE-and-append, which writes only q and the slot at positions[t] = kvLen - 1 of each
+// decode row (prefill rows of a hybrid step never write a page a decode row reads). Completion is
+// transitive (a kernel completes only after its own wait returned), so a kernel started two
+// launches early is still safe. Kernels launched the ordinary way (cuBLAS, the prefill and fused
+// kernels) wait for everything before them, early triggers or not.
 __device__ __forceinline__ void pdl_launch_dependents() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");

@@ -132,8 +132,9 @@ public final class AttentionKernels implements AutoCloseable {
      * As {@link #decode(Buffers, AttentionPlan, int, int, int, int, int, int, int)}; with
      * {@code splitPlan} != 0 (device int32 [2] {kvChunkSize, maxSplits}) the launch is the one a CUDA
      * graph can replay for any contexts: the kernels read the split rule from there, the grid is
-     * {@link AttentionPlan#MAX_SPLITS} deep and the merge always runs. The partial workspace must
-     * then hold rows x MAX_SPLITS.
+     * {@link AttentionPlan#MAX_SPLITS} deep and split rows are always merged (by the kernel with
+     * {@code b.mergeCounters()}, else by a merge launch). The partial workspace must then hold rows x
+     * MAX_SPLITS.
      */
     public void decode(Buffers b, AttentionPlan plan, long splitPlan, int begin, int count, int numQoHeads,
                        int numKvHeads, int headDim, int pageSize, int window) {

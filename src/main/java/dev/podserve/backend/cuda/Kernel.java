@@ -44,7 +44,8 @@ public final class Kernel {
      * (griddepcontrol.wait) before it touches what that one writes. Only for kernels written so
      * (ps_skinny_gemm, and the kernels of the decode chain that begin with ps::pdl_chain_start; see
      * podserve_common.cuh). Captured into a CUDA graph, the edge stays programmatic. After a kernel
-     * launched the ordinary way (cuBLAS), or an event wait or a copy, it behaves as {@link #launch}.
+     * that does not trigger early (cuBLAS's), it starts as that one's CTAs exit, before its writes are
+     * known to be visible: the device-side wait is what orders them, whatever runs ahead.
      */
     void launchDependent(CudaContext ctx, int gridX, int gridY, int blockX, int smemBytes, ParamBlock params) {
         launchDependent(ctx, ctx.stream(), gridX, gridY, blockX, smemBytes, params);
