@@ -49,10 +49,12 @@ public final class AttentionKernels implements AutoCloseable {
         }
     }
 
+    /** {@code params} for one launch; {@code mergeCounters} as in {@link Buffers}, 0 for every kernel but the decode. */
     private void fill(Buffers b, AttentionPlan plan, long workItems, long splitPlan, int begin, int count, int numQoHeads,
-                      int numKvHeads, int headDim, int pageSize, int window) {
+                      int numKvHeads, int headDim, int pageSize, int window, long mergeCounters) {
         params.clear();
-        fill(params, "", b, plan, workItems, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window, 0);
+        fill(params, "", b, plan, workItems, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window,
+                mergeCounters);
     }
 
     /** One PsAttentionParams, at {@code prefix} inside {@code block} ("" for the struct itself, "prefill." in PsPodParams). */
@@ -104,11 +106,11 @@ public final class AttentionKernels implements AutoCloseable {
                 .launch(ctx, plan.grid(), 1, AttentionPlan.THREADS, plan.smemBytes(), podParams);
         int mergeY = AttentionPlan.mergeGridY(numQoHeads, headDim);
         if (plan.prefill().needsMerge()) {
-            fill(prefillBufs, plan.prefill(), workItems, 0, 0, numPrefill, numQoHeads, numKvHeads, headDim, pageSize, 0);
+            fill(prefillBufs, plan.prefill(), workItems, 0, 0, numPrefill, numQoHeads, numKvHeads, headDim, pageSize, 0, 0);
             merge.launchDependent(ctx, plan.prefill().rows(), mergeY, AttentionPlan.THREADS, 0, params);
         }
         if (plan.decode().needsMerge()) {
-            fill(decodeBufs, plan.decode(), 0, 0, numPrefill, numDecode, numQoHeads, numKvHeads, headDim, pageSize, 0);
+            fill(decodeBufs, plan.decode(), 0, 0, numPrefill, numDecode, numQoHeads, numKvHeads, headDim, pageSize, 0, 0);
             merge.launchDependent(ctx, plan.decode().rows(), mergeY, AttentionPlan.THREADS, 0, params);
         }
     }
@@ -145,8 +147,7 @@ public final class AttentionKernels implements AutoCloseable {
     public synchronized void decode(Buffers b, AttentionPlan plan, long splitPlan, int begin, int count, int numQoHeads,
                                     int numKvHeads, int headDim, int pageSize, int window, boolean onSide) {
         if (count == 0) return;
-        params.clear();
-        fill(params, "", b, plan, 0, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window, b.mergeCounters());
+        fill(b, plan, 0, splitPlan, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window, b.mergeCounters());
         org.bytedeco.cuda.cudart.CUstream_st stream = onSide ? ctx.sideStream() : ctx.stream();
         int gridY = splitPlan != 0 ? AttentionPlan.MAX_SPLITS : plan.gridY();
         module.function(kernelName("decode", headDim))
@@ -164,7 +165,7 @@ public final class AttentionKernels implements AutoCloseable {
     public synchronized void prefill(Buffers b, AttentionPlan plan, long workItems, int begin, int count, int numQoHeads,
                                      int numKvHeads, int headDim, int pageSize, int window) {
         if (count == 0) return;
-        fill(b, plan, workItems, 0, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window);
+        fill(b, plan, workItems, 0, begin, count, numQoHeads, numKvHeads, headDim, pageSize, window, 0);
         module.function(kernelName(window > 0 ? "prefill_window" : "prefill", headDim))
                 .launch(ctx, plan.gridX(), plan.gridY(), AttentionPlan.THREADS, plan.smemBytes(), params);
         if (plan.needsMerge()) {
