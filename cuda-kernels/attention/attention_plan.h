@@ -23,43 +23,48 @@ namespace ps_attn_plan {
 // Split-KV rule. A "unit" is one CTA's worth of queries before splitting: a (request, kv head,
 // head chunk) for decode, a (work item, kv head) for prefill, with unitKeys[u] the keys it reads,
 // in launch order. Cutting every unit into kvChunkSize-key pieces trades shorter CTAs for more
-// CTAs plus a merge pass. The rule estimates each candidate's time in "key steps" (one CTA
-// streaming one key) and keeps the cheapest, ties to fewer splits. Candidates: kvChunkSize =
+// CTAs plus a merge pass. The rule estimates each candidate's time (decode: microseconds; prefill:
+// "key steps", one CTA computing one key) and keeps the cheapest, ties to fewer splits. Candidates: kvChunkSize =
 // maxKeys / s rounded up to 64 (the prefill key tile), s = 1..16, pieces of >= kMinChunk keys.
 //
-//  decode (bandwidth-bound): max(longest piece, total keys / numSMs, busiest SM) + kCtaOverhead *
-//      CTAs/numSMs. One CTA per SM already streams at ~90% of the card's bandwidth (H200: 128 CTAs,
-//      3.97 TB/s), so the machine behaves like numSMs lanes of fluid work, except that one SM
-//      streams at most kSmStreamShare times its fair share: "busiest SM" is the pieces dealt in
-//      launch order to the least loaded of numSMs lanes, divided by kSmStreamShare, for units of
-//      at least kSmStreamMinKeys. So a launch of equal long pieces just over a whole number of CTAs
-//      per SM, which ends on its more loaded SMs alone, is split further. H100: 22 decodes at
-//      16K (176 CTAs, 1.33 per SM) streamed 2,697 GB/s unsplit against 2,900 split further, while
-//      240 CTAs (1.82 per SM) streamed 2,930 unsplit. The floor: at 4K keys the extra split's merge
-//      cost more than the short tail (up to 4% slower), and a floor on the piece instead of the unit
-//      let 288 CTAs of 5.5K keys (2.18 per SM) in, 6% slower than 192
-//      (../bench/results/decode-split-h100-2026-11-27.*).
+//  decode (bandwidth-bound): the CTAs replayed on the decode kernel's slots (decode_slots_per_sm x
+//      numSMs; two per SM at head dim 128), in microseconds (decode_time_us). While CTAs wait for a
+//      slot every slot streams at min(one CTA's rate, card / slots) and a CTA takes the slot that
+//      frees first; once the last has started, the running ones drain, each at min(one CTA's rate,
+//      card / still running). So a launch that ends on a partial round of long CTAs pays for its
+//      tail: on the H200 one CTA streams about the card's rate divided by the slots
+//      (kDecodeCtaBytesPerUs against kDecodeBytesPerUs / 264), so the few CTAs of a last round
+//      stream at their own rate each, a small part of the card. Every CTA adds kDecodeCtaOverheadBytes of streaming time (its start, Q,
+//      its partial or output rows) and a split launch kDecodeSplitUs (the partial rows and the
+//      last CTA's merge: split rows are merged inside the decode kernel). Fitted on 126 decode
+//      batches timed at every split count (B 1-128, 1K-32K keys, and mixed lengths, bench
+//      attention_bench --decode-sweep, ../bench/results/decode-split-h200-2026-11-29.*); measured
+//      again with this rule, its choice is on average 1.010x the fastest split's time (worst
+//      1.074x) against 1.035x (worst 1.19x) for the rule before, which costed decode as fluid work
+//      with one SM streaming up to 1.33x its fair share (fitted on the H100, where one CTA alone
+//      does outrun its share of the card). The slots assume Hopper's shared memory per SM.
 //  prefill (tensor-bound): the hardware block scheduler replayed on 2 CTA slots per SM (CTAs start
 //      in launch order on the first free slot, duration = keys + kCtaOverhead), so wave
 //      quantisation counts; a launch of at most numSMs CTAs runs one CTA per SM, kLoneSpeedup
 //      faster. Launches of more than 4 waves use the fluid estimate (quantisation fades).
-//  merge: a launch (kMergeLaunchUs) plus the fp32 partials written and read (rows * splits * Hq *
-//      D * 8 bytes at kMergeBytesPerUs), converted to key steps of the phase (a decode CTA streams
-//      a key in kDecodeKeyUs, a prefill CTA computes one in kPrefillKeyUs).
-// Constants from H200 runs of bench/attention_bench.cu (forced 1/2/4-split rows): decode B=16
-// L=1024 took 26.5 us unsplit and 33.4 us split in two; prefill C=512 P=12288 564 us unsplit
-// (128 CTAs, one per SM), 384 us in two splits.
+//  prefill merge: a launch (kMergeLaunchUs) plus the fp32 partials written and read (rows * splits
+//      * Hq * D * 8 bytes at kMergeBytesPerUs), converted to key steps (a prefill CTA computes a key
+//      in kPrefillKeyUs).
+// Prefill constants from H200 runs of bench/attention_bench.cu (forced 1/2/4-split rows): C=512
+// P=12288 564 us unsplit (128 CTAs, one per SM), 384 us in two splits.
 constexpr int kKeyAlign = 64;
 constexpr int kMinChunk = 256;
 constexpr int kMaxSplits = 16;
 constexpr double kCtaOverhead = 48.0;
 constexpr double kMergeLaunchUs = 4.0;
 constexpr double kMergeBytesPerUs = 3.0e6;
-constexpr double kDecodeKeyUs = 1.0 / 60.0;
 constexpr double kPrefillKeyUs = 1.0 / 20.0;
 constexpr double kLoneSpeedup = 1.25;
-constexpr double kSmStreamShare = 1.33;
-constexpr int kSmStreamMinKeys = 8192;
+constexpr double kDecodeBytesPerUs = 4.4032e6;       // the card's K/V streaming rate (8600 keys/us at d 128)
+constexpr double kDecodeCtaBytesPerUs = 16896.0;     // one decode CTA's (33 keys/us at d 128)
+constexpr double kDecodeCtaOverheadBytes = 196608.0; // a CTA's fixed cost, as bytes at its rate (384 keys at d 128)
+constexpr double kDecodeSplitUs = 8.0;               // a split launch's partial rows and merges
+constexpr int kSmSharedMemBytes = 233472;            // per SM on Hopper (228 KB), 1 KB of it reserved per CTA
 
 struct SplitChoice {
     int kvChunkSize;  // keys per split, multiple of 64
@@ -83,10 +88,61 @@ inline double list_schedule(const std::vector<double>& pieces, int slots) {
     return end;
 }
 
+inline int decode_smem(int headDim);
+
+// Decode CTAs resident per SM: what their shared memory lets in (the kernels' registers allow more).
+inline int decode_slots_per_sm(int headDim) {
+    return std::min(16, kSmSharedMemBytes / (decode_smem(headDim) + 1024));
+}
+
+// Microseconds for decode CTAs of `pieces` keys each (launch order) on `slots` slots, keys of head
+// dim headDim (see the split rule above). Past 4 CTAs per slot the queue is long and its tail short,
+// so the replay gives way to the fluid estimate plus half a piece (it runs on the engine thread
+// every step).
+inline double decode_time_us(const std::vector<double>& pieces, int slots, int headDim) {
+    const double keyBytes = 4.0 * headDim;  // K and V rows of one kv head, bf16
+    const double card = kDecodeBytesPerUs / keyBytes, cta = kDecodeCtaBytesPerUs / keyBytes;
+    const double overhead = kDecodeCtaOverheadBytes / keyBytes;
+    const double full = std::min(cta, card / slots);  // per CTA while every slot streams
+    const size_t n = pieces.size();
+    if (n > 4 * (size_t)slots) {
+        double work = 0, longest = 0;
+        for (double k : pieces) {
+            work += k + overhead;
+            longest = std::max(longest, k);
+        }
+        return work / (slots * full) + (longest + overhead) / (2 * full);
+    }
+    // Work (keys) each slot has finished by when the last CTA starts, then what is left of each.
+    std::vector<double> left;
+    double start = 0;
+    if (n <= (size_t)slots) {
+        for (double k : pieces) left.push_back(k + overhead);
+    } else {
+        std::priority_queue<double, std::vector<double>, std::greater<double>> done;  // [slots] work at finish
+        for (size_t i = 0; i < (size_t)slots; ++i) done.push(pieces[i] + overhead);
+        for (size_t i = slots; i < n; ++i) {
+            start = done.top();
+            done.pop();
+            done.push(start + pieces[i] + overhead);
+        }
+        for (; !done.empty(); done.pop()) left.push_back(done.top() - start);
+    }
+    std::sort(left.begin(), left.end());
+    // The drain: the CTAs still running share the card, each at most at its own rate.
+    double t = start / full, finished = 0;
+    for (size_t i = 0; i < left.size(); ++i) {
+        const double rate = std::min(cta, card / (double)(left.size() - i));
+        t += (left[i] - finished) / rate;
+        finished = left[i];
+    }
+    return t;
+}
+
 // bytesPerRowSplit: fp32 partial bytes one query row adds per split (Hq * D * 8, written + read);
-// rows: query rows of the launch.
+// rows: query rows of the launch; headDim sets the decode's key bytes and slots.
 inline SplitChoice choose_split(const std::vector<int>& unitKeys, bool decode, int numSms, double rows,
-                                double bytesPerRowSplit) {
+                                double bytesPerRowSplit, int headDim) {
     int maxKeys = 1;
     double total = 0;
     for (int k : unitKeys) {
@@ -104,20 +160,18 @@ inline SplitChoice choose_split(const std::vector<int>& unitKeys, bool decode, i
         lastChunk = chunk;
         const int splits = (maxKeys + chunk - 1) / chunk;
         // Launch order: grid.y (split) is the slow index, so every unit's piece 0 comes first.
+        // A prefill piece carries its CTA overhead in keys; decode_time_us adds the decode's own.
+        const double pieceOverhead = decode ? 0.0 : kCtaOverhead;
         pieces.clear();
         for (int p = 0; p < splits; ++p)
             for (int k : unitKeys)
-                if (k > p * chunk) pieces.push_back(std::min(chunk, k - p * chunk) + kCtaOverhead);
+                if (k > p * chunk) pieces.push_back(std::min(chunk, k - p * chunk) + pieceOverhead);
         const double ctas = (double)pieces.size();
         double cost;
         if (decode) {
-            const double piece = std::min(chunk, maxKeys);
-            // The busiest SM: the pieces dealt in launch order to the least loaded SM.
-            // Past 3 CTAs per SM no SM holds a third more than its share of equal pieces (ceil(n) / n
-            // <= 4/3), so the term is only worked out up to 4 (it costs host time every step).
-            const bool uneven = maxKeys >= kSmStreamMinKeys && ctas <= 4.0 * numSms;
-            const double busiest = uneven ? list_schedule(pieces, numSms) / kSmStreamShare : 0.0;
-            cost = std::max({piece, total / numSms, busiest}) + kCtaOverhead * ctas / numSms;
+            // In microseconds, compared only with the other decode candidates.
+            cost = decode_time_us(pieces, decode_slots_per_sm(headDim) * numSms, headDim) +
+                   (splits > 1 ? kDecodeSplitUs : 0.0);
         } else if (ctas <= numSms) {
             cost = (std::min(chunk, maxKeys) + kCtaOverhead) / kLoneSpeedup;
         } else if (ctas <= 4.0 * 2 * numSms) {
@@ -125,9 +179,8 @@ inline SplitChoice choose_split(const std::vector<int>& unitKeys, bool decode, i
         } else {
             cost = std::max((double)std::min(chunk, maxKeys), (total + kCtaOverhead * ctas) / (2 * numSms));
         }
-        if (splits > 1)
-            cost += (kMergeLaunchUs + rows * splits * bytesPerRowSplit / kMergeBytesPerUs) /
-                    (decode ? kDecodeKeyUs : kPrefillKeyUs);
+        if (splits > 1 && !decode)
+            cost += (kMergeLaunchUs + rows * splits * bytesPerRowSplit / kMergeBytesPerUs) / kPrefillKeyUs;
         if (cost < bestCost) {
             bestCost = cost;
             best = {chunk, splits};
@@ -230,7 +283,7 @@ inline Launch plan_decode(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
         L.kvChunkSize = forceChunk;
         L.maxSplits = (maxKeys + forceChunk - 1) / forceChunk;
     } else {
-        SplitChoice c = choose_split(keys, true, numSms, count, 8.0 * numQoHeads * headDim);
+        SplitChoice c = choose_split(keys, true, numSms, count, 8.0 * numQoHeads * headDim, headDim);
         L.kvChunkSize = c.kvChunkSize;
         L.maxSplits = c.maxSplits;
     }
@@ -278,7 +331,7 @@ inline Launch plan_prefill(const int32_t* qoIndptr, const int32_t* kvIndptr, con
         L.kvChunkSize = forceChunk;
     } else {
         L.kvChunkSize = choose_split(keys, false, numSms, qoIndptr[begin + count] - qoIndptr[begin],
-                                     8.0 * numQoHeads * headDim)
+                                     8.0 * numQoHeads * headDim, headDim)
                             .kvChunkSize;
     }
     // A request is split when its whole context exceeds the chunk, even if this launch's rows

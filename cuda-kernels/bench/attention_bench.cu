@@ -11,6 +11,12 @@
 //
 // Usage: attention_bench [--fatbin build/podserve.fatbin] [--json out.json] [--only decode|prefill]
 //                        [--tag NAME]   (NAME is appended to the kernel column, for variant builds)
+//                        [--decode-sweep]
+// --decode-sweep: the data the decode split rule is fitted to instead. Decode batches of B requests
+// at L keys (B 1-128, L 1K-32K, B x L <= 2M keys) and of B requests at lengths drawn from [128, 2L)
+// ("mixed"), each timed at every split count the planner considers (1-16, pieces >= 256 keys) and
+// at the planner's own choice, with split rows merged inside the decode kernel as the backend runs
+// it (mergeCounters). 15 timed runs per row.
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +87,8 @@ struct Bench {
     uint16_t *kCache, *vCache, *q, *out;
     float *partialO, *partialLse;
     size_t partialOCap, partialLseCap;
+    int32_t* mergeCounters = nullptr;  // int32 [kMaxCounters] zeroed; non-null: decode merges in-kernel
+    int reps = kReps;
     std::vector<Row> rows;
     std::mt19937 rng{7};
 
@@ -148,11 +156,13 @@ struct Bench {
         PS_CUDA_CHECK(cudaEventCreate(&e0));
         PS_CUDA_CHECK(cudaEventCreate(&e1));
         std::vector<float> ms;
-        for (int i = 0; i < kWarm + kReps; ++i) {
+        const bool inKernel = decode && mergeCounters != nullptr;
+        if (inKernel) p.mergeCounters = mergeCounters;
+        for (int i = 0; i < kWarm + reps; ++i) {
             p.kvPageIndices = dPages[i % kSets];
             PS_CUDA_CHECK(cudaEventRecord(e0));
             launch(main, dim3(L.gridX, L.gridY), L.smemBytes, p);
-            if (L.needsMerge()) launch(merge, dim3(L.rows, ps_attn_plan::merge_grid_y(p.numQoHeads, p.headDim)), 0, p);
+            if (L.needsMerge() && !inKernel) launch(merge, dim3(L.rows, ps_attn_plan::merge_grid_y(p.numQoHeads, p.headDim)), 0, p);
             PS_CUDA_CHECK(cudaEventRecord(e1));
             PS_CUDA_CHECK(cudaEventSynchronize(e1));
             PS_CUDA_CHECK(cudaGetLastError());
@@ -212,6 +222,56 @@ struct Bench {
                             flops / (ms * 1e-3) / 1e12, i == 0});
         }
     }
+
+    // --decode-sweep: one batch (reqs, all decodes) at every split count choose_split considers and
+    // at its own choice. config names the batch; rows carry the plan so the fit can rebuild it.
+    void decode_splits(const std::string& config, const std::vector<std::pair<int, int>>& reqs) {
+        int maxKeys = 1;
+        double bytes = 0;
+        for (auto& r : reqs) {
+            maxKeys = std::max(maxKeys, r.second);
+            bytes += 2.0 * kHkv * r.second * kD * 2 + 2.0 * kHq * kD * 2;
+        }
+        std::vector<int> forced = {0};
+        int lastChunk = -1;
+        for (int s = 1; s <= ps_attn_plan::kMaxSplits; ++s) {
+            const int chunk = ps_attn_plan::round_up((maxKeys + s - 1) / s, ps_attn_plan::kKeyAlign);
+            if (chunk == lastChunk) continue;
+            if (s > 1 && chunk < ps_attn_plan::kMinChunk) break;
+            lastChunk = chunk;
+            forced.push_back(chunk);
+        }
+        for (size_t i = 0; i < forced.size(); ++i) {
+            std::string plan;
+            const double ms = time_phase(true, reqs, forced[i], &plan);
+            rows.push_back({config, ps_attn_plan::decode_kernel(kD), (i == 0 ? "planner " : "forced ") + plan, ms,
+                            bytes / (ms * 1e-3) / 1e12, i == 0});
+        }
+    }
+
+    void decode_sweep() {
+        const int bs[] = {1, 2, 4, 6, 8, 12, 16, 20, 24, 28, 32, 39, 48, 64, 96, 128};
+        const int ls[] = {1024, 2048, 4096, 8192, 16384, 32768};
+        for (int L : ls)
+            for (int B : bs) {
+                if ((long)B * L > 2L * 1024 * 1024) continue;
+                char config[64];
+                snprintf(config, sizeof config, "decode B=%d L=%d", B, L);
+                decode_splits(config, std::vector<std::pair<int, int>>(B, {1, L}));
+            }
+        // Mixed lengths, as a serving batch has: each drawn from [128, 2L).
+        for (int L : {2048, 8192})
+            for (int B : bs) {
+                std::uniform_int_distribution<int> len(128, 2 * L - 1);
+                std::vector<std::pair<int, int>> reqs;
+                std::string lens;
+                for (int i = 0; i < B; ++i) {
+                    reqs.push_back({1, len(rng)});
+                    lens += (i ? ":" : "") + std::to_string(reqs.back().second);
+                }
+                decode_splits("decode mixed B=" + std::to_string(B) + " L=" + std::to_string(L) + " lens=" + lens, reqs);
+            }
+    }
 };
 
 }  // namespace
@@ -220,11 +280,13 @@ int main(int argc, char** argv) {
     const char* fatbin = "build/podserve.fatbin";
     const char* json = nullptr;
     std::string only, tag;
+    bool sweep = false;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--fatbin") && i + 1 < argc) fatbin = argv[++i];
         else if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--tag") && i + 1 < argc) tag = argv[++i];
+        else if (!strcmp(argv[i], "--decode-sweep")) sweep = true;
         else {
             fprintf(stderr, "unknown argument %s\n", argv[i]);
             return 2;
@@ -238,8 +300,9 @@ int main(int argc, char** argv) {
     PS_CUDA_CHECK(cudaLibraryLoadFromFile(&b.ks.lib, fatbin, nullptr, nullptr, 0, nullptr, nullptr, 0));
     printf("device: %s (%d SMs), fatbin %s\n", prop.name, b.sms, fatbin);
 
-    // Largest set: 128 decodes x 8192 keys = 65536 pages; each page is Hkv x 16 x 128 bf16 = 32 KB.
-    b.pagesPerSet = 128 * 8192 / kPage;
+    // Largest set: 128 decodes x 8192 keys = 65536 pages (the sweep: 2M keys, 131072 pages); each
+    // page is Hkv x 16 x 128 bf16 = 32 KB.
+    b.pagesPerSet = (sweep ? 2 * 1024 * 1024 : 128 * 8192) / kPage;
     const size_t cacheElems = (size_t)kSets * b.pagesPerSet * kHkv * kPage * kD;
     b.kCache = dalloc<uint16_t>(cacheElems);
     b.vCache = dalloc<uint16_t>(cacheElems);
@@ -256,10 +319,18 @@ int main(int argc, char** argv) {
     PS_CUDA_CHECK(cudaGetLastError());
     PS_CUDA_CHECK(cudaDeviceSynchronize());
 
-    if (only != "prefill")
+    if (sweep) {
+        // int32 [1024]: one counter per decode CTA column (128 requests x 8 kv heads), zeroed once;
+        // the kernel leaves them at zero.
+        b.mergeCounters = dalloc<int32_t>(1024);
+        PS_CUDA_CHECK(cudaMemset(b.mergeCounters, 0, 1024 * sizeof(int32_t)));
+        b.reps = 15;
+        b.decode_sweep();
+    }
+    if (only != "prefill" && !sweep)
         for (int B : {16, 32, 64, 128})
             for (int L : {1024, 4096, 8192}) b.decode(B, L);
-    if (only != "decode")
+    if (only != "decode" && !sweep)
         for (int C : {512, 1024, 2048})
             for (int P : {0, 4096, 12288}) b.prefill(C, P);
     if (!tag.empty())

@@ -1,6 +1,7 @@
 package dev.podserve.backend.cuda;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -23,13 +24,18 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
     static final double CTA_OVERHEAD = 48.0;
     static final double MERGE_LAUNCH_US = 4.0;
     static final double MERGE_BYTES_PER_US = 3.0e6;
-    static final double DECODE_KEY_US = 1.0 / 60.0;
     static final double PREFILL_KEY_US = 1.0 / 20.0;
     static final double LONE_SPEEDUP = 1.25;
-    /** attention_plan.h kSmStreamShare: one SM streams at most this many times its fair share of DRAM bandwidth. */
-    static final double SM_STREAM_SHARE = 1.33;
-    /** attention_plan.h kSmStreamMinKeys: shorter units are not costed by the busiest SM (a split's merge costs more). */
-    static final int SM_STREAM_MIN_KEYS = 8192;
+    /** attention_plan.h kDecodeBytesPerUs: the card's K/V streaming rate in the decode split model. */
+    static final double DECODE_BYTES_PER_US = 4.4032e6;
+    /** attention_plan.h kDecodeCtaBytesPerUs: one decode CTA's streaming rate. */
+    static final double DECODE_CTA_BYTES_PER_US = 16896.0;
+    /** attention_plan.h kDecodeCtaOverheadBytes: a decode CTA's fixed cost, as bytes streamed at its rate. */
+    static final double DECODE_CTA_OVERHEAD_BYTES = 196608.0;
+    /** attention_plan.h kDecodeSplitUs: what a split decode launch adds (partial rows, in-kernel merges). */
+    static final double DECODE_SPLIT_US = 8.0;
+    /** attention_plan.h kSmSharedMemBytes: shared memory per SM on Hopper, 1 KB of it reserved per CTA. */
+    static final int SM_SHARED_MEM_BYTES = 233472;
     static final int DECODE_SMEM_HD16 = 12800;
     static final int DECODE_SMEM_HD32 = 25600;
     static final int DECODE_SMEM_HD64 = 51200;
@@ -127,21 +133,79 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
         return end;
     }
 
+    /** attention_plan.h's decode_slots_per_sm: decode CTAs resident per SM, as their shared memory allows. */
+    static int decodeSlotsPerSm(int headDim) {
+        return Math.min(16, SM_SHARED_MEM_BYTES / (decodeSmem(headDim) + 1024));
+    }
+
     /**
-     * {kvChunkSize, maxSplits}: attention_plan.h's choose_split. Decode is costed as bandwidth-bound
-     * fluid work over the SMs, no SM streaming more than SM_STREAM_SHARE times its share; prefill by replaying the block scheduler on 2 CTA slots per SM; a
-     * split adds the merge launch and its fp32 partial traffic.
-     *
-     * @param bytesPerRowSplit fp32 partial bytes one query row adds per split (heads * headDim * 8)
+     * attention_plan.h's decode_time_us: microseconds for decode CTAs of {@code pieces[0, count)}
+     * keys (launch order) on {@code slots} slots. While CTAs wait, every slot streams at min(one CTA's
+     * rate, card / slots) and a CTA takes the slot that frees first; then the running ones drain,
+     * each at min(one CTA's rate, card / still running). Past 4 CTAs per slot: the fluid estimate
+     * plus half a piece. The same arithmetic in the same order as the header (PodPlanParityTest).
      */
+    static double decodeTimeUs(double[] pieces, int count, int slots, int headDim) {
+        double keyBytes = 4.0 * headDim;  // K and V rows of one kv head, bf16
+        double card = DECODE_BYTES_PER_US / keyBytes;
+        double cta = DECODE_CTA_BYTES_PER_US / keyBytes;
+        double overhead = DECODE_CTA_OVERHEAD_BYTES / keyBytes;
+        double full = Math.min(cta, card / slots);
+        if (count > 4L * slots) {
+            double work = 0;
+            double longest = 0;
+            for (int i = 0; i < count; i++) {
+                work += pieces[i] + overhead;
+                longest = Math.max(longest, pieces[i]);
+            }
+            return work / (slots * full) + (longest + overhead) / (2 * full);
+        }
+        double[] left;  // [CTAs still running when the last one starts] work left, then sorted
+        double start = 0;
+        if (count <= slots) {
+            left = new double[count];
+            for (int i = 0; i < count; i++) left[i] = pieces[i] + overhead;
+        } else {
+            // [slots] work done at each slot's finish, a binary min-heap as in listSchedule.
+            double[] heap = new double[slots];
+            for (int i = 0; i < slots; i++) heap[i] = pieces[i] + overhead;
+            Arrays.sort(heap);  // a sorted array is a min-heap
+            for (int i = slots; i < count; i++) {
+                start = heap[0];
+                double t = start + pieces[i] + overhead;
+                int j = 0;
+                while (true) {
+                    int c = 2 * j + 1;
+                    if (c >= slots) break;
+                    if (c + 1 < slots && heap[c + 1] < heap[c]) c++;
+                    if (heap[c] >= t) break;
+                    heap[j] = heap[c];
+                    j = c;
+                }
+                heap[j] = t;
+            }
+            left = heap;
+            for (int i = 0; i < slots; i++) left[i] -= start;
+        }
+        Arrays.sort(left);
+        double t = start / full;
+        double finished = 0;
+        for (int i = 0; i < left.length; i++) {
+            double rate = Math.min(cta, card / (double) (left.length - i));
+            t += (left[i] - finished) / rate;
+            finished = left[i];
+        }
+        return t;
+    }
+
     /**
-     * Fills {@code pieces} with the CTA durations (keys plus CTA_OVERHEAD) in launch order: grid.y
-     * (split) is the slow index, so every unit's piece 0 comes first. Returns how many.
+     * Fills {@code pieces} with the CTA durations (keys plus {@code overhead}) in launch order:
+     * grid.y (split) is the slow index, so every unit's piece 0 comes first. Returns how many.
      */
-    private static int launchOrderPieces(int[] unitKeys, int splits, int chunk, double[] pieces) {
+    private static int launchOrderPieces(int[] unitKeys, int splits, int chunk, double overhead, double[] pieces) {
         int count = 0;
         for (int p = 0; p < splits; p++) {
-            for (int k : unitKeys) if (k > p * chunk) pieces[count++] = Math.min(chunk, k - p * chunk) + CTA_OVERHEAD;
+            for (int k : unitKeys) if (k > p * chunk) pieces[count++] = Math.min(chunk, k - p * chunk) + overhead;
         }
         return count;
     }
@@ -151,7 +215,16 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
         return buffer != null && buffer.length >= length ? buffer : new double[length];
     }
 
-    static int[] chooseSplit(int[] unitKeys, boolean decode, int numSms, double rows, double bytesPerRowSplit) {
+    /**
+     * {kvChunkSize, maxSplits}: attention_plan.h's choose_split. Decode is costed in microseconds by
+     * replaying its CTAs on the decode slots (decodeTimeUs) plus DECODE_SPLIT_US when split; prefill
+     * in key steps by replaying the block scheduler on 2 CTA slots per SM, a split adding the merge
+     * launch and its fp32 partial traffic.
+     *
+     * @param bytesPerRowSplit fp32 partial bytes one query row adds per split (heads * headDim * 8)
+     * @param headDim          the decode's key bytes and slots
+     */
+    static int[] chooseSplit(int[] unitKeys, boolean decode, int numSms, double rows, double bytesPerRowSplit, int headDim) {
         int maxKeys = 1;
         double total = 0;
         for (int k : unitKeys) {
@@ -161,7 +234,7 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
         int[] best = {roundUp(maxKeys, KEY_ALIGN), 1};
         double bestCost = 1e300;
         int lastChunk = -1;
-        double[] pieces = null;  // [units * splits] CTA durations in launch order, for the prefill replay
+        double[] pieces = null;  // [units * splits] CTA durations in launch order, for the replays
         for (int s = 1; s <= MAX_SPLITS; s++) {
             int chunk = roundUp((maxKeys + s - 1) / s, KEY_ALIGN);
             if (chunk == lastChunk) continue;
@@ -172,28 +245,20 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
             for (int k : unitKeys) ctas += (k + chunk - 1) / chunk;
             double cost;
             if (decode) {
-                // The busiest SM: one SM streams at most SM_STREAM_SHARE times its fair share; the
-                // pieces dealt in launch order to the least loaded SM (units of SM_STREAM_MIN_KEYS and up).
-                double piece = Math.min(chunk, maxKeys);
-                double busiest = 0.0;
-                // Past 3 CTAs per SM no SM holds a third more than its share of equal pieces, so the
-                // term is only worked out up to 4 (it costs the engine thread time every step).
-                if (maxKeys >= SM_STREAM_MIN_KEYS && ctas <= 4.0 * numSms) {
-                    pieces = atLeast(pieces, unitKeys.length * splits);
-                    busiest = listSchedule(pieces, launchOrderPieces(unitKeys, splits, chunk, pieces), numSms) / SM_STREAM_SHARE;
-                }
-                cost = Math.max(Math.max(piece, total / numSms), busiest) + CTA_OVERHEAD * ctas / numSms;
+                pieces = atLeast(pieces, unitKeys.length * splits);
+                int count = launchOrderPieces(unitKeys, splits, chunk, 0.0, pieces);
+                cost = decodeTimeUs(pieces, count, decodeSlotsPerSm(headDim) * numSms, headDim)
+                        + (splits > 1 ? DECODE_SPLIT_US : 0.0);
             } else if (ctas <= numSms) {
                 cost = (Math.min(chunk, maxKeys) + CTA_OVERHEAD) / LONE_SPEEDUP;
             } else if (ctas <= 4.0 * 2 * numSms) {
                 pieces = atLeast(pieces, unitKeys.length * splits);
-                cost = listSchedule(pieces, launchOrderPieces(unitKeys, splits, chunk, pieces), 2 * numSms);
+                cost = listSchedule(pieces, launchOrderPieces(unitKeys, splits, chunk, CTA_OVERHEAD, pieces), 2 * numSms);
             } else {
                 cost = Math.max((double) Math.min(chunk, maxKeys), (total + CTA_OVERHEAD * ctas) / (2 * numSms));
             }
-            if (splits > 1) {
-                cost += (MERGE_LAUNCH_US + rows * splits * bytesPerRowSplit / MERGE_BYTES_PER_US)
-                        / (decode ? DECODE_KEY_US : PREFILL_KEY_US);
+            if (splits > 1 && !decode) {
+                cost += (MERGE_LAUNCH_US + rows * splits * bytesPerRowSplit / MERGE_BYTES_PER_US) / PREFILL_KEY_US;
             }
             if (cost < bestCost) {
                 bestCost = cost;
@@ -226,7 +291,7 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
             chunk = forceChunk;
             splits = (maxKeys + forceChunk - 1) / forceChunk;
         } else {
-            int[] c = chooseSplit(keys, true, numSms, count, 8.0 * numQoHeads * headDim);
+            int[] c = chooseSplit(keys, true, numSms, count, 8.0 * numQoHeads * headDim, headDim);
             chunk = c[0];
             splits = c[1];
         }
@@ -271,7 +336,7 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
             java.util.Arrays.fill(keys, i * numKvHeads, (i + 1) * numKvHeads, items.get(i)[2]);
         }
         int chunk = forceChunk > 0 ? forceChunk
-                : chooseSplit(keys, false, numSms, qoIndptr[begin + count] - qoIndptr[begin], 8.0 * numQoHeads * headDim)[0];
+                : chooseSplit(keys, false, numSms, qoIndptr[begin + count] - qoIndptr[begin], 8.0 * numQoHeads * headDim, headDim)[0];
         int splits = (maxKeys + chunk - 1) / chunk;
         int rows = qoIndptr[begin + count] - qoIndptr[begin];
         return new AttentionPlan(work, chunk, splits, rows, items.size() * numKvHeads, splits, prefillSmem(headDim),

@@ -5,17 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 /**
- * The decode split rule's busiest-SM term (AttentionPlan.chooseSplit, attention_plan.h
- * kSmStreamShare) on the decode batches it was measured on (H100, 132 SMs, Llama-3-8B heads,
- * bench/results/decode-split-h100-2026-11-27.*): equal long units just over a whole number of CTAs
- * per SM are split further, those that fill the SMs evenly or are short are not. PodPlanParityTest
- * keeps the header and this port equal; this test pins what the rule decides.
+ * What the decode split rule (AttentionPlan.chooseSplit, attention_plan.h decode_time_us) decides
+ * on batches it was fitted to: Llama-3-8B heads (32 / 8, d 128, page 16), 132 SMs, every split
+ * count timed on an H200 (bench/results/decode-split-h200-2026-11-29.*). A launch ending on a
+ * partial round of long CTAs is split further; one whose CTAs all run at once, or whose queue is
+ * deep, is not. PodPlanParityTest keeps the header and this port equal; this test pins the choices.
  */
 class DecodeSplitRuleTest {
 
     private static final int SMS = 132;
 
-    /** CTAs of the standalone decode of {@code n} requests of {@code keys} keys each (page 16, 32/8 heads, d 128). */
+    /** CTAs of the standalone decode of {@code n} requests of {@code keys} keys each. */
     private static int ctas(int n, int keys) {
         int[] qo = new int[n + 1], kv = new int[n + 1], last = new int[n];
         int pages = (keys + 15) / 16;
@@ -29,22 +29,19 @@ class DecodeSplitRuleTest {
     }
 
     @Test
-    void launchesJustOverAWholeNumberOfCtasPerSmAreSplitFurther() {
-        // 22 decodes at 16K: 176 CTAs unsplit (1.33 per SM) streamed 2,697 GB/s, 352 streamed 2.0% faster.
-        assertThat(ctas(22, 16384)).isEqualTo(352);
-        assertThat(ctas(20, 16384)).isEqualTo(320);
-        assertThat(ctas(8, 16384)).isEqualTo(256);   // 192 before (1.45 per SM), 4.1% slower
-        assertThat(ctas(12, 16384)).isEqualTo(384);  // not 288 (2.18 per SM), which measured 6% slower than 192
-        assertThat(ctas(20, 8192)).isEqualTo(320);
+    void launchesEndingOnAPartialRoundOfLongCtasAreSplitFurther() {
+        // 39 at 16K: 312 CTAs unsplit fill the 264 slots and leave 48 to run alone, 0.715 ms;
+        // three splits 0.616 ms (the best, four, 0.601).
+        assertThat(ctas(39, 16384)).isEqualTo(936);
+        // 20 at 16K: 0.373 ms in two splits (320 CTAs), 0.323 in three.
+        assertThat(ctas(20, 16384)).isEqualTo(480);
+        assertThat(ctas(1, 16384)).isEqualTo(128);  // one request: 16 splits
     }
 
     @Test
-    void evenOrShortLaunchesKeepTheirPlan() {
-        assertThat(ctas(30, 16384)).isEqualTo(240);  // 1.82 per SM: already at 2,930 GB/s unsplit
-        assertThat(ctas(16, 16384)).isEqualTo(256);
-        assertThat(ctas(16, 8192)).isEqualTo(128);   // under one CTA per SM
-        assertThat(ctas(61, 8192)).isEqualTo(488);
-        assertThat(ctas(20, 4096)).isEqualTo(160);   // 4K units: a split's merge costs more than the tail
-        assertThat(ctas(122, 4096)).isEqualTo(976);
+    void launchesThatRunInOneRoundOrQueueDeeplyKeepTheirPlan() {
+        assertThat(ctas(30, 16384)).isEqualTo(240);   // 240 CTAs on 264 slots: all at once
+        assertThat(ctas(48, 1024)).isEqualTo(384);    // short: a split's merge costs more than the tail (0.060 vs 0.067 ms)
+        assertThat(ctas(128, 8192)).isEqualTo(1024);  // four rounds: the tail is short
     }
 }
