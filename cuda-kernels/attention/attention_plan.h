@@ -36,13 +36,16 @@ namespace ps_attn_plan {
 //      (kDecodeCtaBytesPerUs against kDecodeBytesPerUs / 264), so the few CTAs of a last round
 //      stream at their own rate each, a small part of the card. Every CTA adds kDecodeCtaOverheadBytes of streaming time (its start, Q,
 //      its partial or output rows) and a split launch kDecodeSplitUs (the partial rows and the
-//      last CTA's merge: split rows are merged inside the decode kernel). Fitted on 126 decode
-//      batches timed at every split count (B 1-128, 1K-32K keys, and mixed lengths, bench
-//      attention_bench --decode-sweep, ../bench/results/decode-split-h200-2026-11-29.*); measured
-//      again with this rule, its choice is on average 1.010x the fastest split's time (worst
-//      1.074x) against 1.035x (worst 1.19x) for the rule before, which costed decode as fluid work
-//      with one SM streaming up to 1.33x its fair share (fitted on the H100, where one CTA alone
-//      does outrun its share of the card). The slots assume Hopper's shared memory per SM.
+//      last CTA's merge: the decode's own launches merge split rows inside the kernel; the fused
+//      kernel's decode, and -Dpodserve.cuda.merge-in-decode=false, launch the merge, which this
+//      does not cost apart). Constants: the grid point with the lowest mean (planner / fastest split)
+//      on 126 decode batches timed at every split count (B 1-128, 1K-32K keys, and mixed lengths,
+//      bench attention_bench --decode-sweep, ../bench/results/decode-split-h200-2026-11-29.*): 1.006x
+//      there (worst 1.07x), and on the same batches timed again in a second run 1.006x (worst
+//      1.08x) against 1.033x (worst 1.19x and 1.22x in the two runs) for the rule before, which
+//      costed decode as fluid work with one SM streaming up to 1.33x its fair share (fitted on the
+//      H100, where one CTA alone does outrun its share of the card). The slots assume Hopper's
+//      shared memory per SM.
 //  prefill (tensor-bound): the hardware block scheduler replayed on 2 CTA slots per SM (CTAs start
 //      in launch order on the first free slot, duration = keys + kCtaOverhead), so wave
 //      quantisation counts; a launch of at most numSMs CTAs runs one CTA per SM, kLoneSpeedup
@@ -60,10 +63,11 @@ constexpr double kMergeLaunchUs = 4.0;
 constexpr double kMergeBytesPerUs = 3.0e6;
 constexpr double kPrefillKeyUs = 1.0 / 20.0;
 constexpr double kLoneSpeedup = 1.25;
-constexpr double kDecodeBytesPerUs = 4.4032e6;       // the card's K/V streaming rate (8600 keys/us at d 128)
+constexpr double kDecodeBytesPerUs = 4.4032e6;       // the card's rate, fitted (8600 keys/us at d 128; copies: 4.19 TB/s)
 constexpr double kDecodeCtaBytesPerUs = 16896.0;     // one decode CTA's (33 keys/us at d 128)
 constexpr double kDecodeCtaOverheadBytes = 196608.0; // a CTA's fixed cost, as bytes at its rate (384 keys at d 128)
-constexpr double kDecodeSplitUs = 8.0;               // a split launch's partial rows and merges
+constexpr double kDecodeSplitUs = 8.0;               // a split launch's partial rows and in-kernel merges
+constexpr int kDecodeReplayRounds = 8;               // decode_time_us replays up to this many CTAs per slot
 constexpr int kSmSharedMemBytes = 233472;            // per SM on Hopper (228 KB), 1 KB of it reserved per CTA
 
 struct SplitChoice {
@@ -96,16 +100,17 @@ inline int decode_slots_per_sm(int headDim) {
 }
 
 // Microseconds for decode CTAs of `pieces` keys each (launch order) on `slots` slots, keys of head
-// dim headDim (see the split rule above). Past 4 CTAs per slot the queue is long and its tail short,
-// so the replay gives way to the fluid estimate plus half a piece (it runs on the engine thread
-// every step).
+// dim headDim (see the split rule above). Past kDecodeReplayRounds CTAs per slot the replay gives
+// way to the fluid estimate plus half a piece, which bounds the host's time (the rule runs on the
+// engine thread every step); a last round's share of such a launch is at most an eighth, and on the
+// fitting sweep the estimate chose as the replay did everywhere (at 4 rounds it did not: 39 at 16K).
 inline double decode_time_us(const std::vector<double>& pieces, int slots, int headDim) {
     const double keyBytes = 4.0 * headDim;  // K and V rows of one kv head, bf16
     const double card = kDecodeBytesPerUs / keyBytes, cta = kDecodeCtaBytesPerUs / keyBytes;
     const double overhead = kDecodeCtaOverheadBytes / keyBytes;
     const double full = std::min(cta, card / slots);  // per CTA while every slot streams
     const size_t n = pieces.size();
-    if (n > 4 * (size_t)slots) {
+    if (n > (size_t)kDecodeReplayRounds * slots) {
         double work = 0, longest = 0;
         for (double k : pieces) {
             work += k + overhead;

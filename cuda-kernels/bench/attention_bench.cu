@@ -16,7 +16,7 @@
 // at L keys (B 1-128, L 1K-32K, B x L <= 2M keys) and of B requests at lengths drawn from [128, 2L)
 // ("mixed"), each timed at every split count the planner considers (1-16, pieces >= 256 keys) and
 // at the planner's own choice, with split rows merged inside the decode kernel as the backend runs
-// it (mergeCounters). 15 timed runs per row.
+// it (mergeCounters). 15 timed runs per row. --only does not apply to it.
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +35,7 @@ namespace {
 
 constexpr int kHq = 32, kHkv = 8, kD = 128, kPage = 16;
 constexpr int kSets = 3, kWarm = 3, kReps = 30;
+constexpr int kCounters = 1024;  // --decode-sweep's merge counters: one per decode CTA column (128 requests x 8 kv heads)
 
 // Uniform bf16 in [-1, 1) from a hash of the index: random, never zero-filled, cheap for gigabytes.
 __global__ void fill_random(uint16_t* p, size_t n, uint64_t seed) {
@@ -87,7 +88,7 @@ struct Bench {
     uint16_t *kCache, *vCache, *q, *out;
     float *partialO, *partialLse;
     size_t partialOCap, partialLseCap;
-    int32_t* mergeCounters = nullptr;  // int32 [kMaxCounters] zeroed; non-null: decode merges in-kernel
+    int32_t* mergeCounters = nullptr;  // int32 [kCounters] zeroed; non-null: decode merges in-kernel
     int reps = kReps;
     std::vector<Row> rows;
     std::mt19937 rng{7};
@@ -157,6 +158,10 @@ struct Bench {
         PS_CUDA_CHECK(cudaEventCreate(&e1));
         std::vector<float> ms;
         const bool inKernel = decode && mergeCounters != nullptr;
+        if (inKernel && L.gridX > (unsigned)kCounters) {
+            fprintf(stderr, "merge counters too few for %u decode columns\n", L.gridX);
+            exit(2);
+        }
         if (inKernel) p.mergeCounters = mergeCounters;
         for (int i = 0; i < kWarm + reps; ++i) {
             p.kvPageIndices = dPages[i % kSets];
@@ -320,10 +325,9 @@ int main(int argc, char** argv) {
     PS_CUDA_CHECK(cudaDeviceSynchronize());
 
     if (sweep) {
-        // int32 [1024]: one counter per decode CTA column (128 requests x 8 kv heads), zeroed once;
-        // the kernel leaves them at zero.
-        b.mergeCounters = dalloc<int32_t>(1024);
-        PS_CUDA_CHECK(cudaMemset(b.mergeCounters, 0, 1024 * sizeof(int32_t)));
+        // int32 [kCounters], zeroed once; the kernel leaves them at zero.
+        b.mergeCounters = dalloc<int32_t>(kCounters);
+        PS_CUDA_CHECK(cudaMemset(b.mergeCounters, 0, kCounters * sizeof(int32_t)));
         b.reps = 15;
         b.decode_sweep();
     }

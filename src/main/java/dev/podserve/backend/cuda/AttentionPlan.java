@@ -26,7 +26,7 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
     static final double MERGE_BYTES_PER_US = 3.0e6;
     static final double PREFILL_KEY_US = 1.0 / 20.0;
     static final double LONE_SPEEDUP = 1.25;
-    /** attention_plan.h kDecodeBytesPerUs: the card's K/V streaming rate in the decode split model. */
+    /** attention_plan.h kDecodeBytesPerUs: the card's K/V streaming rate in the decode split model (fitted). */
     static final double DECODE_BYTES_PER_US = 4.4032e6;
     /** attention_plan.h kDecodeCtaBytesPerUs: one decode CTA's streaming rate. */
     static final double DECODE_CTA_BYTES_PER_US = 16896.0;
@@ -34,6 +34,8 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
     static final double DECODE_CTA_OVERHEAD_BYTES = 196608.0;
     /** attention_plan.h kDecodeSplitUs: what a split decode launch adds (partial rows, in-kernel merges). */
     static final double DECODE_SPLIT_US = 8.0;
+    /** attention_plan.h kDecodeReplayRounds: decodeTimeUs replays up to this many CTAs per slot, then estimates. */
+    static final int DECODE_REPLAY_ROUNDS = 8;
     /** attention_plan.h kSmSharedMemBytes: shared memory per SM on Hopper, 1 KB of it reserved per CTA. */
     static final int SM_SHARED_MEM_BYTES = 233472;
     static final int DECODE_SMEM_HD16 = 12800;
@@ -117,20 +119,24 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
         double end = 0;
         for (int i = 0; i < count; i++) {
             double t = heap[0] + pieces[i];
-            // The root's slot now frees at t: sift t down from the root.
-            int j = 0;
-            while (true) {
-                int c = 2 * j + 1;
-                if (c >= slots) break;
-                if (c + 1 < slots && heap[c + 1] < heap[c]) c++;
-                if (heap[c] >= t) break;
-                heap[j] = heap[c];
-                j = c;
-            }
-            heap[j] = t;
+            replaceRoot(heap, slots, t);
             end = Math.max(end, t);
         }
         return end;
+    }
+
+    /** The smallest of min-heap {@code heap[0, size)} becomes {@code t}: t sifted down from the root. */
+    private static void replaceRoot(double[] heap, int size, double t) {
+        int j = 0;
+        while (true) {
+            int c = 2 * j + 1;
+            if (c >= size) break;
+            if (c + 1 < size && heap[c + 1] < heap[c]) c++;
+            if (heap[c] >= t) break;
+            heap[j] = heap[c];
+            j = c;
+        }
+        heap[j] = t;
     }
 
     /** attention_plan.h's decode_slots_per_sm: decode CTAs resident per SM, as their shared memory allows. */
@@ -142,8 +148,9 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
      * attention_plan.h's decode_time_us: microseconds for decode CTAs of {@code pieces[0, count)}
      * keys (launch order) on {@code slots} slots. While CTAs wait, every slot streams at min(one CTA's
      * rate, card / slots) and a CTA takes the slot that frees first; then the running ones drain,
-     * each at min(one CTA's rate, card / still running). Past 4 CTAs per slot: the fluid estimate
-     * plus half a piece. The same arithmetic in the same order as the header (PodPlanParityTest).
+     * each at min(one CTA's rate, card / still running). Past DECODE_REPLAY_ROUNDS CTAs per slot: the
+     * fluid estimate plus half a piece. The same arithmetic in the same order as the header
+     * (PodPlanParityTest).
      */
     static double decodeTimeUs(double[] pieces, int count, int slots, int headDim) {
         double keyBytes = 4.0 * headDim;  // K and V rows of one kv head, bf16
@@ -151,7 +158,7 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
         double cta = DECODE_CTA_BYTES_PER_US / keyBytes;
         double overhead = DECODE_CTA_OVERHEAD_BYTES / keyBytes;
         double full = Math.min(cta, card / slots);
-        if (count > 4L * slots) {
+        if (count > (long) DECODE_REPLAY_ROUNDS * slots) {
             double work = 0;
             double longest = 0;
             for (int i = 0; i < count; i++) {
@@ -172,17 +179,7 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
             Arrays.sort(heap);  // a sorted array is a min-heap
             for (int i = slots; i < count; i++) {
                 start = heap[0];
-                double t = start + pieces[i] + overhead;
-                int j = 0;
-                while (true) {
-                    int c = 2 * j + 1;
-                    if (c >= slots) break;
-                    if (c + 1 < slots && heap[c + 1] < heap[c]) c++;
-                    if (heap[c] >= t) break;
-                    heap[j] = heap[c];
-                    j = c;
-                }
-                heap[j] = t;
+                replaceRoot(heap, slots, start + pieces[i] + overhead);
             }
             left = heap;
             for (int i = 0; i < slots; i++) left[i] -= start;
@@ -241,9 +238,9 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
             if (s > 1 && chunk < MIN_CHUNK) break;
             lastChunk = chunk;
             int splits = (maxKeys + chunk - 1) / chunk;
-            double ctas = 0;
-            for (int k : unitKeys) ctas += (k + chunk - 1) / chunk;
             double cost;
+            double ctas = 0;
+            if (!decode) for (int k : unitKeys) ctas += (k + chunk - 1) / chunk;
             if (decode) {
                 pieces = atLeast(pieces, unitKeys.length * splits);
                 int count = launchOrderPieces(unitKeys, splits, chunk, 0.0, pieces);
