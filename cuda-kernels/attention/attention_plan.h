@@ -24,8 +24,9 @@ namespace ps_attn_plan {
 // head chunk) for decode, a (work item, kv head) for prefill, with unitKeys[u] the keys it reads,
 // in launch order. Cutting every unit into kvChunkSize-key pieces trades shorter CTAs for more
 // CTAs plus a merge pass. The rule estimates each candidate's time (decode: microseconds; prefill:
-// "key steps", one CTA computing one key) and keeps the cheapest, ties to fewer splits. Candidates: kvChunkSize =
-// maxKeys / s rounded up to 64 (the prefill key tile), s = 1..16, pieces of >= kMinChunk keys.
+// "key steps", one CTA computing one key) and keeps the cheapest, ties to fewer splits.
+// Candidates: kvChunkSize = maxKeys / s rounded up to 64 (the prefill key tile), s = 1..16, pieces
+// of >= kMinChunk keys.
 //
 //  decode (bandwidth-bound): the CTAs replayed on the decode kernel's slots (decode_slots_per_sm x
 //      numSMs; two per SM at head dim 128), in microseconds (decode_time_us). While CTAs wait for a
@@ -34,15 +35,16 @@ namespace ps_attn_plan {
 //      card / still running). So a launch that ends on a partial round of long CTAs pays for its
 //      tail: on the H200 one CTA streams about the card's rate divided by the slots
 //      (kDecodeCtaBytesPerUs against kDecodeBytesPerUs / 264), so the few CTAs of a last round
-//      stream at their own rate each, a small part of the card. Every CTA adds kDecodeCtaOverheadBytes of streaming time (its start, Q,
-//      its partial or output rows) and a split launch kDecodeSplitUs (the partial rows and the
-//      last CTA's merge: the decode's own launches merge split rows inside the kernel; the fused
-//      kernel's decode, and -Dpodserve.cuda.merge-in-decode=false, launch the merge, which this
-//      does not cost apart). Constants: the grid point with the lowest mean (planner / fastest split)
-//      on 126 decode batches timed at every split count (B 1-128, 1K-32K keys, and mixed lengths,
-//      bench attention_bench --decode-sweep, ../bench/results/decode-split-h200-2026-11-29.*): 1.006x
-//      there (worst 1.07x), and on the same batches timed again in a second run 1.006x (worst
-//      1.08x) against 1.033x (worst 1.19x and 1.22x in the two runs) for the rule before, which
+//      stream at their own rate each, a small part of the card. Every CTA adds
+//      kDecodeCtaOverheadBytes of streaming time (its start, Q, its partial or output rows) and a
+//      split launch kDecodeSplitUs (the partial rows and the last CTA's merge: the decode's own
+//      launches merge split rows inside the kernel; the fused kernel's decode, and
+//      -Dpodserve.cuda.merge-in-decode=false, launch the merge, which this does not cost apart).
+//      Constants: the grid point with the lowest mean (planner / fastest split) on 126 decode
+//      batches timed at every split count (B 1-128, 1K-32K keys, and mixed lengths, bench
+//      attention_bench --decode-sweep, ../bench/results/decode-split-h200-2026-11-29.*): 1.006x
+//      there (worst 1.07x); the same batches timed again, 1.006x (worst 1.08x); its own planner
+//      rows in a third run, 1.009x (worst 1.06x). The rule before, 1.033x (worst 1.19x and 1.22x),
 //      costed decode as fluid work with one SM streaming up to 1.33x its fair share (fitted on the
 //      H100, where one CTA alone does outrun its share of the card). The slots assume Hopper's
 //      shared memory per SM.
@@ -63,7 +65,7 @@ constexpr double kMergeLaunchUs = 4.0;
 constexpr double kMergeBytesPerUs = 3.0e6;
 constexpr double kPrefillKeyUs = 1.0 / 20.0;
 constexpr double kLoneSpeedup = 1.25;
-constexpr double kDecodeBytesPerUs = 4.4032e6;       // the card's rate, fitted (8600 keys/us at d 128; copies: 4.19 TB/s)
+constexpr double kDecodeBytesPerUs = 4.4032e6;       // the card's rate, fitted (8600 keys/us at d 128)
 constexpr double kDecodeCtaBytesPerUs = 16896.0;     // one decode CTA's (33 keys/us at d 128)
 constexpr double kDecodeCtaOverheadBytes = 196608.0; // a CTA's fixed cost, as bytes at its rate (384 keys at d 128)
 constexpr double kDecodeSplitUs = 8.0;               // a split launch's partial rows and in-kernel merges
