@@ -146,6 +146,20 @@ inline double decode_time_us(const std::vector<double>& pieces, int slots, int h
     return t;
 }
 
+// The chunk sizes choose_split weighs for units of at most maxKeys keys, fewest splits first:
+// maxKeys / s rounded up to kKeyAlign for s = 1..kMaxSplits, each once, none under kMinChunk but
+// the first. bench/attention_bench.cu --decode-sweep times exactly these.
+inline std::vector<int> split_candidates(int maxKeys) {
+    std::vector<int> chunks;
+    for (int s = 1; s <= kMaxSplits; ++s) {
+        const int chunk = round_up((maxKeys + s - 1) / s, kKeyAlign);
+        if (!chunks.empty() && chunk == chunks.back()) continue;
+        if (s > 1 && chunk < kMinChunk) break;
+        chunks.push_back(chunk);
+    }
+    return chunks;
+}
+
 // bytesPerRowSplit: fp32 partial bytes one query row adds per split (Hq * D * 8, written + read);
 // rows: query rows of the launch; headDim sets the decode's key bytes and slots.
 inline SplitChoice choose_split(const std::vector<int>& unitKeys, bool decode, int numSms, double rows,
@@ -158,36 +172,32 @@ inline SplitChoice choose_split(const std::vector<int>& unitKeys, bool decode, i
     }
     SplitChoice best = {round_up(maxKeys, kKeyAlign), 1};
     double bestCost = 1e300;
-    int lastChunk = -1;
+    const int decodeSlots = decode_slots_per_sm(headDim) * numSms;
+    // A prefill piece carries its CTA overhead in keys; decode_time_us adds the decode's own.
+    const double pieceOverhead = decode ? 0.0 : kCtaOverhead;
     std::vector<double> pieces;
-    for (int s = 1; s <= kMaxSplits; ++s) {
-        const int chunk = round_up((maxKeys + s - 1) / s, kKeyAlign);
-        if (chunk == lastChunk) continue;
-        if (s > 1 && chunk < kMinChunk) break;
-        lastChunk = chunk;
+    for (int chunk : split_candidates(maxKeys)) {
         const int splits = (maxKeys + chunk - 1) / chunk;
         // Launch order: grid.y (split) is the slow index, so every unit's piece 0 comes first.
-        // A prefill piece carries its CTA overhead in keys; decode_time_us adds the decode's own.
-        const double pieceOverhead = decode ? 0.0 : kCtaOverhead;
         pieces.clear();
         for (int p = 0; p < splits; ++p)
             for (int k : unitKeys)
                 if (k > p * chunk) pieces.push_back(std::min(chunk, k - p * chunk) + pieceOverhead);
-        const double ctas = (double)pieces.size();
         double cost;
         if (decode) {
             // In microseconds, compared only with the other decode candidates.
-            cost = decode_time_us(pieces, decode_slots_per_sm(headDim) * numSms, headDim) +
-                   (splits > 1 ? kDecodeSplitUs : 0.0);
-        } else if (ctas <= numSms) {
-            cost = (std::min(chunk, maxKeys) + kCtaOverhead) / kLoneSpeedup;
-        } else if (ctas <= 4.0 * 2 * numSms) {
-            cost = list_schedule(pieces, 2 * numSms);
+            cost = decode_time_us(pieces, decodeSlots, headDim) + (splits > 1 ? kDecodeSplitUs : 0.0);
         } else {
-            cost = std::max((double)std::min(chunk, maxKeys), (total + kCtaOverhead * ctas) / (2 * numSms));
+            const double ctas = (double)pieces.size();
+            if (ctas <= numSms)
+                cost = (std::min(chunk, maxKeys) + kCtaOverhead) / kLoneSpeedup;
+            else if (ctas <= 4.0 * 2 * numSms)
+                cost = list_schedule(pieces, 2 * numSms);
+            else
+                cost = std::max((double)std::min(chunk, maxKeys), (total + kCtaOverhead * ctas) / (2 * numSms));
+            if (splits > 1)
+                cost += (kMergeLaunchUs + rows * splits * bytesPerRowSplit / kMergeBytesPerUs) / kPrefillKeyUs;
         }
-        if (splits > 1 && !decode)
-            cost += (kMergeLaunchUs + rows * splits * bytesPerRowSplit / kMergeBytesPerUs) / kPrefillKeyUs;
         if (cost < bestCost) {
             bestCost = cost;
             best = {chunk, splits};

@@ -237,15 +237,8 @@ struct Bench {
             maxKeys = std::max(maxKeys, r.second);
             bytes += 2.0 * kHkv * r.second * kD * 2 + 2.0 * kHq * kD * 2;
         }
-        std::vector<int> forced = {0};
-        int lastChunk = -1;
-        for (int s = 1; s <= ps_attn_plan::kMaxSplits; ++s) {
-            const int chunk = ps_attn_plan::round_up((maxKeys + s - 1) / s, ps_attn_plan::kKeyAlign);
-            if (chunk == lastChunk) continue;
-            if (s > 1 && chunk < ps_attn_plan::kMinChunk) break;
-            lastChunk = chunk;
-            forced.push_back(chunk);
-        }
+        std::vector<int> forced = {0};  // 0: the planner's choice, then every candidate it weighs
+        for (int chunk : ps_attn_plan::split_candidates(maxKeys)) forced.push_back(chunk);
         for (size_t i = 0; i < forced.size(); ++i) {
             std::string plan;
             const double ms = time_phase(true, reqs, forced[i], &plan);

@@ -231,6 +231,7 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
         int[] best = {roundUp(maxKeys, KEY_ALIGN), 1};
         double bestCost = 1e300;
         int lastChunk = -1;
+        int decodeSlots = decodeSlotsPerSm(headDim) * numSms;
         double[] pieces = null;  // [units * splits] CTA durations in launch order, for the replays
         for (int s = 1; s <= MAX_SPLITS; s++) {
             int chunk = roundUp((maxKeys + s - 1) / s, KEY_ALIGN);
@@ -239,23 +240,24 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
             lastChunk = chunk;
             int splits = (maxKeys + chunk - 1) / chunk;
             double cost;
-            double ctas = 0;
-            if (!decode) for (int k : unitKeys) ctas += (k + chunk - 1) / chunk;
             if (decode) {
                 pieces = atLeast(pieces, unitKeys.length * splits);
                 int count = launchOrderPieces(unitKeys, splits, chunk, 0.0, pieces);
-                cost = decodeTimeUs(pieces, count, decodeSlotsPerSm(headDim) * numSms, headDim)
-                        + (splits > 1 ? DECODE_SPLIT_US : 0.0);
-            } else if (ctas <= numSms) {
-                cost = (Math.min(chunk, maxKeys) + CTA_OVERHEAD) / LONE_SPEEDUP;
-            } else if (ctas <= 4.0 * 2 * numSms) {
-                pieces = atLeast(pieces, unitKeys.length * splits);
-                cost = listSchedule(pieces, launchOrderPieces(unitKeys, splits, chunk, CTA_OVERHEAD, pieces), 2 * numSms);
+                cost = decodeTimeUs(pieces, count, decodeSlots, headDim) + (splits > 1 ? DECODE_SPLIT_US : 0.0);
             } else {
-                cost = Math.max((double) Math.min(chunk, maxKeys), (total + CTA_OVERHEAD * ctas) / (2 * numSms));
-            }
-            if (splits > 1 && !decode) {
-                cost += (MERGE_LAUNCH_US + rows * splits * bytesPerRowSplit / MERGE_BYTES_PER_US) / PREFILL_KEY_US;
+                double ctas = 0;
+                for (int k : unitKeys) ctas += (k + chunk - 1) / chunk;
+                if (ctas <= numSms) {
+                    cost = (Math.min(chunk, maxKeys) + CTA_OVERHEAD) / LONE_SPEEDUP;
+                } else if (ctas <= 4.0 * 2 * numSms) {
+                    pieces = atLeast(pieces, unitKeys.length * splits);
+                    cost = listSchedule(pieces, launchOrderPieces(unitKeys, splits, chunk, CTA_OVERHEAD, pieces), 2 * numSms);
+                } else {
+                    cost = Math.max((double) Math.min(chunk, maxKeys), (total + CTA_OVERHEAD * ctas) / (2 * numSms));
+                }
+                if (splits > 1) {
+                    cost += (MERGE_LAUNCH_US + rows * splits * bytesPerRowSplit / MERGE_BYTES_PER_US) / PREFILL_KEY_US;
+                }
             }
             if (cost < bestCost) {
                 bestCost = cost;
@@ -280,7 +282,7 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
         for (int r = begin; r < begin + count; r++) {
             int k = kvLen(kvIndptr, kvLastPageLen, r, pageSize);
             maxKeys = Math.max(maxKeys, k);
-            java.util.Arrays.fill(keys, (r - begin) * units, (r - begin + 1) * units, k);
+            Arrays.fill(keys, (r - begin) * units, (r - begin + 1) * units, k);
         }
         int chunk;
         int splits;
@@ -330,7 +332,7 @@ public record AttentionPlan(int[] workItems, int kvChunkSize, int maxSplits, int
             work[2 * i] = items.get(i)[0];
             work[2 * i + 1] = items.get(i)[1];
             maxKeys = Math.max(maxKeys, items.get(i)[2]);
-            java.util.Arrays.fill(keys, i * numKvHeads, (i + 1) * numKvHeads, items.get(i)[2]);
+            Arrays.fill(keys, i * numKvHeads, (i + 1) * numKvHeads, items.get(i)[2]);
         }
         int chunk = forceChunk > 0 ? forceChunk
                 : chooseSplit(keys, false, numSms, qoIndptr[begin + count] - qoIndptr[begin], 8.0 * numQoHeads * headDim, headDim)[0];
