@@ -72,6 +72,14 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
     return *reinterpret_cast<uint32_t*>(&v);
 }
 
+// The transpose of an 8 x 8 bf16 matrix held as one register per lane (row lane / 4, columns
+// 2 (lane % 4) and + 1: the layout of an MMA accumulator's 8 x 8 block, packed), in that layout.
+__device__ __forceinline__ uint32_t movmatrix_trans(uint32_t x) {
+    uint32_t y;
+    asm volatile("movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;\n" : "=r"(y) : "r"(x));
+    return y;
+}
+
 // Lane l's row/chunk for an ldmatrix.x4 that loads a 16x16 block as the four 8x8 matrices
 // (rows 0-7, cols 0-7), (rows 8-15, cols 0-7), (rows 0-7, cols 8-15), (rows 8-15, cols 8-15):
 // the A-fragment order, and also V's order for the transposed B load of P.V.

@@ -1,10 +1,13 @@
 // Decode attention: one query row per request against its paged KV, split-KV, GQA-packed,
 // on tensor cores.
 //
-// A CTA serves (request, kv head, chunk of up to 16 query heads of that kv head's group, kv split).
-// The group's query heads are the 16 rows of one m16 MMA tile, so each K/V byte is read from memory
-// once per group (GQA packing) and the scores of all heads come out of one MMA chain; unused rows
-// (group < 16) cost tensor-core slots, which decode has to spare, not bandwidth.
+// A CTA serves (request, kv head, chunk of up to 16 query heads of that kv head's group, kv split),
+// so each K/V byte is read from memory once per group (GQA packing) and the scores of all its heads
+// come out of one MMA chain. Groups of up to 8 heads take the keys as the MMA rows and the heads as
+// 8 columns (key_rows_loop); larger ones put the heads on the 16 rows of an m16 tile. The MMAs are
+// not free in a bandwidth-bound kernel: beside a prefill CTA in the fused kernel the decode warps
+// wait on their MMA chains and the tensor pipe the two share, so the loop that spends half the MMAs
+// on a small group is the faster one there (../../bench/results/pod-trace-h200-2026-11-29.*).
 //
 // The 4 warps stream disjoint 16-key tiles of the split (tile j goes to warp j % 4, so the CTA's
 // reads stay close together in memory) with their own cp.async pipeline of kStages tiles and their
@@ -33,6 +36,7 @@ using attn::swz;
 // S: K/V tiles in flight per warp (3 standalone; the fused kernel runs S = 2, see pod.cu).
 template <int D, int S = 3>
 struct Cfg {
+    static constexpr int kD = D;
     static constexpr int kWarps = PS_ATTN_THREADS / 32;
     static constexpr int kRows = PS_ATTN_DECODE_HEADS;   // query heads per CTA = MMA rows
     static constexpr int kKeys = 16;                     // keys per warp step: one P.V k-step
@@ -46,6 +50,17 @@ struct Cfg {
     static constexpr int kRowsPerLane = kKeys / kRowStep;
     static constexpr int kMergeStride = D + 4;           // fp32 row stride of the merge scratch (bank spread)
     static constexpr int kMinBlocks = D <= 64 ? 4 : 2;
+    // Independent accumulator chains of a tile's QK^T (its D/16 k-steps dealt round-robin, summed
+    // after). Beside a prefill CTA a decode warp waits mostly on its own MMA chains and the tensor
+    // pipe the prefill shares (ncu stall samples on the H200), not on its loads: two tiles ahead per
+    // warp streamed no faster than one. Two chains instead of one made the fused kernel 0.7-1.0%
+    // faster (four runs, 25-112 points), the standalone decode within noise; four, no better
+    // (../../bench/results/pod-trace-h200-2026-11-29.summary.txt). PS_DECODE_QK_CHAINS overrides it.
+#ifdef PS_DECODE_QK_CHAINS
+    static constexpr int kQkChains = PS_DECODE_QK_CHAINS < D / 16 ? PS_DECODE_QK_CHAINS : D / 16;
+#else
+    static constexpr int kQkChains = D / 16 >= 2 ? 2 : 1;
+#endif
 };
 
 static_assert(Cfg<16>::kSmemBytes == PS_ATTN_DECODE_SMEM_HD16, "decode hd16 smem");
@@ -82,11 +97,124 @@ __device__ __forceinline__ void merge_if_last(const PsAttentionParams& p, unsign
     }
 }
 
+// The main loop for a CTA of at most 8 query heads (GQA groups up to 8) with the keys as the MMA
+// rows: S^T = K Q^T is m16 (16 keys) x n8 (8 heads) and O^T += V^T P^T is m16 (16 dims) x n8, so a
+// 16-key tile costs D/8 MMAs, where the heads-as-rows loop below spends D/4 on a 16-row tile that a
+// group of 4 fills a quarter of. Beside a prefill CTA the decode warps wait mostly on their MMAs
+// and the tensor pipe the prefill shares (ncu stall samples, H200), so halving them matters there.
+// Lane (g, c) = (lane / 4, lane % 4) holds keys g and g + 8 of heads 2c and 2c + 1 in S^T, and
+// dims 16i + g and 16i + g + 8 of those heads in O^T; P^T reaches the B operand through movmatrix
+// (an 8 x 8 transpose in registers). Leaves the warp's state in the merge scratch exactly as the
+// other loop does (heads 8-15 unwritten: the CTA has none).
+template <typename C, typename Issue>
+__device__ __forceinline__ void key_rows_loop(const bf16* sQ, const bf16* sWarp, Issue& issue, int myTiles, int kBegin,
+                                              int kEnd, int warp, int lane, float scaleLog2, float* sO, float* sM,
+                                              float* sL) {
+    constexpr int D = C::kD;
+    static_assert(D % 32 == 0, "Q^T fragments are loaded two k-steps at a time");
+    const int g = lane >> 2;
+    const int c = lane & 3;
+    uint32_t qb[D / 16][2];  // B fragments of Q^T, [k-step][first / second 8 dims]: heads 0-7
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ks += 2) {
+        uint32_t r[4];
+        attn::ldmatrix_x4(r, smem_addr(sQ + swz<D>(lane & 7, 2 * ks + (lane >> 3))));
+        qb[ks][0] = r[0];
+        qb[ks][1] = r[1];
+        qb[ks + 1][0] = r[2];
+        qb[ks + 1][1] = r[3];
+    }
+    // O^T, block i: (dim 16i + g, head 2c), (16i + g, 2c + 1), (16i + g + 8, 2c), (16i + g + 8, 2c + 1).
+    float o[D / 16][4];
+#pragma unroll
+    for (int i = 0; i < D / 16; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
+    float m[2] = {-INFINITY, -INFINITY};  // raw score max of heads 2c and 2c + 1
+    float l[2] = {0.0f, 0.0f};            // this lane's share of their 2^(s - m) sums
+
+    for (int step = 0; step < myTiles; ++step) {
+        issue(step + C::kStages - 1);
+        attn::cp_async_wait<C::kStages - 1>();
+        __syncwarp();
+        const bf16* sK = sWarp + (step % C::kStages) * 2 * C::kTile;
+        const bf16* sV = sK + C::kTile;
+        const int tileStart = kBegin + (warp + step * C::kWarps) * C::kKeys;
+
+        // S^T, k-step ks into chain ks % kQkChains, the chains summed after.
+        float chain[C::kQkChains][4] = {};
+#pragma unroll
+        for (int ks = 0; ks < D / 16; ++ks) {
+            uint32_t a[4];  // K rows (keys) 0-15 x dims 16ks .. 16ks + 15
+            attn::ldmatrix_x4(a, smem_addr(sK + swz<D>(attn::ldm_row_a(lane), ks * 2 + attn::ldm_chunk_a(lane))));
+            attn::mma_bf16(chain[ks % C::kQkChains], a, qb[ks][0], qb[ks][1]);
+        }
+        float s[4] = {chain[0][0], chain[0][1], chain[0][2], chain[0][3]};
+#pragma unroll
+        for (int k = 1; k < C::kQkChains; ++k)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) s[e] += chain[k][e];
+        if (tileStart + C::kKeys > kEnd) {
+            if (tileStart + g >= kEnd) s[0] = s[1] = -INFINITY;
+            if (tileStart + g + 8 >= kEnd) s[2] = s[3] = -INFINITY;
+        }
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            float mx = fmaxf(s[h], s[2 + h]);  // a head's 16 keys: this lane's two, then the other g
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 4));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 8));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 16));
+            const float mNew = fmaxf(m[h], mx);
+            const float mScaled = mNew == -INFINITY ? 0.0f : mNew * scaleLog2;  // as in the loop below
+            const float factor = fast_exp2(m[h] * scaleLog2 - mScaled);
+            m[h] = mNew;
+            s[h] = fast_exp2(fmaf(s[h], scaleLog2, -mScaled));
+            s[2 + h] = fast_exp2(fmaf(s[2 + h], scaleLog2, -mScaled));
+            l[h] = l[h] * factor + (s[h] + s[2 + h]);
+#pragma unroll
+            for (int i = 0; i < D / 16; ++i) {
+                o[i][h] *= factor;
+                o[i][2 + h] *= factor;
+            }
+        }
+        // P^T as the B operand: keys 2c, 2c + 1 (and + 8) of head g.
+        const uint32_t pb0 = attn::movmatrix_trans(attn::pack_bf16x2(s[0], s[1]));
+        const uint32_t pb1 = attn::movmatrix_trans(attn::pack_bf16x2(s[2], s[3]));
+#pragma unroll
+        for (int i = 0; i < D / 16; ++i) {
+            uint32_t a[4];  // V^T rows 16i .. 16i + 15 (dims) x the tile's 16 keys
+            attn::ldmatrix_x4_trans(a,
+                                    smem_addr(sV + swz<D>(attn::ldm_row_b(lane), i * 2 + attn::ldm_chunk_b(lane))));
+            attn::mma_bf16(o[i], a, pb0, pb1);
+        }
+        __syncwarp();  // every lane is done with this stage before a later issue() refills it
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        l[h] += __shfl_xor_sync(0xffffffffu, l[h], 4);
+        l[h] += __shfl_xor_sync(0xffffffffu, l[h], 8);
+        l[h] += __shfl_xor_sync(0xffffffffu, l[h], 16);
+    }
+    attn::cp_async_wait<0>();
+    __syncthreads();
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        float* row = sO + (warp * C::kRows + 2 * c + h) * C::kMergeStride;
+        if (g == 0) {
+            sM[warp * C::kRows + 2 * c + h] = m[h];
+            sL[warp * C::kRows + 2 * c + h] = l[h];
+        }
+#pragma unroll
+        for (int i = 0; i < D / 16; ++i) {
+            row[16 * i + g] = o[i][h];
+            row[16 * i + g + 8] = o[i][2 + h];
+        }
+    }
+}
+
 // kStandalone: the decode entry points' instance. It merges split rows itself when p.mergeCounters
 // is set, and it waits for the kernel ahead of it (programmatic dependent launch) inside, after
 // requesting the K/V tiles that kernel cannot be writing. The fused kernel's instance leaves both
 // out (the merge code cost its 4-CTA shape registers; it is launched the ordinary way).
-template <int D, int S = 3, bool kStandalone = false>
+template <int D, int S = 3, bool kStandalone = false, bool kKeyRows = false>
 __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
     using C = Cfg<D, S>;
     // The merge below reuses the whole buffer (Q is in registers by then) as fp32 scratch
@@ -194,107 +322,126 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     }
     __syncthreads();
 
-    uint32_t qa[D / 16][4];  // A fragments of the 16 x D query tile
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks) {
-        attn::ldmatrix_x4(qa[ks], smem_addr(sQ + swz<D>(attn::ldm_row_a(lane), ks * 2 + attn::ldm_chunk_a(lane))));
-    }
-
     const float scaleLog2 = p.smScale * kLog2e;
-    float o[D / 8][4];  // 16 x D output accumulator, n-block nb holds dims nb*8 ..
-#pragma unroll
-    for (int nb = 0; nb < D / 8; ++nb) o[nb][0] = o[nb][1] = o[nb][2] = o[nb][3] = 0.0f;
-    float m[2] = {-INFINITY, -INFINITY};  // raw score max of rows lane/4 and lane/4 + 8
-    float l[2] = {0.0f, 0.0f};            // this lane's share of the rows' 2^(s - m) sums
-
-    for (int step = 0; step < myTiles; ++step) {
-        issue(step + C::kStages - 1);
-        attn::cp_async_wait<C::kStages - 1>();
-        __syncwarp();
-        const bf16* sK = sWarp + (step % C::kStages) * 2 * C::kTile;
-        const bf16* sV = sK + C::kTile;
-        const int tileStart = kBegin + (warp + step * C::kWarps) * C::kKeys;
-
-        float s[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};  // 16 rows x 16 keys
-#pragma unroll
-        for (int ks = 0; ks < D / 16; ++ks) {
-            uint32_t b[4];
-            attn::ldmatrix_x4(b, smem_addr(sK + swz<D>(attn::ldm_row_b(lane), ks * 2 + attn::ldm_chunk_b(lane))));
-            attn::mma_bf16(s[0], qa[ks], b[0], b[1]);
-            attn::mma_bf16(s[1], qa[ks], b[2], b[3]);
-        }
-        if (tileStart + C::kKeys > kEnd) {
-#pragma unroll
-            for (int nb = 0; nb < 2; ++nb) {
-#pragma unroll
-                for (int e = 0; e < 4; ++e) {
-                    if (tileStart + nb * 8 + 2 * (lane & 3) + (e & 1) >= kEnd) s[nb][e] = -INFINITY;
-                }
-            }
-        }
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            float mx = fmaxf(fmaxf(s[0][2 * h], s[0][2 * h + 1]), fmaxf(s[1][2 * h], s[1][2 * h + 1]));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            const float mNew = fmaxf(m[h], mx);
-            // A row with no finite score yet keeps everything at 0 instead of computing inf - inf.
-            const float mScaled = mNew == -INFINITY ? 0.0f : mNew * scaleLog2;
-            const float factor = fast_exp2(m[h] * scaleLog2 - mScaled);
-            m[h] = mNew;
-            float sum = 0.0f;
-#pragma unroll
-            for (int nb = 0; nb < 2; ++nb) {
-#pragma unroll
-                for (int e = 2 * h; e < 2 * h + 2; ++e) {
-                    s[nb][e] = fast_exp2(fmaf(s[nb][e], scaleLog2, -mScaled));
-                    sum += s[nb][e];
-                }
-            }
-            l[h] = l[h] * factor + sum;
-#pragma unroll
-            for (int nb = 0; nb < D / 8; ++nb) {
-                o[nb][2 * h] *= factor;
-                o[nb][2 * h + 1] *= factor;
-            }
-        }
-        uint32_t pa[4] = {attn::pack_bf16x2(s[0][0], s[0][1]), attn::pack_bf16x2(s[0][2], s[0][3]),
-                          attn::pack_bf16x2(s[1][0], s[1][1]), attn::pack_bf16x2(s[1][2], s[1][3])};
-#pragma unroll
-        for (int dp = 0; dp < D / 16; ++dp) {
-            uint32_t b[4];
-            attn::ldmatrix_x4_trans(b, smem_addr(sV + swz<D>(attn::ldm_row_a(lane), dp * 2 + attn::ldm_chunk_a(lane))));
-            attn::mma_bf16(o[2 * dp], pa, b[0], b[1]);
-            attn::mma_bf16(o[2 * dp + 1], pa, b[2], b[3]);
-        }
-        __syncwarp();  // every lane is done with this stage before a later issue() refills it
-    }
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-        l[h] += __shfl_xor_sync(0xffffffffu, l[h], 1);
-        l[h] += __shfl_xor_sync(0xffffffffu, l[h], 2);
-    }
-
-    // Merge the 4 warps' states through the whole buffer: fp32 scratch [warp][16][kMergeStride],
-    // then the row maxima [warp][16] and sums [warp][16].
-    attn::cp_async_wait<0>();
-    __syncthreads();
+    // Each warp's state ends in the merge scratch, which overlays the whole buffer (every load has
+    // landed by then): fp32 [warp][16 heads][kMergeStride], then the heads' maxima [warp][16] and
+    // sums [warp][16].
     float* sO = reinterpret_cast<float*>(smem);
     float* sM = sO + C::kWarps * C::kRows * C::kMergeStride;
     float* sL = sM + C::kWarps * C::kRows;
     const int g = lane >> 2;
-    if ((lane & 3) == 0) {
-        sM[warp * C::kRows + g] = m[0];
-        sM[warp * C::kRows + g + 8] = m[1];
-        sL[warp * C::kRows + g] = l[0];
-        sL[warp * C::kRows + g + 8] = l[1];
-    }
+    if constexpr (kKeyRows) {
+        key_rows_loop<C>(sQ, sWarp, issue, myTiles, kBegin, kEnd, warp, lane, scaleLog2, sO, sM, sL);
+    } else {
+        uint32_t qa[D / 16][4];  // A fragments of the 16 x D query tile
 #pragma unroll
-    for (int nb = 0; nb < D / 8; ++nb) {
-        const int col = nb * 8 + 2 * (lane & 3);
-        *reinterpret_cast<float2*>(sO + (warp * C::kRows + g) * C::kMergeStride + col) = make_float2(o[nb][0], o[nb][1]);
-        *reinterpret_cast<float2*>(sO + (warp * C::kRows + g + 8) * C::kMergeStride + col) =
-            make_float2(o[nb][2], o[nb][3]);
+        for (int ks = 0; ks < D / 16; ++ks) {
+            attn::ldmatrix_x4(qa[ks],
+                              smem_addr(sQ + swz<D>(attn::ldm_row_a(lane), ks * 2 + attn::ldm_chunk_a(lane))));
+        }
+
+        float o[D / 8][4];  // 16 x D output accumulator, n-block nb holds dims nb*8 ..
+#pragma unroll
+        for (int nb = 0; nb < D / 8; ++nb) o[nb][0] = o[nb][1] = o[nb][2] = o[nb][3] = 0.0f;
+        float m[2] = {-INFINITY, -INFINITY};  // raw score max of rows lane/4 and lane/4 + 8
+        float l[2] = {0.0f, 0.0f};            // this lane's share of the rows' 2^(s - m) sums
+
+        for (int step = 0; step < myTiles; ++step) {
+            issue(step + C::kStages - 1);
+            attn::cp_async_wait<C::kStages - 1>();
+            __syncwarp();
+            const bf16* sK = sWarp + (step % C::kStages) * 2 * C::kTile;
+            const bf16* sV = sK + C::kTile;
+            const int tileStart = kBegin + (warp + step * C::kWarps) * C::kKeys;
+
+            // 16 rows x 16 keys, k-step ks accumulated into chain ks % kQkChains, the chains summed
+            // after: a decode warp's tile is a latency chain (see kQkChains).
+            float s[2][4] = {{0.0f, 0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f}};
+            float sc[C::kQkChains > 1 ? C::kQkChains - 1 : 1][2][4] = {};  // chains 1 ..
+#pragma unroll
+            for (int ks = 0; ks < D / 16; ++ks) {
+                uint32_t b[4];
+                attn::ldmatrix_x4(b,
+                                  smem_addr(sK + swz<D>(attn::ldm_row_b(lane), ks * 2 + attn::ldm_chunk_b(lane))));
+                float(*acc)[4] = ks % C::kQkChains == 0 ? s : sc[ks % C::kQkChains - 1];
+                attn::mma_bf16(acc[0], qa[ks], b[0], b[1]);
+                attn::mma_bf16(acc[1], qa[ks], b[2], b[3]);
+            }
+#pragma unroll
+            for (int c = 0; c < C::kQkChains - 1; ++c)
+#pragma unroll
+                for (int nb = 0; nb < 2; ++nb)
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) s[nb][e] += sc[c][nb][e];
+            if (tileStart + C::kKeys > kEnd) {
+#pragma unroll
+                for (int nb = 0; nb < 2; ++nb) {
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) {
+                        if (tileStart + nb * 8 + 2 * (lane & 3) + (e & 1) >= kEnd) s[nb][e] = -INFINITY;
+                    }
+                }
+            }
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+                float mx = fmaxf(fmaxf(s[0][2 * h], s[0][2 * h + 1]), fmaxf(s[1][2 * h], s[1][2 * h + 1]));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+                const float mNew = fmaxf(m[h], mx);
+                // A row with no finite score yet keeps everything at 0 instead of computing inf - inf.
+                const float mScaled = mNew == -INFINITY ? 0.0f : mNew * scaleLog2;
+                const float factor = fast_exp2(m[h] * scaleLog2 - mScaled);
+                m[h] = mNew;
+                float sum = 0.0f;
+#pragma unroll
+                for (int nb = 0; nb < 2; ++nb) {
+#pragma unroll
+                    for (int e = 2 * h; e < 2 * h + 2; ++e) {
+                        s[nb][e] = fast_exp2(fmaf(s[nb][e], scaleLog2, -mScaled));
+                        sum += s[nb][e];
+                    }
+                }
+                l[h] = l[h] * factor + sum;
+#pragma unroll
+                for (int nb = 0; nb < D / 8; ++nb) {
+                    o[nb][2 * h] *= factor;
+                    o[nb][2 * h + 1] *= factor;
+                }
+            }
+            uint32_t pa[4] = {attn::pack_bf16x2(s[0][0], s[0][1]), attn::pack_bf16x2(s[0][2], s[0][3]),
+                              attn::pack_bf16x2(s[1][0], s[1][1]), attn::pack_bf16x2(s[1][2], s[1][3])};
+#pragma unroll
+            for (int dp = 0; dp < D / 16; ++dp) {
+                uint32_t b[4];
+                attn::ldmatrix_x4_trans(
+                    b, smem_addr(sV + swz<D>(attn::ldm_row_a(lane), dp * 2 + attn::ldm_chunk_a(lane))));
+                attn::mma_bf16(o[2 * dp], pa, b[0], b[1]);
+                attn::mma_bf16(o[2 * dp + 1], pa, b[2], b[3]);
+            }
+            __syncwarp();  // every lane is done with this stage before a later issue() refills it
+        }
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            l[h] += __shfl_xor_sync(0xffffffffu, l[h], 1);
+            l[h] += __shfl_xor_sync(0xffffffffu, l[h], 2);
+        }
+
+        attn::cp_async_wait<0>();
+        __syncthreads();
+        if ((lane & 3) == 0) {
+            sM[warp * C::kRows + g] = m[0];
+            sM[warp * C::kRows + g + 8] = m[1];
+            sL[warp * C::kRows + g] = l[0];
+            sL[warp * C::kRows + g + 8] = l[1];
+        }
+#pragma unroll
+        for (int nb = 0; nb < D / 8; ++nb) {
+            const int col = nb * 8 + 2 * (lane & 3);
+            *reinterpret_cast<float2*>(sO + (warp * C::kRows + g) * C::kMergeStride + col) =
+                make_float2(o[nb][0], o[nb][1]);
+            *reinterpret_cast<float2*>(sO + (warp * C::kRows + g + 8) * C::kMergeStride + col) =
+                make_float2(o[nb][2], o[nb][3]);
+        }
     }
     __syncthreads();
 
@@ -341,6 +488,19 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
     }
 }
 
+// The decode of one CTA, by its group size: at most 8 query heads per kv head (and D >= 32) take
+// the keys-as-rows loop, larger groups the heads-as-rows one.
+template <int D, int S = 3, bool kStandalone = false>
+__device__ __forceinline__ void run_any(const PsAttentionParams& p, char* smem, unsigned bx, unsigned by) {
+    if constexpr (D >= 32) {
+        if (p.numQoHeads <= 8 * p.numKvHeads) {
+            run<D, S, kStandalone, true>(p, smem, bx, by);
+            return;
+        }
+    }
+    run<D, S, kStandalone, false>(p, smem, bx, by);
+}
+
 }  // namespace attn_decode
 }  // namespace ps
 
@@ -348,26 +508,26 @@ extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::C
     ps_attention_decode_hd16(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
     ps::pdl_launch_dependents();  // o_proj's weight stream (ps_skinny_gemm) may start; run() waits
-    ps::attn_decode::run<16, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
+    ps::attn_decode::run_any<16, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<32>::kMinBlocks)
     ps_attention_decode_hd32(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
     ps::pdl_launch_dependents();  // o_proj's weight stream (ps_skinny_gemm) may start; run() waits
-    ps::attn_decode::run<32, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
+    ps::attn_decode::run_any<32, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<64>::kMinBlocks)
     ps_attention_decode_hd64(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
     ps::pdl_launch_dependents();  // o_proj's weight stream (ps_skinny_gemm) may start; run() waits
-    ps::attn_decode::run<64, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
+    ps::attn_decode::run_any<64, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }
 
 extern "C" __global__ void __launch_bounds__(PS_ATTN_THREADS, ps::attn_decode::Cfg<128>::kMinBlocks)
     ps_attention_decode_hd128(const PsAttentionParams p) {
     extern __shared__ __align__(16) char ps_attn_decode_smem[];
     ps::pdl_launch_dependents();  // o_proj's weight stream (ps_skinny_gemm) may start; run() waits
-    ps::attn_decode::run<128, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
+    ps::attn_decode::run_any<128, 3, true>(p, ps_attn_decode_smem, blockIdx.x, blockIdx.y);
 }

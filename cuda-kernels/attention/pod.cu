@@ -40,8 +40,15 @@ constexpr int kDecode = 1;
 // a prefill CTA, fewer outstanding loads presumably queue less in front of the prefill's tile loads,
 // which sit on its critical path (double-buffered). Measured, not profiled: H100, 144 points,
 // 1.240x serial against 1.234x with 3, +1-3.5% at 35-50% prefill shares, no band worse by more than
-// 0.5% (../../bench/results/pod-alignment-h100-2026-11-26.*).
-constexpr int kDecodeStages = 2;
+// 0.5% (../../bench/results/pod-alignment-h100-2026-11-26.*). On the H200, 3 (the shared memory is
+// already reserved: PS_POD_SMEM_HD128 is the 3-stage decode's) was 0.5% slower on 112 sweep points
+// and 20 serving-sized ones, and the CTA timelines show why it cannot help: a decode CTA took as
+// long with two tiles ahead per warp as with one (../../bench/results/pod-trace-h200-2026-11-29.*).
+// -DPS_POD_DECODE_STAGES=N (KERNEL_DEFINES) builds another depth for such comparisons.
+#ifndef PS_POD_DECODE_STAGES
+#define PS_POD_DECODE_STAGES 2
+#endif
+constexpr int kDecodeStages = PS_POD_DECODE_STAGES;
 
 // The 4-CTAs-per-SM shape (see the top of the file). Head dim 128 needs the short key tiles and the
 // single decode stage to fit a quarter of the SM; smaller heads keep 64 keys and 2 stages.
@@ -121,6 +128,23 @@ __device__ __forceinline__ void finish(const PsPodParams& p) {
     }
 }
 
+#ifdef PS_POD_TRACE
+// Diagnostic builds only (-DPS_POD_TRACE; bench/pod_trace.py reads what pod_bench --trace dumps).
+// CTA b of a launch, b < kTraceCtas, writes words [4b, 4b + 4): %globaltimer (ns) when it starts,
+// the latest of its warps' finishing times, its SM, and (op << 30) | logical id. Not zeroed between
+// launches: the reader clears it before the launch it traces.
+constexpr int kTraceCtas = 1 << 16;
+extern "C" {
+__device__ unsigned long long ps_pod_trace[4 * kTraceCtas];  // [kTraceCtas][start, end, sm, work]
+}
+
+__device__ __forceinline__ unsigned long long global_ns() {
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    return t;
+}
+#endif
+
 // CPS: CTAs per SM, 2 or 4 (the entry point's shape).
 template <int D, int CPS, bool TMA = false>
 __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
@@ -133,6 +157,9 @@ __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
     // (../../bench/results/pod-alignment-h100-2026-11-26.*). The Makefile rejects static shared
     // memory in any attention entry point.
     int* sWork = reinterpret_cast<int*>(smem);
+#ifdef PS_POD_TRACE
+    const unsigned long long traceStart = global_ns();
+#endif
     if (threadIdx.x == 0) *sWork = take_work(p);
     __syncthreads();
     const int work = *sWork;
@@ -155,7 +182,7 @@ __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
         if (op == kPrefill) {
             ps::attn_prefill::run<D, false, 1, Pod4<D>::kPrefillKeys>(p.prefill, smem, px, py);
         } else {
-            ps::attn_decode::run<D, Pod4<D>::kDecodeStages>(p.decode, smem, dx, dy);
+            ps::attn_decode::run_any<D, Pod4<D>::kDecodeStages>(p.decode, smem, dx, dy);
         }
     } else {
         if (op == kPrefill) {
@@ -165,9 +192,21 @@ __device__ __forceinline__ void run(const PsPodParams& p, char* smem) {
                 ps::attn_prefill::run<D, false>(p.prefill, smem, px, py);
             }
         } else {
-            ps::attn_decode::run<D, kDecodeStages>(p.decode, smem, dx, dy);
+            ps::attn_decode::run_any<D, kDecodeStages>(p.decode, smem, dx, dy);
         }
     }
+#ifdef PS_POD_TRACE
+    // No barrier here (a warp may have left its tile early): each warp's lane 0 raises the end.
+    if (blockIdx.x < kTraceCtas && (threadIdx.x & 31) == 0) {
+        unsigned long long* t = ps_pod_trace + 4 * blockIdx.x;
+        atomicMax(t + 1, global_ns());
+        if (threadIdx.x == 0) {
+            t[0] = traceStart;
+            t[2] = (unsigned long long)sm_id();
+            t[3] = (unsigned long long)work;
+        }
+    }
+#endif
 }
 
 }  // namespace attn_pod

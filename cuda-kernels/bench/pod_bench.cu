@@ -7,14 +7,20 @@
 // prompt of L tokens (prefix P = i * C, i = 0 .. L/C - 1; --stride N keeps every Nth), and B
 // decodes all at context L, B = 90% and 100% (PS_POD_FRACS) of the KV tokens that fit in the card's memory after
 // 16 GB of 8B weights and 4 GB of activations (all 32 layers; the benchmark runs one layer).
-// Timing: CUDA events around each mode, 3 warm-ups then the median of 10 runs; the L2 is flushed
-// (a 256 MB memset, outside the timed region) before every run, for every mode alike.
+// Timing: CUDA events around each mode, 3 warm-ups then the median of 10 runs, the modes of a point
+// run in turn (one run of each per round; --timing blocked: each mode's runs back to back); the L2
+// is flushed (a 256 MB memset, outside the timed region) before every run, for every mode alike.
 //
 // Usage: pod_bench [--fatbin F] [--json OUT] [--pytorch-list PREFIX] [--stride N] [--pytorch-stride N]
-//                  [--point model:C:P:frac:L] [--modes alone,serial,streams,pod]   (--point: one point, for ncu)
+//                  [--point model:C:P:frac:L] [--modes alone,serial,streams,pod] [--trace-dir D]
+//                  [--timing interleaved|blocked] [--ab-fatbin F2]
+//                  (--point: one point, for ncu)
 // Modes: alone (each phase's standalone kernels: the ideal), serial, streams, pod (every policy at 2
 // CTAs per SM, auto, and the fixed policies at 4 CTAs per SM: rows with "ctas_per_sm": 4; "pod4"
-// alone gives only those), and two diagnostics: half (each phase alone at one CTA per SM) and diag (see run_point).
+// alone gives only those), and three diagnostics: half (each phase alone at one CTA per SM), diag (see
+// run_point) and trace (per-CTA timelines into --trace-dir; needs a fatbin built with -DPS_POD_TRACE).
+// --ab-fatbin F2: every timed row once more with F2's kernels (mode "<mode>@B"), in the same rounds:
+// an A/B comparison of two kernel builds free of the drift between processes.
 // Environment: PS_POD_POINTS="model:C:P:B:L,..." times those points (B decodes outright) instead of
 // the grid; PS_POD_TUNINGS split-rule variants; PS_POD_FRACS decode fractions; PS_POD_TMA=1 TMA maps.
 // --pytorch-list writes PREFIX-llama.txt / PREFIX-yi.txt: the C:P:B:L points for
@@ -25,6 +31,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -41,6 +48,8 @@ namespace {
 
 constexpr int kHq = 32, kD = 128, kPage = 16;
 int kWarm = 3, kReps = 10;  // --point (under ncu): 1 and 1
+std::string traceDir = ".";  // --trace-dir, for mode "trace"
+bool interleave = true;       // --timing interleaved (default) | blocked
 
 __global__ void fill_random(uint16_t* p, size_t n, uint64_t seed) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
@@ -71,6 +80,8 @@ struct Model {
 
 struct Ctx {
     cudaLibrary_t lib;
+    cudaLibrary_t libB = nullptr;  // --ab-fatbin: a second build whose kernels the "@B" rows launch
+    bool useB = false;
     std::string card;
     int sms;
     size_t totalMem;
@@ -97,7 +108,7 @@ struct Ctx {
 
     cudaKernel_t kernel(const char* name, int smem) {
         cudaKernel_t k;
-        PS_CUDA_CHECK(cudaLibraryGetKernel(&k, lib, name));
+        PS_CUDA_CHECK(cudaLibraryGetKernel(&k, useB ? libB : lib, name));
         if (smem > 48 * 1024) PS_CUDA_CHECK(cudaKernelSetAttributeForDevice(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem, 0));
         return k;
     }
@@ -106,21 +117,38 @@ struct Ctx {
         void* args[] = {params};
         PS_CUDA_CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(k), grid, dim3(PS_ATTN_THREADS), args, smem, st));
     }
-    template <class F>
-    double time(F&& issue) {
-        std::vector<float> ms;
-        for (int i = 0; i < kWarm + kReps; ++i) {
+    // Median milliseconds of each issue function (3 warm-ups, then 10 timed runs each), every run
+    // after a 256 MB memset that evicts the L2. Interleaved (the default) runs the functions in
+    // turn, one run of each per round, so that a drift in the card's state over a point's runs
+    // (clocks under the power limit after long tensor-heavy launches) lands on every mode alike;
+    // blocked runs each function's runs back to back, as this benchmark did up to 2026-11-29,
+    // which timed identical launches up to 16% apart at the end of a point
+    // (../../bench/results/pod-timing-order-h200-2026-11-29.*).
+    std::vector<double> time_all(const std::vector<std::function<void()>>& issue) {
+        std::vector<std::vector<float>> ms(issue.size());
+        auto once = [&](size_t j, int i) {
             PS_CUDA_CHECK(cudaMemsetAsync(flush, i & 0xff, 256u << 20, s0));
             PS_CUDA_CHECK(cudaEventRecord(e0, s0));
-            issue();
+            issue[j]();
             PS_CUDA_CHECK(cudaEventRecord(e1, s0));
             PS_CUDA_CHECK(cudaEventSynchronize(e1));
             float t;
             PS_CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
-            if (i >= kWarm) ms.push_back(t);
+            if (i >= kWarm) ms[j].push_back(t);
+        };
+        if (interleave) {
+            for (int i = 0; i < kWarm + kReps; ++i)
+                for (size_t j = 0; j < issue.size(); ++j) once(j, i);
+        } else {
+            for (size_t j = 0; j < issue.size(); ++j)
+                for (int i = 0; i < kWarm + kReps; ++i) once(j, i);
         }
-        std::sort(ms.begin(), ms.end());
-        return ms[ms.size() / 2];
+        std::vector<double> med;
+        for (auto& m : ms) {
+            std::sort(m.begin(), m.end());
+            med.push_back(m[m.size() / 2]);
+        }
+        return med;
     }
 };
 
@@ -322,25 +350,30 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
         }
         pod_plan(Q, policy == kPodAuto ? dItemsA : Q.ctasPerSm == 4 ? dItems4 : dItemsP);
     };
+    // Each row's issue function, timed together at the end of the point (Ctx::time_all).
+    const size_t firstRow = rows.size();
+    std::vector<std::function<void()>> jobs;
     // ctas: the fused plan's shape for "pod" rows (its CTA counts are reported).
-    auto add_row = [&](const std::string& mode, const std::string& policy, double ms, int ctas = 2) {
+    auto add_row = [&](const std::string& mode, const std::string& policy, std::function<void()> issue,
+                       int ctas = 2) {
         const PodLaunch& Q = ctas == 4 ? P4 : PL;
         const bool podMode = mode == "pod";
         rows.push_back({pt.m->name, mode, policy, pt.C, pt.P, pt.B, pt.L,
                         podMode ? Q.prefillCtas : (int)(SP.gridX * SP.gridY),
-                        podMode ? Q.decodeCtas : (int)(SD.gridX * SD.gridY), pt.frac, ms, ctas});
+                        podMode ? Q.decodeCtas : (int)(SD.gridX * SD.gridY), pt.frac, 0.0, ctas});
+        jobs.push_back(std::move(issue));
     };
     auto want = [&](const char* m) { return std::find(modes.begin(), modes.end(), m) != modes.end(); };
     if (want("alone")) {
-        add_row("prefill_alone", "", c.time([&] { prefill(c.s0); }));
-        add_row("decode_alone", "", c.time([&] { decode(c.s0); }));
+        add_row("prefill_alone", "", [&] { prefill(c.s0); });
+        add_row("decode_alone", "", [&] { decode(c.s0); });
     }
     // Each phase alone with one CTA per SM (shared memory padded past half the SM's): the rate a
     // phase keeps when the other phase holds the SM's second slot, minus their contention.
     if (want("half")) {
         const int halfSmem = 120 * 1024;
-        add_row("prefill_half", "", c.time([&] { phase(c.s0, prefill_kernel(kD, 0, tma), SP, halfSmem, sp); }));
-        add_row("decode_half", "", c.time([&] { phase(c.s0, decode_kernel(kD), SD, halfSmem, sd); }));
+        add_row("prefill_half", "", [&] { phase(c.s0, prefill_kernel(kD, 0, tma), SP, halfSmem, sp); });
+        add_row("decode_half", "", [&] { phase(c.s0, decode_kernel(kD), SD, halfSmem, sd); });
     }
     // Where the fused kernel loses (mode "diag"): the fused kernel with one phase's work only, to
     // compare with that phase's standalone kernel (what the fused launch costs a phase by itself),
@@ -354,32 +387,91 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
             Q.grid = Q.prefillCtas + Q.decodeCtas;
             pod_plan(Q, dItemsP);
         };
-        add_row("pod_prefill_only", "", c.time([&] { one_phase(true); }));
-        add_row("pod_decode_only", "", c.time([&] { one_phase(false); }));
-        add_row("decode_pod_plan", "", c.time([&] { phase(c.s0, decode_kernel(kD), PL.decode, PL.decode.smemBytes, pp.decode); }));
+        add_row("pod_prefill_only", "", [&] { one_phase(true); });
+        add_row("pod_decode_only", "", [&] { one_phase(false); });
+        add_row("decode_pod_plan", "", [&] { phase(c.s0, decode_kernel(kD), PL.decode, PL.decode.smemBytes, pp.decode); });
     }
-    if (want("serial")) add_row("serial", "", c.time([&] { prefill(c.s0); decode(c.s0); }));
-    if (want("streams")) add_row("streams", "", c.time([&] { streams(); }));
+    if (want("serial")) add_row("serial", "", [&] { prefill(c.s0); decode(c.s0); });
+    if (want("streams")) add_row("streams", "", [&] { streams(); });
     if (want("pod"))
         for (int policy : {kPodProportional, kPodFiftyFifty, kPodStatic, kPodAuto}) {
             const std::string name = policy == kPodAuto
                 ? std::string("auto:") + (PA.fused ? pod_policy_name(PA.policy) : PA.fallbackStreams ? "streams" : "serial")
                 : pod_policy_name(policy);
-            add_row("pod", name, c.time([&] { pod(policy, 2); }), policy == kPodAuto ? PA.ctasPerSm : 2);
+            add_row("pod", name, [&, policy] { pod(policy, 2); }, policy == kPodAuto ? PA.ctasPerSm : 2);
         }
     // The 4-CTAs-per-SM shape under each fixed policy (mode "pod4", or with "pod").
     if (want("pod") || want("pod4"))
         for (int policy : {kPodProportional, kPodFiftyFifty, kPodStatic})
-            add_row("pod", pod_policy_name(policy), c.time([&] { pod(policy, 4); }), 4);
+            add_row("pod", pod_policy_name(policy), [&, policy] { pod(policy, 4); }, 4);
     if (want("pod"))
         for (size_t t = 0; t < TL.size(); ++t)
             for (int policy : {kPodProportional, kPodFiftyFifty}) {
                 PodLaunch Q = TL[t];
                 Q.policy = policy;
                 rows.push_back({pt.m->name, "pod", std::string(pod_policy_name(policy)) + "@" + tunings()[t].first, pt.C,
-                                pt.P, pt.B, pt.L, Q.prefillCtas, Q.decodeCtas, pt.frac,
-                                c.time([&] { pod_plan(Q, dItemsT[t]); })});
+                                pt.P, pt.B, pt.L, Q.prefillCtas, Q.decodeCtas, pt.frac, 0.0});
+                jobs.push_back([&, Q, t] { pod_plan(Q, dItemsT[t]); });
             }
+    // --ab-fatbin: every row again on the second build's kernels (mode "<mode>@B"), timed in the
+    // same rounds, so the two builds are compared without a process or an hour between them.
+    if (c.libB) {
+        const size_t n = jobs.size();
+        for (size_t j = 0; j < n; ++j) {
+            Row r = rows[firstRow + j];
+            r.mode += "@B";
+            rows.push_back(r);
+            jobs.push_back([&c, issue = jobs[j]] {
+                c.useB = true;
+                issue();
+                c.useB = false;
+            });
+        }
+    }
+    const std::vector<double> ms = c.time_all(jobs);
+    for (size_t j = 0; j < ms.size(); ++j) rows[firstRow + j].ms = ms[j];
+    // Mode "trace" (a fatbin built with -DPS_POD_TRACE): one launch of auto's plan, and of each
+    // PS_POD_TUNINGS variant under proportional tickets, with every CTA's SM, work and start / end
+    // times written to --trace-dir as CSV (bench/pod_trace.py reads them).
+    if (want("trace")) {
+        void* trace = nullptr;
+        size_t traceBytes = 0;
+        PS_CUDA_CHECK(cudaLibraryGetGlobal(&trace, &traceBytes, c.lib, "ps_pod_trace"));
+        auto dump = [&](const std::string& name, const PodLaunch& Q, const int32_t* items) {
+            if (!Q.fused || (size_t)Q.grid * 32 > traceBytes) return;
+            pod_plan(Q, items);  // warm
+            PS_CUDA_CHECK(cudaMemsetAsync(c.flush, 1, 256u << 20, c.s0));
+            PS_CUDA_CHECK(cudaMemsetAsync(trace, 0, (size_t)Q.grid * 32, c.s0));
+            pod_plan(Q, items);
+            std::vector<unsigned long long> t((size_t)Q.grid * 4);  // [grid][start, end, sm, work]
+            PS_CUDA_CHECK(cudaStreamSynchronize(c.s0));
+            PS_CUDA_CHECK(cudaMemcpy(t.data(), trace, t.size() * 8, cudaMemcpyDeviceToHost));
+            unsigned long long t0 = ~0ull;
+            for (int b = 0; b < Q.grid; ++b) t0 = std::min(t0, t[4 * b]);
+            char file[512];
+            snprintf(file, sizeof file, "%s/%s-%d-%d-%d-%d-%s.csv", traceDir.c_str(), pt.m->name, pt.C, pt.P, pt.B, pt.L,
+                     name.c_str());
+            FILE* f = fopen(file, "w");
+            if (!f) {
+                fprintf(stderr, "cannot write %s\n", file);
+                exit(2);
+            }
+            fprintf(f,
+                    "# %s policy=%s prefill_ctas=%d decode_ctas=%d prefill_splits=%d decode_splits=%d "
+                    "prefill_chunk=%d decode_chunk=%d sms=%d\n",
+                    c.card.c_str(), pod_policy_name(Q.policy), Q.prefillCtas, Q.decodeCtas, Q.prefill.maxSplits,
+                    Q.decode.maxSplits, Q.prefill.kvChunkSize, Q.decode.kvChunkSize, c.sms);
+            fprintf(f, "cta,sm,op,id,start_ns,end_ns\n");
+            for (int b = 0; b < Q.grid; ++b) {
+                const unsigned long long w = t[4 * b + 3];
+                fprintf(f, "%d,%llu,%s,%llu,%llu,%llu\n", b, t[4 * b + 2], (w >> 30) ? "decode" : "prefill",
+                        w & ((1u << 30) - 1), t[4 * b] - t0, t[4 * b + 1] - t0);
+            }
+            fclose(f);
+        };
+        dump("auto", PA, dItemsA);
+        for (size_t t = 0; t < TL.size(); ++t) dump(tunings()[t].first, TL[t], dItemsT[t]);
+    }
     PS_CUDA_CHECK(cudaGetLastError());
     for (int32_t* p : {dQo, dKvp, dLast, dPages, dItemsS, dItemsP, dItemsA, dItems4}) cudaFree(p);
     for (int32_t* p : dItemsT) cudaFree(p);
@@ -391,6 +483,7 @@ int main(int argc, char** argv) {
     const char* fatbin = "build/podserve.fatbin";
     const char* json = nullptr;
     const char* ptList = nullptr;
+    const char* abFatbin = nullptr;
     std::string point, modesArg = "alone,serial,streams,pod";
     int stride = 1, ptStride = 4;
     for (int i = 1; i < argc; ++i) {
@@ -401,6 +494,9 @@ int main(int argc, char** argv) {
         else if (!strcmp(argv[i], "--pytorch-stride") && i + 1 < argc) ptStride = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--point") && i + 1 < argc) point = argv[++i];
         else if (!strcmp(argv[i], "--modes") && i + 1 < argc) modesArg = argv[++i];
+        else if (!strcmp(argv[i], "--trace-dir") && i + 1 < argc) traceDir = argv[++i];
+        else if (!strcmp(argv[i], "--timing") && i + 1 < argc) interleave = strcmp(argv[++i], "blocked") != 0;
+        else if (!strcmp(argv[i], "--ab-fatbin") && i + 1 < argc) abFatbin = argv[++i];
         else {
             fprintf(stderr, "unknown argument %s\n", argv[i]);
             return 2;
@@ -414,6 +510,7 @@ int main(int argc, char** argv) {
     c.sms = prop.multiProcessorCount;
     c.totalMem = prop.totalGlobalMem;
     PS_CUDA_CHECK(cudaLibraryLoadFromFile(&c.lib, fatbin, nullptr, nullptr, 0, nullptr, nullptr, 0));
+    if (abFatbin) PS_CUDA_CHECK(cudaLibraryLoadFromFile(&c.libB, abFatbin, nullptr, nullptr, 0, nullptr, nullptr, 0));
     static const Model models[] = {{"llama-3-8b", 8}, {"yi-6b", 4}};
     // Pool: the largest batch of either model (100% decodes at 4K + a 16K prompt), in elements.
     size_t maxElems = 0, maxRows = 0;

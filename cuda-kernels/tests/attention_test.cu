@@ -210,6 +210,8 @@ PS_TEST(attention_decode) {
         {{8, 8, 64}, 1, 0, true},        // GQA 1, page 1, head dim 64
         {{32, 1, 128}, 16, 0, false},    // group 32: two 16-head chunks per kv head
         {{32, 4, 128}, 16, 100, false},  // GQA 8, a split size off the tile grid
+        {{14, 2, 32}, 16, 0, false},     // group 7: the keys-as-rows loop with an empty head column
+        {{12, 1, 64}, 16, 256, false},   // group 12: one 16-row head chunk, 4 rows unused
     };
     for (const Cfg& k : cfgs) {
         for (int variant = 0; variant < 4; ++variant) {

@@ -23,7 +23,8 @@ import dev.podserve.model.ModelWeights;
 /**
  * The whole model on the GPU against the CPU backend given the very same (bf16-representable)
  * weights: prompts prefilled in chunks beside running decodes, every sampled row's greedy token
- * equal, and the logits within bf16-activation distance of the fp32 ones.
+ * equal (up to two near-ties, see TIE), and the logits within bf16-activation distance of the
+ * fp32 ones.
  */
 @Tag("gpu")
 class CudaBackendGpuTest {
@@ -39,6 +40,9 @@ class CudaBackendGpuTest {
                 Arguments.of("llama hd64 gqa8", gqa8, 16));
     }
 
+    /** A near-tie: two tokens whose fp32 logits differ by at most this share of the largest logit. */
+    private static final double TIE = 0.005;
+
     @ParameterizedTest(name = "{0}, page {2}")
     @MethodSource("models")
     void greedyTokensEqualTheCpuBackends(String name, ModelConfig cfg, int pageSize) {
@@ -49,6 +53,7 @@ class CudaBackendGpuTest {
         int pages = 4 * ((300 + newTokens) / pageSize + 2);
         List<int[]> cpuTokens = new ArrayList<>();
         List<int[]> gpuTokens = new ArrayList<>();
+        List<Double> cpuGaps = new ArrayList<>();  // per row: CPU logit of its token minus of the GPU's, / scale
         double[] worst = new double[1];
         try (CpuBackend cpu = new CpuBackend(cfg, w, pages, pageSize, 4);
              CudaBackend gpu = new CudaBackend(cfg, w, new CudaOptions(512, 8, pageSize, pages, 0, 0))) {
@@ -66,14 +71,23 @@ class CudaBackendGpuTest {
                     assertTrue(Float.isFinite(logits[1][v]), "GPU logit " + v + " of request " + r + " is " + logits[1][v]);
                 }
                 worst[0] = Math.max(worst[0], diff / scale);
+                cpuGaps.add((logits[0][c] - logits[0][g]) / scale);
                 return c;
             });
         }
         assertEquals(4 * newTokens, cpuTokens.size(), "sampled rows");
+        // A different greedy token is a near-tie the bf16 activations may break either way, when the
+        // fp32 logits of the two tokens are within TIE of the largest logit (seen: 0.09%, llama hd64
+        // gqa2, request 0 step 8, after the decode's MMAs were reordered); no more than two of those.
+        int ties = 0;
         for (int i = 0; i < cpuTokens.size(); i++) {
-            assertEquals(cpuTokens.get(i)[2], gpuTokens.get(i)[2],
-                    "request " + cpuTokens.get(i)[0] + " step " + cpuTokens.get(i)[1] + ": greedy token");
+            if (cpuTokens.get(i)[2] == gpuTokens.get(i)[2]) continue;
+            String row = "request " + cpuTokens.get(i)[0] + " step " + cpuTokens.get(i)[1];
+            assertTrue(cpuGaps.get(i) <= TIE, row + ": greedy token " + gpuTokens.get(i)[2] + " instead of "
+                    + cpuTokens.get(i)[2] + ", " + cpuGaps.get(i) + " of the largest logit below it");
+            ties++;
         }
+        assertTrue(ties <= 2, ties + " near-ties broken the other way");
         assertTrue(worst[0] < 0.05, "largest logit difference is " + worst[0] + " of the largest logit");
     }
 

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * grid, CTA counts, policy, static SMs, whether auto fuses). No GPU; skipped without g++ or the
  * cuda-kernels sources. Batches span the issue's test space: 0-8 prefill chunks of 1-2048 rows on
  * prefixes of 0-5000, 0-256 decodes of 1-16384 keys (and a few up to 131072), page sizes 1 and 16,
- * GQA 1 to 8, head dims 64 and 128, 78 to 132 SMs, every policy, CTAs per SM 2, 4 and auto. Every
- * plan stays within MAX_SPLITS, which the partial buffers are sized for.
+ * GQA 1 to 12, head dims 16, 32, 64 and 128 (the decode's slots per SM depend on it), 78 to 132
+ * SMs, every policy, CTAs per SM 2, 4 and auto. Every plan stays within MAX_SPLITS, which the
+ * partial buffers are sized for.
  */
 class PodPlanParityTest {
 
@@ -75,7 +76,7 @@ class PodPlanParityTest {
                 src.toString()), null);
 
         Random rnd = new Random(20261126);
-        int[][] shapes = {{32, 8, 128}, {32, 4, 128}, {32, 32, 128}, {16, 2, 64}, {28, 4, 128}};
+        int[][] shapes = {{32, 8, 128}, {32, 4, 128}, {32, 32, 128}, {16, 2, 64}, {28, 4, 128}, {8, 2, 16}, {12, 1, 32}};
         int[] smCounts = {132, 114, 78};
         StringBuilder input = new StringBuilder();
         List<String> expected = new ArrayList<>();
