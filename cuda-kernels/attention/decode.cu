@@ -3,7 +3,7 @@
 //
 // A CTA serves (request, kv head, chunk of up to 16 query heads of that kv head's group, kv split),
 // so each K/V byte is read from memory once per group (GQA packing) and the scores of all its heads
-// come out of one MMA chain. Groups of up to 8 heads take the keys as the MMA rows and the heads as
+// come out of the same MMAs. Groups of up to 8 heads take the keys as the MMA rows and the heads as
 // 8 columns (key_rows_loop); larger ones put the heads on the 16 rows of an m16 tile. The MMAs are
 // not free in a bandwidth-bound kernel: beside a prefill CTA in the fused kernel the decode warps
 // wait on their MMA chains and the tensor pipe the two share, so the loop that spends half the MMAs
@@ -38,7 +38,7 @@ template <int D, int S = 3>
 struct Cfg {
     static constexpr int kD = D;
     static constexpr int kWarps = PS_ATTN_THREADS / 32;
-    static constexpr int kRows = PS_ATTN_DECODE_HEADS;   // query heads per CTA = MMA rows
+    static constexpr int kRows = PS_ATTN_DECODE_HEADS;   // query heads per CTA (the heads-as-rows loop's MMA rows)
     static constexpr int kKeys = 16;                     // keys per warp step: one P.V k-step
     static constexpr int kStages = S;                    // tiles in flight per warp
     static constexpr int kChunks = D / 8;                // 16-byte chunks per row
@@ -57,6 +57,7 @@ struct Cfg {
     // faster (four runs, 25-112 points), the standalone decode within noise; four, no better
     // (../../bench/results/pod-trace-h200-2026-11-29.summary.txt). PS_DECODE_QK_CHAINS overrides it.
 #ifdef PS_DECODE_QK_CHAINS
+    static_assert(PS_DECODE_QK_CHAINS >= 1, "at least one chain");
     static constexpr int kQkChains = PS_DECODE_QK_CHAINS < D / 16 ? PS_DECODE_QK_CHAINS : D / 16;
 #else
     static constexpr int kQkChains = D / 16 >= 2 ? 2 : 1;
@@ -283,7 +284,8 @@ __device__ __forceinline__ void run(const PsAttentionParams& p, char* smem, unsi
         attn::cp_async_commit();
     };
 
-    // Q rows beyond the group's heads are zero-filled: their scores are 0 and never written out.
+    // Q rows beyond the group's heads are zero-filled: their scores are 0 and the merge never reads
+    // their rows.
     const bf16* qRow = reinterpret_cast<const bf16*>(p.q) + (int64_t)t * p.qStride + (int64_t)headBase * D;
     auto copy_q = [&]() {
         for (int i = threadIdx.x; i < C::kRows * C::kChunks; i += PS_ATTN_THREADS) {

@@ -49,6 +49,11 @@ constexpr int kDecode = 1;
 #define PS_POD_DECODE_STAGES 2
 #endif
 constexpr int kDecodeStages = PS_POD_DECODE_STAGES;
+static_assert(ps::attn_decode::Cfg<16, kDecodeStages>::kSmemBytes <= PS_POD_SMEM_HD16 &&
+                  ps::attn_decode::Cfg<32, kDecodeStages>::kSmemBytes <= PS_POD_SMEM_HD32 &&
+                  ps::attn_decode::Cfg<64, kDecodeStages>::kSmemBytes <= PS_POD_SMEM_HD64 &&
+                  ps::attn_decode::Cfg<128, kDecodeStages>::kSmemBytes <= PS_POD_SMEM_HD128,
+              "the fused decode's stages fit the shared memory the fused kernel is launched with");
 
 // The 4-CTAs-per-SM shape (see the top of the file). Head dim 128 needs the short key tiles and the
 // single decode stage to fit a quarter of the SM; smaller heads keep 64 keys and 2 stages.

@@ -2,10 +2,9 @@
 """Summarise a pod_bench --ab-fatbin run: per mode, the time of build A over build B (>1: B faster),
 and each build's serial / auto and serial / ideal.
 
-Rows of build B carry the mode "<mode>@B". Compare modes whose rows follow the same kind of row in
-both builds' halves of a round (alone, serial, auto): the row a launch follows moves its time by
-1-3% even with the L2 flushed (pod_bench.cu, Ctx::time_all), and "proportional" follows the serial
-row in A's half but the last 4-CTA row in B's.
+Rows of build B carry the mode "<mode>@B". Read means over many points: inside one run, identical
+launches still differed by 1-3% on single points (the "auto" and "proportional" rows of one build,
+the same plan), even with the L2 flushed before every timing (pod_bench.cu, Ctx::time_all).
 
 Usage: pod_ab.py RUN.json [...]
 """
