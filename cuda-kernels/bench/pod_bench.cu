@@ -43,120 +43,14 @@
 #include "../attention/kv_tensor_maps.h"
 #include "../attention/pod_params.h"
 #include "podserve_common.cuh"
+#include "pod_bench_ctx.h"
+#include "pod_bench_trace.h"
 
 namespace {
 
-constexpr int kHq = 32, kD = 128, kPage = 16;
-int kWarm = 3, kReps = 10;  // --point (under ncu): 1 and 1
+using namespace pod_bench;
+
 std::string traceDir = ".";  // --trace-dir, for mode "trace"
-bool interleave = true;       // --timing interleaved (default) | blocked
-
-__global__ void fill_random(uint16_t* p, size_t n, uint64_t seed) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull ^ seed;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-        p[i] = __bfloat16_as_ushort(__float2bfloat16_rn((float)((z >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f));
-    }
-}
-
-template <class T>
-T* dalloc(size_t n) {
-    T* p;
-    PS_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(n, 1) * sizeof(T)));
-    return p;
-}
-int32_t* upload(const std::vector<int32_t>& v) {
-    int32_t* d = dalloc<int32_t>(v.size());
-    if (!v.empty()) PS_CUDA_CHECK(cudaMemcpy(d, v.data(), v.size() * 4, cudaMemcpyHostToDevice));
-    return d;
-}
-
-struct Model {
-    const char* name;
-    int hkv;
-};
-
-struct Ctx {
-    cudaLibrary_t lib;
-    cudaLibrary_t libB = nullptr;  // --ab-fatbin: a second build whose kernels the "@B" rows launch
-    bool useB = false;
-    std::string card;
-    int sms;
-    size_t totalMem;
-    uint16_t *k, *v, *q, *out;
-    size_t cacheElems;
-    float *pO, *pL, *dO, *dL;   // prefill / decode partials
-    size_t partOCap, partLCap;
-    int32_t* counters;
-    uint8_t* flush;
-    cudaStream_t s0, s1, s2;
-    cudaEvent_t e0, e1, ea, eb;
-    // PS_POD_TMA=1: the prefill gets TMA maps over the pool (one pair per kv-head count, which sets
-    // the pool's page count); otherwise it loads with cp.async, as the backend runs it.
-    std::vector<std::pair<int, std::unique_ptr<ps_kv_maps::DeviceKvMaps>>> maps;
-    const void* kv_maps(int hkv) {
-        const char* env = getenv("PS_POD_TMA");
-        if (!env || strcmp(env, "1")) return nullptr;
-        for (auto& m : maps)
-            if (m.first == hkv) return m.second->get();
-        const int pages = (int)(cacheElems / ((size_t)hkv * kPage * kD));
-        maps.emplace_back(hkv, std::make_unique<ps_kv_maps::DeviceKvMaps>(k, v, pages, hkv, kPage, kD));
-        return maps.back().second->get();
-    }
-
-    cudaKernel_t kernel(const char* name, int smem) {
-        cudaKernel_t k;
-        PS_CUDA_CHECK(cudaLibraryGetKernel(&k, useB ? libB : lib, name));
-        if (smem > 48 * 1024) PS_CUDA_CHECK(cudaKernelSetAttributeForDevice(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem, 0));
-        return k;
-    }
-    void launch(cudaStream_t st, const char* name, dim3 grid, int smem, void* params) {
-        cudaKernel_t k = kernel(name, smem);
-        void* args[] = {params};
-        PS_CUDA_CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(k), grid, dim3(PS_ATTN_THREADS), args, smem, st));
-    }
-    // Median milliseconds of each issue function (3 warm-ups, then 10 timed runs each), every run
-    // after a 256 MB memset that evicts the L2. Interleaved (the default) runs the functions in
-    // turn, one run of each per round, so that a drift in the card's state over a point's runs
-    // (clocks under the power limit after long tensor-heavy launches) lands on every mode alike;
-    // blocked runs each function's runs back to back, as this benchmark did up to 2026-11-29,
-    // which timed identical launches up to 16% apart at the end of a point
-    // (../../bench/results/pod-timing-order-h200-2026-11-29.*).
-    std::vector<double> time_all(const std::vector<std::function<void()>>& issue) {
-        std::vector<std::vector<float>> ms(issue.size());
-        auto once = [&](size_t j, int i) {
-            PS_CUDA_CHECK(cudaMemsetAsync(flush, i & 0xff, 256u << 20, s0));
-            PS_CUDA_CHECK(cudaEventRecord(e0, s0));
-            issue[j]();
-            PS_CUDA_CHECK(cudaEventRecord(e1, s0));
-            PS_CUDA_CHECK(cudaEventSynchronize(e1));
-            float t;
-            PS_CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
-            if (i >= kWarm) ms[j].push_back(t);
-        };
-        if (interleave) {
-            for (int i = 0; i < kWarm + kReps; ++i)
-                for (size_t j = 0; j < issue.size(); ++j) once(j, i);
-        } else {
-            for (size_t j = 0; j < issue.size(); ++j)
-                for (int i = 0; i < kWarm + kReps; ++i) once(j, i);
-        }
-        std::vector<double> med;
-        for (auto& m : ms) {
-            std::sort(m.begin(), m.end());
-            med.push_back(m[m.size() / 2]);
-        }
-        return med;
-    }
-};
-
-// KV tokens (all layers) the card holds after 16 GB weights + 4 GB activations.
-long kv_tokens(const Ctx& c, const Model& m) {
-    const double bytesPerToken = 32.0 * 2 * m.hkv * kD * 2;
-    return (long)((double)c.totalMem - 20e9) / (long)bytesPerToken;
-}
 
 struct Row {
     std::string model, mode, policy;
@@ -438,43 +332,11 @@ void run_point(Ctx& c, const Point& pt, const std::vector<std::string>& modes, s
     // PS_POD_TUNINGS variant under proportional tickets, with every CTA's SM, work and start / end
     // times written to --trace-dir as CSV (bench/pod_trace.py reads them).
     if (want("trace")) {
-        void* trace = nullptr;
-        size_t traceBytes = 0;
-        PS_CUDA_CHECK(cudaLibraryGetGlobal(&trace, &traceBytes, c.lib, "ps_pod_trace"));
-        auto dump = [&](const std::string& name, const PodLaunch& Q, const int32_t* items) {
-            if (!Q.fused || (size_t)Q.grid * 32 > traceBytes) return;
-            pod_plan(Q, items);  // warm
-            PS_CUDA_CHECK(cudaMemsetAsync(c.flush, 1, 256u << 20, c.s0));
-            PS_CUDA_CHECK(cudaMemsetAsync(trace, 0, (size_t)Q.grid * 32, c.s0));
-            pod_plan(Q, items);
-            std::vector<unsigned long long> t((size_t)Q.grid * 4);  // [grid][start, end, sm, work]
-            PS_CUDA_CHECK(cudaStreamSynchronize(c.s0));
-            PS_CUDA_CHECK(cudaMemcpy(t.data(), trace, t.size() * 8, cudaMemcpyDeviceToHost));
-            unsigned long long t0 = ~0ull;
-            for (int b = 0; b < Q.grid; ++b) t0 = std::min(t0, t[4 * b]);
-            char file[512];
-            snprintf(file, sizeof file, "%s/%s-%d-%d-%d-%d-%s.csv", traceDir.c_str(), pt.m->name, pt.C, pt.P, pt.B, pt.L,
-                     name.c_str());
-            FILE* f = fopen(file, "w");
-            if (!f) {
-                fprintf(stderr, "cannot write %s\n", file);
-                exit(2);
-            }
-            fprintf(f,
-                    "# %s policy=%s prefill_ctas=%d decode_ctas=%d prefill_splits=%d decode_splits=%d "
-                    "prefill_chunk=%d decode_chunk=%d sms=%d\n",
-                    c.card.c_str(), pod_policy_name(Q.policy), Q.prefillCtas, Q.decodeCtas, Q.prefill.maxSplits,
-                    Q.decode.maxSplits, Q.prefill.kvChunkSize, Q.decode.kvChunkSize, c.sms);
-            fprintf(f, "cta,sm,op,id,start_ns,end_ns\n");
-            for (int b = 0; b < Q.grid; ++b) {
-                const unsigned long long w = t[4 * b + 3];
-                fprintf(f, "%d,%llu,%s,%llu,%llu,%llu\n", b, t[4 * b + 2], (w >> 30) ? "decode" : "prefill",
-                        w & ((1u << 30) - 1), t[4 * b] - t0, t[4 * b + 1] - t0);
-            }
-            fclose(f);
-        };
-        dump("auto", PA, dItemsA);
-        for (size_t t = 0; t < TL.size(); ++t) dump(tunings()[t].first, TL[t], dItemsT[t]);
+        const std::string base = traceDir + "/" + pt.m->name + "-" + std::to_string(pt.C) + "-" + std::to_string(pt.P) +
+                                 "-" + std::to_string(pt.B) + "-" + std::to_string(pt.L) + "-";
+        write_pod_trace(c, base + "auto.csv", PA, [&] { pod_plan(PA, dItemsA); });
+        for (size_t t = 0; t < TL.size(); ++t)
+            write_pod_trace(c, base + tunings()[t].first + ".csv", TL[t], [&] { pod_plan(TL[t], dItemsT[t]); });
     }
     PS_CUDA_CHECK(cudaGetLastError());
     for (int32_t* p : {dQo, dKvp, dLast, dPages, dItemsS, dItemsP, dItemsA, dItems4}) cudaFree(p);
