@@ -29,6 +29,7 @@
 
 #include "../attention/attention_params.h"
 #include "../attention/attention_plan.h"
+#include "bench_device.cuh"
 #include "podserve_common.cuh"
 
 namespace {
@@ -37,24 +38,8 @@ constexpr int kHq = 32, kHkv = 8, kD = 128, kPage = 16;
 constexpr int kSets = 3, kWarm = 3, kReps = 30;
 constexpr int kCounters = 1024;  // --decode-sweep's merge counters: one per decode CTA column (128 requests x 8 kv heads)
 
-// Uniform bf16 in [-1, 1) from a hash of the index: random, never zero-filled, cheap for gigabytes.
-__global__ void fill_random(uint16_t* p, size_t n, uint64_t seed) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull ^ seed;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-        const float f = (float)((z >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-        p[i] = __bfloat16_as_ushort(__float2bfloat16_rn(f));
-    }
-}
-
-template <class T>
-T* dalloc(size_t n) {
-    T* p;
-    PS_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(n, 1) * sizeof(T)));
-    return p;
-}
+using bench::dalloc;
+using bench::fill_random;
 
 struct Kernels {
     cudaLibrary_t lib;

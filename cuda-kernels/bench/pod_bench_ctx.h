@@ -17,6 +17,7 @@
 
 #include "../attention/attention_params.h"
 #include "../attention/kv_tensor_maps.h"
+#include "bench_device.cuh"
 #include "podserve_common.cuh"
 
 namespace pod_bench {
@@ -25,22 +26,8 @@ constexpr int kHq = 32, kD = 128, kPage = 16;
 inline int kWarm = 3, kReps = 10;  // --point (under ncu): 1 and 1
 inline bool interleave = true;      // --timing interleaved (default) | blocked
 
-__global__ void fill_random(uint16_t* p, size_t n, uint64_t seed) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint64_t z = (i + 1) * 0x9E3779B97F4A7C15ull ^ seed;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-        p[i] = __bfloat16_as_ushort(__float2bfloat16_rn((float)((z >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f));
-    }
-}
-
-template <class T>
-T* dalloc(size_t n) {
-    T* p;
-    PS_CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(n, 1) * sizeof(T)));
-    return p;
-}
+using bench::dalloc;
+using bench::fill_random;
 inline int32_t* upload(const std::vector<int32_t>& v) {
     int32_t* d = dalloc<int32_t>(v.size());
     if (!v.empty()) PS_CUDA_CHECK(cudaMemcpy(d, v.data(), v.size() * 4, cudaMemcpyHostToDevice));
