@@ -381,7 +381,9 @@ inline void apply(const Launch& L, int begin, int count, const int32_t* deviceWo
 //    fills the machine when it runs ALONE; beside decode CTAs that fill the SMs anyway the extra
 //    CTAs only add merge traffic and stretch the prefill. So: if the decode's unsplit CTAs alone
 //    fill a wave (>= numSms), the prefill is not split at all; otherwise its split CTAs are kept
-//    within two waves of one CTA per SM (splits <= 2 * numSms / prefill units).
+//    within two waves of one CTA per SM (splits <= 2 * numSms / prefill units). Then the span rule
+//    (pod_span_prefill_chunk) splits further where one prefill CTA's walk would outlast the rest
+//    of the launch by far: a chunk of 512 late in a 16K prompt beside 17-48 decodes.
 //  - Decode splits raised when the decode CTAs would leave a wave partly empty: with
 //    [0.8, 1) x numSms CTAs, one more split (chunk >= kMinChunk) so every SM streams KV.
 // Merges: after the fused kernel, ps_attention_merge once per phase that split, each with its
@@ -507,8 +509,112 @@ inline bool pod_worth_fusing(double prefillUs, double decodeUs) {
     return prefillUs <= kPodMaxPrefillShare * (prefillUs + decodeUs) || decodeUs >= kPodSmallDecodeUs;
 }
 
+// The fused launch's span with the prefill cut into `prefillChunk`-key pieces, for the span rule
+// (PodTuning::prefillRule 3). Each CTA takes keys / (its rate beside a CTA of the other phase) plus
+// a fixed cost; the span is the larger of the slot-time over the SMs' two slots and the longest
+// CTA, plus the prefill merge when it splits (a launch and the fp32 partials written and read).
+// Why: at serving-sized steps (17+ Llama-3-8B decodes, where the limited-split rule keeps the prefill
+// whole) the launch ends on one prefill CTA per SM walking the whole context, alone after the
+// decode's CTAs are done (H200 trace, chunk 512 after 15.9K beside 20 decodes at 16.9K: the last
+// 106 of 513 us).
+// Rates: CTA timelines of the fused kernel on the H200 (pod_bench --modes trace, four serving and
+// sweep points, d 128): a 128-row prefill CTA walks ~28 keys/us beside a decode CTA, a decode CTA
+// ~58 keys/us (+4 us) beside a prefill CTA; both scale with 1 / head dim.
+// The estimate promises ~0.11 more than a split delivers (it ignores that the lone tail runs
+// faster and what a split costs beyond its merge): on 11 points where it promised 1.04-1.21x the
+// split measured 0.95-1.08x, gaining only where it promised >= 1.13x. Hence kPodSpanMinSpeedup.
+// Measured with it (H200, ../bench/results/pod-span-rule-h200-2026-11-29.*; each rule's rows twice
+// a round, in both orders): 1.040x on the 10 of 1476 serving-grid points (chunk 512/1024/2048,
+// 0-16K prefixes, 4-48 decodes at 4K-16.9K, both models) where it splits (1.002-1.080x; six of
+// them Yi-6B, none seen in the fitting), 1.000x on 8 it leaves alone; no point of the sweep's grid
+// changes.
+constexpr double kPodPrefillCtaKeyDimsPerUs = 28.0 * 128;
+constexpr double kPodPrefillCtaUs = 3.0;
+constexpr double kPodDecodeCtaKeyDimsPerUs = 58.0 * 128;
+constexpr double kPodDecodeCtaUs = 4.0;
+constexpr int kPodSpanMaxPrefillSplits = 8;
+constexpr double kPodSpanMinSpeedup = 1.12;  // what a split plan must promise over the limited plan
+
+// unitKeys: keys of each (work item or request, kv head[, head chunk]) unit of one phase.
+inline void pod_span_pieces(const std::vector<int>& unitKeys, int chunk, double keyDimsPerUs, double ctaUs,
+                            int headDim, double& slotUs, double& longestUs) {
+    for (int keys : unitKeys)
+        for (int k0 = 0; k0 < keys; k0 += chunk) {
+            const double us = (double)std::min(chunk, keys - k0) * headDim / keyDimsPerUs + ctaUs;
+            slotUs += us;
+            longestUs = std::max(longestUs, us);
+        }
+}
+
+// decodeSlotUs / decodeLongestUs: pod_span_pieces of the decode, which the candidates share.
+inline double pod_span_us(const std::vector<int>& prefillUnits, int prefillChunk, double prefillMergeUs,
+                          double decodeSlotUs, double decodeLongestUs, int numSms, int headDim) {
+    double slotUs = decodeSlotUs, longestUs = decodeLongestUs;
+    pod_span_pieces(prefillUnits, prefillChunk, kPodPrefillCtaKeyDimsPerUs, kPodPrefillCtaUs, headDim, slotUs,
+                    longestUs);
+    return std::max(slotUs / (2.0 * numSms), longestUs) + prefillMergeUs;
+}
+
+// The span rule's choice for a fused launch whose phases are planned (prefill: the limited splits,
+// rows packed rows per work item; decode: its final plan): the prefill chunk of the split count
+// (above the limited plan's, up to kPodSpanMaxPrefillSplits) with the lowest pod_span_us, if that
+// beats the limited plan's estimate by kPodSpanMinSpeedup, else 0 (keep the limited plan).
+inline int pod_span_prefill_chunk(const int32_t* qoIndptr, const int32_t* kvIndptr, const int32_t* kvLastPageLen,
+                                  int numPrefill, int numDecode, int pageSize, int numQoHeads, int numKvHeads,
+                                  int headDim, int numSms, const Launch& prefill, const Launch& decode, int rows) {
+    const int group = numQoHeads / numKvHeads;
+    const int headChunks = (group + PS_ATTN_DECODE_HEADS - 1) / PS_ATTN_DECODE_HEADS;
+    // Units of each phase as the kernels cut them: prefill work items (rows packed rows of one
+    // request, keys up to its last row's) per kv head, decode requests per kv head and head chunk.
+    std::vector<int> prefillUnits;
+    int maxPrefillKv = 1;
+    for (int r = 0; r < numPrefill; ++r) {
+        const int q = qoIndptr[r + 1] - qoIndptr[r];
+        const int kv = kv_len(kvIndptr, kvLastPageLen, r, pageSize);
+        maxPrefillKv = std::max(maxPrefillKv, kv);
+        for (int m0 = 0; m0 < q * group; m0 += rows) {
+            const int lastRow = std::min(m0 + rows, q * group) - 1;
+            for (int u = 0; u < numKvHeads; ++u) prefillUnits.push_back(kv - q + lastRow / group + 1);
+        }
+    }
+    std::vector<int> decodeUnits;
+    for (int r = numPrefill; r < numPrefill + numDecode; ++r)
+        for (int u = 0; u < numKvHeads * headChunks; ++u) decodeUnits.push_back(kv_len(kvIndptr, kvLastPageLen, r, pageSize));
+    double decodeSlotUs = 0, decodeLongestUs = 0;
+    pod_span_pieces(decodeUnits, decode.kvChunkSize, kPodDecodeCtaKeyDimsPerUs, kPodDecodeCtaUs, headDim, decodeSlotUs,
+                    decodeLongestUs);
+    // The prefill merge: a launch plus each split request's partials (rows x splits x heads x dims
+    // fp32, written and read).
+    auto merge_us = [&](int chunk) {
+        double bytes = 0;
+        for (int r = 0; r < numPrefill; ++r) {
+            const int kv = kv_len(kvIndptr, kvLastPageLen, r, pageSize);
+            if (kv > chunk)
+                bytes += 8.0 * (qoIndptr[r + 1] - qoIndptr[r]) * ((kv + chunk - 1) / chunk) * numQoHeads * headDim;
+        }
+        return bytes > 0 ? kMergeLaunchUs + bytes / kMergeBytesPerUs : 0.0;
+    };
+    const int limitedChunk = prefill.kvChunkSize;
+    const double limitedUs = pod_span_us(prefillUnits, limitedChunk, merge_us(limitedChunk), decodeSlotUs,
+                                         decodeLongestUs, numSms, headDim);
+    double bestUs = limitedUs / kPodSpanMinSpeedup;
+    int bestChunk = 0;
+    for (int s = prefill.maxSplits + 1; s <= kPodSpanMaxPrefillSplits; ++s) {
+        const int chunk = std::max(kMinChunk, round_up((maxPrefillKv + s - 1) / s, kKeyAlign));
+        if (chunk >= limitedChunk || (maxPrefillKv + chunk - 1) / chunk <= prefill.maxSplits) continue;
+        const double us =
+            pod_span_us(prefillUnits, chunk, merge_us(chunk), decodeSlotUs, decodeLongestUs, numSms, headDim);
+        if (us < bestUs) {
+            bestUs = us;
+            bestChunk = chunk;
+        }
+    }
+    return bestChunk;
+}
+
 // How finely plan_pod cuts each phase (bench/pod_bench.cu sweeps variants; the defaults are the
-// rule the sweep chose: decode >= 8 rounds, the paper's limited prefill splits; H100 exploration
+// rule the sweep chose: decode >= 8 rounds, the paper's limited prefill splits (and since
+// 2026-11-29 the span rule after them, which changes no plan of the sweep's grid); H100 exploration
 // run of 280 points, ../bench/results/pod-tuning-h100-2026-11-26.*: mean 1.127x serial with
 // proportional against 1.092x for the paper's rule alone, worst point 0.942x against 0.886x; any
 // extra prefill split lost, its merge traffic costing more than the balance it buys).
@@ -523,11 +629,12 @@ inline bool pod_worth_fusing(double prefillUs, double decodeUs) {
 // serial with 4 rounds against 1.135x with 8, better at 14 of 16; on the grid (every point
 // >= 224 units) 8 rounds stay ahead, 1.180x against 1.144x (pod-tuning-h200-2026-11-27.*). prefillRule: 0 = the paper's limited splits (above);
 // 1 = the standalone plan's splits; 2 = the limited splits, then raised until prefillRounds x
-// numSms CTAs, like the decode.
+// numSms CTAs, like the decode; 3 (the default) = the limited splits, then the span rule
+// (pod_span_prefill_chunk, 2-CTA shape only).
 struct PodTuning {
     int decodeRounds = 8;
     int smallDecodeRounds = 4;
-    int prefillRule = 0;
+    int prefillRule = 3;
     int prefillRounds = 2;
 };
 
@@ -594,6 +701,13 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
                                          numKvHeads, headDim, numSms, chunk, rows);
             }
         }
+    }
+    if (numPrefill > 0 && numDecode > 0 && forcePrefillChunk == 0 && tuning.prefillRule == 3 && P.ctasPerSm == 2) {
+        const int chunk = pod_span_prefill_chunk(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,
+                                                 numQoHeads, numKvHeads, headDim, numSms, P.prefill, P.decode, rows);
+        if (chunk > 0)
+            P.prefill = plan_prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads,
+                                     numKvHeads, headDim, numSms, chunk, rows);
     }
     if (numPrefill > 0 && forcePrefillChunk == 0 && tuning.prefillRule == 2)
         P.prefill = split_to_rounds(P.prefill, (int)P.prefill.gridX, maxPrefillKv, tuning.prefillRounds, numSms,

@@ -418,13 +418,21 @@ int main(int argc, char** argv) {
     printf("device: %s (%d SMs, %.1f GB), KV tokens: llama %ld, yi %ld\n", prop.name, c.sms, c.totalMem / 1e9,
            kv_tokens(c, models[0]), kv_tokens(c, models[1]));
 
+    // A point's model by name ("llama-3-8b" or "yi-6b", or the short "llama" / "yi"); an unknown
+    // name is an error, not silently the first model.
+    auto find_model = [&](const std::string& name) -> const Model* {
+        if (name == "llama-3-8b" || name == "llama") return &models[0];
+        if (name == "yi-6b" || name == "yi") return &models[1];
+        fprintf(stderr, "unknown model %s (llama-3-8b or llama, yi-6b or yi)\n", name.c_str());
+        return nullptr;
+    };
     std::vector<Point> points;
     if (!point.empty()) {
         kWarm = kReps = 1;
         char name[32];
         Point p;
         if (sscanf(point.c_str(), "%31[^:]:%d:%d:%lf:%d", name, &p.C, &p.P, &p.frac, &p.L) != 5) return 2;
-        p.m = strcmp(name, "yi-6b") ? &models[0] : &models[1];
+        if (!(p.m = find_model(name))) return 2;
         p.B = (int)(p.frac * kv_tokens(c, *p.m) / p.L);
         points.push_back(p);
     } else if (const char* env = getenv("PS_POD_POINTS")) {
@@ -434,7 +442,7 @@ int main(int argc, char** argv) {
             char name[32];
             Point p;
             if (sscanf(item.c_str(), "%31[^:]:%d:%d:%d:%d", name, &p.C, &p.P, &p.B, &p.L) != 5) return 2;
-            p.m = strcmp(name, "yi-6b") ? &models[0] : &models[1];
+            if (!(p.m = find_model(name))) return 2;
             p.frac = (double)p.B * p.L / kv_tokens(c, *p.m);
             points.push_back(p);
         }

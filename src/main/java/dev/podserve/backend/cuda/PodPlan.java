@@ -6,7 +6,8 @@ import dev.podserve.attention.StepAttentionChooser;
  * Host-side planning of one fused POD-Attention launch, ported from attention_plan.h's plan_pod so
  * the Java and native tests launch identically: the two phases' plans with the paper's limited
  * prefill splits (none when the decode alone fills a wave, else at most two waves of split
- * prefill CTAs), the decode split until it has {@link #DECODE_ROUNDS} CTAs per SM, or
+ * prefill CTAs) and then {@link PodSpanRule}'s (finer where one prefill CTA would outlast the rest
+ * of the launch), the decode split until it has {@link #DECODE_ROUNDS} CTAs per SM, or
  * {@link #SMALL_DECODE_ROUNDS} when it has fewer (request, kv head) units than SMs (it shares every SM
  * with prefill tiles, so its pieces must be small for the per-SM tickets to balance it), then the SM policy, the static split's share of SMs, and whether {@code auto} advises
  * fusing at all.
@@ -108,6 +109,14 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
                 int cap = decodeUnits >= numSms ? 1 : Math.max(1, 2 * numSms / Math.max(units, 1));
                 if (prefill.maxSplits() > cap) {
                     int chunk = roundUp((maxPrefillKv + cap - 1) / cap, AttentionPlan.KEY_ALIGN);
+                    prefill = AttentionPlan.prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads,
+                            numKvHeads, headDim, numSms, chunk, rows);
+                }
+            }
+            if (decode != null && ctas == 2) {
+                int chunk = PodSpanRule.prefillChunk(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,
+                        numQoHeads, numKvHeads, headDim, numSms, prefill, decode, rows);
+                if (chunk > 0) {
                     prefill = AttentionPlan.prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads,
                             numKvHeads, headDim, numSms, chunk, rows);
                 }

@@ -82,23 +82,29 @@ class PodPlanParityTest {
         List<String> expected = new ArrayList<>();
         int fusedDeclined = 0;
         int streamsFallbacks = 0;
-        for (int c = 0; c < 400; c++) {
-            int[] shape = shapes[rnd.nextInt(shapes.length)];
-            int sms = smCounts[rnd.nextInt(smCounts.length)];
-            int page = rnd.nextBoolean() ? 16 : 1;
-            int np = rnd.nextInt(9);
-            int nd = rnd.nextInt(4) == 0 ? rnd.nextInt(3) : rnd.nextInt(257);
+        int spanSplits = 0;
+        for (int c = 0; c < 480; c++) {
+            // The last 80: serving-sized steps (one chunk late in a long prompt beside 17-48 long
+            // decodes), where the span rule splits the prefill past the limited rule.
+            boolean serving = c >= 400;
+            int[] shape = serving ? shapes[rnd.nextInt(2)] : shapes[rnd.nextInt(shapes.length)];
+            int sms = serving ? 132 : smCounts[rnd.nextInt(smCounts.length)];
+            int page = serving || rnd.nextBoolean() ? 16 : 1;
+            int np = serving ? 1 : rnd.nextInt(9);
+            int nd = serving ? 17 + rnd.nextInt(32) : rnd.nextInt(4) == 0 ? rnd.nextInt(3) : rnd.nextInt(257);
             if (np + nd == 0) nd = 1;
-            int policy = rnd.nextInt(4);
-            int ctas = new int[] {PodPlan.AUTO_CTAS, 2, 4}[rnd.nextInt(3)];
+            int policy = serving ? PodPlan.AUTO : rnd.nextInt(4);
+            int ctas = serving ? PodPlan.AUTO_CTAS : new int[] {PodPlan.AUTO_CTAS, 2, 4}[rnd.nextInt(3)];
+            int servingLen = 8192 + rnd.nextInt(8705);
             int[] qo = new int[np + nd + 1];
             int[] kvIndptr = new int[np + nd + 1];
             int[] last = new int[np + nd];
             input.append(sms).append(' ').append(shape[0]).append(' ').append(shape[1]).append(' ').append(shape[2]).append(' ')
                     .append(page).append(' ').append(np).append(' ').append(nd).append(' ').append(policy).append(' ').append(ctas);
             for (int r = 0; r < np + nd; r++) {
-                int q = r < np ? 1 + rnd.nextInt(rnd.nextBoolean() ? 2048 : 64) : 1;
-                int k = r < np ? q + rnd.nextInt(5001) : 1 + rnd.nextInt(rnd.nextInt(8) == 0 ? 131072 : rnd.nextBoolean() ? 16384 : 600);
+                int q = serving ? (r < np ? 512 : 1) : r < np ? 1 + rnd.nextInt(rnd.nextBoolean() ? 2048 : 64) : 1;
+                int k = serving ? (r < np ? servingLen : servingLen - rnd.nextInt(64))
+                        : r < np ? q + rnd.nextInt(5001) : 1 + rnd.nextInt(rnd.nextInt(8) == 0 ? 131072 : rnd.nextBoolean() ? 16384 : 600);
                 qo[r + 1] = qo[r] + q;
                 int pages = (k + page - 1) / page;
                 kvIndptr[r + 1] = kvIndptr[r] + pages;
@@ -121,6 +127,8 @@ class PodPlanParityTest {
                     .append(pod.grid()).append(' ').append(pod.smemBytes()).append(' ').append(pod.ctasPerSm());
             expected.add(line.toString());
             if (!pod.fused()) fusedDeclined++;
+            // With at least as many decode units as SMs the limited rule keeps the prefill whole.
+            if (np > 0 && nd * shape[1] >= sms && pod.prefill().maxSplits() > 1 && pod.ctasPerSm() == 2) spanSplits++;
             if (pod.fallbackStreams()) streamsFallbacks++;
         }
         Path batches = dir.resolve("batches.txt");
@@ -132,6 +140,37 @@ class PodPlanParityTest {
         }
         assertTrue(fusedDeclined > streamsFallbacks, "some auto batches were decode-dominated enough to run serial");
         assertTrue(streamsFallbacks > 0, "some auto batches were prefill-dominated enough to run on two streams");
+        assertTrue(spanSplits > 0, "the span rule split some prefills, so both ports of it were compared");
+    }
+
+    /**
+     * The span rule's two sides on the H200's 132 SMs (Llama-3-8B heads): a chunk of 512 after
+     * 15,872 keys beside 20 decodes at 16,896 ends on one prefill CTA per SM walking 16K keys, so it
+     * is split in two (measured 7.5% faster); after 8,192 beside 30 decodes the decode fills the
+     * launch and it stays whole, as it does beside 8 decodes, where the limited rule already splits.
+     */
+    @Test
+    void theSpanRuleSplitsOnlyWhereOnePrefillCtaWouldOutlastTheLaunch() {
+        assertEquals(2, servingStep(15872, 20).prefill().maxSplits());
+        assertEquals(1, servingStep(8192, 30).prefill().maxSplits());
+        assertEquals(2, servingStep(15872, 8).prefill().maxSplits(), "the limited rule's own two splits");
+        assertEquals(1, servingStep(15872, 48).prefill().maxSplits());
+    }
+
+    private static PodPlan servingStep(int prefix, int decodes) {
+        int page = 16;
+        int[] qo = new int[decodes + 2];
+        int[] kv = new int[decodes + 2];
+        int[] last = new int[decodes + 1];
+        qo[1] = 512;
+        kv[1] = (prefix + 512) / page;
+        last[0] = page;
+        for (int r = 1; r <= decodes; r++) {
+            qo[r + 1] = qo[r] + 1;
+            kv[r + 1] = kv[r] + 16896 / page;
+            last[r] = page;
+        }
+        return PodPlan.plan(qo, kv, last, 1, decodes, page, 32, 8, 128, 132, PodPlan.AUTO, 0, PodPlan.AUTO_CTAS);
     }
 
     /**
