@@ -383,7 +383,7 @@ inline void apply(const Launch& L, int begin, int count, const int32_t* deviceWo
 //    fill a wave (>= numSms), the prefill is not split at all; otherwise its split CTAs are kept
 //    within two waves of one CTA per SM (splits <= 2 * numSms / prefill units). Then the span rule
 //    (pod_span_prefill_chunk) splits further where one prefill CTA's walk would outlast the rest
-//    of the launch by far: a chunk of 512 late in a 16K prompt beside 17-48 decodes.
+//    of the launch by far: a chunk of 512 late in a long prompt beside 17-48 shorter decodes.
 //  - Decode splits raised when the decode CTAs would leave a wave partly empty: with
 //    [0.8, 1) x numSms CTAs, one more split (chunk >= kMinChunk) so every SM streams KV.
 // Merges: after the fused kernel, ps_attention_merge once per phase that split, each with its
@@ -515,19 +515,22 @@ inline bool pod_worth_fusing(double prefillUs, double decodeUs) {
 // CTA, plus the prefill merge when it splits (a launch and the fp32 partials written and read).
 // Why: at serving-sized steps (17+ Llama-3-8B decodes, where the limited-split rule keeps the prefill
 // whole) the launch ends on one prefill CTA per SM walking the whole context, alone after the
-// decode's CTAs are done (H200 trace, chunk 512 after 15.9K beside 20 decodes at 16.9K: the last
-// 106 of 513 us).
+// decode's CTAs are done (H200 trace, chunk 512 after 15,872 keys beside 20 decodes at 16,896: the
+// last 112 of 517 us).
 // Rates: CTA timelines of the fused kernel on the H200 (pod_bench --modes trace, four serving and
 // sweep points, d 128): a 128-row prefill CTA walks ~28 keys/us beside a decode CTA, a decode CTA
 // ~58 keys/us (+4 us) beside a prefill CTA; both scale with 1 / head dim.
 // The estimate promises ~0.11 more than a split delivers (it ignores that the lone tail runs
 // faster and what a split costs beyond its merge): on 11 points where it promised 1.04-1.21x the
 // split measured 0.95-1.08x, gaining only where it promised >= 1.13x. Hence kPodSpanMinSpeedup.
-// Measured with it (H200, ../bench/results/pod-span-rule-h200-2026-11-29.*; each rule's rows twice
-// a round, in both orders): 1.040x on the 10 of 1476 serving-grid points (chunk 512/1024/2048,
-// 0-16K prefixes, 4-48 decodes at 4K-16.9K, both models) where it splits (1.002-1.080x; six of
-// them Yi-6B, none seen in the fitting), 1.000x on 8 it leaves alone; no point of the sweep's grid
-// changes.
+// Measured with it (H200; each rule's rows twice a round, in both orders): on a serving grid of
+// 12,960 steps (chunk 512/1024/2048 at every 1K of a prompt up to 16.9K, 4-48 decodes at 4K, 8K or
+// 16.9K, both models) it splits 934, all chunk 512 beside 17-48 decodes; a random 40 of them measured
+// 1.110x (0.989-1.254x), fused over serial 1.049x -> 1.157x, 15 of the 40 from below serial to
+// above (../bench/results/pod-span-rule-wide-h200-2026-11-29.*); the first grid's 10 (prompts no
+// longer than the decodes' context) 1.040x (1.002-1.080x, pod-span-rule-h200-2026-11-29.*); points
+// it leaves 1.000x. No point of the sweep grid changes. Proportional tickets only (the caller
+// checks): under fifty-fifty the same splits measured 0.88x.
 constexpr double kPodPrefillCtaKeyDimsPerUs = 28.0 * 128;
 constexpr double kPodPrefillCtaUs = 3.0;
 constexpr double kPodDecodeCtaKeyDimsPerUs = 58.0 * 128;
@@ -535,23 +538,27 @@ constexpr double kPodDecodeCtaUs = 4.0;
 constexpr int kPodSpanMaxPrefillSplits = 8;
 constexpr double kPodSpanMinSpeedup = 1.12;  // what a split plan must promise over the limited plan
 
-// unitKeys: keys of each (work item or request, kv head[, head chunk]) unit of one phase.
+// Adds one phase's CTAs to slotUs (their summed time) and longestUs: unitKeys are the keys of each
+// (work item or request, kv head[, head chunk]) unit, cut into CTAs of at most `chunk` keys.
 inline void pod_span_pieces(const std::vector<int>& unitKeys, int chunk, double keyDimsPerUs, double ctaUs,
                             int headDim, double& slotUs, double& longestUs) {
-    for (int keys : unitKeys)
-        for (int k0 = 0; k0 < keys; k0 += chunk) {
-            const double us = (double)std::min(chunk, keys - k0) * headDim / keyDimsPerUs + ctaUs;
-            slotUs += us;
-            longestUs = std::max(longestUs, us);
-        }
+    for (int keys : unitKeys) {
+        const int pieces = (keys + chunk - 1) / chunk;
+        slotUs += (double)keys * headDim / keyDimsPerUs + pieces * ctaUs;
+        longestUs = std::max(longestUs, (double)std::min(chunk, keys) * headDim / keyDimsPerUs + ctaUs);
+    }
 }
 
 // decodeSlotUs / decodeLongestUs: pod_span_pieces of the decode, which the candidates share.
+// slotBoundUs, if given, receives the first term alone: finer splits only add CTAs, so no split
+// plan's span falls below the limited plan's slot-time bound.
 inline double pod_span_us(const std::vector<int>& prefillUnits, int prefillChunk, double prefillMergeUs,
-                          double decodeSlotUs, double decodeLongestUs, int numSms, int headDim) {
+                          double decodeSlotUs, double decodeLongestUs, int numSms, int headDim,
+                          double* slotBoundUs = nullptr) {
     double slotUs = decodeSlotUs, longestUs = decodeLongestUs;
     pod_span_pieces(prefillUnits, prefillChunk, kPodPrefillCtaKeyDimsPerUs, kPodPrefillCtaUs, headDim, slotUs,
                     longestUs);
+    if (slotBoundUs) *slotBoundUs = slotUs / (2.0 * numSms);
     return std::max(slotUs / (2.0 * numSms), longestUs) + prefillMergeUs;
 }
 
@@ -595,13 +602,17 @@ inline int pod_span_prefill_chunk(const int32_t* qoIndptr, const int32_t* kvIndp
         return bytes > 0 ? kMergeLaunchUs + bytes / kMergeBytesPerUs : 0.0;
     };
     const int limitedChunk = prefill.kvChunkSize;
+    double slotBoundUs = 0;
     const double limitedUs = pod_span_us(prefillUnits, limitedChunk, merge_us(limitedChunk), decodeSlotUs,
-                                         decodeLongestUs, numSms, headDim);
+                                         decodeLongestUs, numSms, headDim, &slotBoundUs);
     double bestUs = limitedUs / kPodSpanMinSpeedup;
-    int bestChunk = 0;
+    if (slotBoundUs >= bestUs) return 0;  // the slots bound every split plan: the usual, decode-heavy step
+    int bestChunk = 0, lastChunk = 0;
     for (int s = prefill.maxSplits + 1; s <= kPodSpanMaxPrefillSplits; ++s) {
         const int chunk = std::max(kMinChunk, round_up((maxPrefillKv + s - 1) / s, kKeyAlign));
-        if (chunk >= limitedChunk || (maxPrefillKv + chunk - 1) / chunk <= prefill.maxSplits) continue;
+        if (chunk == lastChunk || chunk >= limitedChunk || (maxPrefillKv + chunk - 1) / chunk <= prefill.maxSplits)
+            continue;
+        lastChunk = chunk;
         const double us =
             pod_span_us(prefillUnits, chunk, merge_us(chunk), decodeSlotUs, decodeLongestUs, numSms, headDim);
         if (us < bestUs) {
@@ -702,7 +713,14 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
             }
         }
     }
-    if (numPrefill > 0 && numDecode > 0 && forcePrefillChunk == 0 && tuning.prefillRule == 3 && P.ctasPerSm == 2) {
+    // The span rule assumes proportional tickets (auto's policy): under fifty-fifty the extra prefill
+    // CTAs each take a decode's turn on their SM, and the same splits measured 0.88x.
+    const int resolvedPolicy = policy == kPodAuto ? choose_pod_policy((int)(P.prefill.gridX * P.prefill.gridY),
+                                                                      (int)(P.decode.gridX * P.decode.gridY),
+                                                                      P.prefillUs, P.decodeUs)
+                                                  : policy;
+    if (numPrefill > 0 && numDecode > 0 && forcePrefillChunk == 0 && tuning.prefillRule == 3 && P.ctasPerSm == 2 &&
+        resolvedPolicy == kPodProportional) {
         const int chunk = pod_span_prefill_chunk(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,
                                                  numQoHeads, numKvHeads, headDim, numSms, P.prefill, P.decode, rows);
         if (chunk > 0)

@@ -84,7 +84,9 @@ const std::vector<std::pair<std::string, ps_attn_plan::PodTuning>>& tunings() {
                 t.smallDecodeRounds = t.decodeRounds;  // a variant's rounds hold at every batch size
                 v.push_back({name, t});
             } else {
-                fprintf(stderr, "bad PS_POD_TUNINGS item %s\n", item.c_str());
+                fprintf(stderr, "bad PS_POD_TUNINGS item %s (name:decodeRounds:prefillRule:prefillRounds)\n",
+                        item.c_str());
+                exit(2);  // a variant silently left out would read as measured
             }
         }
         return v;

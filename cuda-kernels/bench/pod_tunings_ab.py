@@ -5,7 +5,7 @@
 Within one round a row's time moves by 1-5% with the row before it (pod_bench.cu, Ctx::time_all), so
 time each variant twice a round and swap the order between runs, e.g.
   PS_POD_TUNINGS="a:8:0:2,b:8:3:2,a2:8:0:2,b2:8:3:2" and then "b:8:3:2,a:8:0:2,b2:8:3:2,a2:8:0:2";
-names that differ by a trailing "2" are pooled. Per point: the mean of A's rows over the mean of B's
+a name and the same name with a trailing "2" are pooled. Per point: the mean of A's rows over the mean of B's
 (>1: B faster), whether the two plans differ (their prefill or decode CTA counts), and serial over
 each; then the means over the points where the plans differ and where they do not (the latter
 should be 1.000: what is left of the order effect).
@@ -36,15 +36,18 @@ def main():
     a, b, paths = args[0], args[1], args[2:]
     times = defaultdict(lambda: defaultdict(list))  # point -> variant -> ms
     ctas = {}                                         # (point, variant) -> (prefill, decode CTAs)
-    for path in paths:
-        for r in rows(path):
+    runs = [rows(path) for path in paths]
+    names = {r["policy"].split("@")[1] for run in runs for r in run if r["mode"] == "pod" and "@" in r["policy"]}
+    for run in runs:
+        for r in run:
             point = (r["model"], r["chunk"], r["prefix"], r["decodes"], r["context"])
             if r["mode"] == "serial":
                 times[point]["serial"].append(r["ms"])
             if r["mode"] != "pod" or "@" not in r["policy"]:
                 continue
             pol, name = r["policy"].split("@")
-            name = name[:-1] if name.endswith("2") else name
+            # "x2" is the second copy of "x" only where "x" exists too ("r2" alone is its own variant).
+            name = name[:-1] if name.endswith("2") and name[:-1] in names else name
             if pol == policy and name in (a, b):
                 times[point][name].append(r["ms"])
                 ctas[(point, name)] = (r["prefill_ctas"], r["decode_ctas"])

@@ -113,7 +113,9 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
                             numKvHeads, headDim, numSms, chunk, rows);
                 }
             }
-            if (decode != null && ctas == 2) {
+            // The span rule assumes proportional tickets (auto's policy): under fifty-fifty the extra
+            // prefill CTAs each take a decode's turn on their SM, and the same splits measured 0.88x.
+            if (decode != null && ctas == 2 && (policy == AUTO ? choosePolicy() : policy) == PROPORTIONAL) {
                 int chunk = PodSpanRule.prefillChunk(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,
                         numQoHeads, numKvHeads, headDim, numSms, prefill, decode, rows);
                 if (chunk > 0) {

@@ -3,9 +3,10 @@ package dev.podserve.backend.cuda;
 /**
  * The span rule of a fused launch's prefill splits, ported from attention_plan.h's
  * pod_span_prefill_chunk (comments and measurements there). After the paper's limited splits, a
- * chunk of 512 late in a long prompt beside 17-48 decodes stays one CTA per row tile, and the
- * launch ends on those CTAs walking the whole context alone; this estimates the launch's span for
- * finer prefill splits and takes one only where it promises a large gain.
+ * chunk of 512 late in a long prompt beside 17-48 shorter decodes stays one CTA per row tile, and
+ * the launch ends on those CTAs walking the whole context alone; this estimates the launch's span
+ * for finer prefill splits and takes one only where it promises a large gain. For proportional
+ * tickets only (the caller checks).
  */
 final class PodSpanRule {
 
@@ -61,13 +62,23 @@ final class PodSpanRule {
         double[] decodeSpan = new double[2];  // slot-time, longest CTA
         addPieces(decodeUnits, decode.kvChunkSize(), DECODE_CTA_KEY_DIMS_PER_US, DECODE_CTA_US, headDim, decodeSpan);
         int limitedChunk = prefill.kvChunkSize();
-        double limitedUs = spanUs(prefillUnits, limitedChunk, mergeUs(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, pageSize,
-                numQoHeads, headDim, limitedChunk), decodeSpan, numSms, headDim);
+        double[] limitedSpan = decodeSpan.clone();
+        addPieces(prefillUnits, limitedChunk, PREFILL_CTA_KEY_DIMS_PER_US, PREFILL_CTA_US, headDim, limitedSpan);
+        double slotBoundUs = limitedSpan[0] / (2.0 * numSms);
+        double limitedUs = Math.max(slotBoundUs, limitedSpan[1]) + mergeUs(qoIndptr, kvIndptr, kvLastPageLen, numPrefill,
+                pageSize, numQoHeads, headDim, limitedChunk);
         double bestUs = limitedUs / MIN_SPEEDUP;
+        // Finer splits only add CTAs, so no split plan's span falls below the limited plan's slot
+        // bound: the usual, decode-heavy step ends here.
+        if (slotBoundUs >= bestUs) return 0;
         int bestChunk = 0;
+        int lastChunk = 0;
         for (int s = prefill.maxSplits() + 1; s <= MAX_PREFILL_SPLITS; s++) {
             int chunk = Math.max(AttentionPlan.MIN_CHUNK, roundUp((maxPrefillKv + s - 1) / s, AttentionPlan.KEY_ALIGN));
-            if (chunk >= limitedChunk || (maxPrefillKv + chunk - 1) / chunk <= prefill.maxSplits()) continue;
+            if (chunk == lastChunk || chunk >= limitedChunk || (maxPrefillKv + chunk - 1) / chunk <= prefill.maxSplits()) {
+                continue;
+            }
+            lastChunk = chunk;
             double us = spanUs(prefillUnits, chunk, mergeUs(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, pageSize, numQoHeads,
                     headDim, chunk), decodeSpan, numSms, headDim);
             if (us < bestUs) {
@@ -86,14 +97,12 @@ final class PodSpanRule {
         return Math.max(span[0] / (2.0 * numSms), span[1]) + mergeUs;
     }
 
-    /** Adds each unit's chunk-sized pieces to span = {slot-time, longest CTA} (microseconds). */
+    /** Adds each unit's CTAs of at most chunk keys to span = {summed time, longest CTA} (microseconds). */
     private static void addPieces(int[] unitKeys, int chunk, double keyDimsPerUs, double ctaUs, int headDim, double[] span) {
         for (int keys : unitKeys) {
-            for (int k0 = 0; k0 < keys; k0 += chunk) {
-                double us = (double) Math.min(chunk, keys - k0) * headDim / keyDimsPerUs + ctaUs;
-                span[0] += us;
-                span[1] = Math.max(span[1], us);
-            }
+            int pieces = (keys + chunk - 1) / chunk;
+            span[0] += (double) keys * headDim / keyDimsPerUs + pieces * ctaUs;
+            span[1] = Math.max(span[1], (double) Math.min(chunk, keys) * headDim / keyDimsPerUs + ctaUs);
         }
     }
 

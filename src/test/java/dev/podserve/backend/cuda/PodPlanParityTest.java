@@ -84,8 +84,8 @@ class PodPlanParityTest {
         int streamsFallbacks = 0;
         int spanSplits = 0;
         for (int c = 0; c < 480; c++) {
-            // The last 80: serving-sized steps (one chunk late in a long prompt beside 17-48 long
-            // decodes), where the span rule splits the prefill past the limited rule.
+            // The last 80: serving-sized steps (one chunk late in a long prompt beside 17-48 decodes
+            // of 4K-16.9K keys), where the span rule splits the prefill past the limited rule.
             boolean serving = c >= 400;
             int[] shape = serving ? shapes[rnd.nextInt(2)] : shapes[rnd.nextInt(shapes.length)];
             int sms = serving ? 132 : smCounts[rnd.nextInt(smCounts.length)];
@@ -93,9 +93,10 @@ class PodPlanParityTest {
             int np = serving ? 1 : rnd.nextInt(9);
             int nd = serving ? 17 + rnd.nextInt(32) : rnd.nextInt(4) == 0 ? rnd.nextInt(3) : rnd.nextInt(257);
             if (np + nd == 0) nd = 1;
-            int policy = serving ? PodPlan.AUTO : rnd.nextInt(4);
+            int policy = serving && rnd.nextInt(3) > 0 ? PodPlan.AUTO : rnd.nextInt(4);
             int ctas = serving ? PodPlan.AUTO_CTAS : new int[] {PodPlan.AUTO_CTAS, 2, 4}[rnd.nextInt(3)];
             int servingLen = 8192 + rnd.nextInt(8705);
+            int servingDecodeLen = 4096 + rnd.nextInt(12801);
             int[] qo = new int[np + nd + 1];
             int[] kvIndptr = new int[np + nd + 1];
             int[] last = new int[np + nd];
@@ -103,7 +104,7 @@ class PodPlanParityTest {
                     .append(page).append(' ').append(np).append(' ').append(nd).append(' ').append(policy).append(' ').append(ctas);
             for (int r = 0; r < np + nd; r++) {
                 int q = serving ? (r < np ? 512 : 1) : r < np ? 1 + rnd.nextInt(rnd.nextBoolean() ? 2048 : 64) : 1;
-                int k = serving ? (r < np ? servingLen : servingLen - rnd.nextInt(64))
+                int k = serving ? (r < np ? servingLen : servingDecodeLen - rnd.nextInt(64))
                         : r < np ? q + rnd.nextInt(5001) : 1 + rnd.nextInt(rnd.nextInt(8) == 0 ? 131072 : rnd.nextBoolean() ? 16384 : 600);
                 qo[r + 1] = qo[r] + q;
                 int pages = (k + page - 1) / page;
@@ -144,20 +145,24 @@ class PodPlanParityTest {
     }
 
     /**
-     * The span rule's two sides on the H200's 132 SMs (Llama-3-8B heads): a chunk of 512 after
-     * 15,872 keys beside 20 decodes at 16,896 ends on one prefill CTA per SM walking 16K keys, so it
-     * is split in two (measured 7.5% faster); after 8,192 beside 30 decodes the decode fills the
-     * launch and it stays whole, as it does beside 8 decodes, where the limited rule already splits.
+     * The span rule on the H200's 132 SMs (Llama-3-8B heads), decodes at 16,896 keys: a chunk of 512
+     * after 15,872 keys beside 20 decodes would end on one prefill CTA per SM walking 16K keys alone
+     * (traced: 517 us, 475 split in two), so it is split; after 8,192 keys beside 30 decodes, and
+     * after 15,872 beside 48, the decode outlasts the prefill CTAs and they stay whole. Beside 8
+     * decodes (fewer units than SMs) the limited rule splits in two by itself. Under fifty-fifty
+     * tickets the rule stays out (its splits measured 0.88x there).
      */
     @Test
     void theSpanRuleSplitsOnlyWhereOnePrefillCtaWouldOutlastTheLaunch() {
-        assertEquals(2, servingStep(15872, 20).prefill().maxSplits());
-        assertEquals(1, servingStep(8192, 30).prefill().maxSplits());
-        assertEquals(2, servingStep(15872, 8).prefill().maxSplits(), "the limited rule's own two splits");
-        assertEquals(1, servingStep(15872, 48).prefill().maxSplits());
+        assertEquals(2, servingStep(15872, 20, PodPlan.AUTO).prefill().maxSplits());
+        assertEquals(2, servingStep(15872, 20, PodPlan.PROPORTIONAL).prefill().maxSplits());
+        assertEquals(1, servingStep(15872, 20, PodPlan.FIFTY_FIFTY).prefill().maxSplits(), "proportional tickets only");
+        assertEquals(1, servingStep(8192, 30, PodPlan.AUTO).prefill().maxSplits());
+        assertEquals(1, servingStep(15872, 48, PodPlan.AUTO).prefill().maxSplits());
+        assertEquals(2, servingStep(15872, 8, PodPlan.AUTO).prefill().maxSplits(), "the limited rule's own two splits");
     }
 
-    private static PodPlan servingStep(int prefix, int decodes) {
+    private static PodPlan servingStep(int prefix, int decodes, int policy) {
         int page = 16;
         int[] qo = new int[decodes + 2];
         int[] kv = new int[decodes + 2];
@@ -170,7 +175,7 @@ class PodPlanParityTest {
             kv[r + 1] = kv[r] + 16896 / page;
             last[r] = page;
         }
-        return PodPlan.plan(qo, kv, last, 1, decodes, page, 32, 8, 128, 132, PodPlan.AUTO, 0, PodPlan.AUTO_CTAS);
+        return PodPlan.plan(qo, kv, last, 1, decodes, page, 32, 8, 128, 132, policy, 0, PodPlan.AUTO_CTAS);
     }
 
     /**
