@@ -8,12 +8,13 @@
 // decodes all at context L, B = 90% and 100% (PS_POD_FRACS) of the KV tokens that fit in the card's memory after
 // 16 GB of 8B weights and 4 GB of activations (all 32 layers; the benchmark runs one layer).
 // Timing: CUDA events around each mode, 3 warm-ups then the median of 10 runs, the modes of a point
-// run in turn (one run of each per round; --timing blocked: each mode's runs back to back); the L2
+// run in turn, one run of each per round in an order drawn anew each round (--timing interleaved:
+// the same order every round; blocked: each mode's runs back to back); the L2
 // is flushed (a 256 MB memset, outside the timed region) before every run, for every mode alike.
 //
 // Usage: pod_bench [--fatbin F] [--json OUT] [--pytorch-list PREFIX] [--stride N] [--pytorch-stride N]
 //                  [--point model:C:P:frac:L] [--modes alone,serial,streams,pod] [--trace-dir D]
-//                  [--timing interleaved|blocked] [--ab-fatbin F2]
+//                  [--timing shuffled|interleaved|blocked] [--ab-fatbin F2]
 //                  (--point: one point, for ncu)
 // Modes: alone (each phase's standalone kernels: the ideal), serial, streams, pod (every policy at 2
 // CTAs per SM, auto, and the fixed policies at 4 CTAs per SM: rows with "ctas_per_sm": 4; "pod4"
@@ -365,11 +366,11 @@ int main(int argc, char** argv) {
         else if (!strcmp(argv[i], "--trace-dir") && i + 1 < argc) traceDir = argv[++i];
         else if (!strcmp(argv[i], "--timing") && i + 1 < argc) {
             const std::string t = argv[++i];
-            if (t != "blocked" && t != "interleaved") {
-                fprintf(stderr, "--timing takes interleaved or blocked, not %s\n", t.c_str());
+            if (t != "blocked" && t != "interleaved" && t != "shuffled") {
+                fprintf(stderr, "--timing takes shuffled, interleaved or blocked, not %s\n", t.c_str());
                 return 2;
             }
-            interleave = t == "interleaved";
+            timing = t == "shuffled" ? Timing::Shuffled : t == "interleaved" ? Timing::Interleaved : Timing::Blocked;
         }
         else if (!strcmp(argv[i], "--ab-fatbin") && i + 1 < argc) abFatbin = argv[++i];
         else {

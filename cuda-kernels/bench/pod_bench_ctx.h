@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,7 +25,8 @@ namespace pod_bench {
 
 constexpr int kHq = 32, kD = 128, kPage = 16;
 inline int kWarm = 3, kReps = 10;  // --point (under ncu): 1 and 1
-inline bool interleave = true;      // --timing interleaved (default) | blocked
+enum class Timing { Blocked, Interleaved, Shuffled };
+inline Timing timing = Timing::Shuffled;  // --timing shuffled (default) | interleaved | blocked
 
 using bench::dalloc;
 using bench::fill_random;
@@ -79,14 +81,18 @@ struct Ctx {
         PS_CUDA_CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(k), grid, dim3(PS_ATTN_THREADS), args, smem, st));
     }
     // Median milliseconds of each issue function (3 warm-ups, then 10 timed runs each), every run
-    // after a 256 MB memset that evicts the L2. Interleaved (the default) runs the functions in
-    // turn, one run of each per round, so that a drift in the card's state over a point's runs
-    // (clocks under the power limit after long tensor-heavy launches) lands on every mode alike;
-    // blocked runs each function's runs back to back, as this benchmark did up to 2026-11-29,
-    // which timed identical launches up to 16% apart at the end of a point
-    // (../../bench/results/pod-timing-order-h200-2026-11-29.*).
+    // after a 256 MB memset that evicts the L2. Interleaved runs the functions in turn, one run of
+    // each per round, so that a drift in the card's state over a point's runs (clocks under the
+    // power limit after long tensor-heavy launches) lands on every mode alike; blocked runs each
+    // function's runs back to back, as this benchmark did up to 2026-11-29, which timed identical
+    // launches up to 16% apart at the end of a point (../../bench/results/pod-timing-order-h200-2026-11-29.*).
+    // Shuffled (the default) is interleaved with each round's order drawn anew (a fixed seed per
+    // round): in a fixed order a launch still moved 1-5% with the launch before it, the same one in
+    // every round, so the median kept that bias.
     std::vector<double> time_all(const std::vector<std::function<void()>>& issue) {
         std::vector<std::vector<float>> ms(issue.size());
+        std::vector<size_t> order(issue.size());
+        for (size_t j = 0; j < order.size(); ++j) order[j] = j;
         auto once = [&](size_t j, int i) {
             PS_CUDA_CHECK(cudaMemsetAsync(flush, i & 0xff, 256u << 20, s0));
             PS_CUDA_CHECK(cudaEventRecord(e0, s0));
@@ -97,9 +103,14 @@ struct Ctx {
             PS_CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
             if (i >= kWarm) ms[j].push_back(t);
         };
-        if (interleave) {
-            for (int i = 0; i < kWarm + kReps; ++i)
-                for (size_t j = 0; j < issue.size(); ++j) once(j, i);
+        if (timing != Timing::Blocked) {
+            for (int i = 0; i < kWarm + kReps; ++i) {
+                if (timing == Timing::Shuffled) {
+                    std::mt19937 rng(1000u + (unsigned)i);
+                    std::shuffle(order.begin(), order.end(), rng);
+                }
+                for (size_t j : order) once(j, i);
+            }
         } else {
             for (size_t j = 0; j < issue.size(); ++j)
                 for (int i = 0; i < kWarm + kReps; ++i) once(j, i);
