@@ -100,6 +100,7 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
         }
         int ctas = ctasPerSm == 2 || ctasPerSm == 4 ? ctasPerSm : chooseCtas();
         int rows = ctas == 4 ? AttentionPlan.POD4_PREFILL_ROWS : AttentionPlan.PREFILL_ROWS;
+        int resolved = policy == AUTO ? choosePolicy() : policy;
         AttentionPlan prefill = null;
         if (numPrefill > 0) {
             prefill = AttentionPlan.prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads,
@@ -115,7 +116,7 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
             }
             // The span rule assumes proportional tickets (auto's policy): under fifty-fifty the extra
             // prefill CTAs each take a decode's turn on their SM, and the same splits measured 0.88x.
-            if (decode != null && ctas == 2 && (policy == AUTO ? choosePolicy() : policy) == PROPORTIONAL) {
+            if (decode != null && ctas == 2 && resolved == PROPORTIONAL) {
                 int chunk = PodSpanRule.prefillChunk(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,
                         numQoHeads, numKvHeads, headDim, numSms, prefill, decode, rows);
                 if (chunk > 0) {
@@ -130,7 +131,6 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
                 headDim);
         double decodeUs = StepAttentionChooser.decodeMicros(kvIndptr, kvLastPageLen, pageSize, numPrefill, numDecode, numQoHeads,
                 numKvHeads, headDim);
-        int resolved = policy == AUTO ? choosePolicy() : policy;
         boolean fused = policy != AUTO || StepAttentionChooser.worthFusing(prefillUs, decodeUs);
         boolean fallbackStreams = !fused && StepAttentionChooser.fallBackToStreams(prefillUs, decodeUs);
         double share = staticFraction > 0 ? staticFraction

@@ -62,15 +62,13 @@ final class PodSpanRule {
         double[] decodeSpan = new double[2];  // slot-time, longest CTA
         addPieces(decodeUnits, decode.kvChunkSize(), DECODE_CTA_KEY_DIMS_PER_US, DECODE_CTA_US, headDim, decodeSpan);
         int limitedChunk = prefill.kvChunkSize();
-        double[] limitedSpan = decodeSpan.clone();
-        addPieces(prefillUnits, limitedChunk, PREFILL_CTA_KEY_DIMS_PER_US, PREFILL_CTA_US, headDim, limitedSpan);
-        double slotBoundUs = limitedSpan[0] / (2.0 * numSms);
-        double limitedUs = Math.max(slotBoundUs, limitedSpan[1]) + mergeUs(qoIndptr, kvIndptr, kvLastPageLen, numPrefill,
-                pageSize, numQoHeads, headDim, limitedChunk);
+        double[] slotBoundUs = new double[1];
+        double limitedUs = spanUs(prefillUnits, limitedChunk, mergeUs(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, pageSize,
+                numQoHeads, headDim, limitedChunk), decodeSpan, numSms, headDim, slotBoundUs);
         double bestUs = limitedUs / MIN_SPEEDUP;
         // Finer splits only add CTAs, so no split plan's span falls below the limited plan's slot
         // bound: the usual, decode-heavy step ends here.
-        if (slotBoundUs >= bestUs) return 0;
+        if (slotBoundUs[0] >= bestUs) return 0;
         int bestChunk = 0;
         int lastChunk = 0;
         for (int s = prefill.maxSplits() + 1; s <= MAX_PREFILL_SPLITS; s++) {
@@ -80,7 +78,7 @@ final class PodSpanRule {
             }
             lastChunk = chunk;
             double us = spanUs(prefillUnits, chunk, mergeUs(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, pageSize, numQoHeads,
-                    headDim, chunk), decodeSpan, numSms, headDim);
+                    headDim, chunk), decodeSpan, numSms, headDim, null);
             if (us < bestUs) {
                 bestUs = us;
                 bestChunk = chunk;
@@ -89,12 +87,17 @@ final class PodSpanRule {
         return bestChunk;
     }
 
-    /** The larger of the slot-time over the SMs' two slots and the longest CTA, plus the prefill merge. */
+    /**
+     * The larger of the slot-time over the SMs' two slots and the longest CTA, plus the prefill merge;
+     * slotBoundUs, if not null, receives the first term alone.
+     */
     private static double spanUs(int[] prefillUnits, int prefillChunk, double mergeUs, double[] decodeSpan, int numSms,
-                                 int headDim) {
+                                 int headDim, double[] slotBoundUs) {
         double[] span = decodeSpan.clone();
         addPieces(prefillUnits, prefillChunk, PREFILL_CTA_KEY_DIMS_PER_US, PREFILL_CTA_US, headDim, span);
-        return Math.max(span[0] / (2.0 * numSms), span[1]) + mergeUs;
+        double slotUs = span[0] / (2.0 * numSms);
+        if (slotBoundUs != null) slotBoundUs[0] = slotUs;
+        return Math.max(slotUs, span[1]) + mergeUs;
     }
 
     /** Adds each unit's CTAs of at most chunk keys to span = {summed time, longest CTA} (microseconds). */
