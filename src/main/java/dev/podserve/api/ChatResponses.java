@@ -65,15 +65,18 @@ final class ChatResponses {
                 String finish = results.finishReason(i);
                 ChatCompletionResponse.Message message;
                 List<ChatCompletionResponse.ToolCall> calls;
+                boolean endedInArguments = false;
                 if (meta.tools().format() != null) {
                     ToolCallText.Whole read = ToolCallText.read(meta.tools().format(), text == null ? "" : text);
                     calls = read.calls().isEmpty() ? null : read.calls();
+                    endedInArguments = read.endedInArguments();
                     message = new ChatCompletionResponse.Message("assistant", text == null ? null : read.content(), calls, reasoning);
                 } else {
                     calls = toolCalls(meta.tools(), text == null ? "" : text);
                     message = new ChatCompletionResponse.Message("assistant", calls == null ? text : null, calls, reasoning);
                 }
-                out.add(new ChatCompletionResponse.Choice(i, message, lp, finishReason(meta.tools(), calls, finish)));
+                out.add(new ChatCompletionResponse.Choice(i, message, lp,
+                        finishReason(meta.tools(), calls == null ? 0 : calls.size(), endedInArguments, finish)));
             }
             return new ChatCompletionResponse(meta.id(), "chat.completion", meta.created(), meta.model().servedName(), out,
                     results.usage(meta.model(), meta.promptTokens(), choices.size()), promptLogprobs(meta, choices, results));
@@ -91,11 +94,12 @@ final class ChatResponses {
 
     /**
      * An answer of calls ({@code "required"}'s whole array, or {@code "auto"}'s calls) that ended
-     * by itself ends as {@code tool_calls}, as OpenAI and vLLM end it; the rest keep theirs.
+     * by itself after its last call's arguments ends as {@code tool_calls}, as OpenAI and vLLM end it;
+     * the rest keep theirs, so a call whose JSON a stop string cut is not reported as a finished call.
      */
-    private static String finishReason(ToolChoices.Plan tools, List<ChatCompletionResponse.ToolCall> calls, String finish) {
+    private static String finishReason(ToolChoices.Plan tools, int calls, boolean endedInArguments, String finish) {
         boolean readsCalls = tools.mode() == ToolChoices.Mode.REQUIRED || tools.mode() == ToolChoices.Mode.AUTO;
-        return readsCalls && calls != null && !calls.isEmpty() && "stop".equals(finish) ? "tool_calls" : finish;
+        return readsCalls && calls > 0 && !endedInArguments && "stop".equals(finish) ? "tool_calls" : finish;
     }
 
     /**
@@ -116,7 +120,7 @@ final class ChatResponses {
     /**
      * The SSE frames: a role chunk per choice, a content chunk per output with text (or
      * log-probabilities), a finishing chunk with an empty delta per choice, the usage chunk when
-     * asked, then [DONE]. Errors after the start are sent in-band.
+     * asked, then [DONE]. The role chunks wait for the first output (see {@link Sse#frames}).
      */
     static Flux<String> stream(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, boolean includeUsage,
                                ObjectMapper json) {
@@ -132,11 +136,10 @@ final class ChatResponses {
                 : textFrames(meta, usageSlot, json);
         if (meta.thinking() != null) frames = thinkingFirst(meta, choices.size(), frames, usageSlot, json);
         Function<Choices.Event, List<String>> body = frames;
-        return Flux.concat(roles, events.concatMapIterable(e -> {
-                    counts.add(e, false);
-                    return body.apply(e);
-                }), usage(meta, choices, counts, includeUsage, json), Mono.just(Sse.DONE))
-                .onErrorResume(e -> Flux.just(StreamErrors.frame(json, e), Sse.DONE));
+        return Sse.frames(roles, events.concatMapIterable(e -> {
+            counts.add(e, false);
+            return body.apply(e);
+        }), usage(meta, choices, counts, includeUsage, json), json);
     }
 
     /** Plain text: a content chunk per output with text (or log-probabilities), a finishing chunk with an empty delta. */
@@ -288,7 +291,7 @@ final class ChatResponses {
                 }
                 String finish = e.output().finishReason().wire();
                 frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null,
-                        readers[c].calls() > 0 && "stop".equals(finish) ? "tool_calls" : finish, usageSlot));
+                        finishReason(meta.tools(), readers[c].calls(), readers[c].endedInArguments(), finish), usageSlot));
             }
             return frames;
         };

@@ -3,7 +3,6 @@ package dev.podserve.api;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.podserve.api.dto.CompletionChunk;
 import dev.podserve.api.dto.CompletionResponse;
@@ -117,7 +116,7 @@ final class CompletionResponses {
     }
 
     /**
-     * Echo chunks first (when asked), a chunk per output with text, a finishing chunk per choice,
+     * Echo chunks first (when asked; they go out with the first output, see {@link Sse#frames}), a chunk per output with text, a finishing chunk per choice,
      * usage, [DONE]. With logprobs, a choice's echo waits for its first output, which brings the
      * prompt's log-probabilities to send with it.
      */
@@ -128,10 +127,10 @@ final class CompletionResponses {
         int[] offsets = new int[choices.size()];
         boolean echoFirst = meta.echoes() != null && !meta.logprobs();
         boolean[] echoed = new boolean[choices.size()];
-        Flux<String> echoes = !echoFirst ? Flux.empty() : Flux.fromIterable(choices).map(c -> {
-            offsets[c.index()] = meta.echoes()[c.index()].length();
-            return frame(json, meta, c.index(), meta.echoes()[c.index()], null, null, usageSlot);
-        });
+        // Set here, not as the echoes go out: they wait for the first output (Sse.frames), which reads the offsets.
+        if (echoFirst) for (Choices.Choice c : choices) offsets[c.index()] = meta.echoes()[c.index()].length();
+        Flux<String> echoes = !echoFirst ? Flux.empty() : Flux.fromIterable(choices)
+                .map(c -> frame(json, meta, c.index(), meta.echoes()[c.index()], null, null, usageSlot));
         Flux<String> body = events.concatMapIterable(e -> {
             List<String> frames = new ArrayList<>(2);
             int c = e.choice();
@@ -163,12 +162,7 @@ final class CompletionResponses {
             return Sse.data(json.writeValueAsString(new CompletionChunk(meta.id(), "text_completion", meta.created(),
                     meta.model().servedName(), List.of(), counts.usage(meta.model(), meta.promptTokens(), choicesPerPrompt(choices)))));
         });
-        // Before its first frame a stream has said nothing yet: the failure is passed on, and
-        // Sse.write answers it with a status if nothing (not even a ping) was written.
-        AtomicBoolean started = new AtomicBoolean();
-        return Flux.concat(echoes, body, usage, Mono.just(Sse.DONE))
-                .doOnNext(f -> started.set(true))
-                .onErrorResume(e -> started.get() ? Flux.just(StreamErrors.frame(json, e), Sse.DONE) : Flux.error(e));
+        return Sse.frames(echoes, body, usage, json);
     }
 
     private static String frame(ObjectMapper json, Meta meta, int index, String text,

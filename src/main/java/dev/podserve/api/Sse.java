@@ -30,6 +30,23 @@ final class Sse {
     }
 
     /**
+     * A response's frames in order: the opening ones (role chunks, a plain echo of the prompt), the
+     * body's (from the engine's output), the closing ones (usage, then [DONE]). The opening frames go
+     * out with the body's first frame, not ahead of it: until the engine has said something a request
+     * can still fail unstarted (withdrawn from the queue at max-queue-time, the engine shutting down),
+     * and a stream that has written nothing passes the failure on, for {@link #write} to answer with a
+     * real status (429 with {@code Retry-After}, 503) that a client's SDK retries on. Once a frame is
+     * out, a failure goes in-band: an error event, then [DONE].
+     */
+    static Flux<String> frames(Flux<String> opening, Flux<String> body, Mono<String> closing, ObjectMapper json) {
+        AtomicBoolean started = new AtomicBoolean();
+        Flux<String> opened = body.switchOnFirst((first, rest) -> first.isOnError() ? rest : Flux.concat(opening, rest));
+        return Flux.concat(opened, closing, Mono.just(DONE))
+                .doOnNext(f -> started.set(true))
+                .onErrorResume(e -> started.get() ? Flux.just(StreamErrors.frame(json, e), DONE) : Flux.error(e));
+    }
+
+    /**
      * Writes the frames, adding a ping after every {@code keepAlive} without a frame (zero: never),
      * and flushing each frame. Cancelling (the client left) cancels the frames' source.
      *

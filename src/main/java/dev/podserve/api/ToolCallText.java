@@ -44,6 +44,8 @@ final class ToolCallText {
     /** What opened the call in {@link #pending}, given back as content if no call follows (at the start: the blanks before it). */
     private String opener = "";
     private int calls;
+    /** Whether the answer ended inside a call's arguments (set by {@link #finish}). */
+    private boolean endedInArguments;
     /** AFTER: whether the call's closer has been read. */
     private boolean closed;
     /** CALL: calls of the value in {@link #pending} begun so far. */
@@ -71,10 +73,21 @@ final class ToolCallText {
         return out;
     }
 
+    /**
+     * Whether the answer ended inside a call's arguments, so the last call given out is not whole: a
+     * stop string or stop token in the middle of its JSON, or the model's own end there. Such an
+     * answer did not end in calls (its finish stays {@code stop}, not {@code tool_calls}), just as one
+     * cut by max_tokens keeps {@code length}.
+     */
+    boolean endedInArguments() {
+        return endedInArguments;
+    }
+
     /** The answer has ended: gives out everything still held. */
     List<Piece> finish() {
         List<Piece> out = new ArrayList<>(2);
         read(out, true);
+        endedInArguments = phase == Phase.CALL && begun > 0 && !argumentsDone;
         // A call that has begun stands, cut as it is; before that, what opened it is text, and so is
         // what follows the calls that began (the next element of an array, cut before its name).
         if (phase == Phase.CALL && begun == 0) {
@@ -115,10 +128,11 @@ final class ToolCallText {
             calls.add(new ToolCall(c.id(), c.type(), new Function(c.function().name(), arguments.get(i).toString())));
         }
         String text = content.toString();
-        return new Whole(calls.isEmpty() || !blank(text) ? text : null, calls);
+        return new Whole(calls.isEmpty() || !blank(text) ? text : null, calls, reader.endedInArguments());
     }
 
-    record Whole(String content, List<ToolCall> calls) {
+    /** @param endedInArguments see {@link ToolCallText#endedInArguments()} */
+    record Whole(String content, List<ToolCall> calls, boolean endedInArguments) {
     }
 
     /** Moves through {@link #pending} as far as it is known; at the end, as far as it goes. */

@@ -161,6 +161,27 @@ class AutoToolCallApiTest extends LiveServerApiTest {
         assertThat(stream(", \"max_tokens\": 30").content()).isEqualTo(content);
     }
 
+    /**
+     * A stop string inside a call's JSON cuts its arguments: the answer ends {@code stop}, not
+     * {@code tool_calls}, so no client parses the cut arguments as a finished call. A stop string the
+     * call does not contain leaves the finished call as it is.
+     */
+    @Test
+    void aCallCutByAStopStringIsNotAFinishedCall() {
+        answer("Checking." + CALL);
+        JsonNode whole = chat(", \"stop\": [\"}\"]");
+        assertThat(whole.get("finish_reason").asString()).isEqualTo("stop");
+        assertThat(calls(whole)).containsExactly("get_weather({\"city\": \"Paris\", \"unit\": \"c\")");
+        Streamed streamed = stream(", \"stop\": [\"}\"]");
+        assertThat(streamed.finish()).isEqualTo("stop");
+        assertThat(streamed.calls()).isEqualTo(calls(whole));
+
+        JsonNode untouched = chat(", \"stop\": [\"Tokyo\"]");
+        assertThat(untouched.get("finish_reason").asString()).isEqualTo("tool_calls");
+        assertThat(calls(untouched)).containsExactly("get_weather({\"city\": \"Paris\", \"unit\": \"c\"})");
+        assertThat(stream(", \"stop\": [\"Tokyo\"]").finish()).isEqualTo("tool_calls");
+    }
+
     /** The official Java SDK reads the answer, whole and accumulated from its stream, into the same message. */
     @Test
     void theOpenAiSdkReadsContentAndCallsWholeAndStreamed() {

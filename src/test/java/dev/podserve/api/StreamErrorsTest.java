@@ -53,6 +53,27 @@ class StreamErrorsTest {
         assertThatThrownBy(() -> frames.collectList().block()).isSameAs(timeout);
     }
 
+    /** Likewise a chat stream: its role chunks wait for the first output, so nothing has been said either. */
+    @Test
+    void aChatStreamFailingBeforeItsFirstOutputPassesTheFailureOn() {
+        List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null), new Choices.Choice(1, 0, null));
+        QueueTimeoutException timeout = new QueueTimeoutException("not scheduled within max-queue-time");
+        Flux<String> frames = ChatResponses.stream(new ChatResponses.Meta("c", 1, MODEL, 1, false, null), choices,
+                Flux.error(timeout), true, ApiTestSupport.JSON);
+        assertThatThrownBy(() -> frames.collectList().block()).isSameAs(timeout);
+    }
+
+    /** Once the engine has output something the role chunks lead, one per choice, before it. */
+    @Test
+    void aChatStreamsRoleChunksLeadItsFirstOutput() {
+        List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));
+        List<String> frames = ChatResponses.stream(new ChatResponses.Meta("c", 1, MODEL, 1, false, null), choices,
+                oneTokenThen(new StepFailedException("the compute step failed", new IllegalStateException())), false,
+                ApiTestSupport.JSON).collectList().block();
+        assertThat(frames.get(0)).contains("\"role\":\"assistant\"");
+        assertThat(frames.get(1)).contains("\"content\":\"hi\"");
+    }
+
     /** Frames that fail before anything is written leave the response uncommitted, for the error handler's status. */
     @Test
     void sseWriteLeavesTheStatusToTheErrorHandlerWhileNothingWasWritten() {

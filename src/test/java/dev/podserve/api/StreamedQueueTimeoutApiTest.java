@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpResponse;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,10 +18,10 @@ import dev.podserve.config.EngineHolder;
 import dev.podserve.resilience.HttpTestClient;
 
 /**
- * A streamed text completion withdrawn from the engine's queue before its first token has not
- * sent a byte: it gets a real 429, which SDKs retry, instead of a 200 with an error event. One
- * sequence runs at a time, and the admission gate lets both requests in, so the second waits in
- * the engine until max-queue-time.
+ * A stream (text completion, one that echoes its prompt, chat) withdrawn from the engine's queue
+ * before its first token has not sent a byte: it gets a real 429, which SDKs retry, instead of a
+ * 200 with an error event. One sequence runs at a time, and the admission gate lets both requests
+ * in, so the second waits in the engine until max-queue-time.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "podserve.scheduler.max-num-seqs=1", "podserve.scheduler.max-num-batched-tokens=16",
@@ -46,18 +47,44 @@ class StreamedQueueTimeoutApiTest {
         return "{\"prompt\":\"" + prompt + "\",\"max_tokens\":" + maxTokens + ",\"ignore_eos\":true,\"stream\":true}";
     }
 
+    /** Echoed prompts go out first in a completion stream, but not before the engine has started the request. */
+    private static String echoed(String prompt, int maxTokens) {
+        return "{\"prompt\":\"" + prompt + "\",\"max_tokens\":" + maxTokens + ",\"ignore_eos\":true,\"stream\":true,\"echo\":true}";
+    }
+
+    /** A chat stream's role chunk likewise waits for the first output. */
+    private static String chat(String prompt, int maxTokens) {
+        return "{\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}],\"max_tokens\":" + maxTokens
+                + ",\"ignore_eos\":true,\"stream\":true}";
+    }
+
     @Test
     void aStreamNotStartedInTimeIsA429() throws Exception {
-        CompletableFuture<HttpResponse<String>> first = client.sendAsync(client.post("/v1/completions", completion("first", 3000)));
+        notStartedInTime("/v1/completions", StreamedQueueTimeoutApiTest::completion);
+    }
+
+    @Test
+    void anEchoedStreamNotStartedInTimeIsA429() throws Exception {
+        notStartedInTime("/v1/completions", StreamedQueueTimeoutApiTest::echoed);
+    }
+
+    @Test
+    void aChatStreamNotStartedInTimeIsA429() throws Exception {
+        notStartedInTime("/v1/chat/completions", StreamedQueueTimeoutApiTest::chat);
+    }
+
+    private void notStartedInTime(String path, BiFunction<String, Integer, String> body) throws Exception {
+        CompletableFuture<HttpResponse<String>> first = client.sendAsync(client.post(path, body.apply("first", 3000)));
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (holder.require().engine().stats().running() == 0 && System.nanoTime() < until) Thread.sleep(2);
-        HttpResponse<String> second = client.send(client.post("/v1/completions", completion("second", 4)));
+        HttpResponse<String> second = client.send(client.post(path, body.apply("second", 4)));
         assertThat(HttpTestClient.assertEnvelope(second, 429, "rate_limit_exceeded")).contains("max-queue-time");
         assertThat(second.headers().firstValue("Retry-After")).isPresent();
         HttpResponse<String> done = first.get(60, TimeUnit.SECONDS);
         assertThat(done.statusCode()).isEqualTo(200);
         assertThat(done.body()).endsWith("data: [DONE]\n\n");
-        HttpResponse<String> after = client.send(client.post("/v1/completions", completion("after", 2)));
+        HttpResponse<String> after = client.send(client.post(path, body.apply("after", 2)));
         assertThat(after.statusCode()).isEqualTo(200);
+        assertThat(after.body()).endsWith("data: [DONE]\n\n");
     }
 }

@@ -33,6 +33,12 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
     /** ... and 4 x SMs when the unsplit decode has fewer units than SMs (serving-sized batches). */
     static final int SMALL_DECODE_ROUNDS = 4;
 
+    /**
+     * Diagnostic switch ({@code -Dpodserve.cuda.pod-span-rule=false}): the paper's limited splits alone, so
+     * a serving run can measure what the span rule buys end to end against the same build.
+     */
+    static final boolean SPAN_RULE = Boolean.parseBoolean(System.getProperty("podserve.cuda.pod-span-rule", "true"));
+
     public int grid() {
         return prefillCtas + decodeCtas;
     }
@@ -116,7 +122,7 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
             }
             // The span rule assumes proportional tickets (auto's policy): under fifty-fifty the extra
             // prefill CTAs each take a decode's turn on their SM, and the same splits measured 0.88x.
-            if (decode != null && ctas == 2 && resolved == PROPORTIONAL) {
+            if (SPAN_RULE && decode != null && ctas == 2 && resolved == PROPORTIONAL) {
                 int chunk = PodSpanRule.prefillChunk(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,
                         numQoHeads, numKvHeads, headDim, numSms, prefill, decode, rows);
                 if (chunk > 0) {
