@@ -151,7 +151,9 @@ class ChatCompletionsController {
             // At least one token, and at least min_tokens: a request the minute cannot hold is then
             // refused by the rate limit itself (429), not by a length check it never asked for (400).
             int least = Math.max(1, body.minTokens() == null ? 0 : body.minTokens());
-            fallback = (int) Math.max(Math.min(least, fallback), Math.min(fallback, ((long) perMinute - promptTokens) / n));
+            // The prompt as the charge counts it (Choices.tokenCost): once per choice when every choice scores it.
+            long promptCharge = body.promptLogprobs() != null ? (long) promptTokens * n : promptTokens;
+            fallback = (int) Math.max(Math.min(least, fallback), Math.min(fallback, (perMinute - promptCharge) / n));
         }
         return limits.maxTokens(null, fallback);
     }

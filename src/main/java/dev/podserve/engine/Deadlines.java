@@ -15,12 +15,16 @@ import java.time.Duration;
  * siblings is not a server too busy to start the response: failing it would throw away the work of
  * the others (and, with {@code n} above {@code max-num-seqs}, every long enough response).
  *
- * @param startMark set by the engine's thread when the first request sharing these deadlines is scheduled
+ * @param startMark    set by the engine's thread when the first request sharing these deadlines is scheduled
+ * @param knowsArrival whether {@code arrivalNanos} is when the request reached the server (its admission gate):
+ *                     the engine's latency metrics (queue time, time to first token, end to end) count from
+ *                     there, so a wait for a place at the gate is queue time as the client saw it; without it,
+ *                     from the engine's submit
  */
 public record Deadlines(boolean limitsStart, long startByNanos, boolean limitsFinish, long finishByNanos,
-                        java.util.concurrent.atomic.AtomicBoolean startMark) {
+                        java.util.concurrent.atomic.AtomicBoolean startMark, boolean knowsArrival, long arrivalNanos) {
 
-    public static final Deadlines NONE = new Deadlines(false, 0, false, 0, new java.util.concurrent.atomic.AtomicBoolean());
+    public static final Deadlines NONE = new Deadlines(false, 0, false, 0, new java.util.concurrent.atomic.AtomicBoolean(), false, 0);
 
     /**
      * @param arrivalNanos  when the request arrived ({@link System#nanoTime()})
@@ -31,7 +35,8 @@ public record Deadlines(boolean limitsStart, long startByNanos, boolean limitsFi
         boolean start = !startWithin.isZero();
         boolean finish = !finishWithin.isZero();
         return new Deadlines(start, start ? arrivalNanos + startWithin.toNanos() : 0,
-                finish, finish ? arrivalNanos + finishWithin.toNanos() : 0, new java.util.concurrent.atomic.AtomicBoolean());
+                finish, finish ? arrivalNanos + finishWithin.toNanos() : 0, new java.util.concurrent.atomic.AtomicBoolean(),
+                true, arrivalNanos);
     }
 
     public boolean any() {

@@ -145,7 +145,8 @@ public final class Engine implements AutoCloseable {
             if (request.grammar() != null) sampling.constrain(request.grammar().constraint(vocabularyTrie(), eosTokenIds));
             IncrementalDetokenizer detokenizer =
                     new IncrementalDetokenizer(tokenizer, request.promptTokenIds(), request.skipSpecialTokens());
-            Add add = new Add(new ActiveRequest(request, sequence, sampling, detokenizer, sink, System.nanoTime()));
+            long arrival = request.deadlines().knowsArrival() ? request.deadlines().arrivalNanos() : System.nanoTime();
+            Add add = new Add(new ActiveRequest(request, sequence, sampling, detokenizer, sink, arrival));
             inbox.add(add);
             // The loop may have ended between the check above and the add, after its last drain of
             // the inbox: then nobody would ever answer. Whichever side removes the Add answers it.

@@ -119,7 +119,7 @@ public class AdmissionGate {
                 if (placeFree) rateLimits.chargeTokens(client, tokens);
                 // Its own waiting requests count too: else one key could fill the shared queue with
                 // copies that each fit what is left, and crowd every other key out at no cost.
-                else rateLimits.checkTokens(client, tokens + waitingTokens.getOrDefault(client, 0L));
+                else rateLimits.checkTokens(client, tokens, waitingTokens.getOrDefault(client, 0L));
             } catch (RejectedException e) {
                 if (placeFree) bulkhead.releasePermission();
                 throw e;

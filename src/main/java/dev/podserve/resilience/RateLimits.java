@@ -55,10 +55,18 @@ public class RateLimits {
      * Throws the 429 {@link #chargeTokens} would throw now, charging nothing: a request that must
      * wait for a place is charged when it starts (a limiter cannot give tokens back, and one that
      * never starts should cost none), but one its minute cannot cover is refused before it waits.
+     * {@code waiting} tokens of the client's requests already waiting count against what is left of
+     * the minute, but not against what any minute could cover: a request that needs no more than a
+     * minute's tokens is told to retry, never to shrink.
      */
-    public void checkTokens(String client, long cost) {
+    public void checkTokens(String client, long cost, long waiting) {
         Window w = tokenWindow(client, cost);
-        if (w != null && w.available() < cost) throw overTokens(w, cost);
+        if (w != null && w.available() < cost + waiting) {
+            if (waiting == 0) throw overTokens(w, cost);
+            throw new RejectedException(RejectedException.Reason.TOKEN_RATE, "Rate limit reached: this API key may use "
+                    + tokensPerMinute + " tokens a minute, this request needs " + cost + " and its requests already waiting "
+                    + waiting + "; retry after the Retry-After delay.", w.untilRefill());
+        }
     }
 
     /** The client's token window, or null when tokens are not limited; throws when no minute could ever cover cost. */

@@ -1,13 +1,16 @@
 package dev.podserve.structured;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import dev.podserve.sampling.TokenConstraint;
 
 /**
  * A rule that binds only the answer after a reasoning model's thinking: the thinking is free (but
  * for the end token, where the inner rule decides where the output ends: a format is not left
- * unanswered), blanks after the closing tag are skipped as the response's text skips them, and the
+ * unanswered; and for a token that closes the thinking and goes on with answer text the format
+ * refuses, which would leave the answer unbound), blanks after the closing tag are skipped as the response's text skips them, and the
  * inner rule (a structured output, the calls of {@code tool_choice: "auto"}) takes over at the
  * answer's first other byte, in the token that closes the thinking or a later one. Where the output
  * may or may not begin with thinking, the inner rule must leave its start free (a triggered one);
@@ -38,6 +41,12 @@ final class AfterReasoning implements TokenConstraint {
     private boolean broken;
     /** [ceil(vocabSize / 64)]: tokens of blanks only, allowed at the answer's start; made on first use. */
     private long[] blankTokens;
+    /**
+     * Tokens that can complete the closing tag, made on first use where the format binds the answer:
+     * [0] those whose bytes hold the whole tag, [k] (0 < k < tag length) those whose bytes begin with
+     * the tag's last length - k bytes, which close it after a thinking that ends in its first k.
+     */
+    private int[][] closingTokens;
 
     AfterReasoning(TokenConstraint inner, ReasoningPrelude prelude, VocabularyTrie vocabulary, int[] endTokens) {
         this.inner = inner;
@@ -67,6 +76,7 @@ final class AfterReasoning implements TokenConstraint {
             for (int t : bannedWhileThinking) {
                 if (t >= 0 && (t >>> 6) < mask.length) mask[t >>> 6] &= ~(1L << t);
             }
+            banClosersTheFormatRefuses(mask);
         } else {
             inner.allowedTokens(mask);
             if (phase == Phase.ANSWER_START) {
@@ -163,6 +173,49 @@ final class AfterReasoning implements TokenConstraint {
         }
         enter(Phase.ANSWER_START);
         startAnswer(text, at + close.length);
+    }
+
+    /**
+     * Thinking under a format (the inner rule is a {@link GrammarMatcher}): a token that completes
+     * the closing tag in ordinary text and carries answer bytes after it (past blanks) is allowed only
+     * where the format takes those bytes, so the answer stays bound from its first byte on.
+     */
+    private void banClosersTheFormatRefuses(long[] mask) {
+        GrammarMatcher format = (GrammarMatcher) inner;
+        byte[] close = prelude.close();
+        int[][] closing = closingTokens();
+        for (int k = 0; k < closing.length; k++) {
+            // [k > 0] applies only where the thinking so far ends in the tag's first k bytes.
+            if (k > 0 && (held.length < k || !Arrays.equals(held, held.length - k, held.length, close, 0, k))) continue;
+            for (int t : closing[k]) {
+                byte[] text = concat(held, vocabulary.bytes(t), 0);
+                int at = ByteText.indexOf(text, close);
+                if (at < 0) continue;
+                int i = at + close.length;
+                while (i < text.length && ByteText.blank(text[i])) i++;
+                if (i < text.length && !format.acceptsText(text, i, text.length)) mask[t >>> 6] &= ~(1L << t);
+            }
+        }
+    }
+
+    private int[][] closingTokens() {
+        if (closingTokens == null) {
+            byte[] close = prelude.close();
+            List<List<Integer>> lists = new ArrayList<>();
+            for (int k = 0; k < Math.max(1, close.length); k++) lists.add(new ArrayList<>());
+            for (int t = 0; t < vocabulary.vocabSize(); t++) {
+                byte[] b = vocabulary.bytes(t);
+                if (b == null || b.length == 0) continue;
+                if (ByteText.indexOf(b, close) >= 0) lists.get(0).add(t);
+                for (int k = 1; k < close.length; k++) {
+                    int n = close.length - k;
+                    if (b.length >= n && Arrays.equals(b, 0, n, close, k, close.length)) lists.get(k).add(t);
+                }
+            }
+            closingTokens = new int[lists.size()][];
+            for (int k = 0; k < lists.size(); k++) closingTokens[k] = lists.get(k).stream().mapToInt(Integer::intValue).toArray();
+        }
+        return closingTokens;
     }
 
     /** A new phase holds nothing of the last one's bytes. */

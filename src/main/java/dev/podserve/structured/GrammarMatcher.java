@@ -102,20 +102,32 @@ public final class GrammarMatcher implements TokenConstraint, TextFed {
      */
     @Override
     public boolean acceptText(byte[] bytes, int from, int to) {
-        if (ended) return false;
-        // The states stay as they were if the bytes do not fit: two buffers alternate over them.
+        Frames after = after(bytes, from, to);
+        if (after == null) return false;
+        states = after;
+        complete = -1;
+        return true;
+    }
+
+    /** Whether {@link #acceptText} would take {@code bytes[from, to)}; the states stay as they are. */
+    boolean acceptsText(byte[] bytes, int from, int to) {
+        return after(bytes, from, to) != null;
+    }
+
+    /** The states after {@code bytes[from, to)}, or null where a byte does not fit; {@link #states} is only read. */
+    private Frames after(byte[] bytes, int from, int to) {
+        if (ended) return null;
+        // Two buffers alternate over the walk; the first reads the current states and never writes them.
         Frames in = states;
         Frames out = new Frames();
         for (int i = from; i < to; i++) {
             in.step(bytes[i] & 0xFF, out);
-            if (out.isEmpty()) return false;
+            if (out.isEmpty()) return null;
             Frames free = in == states ? new Frames() : in;
             in = out;
             out = free;
         }
-        states = in;
-        complete = -1;
-        return true;
+        return in;
     }
 
     @Override

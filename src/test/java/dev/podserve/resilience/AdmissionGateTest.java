@@ -220,6 +220,25 @@ class AdmissionGateTest {
         assertThat(new Attempt(gate, 51).rejection().reason()).as("40 charged, 49 waiting: 1 left").isEqualTo(RejectedException.Reason.TOKEN_RATE);
     }
 
+    /**
+     * A request that fits a minute, refused only because its key's waiting requests fill this one,
+     * is told to retry after the window, not that it can never fit and should shrink.
+     */
+    @Test
+    void aRequestOverWhatItsKeysWaitingLeaveIsToldToRetryNotToShrink() {
+        AdmissionGate gate = gate(props(1, 3, Duration.ZERO, 100));
+        Attempt running = new Attempt(gate, 10);
+        Attempt waiting = new Attempt(gate, 60);
+        assertThat(gate.queued()).isEqualTo(1);
+        RejectedException e = new Attempt(gate, 60).rejection();
+        assertThat(e.reason()).isEqualTo(RejectedException.Reason.TOKEN_RATE);
+        assertThat(e.getMessage()).contains("needs 60").contains("already waiting 60").doesNotContain("lower max_tokens");
+        assertThat(e.retryAfterSeconds()).isBetween(1L, 60L);
+        assertThat(new Attempt(gate, 101).rejection().retryAfter()).as("still: more than any minute, no Retry-After").isNull();
+        running.admission.get().release();
+        waiting.admission.get().release();
+    }
+
     @Test
     void manyThreadsNeverTakeMorePlacesThanThereAreAndLeaveNothingBehind() throws Exception {
         int places = 3;

@@ -31,7 +31,7 @@ import tools.jackson.databind.JsonNode;
  * {@code Retry-After}; and neither keys nor prompts reach the log, even at DEBUG.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-    "podserve.security.api-keys=alpha-key-0001,beta-key-0002,zeta-key-0006,eta-key-0007,theta-key-0008,iota-key-0009",
+    "podserve.security.api-keys=alpha-key-0001,beta-key-0002,zeta-key-0006,eta-key-0007,theta-key-0008,iota-key-0009,kappa-key-0010",
     "podserve.security.api-keys-file=src/test/resources/security/api-keys.txt",
     "podserve.security.protect-metrics=true",
     "podserve.resilience.rate-limit.requests-per-second=3",
@@ -51,6 +51,7 @@ class ApiSecurityTest {
     private static final String ETA = "eta-key-0007";
     private static final String THETA = "theta-key-0008";
     private static final String IOTA = "iota-key-0009";
+    private static final String KAPPA = "kappa-key-0010";
 
     @LocalServerPort
     int port;
@@ -162,6 +163,22 @@ class ApiSecurityTest {
         HttpResponse<String> least = iota.send(iota.post("/v1/chat/completions", body.replace("\"temperature\":0",
                 "\"temperature\":0,\"min_tokens\":400")));
         assertThat(HttpTestClient.assertEnvelope(least, 429, "rate_limit_exceeded")).contains("at most 300 tokens a minute");
+    }
+
+    /**
+     * The same with {@code n} 2 scoring its prompt: every choice is charged the prompt, so the
+     * length each may have is what the minute leaves after the prompt twice, not once.
+     */
+    @Test
+    void aChatWithoutALengthScoringItsPromptForTwoChoicesFitsTheMinutesTokens() {
+        HttpTestClient kappa = anonymous.withKey(KAPPA);
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"ignore_eos\":true,\"temperature\":0,"
+                + "\"n\":2,\"prompt_logprobs\":0}";
+        HttpResponse<String> r = kappa.send(kappa.post("/v1/chat/completions", body));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode usage = HttpTestClient.JSON.readTree(r.body()).get("usage");
+        int prompt = usage.get("prompt_tokens").asInt();
+        assertThat(2 * prompt + usage.get("completion_tokens").asInt()).isBetween(300 - 1, 300);
     }
 
     @Test

@@ -24,7 +24,8 @@ class AfterReasoningTest {
     private static final long SEED = Long.getLong("seed", System.nanoTime());
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String[] PIECES = {"a", " ", "\n", "<", "<think>", "</think>", "</th", "ink>", "<tool_call>", "<tool", "_call>",
-            "{\"", "name", "\":", " \"f\"", ",\"", "arguments", "{}", "}", "\"x\": 1", ",", "hmm", "</think>\n{\"", "ok<think>", "x", "1", "\""};
+            "{\"", "name", "\":", " \"f\"", ",\"", "arguments", "{}", "}", "\"x\": 1", ",", "hmm", "</think>\n{\"", "ok<think>", "x", "1", "\"",
+            "</think>Sure", "ink>x", "</think> {", "</thi", "nk>", "k>{}", ">\n"};
     private static final byte[][] VOCAB = vocabulary();
     /** A special token that closes the thinking by id. */
     private static final int CLOSE_TOKEN = VOCAB.length - 1;
@@ -98,7 +99,11 @@ class AfterReasoningTest {
         long[] mask = new long[(VOCAB.length + 63) / 64];
         c.allowedTokens(mask);
         assertThat(mask[0] & 1L).as("a format is not left unanswered: no end while thinking").isZero();
-        for (int t = 1; t < VOCAB.length; t++) assertThat(mask[t >>> 6] & (1L << t)).as("anything else, token %d", t).isNotZero();
+        for (int t = 1; t < VOCAB.length; t++) {
+            // All but a closing tag followed by text no JSON object begins with.
+            boolean closesIntoText = t == index("</think>Sure");
+            assertThat((mask[t >>> 6] & (1L << t)) != 0).as("token %d", t).isEqualTo(!closesIntoText);
+        }
         c.accept(index("hmm"));
         c.accept(index("</think>\n{\""));
         assertThat(c.restrictsNext()).as("the bytes after the tag began the object").isTrue();
@@ -106,6 +111,78 @@ class AfterReasoningTest {
         c.accept(index("\":"));
         c.accept(index("{}"));
         c.accept(index("}"));
+        assertThat(c.complete()).isTrue();
+    }
+
+    /**
+     * Under a format (a JSON object), the thinking's mask against the reference, token by token: a
+     * token is allowed while thinking exactly where the answer it would leave is none yet, or one a
+     * fresh format takes, wherever the closing tag is cut; so an answer never leaves the format.
+     */
+    @Test
+    void whileThinkingUnderAFormatATokenMayCloseItOnlyIntoTextTheFormatTakes() {
+        Random rnd = new Random(SEED);
+        VocabularyTrie trie = new VocabularyTrie(VOCAB);
+        OutputGrammar json = OutputGrammar.jsonObject();
+        ReasoningPrelude opened = new ReasoningPrelude("<think>".getBytes(), "</think>".getBytes(), -1, CLOSE_TOKEN, true);
+        long[] mask = new long[(VOCAB.length + 63) / 64];
+        int refused = 0, answered = 0;
+        for (int g = 0; g < 200; g++) {
+            TokenConstraint c = json.afterReasoning(opened).constraint(trie, new int[] {0});
+            List<Integer> tokens = new ArrayList<>();
+            for (int step = 0; step < 30 && !c.complete(); step++) {
+                assertThat(c.restrictsNext()).as("a format binds the output throughout").isTrue();
+                c.allowedTokens(mask);
+                boolean thinking = answer(tokens, true) == null;
+                List<Integer> allowed = new ArrayList<>(), pieces = new ArrayList<>();
+                for (int t = 1; t < VOCAB.length; t++) {
+                    boolean ok = (mask[t >>> 6] & (1L << t)) != 0;
+                    if (thinking) {
+                        tokens.add(t);
+                        byte[] after = answer(tokens, true);
+                        tokens.remove(tokens.size() - 1);
+                        boolean takes = after == null || ((GrammarMatcher) json.constraint(trie, new int[] {0})).acceptText(after, 0, after.length);
+                        assertThat(ok).as("seed %d, <%s> then %d", SEED, text(tokens), t).isEqualTo(takes);
+                        if (!takes) refused++;
+                    }
+                    if (ok) allowed.add(t);
+                    if (ok && t <= PIECES.length) pieces.add(t);
+                }
+                assertThat(allowed).isNotEmpty();
+                // Mostly the pieces, so the tag comes, whole and cut.
+                List<Integer> from = !pieces.isEmpty() && rnd.nextInt(4) > 0 ? pieces : allowed;
+                int token = from.get(rnd.nextInt(from.size()));
+                c.accept(token);
+                tokens.add(token);
+            }
+            byte[] answer = answer(tokens, true);
+            if (answer == null) continue;
+            answered++;
+            GrammarMatcher fresh = (GrammarMatcher) json.constraint(trie, new int[] {0});
+            assertThat(fresh.acceptText(answer, 0, answer.length)).as("seed %d, <%s>", SEED, text(tokens)).isTrue();
+        }
+        assertThat(answered).as("enough outputs must reach an answer").isGreaterThan(50);
+        assertThat(refused).as("closers into text the format refuses must come up").isGreaterThan(0);
+    }
+
+    /** The case as a review found it: "</think>Sure" under a JSON object after "hmm", and "ink>x" after "</th". */
+    @Test
+    void aTokenThatClosesTheThinkingIntoTextTheFormatRefusesIsNotAllowed() {
+        VocabularyTrie trie = new VocabularyTrie(VOCAB);
+        ReasoningPrelude opened = new ReasoningPrelude("<think>".getBytes(), "</think>".getBytes(), -1, CLOSE_TOKEN, true);
+        TokenConstraint c = OutputGrammar.jsonObject().afterReasoning(opened).constraint(trie, new int[] {0});
+        long[] mask = new long[(VOCAB.length + 63) / 64];
+        c.accept(index("hmm"));
+        c.allowedTokens(mask);
+        assertThat(mask[index("</think>Sure") >>> 6] & (1L << index("</think>Sure"))).isZero();
+        assertThat(mask[index("</think> {") >>> 6] & (1L << index("</think> {"))).isNotZero();
+        assertThat(mask[index("ink>x") >>> 6] & (1L << index("ink>x"))).as("no tag to finish yet").isNotZero();
+        c.accept(index("</th"));
+        c.allowedTokens(mask);
+        assertThat(mask[index("ink>x") >>> 6] & (1L << index("ink>x"))).isZero();
+        assertThat(mask[index("ink>") >>> 6] & (1L << index("ink>"))).isNotZero();
+        c.accept(index("ink>"));
+        c.accept(index("{}"));
         assertThat(c.complete()).isTrue();
     }
 
