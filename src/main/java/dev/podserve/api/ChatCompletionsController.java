@@ -80,8 +80,10 @@ class ChatCompletionsController {
             throw ApiException.badRequest(body.stop() != null ? "stop" : "stop_token_ids",
                     "stop and stop_token_ids cannot be combined with a forced tool call: the call ends where its JSON does.");
         }
-        String promptText = ChatPrompts.render(model, body.messages(), body.addGenerationPrompt() == null || body.addGenerationPrompt(),
-                tools.tools(), ChatPrompts.templateKwargs(unknown.get("chat_template_kwargs")));
+        String promptText = ChatPrompts.render(model, body.messages(),
+                ChatPrompts.addGenerationPrompt(body.addGenerationPrompt(), body.continueFinalMessage()),
+                tools.tools(), ChatPrompts.templateKwargs(unknown.get("chat_template_kwargs")),
+                Boolean.TRUE.equals(body.continueFinalMessage()));
         int[] prompt = model.tokenizer().encodeNoSpecial(promptText);
         limits.checkPromptTokens(prompt.length, "messages");
         int maxTokens = maxTokens(body, prompt.length, model, n);

@@ -54,11 +54,61 @@ final class ChatPrompts {
     }
 
     /**
+     * Whether the template opens an assistant turn: {@code add_generation_prompt} (true when not
+     * sent), which vLLM refuses beside {@code continue_final_message} (a turn cannot be both
+     * continued and opened anew).
+     */
+    static boolean addGenerationPrompt(Boolean addGenerationPrompt, Boolean continueFinalMessage) {
+        boolean add = addGenerationPrompt == null || addGenerationPrompt;
+        if (add && Boolean.TRUE.equals(continueFinalMessage)) {
+            throw ApiException.badRequest("continue_final_message",
+                    "continue_final_message cannot be combined with add_generation_prompt; set add_generation_prompt to false.");
+        }
+        return add;
+    }
+
+    /**
      * @param tools  the request's tools, for the template's {@code tools} variable; null: none
      * @param kwargs further template variables ({@link #templateKwargs})
      */
     static String render(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt, List<Map<String, Object>> tools,
                          Map<String, Object> kwargs) {
+        return render(model, messages, addGenerationPrompt, tools, kwargs, false);
+    }
+
+    /**
+     * @param continueFinalMessage vLLM's and transformers' {@code continue_final_message}: the prompt
+     *                             ends where the last message's text does, without the end of turn
+     *                             the template writes after it, so the model goes on with that message
+     *                             (an answer prefilled by the client)
+     */
+    static String render(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt, List<Map<String, Object>> tools,
+                         Map<String, Object> kwargs, boolean continueFinalMessage) {
+        String rendered = renderWhole(model, messages, addGenerationPrompt, tools, kwargs);
+        return continueFinalMessage ? endAtFinalMessage(rendered, messages) : rendered;
+    }
+
+    /**
+     * Cuts the rendered chat after the last place the final message's text appears. A template that
+     * trims the message's blanks writes it without them: then the cut is after its trimmed text.
+     */
+    private static String endAtFinalMessage(String rendered, List<ChatMessage> messages) {
+        int last = messages.size() - 1;
+        Object content = plain(messages.get(last), last).get("content");
+        String text = content instanceof String s ? s : "";
+        String core = text.strip();
+        int at = core.isEmpty() ? -1 : rendered.lastIndexOf(core);
+        if (at < 0) {
+            throw ApiException.badRequest("continue_final_message", "continue_final_message needs the last message's text in the"
+                    + " prompt to continue it, and the chat template " + (core.isEmpty() ? "has none to continue." : "did not write it."));
+        }
+        String leadTrimmed = text.stripLeading();
+        boolean keptTrailingBlanks = rendered.startsWith(leadTrimmed, at);
+        return rendered.substring(0, at + (keptTrailingBlanks ? leadTrimmed.length() : core.length()));
+    }
+
+    private static String renderWhole(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt,
+                                      List<Map<String, Object>> tools, Map<String, Object> kwargs) {
         if (messages == null || messages.isEmpty()) {
             throw ApiException.badRequest("messages", "messages must be a non-empty list.");
         }

@@ -41,6 +41,7 @@ final class SamplingMapper {
         b.maxTokens(maxTokens);
         if (r.minTokens() != null) b.minTokens(r.minTokens());
         if (r.ignoreEos() != null) b.ignoreEos(r.ignoreEos());
+        if (r.includeStopStrInOutput() != null) b.includeStopStrInOutput(r.includeStopStrInOutput());
         if (logprobs != null) b.logprobs(logprobs);
         if (r.promptLogprobs() != null) {
             // As in vLLM: the prompt's scores come whole, with the response, not as a stream.

@@ -41,9 +41,9 @@ class TokenizeController {
             ids = special ? model.tokenizer().encode(body.prompt()) : model.tokenizer().encodeNoSpecial(body.prompt());
         } else {
             String rendered = ChatPrompts.render(model, body.messages(),
-                    body.addGenerationPrompt() == null || body.addGenerationPrompt(),
+                    ChatPrompts.addGenerationPrompt(body.addGenerationPrompt(), body.continueFinalMessage()),
                     ToolChoices.parse(body.tools(), "none", null, json, null, null).tools(),
-                    ChatPrompts.templateKwargs(body.chatTemplateKwargs()));
+                    ChatPrompts.templateKwargs(body.chatTemplateKwargs()), Boolean.TRUE.equals(body.continueFinalMessage()));
             boolean special = Boolean.TRUE.equals(body.addSpecialTokens());
             ids = special ? model.tokenizer().encode(rendered) : model.tokenizer().encodeNoSpecial(rendered);
         }

@@ -40,7 +40,7 @@ final class ActiveRequest {
         this.sequence = sequence;
         this.sampling = sampling;
         this.detokenizer = detokenizer;
-        this.stopMatcher = new StopStringMatcher(request.params().stop());
+        this.stopMatcher = new StopStringMatcher(request.params().stop(), request.params().includeStopStrInOutput());
         this.sink = sink;
         this.arrivalNanos = arrivalNanos;
         this.promptLogprobs = request.params().promptLogprobs() == null ? null : new ArrayList<>(sequence.numPromptTokens() - 1);

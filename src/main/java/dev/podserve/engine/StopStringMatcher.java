@@ -5,17 +5,27 @@ import java.util.List;
 /**
  * Finds stop strings in streamed text without ever letting one out. A stop string can straddle
  * token boundaries, so a tail of the text that is the beginning of some stop string is held back
- * until more text shows whether it completes; the match itself and everything after it are dropped.
+ * until more text shows whether it completes; everything after the match is dropped, and the match
+ * too unless the request keeps it ({@code include_stop_str_in_output}).
  */
 final class StopStringMatcher {
 
     private final List<String> stops;
     private final int holdBack;
+    private final boolean keepMatch;
     private final StringBuilder pending = new StringBuilder();
     private boolean stopped;
+    /** The length of the stop string {@link #earliestMatchEndingAfter} found last. */
+    private int matchedLength;
 
     StopStringMatcher(List<String> stops) {
+        this(stops, false);
+    }
+
+    /** @param keepMatch whether the text goes out up to the end of the stop string found, not its start */
+    StopStringMatcher(List<String> stops, boolean keepMatch) {
         this.stops = List.copyOf(stops);
+        this.keepMatch = keepMatch;
         this.holdBack = stops.stream().mapToInt(String::length).max().orElse(1) - 1;
     }
 
@@ -32,6 +42,7 @@ final class StopStringMatcher {
         int cut = match ? earliestMatchEndingAfter(old) : -1;
         if (cut >= 0) {
             stopped = true;
+            if (keepMatch) cut += matchedLength;
             String out = pending.substring(0, cut);
             pending.setLength(0);
             return out;
@@ -77,12 +88,18 @@ final class StopStringMatcher {
         return true;
     }
 
-    /** The earliest start of a stop string that ends after {@code old}, or -1. */
+    /**
+     * The earliest start of a stop string that ends after {@code old}, or -1; the shortest of those
+     * starting there sets {@link #matchedLength} (it is the one the text completed first).
+     */
     private int earliestMatchEndingAfter(int old) {
         int best = -1;
         for (String s : stops) {
             int at = pending.indexOf(s, Math.max(0, old - s.length() + 1));
-            if (at >= 0 && (best < 0 || at < best)) best = at;
+            if (at >= 0 && (best < 0 || at < best || (at == best && s.length() < matchedLength))) {
+                best = at;
+                matchedLength = s.length();
+            }
         }
         return best;
     }

@@ -22,11 +22,13 @@ import java.util.Map;
  * @param promptLogprobs null: none; n: each prompt token's log-probability given the tokens before
  *                  it, from the raw logits (no bias, penalties or masks: they concern what is
  *                  generated), with the n most likely tokens at that place
+ * @param includeStopStrInOutput vLLM's: the stop string that ended the text is kept at its end (dropped by default)
  */
 public record SamplingParams(double temperature, double topP, int topK, double minP, Long seed,
                              double presencePenalty, double frequencyPenalty, double repetitionPenalty,
                              Map<Integer, Double> logitBias, Integer logprobs, int maxTokens, int minTokens,
-                             List<String> stop, List<Integer> stopTokenIds, boolean ignoreEos, Integer promptLogprobs) {
+                             List<String> stop, List<Integer> stopTokenIds, boolean ignoreEos, Integer promptLogprobs,
+                             boolean includeStopStrInOutput) {
 
     /** Below this temperature sampling is greedy; dividing logits by it would overflow anyway. */
     public static final double GREEDY_TEMPERATURE = 1e-5;
@@ -168,6 +170,7 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         private List<Integer> stopTokenIds = List.of();
         private boolean ignoreEos;
         private Integer promptLogprobs;
+        private boolean includeStopStrInOutput;
 
         private Builder() {
         }
@@ -189,6 +192,7 @@ public record SamplingParams(double temperature, double topP, int topK, double m
             stopTokenIds = p.stopTokenIds;
             ignoreEos = p.ignoreEos;
             promptLogprobs = p.promptLogprobs;
+            includeStopStrInOutput = p.includeStopStrInOutput;
         }
 
         public Builder temperature(double v) { temperature = v; return this; }
@@ -207,11 +211,12 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         public Builder stopTokenIds(List<Integer> v) { stopTokenIds = v; return this; }
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
         public Builder promptLogprobs(Integer v) { promptLogprobs = v; return this; }
+        public Builder includeStopStrInOutput(boolean v) { includeStopStrInOutput = v; return this; }
 
         public SamplingParams build() {
             return new SamplingParams(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty,
                     repetitionPenalty, logitBias, logprobs, maxTokens, minTokens, stop, stopTokenIds, ignoreEos,
-                    promptLogprobs);
+                    promptLogprobs, includeStopStrInOutput);
         }
     }
 }

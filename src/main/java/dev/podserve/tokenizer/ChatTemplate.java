@@ -20,7 +20,8 @@ import jinjava.javax.el.CompositeELResolver;
 /**
  * A model's Jinja chat template, rendered the way HuggingFace renders it: {@code trim_blocks} and
  * {@code lstrip_blocks} on, {@code raise_exception} and {@code strftime_now} defined, Python string
- * methods on strings, {@code tojson} as Python's {@code json.dumps}, and the special tokens bound as
+ * methods on strings, {@code tojson} as Python's {@code json.dumps}, {@code items} and Python's
+ * {@code is iterable}/{@code is sequence} (a string is both), and the special tokens bound as
  * {@code bos_token}/{@code eos_token}. Every failure to render is a {@link ChatTemplateException}.
  *
  * <p>Where Jinjava's operator precedence differs from Jinja's, {@link JinjaCompat} parenthesizes the
@@ -99,7 +100,9 @@ public final class ChatTemplate {
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
-                .withLstripBlocks(true)
+                // lstrip_blocks is done by JinjaCompat as Jinja does it (from a line's start only):
+                // Jinjava's strips the blanks before a block tag in the middle of a line too.
+                .withLstripBlocks(false)
                 .withElResolver(resolver)
                 // Message text must come out as written, never be evaluated as template code.
                 .withNestedInterpretationEnabled(false)
@@ -118,6 +121,8 @@ public final class ChatTemplate {
                 .build();
         Jinjava jinjava = new Jinjava(config);
         jinjava.registerFilter(new PythonJson());
+        jinjava.registerFilter(new PythonItems());
+        PythonTypeTests.all().forEach(jinjava::registerExpTest);
         jinjava.registerTag(new GenerationTag());
         jinjava.registerFunction(function("raise_exception", "raiseException"));
         jinjava.registerFunction(function("strftime_now", "strftimeNow"));

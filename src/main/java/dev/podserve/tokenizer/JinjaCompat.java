@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  *   <li>Slices with a step do not parse; the one templates use, {@code xs[::-1]}, becomes
  *       {@code (xs|reverse)}.</li>
  * </ul>
- * Only expressions holding such an operator are touched; everything else is left byte for byte.
+ * Only expressions holding such an operator are touched; everything else is left byte for byte,
+ * but for the blanks {@link #lstripBlocks} takes, as HuggingFace's lstrip_blocks would.
  */
 final class JinjaCompat {
 
@@ -33,7 +34,20 @@ final class JinjaCompat {
     private JinjaCompat() {
     }
 
+    /** Blanks from a line's start up to a block tag or comment ({@code {%+} keeps them), as Jinja's lstrip_blocks takes. */
+    private static final Pattern LINE_START_BEFORE_BLOCK = Pattern.compile("(?m)^[ \\t]+(?=\\{%(?!\\+)|\\{#)");
+
+    /**
+     * Jinja's {@code lstrip_blocks}: the spaces and tabs between a line's start and a block tag or
+     * comment go, and no others. (Jinjava's own option also strips the blanks before a tag in the
+     * middle of a line, {@code {{ content }} {% endfor %}}, and so loses text of the prompt.)
+     */
+    static String lstripBlocks(String template) {
+        return LINE_START_BEFORE_BLOCK.matcher(template).replaceAll("");
+    }
+
     static String rewrite(String template) {
+        template = lstripBlocks(template);
         StringBuilder out = new StringBuilder(template.length() + 16);
         int i = 0;
         int n = template.length();

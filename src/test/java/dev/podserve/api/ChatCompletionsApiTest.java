@@ -82,6 +82,30 @@ class ChatCompletionsApiTest extends LiveServerApiTest {
         assertThat(plain.get("token_strs")).hasSize(6);
     }
 
+    /**
+     * continue_final_message (vLLM, transformers): the prompt ends where the last message's text
+     * does, its end of turn cut, so the model continues it; the text must be in the rendered prompt,
+     * and a turn cannot be both continued and opened (add_generation_prompt is true unless sent false).
+     */
+    @Test
+    void continueFinalMessageLeavesTheLastMessageOpen() {
+        String messages = "[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"The answer is \"}]";
+        JsonNode tok = ApiTestSupport.post(client, "/tokenize",
+                "{\"messages\":" + messages + ",\"add_generation_prompt\":false,\"continue_final_message\":true}", HttpStatus.OK);
+        String text = ApiTestSupport.post(client, "/detokenize", "{\"tokens\":" + tok.get("tokens") + "}", HttpStatus.OK)
+                .get("prompt").asString();
+        assertThat(text).isEqualTo("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nThe answer is ");
+        JsonNode r = chat("{\"messages\":" + messages + ",\"add_generation_prompt\":false,\"continue_final_message\":true,"
+                + "\"max_tokens\":1}", HttpStatus.OK);
+        assertThat(r.get("usage").get("prompt_tokens").asInt()).isEqualTo(tok.get("count").asInt());
+        assertEnvelope(chat("{\"messages\":" + messages + ",\"continue_final_message\":true}", HttpStatus.BAD_REQUEST),
+                400, "BadRequestError", "continue_final_message");
+        String noText = "[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"  \"}]";
+        assertEnvelope(ApiTestSupport.post(client, "/tokenize", "{\"messages\":" + noText
+                        + ",\"add_generation_prompt\":false,\"continue_final_message\":true}", HttpStatus.BAD_REQUEST),
+                400, "BadRequestError", "continue_final_message");
+    }
+
     @Test
     void exactSseBytesForAStreamedChat() {
         String sse = stream("/v1/chat/completions",

@@ -68,6 +68,18 @@ class CompletionsApiTest {
         else assertThat(e.get("param").asString()).isEqualTo(param);
     }
 
+    /** vLLM's include_stop_str_in_output: the stop string that ended the text stays at its end, whole and streamed. */
+    @Test
+    void includeStopStrInOutputKeepsTheStopString() {
+        String body = "{\"prompt\":\"x\",\"max_tokens\":10,\"logit_bias\":{\"65\":100},\"stop\":[\"AA\"]%s}";
+        JsonNode dropped = ApiTestSupport.post(client, "/v1/completions", body.formatted(""), HttpStatus.OK).get("choices").get(0);
+        assertThat(dropped.get("text").asString()).isEmpty();
+        JsonNode kept = ApiTestSupport.post(client, "/v1/completions", body.formatted(",\"include_stop_str_in_output\":true"),
+                HttpStatus.OK).get("choices").get(0);
+        assertThat(kept.get("finish_reason").asString()).isEqualTo("stop");
+        assertThat(kept.get("text").asString()).isEqualTo("AA");
+    }
+
     @Test
     void healthAndModels() {
         client.get().uri("/health").exchange().expectStatus().isOk();

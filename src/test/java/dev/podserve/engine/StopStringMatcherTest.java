@@ -85,21 +85,28 @@ class StopStringMatcherTest {
         assertThat(out + m.finish("")).isEqualTo("a" + emoji);
     }
 
-    /** Random text, random piece boundaries: output is the text up to the first stop, exactly. */
+    /**
+     * Random text, random piece boundaries: output is the text up to the first stop, exactly, or
+     * through it where the request keeps it (include_stop_str_in_output).
+     */
     @Test
     void randomPiecesMatchWholeTextSearch() {
         Random rnd = new Random(7);
-        for (int trial = 0; trial < 2000; trial++) {
+        for (int trial = 0; trial < 4000; trial++) {
+            boolean keep = trial % 2 == 1;
             StringBuilder text = new StringBuilder();
             int len = rnd.nextInt(40);
             for (int i = 0; i < len; i++) text.append((char) ('a' + rnd.nextInt(3)));
             List<String> stops = List.of("abca".substring(0, 1 + rnd.nextInt(4)), "cc");
-            int expectedCut = -1;
+            int expectedCut = -1, expectedLength = 0;
             for (String s : stops) {
                 int at = text.indexOf(s);
-                if (at >= 0 && (expectedCut < 0 || at < expectedCut)) expectedCut = at;
+                if (at >= 0 && (expectedCut < 0 || at < expectedCut || (at == expectedCut && s.length() < expectedLength))) {
+                    expectedCut = at;
+                    expectedLength = s.length();
+                }
             }
-            StopStringMatcher m = new StopStringMatcher(stops);
+            StopStringMatcher m = new StopStringMatcher(stops, keep);
             StringBuilder out = new StringBuilder();
             int i = 0;
             while (i < text.length() && !m.stopped()) {
@@ -108,9 +115,20 @@ class StopStringMatcherTest {
                 i = j;
             }
             if (!m.stopped()) out.append(m.finish(""));
-            String expected = expectedCut >= 0 ? text.substring(0, expectedCut) : text.toString();
-            assertThat(out.toString()).as("text %s stops %s", text, stops).isEqualTo(expected);
+            String expected = expectedCut < 0 ? text.toString() : text.substring(0, expectedCut + (keep ? expectedLength : 0));
+            assertThat(out.toString()).as("text %s stops %s keep %s", text, stops, keep).isEqualTo(expected);
             assertThat(m.stopped()).isEqualTo(expectedCut >= 0);
         }
+    }
+
+    /** Kept, the stop string ends the text, whole, however it was split; what follows it still goes. */
+    @Test
+    void aKeptStopStringEndsTheText() {
+        StopStringMatcher m = new StopStringMatcher(List.of("END"), true);
+        assertThat(m.offer("abc E", true)).isEqualTo("abc ");
+        assertThat(m.offer("N", true)).isEmpty();
+        assertThat(m.offer("D and more", true)).isEqualTo("END");
+        assertThat(m.stopped()).isTrue();
+        assertThat(m.finish("tail")).isEmpty();
     }
 }

@@ -184,6 +184,56 @@ class ChatTemplateTest {
         assertThatThrownBy(() -> new ChatTemplate(" ", null, null)).isInstanceOf(IllegalArgumentException.class);
     }
 
+    private static Map<String, Object> msg(String role, String content) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("role", role);
+        m.put("content", content);
+        return m;
+    }
+
+    /**
+     * Llama 3.1-3.3's own test for how a tool result is written: a string is iterable in Python, so
+     * it goes through tojson as a JSON string (Python jinja2 3.1.6, tools/render_chat_template.py).
+     */
+    @Test
+    void aStringIsIterableAndASequenceAsInPython() {
+        String template = "{%- for message in messages %}{%- if message.role == 'tool' %}"
+                + "{%- if message.content is mapping or message.content is iterable %}{{- message.content | tojson }}"
+                + "{%- else %}{{- message.content }}{%- endif %}{%- endif %}{%- endfor %}";
+        Map<String, Object> tool = msg("tool", "{\"temp\": 21.5}");
+        String out = new ChatTemplate(template, "<|begin_of_text|>", "<|eot_id|>").render(List.of(tool), false, Map.of());
+        assertThat(out).isEqualTo("\"{\\\"temp\\\": 21.5}\"");
+        // Python: str, list and dict are sequences; a number is neither.
+        assertThat(render("{{ 'ab' is sequence }} {{ [1] is sequence }} {{ {'a': 1} is sequence }} {{ 3 is sequence }}"
+                + " {{ 3 is iterable }} {{ x is iterable }}", Map.of("x", List.of(1))))
+                .isEqualToIgnoringCase("true true true false false true");
+    }
+
+    /** Jinja's items filter: a mapping's pairs in order (Qwen3-Coder lists tool parameters with it). */
+    @Test
+    void theItemsFilterGivesAMappingsPairsInOrder() {
+        String template = "{%- for tool in tools %}{%- for name, fields in tool.function.parameters.properties|items %}"
+                + "<parameter={{ name }}>{{ fields.type }}</parameter>{% endfor %}{% endfor %}";
+        Map<String, Object> props = new LinkedHashMap<>();
+        props.put("location", Map.of("type", "string"));
+        props.put("days", Map.of("type", "integer"));
+        Map<String, Object> tool = Map.of("type", "function", "function",
+                Map.of("name", "w", "parameters", Map.of("type", "object", "properties", props)));
+        assertThat(render(template, Map.of("tools", List.of(tool))))
+                .isEqualTo("<parameter=location>string</parameter><parameter=days>integer</parameter>");
+        assertThat(render("{% for k, v in missing|items %}x{% endfor %}done", Map.of())).isEqualTo("done");
+    }
+
+    /** lstrip_blocks takes the blanks from a line's start to a block tag or comment, never those mid-line (Python jinja2). */
+    @Test
+    void lstripBlocksKeepsTheBlanksBeforeATagInTheMiddleOfALine() {
+        String template = "{% for message in messages %}{{ message.role }}: {{ message.content }} {% endfor %}";
+        assertThat(new ChatTemplate(template, "<s>", "</s>").render(List.of(msg("user", "Hi"), msg("assistant", "Yo")), false, Map.of()))
+                .isEqualTo("user: Hi assistant: Yo ");
+        assertThat(render("a {% if true %}b{% endif %}|a  {# c #}b", Map.of())).isEqualTo("a b|a  b");
+        assertThat(render("x\n    {% if true %}\n  y\n    {% endif %}\n  {# c #}\nz", Map.of())).isEqualTo("x\n  y\nz");
+    }
+
     private static String render(String template, Map<String, Object> vars) {
         return new ChatTemplate(template, null, null).render(List.of(), false, vars);
     }

@@ -28,6 +28,7 @@ public record CompletionRequest(
         Integer n,
         Boolean echo,
         @JsonProperty("ignore_eos") Boolean ignoreEos,
+        @JsonProperty("include_stop_str_in_output") Boolean includeStopStrInOutput,
         @JsonProperty("min_tokens") Integer minTokens,
         @JsonProperty("presence_penalty") Double presencePenalty,
         @JsonProperty("frequency_penalty") Double frequencyPenalty,

@@ -34,6 +34,9 @@ public interface SamplingFields {
 
     Boolean ignoreEos();
 
+    /** vLLM's: the stop string that ended the text stays at its end. */
+    Boolean includeStopStrInOutput();
+
     Integer minTokens();
 
     Boolean stream();

@@ -43,20 +43,15 @@ final class DeviceCopies implements AutoCloseable {
 
     /** Writes {@code src[from .. from+count)} as bf16 to {@code dst}. */
     void bf16(long dst, float[] src, int from, int count) {
-        int per = STAGE_BYTES / 2;
         ShortBuffer shorts = buf.asShortBuffer();
-        for (int done = 0; done < count; done += per) {
-            int n = Math.min(per, count - done);
+        upload(dst, count, 2, (done, n) -> {
             int base = from + done;
             // Distinct indices of one direct buffer: the blocks may be filled concurrently.
             IntStream.range(0, (n + CONVERT_BLOCK - 1) / CONVERT_BLOCK).parallel().forEach(blk -> {
                 int end = Math.min(n, (blk + 1) * CONVERT_BLOCK);
                 for (int i = blk * CONVERT_BLOCK; i < end; i++) shorts.put(i, Bf16.fromFloat(src[base + i]));
             });
-            ctx.upload(dst + 2L * done, stage, 2L * n);
-            // The next piece overwrites the stage while the copy may still read it.
-            ctx.synchronize();
-        }
+        });
     }
 
     void bf16(long dst, float[] src) {
@@ -64,20 +59,29 @@ final class DeviceCopies implements AutoCloseable {
     }
 
     void floats(long dst, float[] src) {
-        int per = STAGE_BYTES / 4;
-        for (int done = 0; done < src.length; done += per) {
-            int n = Math.min(per, src.length - done);
-            buf.asFloatBuffer().put(src, done, n);
-            ctx.upload(dst + 4L * done, stage, 4L * n);
-            ctx.synchronize();
-        }
+        upload(dst, src.length, 4, (done, n) -> buf.asFloatBuffer().put(src, done, n));
     }
 
+    /** {@code src[0 .. count)} to {@code dst}, in pieces when it is larger than the stage (a step's page list can be). */
     void ints(long dst, int[] src, int count) {
-        if (4L * count > STAGE_BYTES) throw new IllegalArgumentException(count + " ints exceed the staging buffer");
-        buf.asIntBuffer().put(src, 0, count);
-        ctx.upload(dst, stage, 4L * count);
-        ctx.synchronize();
+        upload(dst, count, 4, (done, n) -> buf.asIntBuffer().put(src, done, n));
+    }
+
+    /** Fills the stage's start with elements {@code [done, done + n)} of what is being uploaded. */
+    private interface Piece {
+        void fill(int done, int n);
+    }
+
+    /** {@code count} elements of {@code elementBytes} to {@code dst}, as many per copy as the stage holds. */
+    private void upload(long dst, int count, int elementBytes, Piece piece) {
+        int per = STAGE_BYTES / elementBytes;
+        for (int done = 0; done < count; done += per) {
+            int n = Math.min(per, count - done);
+            piece.fill(done, n);
+            ctx.upload(dst + (long) elementBytes * done, stage, (long) elementBytes * n);
+            // The next piece overwrites the stage while the copy may still read it.
+            ctx.synchronize();
+        }
     }
 
     /**
@@ -145,10 +149,13 @@ final class DeviceCopies implements AutoCloseable {
     }
 
     int[] readInts(long src, int count) {
-        if (4L * count > STAGE_BYTES) throw new IllegalArgumentException(count + " ints exceed the staging buffer");
         int[] out = new int[count];
-        ctx.download(stage, src, 4L * count);
-        buf.asIntBuffer().get(out, 0, count);
+        int per = STAGE_BYTES / 4;
+        for (int done = 0; done < count; done += per) {
+            int n = Math.min(per, count - done);
+            ctx.download(stage, src + 4L * done, 4L * n);
+            buf.asIntBuffer().get(out, done, n);
+        }
         return out;
     }
 

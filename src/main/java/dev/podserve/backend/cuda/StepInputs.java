@@ -60,6 +60,10 @@ final class StepInputs {
     /** @param region int32 [capacity] on the device, at least fixedInts + the largest page list */
     StepInputs(DeviceArena.Region region, int maxTokens, int maxRequests, int maxWorkItems) {
         this.base = region.address();
+        if (region.bytes() / 4 > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("step inputs of " + region.bytes() / 4 + " ints: more than one Java array holds"
+                    + " (max-num-seqs x the pages of a whole context); lower max-num-seqs or max-model-len, or raise the block size");
+        }
         this.capacity = (int) (region.bytes() / 4);
         this.maxTokens = maxTokens;
         this.maxRequests = maxRequests;
