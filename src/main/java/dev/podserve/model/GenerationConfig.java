@@ -47,9 +47,18 @@ public record GenerationConfig(int[] eosTokenIds, OptionalDouble temperature, Op
 
     /** EOS ids from both config files: a generation stops at any of them. */
     public int[] eosIdsWith(ModelConfig config) {
+        return eosIdsWith(config, java.util.OptionalInt.empty());
+    }
+
+    /**
+     * ... and the tokenizer's own EOS token, as vLLM stops on it too: a ChatML fine-tune of another
+     * base often names {@code <|im_end|>} there while both config files keep the base's {@code </s>}.
+     */
+    public int[] eosIdsWith(ModelConfig config, java.util.OptionalInt tokenizerEos) {
         Set<Integer> ids = new LinkedHashSet<>();
         Arrays.stream(config.eosTokenIds()).forEach(ids::add);
         Arrays.stream(eosTokenIds).forEach(ids::add);
+        tokenizerEos.ifPresent(ids::add);
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 }

@@ -27,7 +27,9 @@ final class RopeJson {
     }
 
     static Rope parse(JsonNode n, int maxPositions) {
-        String where = n.hasNonNull("rope_parameters") ? "rope_parameters" : "rope_scaling";
+        // Both present: rope_scaling wins, as transformers 5.x reads them (rope_scaling or rope_parameters) and
+        // 4.x knows only rope_scaling; a 5.x config given a long-context switch the 4.x way keeps it.
+        String where = n.hasNonNull("rope_scaling") || !n.hasNonNull("rope_parameters") ? "rope_scaling" : "rope_parameters";
         JsonNode p = n.path(where);
         if (!p.isMissingNode() && !p.isNull() && !p.isObject()) throw ConfigJson.error(where + " must be an object or null");
         for (Map.Entry<String, JsonNode> e : p.properties()) {
@@ -35,7 +37,10 @@ final class RopeJson {
                 throw ConfigJson.error(where + "." + e.getKey() + ": RoPE parameters per layer type are not supported");
             }
         }
-        double theta = p.hasNonNull("rope_theta") ? number(p, where, "rope_theta") : ConfigJson.number(n, "rope_theta", 10000.0);
+        JsonNode parameters = n.path("rope_parameters");
+        double theta = p.hasNonNull("rope_theta") ? number(p, where, "rope_theta")
+                : parameters.hasNonNull("rope_theta") ? number(parameters, "rope_parameters", "rope_theta")
+                : ConfigJson.number(n, "rope_theta", 10000.0);
         requireFullRotary(n.get("partial_rotary_factor"), "partial_rotary_factor");
         requireFullRotary(p.get("partial_rotary_factor"), where + ".partial_rotary_factor");
         String typeField = p.hasNonNull("rope_type") ? "rope_type" : p.hasNonNull("type") ? "type" : null;

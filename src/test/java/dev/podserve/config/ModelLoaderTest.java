@@ -43,6 +43,29 @@ class ModelLoaderTest {
         }
     }
 
+    /**
+     * The tokenizer's EOS token ends a generation too, as in vLLM: a ChatML fine-tune of a Mistral
+     * base names <|im_end|> in tokenizer_config.json while both config files keep the base's </s>.
+     */
+    @Test
+    void theTokenizersEosTokenEndsAGenerationBesideTheConfigsOnes() throws IOException {
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json", "model.safetensors")) {
+            try (java.io.InputStream in = getClass().getClassLoader().getResourceAsStream("fixtures/mistral-window/" + f)) {
+                Files.copy(in, dir.resolve(f));
+            }
+        }
+        Path config = dir.resolve("tokenizer_config.json");
+        Files.writeString(config, Files.readString(config).replace("\"eos_token\": \"</s>\"", "\"eos_token\": \"<|im_end|>\""));
+        int imEnd = dev.podserve.tokenizer.HfTokenizer.load(dir).eosTokenId().orElseThrow();
+        ServingModel m = ModelLoader.load(props(dir.toString(), null, 0), EngineListener.NONE);
+        try {
+            assertThat(m.engine().eosTokenIds()).contains(imEnd).contains(dev.podserve.model.ModelConfig.parse(
+                    Files.readString(dir.resolve("config.json"))).eosTokenIds());
+        } finally {
+            m.engine().close();
+        }
+    }
+
     /** A CPU KV cache over one Java array per layer stops start-up naming the setting, not with a bare array error. */
     @Test
     void aKvCacheTheCpuCannotHoldNamesTheSetting() {

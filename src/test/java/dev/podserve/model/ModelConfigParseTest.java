@@ -358,6 +358,29 @@ class ModelConfigParseTest {
         assertThat(v5Default.ropeScaling()).isEqualTo(RopeScaling.none());
     }
 
+    /**
+     * A transformers 5.x config (rope_parameters) given a long-context switch the 4.x way (Qwen's
+     * documented rope_scaling for YaRN): rope_scaling wins, as transformers reads them, with the
+     * theta from rope_parameters; it was silently ignored.
+     */
+    @Test
+    void ropeScalingBesideRopeParametersIsTheScaling() {
+        ModelConfig cfg = ModelConfig.parse(small("\"rope_theta\": 1000000.0,"
+                + " \"rope_parameters\": {\"rope_theta\": 1000000.0, \"rope_type\": \"default\"},"
+                + " \"rope_scaling\": {\"type\": \"yarn\", \"factor\": 4.0, \"original_max_position_embeddings\": 1024}"));
+        assertThat(cfg.ropeScaling().type()).isEqualTo(RopeScaling.Type.YARN);
+        assertThat(cfg.ropeScaling().factor()).isEqualTo(4.0);
+        assertThat(cfg.ropeTheta()).isEqualTo(1e6);
+        assertThat(cfg.maxContextLength()).isEqualTo(4096);
+        ModelConfig thetaInParameters = ModelConfig.parse(small("\"rope_parameters\": {\"rope_theta\": 500000.0},"
+                + " \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}"));
+        assertThat(thetaInParameters.ropeTheta()).isEqualTo(5e5);
+        assertThat(thetaInParameters.ropeScaling()).isEqualTo(RopeScaling.linear(2));
+        // A null rope_scaling beside rope_parameters leaves rope_parameters in charge.
+        assertThat(ModelConfig.parse(small("\"rope_scaling\": null, \"rope_parameters\": {\"rope_type\": \"linear\","
+                + " \"factor\": 2.0, \"rope_theta\": 10000.0}")).ropeScaling()).isEqualTo(RopeScaling.linear(2));
+    }
+
     @Test
     void defaultsFollowTheTransformersConfigClasses() {
         ModelConfig bare = ModelConfig.parse("""
