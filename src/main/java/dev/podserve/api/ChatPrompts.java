@@ -89,8 +89,9 @@ final class ChatPrompts {
     }
 
     /**
-     * Cuts the rendered chat after the last place the final message's text appears. A template that
-     * trims the message's blanks writes it without them: then the cut is after its trimmed text.
+     * Cuts the rendered chat after the last place the final message's text appears, as transformers
+     * cuts it: after the text with its trailing blanks where the message has no leading ones and the
+     * template wrote it whole, else after the stripped text (a template that trims the message).
      */
     private static String endAtFinalMessage(String rendered, List<ChatMessage> messages) {
         int last = messages.size() - 1;
@@ -102,9 +103,8 @@ final class ChatPrompts {
             throw ApiException.badRequest("continue_final_message", "continue_final_message needs the last message's text in the"
                     + " prompt to continue it, and the chat template " + (core.isEmpty() ? "has none to continue." : "did not write it."));
         }
-        String leadTrimmed = text.stripLeading();
-        boolean keptTrailingBlanks = rendered.startsWith(leadTrimmed, at);
-        return rendered.substring(0, at + (keptTrailingBlanks ? leadTrimmed.length() : core.length()));
+        boolean writtenWhole = text.equals(text.stripLeading()) && rendered.startsWith(text, at);
+        return rendered.substring(0, at + (writtenWhole ? text.length() : core.length()));
     }
 
     private static String renderWhole(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt,

@@ -1,8 +1,6 @@
 package dev.podserve.structured;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 import dev.podserve.sampling.TokenConstraint;
 
@@ -41,12 +39,6 @@ final class AfterReasoning implements TokenConstraint {
     private boolean broken;
     /** [ceil(vocabSize / 64)]: tokens of blanks only, allowed at the answer's start; made on first use. */
     private long[] blankTokens;
-    /**
-     * Tokens that can complete the closing tag, made on first use where the format binds the answer:
-     * [0] those whose bytes hold the whole tag, [k] (0 < k < tag length) those whose bytes begin with
-     * the tag's last length - k bytes, which close it after a thinking that ends in its first k.
-     */
-    private int[][] closingTokens;
 
     AfterReasoning(TokenConstraint inner, ReasoningPrelude prelude, VocabularyTrie vocabulary, int[] endTokens) {
         this.inner = inner;
@@ -183,7 +175,7 @@ final class AfterReasoning implements TokenConstraint {
     private void banClosersTheFormatRefuses(long[] mask) {
         GrammarMatcher format = (GrammarMatcher) inner;
         byte[] close = prelude.close();
-        int[][] closing = closingTokens();
+        int[][] closing = vocabulary.tokensCompleting(close);
         for (int k = 0; k < closing.length; k++) {
             // [k > 0] applies only where the thinking so far ends in the tag's first k bytes.
             if (k > 0 && (held.length < k || !Arrays.equals(held, held.length - k, held.length, close, 0, k))) continue;
@@ -196,26 +188,6 @@ final class AfterReasoning implements TokenConstraint {
                 if (i < text.length && !format.acceptsText(text, i, text.length)) mask[t >>> 6] &= ~(1L << t);
             }
         }
-    }
-
-    private int[][] closingTokens() {
-        if (closingTokens == null) {
-            byte[] close = prelude.close();
-            List<List<Integer>> lists = new ArrayList<>();
-            for (int k = 0; k < Math.max(1, close.length); k++) lists.add(new ArrayList<>());
-            for (int t = 0; t < vocabulary.vocabSize(); t++) {
-                byte[] b = vocabulary.bytes(t);
-                if (b == null || b.length == 0) continue;
-                if (ByteText.indexOf(b, close) >= 0) lists.get(0).add(t);
-                for (int k = 1; k < close.length; k++) {
-                    int n = close.length - k;
-                    if (b.length >= n && Arrays.equals(b, 0, n, close, k, close.length)) lists.get(k).add(t);
-                }
-            }
-            closingTokens = new int[lists.size()][];
-            for (int k = 0; k < lists.size(); k++) closingTokens[k] = lists.get(k).stream().mapToInt(Integer::intValue).toArray();
-        }
-        return closingTokens;
     }
 
     /** A new phase holds nothing of the last one's bytes. */

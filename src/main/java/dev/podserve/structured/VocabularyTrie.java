@@ -1,15 +1,19 @@
 package dev.podserve.structured;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.stream.IntStream;
 
 /**
  * Every token's bytes in one prefix tree, so that the tokens a recognizer state allows are found by
  * one walk: a byte the state refuses drops every token that continues through it. Built once per
- * model, read-only after, shared by every request and thread.
+ * model, read-only after (but for sets made once on first use), shared by every request and thread.
  *
  * <p>Nodes are numbered breadth first, so the children of a node are one run of ids; node 0 is the
  * root (the empty prefix).
@@ -43,6 +47,8 @@ public final class VocabularyTrie {
      * between two characters; -1 for a token that would close or break the string. Made on first use.
      */
     private volatile int[] charsInsideString;
+    /** Per closing tag (its bytes as ISO-8859-1 text): {@link #tokensCompleting}'s lists, made once each. */
+    private final ConcurrentHashMap<String, int[][]> completing = new ConcurrentHashMap<>();
 
     /**
      * @param tokenBytes [vocabSize]: each token id's bytes, null (or empty) for ids no format may
@@ -199,5 +205,30 @@ public final class VocabularyTrie {
             if (firstChild[c] < endChild[c]) walk(c, next, depth + 1, scratch, mask, quotedOnly && edge[c] != '"');
         }
         next.clear();
+    }
+
+    /**
+     * The tokens that can complete {@code tag} in ordinary text: [0] those whose bytes hold it whole,
+     * [k] (0 < k < tag length) those whose bytes begin with its last length - k bytes, which complete
+     * it after text ending in its first k. Made once per vocabulary and tag, for every request that
+     * asks (a reasoning model's closing tag under a format), since it walks the whole vocabulary.
+     */
+    int[][] tokensCompleting(byte[] tag) {
+        return completing.computeIfAbsent(new String(tag, StandardCharsets.ISO_8859_1), key -> {
+            List<List<Integer>> lists = new ArrayList<>();
+            for (int k = 0; k < Math.max(1, tag.length); k++) lists.add(new ArrayList<>());
+            for (int t = 0; t < tokenBytes.length; t++) {
+                byte[] b = tokenBytes[t];
+                if (b == null || b.length == 0) continue;
+                if (ByteText.indexOf(b, tag) >= 0) lists.get(0).add(t);
+                for (int k = 1; k < tag.length; k++) {
+                    int n = tag.length - k;
+                    if (b.length >= n && Arrays.equals(b, 0, n, tag, k, tag.length)) lists.get(k).add(t);
+                }
+            }
+            int[][] out = new int[lists.size()][];
+            for (int k = 0; k < lists.size(); k++) out[k] = lists.get(k).stream().mapToInt(Integer::intValue).toArray();
+            return out;
+        });
     }
 }

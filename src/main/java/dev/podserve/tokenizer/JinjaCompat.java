@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  *       {@code (xs|reverse)}.</li>
  * </ul>
  * Only expressions holding such an operator are touched; everything else is left byte for byte,
- * but for the blanks {@link #lstripBlocks} takes, as HuggingFace's lstrip_blocks would.
+ * but for the blanks Jinja's lstrip_blocks takes (HuggingFace renders with it on; see rewrite).
  */
 final class JinjaCompat {
 
@@ -34,20 +34,7 @@ final class JinjaCompat {
     private JinjaCompat() {
     }
 
-    /** Blanks from a line's start up to a block tag or comment ({@code {%+} keeps them), as Jinja's lstrip_blocks takes. */
-    private static final Pattern LINE_START_BEFORE_BLOCK = Pattern.compile("(?m)^[ \\t]+(?=\\{%(?!\\+)|\\{#)");
-
-    /**
-     * Jinja's {@code lstrip_blocks}: the spaces and tabs between a line's start and a block tag or
-     * comment go, and no others. (Jinjava's own option also strips the blanks before a tag in the
-     * middle of a line, {@code {{ content }} {% endfor %}}, and so loses text of the prompt.)
-     */
-    static String lstripBlocks(String template) {
-        return LINE_START_BEFORE_BLOCK.matcher(template).replaceAll("");
-    }
-
     static String rewrite(String template) {
-        template = lstripBlocks(template);
         StringBuilder out = new StringBuilder(template.length() + 16);
         int i = 0;
         int n = template.length();
@@ -55,6 +42,18 @@ final class JinjaCompat {
             int open = template.indexOf('{', i);
             if (open < 0 || open + 1 >= n) break;
             char kind = template.charAt(open + 1);
+            if (kind == '#' || (kind == '%' && (open + 2 >= n || template.charAt(open + 2) != '+'))) {
+                // Jinja's lstrip_blocks, done here on the template's text only (never inside a tag, a
+                // string or a raw block): the spaces and tabs between a line's start and a block tag
+                // or comment go, and no others. Jinjava's own option also takes the blanks before a
+                // tag in the middle of a line ({{ content }} {% endfor %}) and so loses prompt text.
+                int cut = open;
+                while (cut > i && (template.charAt(cut - 1) == ' ' || template.charAt(cut - 1) == '\t')) cut--;
+                if (cut < open && (cut == 0 || template.charAt(cut - 1) == '\n')) {
+                    out.append(template, i, cut);
+                    i = open;
+                }
+            }
             if (kind == '#') {
                 int end = template.indexOf("#}", open + 2);
                 int stop = end < 0 ? n : end + 2;

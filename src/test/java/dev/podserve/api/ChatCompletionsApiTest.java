@@ -100,6 +100,12 @@ class ChatCompletionsApiTest extends LiveServerApiTest {
         assertThat(r.get("usage").get("prompt_tokens").asInt()).isEqualTo(tok.get("count").asInt());
         assertEnvelope(chat("{\"messages\":" + messages + ",\"continue_final_message\":true}", HttpStatus.BAD_REQUEST),
                 400, "BadRequestError", "continue_final_message");
+        // A leading blank: transformers cuts after the stripped text, trailing blanks or not.
+        String blanks = messages.replace("The answer is ", " Paris ");
+        JsonNode stripped = ApiTestSupport.post(client, "/tokenize",
+                "{\"messages\":" + blanks + ",\"add_generation_prompt\":false,\"continue_final_message\":true}", HttpStatus.OK);
+        assertThat(ApiTestSupport.post(client, "/detokenize", "{\"tokens\":" + stripped.get("tokens") + "}", HttpStatus.OK)
+                .get("prompt").asString()).endsWith("<|im_start|>assistant\n Paris");
         String noText = "[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"  \"}]";
         assertEnvelope(ApiTestSupport.post(client, "/tokenize", "{\"messages\":" + noText
                         + ",\"add_generation_prompt\":false,\"continue_final_message\":true}", HttpStatus.BAD_REQUEST),

@@ -232,6 +232,11 @@ class ChatTemplateTest {
                 .isEqualTo("user: Hi assistant: Yo ");
         assertThat(render("a {% if true %}b{% endif %}|a  {# c #}b", Map.of())).isEqualTo("a b|a  b");
         assertThat(render("x\n    {% if true %}\n  y\n    {% endif %}\n  {# c #}\nz", Map.of())).isEqualTo("x\n  y\nz");
+        assertThat(render("x\r\n\t {% if true %}y{% endif %}", Map.of())).isEqualTo("x\r\ny");
+        assertThat(render("x\n  {%+ if true %}y{% endif %}", Map.of())).as("{%+ keeps them").isEqualTo("x\n  y");
+        // Only the template's text: not a string inside a tag, not a raw block's body.
+        assertThat(render("{{ 'x\n  {% y' }}", Map.of())).isEqualTo("x\n  {% y");
+        assertThat(render("{% raw %}\n  {% x %}\n{% endraw %}", Map.of())).contains("  {% x %}");
     }
 
     private static String render(String template, Map<String, Object> vars) {

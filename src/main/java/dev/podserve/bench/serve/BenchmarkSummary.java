@@ -66,6 +66,7 @@ public record BenchmarkSummary(int completed, int failed, double durationS, long
         node.put("p99_" + name + "_ms", s.p99());
         node.put("min_" + name + "_ms", s.min());
         node.put("max_" + name + "_ms", s.max());
+        node.put("std_" + name + "_ms", s.std());
     }
 
     /** A table in the shape vllm bench serve prints. */

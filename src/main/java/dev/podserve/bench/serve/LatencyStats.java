@@ -3,13 +3,13 @@ package dev.podserve.bench.serve;
 import java.util.Arrays;
 
 /**
- * Mean, median, P90, P99, min and max of a sample, in milliseconds. Percentiles interpolate
- * linearly between the closest ranks (NumPy's default), the same definition vLLM's benchmark
- * prints, so the two tools' numbers are comparable.
+ * Mean, median, P90, P99, min, max and standard deviation of a sample, in milliseconds.
+ * Percentiles interpolate linearly between the closest ranks and the deviation is the population's
+ * (NumPy's defaults), the definitions vLLM's benchmark uses, so the two tools' numbers are comparable.
  */
-public record LatencyStats(int count, double mean, double median, double p90, double p99, double min, double max) {
+public record LatencyStats(int count, double mean, double median, double p90, double p99, double min, double max, double std) {
 
-    public static final LatencyStats EMPTY = new LatencyStats(0, 0, 0, 0, 0, 0, 0);
+    public static final LatencyStats EMPTY = new LatencyStats(0, 0, 0, 0, 0, 0, 0, 0);
 
     public static LatencyStats of(double[] values) {
         if (values.length == 0) return EMPTY;
@@ -17,8 +17,11 @@ public record LatencyStats(int count, double mean, double median, double p90, do
         Arrays.sort(sorted);
         double sum = 0;
         for (double v : sorted) sum += v;
-        return new LatencyStats(sorted.length, sum / sorted.length, percentile(sorted, 50), percentile(sorted, 90),
-                percentile(sorted, 99), sorted[0], sorted[sorted.length - 1]);
+        double mean = sum / sorted.length;
+        double squares = 0;
+        for (double v : sorted) squares += (v - mean) * (v - mean);
+        return new LatencyStats(sorted.length, mean, percentile(sorted, 50), percentile(sorted, 90),
+                percentile(sorted, 99), sorted[0], sorted[sorted.length - 1], Math.sqrt(squares / sorted.length));
     }
 
     /** The p-th percentile of an ascending array, interpolating between ranks at position p/100 * (n-1). */

@@ -5,7 +5,8 @@ package dev.podserve.bench.serve;
  *
  * @param sentAt      when it was sent, from the start of the run (after any wait for a concurrency slot)
  * @param ttft        time to the first chunk carrying output text
- * @param latency     end-to-end: from sending to the end of the stream
+ * @param latency     end-to-end: from sending to the last chunk with choices (as vLLM ends it: a slow usage chunk
+ *                    or end of the body after the last token is not the request's)
  * @param itl         gaps between successive chunks carrying output text (inter-token latency; a chunk
  *                    that carries several tokens counts as one gap, as in vLLM)
  * @param promptTokens, outputTokens from the usage chunk ({@code stream_options.include_usage}); without one,

@@ -92,6 +92,12 @@ public final class ServeBenchmark {
             reportFailures(run.results(), log);
             ObjectNode summary = root.putObject("summary");
             run.summary().writeTo(summary);
+            // vllm bench serve's result file is one flat object: the same fields at the top level too,
+            // so a script written for it reads this file unchanged.
+            run.summary().writeTo(root);
+            root.set("request_rate", config.get("request_rate"));
+            root.set("burstiness", config.get("burstiness"));
+            root.set("max_concurrency", o.maxConcurrency > 0 ? config.get("max_concurrency") : null);
             if (o.checkJson) {
                 long valid = run.results().stream().filter(r -> Boolean.TRUE.equals(r.validJson())).count();
                 long checked = run.results().stream().filter(r -> r.validJson() != null).count();

@@ -183,6 +183,8 @@ public final class StreamingClient {
     /** Receives the body line by line and keeps the arrival time of every chunk that carries text. */
     private static final class ChunkTimer implements Flow.Subscriber<String> {
         private final List<Long> textChunkTimes = new ArrayList<>();
+        /** The last chunk with choices: the end of the request's latency, as vLLM ends it (not the body's end). */
+        private long lastChoicesChunk = -1;
         private final StringBuilder other = new StringBuilder();
         /** The output's text, kept only when it is to be checked. */
         private final StringBuilder text;
@@ -226,9 +228,14 @@ public final class StreamingClient {
             if (u != null && u.isObject()) usage = u;
             JsonNode choices = chunk.path("choices");
             if (choices.isArray() && !choices.isEmpty()) {
+                lastChoicesChunk = now;
                 JsonNode choice = choices.get(0);
-                String text = choice.has("delta") ? choice.path("delta").path("content").asString("") : choice.path("text").asString("");
-                if (!text.isEmpty()) textChunkTimes.add(now);
+                JsonNode delta = choice.path("delta");
+                String text = choice.has("delta") ? delta.path("content").asString("") : choice.path("text").asString("");
+                // A reasoning model's thinking streams beside the answer (vLLM and SGLang: reasoning_content,
+                // newer vLLM: reasoning): generated tokens all the same, for TTFT and ITL.
+                String thinking = delta.path("reasoning_content").asString(delta.path("reasoning").asString(""));
+                if (!text.isEmpty() || !thinking.isEmpty()) textChunkTimes.add(now);
                 if (this.text != null) this.text.append(text);
             }
         }
@@ -256,6 +263,7 @@ public final class StreamingClient {
                 return RequestResult.failed(request.index(), request.kind(), sentAt, latency,
                         "no output text in the stream");
             }
+            latency = (lastChoicesChunk - start) / 1e9;
             double ttft = (textChunkTimes.get(0) - start) / 1e9;
             double[] itl = new double[textChunkTimes.size() - 1];
             for (int i = 1; i < textChunkTimes.size(); i++) itl[i - 1] = (textChunkTimes.get(i) - textChunkTimes.get(i - 1)) / 1e9;

@@ -81,6 +81,11 @@ class ServeBenchmarkSmokeTest {
         assertThat(json.path("config").path("model").asString()).isEqualTo("podserve-tiny");
         assertThat(json.path("config").path("prompt_format").asString()).isEqualTo("token_ids");
         assertSummary(json.path("summary"), 10);
+        // Flat as vllm bench serve's result file too, std fields and the load's knobs included.
+        assertSummary(json, 10);
+        assertThat(json.path("std_ttft_ms").isNumber()).isTrue();
+        assertThat(json.path("request_rate").asString()).isEqualTo("20.0");
+        assertThat(json.path("max_concurrency").asInt()).isEqualTo(4);
         JsonNode requests = json.path("requests");
         assertThat(requests).hasSize(10);
         for (JsonNode r : requests) {

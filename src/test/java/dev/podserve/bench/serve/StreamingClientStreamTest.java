@@ -89,6 +89,73 @@ class StreamingClientStreamTest {
         }
     }
 
+    /** Each frame is written, then the server waits {@code pausesMs[i]} (the route serves chat and completions). */
+    private String servingPaced(String[] frames, long[] pausesMs) throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        com.sun.net.httpserver.HttpHandler handler = exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream out = exchange.getResponseBody()) {
+                for (int i = 0; i < frames.length; i++) {
+                    out.write(frames[i].getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    if (i < pausesMs.length) Thread.sleep(pausesMs[i]);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        server.createContext("/v1/completions", handler);
+        server.createContext("/v1/chat/completions", handler);
+        server.start();
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    private static String delta(String field, String value) {
+        return "data: {\"choices\":[{\"index\":0,\"delta\":{\"" + field + "\":\"" + value + "\"},\"finish_reason\":null}]}\n\n";
+    }
+
+    private static String usage(int completion) {
+        return "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":" + completion + "}}\n\n";
+    }
+
+    /**
+     * A reasoning model's thinking (vLLM and SGLang: reasoning_content; newer vLLM: reasoning) is
+     * generated text: it sets TTFT and ITL, and a stream of thinking only is no failure.
+     */
+    @Test
+    void thinkingDeltasAreGeneratedTokens() throws Exception {
+        String url = servingPaced(new String[] {
+                "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n",
+                delta("reasoning_content", "Okay"), delta("reasoning_content", " so"), delta("reasoning", " then"),
+                delta("content", "Hi"), usage(4), "data: [DONE]\n\n"}, new long[] {0, 150, 150, 150});
+        StreamingClient chat = new StreamingClient(url, StreamingClient.Endpoint.CHAT, "m", null, Duration.ofSeconds(10));
+        RequestResult r = chat.send(REQUEST, System.nanoTime()).get(10, TimeUnit.SECONDS);
+        assertThat(r.success()).as(r.error()).isTrue();
+        assertThat(r.itl()).as("a gap per token chunk after the first").hasSize(3);
+        assertThat(r.ttft()).as("the first thinking chunk, not the answer's").isLessThan(r.latency() - 0.3);
+        stop();
+        String onlyThinking = servingPaced(new String[] {delta("reasoning_content", "a"), delta("reasoning_content", "b"), usage(2),
+                "data: [DONE]\n\n"}, new long[0]);
+        RequestResult thinking = new StreamingClient(onlyThinking, StreamingClient.Endpoint.CHAT, "m", null, Duration.ofSeconds(10))
+                .send(REQUEST, System.nanoTime()).get(10, TimeUnit.SECONDS);
+        assertThat(thinking.success()).as(String.valueOf(thinking.error())).isTrue();
+    }
+
+    /** The end-to-end latency ends at the last chunk with choices, as vLLM's does: not at a slow usage chunk or body end. */
+    @Test
+    void theLatencyEndsAtTheLastTokenChunk() throws Exception {
+        String url = servingPaced(new String[] {text("a"), text("b"), text("c"), usage(3), "data: [DONE]\n\n"},
+                new long[] {100, 100, 600, 0});
+        RequestResult r = new StreamingClient(url, StreamingClient.Endpoint.COMPLETIONS, "m", null, Duration.ofSeconds(10))
+                .send(REQUEST, System.nanoTime()).get(10, TimeUnit.SECONDS);
+        assertThat(r.success()).as(r.error()).isTrue();
+        double gaps = 0;
+        for (double g : r.itl()) gaps += g;
+        assertThat(r.latency()).isCloseTo(r.ttft() + gaps, org.assertj.core.api.Assertions.within(1e-9));
+    }
+
     @Test
     void aTimedOutRequestClosesItsConnection() throws Exception {
         String[] frames = new String[100];
