@@ -212,7 +212,7 @@ public final class LayerKernels implements AutoCloseable {
     @Override
     public void close() {
         for (ParamBlock p : new ParamBlock[] {ropeAppendParams, dummyParams, embeddingParams, normParams, ropeParams, siluParams,
-                appendParams, gatherParams, argmaxParams, drawParams, tokenMaskParams}) {
+                appendParams, gatherParams, argmaxParams, drawParams, tokenMaskParams, skinnyParams, scoreParams}) {
             p.close();
         }
     }
