@@ -84,31 +84,6 @@ final class ChatPrompts {
      */
     static String render(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt, List<Map<String, Object>> tools,
                          Map<String, Object> kwargs, boolean continueFinalMessage) {
-        String rendered = renderWhole(model, messages, addGenerationPrompt, tools, kwargs);
-        return continueFinalMessage ? endAtFinalMessage(rendered, messages) : rendered;
-    }
-
-    /**
-     * Cuts the rendered chat after the last place the final message's text appears, as transformers
-     * cuts it: after the text with its trailing blanks where the message has no leading ones and the
-     * template wrote it whole, else after the stripped text (a template that trims the message).
-     */
-    private static String endAtFinalMessage(String rendered, List<ChatMessage> messages) {
-        int last = messages.size() - 1;
-        Object content = plain(messages.get(last), last).get("content");
-        String text = content instanceof String s ? s : "";
-        String core = text.strip();
-        int at = core.isEmpty() ? -1 : rendered.lastIndexOf(core);
-        if (at < 0) {
-            throw ApiException.badRequest("continue_final_message", "continue_final_message needs the last message's text in the"
-                    + " prompt to continue it, and the chat template " + (core.isEmpty() ? "has none to continue." : "did not write it."));
-        }
-        boolean writtenWhole = text.equals(text.stripLeading()) && rendered.startsWith(text, at);
-        return rendered.substring(0, at + (writtenWhole ? text.length() : core.length()));
-    }
-
-    private static String renderWhole(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt,
-                                      List<Map<String, Object>> tools, Map<String, Object> kwargs) {
         if (messages == null || messages.isEmpty()) {
             throw ApiException.badRequest("messages", "messages must be a non-empty list.");
         }
@@ -120,7 +95,25 @@ final class ChatPrompts {
         for (int i = 0; i < messages.size(); i++) plain.add(plain(messages.get(i), i));
         Map<String, Object> extra = new LinkedHashMap<>(kwargs);
         if (tools != null) extra.put("tools", tools);
-        return model.chatTemplate().render(plain, addGenerationPrompt, extra);
+        String rendered = model.chatTemplate().render(plain, addGenerationPrompt, extra);
+        return continueFinalMessage ? endAtFinalMessage(rendered, plain.get(plain.size() - 1).get("content")) : rendered;
+    }
+
+    /**
+     * Cuts the rendered chat after the last place the final message's text appears, as transformers
+     * cuts it: after the text with its trailing blanks where the message has no leading ones and the
+     * template wrote it whole, else after the stripped text (a template that trims the message).
+     */
+    private static String endAtFinalMessage(String rendered, Object content) {
+        String text = content instanceof String s ? s : "";
+        String core = text.strip();
+        int at = core.isEmpty() ? -1 : rendered.lastIndexOf(core);
+        if (at < 0) {
+            throw ApiException.badRequest("continue_final_message", "continue_final_message needs the last message's text in the"
+                    + " prompt to continue it, and the chat template " + (core.isEmpty() ? "has none to continue." : "did not write it."));
+        }
+        boolean writtenWhole = text.equals(text.stripLeading()) && rendered.startsWith(text, at);
+        return rendered.substring(0, at + (writtenWhole ? text.length() : core.length()));
     }
 
     static int[] tokenIds(ServingModel model, List<ChatMessage> messages, boolean addGenerationPrompt) {

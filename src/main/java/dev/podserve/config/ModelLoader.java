@@ -121,7 +121,8 @@ public final class ModelLoader {
                 config.numHeads(), config.numKvHeads(), config.headDim()) : null;
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings,
                 new KvCacheManager(numBlocks, blockSize, props.kvCache().prefixCaching()), chooser);
-        Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, generation.eosIdsWith(config, tokenizer.eosTokenId()), listener);
+        int[] eosIds = generation.eosIdsWith(config, tokenizer.eosTokenId());
+        Engine engine = new Engine(backend, scheduler, tokenizer, maxModelLen, eosIds, listener);
 
         // Trimmed: " tiny " from an environment variable or a quoted YAML value would make every
         // request naming "tiny" a 404.
@@ -145,7 +146,7 @@ public final class ModelLoader {
                         + " ({}); EOS ids {}", generation.temperature().orElse(1.0), generation.topP().orElse(1.0),
                 generation.topK().orElse(-1), generation.repetitionPenalty().orElse(1.0),
                 Files.isRegularFile(folder.generationConfigJson()) ? "generation_config.json, then OpenAI's" : "OpenAI's",
-                java.util.Arrays.toString(generation.eosIdsWith(config, tokenizer.eosTokenId())));
+                java.util.Arrays.toString(eosIds));
         return new ServingModel(name, root, config, generation, tokenizer, template, engine, backend.describe(),
                 Instant.now().getEpochSecond());
     }

@@ -48,7 +48,7 @@ public class RateLimits {
      */
     public void chargeTokens(String client, long cost) {
         Window w = tokenWindow(client, cost);
-        if (w != null && !w.tryAcquire((int) cost)) throw overTokens(w, cost);
+        if (w != null && !w.tryAcquire((int) cost)) throw overTokens(w, cost, 0);
     }
 
     /**
@@ -61,12 +61,7 @@ public class RateLimits {
      */
     public void checkTokens(String client, long cost, long waiting) {
         Window w = tokenWindow(client, cost);
-        if (w != null && w.available() < cost + waiting) {
-            if (waiting == 0) throw overTokens(w, cost);
-            throw new RejectedException(RejectedException.Reason.TOKEN_RATE, "Rate limit reached: this API key may use "
-                    + tokensPerMinute + " tokens a minute, this request needs " + cost + " and its requests already waiting "
-                    + waiting + "; retry after the Retry-After delay.", w.untilRefill());
-        }
+        if (w != null && w.available() < cost + waiting) throw overTokens(w, cost, waiting);
     }
 
     /** The client's token window, or null when tokens are not limited; throws when no minute could ever cover cost. */
@@ -80,9 +75,10 @@ public class RateLimits {
         return tokens.computeIfAbsent(client, c -> new Window("tokens-" + c, tokensPerMinute, Duration.ofMinutes(1)));
     }
 
-    private RejectedException overTokens(Window w, long cost) {
+    private RejectedException overTokens(Window w, long cost, long waiting) {
         return new RejectedException(RejectedException.Reason.TOKEN_RATE, "Rate limit reached: this API key may use "
-                + tokensPerMinute + " tokens a minute and this request needs " + cost
+                + tokensPerMinute + " tokens a minute" + (waiting == 0 ? " and this request needs " + cost
+                : ", this request needs " + cost + " and its requests already waiting " + waiting)
                 + "; retry after the Retry-After delay.", w.untilRefill());
     }
 

@@ -8,8 +8,8 @@ import dev.podserve.sampling.TokenConstraint;
  * A rule that binds only the answer after a reasoning model's thinking: the thinking is free (but
  * for the end token, where the inner rule decides where the output ends: a format is not left
  * unanswered; and for a token that closes the thinking and goes on with answer text the format
- * refuses, which would leave the answer unbound), blanks after the closing tag are skipped as the response's text skips them, and the
- * inner rule (a structured output, the calls of {@code tool_choice: "auto"}) takes over at the
+ * refuses, which would leave the answer unbound), blanks after the closing tag are skipped as the
+ * response's text skips them, and the inner rule (a structured output, the calls of {@code tool_choice: "auto"}) takes over at the
  * answer's first other byte, in the token that closes the thinking or a later one. Where the output
  * may or may not begin with thinking, the inner rule must leave its start free (a triggered one);
  * the opening tag is then looked for among the first bytes. Special tokens that are no tag leave
@@ -37,8 +37,6 @@ final class AfterReasoning implements TokenConstraint {
     private byte[] held = NOTHING;
     /** Bytes of the answer the inner rule refused (they came inside a token it did not choose): it then binds nothing more. */
     private boolean broken;
-    /** [ceil(vocabSize / 64)]: tokens of blanks only, allowed at the answer's start; made on first use. */
-    private long[] blankTokens;
 
     AfterReasoning(TokenConstraint inner, ReasoningPrelude prelude, VocabularyTrie vocabulary, int[] endTokens) {
         this.inner = inner;
@@ -72,7 +70,7 @@ final class AfterReasoning implements TokenConstraint {
         } else {
             inner.allowedTokens(mask);
             if (phase == Phase.ANSWER_START) {
-                long[] blanks = blankTokens();
+                long[] blanks = vocabulary.blankTokens();
                 for (int w = 0; w < mask.length; w++) mask[w] |= blanks[w];
             }
         }
@@ -110,8 +108,7 @@ final class AfterReasoning implements TokenConstraint {
             return;
         }
         byte[] text = concat(held, bytes, 0);
-        int i = 0;
-        while (i < text.length && ByteText.blank(text[i])) i++;
+        int i = ByteText.skipBlanks(text, 0);
         byte[] open = prelude.open();
         int n = Math.min(open.length, text.length - i);
         if (Arrays.equals(text, i, i + n, open, 0, n)) {
@@ -183,8 +180,7 @@ final class AfterReasoning implements TokenConstraint {
                 byte[] text = concat(held, vocabulary.bytes(t), 0);
                 int at = ByteText.indexOf(text, close);
                 if (at < 0) continue;
-                int i = at + close.length;
-                while (i < text.length && ByteText.blank(text[i])) i++;
+                int i = ByteText.skipBlanks(text, at + close.length);
                 if (i < text.length && !format.acceptsText(text, i, text.length)) mask[t >>> 6] &= ~(1L << t);
             }
         }
@@ -198,8 +194,7 @@ final class AfterReasoning implements TokenConstraint {
 
     /** Skips blanks at the answer's start; its first other byte and what follows go to the inner rule. */
     private void startAnswer(byte[] text, int from) {
-        int i = from;
-        while (i < text.length && ByteText.blank(text[i])) i++;
+        int i = ByteText.skipBlanks(text, from);
         if (i == text.length) return;
         phase = Phase.ANSWER;
         feed(text, i);
@@ -209,20 +204,6 @@ final class AfterReasoning implements TokenConstraint {
     private void feed(byte[] text, int from) {
         if (from >= text.length || broken) return;
         if (!((TextFed) inner).acceptText(text, from, text.length)) broken = true;
-    }
-
-    private long[] blankTokens() {
-        if (blankTokens == null) {
-            blankTokens = new long[(vocabulary.vocabSize() + 63) / 64];
-            for (int t = 0; t < vocabulary.vocabSize(); t++) {
-                byte[] b = vocabulary.bytes(t);
-                if (b == null || b.length == 0) continue;
-                boolean blanks = true;
-                for (byte x : b) blanks &= ByteText.blank(x);
-                if (blanks) blankTokens[t >>> 6] |= 1L << t;
-            }
-        }
-        return blankTokens;
     }
 
     private static byte[] concat(byte[] a, byte[] b, int from) {

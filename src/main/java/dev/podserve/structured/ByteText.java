@@ -11,6 +11,13 @@ final class ByteText {
         return b == ' ' || b == '\n' || b == '\r' || b == '\t';
     }
 
+    /** The first index at or after {@code from} that is no blank, or {@code text.length}. */
+    static int skipBlanks(byte[] text, int from) {
+        int i = from;
+        while (i < text.length && blank(text[i])) i++;
+        return i;
+    }
+
     /** First index of {@code t} in {@code text}, or -1. */
     static int indexOf(byte[] text, byte[] t) {
         outer:

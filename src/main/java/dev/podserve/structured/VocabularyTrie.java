@@ -47,6 +47,8 @@ public final class VocabularyTrie {
      * between two characters; -1 for a token that would close or break the string. Made on first use.
      */
     private volatile int[] charsInsideString;
+    /** [ceil(vocabSize / 64)]: {@link #blankTokens}, made on first use. */
+    private volatile long[] blankTokens;
     /** Per closing tag (its bytes as ISO-8859-1 text): {@link #tokensCompleting}'s lists, made once each. */
     private final ConcurrentHashMap<String, int[][]> completing = new ConcurrentHashMap<>();
 
@@ -230,5 +232,19 @@ public final class VocabularyTrie {
             for (int k = 0; k < lists.size(); k++) out[k] = lists.get(k).stream().mapToInt(Integer::intValue).toArray();
             return out;
         });
+    }
+
+    /** The tokens whose bytes are all JSON blanks, as a mask: a reasoning answer may open with them. Made once. */
+    long[] blankTokens() {
+        long[] mask = blankTokens;
+        if (mask == null) {
+            mask = new long[(tokenBytes.length + 63) / 64];
+            for (int t = 0; t < tokenBytes.length; t++) {
+                byte[] b = tokenBytes[t];
+                if (b != null && b.length > 0 && ByteText.skipBlanks(b, 0) == b.length) mask[t >>> 6] |= 1L << t;
+            }
+            blankTokens = mask;
+        }
+        return mask;
     }
 }
