@@ -24,9 +24,13 @@ import jinjava.javax.el.CompositeELResolver;
  * {@code is iterable}/{@code is sequence} (a string is both), and the special tokens bound as
  * {@code bos_token}/{@code eos_token}. Every failure to render is a {@link ChatTemplateException}.
  *
- * <p>Where Jinjava's operator precedence differs from Jinja's, {@link JinjaCompat} parenthesizes the
- * template first. Known gaps against Jinja: loop filters ({@code for x in xs if cond}) and string repetition
- * ({@code 'ab' * 3}) are not supported by Jinjava. Thread-safe: each render has its own scope.
+ * <p>Where Jinjava's operator precedence differs from Jinja's, or it lacks a construct (loop filters, a
+ * loop's {@code else}, {@code 'ab' * 3}), {@link JinjaCompat} rewrites the template first; values print as
+ * Python's {@code str} ({@link PythonRepr}) and strings index and count by code point. Gaps left against
+ * Jinja, each with a case in the test resource {@code tokenizer/jinja-parity.json}: {@code none} prints
+ * as undefined does (empty), {@code ~} and {@code and}/{@code or} follow Jinjava, {@code %} of negative
+ * numbers follows Java, a loop over a string takes it whole, and a loop has no {@code previtem}.
+ * Thread-safe: each render has its own scope.
  */
 public final class ChatTemplate {
 
@@ -69,7 +73,13 @@ public final class ChatTemplate {
 
         JinjavaConfig config = jinjava.getGlobalConfig();
         StrictTemplateScope scope = new StrictTemplateScope(jinjava.getGlobalContextCopy(), bindings, config.getDisabled());
-        JinjavaInterpreter interpreter = new JinjavaInterpreter(jinjava, scope, config);
+        JinjavaInterpreter interpreter = new JinjavaInterpreter(jinjava, scope, config) {
+            @Override
+            public String getAsString(Object value) {
+                // What {{ }} prints: Python's str for booleans and containers (True, ['a', None]).
+                return PythonRepr.differs(value) ? PythonRepr.str(value) : super.getAsString(value);
+            }
+        };
         String output;
         try (var current = JinjavaInterpreter.closeablePushCurrent(interpreter).get()) {
             output = current.value().render(compatible);
@@ -122,6 +132,7 @@ public final class ChatTemplate {
         Jinjava jinjava = new Jinjava(config);
         jinjava.registerFilter(new PythonJson());
         jinjava.registerFilter(new PythonItems());
+        PythonFilters.all().forEach(jinjava::registerFilter);
         PythonTypeTests.all().forEach(jinjava::registerExpTest);
         jinjava.registerTag(new GenerationTag());
         jinjava.registerFunction(function("raise_exception", "raiseException"));

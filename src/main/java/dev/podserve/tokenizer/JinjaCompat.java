@@ -8,8 +8,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Adds the parentheses Jinja's precedence implies where Jinjava parses differently, before the
- * template reaches Jinjava. Two constructs real chat templates use go wrong there:
+ * Adds the parentheses Jinja's precedence implies where Jinjava parses differently, and rewrites what
+ * Jinjava lacks, before the template reaches Jinjava. Constructs real chat templates use that go wrong there:
  * <ul>
  *   <li>{@code not} binds tighter than comparisons, tests and filters, so {@code not a == b} is
  *       read {@code (not a) == b} and {@code not x is defined} is always true: the operand is
@@ -18,6 +18,11 @@ import java.util.regex.Pattern;
  *       fails: the value is wrapped, {@code last=(messages|length - 1)}.</li>
  *   <li>Slices with a step do not parse; the one templates use, {@code xs[::-1]}, becomes
  *       {@code (xs|reverse)}.</li>
+ *   <li>A test after a filter does not parse: {@code x|length is number} becomes
+ *       {@code (x|length) is number}.</li>
+ *   <li>A string literal times a count ({@code '  ' * depth}) is a number error: it becomes the
+ *       {@code podserve_repeat} filter.</li>
+ *   <li>Loop filters and a loop's {@code else}: see {@link JinjaLoops}.</li>
  * </ul>
  * Only expressions holding such an operator are touched; everything else is left byte for byte,
  * but for the blanks Jinja's lstrip_blocks takes (HuggingFace renders with it on; see rewrite).
@@ -35,7 +40,8 @@ final class JinjaCompat {
     }
 
     static String rewrite(String template) {
-        StringBuilder out = new StringBuilder(template.length() + 16);
+        List<Object> pieces = new ArrayList<>();
+        StringBuilder text = new StringBuilder(template.length() + 16);
         int i = 0;
         int n = template.length();
         while (i < n) {
@@ -50,19 +56,19 @@ final class JinjaCompat {
                 int cut = open;
                 while (cut > i && (template.charAt(cut - 1) == ' ' || template.charAt(cut - 1) == '\t')) cut--;
                 if (cut < open && (cut == 0 || template.charAt(cut - 1) == '\n')) {
-                    out.append(template, i, cut);
+                    text.append(template, i, cut);
                     i = open;
                 }
             }
             if (kind == '#') {
                 int end = template.indexOf("#}", open + 2);
                 int stop = end < 0 ? n : end + 2;
-                out.append(template, i, stop);
+                text.append(template, i, stop);
                 i = stop;
                 continue;
             }
             if (kind != '{' && kind != '%') {
-                out.append(template, i, open + 1);
+                text.append(template, i, open + 1);
                 i = open + 1;
                 continue;
             }
@@ -73,19 +79,26 @@ final class JinjaCompat {
             int end = close;
             if (end > start && (template.charAt(end - 1) == '-' || template.charAt(end - 1) == '+')) end--;
             String code = template.substring(start, end);
-            out.append(template, i, start);
+            text.append(template, i, open);
             String tag = kind == '%' ? firstWord(code) : "";
-            out.append(tag.equals("macro") || tag.equals("call") ? code : rewriteExpression(code));
-            out.append(template, end, close + 2);
+            String rewritten = tag.equals("macro") || tag.equals("call") ? code : rewriteExpression(code);
+            if (kind == '%') {
+                pieces.add(text.toString());
+                text.setLength(0);
+                pieces.add(new JinjaLoops.Tag(template.substring(open, start), tag, rewritten, template.substring(end, close + 2)));
+            } else {
+                text.append(template, open, start).append(rewritten).append(template, end, close + 2);
+            }
             i = close + 2;
             if (tag.equals("raw")) {
                 Matcher m = RAW_END.matcher(template);
                 int stop = m.find(i) ? m.end() : n;
-                out.append(template, i, stop);
+                text.append(template, i, stop);
                 i = stop;
             }
         }
-        return out.append(template, i, n).toString();
+        pieces.add(text.append(template, i, n).toString());
+        return JinjaLoops.render(pieces);
     }
 
     /** Index of the closing delimiter ({@code }}} or {@code %}}) outside strings and brackets, or -1. */
@@ -120,11 +133,11 @@ final class JinjaCompat {
         return t.substring(0, end);
     }
 
-    private record Token(String text, int start, int end) {
+    record Token(String text, int start, int end) {
     }
 
     static String rewriteExpression(String code) {
-        code = reverseSlices(code);
+        code = repeatedStrings(reverseSlices(code));
         List<Token> tokens = tokenize(code);
         TreeMap<Integer, StringBuilder> inserts = new TreeMap<>();
         for (int i = 0; i < tokens.size(); i++) {
@@ -135,6 +148,11 @@ final class JinjaCompat {
                 if (containsAtTop(tokens, i + 1, end, BINARY)) wrap(tokens, i + 1, end, inserts);
             } else if (t.equals("(") && i > 0 && isCallee(tokens.get(i - 1).text())) {
                 wrapKeywordValues(tokens, i, inserts);
+            } else if (t.equals("is") && i > 0) {
+                // A test applies to the whole filter chain before it (x|length is number); Jinjava
+                // cannot parse a test after a filter at all.
+                int start = filterChainStart(tokens, i);
+                if (start >= 0 && containsAtTop(tokens, start, i, Set.of("|"))) wrap(tokens, start, i, inserts);
             }
         }
         if (inserts.isEmpty()) return code;
@@ -159,6 +177,67 @@ final class JinjaCompat {
             return reverseSlices(code.substring(0, tokens.get(start).start()) + "(" + operand + "|reverse)" + rest);
         }
         return code;
+    }
+
+    /** Start of the operand and its filters ({@code x.y|f(1)|g}) that end just before token {@code end}, or -1. */
+    private static int filterChainStart(List<Token> tokens, int end) {
+        int i = end;
+        while (true) {
+            int start = postfixStart(tokens, i);
+            if (start <= 0 || !tokens.get(start - 1).text().equals("|")) return start;
+            i = start - 1;
+        }
+    }
+
+    /** What ends the right operand of {@code *}: operators that bind as loosely or looser. */
+    private static final Set<String> AFTER_PRODUCT = Set.of("+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">",
+            "<=", ">=", "in", "is", "and", "or", "not", "if", "else", ",", ":");
+
+    /**
+     * Python repeats a string multiplied by an integer ({@code '  ' * depth}); Jinjava only multiplies
+     * numbers. Where one side of a {@code *} is a string literal, the product becomes the
+     * {@code podserve_repeat} filter ({@link PythonFilters}).
+     */
+    private static String repeatedStrings(String code) {
+        List<Token> tokens = tokenize(code);
+        for (int k = 1; k + 1 < tokens.size(); k++) {
+            if (!tokens.get(k).text().equals("*")) continue;
+            Token before = tokens.get(k - 1);
+            Token after = tokens.get(k + 1);
+            String literal;
+            int from;
+            int to;
+            String count;
+            if (isString(before.text()) && (k < 2 || !completesOperand(tokens.get(k - 2).text()))) {
+                int countFrom = after.text().equals("-") || after.text().equals("+") ? k + 2 : k + 1;
+                int end = operandEnd(tokens, countFrom, AFTER_PRODUCT);
+                if (end <= k + 1) continue;
+                literal = before.text();
+                from = before.start();
+                to = tokens.get(end - 1).end();
+                count = code.substring(after.start(), to);
+            } else if (isString(after.text()) && (k + 2 >= tokens.size() || !Set.of(".", "[", "(", "|", "**").contains(tokens.get(k + 2).text()))) {
+                int start = Character.isDigit(before.text().charAt(0)) ? k - 1 : postfixStart(tokens, k);
+                if (start < 0 || (start > 0 && Set.of(".", "|", "**").contains(tokens.get(start - 1).text()))) continue;
+                literal = after.text();
+                from = tokens.get(start).start();
+                to = after.end();
+                count = code.substring(from, before.end());
+            } else {
+                continue;
+            }
+            return repeatedStrings(code.substring(0, from) + "(" + literal + "|podserve_repeat(" + count + "))" + code.substring(to));
+        }
+        return code;
+    }
+
+    private static boolean isString(String token) {
+        return token.startsWith("'") || token.startsWith("\"");
+    }
+
+    /** Whether a token can end an operand, so that a {@code *} after the next token is not its start. */
+    private static boolean completesOperand(String token) {
+        return isOperandEnd(token) || isString(token) || Character.isDigit(token.charAt(0));
     }
 
     /** Start of the name, attribute, index and call chain that ends just before token {@code end}, or -1. */
@@ -256,7 +335,7 @@ final class JinjaCompat {
         return Character.isJavaIdentifierStart(t.charAt(0)) && !VALUE_OPERATORS.contains(t);
     }
 
-    private static List<Token> tokenize(String code) {
+    static List<Token> tokenize(String code) {
         List<Token> tokens = new ArrayList<>();
         int i = 0;
         int n = code.length();

@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import com.hubspot.jinjava.objects.collections.PyList;
 
@@ -21,8 +22,11 @@ import jinjava.javax.el.ELResolver;
  */
 final class PythonStringMethods extends ELResolver {
 
+    private static final Pattern INDEX = Pattern.compile("-?[0-9]{1,9}");
+
     static final Set<String> METHODS = Set.of("startswith", "endswith", "strip", "lstrip", "rstrip", "split",
-            "upper", "lower", "replace", "title", "capitalize", "join");
+            "upper", "lower", "replace", "title", "capitalize", "join", "count", "find", "rfind", "isspace", "isdigit",
+            "isalpha", "isalnum");
 
     @Override
     public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes, Object[] params) {
@@ -48,6 +52,13 @@ final class PythonStringMethods extends ELResolver {
             case "capitalize" -> s.isEmpty() ? s
                     : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1).toLowerCase(Locale.ROOT);
             case "join" -> join(s, args);
+            case "count" -> count(s, needle(args, "count"));
+            case "find" -> codePointIndex(s, s.indexOf(needle(args, "find")));
+            case "rfind" -> codePointIndex(s, s.lastIndexOf(needle(args, "rfind")));
+            case "isspace" -> !s.isEmpty() && s.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c));
+            case "isdigit" -> !s.isEmpty() && s.codePoints().allMatch(Character::isDigit);
+            case "isalpha" -> !s.isEmpty() && s.codePoints().allMatch(Character::isLetter);
+            case "isalnum" -> !s.isEmpty() && s.codePoints().allMatch(Character::isLetterOrDigit);
             default -> throw new IllegalStateException(name);
         };
     }
@@ -168,6 +179,33 @@ final class PythonStringMethods extends ELResolver {
         return sb.toString();
     }
 
+    /** Non-overlapping occurrences, as Python's {@code str.count}; an empty needle counts the gaps between characters. */
+    private static long count(String s, String needle) {
+        if (needle.isEmpty()) return s.codePointCount(0, s.length()) + 1L;
+        long n = 0;
+        for (int at = s.indexOf(needle); at >= 0; at = s.indexOf(needle, at + needle.length())) n++;
+        return n;
+    }
+
+    private static String needle(Object[] args, String method) {
+        if (args.length == 0 || args[0] == null) throw new IllegalArgumentException(method + " needs a string argument");
+        return String.valueOf(args[0]);
+    }
+
+    /** Python indexes strings by code point; -1 stays -1 (not found). */
+    private static long codePointIndex(String s, int utf16Index) {
+        return utf16Index < 0 ? -1 : s.codePointCount(0, utf16Index);
+    }
+
+    /** {@code s[i]}: the code point at i, counted from the end when negative; null (undefined) outside the string, as in Jinja. */
+    static String codePointAt(String s, long index) {
+        int n = s.codePointCount(0, s.length());
+        long i = index < 0 ? n + index : index;
+        if (i < 0 || i >= n) return null;
+        int at = s.offsetByCodePoints(0, (int) i);
+        return new String(Character.toChars(s.codePointAt(at)));
+    }
+
     private static String str(Object[] args, int i) {
         if (args.length <= i) throw new IllegalArgumentException("replace needs two arguments");
         return String.valueOf(args[i]);
@@ -193,9 +231,17 @@ final class PythonStringMethods extends ELResolver {
         return null;
     }
 
+    /**
+     * Strings index by code point, as Python's do; Jinjava's own resolvers give nothing for a string's
+     * index. Jinjava hands every index over as text ({@code s[-1]} arrives as "-1").
+     */
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
-        return null;
+        if (!(base instanceof String s) || property == null) return null;
+        String index = property.toString();
+        if (!INDEX.matcher(index).matches()) return null;
+        context.setPropertyResolved(true);
+        return codePointAt(s, Long.parseLong(index));
     }
 
     @Override

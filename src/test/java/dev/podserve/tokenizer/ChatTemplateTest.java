@@ -156,7 +156,7 @@ class ChatTemplateTest {
         assertThat(render("{{ 'yes' if not missing is defined else 'no' }}", vars)).isEqualTo("yes");
         assertThat(render("{{ 'yes' if not xs|length else 'no' }}", vars)).isEqualTo("no");
         assertThat(render("{% set ns = namespace(last=xs|length - 1, flag=a < b) %}{{ ns.last }} {{ ns.flag }}", vars))
-                .isEqualTo("2 true");
+                .isEqualTo("2 True");
         assertThat(render("{% for x in xs[::-1] %}{{ x }}{% endfor %} {{ xs[1:] | length }}", vars)).isEqualTo("321 2");
         assertThat(render("{% if a is not none and not a in xs %}no{% else %}yes{% endif %}", vars)).isEqualTo("yes");
     }
@@ -167,7 +167,7 @@ class ChatTemplateTest {
                 "{{ bos_token }}|{{ eos_token }}|{{ enable_thinking }}|{{ messages | length }}|{{ add_generation_prompt }}",
                 "<s>", "</s>");
         Map<String, Object> extra = Map.of("enable_thinking", false, "messages", "shadowed");
-        assertThat(t.render(CHAT, true, extra)).isEqualTo("<s>|</s>|false|3|true");
+        assertThat(t.render(CHAT, true, extra)).isEqualTo("<s>|</s>|False|3|True");
         assertThat(render("{% generation %}kept{% endgeneration %}", Map.of())).isEqualTo("kept");
         String today = render("{{ strftime_now('%Y-%m-%d') }}", Map.of());
         assertThat(today).isIn(LocalDate.now().minusDays(1).toString(), LocalDate.now().toString());
