@@ -421,7 +421,10 @@ public final class Engine implements AutoCloseable {
         r.sampling.accept(token);
         long now = System.nanoTime();
         listener.onToken(r.id(), r.lastTokenNanos < 0 ? -1 : now - r.lastTokenNanos);
-        if (r.firstTokenNanos < 0) r.firstTokenNanos = now;
+        if (r.firstTokenNanos < 0) {
+            r.firstTokenNanos = now;
+            listener.onFirstToken(r.id(), now - r.arrivalNanos);
+        }
         r.lastTokenNanos = now;
 
         SamplingParams p = r.request.params();

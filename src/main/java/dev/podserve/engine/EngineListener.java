@@ -67,6 +67,11 @@ public interface EngineListener {
             public void onToken(String requestId, long sincePreviousNanos) {
                 for (EngineListener l : each) l.onToken(requestId, sincePreviousNanos);
             }
+
+            @Override
+            public void onFirstToken(String requestId, long sinceArrivalNanos) {
+                for (EngineListener l : each) l.onFirstToken(requestId, sinceArrivalNanos);
+            }
         };
     }
 
@@ -118,5 +123,9 @@ public interface EngineListener {
     }
 
     default void onToken(String requestId, long sincePreviousNanos) {
+    }
+
+    /** When a request's first token comes (after its {@link #onToken}), with the time since its arrival. */
+    default void onFirstToken(String requestId, long sinceArrivalNanos) {
     }
 }

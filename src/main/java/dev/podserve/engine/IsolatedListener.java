@@ -81,4 +81,9 @@ final class IsolatedListener implements EngineListener {
     public void onToken(String requestId, long sincePreviousNanos) {
         guarded("onToken", () -> inner.onToken(requestId, sincePreviousNanos));
     }
+
+    @Override
+    public void onFirstToken(String requestId, long sinceArrivalNanos) {
+        guarded("onFirstToken", () -> inner.onFirstToken(requestId, sinceArrivalNanos));
+    }
 }

@@ -73,6 +73,12 @@ public class EngineMetrics implements EngineListener {
     }
 
     @Override
+    public void onFirstToken(String requestId, long sinceArrivalNanos) {
+        ServingMeters m = meters;
+        if (m != null) m.firstToken(sinceArrivalNanos);
+    }
+
+    @Override
     public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
                            long queueNanos, long firstTokenNanos, long e2eNanos) {
         ServingMeters m = meters;

@@ -62,6 +62,8 @@ final class ServingMeters {
     /** podserve:step_gpu_seconds and podserve:step_attention_seconds per step labels, created on first use. */
     private final Map<StepLabels, Timer> stepGpu = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<StepLabels, Timer> stepAttention = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Prompt tokens the current step completed, observed with its generated tokens once it has sampled. */
+    private long stepPrompts;
 
     ServingMeters(MeterRegistry registry, String modelName, Engine engine) {
         Tags tags = Tags.of(MODEL_NAME, modelName);
@@ -158,16 +160,14 @@ final class ServingMeters {
         stepForward.record(forwardNanos, TimeUnit.NANOSECONDS);
         attentionStep(batch);
         long prompts = 0;
-        int sampled = 0;
         for (ScheduledSequence s : out.scheduled()) {
             if (!s.sample()) continue;
-            sampled++;
             Sequence sequence = s.sequence();
             if (sequence.numOutputTokens() == 0) prompts += sequence.numPromptTokens();
         }
         if (prompts > 0) promptTokens.increment(prompts);
-        // vLLM's "tokens per step" is prompt tokens completed plus tokens generated, not the batch size.
-        iterationTokens.observe(prompts + sampled);
+        // Observed in sampled(): a sampling row of a prompt-only request (max_tokens 0) generates nothing.
+        stepPrompts = prompts;
     }
 
     /**
@@ -217,6 +217,11 @@ final class ServingMeters {
         if (sincePreviousNanos >= 0) interTokenLatency.record(sincePreviousNanos, TimeUnit.NANOSECONDS);
     }
 
+    /** As vLLM observes it: in the step that gave the first token, whatever happens to the request after it. */
+    void firstToken(long sinceArrivalNanos) {
+        timeToFirstToken.record(sinceArrivalNanos, TimeUnit.NANOSECONDS);
+    }
+
     void preempted(int count) {
         preemptions.increment(count);
     }
@@ -233,6 +238,9 @@ final class ServingMeters {
     }
 
     void sampled(int fromDeviceArgmax, int drawn, int withStep, int late) {
+        // vLLM's "tokens per step" is prompt tokens completed plus tokens generated, not the batch size.
+        iterationTokens.observe(stepPrompts + fromDeviceArgmax + drawn + withStep + late);
+        stepPrompts = 0;
         if (fromDeviceArgmax > 0) sampledOnDevice.increment(fromDeviceArgmax);
         if (drawn > 0) drawnOnDevice.increment(drawn);
         if (withStep > 0) sampledWithStep.increment(withStep);
@@ -247,8 +255,6 @@ final class ServingMeters {
 
     void finished(FinishReason reason, int promptTokens, int completionTokens, long queueNanos, long firstTokenNanos,
                   long e2eNanos) {
-        // The first token came whatever happened after it, as vLLM records it when it arrives.
-        if (firstTokenNanos >= 0) timeToFirstToken.record(firstTokenNanos, TimeUnit.NANOSECONDS);
         // A failed request did not finish; its times would mix errors into serving latency.
         if (reason == null) return;
         e2eLatency.record(e2eNanos, TimeUnit.NANOSECONDS);
