@@ -197,7 +197,7 @@ final class ChatPrompts {
                 if (!(part.get("text") instanceof String s)) {
                     throw ApiException.badRequest(at, "messages[" + i + "].content[" + k + "].text must be a string.");
                 }
-                if (!text.isEmpty()) text.append('\n');
+                if (k > 0) text.append('\n');
                 text.append(s);
             }
             return text.toString();

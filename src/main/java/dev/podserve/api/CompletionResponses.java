@@ -91,11 +91,11 @@ final class CompletionResponses {
         HfTokenizer tok = meta.model().tokenizer();
         int i = c.index();
         if (meta.echoes() == null) return LogprobsMapper.legacy(results.logprobs(i), tok, 0);
-        CompletionResponse.CompletionLogprobs generated = LogprobsMapper.legacy(results.logprobs(i), tok, meta.echoes()[i].length());
+        CompletionResponse.CompletionLogprobs generated = LogprobsMapper.legacy(results.logprobs(i), tok, LogprobsMapper.chars(meta.echoes()[i]));
         List<TokenLogprob> prompt = results.promptLogprobs(i);
         return prompt == null ? generated
                 : LogprobsMapper.concat(LogprobsMapper.legacyPrompt(c.request().promptTokenIds(), prompt, tok, meta.logprobsCount(),
-                        meta.echoes()[i].length()), generated);
+                        LogprobsMapper.chars(meta.echoes()[i])), generated);
     }
 
     /** vLLM's {@code prompt_logprobs} of a choice, when asked and scored. */
@@ -128,7 +128,7 @@ final class CompletionResponses {
         boolean echoFirst = meta.echoes() != null && !meta.logprobs();
         boolean[] echoed = new boolean[choices.size()];
         // Set here, not as the echoes go out: they wait for the first output (Sse.frames), which reads the offsets.
-        if (echoFirst) for (Choices.Choice c : choices) offsets[c.index()] = meta.echoes()[c.index()].length();
+        if (echoFirst) for (Choices.Choice c : choices) offsets[c.index()] = LogprobsMapper.chars(meta.echoes()[c.index()]);
         Flux<String> echoes = !echoFirst ? Flux.empty() : Flux.fromIterable(choices)
                 .map(c -> frame(json, meta, c.index(), meta.echoes()[c.index()], null, null, usageSlot));
         Flux<String> body = events.concatMapIterable(e -> {
@@ -141,9 +141,9 @@ final class CompletionResponses {
                 List<TokenLogprob> prompt = e.output().promptLogprobs();
                 CompletionResponse.CompletionLogprobs lp = prompt == null ? null
                         : LogprobsMapper.legacyPrompt(choices.get(c).request().promptTokenIds(), prompt, meta.model().tokenizer(),
-                                meta.logprobsCount(), meta.echoes()[c].length());
+                                meta.logprobsCount(), LogprobsMapper.chars(meta.echoes()[c]));
                 frames.add(frame(json, meta, c, meta.echoes()[c], lp, null, usageSlot));
-                offsets[c] = meta.echoes()[c].length();
+                offsets[c] = LogprobsMapper.chars(meta.echoes()[c]);
                 echoed[c] = true;
             }
             boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
@@ -151,7 +151,7 @@ final class CompletionResponses {
                 CompletionResponse.CompletionLogprobs lp = meta.logprobs()
                         ? LogprobsMapper.legacy(e.output().logprobs(), meta.model().tokenizer(), offsets[c]) : null;
                 frames.add(frame(json, meta, c, e.output().text(), lp, null, usageSlot));
-                offsets[c] += e.output().text().length();
+                offsets[c] += LogprobsMapper.chars(e.output().text());
             }
             if (e.output().finishReason() != null) {
                 frames.add(frame(json, meta, c, "", null, e.output().finishReason().wire(), usageSlot));

@@ -22,6 +22,11 @@ final class LogprobsMapper {
         return Math.max(logprob, -9999f);
     }
 
+    /** A text's length as OpenAI's and vLLM's {@code text_offset} count it: Python's {@code len}, code points. */
+    static int chars(String text) {
+        return text.codePointCount(0, text.length());
+    }
+
     static String tokenText(HfTokenizer tok, int id) {
         return tok.decode(new int[] {id}, false);
     }
@@ -92,7 +97,7 @@ final class LogprobsMapper {
             values.add(lp == null ? null : finite(lp.logprob()));
             tops.add(lp == null ? null : topMap(lp, tok, top));
             offsets.add(Math.min(offset, maxOffset));
-            offset += t.length();
+            offset += chars(t);
         }
         return new CompletionResponse.CompletionLogprobs(tokens, values, tops, offsets);
     }

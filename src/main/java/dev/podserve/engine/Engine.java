@@ -435,9 +435,11 @@ public final class Engine implements AutoCloseable {
         FinishReason finish = null;
         String text;
         if (pastMin && (eos || stopId)) {
-            // The terminating token is counted but its text is not part of the answer.
+            // The terminating token is counted; its text is part of the answer only with
+            // include_stop_str_in_output, as vLLM's detokenizer keeps it then.
             finish = FinishReason.STOP;
-            text = r.stopMatcher.finish(r.detokenizer.flush());
+            String own = p.includeStopStrInOutput() ? r.detokenizer.push(token) : "";
+            text = r.stopMatcher.finish(own + r.detokenizer.flush());
         } else {
             String delta = r.detokenizer.push(token);
             // Stop strings count only once min_tokens is reached, as vLLM does.
