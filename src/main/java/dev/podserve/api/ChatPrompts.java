@@ -8,6 +8,7 @@ import java.util.Set;
 
 import dev.podserve.api.dto.ChatMessage;
 import dev.podserve.engine.ServingModel;
+import dev.podserve.tokenizer.ChatTemplate;
 
 /**
  * Chat messages to prompt tokens: checked, flattened to plain maps, rendered by the model's chat
@@ -95,7 +96,8 @@ final class ChatPrompts {
         for (int i = 0; i < messages.size(); i++) plain.add(plain(messages.get(i), i));
         Map<String, Object> extra = new LinkedHashMap<>(kwargs);
         if (tools != null) extra.put("tools", tools);
-        String rendered = model.chatTemplate().render(plain, addGenerationPrompt, extra);
+        ChatTemplate template = tools != null ? model.chatTemplate().forTools() : model.chatTemplate();
+        String rendered = template.render(plain, addGenerationPrompt, extra);
         return continueFinalMessage ? endAtFinalMessage(rendered, plain.get(plain.size() - 1).get("content")) : rendered;
     }
 

@@ -33,7 +33,7 @@ final class SamplingMapper {
         b.temperature(r.temperature() != null ? r.temperature() : defaults.temperature().orElse(1.0));
         b.topP(r.topP() != null ? r.topP() : defaults.topP().orElse(1.0));
         b.topK(r.topK() != null ? r.topK() : defaults.topK().orElse(-1));
-        if (r.minP() != null) b.minP(r.minP());
+        b.minP(r.minP() != null ? r.minP() : defaults.minP().orElse(0.0));
         b.repetitionPenalty(r.repetitionPenalty() != null ? r.repetitionPenalty() : defaults.repetitionPenalty().orElse(1.0));
         if (r.presencePenalty() != null) b.presencePenalty(r.presencePenalty());
         if (r.frequencyPenalty() != null) b.frequencyPenalty(r.frequencyPenalty());

@@ -53,7 +53,8 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
         for (ToolCallFormat f : ALL) {
             if (f.name.equals(configured)) return f;
         }
-        String template = model.chatTemplate() == null ? "" : model.chatTemplate().template();
+        // The tool_use template, where the checkpoint has one, is the one that writes the calls.
+        String template = model.chatTemplate() == null ? "" : model.chatTemplate().forTools().template();
         for (ToolCallFormat f : ALL) {
             if (f.openers.stream().anyMatch(template::contains)) return f;
         }

@@ -88,6 +88,11 @@ public final class ModelLoader {
         HfTokenizer tokenizer = HfTokenizer.load(folder.dir());
         ChatTemplate template = chatTemplateText(m, tokenizer)
                 .map(t -> new ChatTemplate(t, tokenizer.bosToken(), tokenizer.eosToken())).orElse(null);
+        // The checkpoint's "tool_use" template serves requests with tools, unless a template is configured.
+        boolean ownTemplate = m.chatTemplate() == null || m.chatTemplate().isBlank();
+        if (template != null && ownTemplate && tokenizer.toolUseChatTemplate().isPresent()) {
+            template = template.withToolUse(tokenizer.toolUseChatTemplate().get());
+        }
 
         // The dummy model on a GPU is drawn on the device: no host copy (32 GB of fp32 for an 8B model).
         java.util.Optional<String> noCuda = cudaUnusableReason(props, config);
@@ -142,9 +147,9 @@ public final class ModelLoader {
                     + " is refused; raise podserve.kv-cache.memory (or num-blocks) or lower podserve.scheduler.max-model-len",
                     kvTokens, maxModelLen, kvTokens);
         }
-        log.info("sampling defaults when a request leaves them out: temperature {}, top_p {}, top_k {}, repetition_penalty {}"
+        log.info("sampling defaults when a request leaves them out: temperature {}, top_p {}, top_k {}, min_p {}, repetition_penalty {}"
                         + " ({}); EOS ids {}", generation.temperature().orElse(1.0), generation.topP().orElse(1.0),
-                generation.topK().orElse(-1), generation.repetitionPenalty().orElse(1.0),
+                generation.topK().orElse(-1), generation.minP().orElse(0.0), generation.repetitionPenalty().orElse(1.0),
                 Files.isRegularFile(folder.generationConfigJson()) ? "generation_config.json, then OpenAI's" : "OpenAI's",
                 java.util.Arrays.toString(eosIds));
         return new ServingModel(name, root, config, generation, tokenizer, template, engine, backend.describe(),

@@ -17,13 +17,13 @@ import tools.jackson.databind.json.JsonMapper;
  * stay empty, so the API falls back to OpenAI's defaults.
  */
 public record GenerationConfig(int[] eosTokenIds, OptionalDouble temperature, OptionalDouble topP,
-                               OptionalInt topK, OptionalDouble repetitionPenalty) {
+                               OptionalInt topK, OptionalDouble repetitionPenalty, OptionalDouble minP) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     public static GenerationConfig empty() {
         return new GenerationConfig(new int[0], OptionalDouble.empty(), OptionalDouble.empty(),
-                OptionalInt.empty(), OptionalDouble.empty());
+                OptionalInt.empty(), OptionalDouble.empty(), OptionalDouble.empty());
     }
 
     public static GenerationConfig load(Path file) throws IOException {
@@ -42,7 +42,8 @@ public record GenerationConfig(int[] eosTokenIds, OptionalDouble temperature, Op
                 n.hasNonNull("temperature") ? OptionalDouble.of(n.get("temperature").asDouble()) : OptionalDouble.empty(),
                 n.hasNonNull("top_p") ? OptionalDouble.of(n.get("top_p").asDouble()) : OptionalDouble.empty(),
                 n.hasNonNull("top_k") ? OptionalInt.of(n.get("top_k").asInt()) : OptionalInt.empty(),
-                n.hasNonNull("repetition_penalty") ? OptionalDouble.of(n.get("repetition_penalty").asDouble()) : OptionalDouble.empty());
+                n.hasNonNull("repetition_penalty") ? OptionalDouble.of(n.get("repetition_penalty").asDouble()) : OptionalDouble.empty(),
+                n.hasNonNull("min_p") ? OptionalDouble.of(n.get("min_p").asDouble()) : OptionalDouble.empty());
     }
 
     /** EOS ids from both config files: a generation stops at any of them. */

@@ -39,18 +39,38 @@ public final class ChatTemplate {
     private final String bosToken;
     private final String eosToken;
     private final Jinjava jinjava;
+    /** The checkpoint's "tool_use" template, for requests with tools; null: this one serves them too. */
+    private final ChatTemplate toolUse;
 
     /**
      * @param bosToken may be null: the template then sees it undefined
      * @param eosToken may be null
      */
     public ChatTemplate(String template, String bosToken, String eosToken) {
+        this(template, bosToken, eosToken, null);
+    }
+
+    private ChatTemplate(String template, String bosToken, String eosToken, ChatTemplate toolUse) {
         if (template == null || template.isBlank()) throw new IllegalArgumentException("chat template is empty");
         this.template = template;
         this.compatible = JinjaCompat.rewrite(template);
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.jinjava = newJinjava();
+        this.toolUse = toolUse;
+    }
+
+    /**
+     * This template with a checkpoint's "tool_use" template beside it, which {@link #forTools} gives a
+     * request with tools, as transformers' {@code get_chat_template(tools=...)} does.
+     */
+    public ChatTemplate withToolUse(String toolUseTemplate) {
+        return new ChatTemplate(template, bosToken, eosToken, new ChatTemplate(toolUseTemplate, bosToken, eosToken));
+    }
+
+    /** The template a request with tools renders through: the "tool_use" one where there is one, else this. */
+    public ChatTemplate forTools() {
+        return toolUse != null ? toolUse : this;
     }
 
     public String template() {

@@ -159,6 +159,11 @@ public final class HfTokenizer implements AutoCloseable {
         return Optional.ofNullable(files.chatTemplate());
     }
 
+    /** The template named "tool_use", which a request with tools renders through; empty where the model has none. */
+    public Optional<String> toolUseChatTemplate() {
+        return Optional.ofNullable(files.toolUseChatTemplate());
+    }
+
     @Override
     public void close() {
         tokenizer.close();

@@ -23,10 +23,12 @@ import tools.jackson.databind.json.JsonMapper;
  * @param byteLevel       whether the decoder is GPT-2's byte-level one, whose pieces spell bytes
  *                        with printable stand-in characters
  * @param addBosToken null where the config does not say, so the tokenizer.json post-processor decides
+ * @param toolUseChatTemplate the template named "tool_use", which transformers' get_chat_template (and so
+ *                            vLLM) renders a request with tools through; null where there is none
  */
 record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialIds, BitSet byteFallbackIds, BitSet addedIds,
                       boolean byteLevel, String bosToken, String eosToken, Boolean addBosToken, Boolean addEosToken,
-                      String chatTemplate) {
+                      String chatTemplate, String toolUseChatTemplate) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern BYTE_TOKEN = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
@@ -64,7 +66,8 @@ record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialI
 
         return new TokenizerFiles(Map.copyOf(vocab), size, special, byteFallback, addedIds, byteLevel(tokenizer.path("decoder")),
                 special(specialMap, config, "bos_token"), special(specialMap, config, "eos_token"),
-                flag(config, "add_bos_token"), flag(config, "add_eos_token"), chatTemplate(dir, config));
+                flag(config, "add_bos_token"), flag(config, "add_eos_token"), chatTemplate(dir, config, "default"),
+                toolUseChatTemplate(dir, config));
     }
 
     /** A ByteLevel decoder, alone or in a Sequence. */
@@ -106,7 +109,7 @@ record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialI
      * transformers 5 writes the template to chat_template.jinja, which then takes precedence; older
      * configs hold a string, or a list of named templates of which serving uses "default".
      */
-    private static String chatTemplate(Path dir, JsonNode config) throws IOException {
+    private static String chatTemplate(Path dir, JsonNode config, String name) throws IOException {
         Path jinja = dir.resolve("chat_template.jinja");
         if (Files.isRegularFile(jinja)) return Files.readString(jinja);
         JsonNode t = config.get("chat_template");
@@ -114,9 +117,21 @@ record TokenizerFiles(Map<String, Integer> vocab, int vocabSize, BitSet specialI
         if (t.isString()) return t.asString();
         if (t.isArray()) {
             for (JsonNode named : t) {
-                if ("default".equals(named.path("name").asString(null))) return named.path("template").asString(null);
+                if (name.equals(named.path("name").asString(null))) return named.path("template").asString(null);
             }
         }
         return null;
+    }
+
+    /**
+     * The "tool_use" template: additional_chat_templates/tool_use.jinja (where transformers saves named
+     * templates beside chat_template.jinja), else the entry of that name in the config's list; a
+     * chat_template.jinja replaces the config's templates whole, as in transformers.
+     */
+    private static String toolUseChatTemplate(Path dir, JsonNode config) throws IOException {
+        Path file = dir.resolve("additional_chat_templates").resolve("tool_use.jinja");
+        if (Files.isRegularFile(file)) return Files.readString(file);
+        if (Files.isRegularFile(dir.resolve("chat_template.jinja")) || !config.path("chat_template").isArray()) return null;
+        return chatTemplate(dir, config, "tool_use");
     }
 }
