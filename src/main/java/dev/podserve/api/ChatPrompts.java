@@ -145,7 +145,14 @@ final class ChatPrompts {
         out.put("content", content(m, i));
         if (m.name() != null) out.put("name", m.name());
         if (m.toolCallId() != null) out.put("tool_call_id", m.toolCallId());
-        if (m.toolCalls() != null) out.put("tool_calls", toolCalls(m.toolCalls(), i));
+        // An empty list is no calls: templates that test for the key (Llama 3.1's) would take it for a call turn.
+        if (m.toolCalls() != null && !m.toolCalls().isEmpty()) out.put("tool_calls", toolCalls(m.toolCalls(), i));
+        // An assistant turn's thinking, under both names as vLLM hands it to templates (Qwen3's writes it back).
+        String reasoning = m.reasoning() != null ? m.reasoning() : m.reasoningContent();
+        if ("assistant".equals(m.role()) && reasoning != null) {
+            out.put("reasoning", reasoning);
+            out.put("reasoning_content", reasoning);
+        }
         return out;
     }
 
@@ -167,9 +174,14 @@ final class ChatPrompts {
                 try {
                     Object parsed = JSON.readValue(text, Object.class);
                     if (parsed instanceof Map<?, ?>) function.put("arguments", parsed);
+                    else if (parsed == null) function.put("arguments", new LinkedHashMap<>());
                 } catch (RuntimeException e) {
-                    // Not JSON: the template gets the text as it came.
+                    // Not JSON: the template gets the text as it came; no text at all is no arguments.
+                    if (text.isBlank()) function.put("arguments", new LinkedHashMap<>());
                 }
+            } else if (function.get("arguments") == null) {
+                // Left out or null: no arguments, {} as vLLM hands them over.
+                function.put("arguments", new LinkedHashMap<>());
             }
             Map<String, Object> copy = new LinkedHashMap<>(call);
             copy.put("function", function);

@@ -29,6 +29,16 @@ final class ToolCallAnswers {
         return "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
     }
 
+    private static final String ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    /** Mistral's shape of a call id: 9 letters and digits, as its chat templates require and vLLM makes them. */
+    static String newShortId() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        char[] id = new char[9];
+        for (int i = 0; i < id.length; i++) id[i] = ALPHANUMERIC.charAt(random.nextInt(ALPHANUMERIC.length()));
+        return new String(id);
+    }
+
     /** A named function's one call, its arguments the answer's text as generated. */
     static List<ToolCall> named(String function, String text) {
         return List.of(new ToolCall(newId(), "function", new Function(function, text)));

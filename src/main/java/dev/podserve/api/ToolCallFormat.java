@@ -22,9 +22,16 @@ import dev.podserve.tokenizer.HfTokenizer;
  * @param argumentsKey the member holding a call's arguments
  * @param array        whether an opener is followed by a JSON array of calls instead of one call
  * @param closer       the text that ends a call after its JSON, dropped from the content; null: none
+ * @param shortIds     whether call ids are 9 letters and digits, the only ids Mistral's chat templates take back
+ *                     (they raise on any other in the next turn's history; vLLM's MistralToolCall makes them so)
  */
 record ToolCallFormat(String name, List<String> openers, boolean atStart, String separator, String argumentsKey,
-                      boolean array, String closer) {
+                      boolean array, String closer, boolean shortIds) {
+
+    ToolCallFormat(String name, List<String> openers, boolean atStart, String separator, String argumentsKey,
+                   boolean array, String closer) {
+        this(name, openers, atStart, separator, argumentsKey, array, closer, false);
+    }
 
     /** {@code <tool_call>{"name": ..., "arguments": {...}}</tool_call>}, once per call: Hermes, Qwen 2.5 and 3, and many fine-tunes. */
     static final ToolCallFormat HERMES = new ToolCallFormat("hermes", List.of("<tool_call>"), false, null, "arguments", false,
@@ -33,7 +40,8 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
     static final ToolCallFormat LLAMA3_JSON = new ToolCallFormat("llama3_json", List.of("<|python_tag|>"), true, ";",
             "parameters", false, null);
     /** {@code [TOOL_CALLS][{"name": ..., "arguments": {...}}, ...]}: Mistral's instruct models. */
-    static final ToolCallFormat MISTRAL = new ToolCallFormat("mistral", List.of("[TOOL_CALLS]"), false, null, "arguments", true, null);
+    static final ToolCallFormat MISTRAL = new ToolCallFormat("mistral", List.of("[TOOL_CALLS]"), false, null, "arguments", true, null,
+            true);
 
     /**
      * {@code tool_choice: "required"}'s answer, which the grammar makes a JSON array of
@@ -41,6 +49,17 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
      * never told from a template.
      */
     static final ToolCallFormat REQUIRED = new ToolCallFormat("required", List.of(), true, null, "parameters", true, null);
+
+    /** {@link #REQUIRED}'s array, its calls given the ids the served model's template takes back (null: not known). */
+    static ToolCallFormat required(ToolCallFormat model) {
+        return model != null && model.shortIds ? new ToolCallFormat(REQUIRED.name, REQUIRED.openers, REQUIRED.atStart,
+                REQUIRED.separator, REQUIRED.argumentsKey, REQUIRED.array, REQUIRED.closer, true) : REQUIRED;
+    }
+
+    /** A new id for a call read in this format. */
+    String newId() {
+        return shortIds ? ToolCallAnswers.newShortId() : ToolCallAnswers.newId();
+    }
 
     private static final List<ToolCallFormat> ALL = List.of(HERMES, LLAMA3_JSON, MISTRAL);
 

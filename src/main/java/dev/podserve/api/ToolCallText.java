@@ -293,7 +293,7 @@ final class ToolCallText {
                 if (c.name() == null || (c.argsStart() < 0 && !c.closed())) return;
                 // Arguments given as a string go out decoded, so the call waits until the string has closed and reads.
                 if (c.argsStart() >= 0 && pending.charAt(c.argsStart()) == '"' && c.argsEnd() < 0) return;
-                out.add(new CallStart(calls, new ToolCall(ToolCallAnswers.newId(), "function", new Function(c.name(), ""))));
+                out.add(new CallStart(calls, new ToolCall(format.newId(), "function", new Function(c.name(), ""))));
                 calls++;
                 begun++;
                 argumentsAt = c.argsStart();

@@ -98,7 +98,7 @@ final class ToolChoices {
             return new Plan(Mode.AUTO, list, null, OutputGrammar.triggered(call, format.triggers(tokenizer), values), format);
         }
         if ("required".equals(choice)) {
-            return new Plan(Mode.REQUIRED, list, null, OutputGrammar.toolCalls(shapes, maxCalls), ToolCallFormat.REQUIRED);
+            return new Plan(Mode.REQUIRED, list, null, OutputGrammar.toolCalls(shapes, maxCalls), ToolCallFormat.required(format));
         }
         if (choice instanceof Map<?, ?> named && "function".equals(named.get("type"))
                 && named.get("function") instanceof Map<?, ?> fn && fn.get("name") instanceof String name) {

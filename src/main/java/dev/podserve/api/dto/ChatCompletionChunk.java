@@ -29,6 +29,12 @@ public record ChatCompletionChunk(String id, String object, long created, String
             this(role, content, toolCalls, null);
         }
 
+        /** vLLM's newer name for a piece of the thinking, sent beside {@code reasoning_content} as vLLM sends both. */
+        @JsonProperty("reasoning")
+        public String reasoning() {
+            return reasoningContent;
+        }
+
         /** A piece of a reasoning model's thinking. */
         public static Delta reasoning(String text) {
             return new Delta(null, null, null, text);

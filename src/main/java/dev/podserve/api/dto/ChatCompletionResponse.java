@@ -29,6 +29,13 @@ public record ChatCompletionResponse(String id, String object, long created, Str
                           @JsonProperty("tool_calls") @JsonInclude(JsonInclude.Include.NON_NULL) List<ToolCall> toolCalls,
                           @JsonProperty("reasoning_content") @JsonInclude(JsonInclude.Include.NON_NULL) String reasoningContent) {
 
+        /** vLLM's newer name for the thinking, sent beside {@code reasoning_content} as vLLM sends both. */
+        @JsonProperty("reasoning")
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        public String reasoning() {
+            return reasoningContent;
+        }
+
         public Message(String role, String content) {
             this(role, content, null, null);
         }
