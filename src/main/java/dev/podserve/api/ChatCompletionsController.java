@@ -3,6 +3,7 @@ package dev.podserve.api;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.UUID;
 
 import org.springframework.http.MediaType;
@@ -148,6 +149,9 @@ class ChatCompletionsController {
                     + " tokens. Please shorten the messages.");
         }
         int fallback = room - promptTokens;
+        // The checkpoint's max_new_tokens is the length of a chat that sets none, as in vLLM.
+        OptionalInt shipped = model.generationConfig() == null ? OptionalInt.empty() : model.generationConfig().maxNewTokens();
+        if (shipped.isPresent()) fallback = Math.min(fallback, shipped.getAsInt());
         int perMinute = props.resilience().rateLimit().tokensPerMinute();
         if (perMinute > 0) {
             // At least one token, and at least min_tokens: a request the minute cannot hold is then

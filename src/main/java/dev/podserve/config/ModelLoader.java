@@ -147,9 +147,10 @@ public final class ModelLoader {
                     + " is refused; raise podserve.kv-cache.memory (or num-blocks) or lower podserve.scheduler.max-model-len",
                     kvTokens, maxModelLen, kvTokens);
         }
-        log.info("sampling defaults when a request leaves them out: temperature {}, top_p {}, top_k {}, min_p {}, repetition_penalty {}"
-                        + " ({}); EOS ids {}", generation.temperature().orElse(1.0), generation.topP().orElse(1.0),
+        log.info("sampling defaults when a request leaves them out: temperature {}, top_p {}, top_k {}, min_p {}, repetition_penalty {},"
+                        + " chat max_tokens {} ({}); EOS ids {}", generation.temperature().orElse(1.0), generation.topP().orElse(1.0),
                 generation.topK().orElse(-1), generation.minP().orElse(0.0), generation.repetitionPenalty().orElse(1.0),
+                generation.maxNewTokens().isPresent() ? generation.maxNewTokens().getAsInt() : "the context's room",
                 Files.isRegularFile(folder.generationConfigJson()) ? "generation_config.json, then OpenAI's" : "OpenAI's",
                 java.util.Arrays.toString(eosIds));
         return new ServingModel(name, root, config, generation, tokenizer, template, engine, backend.describe(),

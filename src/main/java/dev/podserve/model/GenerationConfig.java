@@ -15,15 +15,19 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The sampling defaults a checkpoint ships in {@code generation_config.json}. Fields absent there
  * stay empty, so the API falls back to OpenAI's defaults.
+ *
+ * @param maxNewTokens a chat request's length when it sets none (still within the context), as vLLM
+ *                     takes {@code max_new_tokens}
  */
 public record GenerationConfig(int[] eosTokenIds, OptionalDouble temperature, OptionalDouble topP,
-                               OptionalInt topK, OptionalDouble repetitionPenalty, OptionalDouble minP) {
+                               OptionalInt topK, OptionalDouble repetitionPenalty, OptionalDouble minP,
+                               OptionalInt maxNewTokens) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     public static GenerationConfig empty() {
         return new GenerationConfig(new int[0], OptionalDouble.empty(), OptionalDouble.empty(),
-                OptionalInt.empty(), OptionalDouble.empty(), OptionalDouble.empty());
+                OptionalInt.empty(), OptionalDouble.empty(), OptionalDouble.empty(), OptionalInt.empty());
     }
 
     public static GenerationConfig load(Path file) throws IOException {
@@ -43,7 +47,16 @@ public record GenerationConfig(int[] eosTokenIds, OptionalDouble temperature, Op
                 n.hasNonNull("top_p") ? OptionalDouble.of(n.get("top_p").asDouble()) : OptionalDouble.empty(),
                 n.hasNonNull("top_k") ? OptionalInt.of(n.get("top_k").asInt()) : OptionalInt.empty(),
                 n.hasNonNull("repetition_penalty") ? OptionalDouble.of(n.get("repetition_penalty").asDouble()) : OptionalDouble.empty(),
-                n.hasNonNull("min_p") ? OptionalDouble.of(n.get("min_p").asDouble()) : OptionalDouble.empty());
+                n.hasNonNull("min_p") ? OptionalDouble.of(n.get("min_p").asDouble()) : OptionalDouble.empty(),
+                maxNewTokens(n.get("max_new_tokens")));
+    }
+
+    private static OptionalInt maxNewTokens(JsonNode n) {
+        if (n == null || n.isNull()) return OptionalInt.empty();
+        if (!n.isIntegralNumber() || n.asLong() < 1 || n.asLong() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("generation_config.json: max_new_tokens must be a positive integer; got " + n);
+        }
+        return OptionalInt.of(n.asInt());
     }
 
     /** EOS ids from both config files: a generation stops at any of them. */
