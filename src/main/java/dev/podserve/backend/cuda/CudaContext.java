@@ -45,31 +45,54 @@ public final class CudaContext implements AutoCloseable {
         check(cudart.cuDeviceGet(dev, ordinal), "cuDeviceGet(" + ordinal + ")");
         this.device = dev[0];
         check(cudart.cuDevicePrimaryCtxRetain(ctx, device), "cuDevicePrimaryCtxRetain");
-        check(cudart.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
-        check(cudart.cuStreamCreate(stream, 0), "cuStreamCreate");
-        check(cudart.cuStreamCreate(sideStream, cudart.CU_STREAM_NON_BLOCKING), "cuStreamCreate(side)");
-        check(cudart.cuEventCreate(fork, cudart.CU_EVENT_DISABLE_TIMING), "cuEventCreate(fork)");
-        check(cudart.cuEventCreate(join, cudart.CU_EVENT_DISABLE_TIMING), "cuEventCreate(join)");
-        byte[] buf = new byte[256];
-        check(cudart.cuDeviceGetName(buf, buf.length, device), "cuDeviceGetName");
-        int len = 0;
-        while (len < buf.length && buf[len] != 0) len++;
-        this.name = new String(buf, 0, len, java.nio.charset.StandardCharsets.US_ASCII);
-        int[] sms = new int[1];
-        check(cudart.cuDeviceGetAttribute(sms, cudart.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
-                "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
-        this.smCount = sms[0];
-        int[] major = new int[1];
-        check(cudart.cuDeviceGetAttribute(major, cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
-                "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)");
-        this.computeMajor = major[0];
-        int[] driver = new int[1];
-        check(cudart.cuDriverGetVersion(driver), "cuDriverGetVersion");
-        this.programmaticLaunch = major[0] >= 9 && driver[0] >= 12030
-                && Boolean.parseBoolean(System.getProperty("podserve.cuda.pdl", "true"));
-        try (SizeTPointer total = new SizeTPointer(1)) {
-            check(cudart.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
-            this.totalMemory = total.get();
+        try {
+            check(cudart.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
+            check(cudart.cuStreamCreate(stream, 0), "cuStreamCreate");
+            check(cudart.cuStreamCreate(sideStream, cudart.CU_STREAM_NON_BLOCKING), "cuStreamCreate(side)");
+            check(cudart.cuEventCreate(fork, cudart.CU_EVENT_DISABLE_TIMING), "cuEventCreate(fork)");
+            check(cudart.cuEventCreate(join, cudart.CU_EVENT_DISABLE_TIMING), "cuEventCreate(join)");
+            byte[] buf = new byte[256];
+            check(cudart.cuDeviceGetName(buf, buf.length, device), "cuDeviceGetName");
+            int len = 0;
+            while (len < buf.length && buf[len] != 0) len++;
+            this.name = new String(buf, 0, len, java.nio.charset.StandardCharsets.US_ASCII);
+            int[] sms = new int[1];
+            check(cudart.cuDeviceGetAttribute(sms, cudart.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
+                    "cuDeviceGetAttribute(MULTIPROCESSOR_COUNT)");
+            this.smCount = sms[0];
+            int[] major = new int[1];
+            check(cudart.cuDeviceGetAttribute(major, cudart.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device),
+                    "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)");
+            this.computeMajor = major[0];
+            int[] driver = new int[1];
+            check(cudart.cuDriverGetVersion(driver), "cuDriverGetVersion");
+            this.programmaticLaunch = major[0] >= 9 && driver[0] >= 12030
+                    && Boolean.parseBoolean(System.getProperty("podserve.cuda.pdl", "true"));
+            try (SizeTPointer total = new SizeTPointer(1)) {
+                check(cudart.cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
+                this.totalMemory = total.get();
+            }
+        } catch (RuntimeException | Error e) {
+            // A context that fails half-way must not keep the device's primary context (and its memory)
+            // retained for the life of the process: the server may go on without the GPU.
+            releaseAfterFailure(e);
+            throw e;
+        }
+    }
+
+    private void releaseAfterFailure(Throwable failure) {
+        Runnable[] undo = {
+                () -> { if (!join.isNull()) cudart.cuEventDestroy(join); },
+                () -> { if (!fork.isNull()) cudart.cuEventDestroy(fork); },
+                () -> { if (!sideStream.isNull()) cudart.cuStreamDestroy(sideStream); },
+                () -> { if (!stream.isNull()) cudart.cuStreamDestroy(stream); },
+                () -> cudart.cuDevicePrimaryCtxRelease(device)};
+        for (Runnable step : undo) {
+            try {
+                step.run();
+            } catch (RuntimeException | Error e) {
+                failure.addSuppressed(e);
+            }
         }
     }
 
