@@ -71,7 +71,8 @@ class ChatCompletionsController {
         ToolChoices.Plan tools = ToolChoices.parse(body.tools(), body.toolChoice(), unknown.get("parallel_tool_calls"), json,
                 ToolCallFormat.of(model, props.model().toolCallFormat()), model.tokenizer());
         OutputGrammar format = ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), unknown, json);
-        if (tools.grammar() != null && format != null) {
+        // Calls the model may make are no structured output's answer, bound by a grammar (the JSON formats) or not (XML).
+        if ((tools.grammar() != null || tools.mode() == ToolChoices.Mode.AUTO) && format != null) {
             throw ApiException.badRequest("tool_choice", (tools.calls() ? "A forced tool call is already a structured output"
                     : "Tool calls the model may make (tool_choice \"auto\") cannot be combined with a structured output") + "; drop "
                     + (body.responseFormat() != null ? "response_format" : "structured_outputs") + " or set tool_choice to \"none\".");

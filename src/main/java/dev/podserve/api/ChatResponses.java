@@ -67,7 +67,7 @@ final class ChatResponses {
                 List<ChatCompletionResponse.ToolCall> calls;
                 boolean endedInArguments = false;
                 if (meta.tools().format() != null) {
-                    ToolCallText.Whole read = ToolCallText.read(meta.tools().format(), text == null ? "" : text);
+                    ToolCallText.Whole read = ToolCallText.read(meta.tools().reader(), text == null ? "" : text);
                     calls = read.calls().isEmpty() ? null : read.calls();
                     endedInArguments = read.endedInArguments();
                     message = new ChatCompletionResponse.Message("assistant", text == null ? null : read.content(), calls, reasoning);
@@ -86,7 +86,7 @@ final class ChatResponses {
     /**
      * A named function's answer as its tool call, whatever its end (arguments cut by max_tokens are
      * still the call, as OpenAI sends them); null for the rest ({@code "required"} and
-     * {@code "auto"} are read by {@link ToolCallText}).
+     * {@code "auto"} are read by a {@link CallReader}).
      */
     private static List<ChatCompletionResponse.ToolCall> toolCalls(ToolChoices.Plan tools, String text) {
         return tools.mode() == ToolChoices.Mode.NAMED ? ToolCallAnswers.named(tools.function(), text) : null;
@@ -225,19 +225,19 @@ final class ChatResponses {
     }
 
     /**
-     * {@code "auto"}'s and {@code "required"}'s chunks, read by {@link ToolCallText}: the answer's
+     * {@code "auto"}'s and {@code "required"}'s chunks, read by a {@link CallReader}: the answer's
      * text streams as content, held back only where it may be opening a call; a call's first chunk carries its index (counting the choice's calls), id,
      * type and name once they are known, and its arguments follow in pieces as they are written.
      * Log-probabilities ride on the next chunk that goes out, so a token held back keeps its entry.
      */
     private static Function<Choices.Event, List<String>> readCallFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
-        ToolCallText[] readers = new ToolCallText[numChoices];
+        CallReader[] readers = new CallReader[numChoices];
         List<List<TokenLogprob>> heldLogprobs = new ArrayList<>();
         // Content that is only blanks so far waits: around calls it is no content, as in the whole response.
         StringBuilder[] blanks = new StringBuilder[numChoices];
         boolean[] wroteText = new boolean[numChoices];
         for (int i = 0; i < numChoices; i++) {
-            readers[i] = new ToolCallText(meta.tools().format());
+            readers[i] = meta.tools().reader();
             heldLogprobs.add(new ArrayList<>());
             blanks[i] = new StringBuilder();
         }

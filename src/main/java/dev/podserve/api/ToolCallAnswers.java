@@ -11,7 +11,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Tool calls as OpenAI's {@code tool_calls}: their ids, and a named function's answer, whose text
- * is the arguments. ({@code "required"} and {@code "auto"} answers are read by {@link ToolCallText}.)
+ * is the arguments. ({@code "required"} and {@code "auto"} answers are read by a {@link CallReader}.)
  */
 final class ToolCallAnswers {
 

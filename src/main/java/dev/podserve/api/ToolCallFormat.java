@@ -24,14 +24,20 @@ import dev.podserve.tokenizer.HfTokenizer;
  * @param closer       the text that ends a call after its JSON, dropped from the content; null: none
  * @param shortIds     whether call ids are 9 letters and digits, the only ids Mistral's chat templates take back
  *                     (they raise on any other in the next turn's history; vLLM's MistralToolCall makes them so)
+ * @param xml          whether an opener is followed by {@code <function=NAME>} and {@code <parameter=KEY>} elements
+ *                     instead of JSON: read by {@link XmlCallText} against the tools' schemas, and never bound by a
+ *                     grammar (there is no JSON to bind; {@code argumentsKey} and {@code array} do not apply)
  */
 record ToolCallFormat(String name, List<String> openers, boolean atStart, String separator, String argumentsKey,
-                      boolean array, String closer, boolean shortIds) {
+                      boolean array, String closer, boolean shortIds, boolean xml) {
 
     ToolCallFormat(String name, List<String> openers, boolean atStart, String separator, String argumentsKey,
                    boolean array, String closer) {
-        this(name, openers, atStart, separator, argumentsKey, array, closer, false);
+        this(name, openers, atStart, separator, argumentsKey, array, closer, false, false);
     }
+
+    /** What a template of {@link #QWEN3_CODER} writes inside a call, and a Hermes template never does. */
+    private static final String XML_FUNCTION = "<function=";
 
     /** {@code <tool_call>{"name": ..., "arguments": {...}}</tool_call>}, once per call: Hermes, Qwen 2.5 and 3, and many fine-tunes. */
     static final ToolCallFormat HERMES = new ToolCallFormat("hermes", List.of("<tool_call>"), false, null, "arguments", false,
@@ -41,7 +47,14 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
             "parameters", false, null);
     /** {@code [TOOL_CALLS][{"name": ..., "arguments": {...}}, ...]}: Mistral's instruct models. */
     static final ToolCallFormat MISTRAL = new ToolCallFormat("mistral", List.of("[TOOL_CALLS]"), false, null, "arguments", true, null,
-            true);
+            true, false);
+    /**
+     * {@code <tool_call><function=NAME><parameter=KEY>value</parameter>...</function></tool_call>}, once
+     * per call: Qwen3-Coder (and later Qwen models whose templates write {@code <function=}). Its values
+     * are plain text, typed by the tools' schemas when read (vLLM's {@code qwen3_coder}).
+     */
+    static final ToolCallFormat QWEN3_CODER = new ToolCallFormat("qwen3_coder", List.of("<tool_call>"), false, null, null, false,
+            "</tool_call>", false, true);
 
     /**
      * {@code tool_choice: "required"}'s answer, which the grammar makes a JSON array of
@@ -53,7 +66,7 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
     /** {@link #REQUIRED}'s array, its calls given the ids the served model's template takes back (null: not known). */
     static ToolCallFormat required(ToolCallFormat model) {
         return model != null && model.shortIds ? new ToolCallFormat(REQUIRED.name, REQUIRED.openers, REQUIRED.atStart,
-                REQUIRED.separator, REQUIRED.argumentsKey, REQUIRED.array, REQUIRED.closer, true) : REQUIRED;
+                REQUIRED.separator, REQUIRED.argumentsKey, REQUIRED.array, REQUIRED.closer, true, false) : REQUIRED;
     }
 
     /** A new id for a call read in this format. */
@@ -61,11 +74,16 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
         return shortIds ? ToolCallAnswers.newShortId() : ToolCallAnswers.newId();
     }
 
-    private static final List<ToolCallFormat> ALL = List.of(HERMES, LLAMA3_JSON, MISTRAL);
+    /**
+     * In the order templates are told apart: Qwen3-Coder's templates write {@code <tool_call>} too,
+     * so {@code <function=} must be looked for before Hermes' opener is.
+     */
+    private static final List<ToolCallFormat> ALL = List.of(QWEN3_CODER, HERMES, LLAMA3_JSON, MISTRAL);
 
     /**
-     * The served model's format: the configured one, or with {@code auto} the first whose opener
-     * its chat template writes. Null: none ({@code none}, or a template that writes no known one).
+     * The served model's format: the configured one, or with {@code auto} the first that its chat
+     * template writes (by its opener; {@link #QWEN3_CODER} by {@code <function=}). Null: none
+     * ({@code none}, or a template that writes no known one).
      */
     static ToolCallFormat of(ServingModel model, String configured) {
         if ("none".equals(configured)) return null;
@@ -75,9 +93,13 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
         // The tool_use template, where the checkpoint has one, is the one that writes the calls.
         String template = model.chatTemplate() == null ? "" : model.chatTemplate().forTools().template();
         for (ToolCallFormat f : ALL) {
-            if (f.openers.stream().anyMatch(template::contains)) return f;
+            if (f.writtenBy(template)) return f;
         }
         return null;
+    }
+
+    private boolean writtenBy(String template) {
+        return xml ? template.contains(XML_FUNCTION) : openers.stream().anyMatch(template::contains);
     }
 
     /**

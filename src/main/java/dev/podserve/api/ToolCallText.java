@@ -10,7 +10,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Reads one choice's answer, as it streams, into content and tool calls in the model's own
- * {@link ToolCallFormat} ({@code tool_choice: "auto"}), or in {@code "required"}'s array. Text that may still turn out to open a call
+ * {@link ToolCallFormat} ({@code tool_choice: "auto"}; one of JSON calls, while {@link XmlCallText}
+ * reads XML ones), or in {@code "required"}'s array. Text that may still turn out to open a call
  * (the first bytes of an opener) is held back until it is known. A call goes out as soon as its
  * name is whole and its arguments have begun, and its arguments then stream as they are written,
  * exactly as generated (so a call cut short by the end of the answer is still the call, its
@@ -18,7 +19,7 @@ import tools.jackson.databind.JsonNode;
  * a call comes back as content, word for word. The same reader serves streamed and whole
  * responses, so both read an answer alike.
  */
-final class ToolCallText {
+final class ToolCallText implements CallReader {
 
     /** What the answer read so far gives: content and calls, in the order they came. */
     sealed interface Piece permits Content, CallStart, CallArguments {
@@ -61,12 +62,14 @@ final class ToolCallText {
     }
 
     /** Calls given out so far. */
-    int calls() {
+    @Override
+    public int calls() {
         return calls;
     }
 
     /** Takes the next piece of the answer; returns what can go out now. */
-    List<Piece> feed(String text) {
+    @Override
+    public List<Piece> feed(String text) {
         pending.append(text);
         List<Piece> out = new ArrayList<>(2);
         read(out, false);
@@ -79,12 +82,14 @@ final class ToolCallText {
      * answer did not end in calls (its finish stays {@code stop}, not {@code tool_calls}), just as one
      * cut by max_tokens keeps {@code length}.
      */
-    boolean endedInArguments() {
+    @Override
+    public boolean endedInArguments() {
         return endedInArguments;
     }
 
     /** The answer has ended: gives out everything still held. */
-    List<Piece> finish() {
+    @Override
+    public List<Piece> finish() {
         List<Piece> out = new ArrayList<>(2);
         read(out, true);
         endedInArguments = phase == Phase.CALL && begun > 0 && !argumentsDone;
@@ -105,7 +110,11 @@ final class ToolCallText {
 
     /** The whole answer at once: its content (null where it is only blanks around calls) and calls. */
     static Whole read(ToolCallFormat format, String answer) {
-        ToolCallText reader = new ToolCallText(format);
+        return read(new ToolCallText(format), answer);
+    }
+
+    /** The whole answer at once, through {@code reader} (a new one, of any format). */
+    static Whole read(CallReader reader, String answer) {
         List<Piece> pieces = new ArrayList<>(reader.feed(answer));
         pieces.addAll(reader.finish());
         StringBuilder content = new StringBuilder();

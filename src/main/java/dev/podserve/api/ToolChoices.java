@@ -24,7 +24,9 @@ import tools.jackson.databind.ObjectMapper;
  *   <li>{@code "auto"} (the default when tools are given): the model answers in text or calls
  *       tools in its own {@link ToolCallFormat}, read back from its text; from the point a call
  *       opens until its JSON closes the call is bound to the tools' names and parameters, so a call
- *       the model starts is a valid one. A model whose format is not known gets a 400;</li>
+ *       the model starts is a valid one. A format of XML calls ({@link ToolCallFormat#xml()}) has no
+ *       JSON to bind: its calls are read back, unconstrained, as vLLM reads them. A model whose
+ *       format is not known gets a 400;</li>
  *   <li>{@code "none"}: free text; the tools still reach the chat template.</li>
  * </ul>
  */
@@ -41,10 +43,24 @@ final class ToolChoices {
      * @param function the forced function's name (NAMED)
      * @param grammar  what the answer must be, or the calls in it (AUTO); null for NONE
      * @param format   how the answer's calls are read back (AUTO: the model's own way; REQUIRED: the array)
+     * @param maxCalls the most calls read back (1 for {@code parallel_tool_calls: false}); -1: any number
      */
-    record Plan(Mode mode, List<Map<String, Object>> tools, String function, OutputGrammar grammar, ToolCallFormat format) {
+    record Plan(Mode mode, List<Map<String, Object>> tools, String function, OutputGrammar grammar, ToolCallFormat format,
+                int maxCalls) {
 
         static final Plan FREE = new Plan(Mode.NONE, null, null, null, null);
+
+        Plan(Mode mode, List<Map<String, Object>> tools, String function, OutputGrammar grammar, ToolCallFormat format) {
+            this(mode, tools, function, grammar, format, -1);
+        }
+
+        /**
+         * A reader of one answer's calls in {@link #format}. An XML call's values are typed by the
+         * tools' schemas, and as no grammar ends its answer after the last call allowed, the reader does.
+         */
+        CallReader reader() {
+            return format.xml() ? new XmlCallText(format, tools, maxCalls) : new ToolCallText(format);
+        }
 
         /** Whether a call is forced: the whole answer is one. */
         boolean calls() {
@@ -88,8 +104,12 @@ final class ToolChoices {
             if (format == null) {
                 throw ApiException.badRequest("tool_choice", "tool_choice \"auto\" (the default when tools are given) reads the "
                         + "model's own tool calls, and this model's format is not known (set podserve.model.tool-call-format to "
-                        + "hermes, llama3_json or mistral if it writes one of them); set tool_choice to \"required\", to "
+                        + "hermes, llama3_json, mistral or qwen3_coder if it writes one of them); set tool_choice to \"required\", to "
                         + "{\"type\": \"function\", \"function\": {\"name\": ...}}, or to \"none\".");
+            }
+            if (format.xml()) {
+                // Its values are plain text, typed only when read: no grammar binds the call, as none binds it in vLLM.
+                return new Plan(Mode.AUTO, list, null, null, format, maxCalls);
             }
             OutputGrammar call = format.array() ? OutputGrammar.toolCallArray(shapes, format.argumentsKey(), maxCalls)
                     : OutputGrammar.toolCall(shapes, format.argumentsKey());

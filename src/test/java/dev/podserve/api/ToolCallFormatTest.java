@@ -37,6 +37,42 @@ class ToolCallFormatTest {
         assertThat(ToolCallFormat.of(withTemplate(qwen), "mistral")).isEqualTo(ToolCallFormat.MISTRAL);
     }
 
+    /**
+     * Qwen3-Coder's templates write {@code <tool_call>} as Hermes' do, but XML inside it: a template
+     * that writes {@code <function=} is qwen3_coder, told before Hermes is looked for.
+     */
+    @Test
+    void aTemplateThatWritesXmlCallsIsQwen3CoderNotHermes() {
+        String coder = "{%- for tool_call in message.tool_calls %}{{- '<tool_call>\\n<function=' + tool_call.name + '>\\n' }}"
+                + "{%- for k, v in tool_call.arguments.items() %}{{- '<parameter=' + k + '>\\n' + v + '\\n</parameter>\\n' }}"
+                + "{%- endfor %}{{- '</function>\\n</tool_call>' }}{%- endfor %}";
+        assertThat(ToolCallFormat.of(withTemplate(coder), "auto")).isEqualTo(ToolCallFormat.QWEN3_CODER);
+        assertThat(ToolCallFormat.of(withTemplate(coder), "hermes")).as("configured wins").isEqualTo(ToolCallFormat.HERMES);
+        String qwen = "{%- for m in messages %}{{ m.content }}{%- endfor %}{{- '<tool_call>\\n' }}";
+        assertThat(ToolCallFormat.of(withTemplate(qwen), "qwen3_coder")).isEqualTo(ToolCallFormat.QWEN3_CODER);
+        assertThat(ToolCallFormat.of(withTemplate(qwen), "auto")).isEqualTo(ToolCallFormat.HERMES);
+    }
+
+    /** No grammar binds qwen3_coder's calls (there is no JSON to bind); forced calls are podserve's JSON whatever the format. */
+    @Test
+    void autoWithXmlCallsIsReadUnboundAndForcedCallsStayJson() {
+        Object tools = List.of(java.util.Map.of("type", "function", "function", java.util.Map.of("name", "f")));
+        var json = JsonMapper.builder().build();
+        ToolChoices.Plan auto = ToolChoices.parse(tools, "auto", null, json, ToolCallFormat.QWEN3_CODER, TinyModel.TOKENIZER);
+        assertThat(auto.mode()).isEqualTo(ToolChoices.Mode.AUTO);
+        assertThat(auto.grammar()).isNull();
+        assertThat(auto.reader()).isInstanceOf(XmlCallText.class);
+        assertThat(ToolChoices.parse(tools, "auto", false, json, ToolCallFormat.QWEN3_CODER, TinyModel.TOKENIZER).maxCalls()).isEqualTo(1);
+        ToolChoices.Plan required = ToolChoices.parse(tools, "required", null, json, ToolCallFormat.QWEN3_CODER, TinyModel.TOKENIZER);
+        assertThat(required.grammar()).isNotNull();
+        assertThat(required.format()).isEqualTo(ToolCallFormat.REQUIRED);
+        assertThat(required.reader()).isInstanceOf(ToolCallText.class);
+        ToolChoices.Plan named = ToolChoices.parse(tools, java.util.Map.of("type", "function", "function", java.util.Map.of("name", "f")),
+                null, json, ToolCallFormat.QWEN3_CODER, TinyModel.TOKENIZER);
+        assertThat(named.mode()).isEqualTo(ToolChoices.Mode.NAMED);
+        assertThat(named.grammar()).isNotNull();
+    }
+
     @Test
     void anOpenerTheTokenizerHasAsASpecialTokenIsMatchedByIdAndKeptInTheText() {
         ToolCallFormat f = new ToolCallFormat("test", List.of("<|im_start|>", "<call>"), false, null, "arguments", false, null);
