@@ -28,8 +28,11 @@ import jinjava.javax.el.CompositeELResolver;
  * loop's {@code else}, {@code 'ab' * 3}), {@link JinjaCompat} rewrites the template first; values print as
  * Python's {@code str} ({@link PythonRepr}) and strings index and count by code point. Gaps left against
  * Jinja, each with a case in the test resource {@code tokenizer/jinja-parity.json}: {@code none} prints
- * as undefined does (empty), {@code ~} and {@code and}/{@code or} follow Jinjava, {@code %} of negative
- * numbers follows Java, a loop over a string takes it whole, and a loop has no {@code previtem}.
+ * as undefined does (empty, and so does a null item in {@code join}), {@code ~} and {@code and}/{@code or}
+ * follow Jinjava, {@code %} of negative numbers follows Java, a loop over a string takes it whole, a loop
+ * has no {@code previtem}, a loop filter is checked for every item before the loop starts (Jinja checks
+ * each as it comes, which differs only when the body changes what the filter reads), and only a string
+ * times one factor repeats ({@code ' ' * n * 2} does not render).
  * Thread-safe: each render has its own scope.
  */
 public final class ChatTemplate {

@@ -16,7 +16,8 @@ import java.util.Set;
  *   <li>A loop filter first collects the items that pass into a list, then loops over that list, so
  *       {@code loop.index}, {@code loop.length} and {@code loop.last} count the filtered items as
  *       Jinja's do.</li>
- *   <li>A loop's {@code else} becomes an {@code if} after the loop on a flag the loop body sets.</li>
+ *   <li>A loop's {@code else} becomes an {@code if} after the loop on a flag set where the loop body
+ *       ends (so an iteration left by {@code break} or {@code continue} does not set it, as in Jinja).</li>
  * </ul>
  * Works on the tags {@link JinjaCompat} scanned; every other tag and all text pass through unchanged.
  */
@@ -73,7 +74,10 @@ final class JinjaLoops {
                 }
                 out.append(loop != null ? loop : t.text());
             } else if (flagAt.containsKey(p) && t.name().equals("else")) {
-                out.append(t.opener()).append(" endfor %}{% if not ").append(flagAt.get(p)).append(".ran ").append(t.closer());
+                // The flag is set where the body ends, as Jinja sets its own: an iteration left by break
+                // or continue does not count, so a loop that breaks in its first one still runs the else.
+                out.append(t.opener()).append(" set ").append(flagAt.get(p)).append(".ran = true %}{% endfor %}{% if not ")
+                        .append(flagAt.get(p)).append(".ran ").append(t.closer());
             } else if (flagAt.containsKey(p)) {
                 out.append(t.opener()).append(" endif ").append(t.closer());
             } else {
@@ -104,6 +108,12 @@ final class JinjaLoops {
         String loopOver = iterable;
         if (filter >= 0) {
             String condition = code.substring(tokens.get(filter).end()).strip();
+            String outer = outerLoop(condition, items + "_outer");
+            if (!outer.equals(condition)) {
+                // In the filter, loop is the enclosing loop's: the collecting loop below would shadow it.
+                s.append(" set ").append(items).append("_outer = loop %}{%");
+                condition = outer;
+            }
             String item = target;
             if (item.startsWith("(") && item.endsWith(")")) item = item.substring(1, item.length() - 1);
             if (topLevel(JinjaCompat.tokenize(item), 0, ",") >= 0) item = "[" + item + "]";
@@ -116,9 +126,20 @@ final class JinjaLoops {
         if (flag != null) {
             s.append(" set ").append(flag).append(" = namespace(ran=false) %}{%");
         }
-        s.append(" for ").append(target).append(" in ").append(loopOver).append(' ');
-        if (flag != null) s.append("%}{% set ").append(flag).append(".ran = true ");
-        return s.append(t.closer()).toString();
+        return s.append(" for ").append(target).append(" in ").append(loopOver).append(' ').append(t.closer()).toString();
+    }
+
+    /** The condition with each name {@code loop} (not an attribute named so) read as {@code alias}. */
+    private static String outerLoop(String condition, String alias) {
+        List<JinjaCompat.Token> tokens = JinjaCompat.tokenize(condition);
+        StringBuilder sb = new StringBuilder(condition);
+        for (int i = tokens.size() - 1; i >= 0; i--) {
+            JinjaCompat.Token t = tokens.get(i);
+            if (t.text().equals("loop") && (i == 0 || !tokens.get(i - 1).text().equals("."))) {
+                sb.replace(t.start(), t.end(), alias);
+            }
+        }
+        return sb.toString();
     }
 
     /** Index of the first token {@code word} at bracket depth 0 from {@code from}, or -1. */

@@ -52,9 +52,9 @@ final class PythonStringMethods extends ELResolver {
             case "capitalize" -> s.isEmpty() ? s
                     : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1).toLowerCase(Locale.ROOT);
             case "join" -> join(s, args);
-            case "count" -> count(s, needle(args, "count"));
-            case "find" -> codePointIndex(s, s.indexOf(needle(args, "find")));
-            case "rfind" -> codePointIndex(s, s.lastIndexOf(needle(args, "rfind")));
+            case "count" -> count(s, needle(args, "count"), args);
+            case "find" -> find(s, needle(args, "find"), args, false);
+            case "rfind" -> find(s, needle(args, "rfind"), args, true);
             case "isspace" -> !s.isEmpty() && s.codePoints().allMatch(c -> Character.isWhitespace(c) || Character.isSpaceChar(c));
             case "isdigit" -> !s.isEmpty() && s.codePoints().allMatch(Character::isDigit);
             case "isalpha" -> !s.isEmpty() && s.codePoints().allMatch(Character::isLetter);
@@ -179,22 +179,46 @@ final class PythonStringMethods extends ELResolver {
         return sb.toString();
     }
 
-    /** Non-overlapping occurrences, as Python's {@code str.count}; an empty needle counts the gaps between characters. */
-    private static long count(String s, String needle) {
-        if (needle.isEmpty()) return s.codePointCount(0, s.length()) + 1L;
+    /**
+     * Non-overlapping occurrences in s[start:end], as Python's {@code str.count}; an empty needle counts
+     * the gaps between characters.
+     */
+    private static long count(String s, String needle, Object[] args) {
+        String within = codePointSlice(s, args);
+        if (within == null) return 0;
+        if (needle.isEmpty()) return within.codePointCount(0, within.length()) + 1L;
         long n = 0;
-        for (int at = s.indexOf(needle); at >= 0; at = s.indexOf(needle, at + needle.length())) n++;
+        for (int at = within.indexOf(needle); at >= 0; at = within.indexOf(needle, at + needle.length())) n++;
         return n;
+    }
+
+    /** Python's {@code str.find}/{@code str.rfind} within s[start:end]: a code point index into s, or -1. */
+    private static long find(String s, String needle, Object[] args, boolean last) {
+        String within = codePointSlice(s, args);
+        if (within == null) return -1;
+        int at = last ? within.lastIndexOf(needle) : within.indexOf(needle);
+        if (at < 0) return -1;
+        int n = s.codePointCount(0, s.length());
+        int start = args.length > 1 && args[1] != null ? clampIndex(integer(args[1]), n) : 0;
+        return start + within.codePointCount(0, at);
+    }
+
+    /**
+     * s[start:end] counted in code points, from the optional arguments after the needle; null where
+     * Python finds nothing whatever the needle (a start past the end).
+     */
+    private static String codePointSlice(String s, Object[] args) {
+        int n = s.codePointCount(0, s.length());
+        if (args.length > 1 && args[1] != null && integer(args[1]) > n) return null;
+        int a = args.length > 1 && args[1] != null ? clampIndex(integer(args[1]), n) : 0;
+        int b = args.length > 2 && args[2] != null ? clampIndex(integer(args[2]), n) : n;
+        if (a > b) return null;
+        return s.substring(s.offsetByCodePoints(0, a), s.offsetByCodePoints(0, b));
     }
 
     private static String needle(Object[] args, String method) {
         if (args.length == 0 || args[0] == null) throw new IllegalArgumentException(method + " needs a string argument");
         return String.valueOf(args[0]);
-    }
-
-    /** Python indexes strings by code point; -1 stays -1 (not found). */
-    private static long codePointIndex(String s, int utf16Index) {
-        return utf16Index < 0 ? -1 : s.codePointCount(0, utf16Index);
     }
 
     /** {@code s[i]}: the code point at i, counted from the end when negative; null (undefined) outside the string, as in Jinja. */

@@ -24,7 +24,7 @@ class JinjaCompatTest {
             "{{ x.y|length is number }} {{ a|f(1)|g is not none }} => {{ (x.y|length) is number }} {{ (a|f(1)|g) is not none }}",
             "{{ '-' * n|int + 1 }} {{ 2 * 'ab' }} {{ 'a' * -k }} => {{ ('-'|podserve_repeat(n|int)) + 1 }} {{ ('ab'|podserve_repeat(2)) }} {{ ('a'|podserve_repeat(-k)) }}",
             "{%- for m in ms if m.r != 's' -%} => {%- set podserve_loop_items_1 = [] %}{% for m in ms %}{% if m.r != 's' %}{% do podserve_loop_items_1.append(m) %}{% endif %}{% endfor %}{% for m in podserve_loop_items_1 -%}",
-            "{% for x in xs %}a{% else %}b{% endfor %} => {% set podserve_loop_ran_1 = namespace(ran=false) %}{% for x in xs %}{% set podserve_loop_ran_1.ran = true %}a{% endfor %}{% if not podserve_loop_ran_1.ran %}b{% endif %}"})
+            "{% for x in xs %}a{% else %}b{% endfor %} => {% set podserve_loop_ran_1 = namespace(ran=false) %}{% for x in xs %}a{% set podserve_loop_ran_1.ran = true %}{% endfor %}{% if not podserve_loop_ran_1.ran %}b{% endif %}"})
     void parenthesizesWhatJinjavaReadsOtherwise(String template, String expected) {
         assertThat(JinjaCompat.rewrite(template)).isEqualTo(expected);
     }
