@@ -99,7 +99,8 @@ record ToolCallFormat(String name, List<String> openers, boolean atStart, String
     }
 
     private boolean writtenBy(String template) {
-        return xml ? template.contains(XML_FUNCTION) : openers.stream().anyMatch(template::contains);
+        // An XML template must write the opener too: Seed-OSS's writes <function= inside <seed:tool_call>, which this reader never finds.
+        return openers.stream().anyMatch(template::contains) && (!xml || template.contains(XML_FUNCTION));
     }
 
     /**

@@ -129,6 +129,10 @@ final class XmlCallText implements CallReader {
                 }
                 case BODY -> {
                     int end = pending.indexOf(FUNCTION_END);
+                    // A </function> the model left out: its </tool_call> ends the call (vLLM reads each <tool_call> on its own).
+                    int closerAt = closerInPlaceOfFunctionEnd(end);
+                    boolean byCloser = closerAt >= 0;
+                    if (byCloser) end = closerAt;
                     if (end < 0 && !atEnd) return;
                     String body = pending.substring(0, end < 0 ? pending.length() : end);
                     out.add(new CallArguments(calls - 1, XmlParameters.arguments(body, properties.get(function))));
@@ -137,8 +141,8 @@ final class XmlCallText implements CallReader {
                         pending.setLength(0);
                         return;
                     }
-                    pending.delete(0, end + FUNCTION_END.length());
-                    closed = false;
+                    pending.delete(0, end + (byCloser ? format.closer() : FUNCTION_END).length());
+                    closed = byCloser;
                     phase = calls == maxCalls ? Phase.DONE : Phase.AFTER;
                 }
                 case AFTER -> {
@@ -191,6 +195,21 @@ final class XmlCallText implements CallReader {
         pending.delete(0, gt + 1);
         phase = Phase.BODY;
         return true;
+    }
+
+    /**
+     * BODY: where a {@code </tool_call>} before {@code end} (the {@code </function>}, -1: none yet) stands
+     * where the {@code </function>} should, after the last parameter's closer or an empty body (blanks
+     * between); -1 where none does. One inside a value (code that writes the tag) is the value's.
+     */
+    private int closerInPlaceOfFunctionEnd(int end) {
+        String closer = format.closer();
+        for (int at = pending.indexOf(closer); at >= 0 && (end < 0 || at < end); at = pending.indexOf(closer, at + 1)) {
+            int i = at;
+            while (i > 0 && ToolCallText.blank(pending.charAt(i - 1))) i--;
+            if (i == 0 || pending.substring(0, i).endsWith(XmlParameters.CLOSE)) return at;
+        }
+        return -1;
     }
 
     private void content(List<Piece> out, String text) {

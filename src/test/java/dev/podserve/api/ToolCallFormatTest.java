@@ -53,6 +53,21 @@ class ToolCallFormatTest {
         assertThat(ToolCallFormat.of(withTemplate(qwen), "auto")).isEqualTo(ToolCallFormat.HERMES);
     }
 
+    /**
+     * ByteDance Seed-OSS's template writes {@code <function=} and {@code <parameter=} too, but inside
+     * {@code <seed:tool_call>}: read as qwen3_coder, its calls (opened by {@code <seed:tool_call>}, never by
+     * {@code <tool_call>}) would all come back as content. Such a template writes no known opener: no format,
+     * as before qwen3_coder was known (tool_choice auto is then a 400 that says so).
+     */
+    @Test
+    void aTemplateThatWritesFunctionTagsInsideAnotherOpenerIsNotQwen3Coder() {
+        String seedOss = "{%- set toolcall_begin_token = '<seed:tool_call>' -%}{%- set toolcall_end_token = '</seed:tool_call>' -%}"
+                + "{%- for tool_call in message.tool_calls %}{{ '\\n' + toolcall_begin_token + '\\n<function=' + tool_call.name + '>\\n' }}"
+                + "{%- for k, v in tool_call.arguments | items %}{{ '<parameter=' + k + '>' }}{{ v + '</parameter>\\n' }}{%- endfor %}"
+                + "{{ '</function>\\n' + toolcall_end_token }}{%- endfor %}";
+        assertThat(ToolCallFormat.of(withTemplate(seedOss), "auto")).isNull();
+    }
+
     /** No grammar binds qwen3_coder's calls (there is no JSON to bind); forced calls are podserve's JSON whatever the format. */
     @Test
     void autoWithXmlCallsIsReadUnboundAndForcedCallsStayJson() {

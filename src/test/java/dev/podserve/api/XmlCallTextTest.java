@@ -140,6 +140,29 @@ class XmlCallTextTest {
         }
     }
 
+    /**
+     * A {@code </function>} the model left out: its {@code </tool_call>} ends the call (vLLM reads each
+     * {@code <tool_call>...</tool_call>} on its own), so the call is whole and a call after it is still read,
+     * not taken into the first one's arguments, whole or cut at any point.
+     */
+    @Test
+    void aMissingFunctionCloserEndsAtTheToolCallCloser() {
+        String answer = "<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n</tool_call>\n"
+                + call("get_weather", "city", "Rome", "days", "2");
+        ToolCallText.Whole w = read(answer);
+        assertThat(calls(w)).isEqualTo("get_weather{\"city\":\"Paris\"};get_weather{\"city\":\"Rome\",\"days\":2};");
+        assertThat(w.content()).isNull();
+        assertThat(w.endedInArguments()).as("both calls are whole").isFalse();
+        String whole = pieces(answer);
+        for (int k = 0; k < answer.length(); k++) {
+            assertThat(pieces(answer.substring(0, k), answer.substring(k))).as("cut at " + k).isEqualTo(whole);
+        }
+        assertThat(calls(read("<tool_call>\n<function=ping>\n</tool_call>" + call("ping")))).isEqualTo("ping{};ping{};");
+        // The tag inside a value (a coding model writing a parser) is the value's.
+        String code = "s = text.split('</tool_call>')\n</tool_call>";
+        assertThat(calls(read(call("get_weather", "code", code)))).isEqualTo("get_weather{\"code\":\"s = text.split('</tool_call>')\\n</tool_call>\"};");
+    }
+
     @Test
     void aCallCutByTheEndOfTheAnswerIsItsParametersSoFarAndNotAFinishedCall() {
         ToolCallText.Whole cut = read("<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n1");
