@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * Reads one choice's answer, as it streams, into content and tool calls ({@link ToolCallText.Piece}s),
  * in one {@link ToolCallFormat}: {@link ToolCallText} for the JSON formats, {@link XmlCallText} for
- * the XML one. Streamed and whole responses read an answer through the same reader, so they agree.
+ * the XML one, {@link MistralCallText} for Mistral v11's name-then-arguments calls. Streamed and whole
+ * responses read an answer through the same reader, so they agree.
  */
 interface CallReader {
 

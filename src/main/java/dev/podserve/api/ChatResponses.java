@@ -89,7 +89,7 @@ final class ChatResponses {
      * {@code "auto"} are read by a {@link CallReader}).
      */
     private static List<ChatCompletionResponse.ToolCall> toolCalls(ToolChoices.Plan tools, String text) {
-        return tools.mode() == ToolChoices.Mode.NAMED ? ToolCallAnswers.named(tools.function(), text) : null;
+        return tools.mode() == ToolChoices.Mode.NAMED ? ToolCallAnswers.named(tools.newCallId(), tools.function(), text) : null;
     }
 
     /**
@@ -211,7 +211,7 @@ final class ChatResponses {
             // The call's first piece waits for its first text (a reasoning model thinks first), or the end.
             if (!text.isEmpty() || hasLogprobs || (ids[c] == null && e.output().finishReason() != null)) {
                 boolean first = ids[c] == null;
-                if (first) ids[c] = ToolCallAnswers.newId();
+                if (first) ids[c] = meta.tools().newCallId();
                 ChatCompletionChunk.ToolCallDelta call = new ChatCompletionChunk.ToolCallDelta(0, first ? ids[c] : null,
                         first ? "function" : null, new ChatCompletionChunk.FunctionDelta(first ? meta.tools().function() : null, text));
                 ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(e.output().logprobs(), meta.model().tokenizer()) : null;

@@ -40,7 +40,7 @@ final class ToolCallAnswers {
     }
 
     /** A named function's one call, its arguments the answer's text as generated. */
-    static List<ToolCall> named(String function, String text) {
-        return List.of(new ToolCall(newId(), "function", new Function(function, text)));
+    static List<ToolCall> named(String id, String function, String text) {
+        return List.of(new ToolCall(id, "function", new Function(function, text)));
     }
 }

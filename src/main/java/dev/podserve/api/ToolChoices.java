@@ -25,7 +25,9 @@ import tools.jackson.databind.ObjectMapper;
  *       tools in its own {@link ToolCallFormat}, read back from its text; from the point a call
  *       opens until its JSON closes the call is bound to the tools' names and parameters, so a call
  *       the model starts is a valid one. A format of XML calls ({@link ToolCallFormat#xml()}) has no
- *       JSON to bind: its calls are read back, unconstrained, as vLLM reads them. A model whose
+ *       JSON to bind, and Mistral v11's ({@link ToolCallFormat#argumentsMarker()}) writes its name as
+ *       plain text no JSON grammar describes: their calls are read back, unconstrained, as vLLM reads
+ *       them ({@link ToolCallFormat#bound()}). A model whose
  *       format is not known gets a 400;</li>
  *   <li>{@code "none"}: free text; the tools still reach the chat template.</li>
  * </ul>
@@ -44,9 +46,11 @@ final class ToolChoices {
      * @param grammar  what the answer must be, or the calls in it (AUTO); null for NONE
      * @param format   how the answer's calls are read back (AUTO: the model's own way; REQUIRED: the array)
      * @param maxCalls the most calls read back (1 for {@code parallel_tool_calls: false}); -1: any number
+     * @param shortIds whether call ids are Mistral's 9 letters and digits (the served model's templates
+     *                 take back no other in the next turn), for every mode's calls, a named one's too
      */
     record Plan(Mode mode, List<Map<String, Object>> tools, String function, OutputGrammar grammar, ToolCallFormat format,
-                int maxCalls) {
+                int maxCalls, boolean shortIds) {
 
         static final Plan FREE = new Plan(Mode.NONE, null, null, null, null);
 
@@ -54,12 +58,24 @@ final class ToolChoices {
             this(mode, tools, function, grammar, format, -1);
         }
 
+        Plan(Mode mode, List<Map<String, Object>> tools, String function, OutputGrammar grammar, ToolCallFormat format,
+             int maxCalls) {
+            this(mode, tools, function, grammar, format, maxCalls, format != null && format.shortIds());
+        }
+
+        /** A new id for one of this answer's calls, in the shape the served model's template takes back. */
+        String newCallId() {
+            return shortIds ? ToolCallAnswers.newShortId() : ToolCallAnswers.newId();
+        }
+
         /**
          * A reader of one answer's calls in {@link #format}. An XML call's values are typed by the
-         * tools' schemas, and as no grammar ends its answer after the last call allowed, the reader does.
+         * tools' schemas; where no grammar binds the calls (XML ones, Mistral v11's) and so none ends
+         * the answer after the last call allowed, the reader does.
          */
         CallReader reader() {
-            return format.xml() ? new XmlCallText(format, tools, maxCalls) : new ToolCallText(format);
+            if (format.xml()) return new XmlCallText(format, tools, maxCalls);
+            return format.argumentsMarker() != null ? new MistralCallText(format, maxCalls) : new ToolCallText(format);
         }
 
         /** Whether a call is forced: the whole answer is one. */
@@ -104,11 +120,12 @@ final class ToolChoices {
             if (format == null) {
                 throw ApiException.badRequest("tool_choice", "tool_choice \"auto\" (the default when tools are given) reads the "
                         + "model's own tool calls, and this model's format is not known (set podserve.model.tool-call-format to "
-                        + "hermes, llama3_json, mistral or qwen3_coder if it writes one of them); set tool_choice to \"required\", to "
+                        + "hermes, llama3_json, mistral, mistral_v11 or qwen3_coder if it writes one of them); set tool_choice to \"required\", to "
                         + "{\"type\": \"function\", \"function\": {\"name\": ...}}, or to \"none\".");
             }
-            if (format.xml()) {
-                // Its values are plain text, typed only when read: no grammar binds the call, as none binds it in vLLM.
+            if (!format.bound()) {
+                // XML values are plain text, typed only when read, and a v11 call's name is no JSON: no grammar binds
+                // the call, as none binds it in vLLM.
                 return new Plan(Mode.AUTO, list, null, null, format, maxCalls);
             }
             OutputGrammar call = format.array() ? OutputGrammar.toolCallArray(shapes, format.argumentsKey(), maxCalls)
@@ -125,7 +142,9 @@ final class ToolChoices {
             if (!parameters.containsKey(name)) {
                 throw ApiException.badRequest("tool_choice", "tool_choice names the function '" + name + "', which tools does not list.");
             }
-            return new Plan(Mode.NAMED, list, name, OutputGrammar.jsonSchema(shapes.get(name), name), null);
+            // No format reads a named call back (the whole answer is its arguments), but its id is the model's kind.
+            return new Plan(Mode.NAMED, list, name, OutputGrammar.jsonSchema(shapes.get(name), name), null, -1,
+                    format != null && format.shortIds());
         }
         throw ApiException.badRequest("tool_choice", "tool_choice must be \"none\", \"auto\", \"required\" or "
                 + "{\"type\": \"function\", \"function\": {\"name\": ...}}.");

@@ -51,8 +51,8 @@ public record PodserveProperties(
      * @param servedName the id in {@code /v1/models}; default: the folder name
      * @param chatTemplate a Jinja file that replaces the checkpoint's chat template
      * @param toolCallFormat how the model writes tool calls in its answers, read when {@code tool_choice}
-     *                   is {@code "auto"}: {@code hermes}, {@code llama3_json}, {@code mistral}, {@code qwen3_coder},
-     *                   {@code none}, or {@code auto} to tell from the chat template
+     *                   is {@code "auto"}: {@code hermes}, {@code llama3_json}, {@code mistral}, {@code mistral_v11},
+     *                   {@code qwen3_coder}, {@code none}, or {@code auto} to tell from the chat template
      * @param reasoningFormat how a reasoning model sets its thinking apart ({@code think}: {@code <think>...</think>}),
      *                   which goes to {@code reasoning_content}; {@code none}; or {@code auto}: {@code think}
      *                   where the chat template writes {@code </think>}
@@ -63,8 +63,8 @@ public record PodserveProperties(
             @DefaultValue("20250302") long seed,
             String servedName,
             String chatTemplate,
-            @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|hermes|llama3_json|mistral|qwen3_coder|none",
-                    message = "must be auto, hermes, llama3_json, mistral, qwen3_coder or none") String toolCallFormat,
+            @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|hermes|llama3_json|mistral|mistral_v11|qwen3_coder|none",
+                    message = "must be auto, hermes, llama3_json, mistral, mistral_v11, qwen3_coder or none") String toolCallFormat,
             @NotNull @DefaultValue("auto") @Pattern(regexp = "auto|think|none", message = "must be auto, think or none")
             String reasoningFormat) {
     }

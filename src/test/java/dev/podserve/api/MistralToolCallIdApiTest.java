@@ -94,4 +94,23 @@ class MistralToolCallIdApiTest extends LiveServerApiTest {
         }
         assertThat(id).as(sse).matches("[A-Za-z0-9]{9}");
     }
+
+    @Test
+    void aNamedCallsIdIsMistralsShapeToo() {
+        String named = ", \"tool_choice\": {\"type\": \"function\", \"function\": {\"name\": \"get_weather\"}}";
+        JsonNode call = ApiTestSupport.post(client, "/v1/chat/completions", "{\"messages\": [" + USER + "], \"tools\": " + TOOLS
+                + named + ", \"temperature\": 0, \"max_tokens\": 30}", HttpStatus.OK)
+                .get("choices").get(0).get("message").get("tool_calls").get(0);
+        assertThat(call.get("id").asString()).as("%s", call).matches("[A-Za-z0-9]{9}");
+
+        String sse = ApiTestSupport.postRaw(client, "/v1/chat/completions", "{\"messages\": [" + USER + "], \"tools\": " + TOOLS
+                + named + ", \"temperature\": 0, \"max_tokens\": 30, \"stream\": true}", HttpStatus.OK);
+        String id = null;
+        for (String line : sse.split("\n")) {
+            if (!line.startsWith("data: {")) continue;
+            JsonNode delta = ApiTestSupport.JSON.readTree(line.substring(6)).get("choices").get(0).get("delta");
+            if (delta.has("tool_calls") && delta.get("tool_calls").get(0).has("id")) id = delta.get("tool_calls").get(0).get("id").asString();
+        }
+        assertThat(id).as(sse).matches("[A-Za-z0-9]{9}");
+    }
 }

@@ -68,6 +68,59 @@ class ToolCallFormatTest {
         assertThat(ToolCallFormat.of(withTemplate(seedOss), "auto")).isNull();
     }
 
+    /**
+     * Mistral's v11 templates write {@code [TOOL_CALLS]} as the old ones do, but the name before
+     * {@code [ARGS]} and the arguments after it: such a template is mistral_v11, told before mistral;
+     * one of v0.3's, which writes the call list as JSON after {@code [TOOL_CALLS]}, stays mistral.
+     */
+    @Test
+    void aTemplateThatWritesArgsIsMistralV11AndTheOldArrayFormStaysMistral() {
+        String v11 = "{%- for message in messages %}{%- if message.tool_calls %}{%- for tool_call in message.tool_calls %}"
+                + "{{- '[TOOL_CALLS]' + tool_call.function.name + '[ARGS]' + tool_call.function.arguments|tojson }}"
+                + "{%- endfor %}{{- eos_token }}{%- else %}{{- message.content }}{%- endif %}{%- endfor %}";
+        assertThat(ToolCallFormat.of(withTemplate(v11), "auto")).isEqualTo(ToolCallFormat.MISTRAL_V11);
+        String withId = "{%- for tool_call in message.tool_calls %}{{- '[TOOL_CALLS]' + tool_call.function.name + '[CALL_ID]'"
+                + " + tool_call.id + '[ARGS]' + tool_call.function.arguments|tojson }}{%- endfor %}";
+        assertThat(ToolCallFormat.of(withTemplate(withId), "auto")).isEqualTo(ToolCallFormat.MISTRAL_V11);
+        String v03 = "{%- for message in messages %}{%- if message.tool_calls is defined and message.tool_calls is not none %}"
+                + "{{- '[TOOL_CALLS][' }}{%- for tool_call in message.tool_calls %}{%- set out = tool_call.function|tojson %}"
+                + "{{- out[:-1] + ', \"id\": \"' + tool_call.id + '\"}' }}{%- if not loop.last %}{{- ', ' }}{%- else %}"
+                + "{{- ']' + eos_token }}{%- endif %}{%- endfor %}{%- else %}{{- message.content }}{%- endif %}{%- endfor %}";
+        assertThat(ToolCallFormat.of(withTemplate(v03), "auto")).isEqualTo(ToolCallFormat.MISTRAL);
+        assertThat(ToolCallFormat.of(withTemplate(v03), "mistral_v11")).as("configured wins").isEqualTo(ToolCallFormat.MISTRAL_V11);
+        assertThat(ToolCallFormat.of(withTemplate(v11), "mistral")).as("configured wins").isEqualTo(ToolCallFormat.MISTRAL);
+        assertThat(ToolCallFormat.MISTRAL_V11.newId()).matches("[A-Za-z0-9]{9}");
+    }
+
+    /**
+     * No grammar binds mistral_v11's calls (their name is plain text, not JSON); forced calls keep
+     * podserve's JSON forms, and required's calls keep Mistral's short ids.
+     */
+    @Test
+    void autoWithMistralV11CallsIsReadUnboundAndForcedCallsStayJson() {
+        Object tools = List.of(java.util.Map.of("type", "function", "function", java.util.Map.of("name", "f")));
+        var json = JsonMapper.builder().build();
+        ToolChoices.Plan auto = ToolChoices.parse(tools, "auto", null, json, ToolCallFormat.MISTRAL_V11, TinyModel.TOKENIZER);
+        assertThat(auto.mode()).isEqualTo(ToolChoices.Mode.AUTO);
+        assertThat(auto.grammar()).isNull();
+        assertThat(auto.reader()).isInstanceOf(MistralCallText.class);
+        ToolChoices.Plan one = ToolChoices.parse(tools, "auto", false, json, ToolCallFormat.MISTRAL_V11, TinyModel.TOKENIZER);
+        assertThat(one.maxCalls()).isEqualTo(1);
+        assertThat(ToolCallText.read(one.reader(), "[TOOL_CALLS]f[ARGS]{}[TOOL_CALLS]f[ARGS]{}").calls()).hasSize(1);
+        ToolChoices.Plan required = ToolChoices.parse(tools, "required", null, json, ToolCallFormat.MISTRAL_V11, TinyModel.TOKENIZER);
+        assertThat(required.grammar()).isNotNull();
+        assertThat(required.format().shortIds()).isTrue();
+        assertThat(required.reader()).isInstanceOf(ToolCallText.class);
+        assertThat(ToolCallText.read(required.reader(), "[{\"name\": \"f\", \"parameters\": {}}]").calls().get(0).id())
+                .matches("[A-Za-z0-9]{9}");
+        ToolChoices.Plan named = ToolChoices.parse(tools, java.util.Map.of("type", "function", "function", java.util.Map.of("name", "f")),
+                null, json, ToolCallFormat.MISTRAL_V11, TinyModel.TOKENIZER);
+        assertThat(named.mode()).isEqualTo(ToolChoices.Mode.NAMED);
+        assertThat(named.grammar()).isNotNull();
+        assertThat(ToolCallFormat.MISTRAL.bound()).as("the old array form stays bound").isTrue();
+        assertThat(ToolChoices.parse(tools, "auto", null, json, ToolCallFormat.MISTRAL, TinyModel.TOKENIZER).grammar()).isNotNull();
+    }
+
     /** No grammar binds qwen3_coder's calls (there is no JSON to bind); forced calls are podserve's JSON whatever the format. */
     @Test
     void autoWithXmlCallsIsReadUnboundAndForcedCallsStayJson() {
