@@ -102,9 +102,9 @@ final class MistralCallText implements CallReader {
         while (true) {
             switch (phase) {
                 case CONTENT -> {
-                    int[] found = firstOpener();
+                    int[] found = Openers.first(pending, format.openers());
                     if (found == null) {
-                        int hold = atEnd ? 0 : heldOpenerPrefix();
+                        int hold = atEnd ? 0 : Openers.heldPrefix(pending, format.openers());
                         content(out, pending.substring(0, pending.length() - hold));
                         pending.delete(0, pending.length() - hold);
                         return;
@@ -252,30 +252,6 @@ final class MistralCallText implements CallReader {
     /** Whether the text from {@code at} to the end is the beginning of {@code text} (the text may still come). */
     private boolean prefixAt(int at, String text) {
         return pending.length() - at < text.length() && text.startsWith(pending.substring(at));
-    }
-
-    /** {start, length} of the first opener in {@link #pending}, or null. */
-    private int[] firstOpener() {
-        int[] best = null;
-        for (String o : format.openers()) {
-            int at = pending.indexOf(o);
-            if (at >= 0 && (best == null || at < best[0])) best = new int[] {at, o.length()};
-        }
-        return best;
-    }
-
-    /** Length of the longest end of {@link #pending} that an opener begins with (but is not all of). */
-    private int heldOpenerPrefix() {
-        int hold = 0;
-        for (String o : format.openers()) {
-            for (int k = Math.min(o.length() - 1, pending.length()); k > hold; k--) {
-                if (pending.substring(pending.length() - k).equals(o.substring(0, k))) {
-                    hold = k;
-                    break;
-                }
-            }
-        }
-        return hold;
     }
 
     private boolean startsWithOpener(String rest) {

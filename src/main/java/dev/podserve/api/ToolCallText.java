@@ -161,9 +161,9 @@ final class ToolCallText implements CallReader {
                     }
                 }
                 case CONTENT -> {
-                    int[] found = firstOpener();
+                    int[] found = Openers.first(pending, format.openers());
                     if (found == null) {
-                        int hold = atEnd ? 0 : heldOpenerPrefix();
+                        int hold = atEnd ? 0 : Openers.heldPrefix(pending, format.openers());
                         content(out, pending.substring(0, pending.length() - hold));
                         pending.delete(0, pending.length() - hold);
                         return;
@@ -248,31 +248,6 @@ final class ToolCallText implements CallReader {
             if (!blank(text.charAt(i))) return false;
         }
         return true;
-    }
-
-    /** {start, length} of the first opener in {@link #pending}, or null. */
-    private int[] firstOpener() {
-        int[] best = null;
-        for (String o : format.openers()) {
-            int at = pending.indexOf(o);
-            if (at >= 0 && (best == null || at < best[0])) best = new int[] {at, o.length()};
-        }
-        return best;
-    }
-
-    /** Length of the longest end of {@link #pending} that an opener begins with (but is not all of). */
-    private int heldOpenerPrefix() {
-        String text = pending.toString();
-        int hold = 0;
-        for (String o : format.openers()) {
-            for (int k = Math.min(o.length() - 1, text.length()); k > hold; k--) {
-                if (text.regionMatches(text.length() - k, o, 0, k)) {
-                    hold = k;
-                    break;
-                }
-            }
-        }
-        return hold;
     }
 
     private boolean startsWithOpener(String rest) {
