@@ -71,7 +71,7 @@ class ChatCompletionsController {
         ToolChoices.Plan tools = ToolChoices.parse(body.tools(), body.toolChoice(), unknown.get("parallel_tool_calls"), json,
                 ToolCallFormat.of(model, props.model().toolCallFormat()), model.tokenizer());
         OutputGrammar format = ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), unknown, json);
-        // Calls the model may make are no structured output's answer, bound by a grammar (the JSON formats) or not (XML).
+        // Calls the model may make are no structured output's answer, bound by a grammar (the JSON formats) or not (XML, Mistral v11).
         if ((tools.grammar() != null || tools.mode() == ToolChoices.Mode.AUTO) && format != null) {
             throw ApiException.badRequest("tool_choice", (tools.calls() ? "A forced tool call is already a structured output"
                     : "Tool calls the model may make (tool_choice \"auto\") cannot be combined with a structured output") + "; drop "
@@ -122,7 +122,8 @@ class ChatCompletionsController {
 
     /**
      * {@code max_completion_tokens} wins over {@code max_tokens}. Neither: whatever room a request
-     * has after its prompt (the context, or the KV cache when that holds less), lowered to
+     * has after its prompt (the context, or the KV cache when that holds less), lowered to the
+     * checkpoint's {@code max_new_tokens} (generation_config.json), to
      * {@code podserve.security.limits.max-tokens}, and, under a tokens-a-minute limit, to what one
      * minute's tokens leave each of the {@code n} choices after the prompt. A client that set no
      * length must not be refused over a length it did not ask for: the request is charged its

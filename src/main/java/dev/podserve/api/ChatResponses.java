@@ -260,11 +260,12 @@ final class ChatResponses {
                     pieces.add(p);
                 }
             }
-            // Held blanks are content unless they are all of it beside calls.
+            // Held blanks are content unless they are all of it beside calls (text this last event
+            // carries counts: the whole response keeps blanks after it).
+            for (ToolCallText.Piece p : pieces) if (p instanceof ToolCallText.Content) wroteText[c] = true;
             if (last && !blanks[c].isEmpty() && (readers[c].calls() == 0 || wroteText[c])) {
                 pieces.add(new ToolCallText.Content(blanks[c].toString()));
             }
-            for (ToolCallText.Piece p : pieces) if (p instanceof ToolCallText.Content) wroteText[c] = true;
             for (ToolCallText.Piece p : pieces) {
                 ChatLogprobs lp = null;
                 if (meta.logprobs()) {

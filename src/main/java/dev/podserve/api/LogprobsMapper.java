@@ -68,7 +68,7 @@ final class LogprobsMapper {
      *
      * @param scored entry i scores {@code prompt[i + 1]} ({@code RequestOutput.promptLogprobs})
      * @param top    alternatives to list (the scoring may have more, for {@code prompt_logprobs})
-     * @param echoed the echoed prompt text's length: offsets stop there, where the generated
+     * @param echoed the echoed prompt text's length in code points ({@link #chars}): offsets stop there, where the generated
      *               tokens' start, so they never run backwards (a BOS token's text, which the
      *               echoed string lacks, would otherwise push them past it)
      */

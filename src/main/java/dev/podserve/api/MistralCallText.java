@@ -135,7 +135,7 @@ final class MistralCallText implements CallReader {
                 case AFTER -> {
                     int i = skipBlanks(0);
                     String rest = pending.substring(i);
-                    if (startsWithOpener(rest)) {
+                    if (Openers.startsOne(rest, format.openers())) {
                         // Blanks between two calls are not content.
                         pending.delete(0, i);
                         phase = Phase.CONTENT;
@@ -254,11 +254,7 @@ final class MistralCallText implements CallReader {
         return pending.length() - at < text.length() && text.startsWith(pending.substring(at));
     }
 
-    private boolean startsWithOpener(String rest) {
-        return format.openers().stream().anyMatch(rest::startsWith);
-    }
-
     private boolean beginsOpener(String rest) {
-        return format.openers().stream().anyMatch(o -> o.startsWith(rest));
+        return Openers.begunBy(rest, format.openers());
     }
 }

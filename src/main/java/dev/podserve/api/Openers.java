@@ -35,4 +35,14 @@ final class Openers {
         }
         return hold;
     }
+
+    /** Whether {@code rest} starts with one of the openers. */
+    static boolean startsOne(String rest, List<String> openers) {
+        return openers.stream().anyMatch(rest::startsWith);
+    }
+
+    /** Whether {@code rest} is, so far, the beginning of one of the openers (it may still become one). */
+    static boolean begunBy(String rest, List<String> openers) {
+        return openers.stream().anyMatch(o -> o.startsWith(rest));
+    }
 }

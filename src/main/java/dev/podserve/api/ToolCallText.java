@@ -214,7 +214,7 @@ final class ToolCallText implements CallReader {
                         phase = Phase.CALL;
                         continue;
                     }
-                    if (startsWithOpener(rest)) {
+                    if (Openers.startsOne(rest, format.openers())) {
                         // Blanks between two calls are not content.
                         pending.delete(0, i);
                         phase = Phase.CONTENT;
@@ -248,10 +248,6 @@ final class ToolCallText implements CallReader {
             if (!blank(text.charAt(i))) return false;
         }
         return true;
-    }
-
-    private boolean startsWithOpener(String rest) {
-        return format.openers().stream().anyMatch(rest::startsWith);
     }
 
     /** Whether {@code rest} is, so far, the beginning of a closer, a separator or an opener. */

@@ -43,7 +43,8 @@ final class ToolChoices {
     /**
      * @param tools    the tools as the chat template receives them (null: none given)
      * @param function the forced function's name (NAMED)
-     * @param grammar  what the answer must be, or the calls in it (AUTO); null for NONE
+     * @param grammar  what the answer must be, or the calls in it (AUTO); null for NONE, and for AUTO in a
+     *                 format no grammar binds ({@link ToolCallFormat#bound()})
      * @param format   how the answer's calls are read back (AUTO: the model's own way; REQUIRED: the array)
      * @param maxCalls the most calls read back (1 for {@code parallel_tool_calls: false}); -1: any number
      * @param shortIds whether call ids are Mistral's 9 letters and digits (the served model's templates

@@ -154,7 +154,7 @@ final class XmlCallText implements CallReader {
                         closed = true;
                         continue;
                     }
-                    if (startsWithOpener(rest)) {
+                    if (Openers.startsOne(rest, format.openers())) {
                         // Blanks between two calls are not content.
                         pending.delete(0, i);
                         phase = Phase.CONTENT;
@@ -222,13 +222,9 @@ final class XmlCallText implements CallReader {
         return i;
     }
 
-    private boolean startsWithOpener(String rest) {
-        return format.openers().stream().anyMatch(rest::startsWith);
-    }
-
     /** Whether {@code rest} is, so far, the beginning of the call's closer or of an opener. */
     private boolean beginsCloserOrOpener(String rest) {
         if (!closed && format.closer().startsWith(rest)) return true;
-        return format.openers().stream().anyMatch(o -> o.startsWith(rest));
+        return Openers.begunBy(rest, format.openers());
     }
 }

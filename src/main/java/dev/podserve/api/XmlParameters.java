@@ -17,7 +17,8 @@ import tools.jackson.databind.node.ObjectNode;
  * the JSON object OpenAI's {@code arguments} are. The model writes every value as plain text, so each
  * is typed by its property's schema in the request's tools, as vLLM's {@code qwen3_coder} parser types
  * it: a string is the text as written (code, newlines and all), a number or a boolean is read as one,
- * and anything else is JSON where the text is JSON, the text otherwise.
+ * anything else is JSON where the text is JSON, the text otherwise, and a parameter the schema does not
+ * list is the text.
  */
 final class XmlParameters {
 
@@ -63,7 +64,8 @@ final class XmlParameters {
             if (text.startsWith("\n")) text = text.substring(1);
             if (text.endsWith("\n")) text = text.substring(0, text.length() - 1);
             // A repeated name: the last value, in the place of the first (as a Python dict keeps it).
-            arguments.set(name, properties != null && properties.containsKey(name) ? typed(text, properties.get(name)) : json(text));
+            // A parameter the schema does not list is text (null aside), as vLLM's parser leaves it.
+            arguments.set(name, properties != null && properties.containsKey(name) ? typed(text, properties.get(name)) : unlisted(text));
             at = body.indexOf(OPEN, end);
         }
         return ToolCallAnswers.JSON.writeValueAsString(arguments);
@@ -119,6 +121,10 @@ final class XmlParameters {
         // A huge exponent stays a decimal: written out whole it would be that many digits.
         if (plain.scale() <= 0 && plain.precision() - plain.scale() <= 400) return NODES.numberNode(plain.toBigIntegerExact());
         return NODES.numberNode(plain);
+    }
+
+    private static JsonNode unlisted(String text) {
+        return text.strip().equalsIgnoreCase("null") ? NODES.nullNode() : NODES.stringNode(text);
     }
 
     /** The JSON value {@code text} is, or the text where it is not one. */

@@ -82,7 +82,7 @@ public class EngineMetrics implements EngineListener {
     public void onFinished(String requestId, FinishReason reason, int promptTokens, int completionTokens,
                            long queueNanos, long firstTokenNanos, long e2eNanos) {
         ServingMeters m = meters;
-        if (m != null) m.finished(reason, promptTokens, completionTokens, queueNanos, firstTokenNanos, e2eNanos);
+        if (m != null) m.finished(reason, promptTokens, completionTokens, queueNanos, e2eNanos);
     }
 
     /** Series the meter registry cannot hold under their vLLM names, in Prometheus text format. */

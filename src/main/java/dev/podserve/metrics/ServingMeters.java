@@ -253,8 +253,8 @@ final class ServingMeters {
                         + " temperature, or on the host over logits copied with the step or fetched after it.").register(registry);
     }
 
-    void finished(FinishReason reason, int promptTokens, int completionTokens, long queueNanos, long firstTokenNanos,
-                  long e2eNanos) {
+    /** Time to first token is not here: {@link #firstToken} records it when the token comes. */
+    void finished(FinishReason reason, int promptTokens, int completionTokens, long queueNanos, long e2eNanos) {
         // A failed request did not finish; its times would mix errors into serving latency.
         if (reason == null) return;
         e2eLatency.record(e2eNanos, TimeUnit.NANOSECONDS);

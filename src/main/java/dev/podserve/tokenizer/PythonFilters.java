@@ -84,7 +84,8 @@ final class PythonFilters {
         }
         String s = var == null ? "" : PythonRepr.str(var);
         if (n <= 0 || s.isEmpty()) return "";
-        if (n * s.length() > 1_000_000) throw new ChatTemplateException("string repetition too long: " + n + " copies");
+        // Divided, not multiplied: n * length overflows a long for a huge n and would pass the check.
+        if (n > 1_000_000 / s.length()) throw new ChatTemplateException("string repetition too long: " + n + " copies");
         return s.repeat((int) n);
     }
 

@@ -107,8 +107,8 @@ class XmlCallTextTest {
                 .contains("\"metric\":true,").contains("\"options\":{\"a\":[1,2.50],\"b\":{\"c\":null}},")
                 .contains("\"tags\":[\"x\",1],").as("a type list with string in it is text").contains("\"note\":\"5\",")
                 .as("a property that names no type is text").contains("\"unit\":\"c\",")
-                .as("a parameter not in the schema: JSON where it is JSON").contains("\"extra\":{\"k\":1},")
-                .as("and text where it is not").contains("\"other\":\"hello there\",")
+                .as("a parameter not in the schema is text, as vLLM leaves it").contains("\"extra\":\"{\\\"k\\\": 1}\",")
+                .contains("\"other\":\"hello there\",")
                 .as("a value that is not of its type stays the text").contains("\"limit\":\"many\",").contains("\"flag\":\"maybe\"}");
         assertThat(arguments.propertyNames()).as("in the order written").containsExactly("code", "city", "days", "temp", "scale",
                 "metric", "options", "tags", "note", "unit", "extra", "other", "limit", "flag");
@@ -190,11 +190,20 @@ class XmlCallTextTest {
     }
 
     @Test
-    void aFunctionTheToolsDoNotListIsReadAsWrittenItsValuesAsJsonOrText() {
-        // As the JSON formats read one where no grammar bound the call: the name as written.
+    void aFunctionTheToolsDoNotListIsReadAsWrittenItsValuesAsText() {
+        // As the JSON formats read one where no grammar bound the call: the name as written; with no
+        // schema to type them by, its values are text, as vLLM leaves them.
         ToolCallText.Whole w = read("<tool_call><function=launch><parameter=n>3</parameter><parameter=s>go</parameter>"
                 + "<parameter=o>{\"a\": true}</parameter></function></tool_call>");
-        assertThat(calls(w)).isEqualTo("launch{\"n\":3,\"s\":\"go\",\"o\":{\"a\":true}};");
+        assertThat(calls(w)).isEqualTo("launch{\"n\":\"3\",\"s\":\"go\",\"o\":\"{\\\"a\\\": true}\"};");
+    }
+
+    @Test
+    void blanksAfterTextInTheLastChunkAreKeptWhenStreamedAsWhole() {
+        // The last chunk brings text (an opener that opened nothing) and then a blank beside a call:
+        // the whole response keeps the blank after that text, so the stream must too.
+        assertThat(streamedContent("<tool_call><function=ping></function></tool_call>", "<tool_call>\n"))
+                .isEqualTo(read("<tool_call><function=ping></function></tool_call><tool_call>\n").content());
     }
 
     @Test
@@ -242,6 +251,26 @@ class XmlCallTextTest {
         assertThat(pieces(texts[0])).isEqualTo("content <Hi </tool_call>> calls [0:get_weather|{\"city\":\"a\"}] cut false");
         assertThat(pieces(texts[1])).isEqualTo("content <> calls [0:ping|{}, 1:ping|{}] cut true");
         assertThat(pieces(texts[4])).isEqualTo("content < <tool_ca> calls [0:x y|{}] cut false");
+    }
+
+    /** The content a stream of these outputs (the last one finishing) sends. */
+    private static String streamedContent(String... outputs) {
+        ServingModel model = new ServingModel("m", "m", null, null, null, null, null, "test", 0);
+        ToolChoices.Plan auto = new ToolChoices.Plan(ToolChoices.Mode.AUTO, TOOLS, null, null, ToolCallFormat.QWEN3_CODER);
+        List<Choices.Event> events = new ArrayList<>();
+        for (int i = 0; i < outputs.length; i++) {
+            events.add(new Choices.Event(0, new RequestOutput("r", outputs[i], new int[1], List.of(),
+                    i == outputs.length - 1 ? FinishReason.STOP : null, 3, 1)));
+        }
+        ChatResponses.Meta meta = new ChatResponses.Meta("c", 1, model, 3, false, null, auto, null);
+        StringBuilder content = new StringBuilder();
+        for (String frame : ChatResponses.stream(meta, List.of(new Choices.Choice(0, 0, null)), Flux.fromIterable(events), false, JSON)
+                .collectList().block()) {
+            if (!frame.startsWith("data: {")) continue;
+            JsonNode delta = JSON.readTree(frame.substring(6).strip()).get("choices").get(0).get("delta");
+            if (delta.hasNonNull("content")) content.append(delta.get("content").asString());
+        }
+        return content.toString();
     }
 
     /**

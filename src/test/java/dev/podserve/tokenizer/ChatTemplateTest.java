@@ -239,6 +239,15 @@ class ChatTemplateTest {
         assertThat(render("{% raw %}\n  {% x %}\n{% endraw %}", Map.of())).contains("  {% x %}");
     }
 
+    /** A huge count is refused, not wrapped round: n * length overflowed a long and passed the size check. */
+    @Test
+    void stringRepetitionRefusesCountsThatOverflow() {
+        long n = (1L << 62) + (1L << 31);
+        assertThatThrownBy(() -> render("{{ '  ' * n }}", Map.of("n", n)))
+                .isInstanceOf(ChatTemplateException.class).hasMessageContaining("too long");
+        assertThat(render("{{ '  ' * n }}|", Map.of("n", 3))).isEqualTo("      |");
+    }
+
     private static String render(String template, Map<String, Object> vars) {
         return new ChatTemplate(template, null, null).render(List.of(), false, vars);
     }
