@@ -5,7 +5,6 @@ import java.util.List;
 
 import dev.podserve.api.ToolCallText.CallArguments;
 import dev.podserve.api.ToolCallText.CallStart;
-import dev.podserve.api.ToolCallText.Content;
 import dev.podserve.api.ToolCallText.Piece;
 import dev.podserve.api.dto.ChatCompletionResponse.Function;
 import dev.podserve.api.dto.ChatCompletionResponse.ToolCall;
@@ -102,16 +101,9 @@ final class MistralCallText implements CallReader {
         while (true) {
             switch (phase) {
                 case CONTENT -> {
-                    int[] found = Openers.first(pending, format.openers());
-                    if (found == null) {
-                        int hold = atEnd ? 0 : Openers.heldPrefix(pending, format.openers());
-                        content(out, pending.substring(0, pending.length() - hold));
-                        pending.delete(0, pending.length() - hold);
-                        return;
-                    }
-                    content(out, pending.substring(0, found[0]));
-                    opener = pending.substring(found[0], found[0] + found[1]);
-                    pending.delete(0, found[0] + found[1]);
+                    String found = Openers.contentUpToOpener(pending, format.openers(), atEnd, out);
+                    if (found == null) return;
+                    opener = found;
                     phase = Phase.OPENED;
                 }
                 case OPENED -> {
@@ -119,7 +111,7 @@ final class MistralCallText implements CallReader {
                     if (call == null) return;
                     if (!call) {
                         // Not a call after all: the opener is content, and what follows is read again as content.
-                        content(out, opener);
+                        Openers.content(out, opener);
                         phase = Phase.CONTENT;
                     }
                 }
@@ -234,10 +226,6 @@ final class MistralCallText implements CallReader {
             }
         }
         return -1;
-    }
-
-    private void content(List<Piece> out, String text) {
-        if (!text.isEmpty()) out.add(new Content(text));
     }
 
     private int skipBlanks(int i) {

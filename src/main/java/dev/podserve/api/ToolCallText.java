@@ -96,14 +96,14 @@ final class ToolCallText implements CallReader {
         // A call that has begun stands, cut as it is; before that, what opened it is text, and so is
         // what follows the calls that began (the next element of an array, cut before its name).
         if (phase == Phase.CALL && begun == 0) {
-            content(out, opener + pending);
+            Openers.content(out, opener + pending);
         } else if (phase == Phase.CALL) {
             CallSyntax.Scan scan = CallSyntax.scan(pending, format.array(), format.argumentsKey());
             int taken = Math.max(argumentsAt, scan.calls().get(begun - 1).end());
             String rest = pending.substring(Math.min(taken, pending.length()));
-            if (!blank(rest)) content(out, rest);
+            if (!blank(rest)) Openers.content(out, rest);
         }
-        else if (phase != Phase.AFTER || !blank(pending)) content(out, pending.toString());
+        else if (phase != Phase.AFTER || !blank(pending)) Openers.content(out, pending.toString());
         pending.setLength(0);
         return out;
     }
@@ -161,16 +161,9 @@ final class ToolCallText implements CallReader {
                     }
                 }
                 case CONTENT -> {
-                    int[] found = Openers.first(pending, format.openers());
-                    if (found == null) {
-                        int hold = atEnd ? 0 : Openers.heldPrefix(pending, format.openers());
-                        content(out, pending.substring(0, pending.length() - hold));
-                        pending.delete(0, pending.length() - hold);
-                        return;
-                    }
-                    content(out, pending.substring(0, found[0]));
-                    opener = pending.substring(found[0], found[0] + found[1]);
-                    pending.delete(0, found[0] + found[1]);
+                    String found = Openers.contentUpToOpener(pending, format.openers(), atEnd, out);
+                    if (found == null) return;
+                    opener = found;
                     phase = Phase.CALL;
                 }
                 case CALL -> {
@@ -180,7 +173,7 @@ final class ToolCallText implements CallReader {
                     giveOut(scan, out);
                     if (scan.invalid() && begun == 0) {
                         // Not a call after all: the opener is content, and what follows is read again as content.
-                        content(out, opener);
+                        Openers.content(out, opener);
                         phase = Phase.CONTENT;
                         continue;
                     }
@@ -226,10 +219,6 @@ final class ToolCallText implements CallReader {
                 }
             }
         }
-    }
-
-    private void content(List<Piece> out, String text) {
-        if (!text.isEmpty()) out.add(new Content(text));
     }
 
     /** Past JSON's four blanks only, as the grammar and the token-level matcher count them. */
