@@ -96,6 +96,46 @@ class EngineMetricsTest {
         }
     }
 
+    /**
+     * vLLM observes vllm:iteration_tokens_total per step as the prompt tokens completed plus the tokens
+     * generated in that step. A prompt-only request (echo with max_tokens 0) generates no token, so a
+     * step that only finishes its prompt holds exactly its prompt tokens, and the histogram's sum stays
+     * equal to prompt_tokens_total + generation_tokens_total.
+     */
+    @Test
+    void aPromptOnlyRequestAddsItsPromptAndNoGeneratedTokenToTheStep() throws InterruptedException {
+        Engine engine = engine(64, b -> b);
+        int[] prompt = IntStream.range(0, 10).map(i -> 10 + i).toArray();
+        SamplingParams promptOnly = SamplingParams.builder().maxTokens(0).promptLogprobs(1).build();
+        engine.submit(new GenerationRequest("prompt-only", prompt, promptOnly)).blockLast(TIMEOUT);
+        await("finish reported", v -> v >= 1, "vllm:request_success_total", "finished_reason", "length");
+
+        assertThat(value("vllm:prompt_tokens_total")).isEqualTo(10);
+        assertThat(value("vllm:generation_tokens_total")).isZero();
+        // One step, holding the 10 prompt tokens and no generated token.
+        assertThat(value("vllm:iteration_tokens_total_count")).isEqualTo(1);
+        assertThat(value("vllm:iteration_tokens_total_sum"))
+                .isEqualTo(value("vllm:prompt_tokens_total") + value("vllm:generation_tokens_total"));
+    }
+
+    /**
+     * vLLM observes vllm:time_to_first_token_seconds in the iteration that produced the request's first
+     * token (IterationStats.update_from_output, is_prefilling), not when the request finishes: a
+     * request that has streamed its first tokens is in the histogram while it still runs.
+     */
+    @Test
+    void theFirstTokenIsObservedWhenItComesNotWhenTheRequestEnds() throws InterruptedException {
+        Engine engine = engine(256, b -> b);
+        Disposable running = submit(engine, 5, 3000).subscribe();
+        try {
+            await("tokens generated", v -> v >= 3, "vllm:generation_tokens_total");
+            assertThat(value("vllm:e2e_request_latency_seconds_count")).as("still running").isZero();
+            assertThat(value("vllm:time_to_first_token_seconds_count")).isEqualTo(1);
+        } finally {
+            running.dispose();
+        }
+    }
+
     @Test
     void countsEachPromptOnceAndEveryTokenWhenPreemptionRecomputes() throws InterruptedException {
         // 4 pages of 16 tokens; each request grows to 3 pages, so running them together must preempt.
