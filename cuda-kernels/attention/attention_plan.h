@@ -467,7 +467,8 @@ struct PodLaunch {
     int smemBytes = 0;
 };
 
-// The `auto` policy. Fused with proportional tickets unless the batch is a large prefill beside a
+// The `auto` policy. Fused (proportional tickets, or fifty-fifty where choose_pod_policy's replay
+// of the launch says so, below) unless the batch is a large prefill beside a
 // small decode: an estimated prefill share of the batch's time (prefillUs / (prefillUs + decodeUs),
 // the rates below) above kPodMaxPrefillShare AND an estimated decode time under
 // kPodSmallDecodeUs; that batch runs the two standalone kernels on two streams
@@ -484,19 +485,12 @@ struct PodLaunch {
 //    decode 0-400 us) this pair scored best on mean and minimum over the 777 points;
 //  - fifty-fifty, static, a slot-pairing policy (one prefill beside one decode on every SM, an
 //    experiment: 0.98x at 50% shares) and L2 eviction hints on the decode's loads (within 0.5%)
-//    lost to proportional on average, so auto takes proportional.
+//    lost to proportional on average, so auto takes proportional but where the replay below
+//    shows fifty-fifty ending sooner.
 // CTAs per SM: see choose_pod_ctas.
 constexpr double kPodMinPrefillShare = 0.0;
 constexpr double kPodMaxPrefillShare = 0.65;
 constexpr double kPodSmallDecodeUs = 50.0;
-
-inline int choose_pod_policy(int prefillCtas, int decodeCtas, double prefillUs, double decodeUs) {
-    (void)prefillCtas;
-    (void)decodeCtas;
-    (void)prefillUs;
-    (void)decodeUs;
-    return kPodProportional;
-}
 
 // CTAs per SM for `auto` (and for a ctasPerSm of 0): 2. The 4-CTA shape (pod.cu) lost at all 560
 // points of the H100 sweep, with the prefill on mma.sync and on wgmma alike (1.04x serial against
@@ -623,6 +617,155 @@ inline int pod_span_prefill_chunk(const int32_t* qoIndptr, const int32_t* kvIndp
     return bestChunk;
 }
 
+// auto's SM policy: a replay of the fused launch's tickets (pod_ticket_span_us), proportional or
+// fifty-fifty, whichever ends sooner by kPodFiftyFiftyMinSpeedup.
+// Why: proportional tickets spread the prefill CTAs evenly over the launch, one prefill ticket per
+// floor(D/P) + 1 on every SM. When there are more prefill CTAs than SMs and they are the long ones
+// (a chunk of 768 late in a prompt: 192 CTAs each walking 4K-13K keys, beside 8-24 decodes cut into
+// 576-1152 short CTAs), a prefill CTA past the first wave starts only after floor(D/P) decodes on its
+// SM and the launch ends on its walk. Fifty-fifty alternates, so those CTAs start after one decode.
+// H200, pod_bench at 24 serving shapes (chunk 512 and 768 after 0-12K beside 8-24 decodes at
+// 16,896 keys, ../bench/results/pod-policy-replay-h200-2026-11-29.*): fifty-fifty 1.10-1.19x as fast
+// as proportional at 7 of them, up to 0.89x as slow at others; on the 560-point grid it is at
+// best 1.026x and on average 0.964x. Picking by this replay with a 1.03 margin took fifty-fifty at
+// exactly those 7 serving shapes (1.155x -> 1.201x over serial, the best of the two 1.201x) and at
+// no point of the grid.
+// The replay: 2 slots per SM, filled one per SM and then the second, after that each freed slot
+// takes the next CTA, which takes its SM's ticket and the policy's operation (with the fall-back) as
+// the kernel does. A CTA's work is its keys x head dim plus a fixed cost, done at a rate that
+// depends on what shares its SM: a prefill CTA alone, beside another prefill CTA or beside a decode
+// CTA; decode CTAs at their own rate while the card's bandwidth, shared by all running decode
+// CTAs, allows it. Rates from the fused kernel's CTA timelines (kPodPrefillCtaKeyDimsPerUs,
+// kPodDecodeCtaKeyDimsPerUs above) and the prefill alone at one and two CTAs per SM (1.46x the
+// throughput with two); the card's decode rate is the H200's ~4.3 TB/s of K/V. Only the ratio
+// between the two replays matters.
+constexpr double kPodLonePrefillKeyDimsPerUs = 31.0 * 128;
+constexpr double kPodPairedPrefillKeyDimsPerUs = 22.5 * 128;
+constexpr double kPodCardDecodeKeyDimsPerUs = 8400.0 * 128;
+constexpr double kPodFiftyFiftyMinSpeedup = 1.03;
+
+// The operation a ticket asks for, as pod.cu's op_of_ticket (0 prefill, 1 decode), before the
+// fall-back.
+inline int pod_ticket_op(int policy, int ticket, int P, int D) {
+    if (P == 0) return 1;
+    if (D == 0) return 0;
+    if (policy == kPodFiftyFifty) return ticket & 1;
+    if (P <= D) return ticket % (1 + D / P) == 0 ? 0 : 1;
+    const int cycle = P / D + 1;
+    return ticket % cycle == cycle - 1 ? 1 : 0;
+}
+
+// Each logical CTA's work in key-dims (keys x head dim plus its fixed cost at its rate beside the
+// other phase), in logical-id order: id = y * gridX + x, x over (unit, kv head[, head chunk]) and
+// y the split. unitKeys: the keys of each x.
+inline std::vector<double> pod_cta_work(const std::vector<int>& unitKeys, int chunk, int splits, int headDim,
+                                        double fixedUs, double keyDimsPerUs) {
+    std::vector<double> work;
+    work.reserve(unitKeys.size() * splits);
+    for (int s = 0; s < splits; ++s)
+        for (int keys : unitKeys)
+            work.push_back((double)std::max(0, std::min(chunk, keys - s * chunk)) * headDim + fixedUs * keyDimsPerUs);
+    return work;
+}
+
+// The replayed launch's end in microseconds (see above); pre / dec from pod_cta_work.
+inline double pod_ticket_span_us(const std::vector<double>& pre, const std::vector<double>& dec, int numSms,
+                                 int policy) {
+    const int P = (int)pre.size(), D = (int)dec.size(), total = P + D, slots = 2 * numSms;
+    std::vector<int> op(slots, -1), version(slots, 0), tickets(numSms, 0);
+    std::vector<double> left(slots, 0), rate(slots, 0), since(slots, 0);
+    int next[2] = {0, 0}, launched = 0, decoding = 0;
+    double t = 0, done = 0;  // done: key-dims every running decode CTA has streamed since the start
+    using Ev = std::pair<double, long long>;  // (time or decode target, slot | version << 20)
+    std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> prefillEnds, decodeEnds;
+    auto rerate = [&](int s) {  // a prefill CTA's rate follows its SM-mate
+        left[s] -= rate[s] * (t - since[s]);
+        since[s] = t;
+        const int mate = op[s ^ 1];
+        rate[s] = mate < 0 ? kPodLonePrefillKeyDimsPerUs
+                           : mate == 0 ? kPodPairedPrefillKeyDimsPerUs : kPodPrefillCtaKeyDimsPerUs;
+        prefillEnds.push({t + left[s] / rate[s], (long long)s | ((long long)++version[s] << 20)});
+    };
+    auto start = [&](int s) {
+        const int sm = s >> 1;
+        int o = pod_ticket_op(policy, tickets[sm]++, P, D);
+        if (next[o] >= (o == 0 ? P : D)) o ^= 1;
+        const int id = next[o]++;
+        ++launched;
+        op[s] = o;
+        if (o == 0) {
+            left[s] = pre[id];
+            rate[s] = 0;
+            since[s] = t;
+            rerate(s);
+        } else {
+            ++decoding;
+            decodeEnds.push({done + dec[id], s});
+        }
+        if (op[s ^ 1] == 0) rerate(s ^ 1);
+    };
+    auto finish = [&](int s) {
+        if (op[s] == 1) --decoding;
+        op[s] = -1;
+        ++version[s];
+        if (op[s ^ 1] == 0) rerate(s ^ 1);
+        if (launched < total) start(s);
+    };
+    for (int j = 0; j < 2; ++j)
+        for (int sm = 0; sm < numSms && launched < total; ++sm) start(2 * sm + j);
+    const double inf = 1e300;
+    for (;;) {
+        while (!prefillEnds.empty() && (prefillEnds.top().second >> 20) != version[prefillEnds.top().second & 0xFFFFF])
+            prefillEnds.pop();
+        const double decodeRate = decoding ? std::min(kPodDecodeCtaKeyDimsPerUs, kPodCardDecodeKeyDimsPerUs / decoding) : 0;
+        const double tp = prefillEnds.empty() ? inf : prefillEnds.top().first;
+        const double td = decoding ? t + (decodeEnds.top().first - done) / decodeRate : inf;
+        if (tp == inf && td == inf) return t;
+        const double nt = std::min(tp, td);
+        done += decodeRate * (nt - t);
+        t = nt;
+        int s;
+        if (tp <= td) {
+            s = (int)(prefillEnds.top().second & 0xFFFFF);
+            prefillEnds.pop();
+        } else {
+            s = (int)decodeEnds.top().second;
+            decodeEnds.pop();
+        }
+        finish(s);
+    }
+}
+
+// auto's policy for a fused launch whose phases are planned (the limited prefill splits and the
+// decode's final plan, 2 CTAs per SM): fifty-fifty where the replay ends sooner by
+// kPodFiftyFiftyMinSpeedup, else proportional. With no more prefill CTAs than SMs both policies
+// start every prefill CTA in the first wave, one per SM, and replay the same.
+inline int choose_pod_policy(const int32_t* qoIndptr, const int32_t* kvIndptr, const int32_t* kvLastPageLen,
+                             int numPrefill, int numDecode, int pageSize, int numQoHeads, int numKvHeads, int headDim,
+                             int numSms, const Launch& prefill, const Launch& decode, int rows) {
+    const int prefillCtas = numPrefill > 0 ? (int)(prefill.gridX * prefill.gridY) : 0;
+    if (numDecode == 0 || prefillCtas <= numSms) return kPodProportional;
+    const int group = numQoHeads / numKvHeads;
+    const int headChunks = (group + PS_ATTN_DECODE_HEADS - 1) / PS_ATTN_DECODE_HEADS;
+    std::vector<int> prefillUnits, decodeUnits;
+    for (size_t i = 0; i + 1 < prefill.workItems.size(); i += 2) {
+        const int r = prefill.workItems[i], m0 = prefill.workItems[i + 1];
+        const int q = qoIndptr[r + 1] - qoIndptr[r];
+        const int lastRow = std::min(m0 + rows, q * group) - 1;
+        const int keys = kv_len(kvIndptr, kvLastPageLen, r, pageSize) - q + lastRow / group + 1;
+        for (int u = 0; u < numKvHeads; ++u) prefillUnits.push_back(keys);
+    }
+    for (int r = numPrefill; r < numPrefill + numDecode; ++r)
+        for (int u = 0; u < numKvHeads * headChunks; ++u) decodeUnits.push_back(kv_len(kvIndptr, kvLastPageLen, r, pageSize));
+    const std::vector<double> pre = pod_cta_work(prefillUnits, prefill.kvChunkSize, (int)prefill.gridY, headDim,
+                                                 kPodPrefillCtaUs, kPodPrefillCtaKeyDimsPerUs);
+    const std::vector<double> dec = pod_cta_work(decodeUnits, decode.kvChunkSize, (int)decode.gridY, headDim,
+                                                 kPodDecodeCtaUs, kPodDecodeCtaKeyDimsPerUs);
+    const double proportional = pod_ticket_span_us(pre, dec, numSms, kPodProportional);
+    const double fiftyFifty = pod_ticket_span_us(pre, dec, numSms, kPodFiftyFifty);
+    return fiftyFifty * kPodFiftyFiftyMinSpeedup < proportional ? kPodFiftyFifty : kPodProportional;
+}
+
 // How finely plan_pod cuts each phase (bench/pod_bench.cu sweeps variants; the defaults are the
 // rule the sweep chose: decode >= 8 rounds, the paper's limited prefill splits (and since
 // 2026-11-29 the span rule after them, which changes no plan of the sweep's grid); H100 exploration
@@ -713,12 +856,14 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
             }
         }
     }
-    // The span rule assumes proportional tickets (auto's policy): under fifty-fifty the extra prefill
-    // CTAs each take a decode's turn on their SM, and the same splits measured 0.88x.
-    const int resolvedPolicy = policy == kPodAuto ? choose_pod_policy((int)(P.prefill.gridX * P.prefill.gridY),
-                                                                      (int)(P.decode.gridX * P.decode.gridY),
-                                                                      P.prefillUs, P.decodeUs)
-                                                  : policy;
+    // auto's policy, from the phases as planned so far. The span rule assumes proportional tickets:
+    // under fifty-fifty the extra prefill CTAs each take a decode's turn on their SM, and the same
+    // splits measured 0.88x.
+    const int resolvedPolicy = policy != kPodAuto ? policy
+                               : P.ctasPerSm == 2 && numPrefill > 0 && numDecode > 0
+                                   ? choose_pod_policy(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,
+                                                       numQoHeads, numKvHeads, headDim, numSms, P.prefill, P.decode, rows)
+                                   : kPodProportional;
     if (numPrefill > 0 && numDecode > 0 && forcePrefillChunk == 0 && tuning.prefillRule == 3 && P.ctasPerSm == 2 &&
         resolvedPolicy == kPodProportional) {
         const int chunk = pod_span_prefill_chunk(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,
@@ -735,7 +880,7 @@ inline PodLaunch plan_pod(const int32_t* qoIndptr, const int32_t* kvIndptr, cons
                                     });
     P.prefillCtas = numPrefill > 0 ? (int)(P.prefill.gridX * P.prefill.gridY) : 0;
     P.decodeCtas = numDecode > 0 ? (int)(P.decode.gridX * P.decode.gridY) : 0;
-    P.policy = policy == kPodAuto ? choose_pod_policy(P.prefillCtas, P.decodeCtas, P.prefillUs, P.decodeUs) : policy;
+    P.policy = resolvedPolicy;
     P.fused = policy != kPodAuto || pod_worth_fusing(P.prefillUs, P.decodeUs);
     P.fallbackStreams = !P.fused && P.prefillUs > kPodMaxPrefillShare * (P.prefillUs + P.decodeUs);
     // static: prefill gets the share of SMs its estimated time asks for, at least one when it has

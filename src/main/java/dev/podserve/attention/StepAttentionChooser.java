@@ -8,7 +8,8 @@ package dev.podserve.attention;
  *       kernel: {@link StepAttention#SERIAL}.</li>
  *   <li>A hybrid step under {@code serial} or {@code streams}, or under {@code pod} with a fixed
  *       policy, runs as configured.</li>
- *   <li>{@code pod} with {@code auto}: the fused kernel with proportional tickets, unless the step
+ *   <li>{@code pod} with {@code auto}: the fused kernel with the tickets the backend's
+ *       {@link PodPolicyAdvisor} picks for it (proportional without one), unless the step
  *       is a large prefill beside a small decode (the prefill over {@link #MAX_PREFILL_SHARE} of the
  *       estimated attention time and the decode under {@link #SMALL_DECODE_US}); that step runs the
  *       two standalone kernels on two streams, because a handful of decodes cannot hide a large
@@ -38,8 +39,14 @@ public final class StepAttentionChooser {
     private final int numQoHeads;
     private final int numKvHeads;
     private final int headDim;
+    private final PodPolicyAdvisor advisor;
 
     public StepAttentionChooser(AttentionMode mode, SmPolicy policy, int numQoHeads, int numKvHeads, int headDim) {
+        this(mode, policy, numQoHeads, numKvHeads, headDim, PodPolicyAdvisor.PROPORTIONAL);
+    }
+
+    private StepAttentionChooser(AttentionMode mode, SmPolicy policy, int numQoHeads, int numKvHeads, int headDim,
+                                 PodPolicyAdvisor advisor) {
         if (numQoHeads <= 0 || numKvHeads <= 0 || headDim <= 0) {
             throw new IllegalArgumentException("heads and head dim must be positive");
         }
@@ -48,6 +55,12 @@ public final class StepAttentionChooser {
         this.numQoHeads = numQoHeads;
         this.numKvHeads = numKvHeads;
         this.headDim = headDim;
+        this.advisor = java.util.Objects.requireNonNull(advisor, "advisor");
+    }
+
+    /** The same chooser with {@code auto}'s fused steps getting their tickets from {@code advisor}. */
+    public StepAttentionChooser withAdvisor(PodPolicyAdvisor advisor) {
+        return new StepAttentionChooser(mode, policy, numQoHeads, numKvHeads, headDim, advisor);
     }
 
     public AttentionMode mode() {
@@ -69,7 +82,7 @@ public final class StepAttentionChooser {
         if (policy != SmPolicy.AUTO) return new StepAttention(AttentionMode.POD, policy);
         double prefillUs = prefillMicros(qo, kv, last, pageSize, p, numQoHeads, headDim);
         double decodeUs = decodeMicros(kv, last, pageSize, p, d, numQoHeads, numKvHeads, headDim);
-        if (worthFusing(prefillUs, decodeUs)) return new StepAttention(AttentionMode.POD, SmPolicy.PROPORTIONAL);
+        if (worthFusing(prefillUs, decodeUs)) return new StepAttention(AttentionMode.POD, advisor.autoPolicy(qo, kv, last, pageSize, p, d));
         return fallBackToStreams(prefillUs, decodeUs) ? new StepAttention(AttentionMode.STREAMS, SmPolicy.PROPORTIONAL)
                 : StepAttention.SERIAL;
     }

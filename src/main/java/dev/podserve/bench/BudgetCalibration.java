@@ -234,6 +234,8 @@ public final class BudgetCalibration {
             backend = new CpuBackend(cfg, weights(folder, cfg, o, threads), pages, pageSize, threads);
         }
         StepAttentionChooser chooser = new StepAttentionChooser(o.mode, o.policy, cfg.numHeads(), cfg.numKvHeads(), cfg.headDim());
+        // auto's tickets as the server's scheduler gets them from the backend.
+        if (backend instanceof CudaBackend c) chooser = chooser.withAdvisor(c.podPolicyAdvisor());
         log.printf(Locale.ROOT, "calibrating on %s: %s, %d decodes at context %d beside a chunk after %d tokens, target %.1f ms%n",
                 backend.describe(), folder.name(), o.decodes, o.context, o.prefix, o.targetMs);
         List<Row> rows = new ArrayList<>();

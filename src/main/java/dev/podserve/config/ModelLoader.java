@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import dev.podserve.backend.BackendDecorator;
 import dev.podserve.attention.AttentionMode;
 import dev.podserve.attention.SmPolicy;
+import dev.podserve.attention.PodPolicyAdvisor;
 import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.backend.ComputeBackend;
 import dev.podserve.backend.cpu.CpuBackend;
@@ -118,12 +119,13 @@ public final class ModelLoader {
         }
         boolean onGpu = backend instanceof CudaBackend;
         if (onGpu && attention(props).profile()) ((CudaBackend) backend).profileAttention(true);
+        PodPolicyAdvisor podAdvisor = onGpu ? ((CudaBackend) backend).podPolicyAdvisor() : PodPolicyAdvisor.PROPORTIONAL;
         backend = decorate.apply(backend);
         int numBlocks = backend.numKvBlocks();
         // On a GPU the scheduler picks each hybrid step's attention kernel; the CPU backend has one.
         PodserveProperties.Attention a = attention(props);
         StepAttentionChooser chooser = onGpu ? new StepAttentionChooser(AttentionMode.of(a.mode()), SmPolicy.of(a.smPolicy()),
-                config.numHeads(), config.numKvHeads(), config.headDim()) : null;
+                config.numHeads(), config.numKvHeads(), config.headDim()).withAdvisor(podAdvisor) : null;
         ChunkedPrefillScheduler scheduler = new ChunkedPrefillScheduler(settings,
                 new KvCacheManager(numBlocks, blockSize, props.kvCache().prefixCaching()), chooser);
         int[] eosIds = generation.eosIdsWith(config, tokenizer.eosTokenId());

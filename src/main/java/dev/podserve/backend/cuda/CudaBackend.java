@@ -5,6 +5,7 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.podserve.attention.PodPolicyAdvisor;
 import dev.podserve.attention.SmPolicy;
 import dev.podserve.attention.StepAttentionChooser;
 import dev.podserve.attention.HybridBatch;
@@ -47,6 +48,7 @@ public final class CudaBackend implements ComputeBackend {
     private final org.bytedeco.cuda.cudart.CUevent_st stepStart;
     private final org.bytedeco.cuda.cudart.CUevent_st stepEnd;
     private final AttentionProfiler profiler;
+    private final PodPolicyAdvisor podAdvisor;
     private volatile StepProfile lastProfile;
     private volatile StepTiming lastStep = new StepTiming(0, 0, 0, 0, 0, false);
     private boolean lastCaptured;
@@ -170,8 +172,13 @@ public final class CudaBackend implements ComputeBackend {
             int skinnyRows = ctx.computeMajor() == 9 ? o.skinnyGemmRows() : 0;
             this.graphs = o.cudaGraphs() ? new DecodeGraphs(ctx, maxSampled) : null;
             if (graphs != null) releases.add(graphs::close);
+            int podCtas = podCtasPerSmFor(cfg, o.podCtasPerSm());
+            int sms = ctx.smCount();
+            // auto's tickets for a fused step: the planner's replay of this very launch (PodTicketReplay).
+            this.podAdvisor = (qo, kv, last, ps, p, d) -> SmPolicy.ofCode(PodPlan.plan(qo, kv, last, p, d, ps, cfg.numHeads(),
+                    cfg.numKvHeads(), cfg.headDim(), sms, PodPlan.AUTO, o.podStaticFraction(), podCtas).policy());
             StepAttentionChooser ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),
-                    cfg.headDim());
+                    cfg.headDim()).withAdvisor(podAdvisor);
             long podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
             copies.fill(podCounters, (byte) 0, 4L * (ctx.smCount() + 3));
             this.logits = new LogitsReadback(copies, act.logits, maxSampled, cfg.vocabSize());
@@ -186,7 +193,7 @@ public final class CudaBackend implements ComputeBackend {
             releases.add(profiler::close);
             this.launcher = new StepLauncher(cfg, ctx, copies, weights, act, inputs, rope,
                     new StepLauncher.Kernels(layers, attention, new Projections(gemm, layers, skinnyRows), graphs),
-                    new StepLauncher.PodSettings(ownAttention, o.podStaticFraction(), podCtasPerSmFor(cfg, o.podCtasPerSm()), podCounters),
+                    new StepLauncher.PodSettings(ownAttention, o.podStaticFraction(), podCtas, podCounters),
                     pageSize, numKvBlocks, stepStart, profiler);
             ctx.synchronize();
             log.info("CUDA backend on {}: arena {} MB ({} MB weights, {} in {} ms), {} KV blocks x {} tokens, CUDA graphs {},"
@@ -488,6 +495,14 @@ public final class CudaBackend implements ComputeBackend {
     @Override
     public boolean usesHostCores() {
         return false;
+    }
+
+    /**
+     * {@code auto}'s tickets for the steps a scheduler fuses, as this backend would plan their launch:
+     * give it to the scheduler's {@link StepAttentionChooser} so the step's label names the policy that runs.
+     */
+    public PodPolicyAdvisor podPolicyAdvisor() {
+        return podAdvisor;
     }
 
     @Override

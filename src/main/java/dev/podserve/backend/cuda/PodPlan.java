@@ -43,11 +43,6 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
         return prefillCtas + decodeCtas;
     }
 
-    /** {@code auto}: proportional, the sweep's winner in every prefill-share band (see attention_plan.h). */
-    static int choosePolicy() {
-        return PROPORTIONAL;
-    }
-
     /** CTAs per SM meaning "let the planner choose" (attention_plan.h's choose_pod_ctas). */
     public static final int AUTO_CTAS = 0;
 
@@ -106,8 +101,8 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
         }
         int ctas = ctasPerSm == 2 || ctasPerSm == 4 ? ctasPerSm : chooseCtas();
         int rows = ctas == 4 ? AttentionPlan.POD4_PREFILL_ROWS : AttentionPlan.PREFILL_ROWS;
-        int resolved = policy == AUTO ? choosePolicy() : policy;
         AttentionPlan prefill = null;
+        int resolved = policy == AUTO ? PROPORTIONAL : policy;
         if (numPrefill > 0) {
             prefill = AttentionPlan.prefill(qoIndptr, kvIndptr, kvLastPageLen, 0, numPrefill, pageSize, numQoHeads,
                     numKvHeads, headDim, numSms, 0, rows);
@@ -120,8 +115,13 @@ public record PodPlan(AttentionPlan prefill, AttentionPlan decode, int prefillCt
                             numKvHeads, headDim, numSms, chunk, rows);
                 }
             }
-            // The span rule assumes proportional tickets (auto's policy): under fifty-fifty the extra
-            // prefill CTAs each take a decode's turn on their SM, and the same splits measured 0.88x.
+            // auto's policy from the phases as planned so far. The span rule assumes proportional
+            // tickets: under fifty-fifty the extra prefill CTAs each take a decode's turn on their SM,
+            // and the same splits measured 0.88x.
+            if (policy == AUTO && ctas == 2 && decode != null) {
+                resolved = PodTicketReplay.choosePolicy(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,
+                        numQoHeads, numKvHeads, headDim, numSms, prefill, decode, rows);
+            }
             if (SPAN_RULE && decode != null && ctas == 2 && resolved == PROPORTIONAL) {
                 int chunk = PodSpanRule.prefillChunk(qoIndptr, kvIndptr, kvLastPageLen, numPrefill, numDecode, pageSize,
                         numQoHeads, numKvHeads, headDim, numSms, prefill, decode, rows);

@@ -83,19 +83,25 @@ class PodPlanParityTest {
         int fusedDeclined = 0;
         int streamsFallbacks = 0;
         int spanSplits = 0;
-        for (int c = 0; c < 480; c++) {
-            // The last 80: serving-sized steps (one chunk late in a long prompt beside 17-48 decodes
-            // of 4K-16.9K keys), where the span rule splits the prefill past the limited rule.
+        int autoFiftyFifty = 0;
+        int autoReplayedProportional = 0;
+        for (int c = 0; c < 560; c++) {
+            // 400-479: serving-sized steps (one chunk late in a long prompt beside 17-48 decodes of
+            // 4K-16.9K keys), where the span rule splits the prefill past the limited rule; 480-559:
+            // chunks of 512-1024 anywhere in a prompt beside 4-32 decodes, auto, where its ticket
+            // replay weighs fifty-fifty against proportional.
+            boolean replayed = c >= 480;
             boolean serving = c >= 400;
             int[] shape = serving ? shapes[rnd.nextInt(2)] : shapes[rnd.nextInt(shapes.length)];
             int sms = serving ? 132 : smCounts[rnd.nextInt(smCounts.length)];
             int page = serving || rnd.nextBoolean() ? 16 : 1;
             int np = serving ? 1 : rnd.nextInt(9);
-            int nd = serving ? 17 + rnd.nextInt(32) : rnd.nextInt(4) == 0 ? rnd.nextInt(3) : rnd.nextInt(257);
+            int nd = replayed ? 4 + rnd.nextInt(29) : serving ? 17 + rnd.nextInt(32) : rnd.nextInt(4) == 0 ? rnd.nextInt(3) : rnd.nextInt(257);
             if (np + nd == 0) nd = 1;
-            int policy = serving && rnd.nextInt(3) > 0 ? PodPlan.AUTO : rnd.nextInt(4);
+            int policy = replayed || serving && rnd.nextInt(3) > 0 ? PodPlan.AUTO : rnd.nextInt(4);
+            int servingChunk = replayed ? new int[] {512, 768, 1024}[rnd.nextInt(3)] : 512;
             int ctas = serving ? PodPlan.AUTO_CTAS : new int[] {PodPlan.AUTO_CTAS, 2, 4}[rnd.nextInt(3)];
-            int servingLen = 8192 + rnd.nextInt(8705);
+            int servingLen = replayed ? servingChunk + rnd.nextInt(16385) : 8192 + rnd.nextInt(8705);
             int servingDecodeLen = 4096 + rnd.nextInt(12801);
             int[] qo = new int[np + nd + 1];
             int[] kvIndptr = new int[np + nd + 1];
@@ -103,7 +109,7 @@ class PodPlanParityTest {
             input.append(sms).append(' ').append(shape[0]).append(' ').append(shape[1]).append(' ').append(shape[2]).append(' ')
                     .append(page).append(' ').append(np).append(' ').append(nd).append(' ').append(policy).append(' ').append(ctas);
             for (int r = 0; r < np + nd; r++) {
-                int q = serving ? (r < np ? 512 : 1) : r < np ? 1 + rnd.nextInt(rnd.nextBoolean() ? 2048 : 64) : 1;
+                int q = serving ? (r < np ? servingChunk : 1) : r < np ? 1 + rnd.nextInt(rnd.nextBoolean() ? 2048 : 64) : 1;
                 int k = serving ? (r < np ? servingLen : servingDecodeLen - rnd.nextInt(64))
                         : r < np ? q + rnd.nextInt(5001) : 1 + rnd.nextInt(rnd.nextInt(8) == 0 ? 131072 : rnd.nextBoolean() ? 16384 : 600);
                 qo[r + 1] = qo[r] + q;
@@ -131,6 +137,10 @@ class PodPlanParityTest {
             // With at least as many decode units as SMs the limited rule keeps the prefill whole.
             if (np > 0 && nd * shape[1] >= sms && pod.prefill().maxSplits() > 1 && pod.ctasPerSm() == 2) spanSplits++;
             if (pod.fallbackStreams()) streamsFallbacks++;
+            if (replayed && pod.fused() && pod.prefillCtas() > sms) {
+                if (pod.policy() == PodPlan.FIFTY_FIFTY) autoFiftyFifty++;
+                else autoReplayedProportional++;
+            }
         }
         Path batches = dir.resolve("batches.txt");
         Files.writeString(batches, input);
@@ -142,6 +152,8 @@ class PodPlanParityTest {
         assertTrue(fusedDeclined > streamsFallbacks, "some auto batches were decode-dominated enough to run serial");
         assertTrue(streamsFallbacks > 0, "some auto batches were prefill-dominated enough to run on two streams");
         assertTrue(spanSplits > 0, "the span rule split some prefills, so both ports of it were compared");
+        assertTrue(autoFiftyFifty > 0 && autoReplayedProportional > 0,
+                "auto's replay chose each policy somewhere (" + autoFiftyFifty + " fifty-fifty, " + autoReplayedProportional + " proportional)");
     }
 
     /**

@@ -1,0 +1,206 @@
+package dev.podserve.backend.cuda;
+
+import java.util.Arrays;
+import java.util.PriorityQueue;
+
+/**
+ * {@code auto}'s SM policy for a fused launch, ported from attention_plan.h's choose_pod_policy
+ * (the reasons and the measurements are there): a replay of the launch's per-SM tickets under
+ * proportional and under fifty-fifty tickets, fifty-fifty taken where it ends sooner by
+ * {@link #FIFTY_FIFTY_MIN_SPEEDUP}.
+ *
+ * <p>Why a replay and not a shape rule: proportional tickets spread the prefill CTAs over the
+ * whole launch, which is right when they are short beside long decode CTAs (the kernel sweep's
+ * grid) and wrong when more prefill CTAs than SMs each walk a long context beside many short decode
+ * CTAs (a late chunk of 768 in serving), where the launch ends on a prefill CTA that started late.
+ * Which of the two a batch is depends on the planned CTAs' lengths and counts together.
+ */
+final class PodTicketReplay {
+
+    /** A prefill CTA alone on its SM, and beside another prefill CTA (keys x head dim per microsecond). */
+    static final double LONE_PREFILL_KEY_DIMS_PER_US = 31.0 * 128;
+    static final double PAIRED_PREFILL_KEY_DIMS_PER_US = 22.5 * 128;
+    /** All running decode CTAs together: the card's K/V bandwidth (the H200's ~4.3 TB/s). */
+    static final double CARD_DECODE_KEY_DIMS_PER_US = 8400.0 * 128;
+    static final double FIFTY_FIFTY_MIN_SPEEDUP = 1.03;
+
+    private PodTicketReplay() {
+    }
+
+    /**
+     * {@link PodPlan#PROPORTIONAL} or {@link PodPlan#FIFTY_FIFTY} for a 2-CTA-per-SM launch of these
+     * planned phases (prefill: rows packed rows per work item; decode: its final plan).
+     */
+    static int choosePolicy(int[] qoIndptr, int[] kvIndptr, int[] kvLastPageLen, int numPrefill, int numDecode, int pageSize,
+                            int numQoHeads, int numKvHeads, int headDim, int numSms, AttentionPlan prefill, AttentionPlan decode,
+                            int rows) {
+        int prefillCtas = numPrefill > 0 ? prefill.gridX() * prefill.gridY() : 0;
+        // With no more prefill CTAs than SMs both policies start each in the first wave, one per SM.
+        if (numDecode == 0 || prefillCtas <= numSms) return PodPlan.PROPORTIONAL;
+        int group = numQoHeads / numKvHeads;
+        int headChunks = (group + AttentionPlan.DECODE_HEADS - 1) / AttentionPlan.DECODE_HEADS;
+        int[] items = prefill.workItems();
+        int[] prefillUnits = new int[items.length / 2 * numKvHeads];
+        int n = 0;
+        for (int i = 0; i + 1 < items.length; i += 2) {
+            int r = items[i];
+            int q = qoIndptr[r + 1] - qoIndptr[r];
+            int lastRow = Math.min(items[i + 1] + rows, q * group) - 1;
+            int keys = AttentionPlan.kvLen(kvIndptr, kvLastPageLen, r, pageSize) - q + lastRow / group + 1;
+            for (int u = 0; u < numKvHeads; u++) prefillUnits[n++] = keys;
+        }
+        int[] decodeUnits = new int[numDecode * numKvHeads * headChunks];
+        n = 0;
+        for (int r = numPrefill; r < numPrefill + numDecode; r++) {
+            int keys = AttentionPlan.kvLen(kvIndptr, kvLastPageLen, r, pageSize);
+            for (int u = 0; u < numKvHeads * headChunks; u++) decodeUnits[n++] = keys;
+        }
+        double[] pre = ctaWork(prefillUnits, prefill.kvChunkSize(), prefill.gridY(), headDim, PodSpanRule.PREFILL_CTA_US,
+                PodSpanRule.PREFILL_CTA_KEY_DIMS_PER_US);
+        double[] dec = ctaWork(decodeUnits, decode.kvChunkSize(), decode.gridY(), headDim, PodSpanRule.DECODE_CTA_US,
+                PodSpanRule.DECODE_CTA_KEY_DIMS_PER_US);
+        double proportional = spanUs(pre, dec, numSms, PodPlan.PROPORTIONAL);
+        double fiftyFifty = spanUs(pre, dec, numSms, PodPlan.FIFTY_FIFTY);
+        return fiftyFifty * FIFTY_FIFTY_MIN_SPEEDUP < proportional ? PodPlan.FIFTY_FIFTY : PodPlan.PROPORTIONAL;
+    }
+
+    /**
+     * Each logical CTA's work in keys x head dim plus its fixed cost at its rate, in logical-id
+     * order: id = y * gridX + x, x over the units (whose keys {@code unitKeys} holds), y the split.
+     */
+    static double[] ctaWork(int[] unitKeys, int chunk, int splits, int headDim, double fixedUs, double keyDimsPerUs) {
+        double[] work = new double[unitKeys.length * splits];
+        int n = 0;
+        for (int s = 0; s < splits; s++) {
+            for (int keys : unitKeys) {
+                work[n++] = (double) Math.max(0, Math.min(chunk, keys - s * chunk)) * headDim + fixedUs * keyDimsPerUs;
+            }
+        }
+        return work;
+    }
+
+    /** pod.cu's op_of_ticket: 0 prefill, 1 decode, before the fall-back to the other phase. */
+    static int ticketOp(int policy, int ticket, int prefillCtas, int decodeCtas) {
+        if (prefillCtas == 0) return 1;
+        if (decodeCtas == 0) return 0;
+        if (policy == PodPlan.FIFTY_FIFTY) return ticket & 1;
+        if (prefillCtas <= decodeCtas) return ticket % (1 + decodeCtas / prefillCtas) == 0 ? 0 : 1;
+        int cycle = prefillCtas / decodeCtas + 1;
+        return ticket % cycle == cycle - 1 ? 1 : 0;
+    }
+
+    /**
+     * The replayed launch's end in microseconds: two slots per SM, filled one per SM and then the
+     * second; afterwards each freed slot takes the next CTA, which takes its SM's ticket and the
+     * policy's phase (the other once that one's CTAs are all taken). A prefill CTA's rate follows
+     * what shares its SM (nothing, a prefill or a decode CTA); the running decode CTAs share the
+     * card's bandwidth, each at most at its own rate. Events in time order: prefill ends from a
+     * queue whose stale entries (the CTA's rate changed since) are skipped, decode ends in the
+     * order of the decode work done when each would end (all running decode CTAs stream alike).
+     */
+    static double spanUs(double[] pre, double[] dec, int numSms, int policy) {
+        return new Replay(pre, dec, numSms, policy).run();
+    }
+
+    private static final class Replay {
+        private final double[] pre;
+        private final double[] dec;
+        private final int policy;
+        private final int total;
+        private final int[] op;        // per slot (SM s >> 1): -1 idle, 0 prefill, 1 decode
+        private final int[] version;   // per slot: bumped on every rate change and end, to skip stale prefill ends
+        private final double[] left;   // per prefill slot: work left at `since`
+        private final double[] rate;
+        private final double[] since;
+        private final int[] tickets;   // per SM
+        private final int[] next = new int[2];
+        // {time, slot | version << 20} and {decode work done, slot}: ties go to the lower second
+        // field, as in attention_plan.h's priority queues of pairs, so both replays pick alike.
+        private final PriorityQueue<double[]> prefillEnds = new PriorityQueue<>(Replay::earlier);
+        private final PriorityQueue<double[]> decodeEnds = new PriorityQueue<>(Replay::earlier);
+        private int launched;
+        private int decoding;
+        private double t;
+        private double done;           // decode work each running decode CTA has streamed since the start
+
+        Replay(double[] pre, double[] dec, int numSms, int policy) {
+            this.pre = pre;
+            this.dec = dec;
+            this.policy = policy;
+            this.total = pre.length + dec.length;
+            int slots = 2 * numSms;
+            op = new int[slots];
+            Arrays.fill(op, -1);
+            version = new int[slots];
+            left = new double[slots];
+            rate = new double[slots];
+            since = new double[slots];
+            tickets = new int[numSms];
+        }
+
+        double run() {
+            for (int j = 0; j < 2; j++) {
+                for (int sm = 0; sm < tickets.length && launched < total; sm++) start(2 * sm + j);
+            }
+            while (true) {
+                while (!prefillEnds.isEmpty() && stale(prefillEnds.peek())) prefillEnds.poll();
+                double decodeRate = decoding > 0
+                        ? Math.min(PodSpanRule.DECODE_CTA_KEY_DIMS_PER_US, CARD_DECODE_KEY_DIMS_PER_US / decoding) : 0;
+                double tp = prefillEnds.isEmpty() ? Double.POSITIVE_INFINITY : prefillEnds.peek()[0];
+                double td = decoding > 0 ? t + (decodeEnds.peek()[0] - done) / decodeRate : Double.POSITIVE_INFINITY;
+                if (tp == Double.POSITIVE_INFINITY && td == Double.POSITIVE_INFINITY) return t;
+                double nt = Math.min(tp, td);
+                done += decodeRate * (nt - t);
+                t = nt;
+                int s = (int) ((long) (tp <= td ? prefillEnds.poll() : decodeEnds.poll())[1] & 0xFFFFF);
+                finish(s);
+            }
+        }
+
+        private void start(int s) {
+            int o = ticketOp(policy, tickets[s >> 1]++, pre.length, dec.length);
+            if (next[o] >= (o == 0 ? pre.length : dec.length)) o ^= 1;
+            int id = next[o]++;
+            launched++;
+            op[s] = o;
+            if (o == 0) {
+                left[s] = pre[id];
+                rate[s] = 0;
+                since[s] = t;
+                rerate(s);
+            } else {
+                decoding++;
+                decodeEnds.add(new double[] {done + dec[id], s});
+            }
+            if (op[s ^ 1] == 0) rerate(s ^ 1);
+        }
+
+        private void finish(int s) {
+            if (op[s] == 1) decoding--;
+            op[s] = -1;
+            version[s]++;
+            if (op[s ^ 1] == 0) rerate(s ^ 1);
+            if (launched < total) start(s);
+        }
+
+        /** A prefill CTA's rate follows its SM-mate. */
+        private void rerate(int s) {
+            left[s] -= rate[s] * (t - since[s]);
+            since[s] = t;
+            int mate = op[s ^ 1];
+            rate[s] = mate < 0 ? LONE_PREFILL_KEY_DIMS_PER_US
+                    : mate == 0 ? PAIRED_PREFILL_KEY_DIMS_PER_US : PodSpanRule.PREFILL_CTA_KEY_DIMS_PER_US;
+            prefillEnds.add(new double[] {t + left[s] / rate[s], s | ((long) ++version[s] << 20)});
+        }
+
+        private boolean stale(double[] end) {
+            long key = (long) end[1];
+            return (key >> 20) != version[(int) (key & 0xFFFFF)];
+        }
+
+        private static int earlier(double[] a, double[] b) {
+            int c = Double.compare(a[0], b[0]);
+            return c != 0 ? c : Double.compare(a[1], b[1]);
+        }
+    }
+}
