@@ -58,7 +58,7 @@ class ChatCompletionsController {
         ModelsController.checkModel(body.model(), model);
         limits.checkCounts(body);
         boolean stream = Boolean.TRUE.equals(body.stream());
-        boolean includeUsage = SamplingMapper.includeUsage(body);
+        StreamUsage usage = StreamUsage.of(body);
         int n = SamplingMapper.choices(body);
         Integer topLogprobs = topLogprobs(body);
 
@@ -113,7 +113,7 @@ class ChatCompletionsController {
             ChatResponses.Meta meta = new ChatResponses.Meta(id, Instant.now().getEpochSecond(), model, prompt.length,
                     topLogprobs != null, body.promptLogprobs(), tools, thinking);
             if (stream) {
-                return Sse.write(exchange, ChatResponses.stream(meta, choices, events, includeUsage, json),
+                return Sse.write(exchange, ChatResponses.stream(meta, choices, events, usage, json),
                         props.api().keepAlive(), json);
             }
             return JsonBody.write(exchange, json, ChatResponses.collect(meta, choices, events));

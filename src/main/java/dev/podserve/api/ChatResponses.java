@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 
 import dev.podserve.api.dto.ChatCompletionChunk;
 import dev.podserve.api.dto.ChatCompletionResponse;
@@ -16,7 +17,6 @@ import dev.podserve.engine.TokenLogprob;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.node.NullNode;
 
 /** Engine outputs to {@code chat.completion} objects, or to the chunk stream OpenAI clients expect. */
 final class ChatResponses {
@@ -76,7 +76,7 @@ final class ChatResponses {
                     message = new ChatCompletionResponse.Message("assistant", calls == null ? text : null, calls, reasoning);
                 }
                 out.add(new ChatCompletionResponse.Choice(i, message, lp,
-                        finishReason(meta.tools(), calls == null ? 0 : calls.size(), endedInArguments, finish)));
+                        finishReason(meta.tools(), calls == null ? 0 : calls.size(), endedInArguments, finish), results.stopReason(i)));
             }
             return new ChatCompletionResponse(meta.id(), "chat.completion", meta.created(), meta.model().servedName(), out,
                     results.usage(meta.model(), meta.promptTokens(), choices.size()), promptLogprobs(meta, choices, results));
@@ -121,39 +121,40 @@ final class ChatResponses {
      * The SSE frames: a role chunk per choice, a content chunk per output with text (or
      * log-probabilities), a finishing chunk with an empty delta per choice, the usage chunk when
      * asked, then [DONE]. The role chunks wait for the first output (see {@link Sse#frames}).
+     * With continuous usage, a choice's chunks carry its counts as of the output they came from; its
+     * role chunk, sent before it has any, counts 0.
      */
-    static Flux<String> stream(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, boolean includeUsage,
+    static Flux<String> stream(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, StreamUsage usage,
                                ObjectMapper json) {
-        Object usageSlot = includeUsage ? NullNode.getInstance() : null;
         ChoiceResults counts = new ChoiceResults(choices.size(), null);
+        IntFunction<Object> usageOf = c -> usage.slot(meta::promptTokens, counts.completionTokens(c));
         // A tool-call turn has no content, as OpenAI streams it; a text turn starts with an empty one.
         String content = meta.tools().calls() ? null : "";
         Flux<String> roles = Flux.fromIterable(choices).map(c -> frame(json, meta, c.index(),
-                new ChatCompletionChunk.Delta("assistant", content), null, null, usageSlot));
+                new ChatCompletionChunk.Delta("assistant", content), null, usage.slot(meta::promptTokens, 0)));
         Function<Choices.Event, List<String>> frames = meta.tools().mode() == ToolChoices.Mode.NAMED
-                ? namedCallFrames(meta, choices.size(), usageSlot, json)
-                : meta.tools().format() != null ? readCallFrames(meta, choices.size(), usageSlot, json)
-                : textFrames(meta, usageSlot, json);
-        if (meta.thinking() != null) frames = thinkingFirst(meta, choices.size(), frames, usageSlot, json);
+                ? namedCallFrames(meta, choices.size(), usageOf, json)
+                : meta.tools().format() != null ? readCallFrames(meta, choices.size(), usageOf, json)
+                : textFrames(meta, usageOf, json);
+        if (meta.thinking() != null) frames = thinkingFirst(meta, choices.size(), frames, usageOf, json);
         Function<Choices.Event, List<String>> body = frames;
         return Sse.frames(roles, events.concatMapIterable(e -> {
             counts.add(e, false);
             return body.apply(e);
-        }), usage(meta, choices, counts, includeUsage, json), json);
+        }), usage(meta, choices, counts, usage, json), json);
     }
 
     /** Plain text: a content chunk per output with text (or log-probabilities), a finishing chunk with an empty delta. */
-    private static Function<Choices.Event, List<String>> textFrames(Meta meta, Object usageSlot, ObjectMapper json) {
+    private static Function<Choices.Event, List<String>> textFrames(Meta meta, IntFunction<Object> usage, ObjectMapper json) {
         return e -> {
             List<String> frames = new ArrayList<>(2);
             boolean hasLogprobs = meta.logprobs() && !e.output().logprobs().isEmpty();
             if (!e.output().text().isEmpty() || hasLogprobs) {
                 ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(e.output().logprobs(), meta.model().tokenizer()) : null;
-                frames.add(frame(json, meta, e.choice(), new ChatCompletionChunk.Delta(null, e.output().text()), lp, null, usageSlot));
+                frames.add(frame(json, meta, e.choice(), new ChatCompletionChunk.Delta(null, e.output().text()), lp, usage.apply(e.choice())));
             }
             if (e.output().finishReason() != null) {
-                frames.add(frame(json, meta, e.choice(), new ChatCompletionChunk.Delta(null, null), null,
-                        e.output().finishReason().wire(), usageSlot));
+                frames.add(finishing(json, meta, e.choice(), e.output().finishReason().wire(), e.output(), usage.apply(e.choice())));
             }
             return frames;
         };
@@ -165,7 +166,7 @@ final class ChatResponses {
      * thinking carries its log-probabilities on its thinking chunk.
      */
     private static Function<Choices.Event, List<String>> thinkingFirst(Meta meta, int numChoices, Function<Choices.Event, List<String>> answer,
-                                                                     Object usageSlot, ObjectMapper json) {
+                                                                     IntFunction<Object> usage, ObjectMapper json) {
         ReasoningText[] splitters = new ReasoningText[numChoices];
         for (int i = 0; i < numChoices; i++) splitters[i] = meta.thinking().splitter();
         return e -> {
@@ -180,19 +181,19 @@ final class ChatResponses {
             boolean logprobsOnThinking = split.content().isEmpty() && meta.logprobs() && !out.logprobs().isEmpty();
             if (!split.reasoning().isEmpty() || logprobsOnThinking) {
                 ChatLogprobs lp = logprobsOnThinking ? LogprobsMapper.chat(out.logprobs(), meta.model().tokenizer()) : null;
-                frames.add(frame(json, meta, c, ChatCompletionChunk.Delta.reasoning(split.reasoning()), lp, null, usageSlot));
+                frames.add(frame(json, meta, c, ChatCompletionChunk.Delta.reasoning(split.reasoning()), lp, usage.apply(c)));
             }
             RequestOutput rest = new RequestOutput(out.requestId(), split.content(), out.tokenIds(),
                     logprobsOnThinking ? List.of() : out.logprobs(), out.finishReason(), out.promptTokens(), out.completionTokens(),
-                    out.promptLogprobs(), out.cachedPromptTokens());
+                    out.promptLogprobs(), out.cachedPromptTokens(), out.stopReason());
             frames.addAll(answer.apply(new Choices.Event(c, rest)));
             return frames;
         };
     }
 
-    private static Mono<String> usage(Meta meta, List<Choices.Choice> choices, ChoiceResults counts, boolean includeUsage,
+    private static Mono<String> usage(Meta meta, List<Choices.Choice> choices, ChoiceResults counts, StreamUsage usage,
                                       ObjectMapper json) {
-        return !includeUsage ? Mono.empty() : Mono.fromSupplier(() -> Sse.data(json.writeValueAsString(new ChatCompletionChunk(
+        return !usage.lastChunk() ? Mono.empty() : Mono.fromSupplier(() -> Sse.data(json.writeValueAsString(new ChatCompletionChunk(
                 meta.id(), "chat.completion.chunk", meta.created(), meta.model().servedName(), List.of(),
                 counts.usage(meta.model(), meta.promptTokens(), choices.size())))));
     }
@@ -201,7 +202,8 @@ final class ChatResponses {
      * A named function's chunks: its arguments stream as they come; the first piece of a choice
      * carries the call's id, type and name, the rest only arguments.
      */
-    private static Function<Choices.Event, List<String>> namedCallFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
+    private static Function<Choices.Event, List<String>> namedCallFrames(Meta meta, int numChoices, IntFunction<Object> usage,
+                                                                         ObjectMapper json) {
         String[] ids = new String[numChoices];
         return e -> {
             List<String> frames = new ArrayList<>(2);
@@ -215,10 +217,10 @@ final class ChatResponses {
                 ChatCompletionChunk.ToolCallDelta call = new ChatCompletionChunk.ToolCallDelta(0, first ? ids[c] : null,
                         first ? "function" : null, new ChatCompletionChunk.FunctionDelta(first ? meta.tools().function() : null, text));
                 ChatLogprobs lp = meta.logprobs() ? LogprobsMapper.chat(e.output().logprobs(), meta.model().tokenizer()) : null;
-                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null, List.of(call)), lp, null, usageSlot));
+                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null, List.of(call)), lp, usage.apply(c)));
             }
             if (e.output().finishReason() != null) {
-                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null, e.output().finishReason().wire(), usageSlot));
+                frames.add(finishing(json, meta, c, e.output().finishReason().wire(), e.output(), usage.apply(c)));
             }
             return frames;
         };
@@ -230,7 +232,8 @@ final class ChatResponses {
      * type and name once they are known, and its arguments follow in pieces as they are written.
      * Log-probabilities ride on the next chunk that goes out, so a token held back keeps its entry.
      */
-    private static Function<Choices.Event, List<String>> readCallFrames(Meta meta, int numChoices, Object usageSlot, ObjectMapper json) {
+    private static Function<Choices.Event, List<String>> readCallFrames(Meta meta, int numChoices, IntFunction<Object> usage,
+                                                                        ObjectMapper json) {
         CallReader[] readers = new CallReader[numChoices];
         List<List<TokenLogprob>> heldLogprobs = new ArrayList<>();
         // Content that is only blanks so far waits: around calls it is no content, as in the whole response.
@@ -282,25 +285,39 @@ final class ChatResponses {
                 }
                 ChatCompletionChunk.Delta delta = call == null ? new ChatCompletionChunk.Delta(null, ((ToolCallText.Content) p).text())
                         : new ChatCompletionChunk.Delta(null, null, List.of(call));
-                frames.add(frame(json, meta, c, delta, lp, null, usageSlot));
+                frames.add(frame(json, meta, c, delta, lp, usage.apply(c)));
             }
             if (last) {
                 if (!held.isEmpty()) {
                     frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, ""),
-                            LogprobsMapper.chat(List.copyOf(held), meta.model().tokenizer()), null, usageSlot));
+                            LogprobsMapper.chat(List.copyOf(held), meta.model().tokenizer()), usage.apply(c)));
                     held.clear();
                 }
                 String finish = e.output().finishReason().wire();
-                frames.add(frame(json, meta, c, new ChatCompletionChunk.Delta(null, null), null,
-                        finishReason(meta.tools(), readers[c].calls(), readers[c].endedInArguments(), finish), usageSlot));
+                frames.add(finishing(json, meta, c, finishReason(meta.tools(), readers[c].calls(), readers[c].endedInArguments(), finish),
+                        e.output(), usage.apply(c)));
             }
             return frames;
         };
     }
 
     private static String frame(ObjectMapper json, Meta meta, int index, ChatCompletionChunk.Delta delta, ChatLogprobs lp,
-                                String finish, Object usage) {
+                                Object usage) {
+        return chunk(json, meta, new ChatCompletionChunk.ChunkChoice(index, delta, lp, null, null), usage);
+    }
+
+    /**
+     * A choice's last chunk: an empty delta, its finish reason, and the stop string or token id
+     * that ended its output, which a tool-call turn keeps too (vLLM sends it beside {@code tool_calls}).
+     */
+    private static String finishing(ObjectMapper json, Meta meta, int index, String finish, RequestOutput last, Object usage) {
+        Object stopReason = last.stopReason() == null ? null : last.stopReason().wire();
+        return chunk(json, meta, new ChatCompletionChunk.ChunkChoice(index, new ChatCompletionChunk.Delta(null, null), null,
+                finish, stopReason), usage);
+    }
+
+    private static String chunk(ObjectMapper json, Meta meta, ChatCompletionChunk.ChunkChoice choice, Object usage) {
         return Sse.data(json.writeValueAsString(new ChatCompletionChunk(meta.id(), "chat.completion.chunk", meta.created(),
-                meta.model().servedName(), List.of(new ChatCompletionChunk.ChunkChoice(index, delta, lp, finish)), usage)));
+                meta.model().servedName(), List.of(choice), usage)));
     }
 }

@@ -9,7 +9,7 @@ import dev.podserve.engine.TokenLogprob;
 
 /**
  * What the choices of one response have produced so far: per choice its text, log-probabilities,
- * finish reason and completion tokens. Fed one engine event at a time, from one subscriber.
+ * finish and stop reasons and completion tokens. Fed one engine event at a time, from one subscriber.
  */
 final class ChoiceResults {
 
@@ -18,6 +18,8 @@ final class ChoiceResults {
     /** Per choice, its prompt's log-probabilities once its first output brought them; null before, or when not asked. */
     private final List<List<TokenLogprob>> promptLogprobs;
     private final String[] finish;
+    /** Per choice, vLLM's {@code stop_reason} on the wire (a stop string or a token id), or null. */
+    private final Object[] stopReason;
     private final int[] completion;
     /** Per choice, the prompt tokens it found in the prefix cache. */
     private final int[] cached;
@@ -28,6 +30,7 @@ final class ChoiceResults {
         logprobs = new ArrayList<>(choices);
         promptLogprobs = new ArrayList<>(java.util.Collections.nCopies(choices, (List<TokenLogprob>) null));
         finish = new String[choices];
+        stopReason = new Object[choices];
         completion = new int[choices];
         cached = new int[choices];
         for (int i = 0; i < choices; i++) {
@@ -42,6 +45,7 @@ final class ChoiceResults {
         completion[c] = e.output().completionTokens();
         cached[c] = e.output().cachedPromptTokens();
         if (e.output().finishReason() != null) finish[c] = e.output().finishReason().wire();
+        if (e.output().stopReason() != null) stopReason[c] = e.output().stopReason().wire();
         if (keepContent) {
             text[c].append(e.output().text());
             logprobs.get(c).addAll(e.output().logprobs());
@@ -74,6 +78,16 @@ final class ChoiceResults {
 
     String finishReason(int choice) {
         return finish[choice];
+    }
+
+    /** The stop string (a String) or stop token id (an Integer) that ended the choice, or null. */
+    Object stopReason(int choice) {
+        return stopReason[choice];
+    }
+
+    /** Completion tokens of one choice so far. */
+    int completionTokens(int choice) {
+        return completion[choice];
     }
 
     /**

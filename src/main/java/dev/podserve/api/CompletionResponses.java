@@ -3,6 +3,7 @@ package dev.podserve.api;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.IntFunction;
 
 import dev.podserve.api.dto.CompletionChunk;
 import dev.podserve.api.dto.CompletionResponse;
@@ -14,7 +15,6 @@ import dev.podserve.tokenizer.HfTokenizer;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.node.NullNode;
 
 /** Engine outputs to {@code text_completion} objects, or to their chunk stream. */
 final class CompletionResponses {
@@ -41,7 +41,7 @@ final class CompletionResponses {
             List<CompletionResponse.Choice> out = new ArrayList<>(results.size());
             for (int i = 0; i < results.size(); i++) {
                 CompletionResponse.CompletionLogprobs lp = meta.logprobs() ? logprobs(meta, choices.get(i), results) : null;
-                out.add(new CompletionResponse.Choice(i, results.text(i), lp, results.finishReason(i),
+                out.add(new CompletionResponse.Choice(i, results.text(i), lp, results.finishReason(i), results.stopReason(i),
                         promptLogprobs(meta, choices.get(i), results)));
             }
             return new CompletionResponse(meta.id(), "text_completion", meta.created(), meta.model().servedName(), out,
@@ -73,7 +73,7 @@ final class CompletionResponses {
                 for (int k = 0; k < n; k++) {
                     int c = ranked.get(k);
                     CompletionResponse.CompletionLogprobs lp = meta.logprobs() ? logprobs(meta, choices.get(c), results) : null;
-                    out.add(new CompletionResponse.Choice(p * n + k, results.text(c), lp, results.finishReason(c),
+                    out.add(new CompletionResponse.Choice(p * n + k, results.text(c), lp, results.finishReason(c), results.stopReason(c),
                             promptLogprobs(meta, choices.get(c), results)));
                 }
             }
@@ -118,19 +118,20 @@ final class CompletionResponses {
     /**
      * Echo chunks first (when asked; they go out with the first output, see {@link Sse#frames}), a chunk per output with text, a finishing chunk per choice,
      * usage, [DONE]. With logprobs, a choice's echo waits for its first output, which brings the
-     * prompt's log-probabilities to send with it.
+     * prompt's log-probabilities to send with it. With continuous usage, a chunk counts its own
+     * prompt's tokens (as vLLM does for a list of prompts) and its choice's completion tokens so far.
      */
-    static Flux<String> stream(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, boolean includeUsage,
+    static Flux<String> stream(Meta meta, List<Choices.Choice> choices, Flux<Choices.Event> events, StreamUsage usage,
                                ObjectMapper json) {
-        Object usageSlot = includeUsage ? NullNode.getInstance() : null;
         ChoiceResults counts = new ChoiceResults(choices.size(), null);
+        IntFunction<Object> usageOf = c -> usage.slot(() -> choices.get(c).request().promptTokenIds().length, counts.completionTokens(c));
         int[] offsets = new int[choices.size()];
         boolean echoFirst = meta.echoes() != null && !meta.logprobs();
         boolean[] echoed = new boolean[choices.size()];
         // Set here, not as the echoes go out: they wait for the first output (Sse.frames), which reads the offsets.
         if (echoFirst) for (Choices.Choice c : choices) offsets[c.index()] = LogprobsMapper.chars(meta.echoes()[c.index()]);
         Flux<String> echoes = !echoFirst ? Flux.empty() : Flux.fromIterable(choices)
-                .map(c -> frame(json, meta, c.index(), meta.echoes()[c.index()], null, null, usageSlot));
+                .map(c -> frame(json, meta, c.index(), meta.echoes()[c.index()], null, usage.slot(() -> c.request().promptTokenIds().length, 0)));
         Flux<String> body = events.concatMapIterable(e -> {
             List<String> frames = new ArrayList<>(2);
             int c = e.choice();
@@ -142,7 +143,7 @@ final class CompletionResponses {
                 CompletionResponse.CompletionLogprobs lp = prompt == null ? null
                         : LogprobsMapper.legacyPrompt(choices.get(c).request().promptTokenIds(), prompt, meta.model().tokenizer(),
                                 meta.logprobsCount(), LogprobsMapper.chars(meta.echoes()[c]));
-                frames.add(frame(json, meta, c, meta.echoes()[c], lp, null, usageSlot));
+                frames.add(frame(json, meta, c, meta.echoes()[c], lp, usageOf.apply(c)));
                 offsets[c] = LogprobsMapper.chars(meta.echoes()[c]);
                 echoed[c] = true;
             }
@@ -150,24 +151,30 @@ final class CompletionResponses {
             if (!e.output().text().isEmpty() || hasLogprobs) {
                 CompletionResponse.CompletionLogprobs lp = meta.logprobs()
                         ? LogprobsMapper.legacy(e.output().logprobs(), meta.model().tokenizer(), offsets[c]) : null;
-                frames.add(frame(json, meta, c, e.output().text(), lp, null, usageSlot));
+                frames.add(frame(json, meta, c, e.output().text(), lp, usageOf.apply(c)));
                 offsets[c] += LogprobsMapper.chars(e.output().text());
             }
             if (e.output().finishReason() != null) {
-                frames.add(frame(json, meta, c, "", null, e.output().finishReason().wire(), usageSlot));
+                Object stopReason = e.output().stopReason() == null ? null : e.output().stopReason().wire();
+                frames.add(chunk(json, meta, new CompletionResponse.Choice(c, "", null, e.output().finishReason().wire(), stopReason),
+                        usageOf.apply(c)));
             }
             return frames;
         });
-        Mono<String> usage = !includeUsage ? Mono.empty() : Mono.fromSupplier(() -> {
+        Mono<String> last = !usage.lastChunk() ? Mono.empty() : Mono.fromSupplier(() -> {
             return Sse.data(json.writeValueAsString(new CompletionChunk(meta.id(), "text_completion", meta.created(),
                     meta.model().servedName(), List.of(), counts.usage(meta.model(), meta.promptTokens(), choicesPerPrompt(choices)))));
         });
-        return Sse.frames(echoes, body, usage, json);
+        return Sse.frames(echoes, body, last, json);
     }
 
-    private static String frame(ObjectMapper json, Meta meta, int index, String text,
-                                CompletionResponse.CompletionLogprobs lp, String finish, Object usage) {
+    private static String frame(ObjectMapper json, Meta meta, int index, String text, CompletionResponse.CompletionLogprobs lp,
+                                Object usage) {
+        return chunk(json, meta, new CompletionResponse.Choice(index, text, lp, null, null), usage);
+    }
+
+    private static String chunk(ObjectMapper json, Meta meta, CompletionResponse.Choice choice, Object usage) {
         return Sse.data(json.writeValueAsString(new CompletionChunk(meta.id(), "text_completion", meta.created(),
-                meta.model().servedName(), List.of(new CompletionResponse.Choice(index, text, lp, finish)), usage)));
+                meta.model().servedName(), List.of(choice), usage)));
     }
 }

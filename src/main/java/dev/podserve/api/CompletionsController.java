@@ -58,7 +58,7 @@ class CompletionsController {
         }
         limits.checkCounts(body);
         boolean stream = Boolean.TRUE.equals(body.stream());
-        boolean includeUsage = SamplingMapper.includeUsage(body);
+        StreamUsage usage = StreamUsage.of(body);
         int n = SamplingMapper.choices(body);
         limits.checkBestOf(body.bestOf());
         // Candidates a prompt: n, or best_of of which the n likeliest are returned.
@@ -99,7 +99,7 @@ class CompletionsController {
             CompletionResponses.Meta meta = new CompletionResponses.Meta(id, Instant.now().getEpochSecond(), model,
                     Choices.promptTokens(ids), body.logprobs(), echoes, body.promptLogprobs());
             if (stream) {
-                return Sse.write(exchange, CompletionResponses.stream(meta, choices, events, includeUsage, json),
+                return Sse.write(exchange, CompletionResponses.stream(meta, choices, events, usage, json),
                         props.api().keepAlive(), json);
             }
             return JsonBody.write(exchange, json, candidates > n ? CompletionResponses.collectBest(meta, choices, events, n)

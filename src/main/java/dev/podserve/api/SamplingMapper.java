@@ -68,15 +68,6 @@ final class SamplingMapper {
         return n;
     }
 
-    /** Whether to stream, and whether a usage chunk ends the stream; include_usage needs stream. */
-    static boolean includeUsage(SamplingFields r) {
-        boolean stream = Boolean.TRUE.equals(r.stream());
-        if (r.streamOptions() != null && !stream) {
-            throw ApiException.badRequest("stream_options", "stream_options is only allowed when stream is true.");
-        }
-        return stream && r.streamOptions() != null && Boolean.TRUE.equals(r.streamOptions().includeUsage());
-    }
-
     static List<String> stopStrings(Object stop) {
         if (stop == null) return List.of();
         if (stop instanceof String s) return List.of(s);

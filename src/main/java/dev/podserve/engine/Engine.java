@@ -393,7 +393,7 @@ public final class Engine implements AutoCloseable {
             if (active.get(r.id()) != r) continue;
             try {
                 RequestOutput output = new RequestOutput(r.id(), "", new int[0], List.of(), FinishReason.LENGTH,
-                        r.sequence.numPromptTokens(), 0, r.takePromptLogprobs(), r.sequence.numCachedTokens());
+                        r.sequence.numPromptTokens(), 0, r.takePromptLogprobs(), r.sequence.numCachedTokens(), null);
                 outputs.emit(() -> r.sink.tryEmitNext(output));
                 complete(r, FinishReason.LENGTH);
             } catch (RuntimeException e) {
@@ -459,10 +459,25 @@ public final class Engine implements AutoCloseable {
         }
         List<TokenLogprob> logprobs = p.logprobs() == null ? List.of()
                 : List.of(new TokenLogprob(token, sample.logprob(), sample.topTokens(), sample.topLogprobs()));
+        // A stop string completed at the end wins over the token that ended it, as in vLLM, whose
+        // string check runs after the token check and overrides it.
+        StopReason why = finish != FinishReason.STOP ? null
+                : r.stopMatcher.stopped() ? new StopReason.Text(r.stopMatcher.stoppedAt())
+                : pastMin && (eos || stopId) ? tokenStopReason(eos, token) : null;
         RequestOutput output = new RequestOutput(r.id(), text, new int[] {token}, logprobs, finish,
-                r.sequence.numPromptTokens(), generated, r.takePromptLogprobs(), r.sequence.numCachedTokens());
+                r.sequence.numPromptTokens(), generated, r.takePromptLogprobs(), r.sequence.numCachedTokens(), why);
         outputs.emit(() -> r.sink.tryEmitNext(output));
         if (finish != null) complete(r, finish);
+    }
+
+    /**
+     * What a stopping token reports, as vLLM reports it: the tokenizer's end token nothing, even where
+     * {@code stop_token_ids} lists it too (vLLM checks it first); any other id itself, the model's
+     * further end ids from its config files included, since vLLM stops on those as stop token ids.
+     */
+    private StopReason tokenStopReason(boolean eos, int token) {
+        boolean tokenizersEnd = eos && tokenizer.eosTokenId().isPresent() && tokenizer.eosTokenId().getAsInt() == token;
+        return tokenizersEnd ? null : new StopReason.Token(token);
     }
 
     private void complete(ActiveRequest r, FinishReason reason) {
@@ -482,7 +497,7 @@ public final class Engine implements AutoCloseable {
         // matcher held back is final now (a cancelled client never reads it).
         String rest = r.stopMatcher.stopped() ? "" : r.stopMatcher.finish(r.detokenizer.flush());
         RequestOutput aborted = new RequestOutput(r.id(), rest, new int[0], List.of(), FinishReason.ABORT,
-                r.sequence.numPromptTokens(), r.sampling.numOutputTokens(), null, r.sequence.numCachedTokens());
+                r.sequence.numPromptTokens(), r.sampling.numOutputTokens(), null, r.sequence.numCachedTokens(), null);
         outputs.emit(() -> {
             r.sink.tryEmitNext(aborted);
             r.sink.tryEmitComplete();

@@ -12,6 +12,8 @@ import java.util.List;
  *                       it (the first prompt token has nothing to be scored against); null otherwise
  * @param cachedPromptTokens leading prompt tokens whose K/V the prefix cache held when the request
  *                       was first admitted, so they were not computed for it
+ * @param stopReason     on the last output, the stop string or stop token id that ended it; null
+ *                       otherwise, and for every other end (see {@link StopReason})
  */
 public record RequestOutput(
         String requestId,
@@ -22,18 +24,19 @@ public record RequestOutput(
         int promptTokens,
         int completionTokens,
         List<TokenLogprob> promptLogprobs,
-        int cachedPromptTokens) {
+        int cachedPromptTokens,
+        StopReason stopReason) {
 
     /** An output that carries no prompt log-probabilities, of a prompt computed in full. */
     public RequestOutput(String requestId, String text, int[] tokenIds, List<TokenLogprob> logprobs, FinishReason finishReason,
                          int promptTokens, int completionTokens) {
-        this(requestId, text, tokenIds, logprobs, finishReason, promptTokens, completionTokens, null, 0);
+        this(requestId, text, tokenIds, logprobs, finishReason, promptTokens, completionTokens, null, 0, null);
     }
 
     /** An output of a prompt computed in full. */
     public RequestOutput(String requestId, String text, int[] tokenIds, List<TokenLogprob> logprobs, FinishReason finishReason,
                          int promptTokens, int completionTokens, List<TokenLogprob> promptLogprobs) {
-        this(requestId, text, tokenIds, logprobs, finishReason, promptTokens, completionTokens, promptLogprobs, 0);
+        this(requestId, text, tokenIds, logprobs, finishReason, promptTokens, completionTokens, promptLogprobs, 0, null);
     }
 
     public boolean finished() {

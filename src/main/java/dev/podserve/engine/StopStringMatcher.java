@@ -15,8 +15,8 @@ final class StopStringMatcher {
     private final boolean keepMatch;
     private final StringBuilder pending = new StringBuilder();
     private boolean stopped;
-    /** The length of the stop string {@link #earliestMatchEndingAfter} found last. */
-    private int matchedLength;
+    /** The stop string {@link #earliestMatchEndingAfter} found last. */
+    private String matched;
 
     StopStringMatcher(List<String> stops) {
         this(stops, false);
@@ -42,7 +42,7 @@ final class StopStringMatcher {
         int cut = match ? earliestMatchEndingAfter(old) : -1;
         if (cut >= 0) {
             stopped = true;
-            if (keepMatch) cut += matchedLength;
+            if (keepMatch) cut += matched.length();
             String out = pending.substring(0, cut);
             pending.setLength(0);
             return out;
@@ -70,6 +70,11 @@ final class StopStringMatcher {
         return stopped;
     }
 
+    /** The stop string that ended the text (the one it was cut at), once {@link #stopped}; else null. */
+    String stoppedAt() {
+        return stopped ? matched : null;
+    }
+
     /** Length of the longest tail of the pending text that could still grow into a stop string. */
     private int partialMatchLength() {
         int len = pending.length();
@@ -90,15 +95,15 @@ final class StopStringMatcher {
 
     /**
      * The earliest start of a stop string that ends after {@code old}, or -1; the shortest of those
-     * starting there sets {@link #matchedLength} (it is the one the text completed first).
+     * starting there is {@link #matched} (it is the one the text completed first).
      */
     private int earliestMatchEndingAfter(int old) {
         int best = -1;
         for (String s : stops) {
             int at = pending.indexOf(s, Math.max(0, old - s.length() + 1));
-            if (at >= 0 && (best < 0 || at < best || (at == best && s.length() < matchedLength))) {
+            if (at >= 0 && (best < 0 || at < best || (at == best && s.length() < matched.length()))) {
                 best = at;
-                matchedLength = s.length();
+                matched = s;
             }
         }
         return best;

@@ -15,7 +15,7 @@ class CachedTokensUsageTest {
 
     private static Choices.Event event(int choice, int cached) {
         return new Choices.Event(choice, new RequestOutput("r" + choice, "x", new int[] {1}, List.of(), FinishReason.LENGTH,
-                100, 1, null, cached));
+                100, 1, null, cached, null));
     }
 
     @Test

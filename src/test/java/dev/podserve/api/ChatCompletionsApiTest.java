@@ -121,10 +121,11 @@ class ChatCompletionsApiTest extends LiveServerApiTest {
         long created = first.get("created").asLong();
         String head = "{\"id\":\"" + id + "\",\"object\":\"chat.completion.chunk\",\"created\":" + created
                 + ",\"model\":\"podserve-tiny\",\"choices\":[{\"index\":0,";
-        String expected = "data: " + head + "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
-                + "data: " + head + "\"delta\":{\"content\":\"A\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
-                + "data: " + head + "\"delta\":{\"content\":\"A\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
-                + "data: " + head + "\"delta\":{},\"logprobs\":null,\"finish_reason\":\"length\"}]}\n\n"
+        // OpenAI's bytes, plus vLLM's stop_reason beside every finish_reason.
+        String expected = "data: " + head + "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null,\"stop_reason\":null}]}\n\n"
+                + "data: " + head + "\"delta\":{\"content\":\"A\"},\"logprobs\":null,\"finish_reason\":null,\"stop_reason\":null}]}\n\n"
+                + "data: " + head + "\"delta\":{\"content\":\"A\"},\"logprobs\":null,\"finish_reason\":null,\"stop_reason\":null}]}\n\n"
+                + "data: " + head + "\"delta\":{},\"logprobs\":null,\"finish_reason\":\"length\",\"stop_reason\":null}]}\n\n"
                 + "data: [DONE]\n\n";
         assertThat(sse).isEqualTo(expected);
     }

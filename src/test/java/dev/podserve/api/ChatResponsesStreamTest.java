@@ -71,7 +71,7 @@ class ChatResponsesStreamTest {
             StringBuilder content = new StringBuilder();
             List<String> calls = new ArrayList<>();
             String finishReason = null;
-            for (String frame : ChatResponses.stream(meta, choices, Flux.fromIterable(events), false, JSON).collectList().block()) {
+            for (String frame : ChatResponses.stream(meta, choices, Flux.fromIterable(events), StreamUsage.NONE, JSON).collectList().block()) {
                 if (!frame.startsWith("data: {")) continue;
                 JsonNode choice = JSON.readTree(frame.substring(6).strip()).get("choices").get(0);
                 JsonNode delta = choice.get("delta");

@@ -225,7 +225,7 @@ class MistralCallTextTest {
             List<StringBuilder> streamedArguments = new ArrayList<>();
             String finish = null;
             String where = "seed " + SEED + ", <" + text + ">";
-            for (String frame : ChatResponses.stream(meta, choices, Flux.fromIterable(events), false, JSON).collectList().block()) {
+            for (String frame : ChatResponses.stream(meta, choices, Flux.fromIterable(events), StreamUsage.NONE, JSON).collectList().block()) {
                 if (!frame.startsWith("data: {")) continue;
                 JsonNode choice = JSON.readTree(frame.substring(6).strip()).get("choices").get(0);
                 JsonNode delta = choice.get("delta");

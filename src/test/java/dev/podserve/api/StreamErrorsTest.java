@@ -36,7 +36,7 @@ class StreamErrorsTest {
     void chatStreamEndsWithAnErrorEventAndDone() {
         List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));
         String sse = String.join("", ChatResponses.stream(new ChatResponses.Meta("c", 1, MODEL, 1, false, null), choices,
-                oneTokenThen(new StepFailedException("the compute step failed", new IllegalStateException())), false,
+                oneTokenThen(new StepFailedException("the compute step failed", new IllegalStateException())), StreamUsage.NONE,
                 ApiTestSupport.JSON).collectList().block());
         assertThat(sse).contains("\"content\":\"hi\"");
         assertThat(sse).endsWith("data: {\"error\":{\"message\":\"the compute step failed\","
@@ -49,7 +49,7 @@ class StreamErrorsTest {
         List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));
         QueueTimeoutException timeout = new QueueTimeoutException("not scheduled within max-queue-time");
         Flux<String> frames = CompletionResponses.stream(new CompletionResponses.Meta("c", 1, MODEL, 1, null, null, null),
-                choices, Flux.error(timeout), false, ApiTestSupport.JSON);
+                choices, Flux.error(timeout), StreamUsage.NONE, ApiTestSupport.JSON);
         assertThatThrownBy(() -> frames.collectList().block()).isSameAs(timeout);
     }
 
@@ -59,7 +59,7 @@ class StreamErrorsTest {
         List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null), new Choices.Choice(1, 0, null));
         QueueTimeoutException timeout = new QueueTimeoutException("not scheduled within max-queue-time");
         Flux<String> frames = ChatResponses.stream(new ChatResponses.Meta("c", 1, MODEL, 1, false, null), choices,
-                Flux.error(timeout), true, ApiTestSupport.JSON);
+                Flux.error(timeout), StreamUsage.LAST_CHUNK, ApiTestSupport.JSON);
         assertThatThrownBy(() -> frames.collectList().block()).isSameAs(timeout);
     }
 
@@ -68,7 +68,7 @@ class StreamErrorsTest {
     void aChatStreamsRoleChunksLeadItsFirstOutput() {
         List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));
         List<String> frames = ChatResponses.stream(new ChatResponses.Meta("c", 1, MODEL, 1, false, null), choices,
-                oneTokenThen(new StepFailedException("the compute step failed", new IllegalStateException())), false,
+                oneTokenThen(new StepFailedException("the compute step failed", new IllegalStateException())), StreamUsage.NONE,
                 ApiTestSupport.JSON).collectList().block();
         assertThat(frames.get(0)).contains("\"role\":\"assistant\"");
         assertThat(frames.get(1)).contains("\"content\":\"hi\"");
@@ -125,7 +125,7 @@ class StreamErrorsTest {
     void completionStreamReportsShutdownAs503() {
         List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));
         String sse = String.join("", CompletionResponses.stream(new CompletionResponses.Meta("c", 1, MODEL, 1, null, null, null),
-                choices, oneTokenThen(new EngineUnavailableException("the engine shut down")), false, ApiTestSupport.JSON)
+                choices, oneTokenThen(new EngineUnavailableException("the engine shut down")), StreamUsage.NONE, ApiTestSupport.JSON)
                 .collectList().block());
         assertThat(sse).contains("\"text\":\"hi\"").contains("\"code\":503").contains("the engine shut down")
                 .endsWith("data: [DONE]\n\n");

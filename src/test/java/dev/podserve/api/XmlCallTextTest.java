@@ -264,7 +264,7 @@ class XmlCallTextTest {
         }
         ChatResponses.Meta meta = new ChatResponses.Meta("c", 1, model, 3, false, null, auto, null);
         StringBuilder content = new StringBuilder();
-        for (String frame : ChatResponses.stream(meta, List.of(new Choices.Choice(0, 0, null)), Flux.fromIterable(events), false, JSON)
+        for (String frame : ChatResponses.stream(meta, List.of(new Choices.Choice(0, 0, null)), Flux.fromIterable(events), StreamUsage.NONE, JSON)
                 .collectList().block()) {
             if (!frame.startsWith("data: {")) continue;
             JsonNode delta = JSON.readTree(frame.substring(6).strip()).get("choices").get(0).get("delta");
@@ -315,7 +315,7 @@ class XmlCallTextTest {
             List<StringBuilder> arguments = new ArrayList<>();
             String finish = null;
             String where = "seed " + SEED + ", <" + text + ">";
-            for (String frame : ChatResponses.stream(meta, choices, Flux.fromIterable(events), false, JSON).collectList().block()) {
+            for (String frame : ChatResponses.stream(meta, choices, Flux.fromIterable(events), StreamUsage.NONE, JSON).collectList().block()) {
                 if (!frame.startsWith("data: {")) continue;
                 JsonNode choice = JSON.readTree(frame.substring(6).strip()).get("choices").get(0);
                 JsonNode delta = choice.get("delta");

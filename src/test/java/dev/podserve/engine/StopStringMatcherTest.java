@@ -36,7 +36,18 @@ class StopStringMatcherTest {
         StopStringMatcher m = new StopStringMatcher(List.of("long stop", "x"));
         assertThat(m.offer("abc long stox", true)).isEqualTo("abc long sto");
         assertThat(m.stopped()).isTrue();
+        // The stop_reason names the string the text was cut at, not the first one listed.
+        assertThat(m.stoppedAt()).isEqualTo("x");
         assertThat(m.offer("more", true)).isEmpty();
+    }
+
+    /** Of two stop strings starting at the same place, the shorter completed first and is the one named. */
+    @Test
+    void theStopStringNamedIsTheOneThatEndedTheText() {
+        StopStringMatcher m = new StopStringMatcher(List.of("ab", "a"), true);
+        assertThat(m.stoppedAt()).isNull();
+        assertThat(m.offer("xab", true)).isEqualTo("xa");
+        assertThat(m.stoppedAt()).isEqualTo("a");
     }
 
     @Test

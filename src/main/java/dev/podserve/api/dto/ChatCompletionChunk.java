@@ -7,13 +7,16 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * A {@code chat.completion.chunk}. {@code usage} is left out unless the client asked for usage;
- * then it is JSON null on every chunk but the last (pass a JSON null node for that).
+ * then it is JSON null on every chunk but the last (pass a JSON null node for that), or with vLLM's
+ * {@code continuous_usage_stats} the counts so far.
  */
 public record ChatCompletionChunk(String id, String object, long created, String model, List<ChunkChoice> choices,
                                   @JsonInclude(JsonInclude.Include.NON_NULL) Object usage) {
 
+    /** {@code stop_reason} as in {@link ChatCompletionResponse.Choice}, on the finishing chunk; null on the others. */
     public record ChunkChoice(int index, Delta delta, @JsonInclude(JsonInclude.Include.ALWAYS) ChatLogprobs logprobs,
-                              @JsonInclude(JsonInclude.Include.ALWAYS) @JsonProperty("finish_reason") String finishReason) {
+                              @JsonInclude(JsonInclude.Include.ALWAYS) @JsonProperty("finish_reason") String finishReason,
+                              @JsonInclude(JsonInclude.Include.ALWAYS) @JsonProperty("stop_reason") Object stopReason) {
     }
 
     /** Only the fields that changed: {@code {}} on the finishing chunk. */

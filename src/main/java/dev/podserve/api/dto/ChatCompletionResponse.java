@@ -17,8 +17,10 @@ public record ChatCompletionResponse(String id, String object, long created, Str
         this(id, object, created, model, choices, usage, null);
     }
 
+    /** {@code stop_reason} (vLLM's): the stop string (a string) or stop token id (a number) that ended the choice, else null. */
     public record Choice(int index, Message message, @JsonInclude(JsonInclude.Include.ALWAYS) ChatLogprobs logprobs,
-                         @JsonProperty("finish_reason") String finishReason) {
+                         @JsonProperty("finish_reason") String finishReason,
+                         @JsonProperty("stop_reason") @JsonInclude(JsonInclude.Include.ALWAYS) Object stopReason) {
     }
 
     /**

@@ -152,6 +152,31 @@ class OpenAiJavaSdkTest {
         assertThat(chunks.stream().map(ChatCompletionChunk::id).distinct()).hasSize(1);
     }
 
+    /**
+     * vLLM's extras reach an SDK that does not know them: {@code stop_reason} as an additional
+     * property of a choice, and with {@code continuous_usage_stats} a usage on every chunk, which
+     * the typed getter reads and {@code validate()} accepts.
+     */
+    @Test
+    void vllmStopReasonAndContinuousUsageReachTheSdk() {
+        ChatCompletionCreateParams.Builder forcedA = greedyChat().stop("AA")
+                .putAdditionalBodyProperty("logit_bias", JsonValue.from(Map.of("65", 100)));
+        ChatCompletion whole = client.chat().completions().create(forcedA.build()).validate();
+        assertThat(whole.choices().get(0)._additionalProperties()).containsEntry("stop_reason", JsonValue.from("AA"));
+
+        ChatCompletionCreateParams streaming = forcedA.streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true)
+                .putAdditionalProperty("continuous_usage_stats", JsonValue.from(true)).build()).build();
+        List<ChatCompletionChunk> chunks = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(streaming)) {
+            stream.stream().forEach(c -> chunks.add(c.validate()));
+        }
+        assertThat(chunks).allSatisfy(c -> assertThat(c.usage()).isPresent());
+        ChatCompletionChunk.Choice finishing = chunks.get(chunks.size() - 2).choices().get(0);
+        assertThat(finishing.finishReason()).contains(ChatCompletionChunk.Choice.FinishReason.STOP);
+        assertThat(finishing._additionalProperties()).containsEntry("stop_reason", JsonValue.from("AA"));
+        assertThat(chunks.get(chunks.size() - 1).usage().orElseThrow().completionTokens()).isEqualTo(2);
+    }
+
     @Test
     void twoChoicesStreamedAndNot() {
         ChatCompletion whole = client.chat().completions().create(greedyChat().n(2).build()).validate();
