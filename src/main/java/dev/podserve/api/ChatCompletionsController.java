@@ -102,7 +102,7 @@ class ChatCompletionsController {
                 && !(reasoning != null && reasoning.tagsAreSpecial(model.tokenizer()));
         List<Choices.Choice> choices = Choices.plan(id, List.of(prompt), n, params, skipSpecial,
                 Choices.cacheSalt(body.cacheSalt(), props.security().isolatePrefixCache() ? ClientIdentity.of(exchange) : null),
-                grammar);
+                grammar, body.priority());
         Choices.validate(model.engine(), choices);
         long cost = Choices.tokenCost(List.of(prompt), choices.size(), maxTokens, params.promptLogprobs() != null);
         List<String> logged = promptLog.enabled() ? List.of(model.tokenizer().decode(prompt, false)) : List.of();

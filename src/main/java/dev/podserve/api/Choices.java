@@ -32,15 +32,17 @@ final class Choices {
     /**
      * @param cacheSalt the request's {@code cache_salt}, checked by {@link #cacheSalt}; null for none
      * @param grammar   the structured output every choice must follow ({@link ResponseFormats}); null for free text
+     * @param priority  the request's {@code priority}, null for the default 0; every choice waits with it
      */
     static List<Choice> plan(String responseId, List<int[]> prompts, int n, SamplingParams params, boolean skipSpecialTokens,
-                             String cacheSalt, OutputGrammar grammar) {
+                             String cacheSalt, OutputGrammar grammar, Integer priority) {
         List<Choice> choices = new ArrayList<>(prompts.size() * n);
         for (int p = 0; p < prompts.size(); p++) {
             for (int i = 0; i < n; i++) {
                 int index = p * n + i;
                 choices.add(new Choice(index, p, new GenerationRequest(responseId + "-" + index, prompts.get(p),
-                        SamplingMapper.forChoice(params, i), skipSpecialTokens).withCacheSalt(cacheSalt).withGrammar(grammar)));
+                        SamplingMapper.forChoice(params, i), skipSpecialTokens).withCacheSalt(cacheSalt).withGrammar(grammar)
+                        .withPriority(priority == null ? 0 : priority)));
             }
         }
         return choices;

@@ -86,7 +86,8 @@ class CompletionsController {
         List<Choices.Choice> choices = Choices.plan(id, ids, candidates, params,
                 body.skipSpecialTokens() == null || body.skipSpecialTokens(), Choices.cacheSalt(body.cacheSalt(),
                 props.security().isolatePrefixCache() ? ClientIdentity.of(exchange) : null),
-                ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), body.unknownFields(), json));
+                ResponseFormats.parse(body.responseFormat(), body.structuredOutputs(), body.unknownFields(), json),
+                body.priority());
         Choices.validate(model.engine(), choices);
         String[] echoes = echo ? echoes(choices, prompts, model) : null;
         long cost = Choices.tokenCost(ids, choices.size(), maxTokens, params.promptLogprobs() != null);

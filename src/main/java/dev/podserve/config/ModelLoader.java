@@ -33,6 +33,7 @@ import dev.podserve.model.ModelWeights;
 import dev.podserve.scheduler.ChunkedPrefillScheduler;
 import dev.podserve.scheduler.KvAdmission;
 import dev.podserve.scheduler.SchedulerSettings;
+import dev.podserve.scheduler.SchedulingPolicy;
 import dev.podserve.tokenizer.ChatTemplate;
 import dev.podserve.tokenizer.HfTokenizer;
 
@@ -84,7 +85,8 @@ public final class ModelLoader {
         SchedulerSettings settings = new SchedulerSettings(props.scheduler().maxNumBatchedTokens(),
                 props.scheduler().maxNumSeqs(), props.scheduler().longPrefillTokenThreshold(), maxModelLen,
                 KvAdmission.valueOf(props.scheduler().kvAdmission().toUpperCase(java.util.Locale.ROOT)),
-                props.scheduler().waitForSharedPrefix());
+                props.scheduler().waitForSharedPrefix(),
+                SchedulingPolicy.valueOf(props.scheduler().policy().toUpperCase(java.util.Locale.ROOT)));
 
         HfTokenizer tokenizer = HfTokenizer.load(folder.dir());
         ChatTemplate template = chatTemplateText(m, tokenizer)

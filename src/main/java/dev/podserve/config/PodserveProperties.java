@@ -85,6 +85,11 @@ public record PodserveProperties(
      *                                   is computing from the same tokens (the other choices of an {@code n > 1}
      *                                   request, a burst of requests with one system prompt) waits for that page
      *                                   instead of computing it as well; false: both compute it
+     * @param policy                     {@code fcfs}: requests are admitted in arrival order and the newest
+     *                                   running one is preempted first, and a request's {@code priority} must be
+     *                                   0; {@code priority}: by {@code priority} (lower first), then arrival, and
+     *                                   the last running one in that order is preempted first (vLLM's
+     *                                   {@code --scheduling-policy})
      */
     public record Scheduler(
             @Min(value = 1, message = "must be at least 1") @DefaultValue("512") int maxNumBatchedTokens,
@@ -94,7 +99,9 @@ public record PodserveProperties(
             @NotNull @DefaultValue("") String stepTrace,
             @NotNull @DefaultValue("headroom") @Pattern(regexp = "headroom|greedy", message = "must be 'headroom' or 'greedy'")
             String kvAdmission,
-            @DefaultValue("true") boolean waitForSharedPrefix) {
+            @DefaultValue("true") boolean waitForSharedPrefix,
+            @NotNull @DefaultValue("fcfs") @Pattern(regexp = "fcfs|priority", message = "must be 'fcfs' or 'priority'")
+            String policy) {
 
         @AssertTrue(message = "max-num-batched-tokens must be at least max-num-seqs, or running decodes could be stalled")
         public boolean isBudgetCoversSeqs() {

@@ -19,6 +19,7 @@ import dev.podserve.sampling.SamplingState;
 import dev.podserve.scheduler.ChunkedPrefillScheduler;
 import dev.podserve.scheduler.ScheduledSequence;
 import dev.podserve.scheduler.SchedulerOutput;
+import dev.podserve.scheduler.SchedulingPolicy;
 import dev.podserve.scheduler.Sequence;
 import dev.podserve.tokenizer.HfTokenizer;
 import dev.podserve.tokenizer.IncrementalDetokenizer;
@@ -136,6 +137,7 @@ public final class Engine implements AutoCloseable {
             Sinks.Many<RequestOutput> sink = Sinks.many().unicast().onBackpressureBuffer();
             Sequence sequence = new Sequence(request.requestId(), request.promptTokenIds());
             sequence.cacheSalt(request.cacheSalt());
+            sequence.priority(request.priority());
             if (request.params().promptLogprobs() != null) {
                 // Scoring needs a row for every prompt position, so none may come from the cache.
                 sequence.computeWholePrompt();
@@ -204,6 +206,12 @@ public final class Engine implements AutoCloseable {
         if (total > kvTokens) {
             throw new RequestRejectedException("max_tokens", "The request needs " + total
                     + " tokens of KV cache but the whole cache holds " + kvTokens + " tokens.");
+        }
+        if (request.priority() != 0 && scheduler.settings().policy() == SchedulingPolicy.FCFS) {
+            // Refused rather than ignored, as vLLM does: the client believes the request is urgent.
+            throw new RequestRejectedException("priority", "This server schedules first come, first served "
+                    + "(podserve.scheduler.policy=fcfs), so it cannot honour priority " + request.priority()
+                    + ". Send priority 0 or leave it out, or start the server with podserve.scheduler.policy=priority.");
         }
         if (request.grammar() != null && request.grammar().bindsEnd() && params.ignoreEos()) {
             // The format's end is the end token; generating past it would leave the format.

@@ -22,8 +22,9 @@ import java.util.Objects;
  *       budget is at least {@code maxNumSeqs}, so they always fit: a decode is never held back by a
  *       prefill;</li>
  *   <li>running sequences with more uncomputed tokens (partial prefills, or recomputation after a
- *       preemption), oldest first, each at most {@code longPrefillTokenThreshold} tokens;</li>
- *   <li>waiting sequences, strictly first come first served, while the budget, {@code maxNumSeqs} and
+ *       preemption), oldest admission first, each at most {@code longPrefillTokenThreshold} tokens;</li>
+ *   <li>waiting sequences in the order of the settings' {@link SchedulingPolicy} (by arrival, or by
+ *       priority then arrival), while the budget, {@code maxNumSeqs} and
  *       the free KV pages allow; the last one admitted may get only a chunk. A sequence the free pages
  *       cannot take stops admission: letting smaller ones pass would starve long prompts under load.
  *       What "can take" means is the settings' {@link KvAdmission}: by default the whole prompt and
@@ -36,12 +37,14 @@ import java.util.Objects;
  *       ({@link SchedulerSettings#waitForSharedPrefix()}).</li>
  * </ol>
  *
- * <p>When a running sequence cannot get pages for its tokens, the most recently admitted running
- * sequence is preempted by recompute (its pages freed, its computed count reset, back at the head of
- * the waiting queue), and the allocation is retried; a sequence that is itself the newest preempts
- * itself. The oldest running sequence is thus never preempted on another's behalf, which guarantees
- * progress. No sequence is admitted in a step that preempted, so a victim is not re-admitted into
- * the pressure that evicted it.
+ * <p>When a running sequence cannot get pages for its tokens, the policy's victim is preempted by
+ * recompute (its pages freed, its computed count reset, back in the waiting queue at its place), and
+ * the allocation is retried; a sequence that is itself the victim preempts itself, and the sequences
+ * after it in the step still get their turn. The victim is the most recently admitted running
+ * sequence under FCFS, the last by priority then arrival under PRIORITY, so the first running
+ * sequence in the policy's order is never preempted on another's behalf, which guarantees progress.
+ * No sequence is admitted in a step that preempted, so a victim is not re-admitted into the
+ * pressure that evicted it.
  *
  * <p>Once a step completes, each sequence's newly computed full pages are registered in the prefix
  * cache (a no-op without it), so a later request, or this one after a preemption, can start on them.
@@ -57,9 +60,9 @@ public final class ChunkedPrefillScheduler {
     private final KvCacheManager kv;
     private final int maxSequenceTokens;
 
-    /** Admitted sequences in admission order: the last one is the next preemption victim. */
+    /** Admitted sequences in admission order (under FCFS the last one is the next preemption victim). */
     private final ArrayList<Sequence> running = new ArrayList<>();
-    private final WaitingQueue waiting = new WaitingQueue();
+    private final WaitingQueue waiting;
     private final Map<String, Sequence> live = new HashMap<>();
     private volatile long numPreemptions;
     /** Sequences added so far: the next one's place in the order of arrival. */
@@ -74,6 +77,8 @@ public final class ChunkedPrefillScheduler {
     private int budget;
     private final ArrayList<Sequence> stepOrder = new ArrayList<>();
     private final ArrayList<Sequence> stepPreempted = new ArrayList<>();
+    /** The running sequences as the step began, walked in order; victims drop out of {@link #running} meanwhile. */
+    private final ArrayList<Sequence> stepRunning = new ArrayList<>();
 
     /** Picks each step's attention mode and SM policy from its shape; null leaves the choice to the backend. */
     private final StepAttentionChooser attention;
@@ -88,6 +93,7 @@ public final class ChunkedPrefillScheduler {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.kv = Objects.requireNonNull(kv, "kv");
         SchedulerSettings.validateAgainstKvCache(settings, kv.blockSize(), kv.numBlocks());
+        this.waiting = settings.policy().newWaitingQueue();
         this.maxSequenceTokens = Math.min(settings.maxModelLen(), kv.capacityTokens());
     }
 
@@ -144,10 +150,12 @@ public final class ChunkedPrefillScheduler {
     }
 
     /**
-     * Queues a new sequence behind every waiting one.
+     * Queues a new sequence: behind every waiting one under FCFS, behind those of its priority or
+     * more urgent under PRIORITY.
      *
      * @throws IllegalArgumentException if it is longer than {@code maxModelLen} or than the whole KV
-     *                                  pool, if it is not fresh, or if its request id is already queued
+     *                                  pool, if it is not fresh, if its request id is already queued,
+     *                                  or if it has a priority under FCFS
      */
     public void add(Sequence s) {
         Objects.requireNonNull(s, "sequence");
@@ -165,9 +173,14 @@ public final class ChunkedPrefillScheduler {
         if (live.containsKey(s.requestId())) {
             throw new IllegalArgumentException("request " + s.requestId() + " is already queued");
         }
+        if (s.priority() != 0 && settings.policy() == SchedulingPolicy.FCFS) {
+            // Ignoring it would silently serve an urgent request in arrival order.
+            throw new IllegalArgumentException("request " + s.requestId() + " has priority " + s.priority()
+                    + " but the scheduling policy is FCFS");
+        }
         s.markSubmitted(numSubmitted++);
         live.put(s.requestId(), s);
-        waiting.addLast(s);
+        waiting.add(s);
     }
 
     /** Plans the next step; see the class comment for the order. Empty when there is nothing to run. */
@@ -181,20 +194,23 @@ public final class ChunkedPrefillScheduler {
         }
         int maxChunk = settings.maxChunkTokens();
 
-        // Indexed loops: preemption only ever removes the tail, so indices already visited stay valid.
-        for (int i = 0; i < running.size(); i++) {
-            Sequence s = running.get(i);
-            if (s.numTokens() - s.numComputedTokens() == 1) {
+        // A copy, walked in order: a victim may stand anywhere in the running list (under PRIORITY,
+        // even before the sequence that evicts it), and is skipped once it is waiting again.
+        stepRunning.clear();
+        stepRunning.addAll(running);
+        for (Sequence s : stepRunning) {
+            if (s.status() == SequenceStatus.RUNNING && s.numTokens() - s.numComputedTokens() == 1) {
                 reserve(s, 1);
             }
         }
-        for (int i = 0; i < running.size() && budget > 0; i++) {
-            Sequence s = running.get(i);
+        for (int i = 0; i < stepRunning.size() && budget > 0; i++) {
+            Sequence s = stepRunning.get(i);
             int remaining = s.numTokens() - s.numComputedTokens();
-            if (remaining > 1) {
+            if (s.status() == SequenceStatus.RUNNING && remaining > 1) {
                 reserve(s, Math.min(remaining, maxChunk));
             }
         }
+        stepRunning.clear();
         if (stepPreempted.isEmpty()) {
             admitWaiting(maxChunk);
         }
@@ -283,7 +299,7 @@ public final class ChunkedPrefillScheduler {
 
     /**
      * Gives {@code s} up to {@code wanted} tokens this step, as many as the budget allows, preempting
-     * the newest running sequences as needed for their pages.
+     * the policy's victims as needed for their pages.
      */
     private void reserve(Sequence s, int wanted) {
         while (true) {
@@ -295,21 +311,22 @@ public final class ChunkedPrefillScheduler {
                 stepOrder.add(s);
                 return;
             }
-            Sequence victim = running.get(running.size() - 1);
-            preemptNewest();
+            Sequence victim = settings.policy().victim(running);
+            preempt(victim);
             if (victim == s) {
                 return;
             }
         }
     }
 
-    private void preemptNewest() {
-        Sequence victim = running.remove(running.size() - 1);
-        // A partial prefill can evict a newer sequence whose decode is already in this step.
+    private void preempt(Sequence victim) {
+        running.remove(victim);
+        // The victim may already be in this step: a partial prefill can evict a newer decode, and under
+        // PRIORITY any sequence can evict a less urgent one scheduled before it.
         budget += victim.stepTokens;
         kv.free(victim.requestId());
         victim.preempt();
-        waiting.addByArrival(victim);
+        waiting.requeue(victim);
         stepPreempted.add(victim);
         numPreemptions++;
     }

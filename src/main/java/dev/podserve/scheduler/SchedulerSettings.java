@@ -13,6 +13,7 @@ package dev.podserve.scheduler;
  * @param waitForSharedPrefix       with prefix caching, whether a waiting sequence whose next page a
  *                                  running one is computing from the same tokens waits for that page
  *                                  rather than computing it too (off: both compute it, for comparison)
+ * @param policy                    the order of admission and of preemption
  */
 public record SchedulerSettings(
         int maxNumBatchedTokens,
@@ -20,14 +21,22 @@ public record SchedulerSettings(
         int longPrefillTokenThreshold,
         int maxModelLen,
         KvAdmission kvAdmission,
-        boolean waitForSharedPrefix) {
+        boolean waitForSharedPrefix,
+        SchedulingPolicy policy) {
 
-    /** Settings with {@link KvAdmission#HEADROOM}, waiting for shared prefixes. */
+    /** First-come-first-served settings with {@link KvAdmission#HEADROOM}, waiting for shared prefixes. */
     public SchedulerSettings(int maxNumBatchedTokens, int maxNumSeqs, int longPrefillTokenThreshold, int maxModelLen) {
         this(maxNumBatchedTokens, maxNumSeqs, longPrefillTokenThreshold, maxModelLen, KvAdmission.HEADROOM);
     }
 
-    /** Settings that wait for shared prefixes. */
+    /** First-come-first-served settings. */
+    public SchedulerSettings(int maxNumBatchedTokens, int maxNumSeqs, int longPrefillTokenThreshold, int maxModelLen,
+                             KvAdmission kvAdmission, boolean waitForSharedPrefix) {
+        this(maxNumBatchedTokens, maxNumSeqs, longPrefillTokenThreshold, maxModelLen, kvAdmission, waitForSharedPrefix,
+                SchedulingPolicy.FCFS);
+    }
+
+    /** First-come-first-served settings that wait for shared prefixes. */
     public SchedulerSettings(int maxNumBatchedTokens, int maxNumSeqs, int longPrefillTokenThreshold, int maxModelLen,
                              KvAdmission kvAdmission) {
         this(maxNumBatchedTokens, maxNumSeqs, longPrefillTokenThreshold, maxModelLen, kvAdmission, true);
@@ -44,6 +53,7 @@ public record SchedulerSettings(
                 + longPrefillTokenThreshold);
         require(maxModelLen >= 1, "maxModelLen must be at least 1, got " + maxModelLen);
         java.util.Objects.requireNonNull(kvAdmission, "kvAdmission");
+        java.util.Objects.requireNonNull(policy, "policy");
     }
 
     /**

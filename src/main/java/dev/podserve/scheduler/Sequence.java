@@ -30,6 +30,8 @@ public final class Sequence {
     private boolean everAdmitted;
     /** Null: shares cached pages with every unsalted request. */
     private String cacheSalt;
+    /** Lower is more urgent, as in vLLM; orders nothing under FCFS, which requires 0. */
+    private int priority;
     /** Its pages' hashes, made on first use. */
     private PrefixHashes prefixHashes;
     /** Tokens given to this sequence by the step being built; 0 when not (or no longer) in it. */
@@ -173,6 +175,23 @@ public final class Sequence {
         return cacheSalt;
     }
 
+    /**
+     * Its priority under {@link SchedulingPolicy#PRIORITY}: lower values are admitted first and
+     * preempted last (vLLM's request {@code priority}). Call before submitting it: the waiting
+     * queue is sorted by it.
+     */
+    public void priority(int priority) {
+        if (submitted) {
+            throw new IllegalStateException("request " + requestId + " is already queued; its priority is fixed");
+        }
+        this.priority = priority;
+    }
+
+    /** 0 unless set. */
+    public int priority() {
+        return priority;
+    }
+
     PrefixHashes prefixHashes() {
         if (prefixHashes == null) {
             prefixHashes = new PrefixHashes(cacheSalt);
@@ -233,7 +252,7 @@ public final class Sequence {
 
     @Override
     public String toString() {
-        return "Sequence[" + requestId + ", " + status + ", tokens=" + numTokens + " (prompt " + numPromptTokens
-                + "), computed=" + numComputedTokens + ", preemptions=" + numPreemptions + "]";
+        return "Sequence[" + requestId + ", " + status + (priority != 0 ? ", priority=" + priority : "") + ", tokens=" + numTokens
+                + " (prompt " + numPromptTokens + "), computed=" + numComputedTokens + ", preemptions=" + numPreemptions + "]";
     }
 }

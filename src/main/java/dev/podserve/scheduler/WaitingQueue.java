@@ -1,122 +1,28 @@
 package dev.podserve.scheduler;
 
-import java.util.ArrayDeque;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
 
 /**
- * FCFS queue of waiting sequences. New ones go to the tail, preempted ones back to their place by
- * arrival (the head, unless later arrivals passed them).
- *
- * <p>Removing an aborted sequence from the middle of an {@link ArrayDeque} is a linear scan; with
- * thousands queued and aborts coming in bursts (clients disconnecting) that adds up to quadratic
- * work. So removal only counts: the finished sequence stays in the deque, is skipped when it reaches
- * the head, and the deque is compacted once dead entries outnumber live ones.
+ * The sequences waiting for admission, in the order their {@link SchedulingPolicy} admits them.
+ * Only the engine thread touches it.
  */
-final class WaitingQueue {
+interface WaitingQueue {
 
-    private static final int MIN_DEAD_BEFORE_COMPACTION = 64;
+    /** Live sequences queued. */
+    int size();
 
-    private final ArrayDeque<Sequence> deque = new ArrayDeque<>();
-    private int numLive;
-    private int numDead;
+    /** Queues a sequence just submitted. */
+    void add(Sequence s);
 
-    int size() {
-        return numLive;
-    }
-
-    boolean isEmpty() {
-        return numLive == 0;
-    }
-
-    void addLast(Sequence s) {
-        deque.addLast(s);
-        numLive++;
-    }
+    /** Queues a sequence just preempted, in the place the policy gives it. */
+    void requeue(Sequence s);
 
     /**
-     * Puts a preempted sequence back in its place by arrival: ahead of every live sequence that
-     * arrived after it. That is the head unless later arrivals passed it while it waited for a
-     * shared page and were then preempted back in front; at the head they would keep it waiting
-     * behind younger requests once its page is ready. Preemption is rare, so a shift is cheap.
+     * The live sequences in admission order. Its {@code remove} takes the last one returned out of
+     * the queue wherever it stands. Nothing else may change the queue while it is in use.
      */
-    void addByArrival(Sequence s) {
-        ArrayDeque<Sequence> older = new ArrayDeque<>();
-        while (!deque.isEmpty() && (deque.peekFirst().isFinished() || deque.peekFirst().submissionOrder < s.submissionOrder)) {
-            older.addLast(deque.pollFirst());
-        }
-        deque.addFirst(s);
-        while (!older.isEmpty()) {
-            deque.addFirst(older.pollLast());
-        }
-        numLive++;
-    }
-
-    /** The oldest live sequence, or null. */
-    Sequence peek() {
-        Sequence head = deque.peekFirst();
-        while (head != null && head.isFinished()) {
-            deque.pollFirst();
-            numDead--;
-            head = deque.peekFirst();
-        }
-        return head;
-    }
-
-    /**
-     * The live sequences from the head, oldest first. Its {@code remove} takes the last one returned
-     * out of the queue wherever it stands (a linear shift, paid only by admissions past a sequence
-     * that waits for a shared prefix). Nothing else may change the queue while it is in use.
-     */
-    Iterator<Sequence> iterator() {
-        peek();  // drops finished entries at the head, so no step walks past them again
-        Iterator<Sequence> entries = deque.iterator();
-        return new Iterator<>() {
-            /** Found by hasNext() and not yet returned: the underlying iterator has moved past it. */
-            private Sequence found;
-
-            @Override
-            public boolean hasNext() {
-                while (found == null && entries.hasNext()) {
-                    Sequence s = entries.next();
-                    if (!s.isFinished()) {
-                        found = s;
-                    }
-                }
-                return found != null;
-            }
-
-            @Override
-            public Sequence next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                Sequence s = found;
-                found = null;
-                return s;
-            }
-
-            @Override
-            public void remove() {
-                if (found != null) {
-                    throw new IllegalStateException("remove() must come before the next hasNext()");
-                }
-                entries.remove();
-                numLive--;
-            }
-        };
-    }
+    Iterator<Sequence> iterator();
 
     /** Forgets a sequence that the caller has already marked finished. */
-    void removeFinished(Sequence s) {
-        if (!s.isFinished()) {
-            throw new IllegalStateException("only a finished sequence can be dropped from the queue: " + s);
-        }
-        numLive--;
-        numDead++;
-        if (numDead >= MIN_DEAD_BEFORE_COMPACTION && numDead > numLive) {
-            deque.removeIf(Sequence::isFinished);
-            numDead = 0;
-        }
-    }
+    void removeFinished(Sequence s);
 }

@@ -42,7 +42,7 @@ class ChoicesDeliveryTest {
 
     private static Set<String> threadsSeeingOutputs(Engine engine, Scheduler deliverOn) {
         List<Choices.Choice> choices = Choices.plan("cmpl-t", List.of(new int[] {1, 2, 3}, new int[] {4, 5}), 2,
-                SamplingParams.builder().temperature(0).maxTokens(12).ignoreEos(true).build(), true, null, null);
+                SamplingParams.builder().temperature(0).maxTokens(12).ignoreEos(true).build(), true, null, null, null);
         Choices.validate(engine, choices);
         Set<String> threads = ConcurrentHashMap.newKeySet();
         long events = Choices.run(engine, choices, Deadlines.NONE, deliverOn)

@@ -44,7 +44,7 @@ class ToolUseChatTemplateTest {
 
     private PodserveProperties props(String template) {
         return new PodserveProperties(new PodserveProperties.Model(dir.toString(), "auto", 1, "m", template, "auto", "auto"),
-                new PodserveProperties.Scheduler(64, 4, 0, 0, "", "headroom", true), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0, true),
+                new PodserveProperties.Scheduler(64, 4, 0, 0, "", "headroom", true, "fcfs"), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0, true),
                 new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15), List.of()), null, null, null, "cpu");
     }
 

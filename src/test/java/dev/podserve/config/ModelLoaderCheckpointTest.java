@@ -45,7 +45,7 @@ class ModelLoaderCheckpointTest {
 
     private static PodserveProperties props(Path folder, String loadFormat) {
         return new PodserveProperties(new PodserveProperties.Model(folder.toString(), loadFormat, SEED, null, null, "auto", "auto"),
-                new PodserveProperties.Scheduler(64, 4, 0, 256, "", "headroom", true), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0, true),
+                new PodserveProperties.Scheduler(64, 4, 0, 256, "", "headroom", true, "fcfs"), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0, true),
                 new PodserveProperties.Cpu(2), new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()), null, null, null, "cpu");
     }
 

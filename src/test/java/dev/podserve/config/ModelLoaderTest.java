@@ -25,7 +25,7 @@ class ModelLoaderTest {
 
     private static PodserveProperties props(String path, String template, int maxModelLen) {
         return new PodserveProperties(new PodserveProperties.Model(path, "auto", 1, "served-as", template, "auto", "auto"),
-                new PodserveProperties.Scheduler(64, 4, 0, maxModelLen, "", "headroom", true), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0, true),
+                new PodserveProperties.Scheduler(64, 4, 0, maxModelLen, "", "headroom", true, "fcfs"), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0, true),
                 new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()), null, null, null, "cpu");
     }
 
@@ -70,7 +70,7 @@ class ModelLoaderTest {
     @Test
     void aKvCacheTheCpuCannotHoldNamesTheSetting() {
         PodserveProperties huge = new PodserveProperties(new PodserveProperties.Model(null, "auto", 1, " padded name ", null, "auto", "auto"),
-                new PodserveProperties.Scheduler(64, 4, 0, 0, "", "headroom", true), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 50_000_000, true),
+                new PodserveProperties.Scheduler(64, 4, 0, 0, "", "headroom", true, "fcfs"), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 50_000_000, true),
                 new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()), null, null, null, "cpu");
         assertThatThrownBy(() -> ModelLoader.load(huge, EngineListener.NONE))
                 .hasMessageContaining("podserve.kv-cache.num-blocks=50000000").hasMessageContaining("does not fit");
@@ -79,7 +79,7 @@ class ModelLoaderTest {
     @Test
     void aServedNameIsTrimmed() {
         PodserveProperties padded = new PodserveProperties(new PodserveProperties.Model(null, "auto", 1, " tiny ", null, "auto", "auto"),
-                new PodserveProperties.Scheduler(64, 4, 0, 0, "", "headroom", true), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0, true),
+                new PodserveProperties.Scheduler(64, 4, 0, 0, "", "headroom", true, "fcfs"), new PodserveProperties.KvCache(16, DataSize.ofMegabytes(4), 0, true),
                 new PodserveProperties.Cpu(1), new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()), null, null, null, "cpu");
         ServingModel m = ModelLoader.load(padded, EngineListener.NONE);
         try {

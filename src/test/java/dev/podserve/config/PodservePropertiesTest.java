@@ -30,6 +30,7 @@ class PodservePropertiesTest {
             assertThat(ctx).hasNotFailed();
             PodserveProperties p = ctx.getBean(PodserveProperties.class);
             assertThat(p.scheduler().maxNumBatchedTokens()).isEqualTo(512);
+            assertThat(p.scheduler().policy()).isEqualTo("fcfs");
             assertThat(p.kvCache().blockSize()).isEqualTo(16);
             assertThat(p.attention().skinnyGemmRows()).isZero();
             assertThat(p.kvCache().memory()).isEqualTo(DataSize.ofMegabytes(256));
@@ -109,6 +110,9 @@ class PodservePropertiesTest {
         runner.withPropertyValues("podserve.scheduler.kv-admission=eager")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
                         .hasMessageContaining("scheduler.kvAdmission").hasMessageContaining("'headroom' or 'greedy'"));
+        runner.withPropertyValues("podserve.scheduler.policy=lifo")
+                .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("scheduler.policy").hasMessageContaining("'fcfs' or 'priority'"));
         runner.withPropertyValues("podserve.attention.skinny-gemm-rows=17")
                 .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
                         .hasMessageContaining("attention.skinnyGemmRows").hasMessageContaining("between 0 and 16"));

@@ -65,7 +65,7 @@ final class Fixtures {
     static PodserveProperties properties(String model) {
         return new PodserveProperties(
                 new PodserveProperties.Model(dir(model).toString(), "auto", 0, null, null, "auto", "auto"),
-                new PodserveProperties.Scheduler(128, 16, 64, 0, "", "headroom", true),
+                new PodserveProperties.Scheduler(128, 16, 64, 0, "", "headroom", true, "fcfs"),
                 new PodserveProperties.KvCache(16, DataSize.ofMegabytes(16), 0, true),
                 new PodserveProperties.Cpu(2),
                 new PodserveProperties.Api(Duration.ofSeconds(15), java.util.List.of()),

@@ -19,7 +19,12 @@ import java.util.function.Supplier;
  * Drives a scheduler the way the engine does and checks, after every {@link #schedule()}, every
  * invariant of the step against an independent model of the queues: budget, sequence limit, batch
  * order, CSR arrays against the KV manager, sample flags, decodes never stalled, oldest-first
- * prefills, strict FCFS admission, preemption of the newest, and exact KV page accounting.
+ * prefills, admission strictly in the policy's order, preemption of the policy's victim, and exact
+ * KV page accounting.
+ *
+ * <p>The model keeps the waiting queue as a plain list sorted by insertion at a linear scan, and
+ * picks victims by scanning the running list, from the priorities and submission order it recorded
+ * itself: a slow reference for the scheduler's queues, sharing none of their code.
  */
 final class SchedulerHarness {
 
@@ -36,16 +41,24 @@ final class SchedulerHarness {
     private final Map<Sequence, Integer> waitingSince = new IdentityHashMap<>();
     /** Order of submission, never forgotten (only ever compared among live sequences). */
     private final Map<Sequence, Integer> submittedAt = new IdentityHashMap<>();
+    /** The priority each sequence was submitted with. */
+    private final Map<Sequence, Integer> priorityOf = new IdentityHashMap<>();
     private final Map<Sequence, Integer> stepTokens = new IdentityHashMap<>();
 
     int step;
     int maxWaitSteps;
+    /** The longest stay in the waiting queue of a sequence of each priority. */
+    final Map<Integer, Integer> maxWaitStepsByPriority = new java.util.TreeMap<>();
     int numPreemptionsSeen;
     /** Victims evicted before their prompt was computed: prefill work thrown away before it sampled anything. */
     int numPrefillsEvicted;
     long scheduledTokens;
     /** Times a waiting sequence was passed over because a running one was computing its next page. */
     int numWaitsForPagesInFlight;
+    /** Victims that were not the newest admission: only the priority policy picks those. */
+    int numVictimsNotNewest;
+    /** Admissions ahead of a less urgent sequence that arrived earlier and still waits: priority at work. */
+    int numAdmissionsAheadOfEarlierArrivals;
     /** Per waiting sequence, the cached pages its prompt starts with, found just before the step was scheduled. */
     private final Map<Sequence, int[]> cachedPagesBefore = new IdentityHashMap<>();
     /** Per running sequence, the pages it held just before the step was scheduled. */
@@ -83,11 +96,20 @@ final class SchedulerHarness {
 
     /** @param salt its cache salt, or null */
     Sequence submitting(String id, int[] prompt, boolean wholePrompt, String salt) {
+        return submitting(id, prompt, wholePrompt, salt, 0);
+    }
+
+    Sequence submitWithPriority(String id, int[] prompt, int priority) {
+        return submitting(id, prompt, false, null, priority);
+    }
+
+    Sequence submitting(String id, int[] prompt, boolean wholePrompt, String salt, int priority) {
         Sequence s = new Sequence(id, prompt);
         if (wholePrompt) {
             s.computeWholePrompt();
         }
         s.cacheSalt(salt);
+        s.priority(priority);
         scheduler.add(s);
         List<Integer> tokens = new ArrayList<>();
         for (int t : prompt) {
@@ -95,8 +117,9 @@ final class SchedulerHarness {
         }
         expected.put(s, tokens);
         live.add(s);
-        modelWaiting.add(s);
         submittedAt.put(s, submittedAt.size());
+        priorityOf.put(s, priority);
+        insertWaiting(s);
         waitingSince.put(s, step);
         return s;
     }
@@ -143,7 +166,9 @@ final class SchedulerHarness {
         checkKvAccounting();
         check(scheduler.numRunning() <= settings.maxNumSeqs(), () -> "running exceeds maxNumSeqs");
         for (Sequence s : admitted) {
-            maxWaitSteps = Math.max(maxWaitSteps, step - waitingSince.remove(s));
+            int waited = step - waitingSince.remove(s);
+            maxWaitSteps = Math.max(maxWaitSteps, waited);
+            maxWaitStepsByPriority.merge(priorityOf.get(s), waited, Math::max);
         }
         scheduledTokens += out.numScheduledTokens();
         return out;
@@ -347,10 +372,15 @@ final class SchedulerHarness {
         List<Sequence> preempted = out.preempted();
         numPreemptionsSeen += preempted.size();
         check(preempted.size() <= modelRunning.size(), () -> "more preempted than running");
+        List<Sequence> runningLeft = new ArrayList<>(modelRunning);
         for (int i = 0; i < preempted.size(); i++) {
             Sequence victim = preempted.get(i);
-            Sequence newest = modelRunning.get(modelRunning.size() - 1 - i);
-            check(victim == newest, () -> "preempted " + victim + " but the newest running was " + newest);
+            Sequence expectedVictim = modelVictim(runningLeft);
+            check(victim == expectedVictim, () -> "preempted " + victim + " but the policy's victim was " + expectedVictim);
+            if (victim != runningLeft.get(runningLeft.size() - 1)) {
+                numVictimsNotNewest++;
+            }
+            runningLeft.remove(victim);
             check(victim.status() == SequenceStatus.WAITING && victim.numComputedTokens() == 0,
                     () -> "victim not reset: " + victim);
             check(kv.numBlocksOf(victim.requestId()) == 0, () -> "victim kept its blocks: " + victim);
@@ -360,11 +390,8 @@ final class SchedulerHarness {
             }
         }
         for (Sequence victim : preempted) {
-            modelRunning.remove(modelRunning.size() - 1);
-            // Back in its place by arrival: ahead of every waiting sequence submitted after it.
-            int at = 0;
-            while (at < modelWaiting.size() && submittedAt.get(modelWaiting.get(at)) < submittedAt.get(victim)) at++;
-            modelWaiting.add(at, victim);
+            modelRunning.remove(victim);
+            insertWaiting(victim);
             waitingSince.put(victim, step);
         }
         check(scheduler.numPreemptions() == numPreemptionsSeen, () -> "scheduler counts "
@@ -408,6 +435,14 @@ final class SchedulerHarness {
             }
         }
         check(admitted.size() == k, () -> "admitted sequences that were not waiting: " + admittedSet);
+        for (Sequence a : admitted) {
+            for (Sequence w : modelWaiting) {
+                if (!admittedSet.contains(w) && submittedAt.get(w) < submittedAt.get(a) && priorityOf.get(w) > priorityOf.get(a)) {
+                    numAdmissionsAheadOfEarlierArrivals++;
+                    break;
+                }
+            }
+        }
         modelWaiting.removeAll(admitted);
         modelRunning.addAll(admitted);
         int budgetLeft = settings.maxNumBatchedTokens() - out.numScheduledTokens();
@@ -423,6 +458,39 @@ final class SchedulerHarness {
                     + head + " fits (budget left " + budgetLeft + ", " + kv.numFreeBlocks() + " pages free)");
         }
         return admitted;
+    }
+
+    /**
+     * Whether {@code a} comes before {@code b} in the policy's order: earlier arrival under FCFS;
+     * lower priority, then earlier arrival, under PRIORITY.
+     */
+    private boolean before(Sequence a, Sequence b) {
+        if (settings.policy() == SchedulingPolicy.PRIORITY && !priorityOf.get(a).equals(priorityOf.get(b))) {
+            return priorityOf.get(a) < priorityOf.get(b);
+        }
+        return submittedAt.get(a) < submittedAt.get(b);
+    }
+
+    /**
+     * Puts a new or preempted sequence in the model's waiting list ahead of every sequence after it
+     * in the policy's order (under FCFS a new one lands at the tail, a preempted one ahead of
+     * every later arrival).
+     */
+    private void insertWaiting(Sequence s) {
+        int at = 0;
+        while (at < modelWaiting.size() && before(modelWaiting.get(at), s)) at++;
+        modelWaiting.add(at, s);
+    }
+
+    /** The running sequence the policy gives up first: the newest admission, or the last in priority order. */
+    private Sequence modelVictim(List<Sequence> running) {
+        Sequence victim = running.get(running.size() - 1);
+        if (settings.policy() == SchedulingPolicy.PRIORITY) {
+            for (Sequence r : running) {
+                if (before(victim, r)) victim = r;
+            }
+        }
+        return victim;
     }
 
     /** A null salt and an empty one start the same hash chain. */

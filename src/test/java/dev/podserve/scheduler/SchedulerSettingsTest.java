@@ -15,6 +15,7 @@ class SchedulerSettingsTest {
         assertThat(new SchedulerSettings(512, 64, 0, 4096).maxChunkTokens()).isEqualTo(512);
         assertThat(new SchedulerSettings(512, 64, 1000, 4096).maxChunkTokens()).isEqualTo(512);
         assertThat(new SchedulerSettings(1, 1, 0, 1).maxNumBatchedTokens()).isEqualTo(1);
+        assertThat(s.policy()).isEqualTo(SchedulingPolicy.FCFS);
     }
 
     @Test

@@ -44,5 +44,6 @@ public record ChatCompletionRequest(
         @JsonProperty("structured_outputs") Map<String, Object> structuredOutputs,
         String user,
         @JsonProperty("cache_salt") String cacheSalt,
+        Integer priority,
         @JsonAnySetter Map<String, Object> unknownFields) implements SamplingFields {
 }

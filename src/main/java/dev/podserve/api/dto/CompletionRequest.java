@@ -43,6 +43,7 @@ public record CompletionRequest(
         @JsonProperty("cache_salt") String cacheSalt,
         @JsonProperty("response_format") Map<String, Object> responseFormat,
         @JsonProperty("structured_outputs") Map<String, Object> structuredOutputs,
+        Integer priority,
         @JsonAnySetter Map<String, Object> unknownFields) implements SamplingFields {
 
     /** Names the fields set, not their values: Spring logs decoded bodies at DEBUG, and prompts are the users' data. */
