@@ -82,14 +82,19 @@ class ChatCompletionsController {
             throw ApiException.badRequest(body.stop() != null ? "stop" : "stop_token_ids",
                     "stop and stop_token_ids cannot be combined with a forced tool call: the call ends where its JSON does.");
         }
+        // Checked before the template runs; vLLM's check leaves room for the output the client set, if it set one.
+        Integer givenMax = body.maxCompletionTokens() != null ? body.maxCompletionTokens() : body.maxTokens();
+        int keep = PromptTruncation.keep(body.truncatePromptTokens(), model.maxModelLen(), model.maxRequestTokens(),
+                givenMax == null ? 0 : Math.max(0, givenMax));
         String promptText = ChatPrompts.render(model, body.messages(),
                 ChatPrompts.addGenerationPrompt(body.addGenerationPrompt(), body.continueFinalMessage()),
                 tools.tools(), ChatPrompts.templateKwargs(unknown.get("chat_template_kwargs")),
                 Boolean.TRUE.equals(body.continueFinalMessage()));
-        int[] prompt = model.tokenizer().encodeNoSpecial(promptText);
+        int[] prompt = PromptTruncation.apply(model.tokenizer().encodeNoSpecial(promptText), keep);
         limits.checkPromptTokens(prompt.length, "messages");
         int maxTokens = maxTokens(body, prompt.length, model, n);
-        SamplingParams params = SamplingMapper.from(body, maxTokens, topLogprobs, model.generationConfig());
+        SamplingParams params = SamplingMapper.from(body, maxTokens, topLogprobs, model.generationConfig(),
+                model.tokenizer()::encodeNoSpecial);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         ReasoningFormat reasoning = ReasoningFormat.of(model, props.model().reasoningFormat());
         ChatResponses.Thinking thinking = reasoning == null ? null : new ChatResponses.Thinking(reasoning, reasoning.startsInside(promptText));

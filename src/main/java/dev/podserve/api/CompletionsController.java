@@ -65,9 +65,11 @@ class CompletionsController {
         int candidates = checkBestOf(body.bestOf(), n, stream);
         boolean echo = Boolean.TRUE.equals(body.echo());
         limits.checkPromptCount(body.prompt());
-        List<PromptParser.Prompt> prompts = PromptParser.parse(body.prompt(), model.tokenizer());
-        for (PromptParser.Prompt p : prompts) limits.checkPromptTokens(p.ids().length, "prompt");
         int maxTokens = limits.maxTokens(body.maxTokens(), DEFAULT_MAX_TOKENS);
+        int keep = PromptTruncation.keep(body.truncatePromptTokens(), model.maxModelLen(), model.maxRequestTokens(),
+                Math.max(0, maxTokens));
+        List<PromptParser.Prompt> prompts = truncated(PromptParser.parse(body.prompt(), model.tokenizer()), keep);
+        for (PromptParser.Prompt p : prompts) limits.checkPromptTokens(p.ids().length, "prompt");
         // 0 generates nothing: only an echo has anything to return then (the prompt, scored with logprobs).
         if (maxTokens < (echo ? 0 : 1)) {
             throw ApiException.badRequest("max_tokens", echo ? "max_tokens must not be negative; got " + maxTokens + "."
@@ -75,7 +77,8 @@ class CompletionsController {
         }
         // Ranking candidates needs each sampled token's log-probability, asked for or not.
         Integer logprobs = candidates > n && body.logprobs() == null ? Integer.valueOf(0) : body.logprobs();
-        SamplingParams params = SamplingMapper.from(body, maxTokens, logprobs, model.generationConfig());
+        SamplingParams params = SamplingMapper.from(body, maxTokens, logprobs, model.generationConfig(),
+                model.tokenizer()::encodeNoSpecial);
         // An echo with logprobs scores every prompt token as well, with as many alternatives (or
         // prompt_logprobs' count where that asks for more: one scoring serves both).
         if (echo && body.logprobs() != null && (params.promptLogprobs() == null || params.promptLogprobs() < body.logprobs())) {
@@ -122,6 +125,18 @@ class CompletionsController {
             throw ApiException.badRequest("best_of", "best_of cannot be used with stream; set stream to false or best_of to 1.");
         }
         return bestOf;
+    }
+
+    /**
+     * The prompts cut to their last {@code keep} tokens (truncate_prompt_tokens); a cut prompt loses
+     * its text, so that an echo or the prompt log shows what the model was given.
+     */
+    private static List<PromptParser.Prompt> truncated(List<PromptParser.Prompt> prompts, int keep) {
+        if (keep < 0) return prompts;
+        return prompts.stream().map(p -> {
+            int[] ids = PromptTruncation.apply(p.ids(), keep);
+            return ids == p.ids() ? p : new PromptParser.Prompt(ids, null);
+        }).toList();
     }
 
     /** The prompt text each choice echoes: the string sent, or the decoding of the ids sent. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import dev.podserve.api.dto.SamplingFields;
 import dev.podserve.model.GenerationConfig;
@@ -24,8 +25,10 @@ final class SamplingMapper {
     /**
      * @param maxTokens the request's token limit, already resolved (chat and text differ in defaults)
      * @param logprobs  top-N alternatives to report, or null for none
+     * @param encode    the model's tokenizer without special tokens added, for {@code bad_words}
      */
-    static SamplingParams from(SamplingFields r, int maxTokens, Integer logprobs, GenerationConfig defaults) {
+    static SamplingParams from(SamplingFields r, int maxTokens, Integer logprobs, GenerationConfig defaults,
+                               Function<String, int[]> encode) {
         if (r.unknownFields() != null && !r.unknownFields().isEmpty() && log.isDebugEnabled()) {
             log.debug("ignoring unknown request fields {}", r.unknownFields().keySet());
         }
@@ -53,6 +56,9 @@ final class SamplingMapper {
         b.stop(stopStrings(r.stop()));
         if (r.stopTokenIds() != null) b.stopTokenIds(r.stopTokenIds());
         if (r.logitBias() != null) b.logitBias(logitBias(r.logitBias()));
+        // Checked against the vocabulary with the other fields (SamplingParams.validate).
+        if (r.allowedTokenIds() != null) b.allowedTokenIds(r.allowedTokenIds());
+        b.badWordTokenIds(BadWordTokens.of(r.badWords(), encode));
         return b.build();
     }
 

@@ -108,7 +108,7 @@ public interface ComputeBackend extends AutoCloseable {
 
     /**
      * Whether {@link #forwardForSampling(HybridBatch, boolean[], DeviceDraw[], Supplier)} applies
-     * token masks (structured outputs) where the logits are, so that its argmax and draws only ever
+     * token masks (structured outputs, allowed_token_ids) where the logits are, so that its argmax and draws only ever
      * give allowed tokens. Callers draw a constrained row on the device only for a backend that does.
      */
     default boolean masksOnDevice() {

@@ -8,9 +8,9 @@ import java.util.concurrent.ForkJoinTask;
 import dev.podserve.sampling.SamplingState;
 
 /**
- * One step's structured-output masks, worked out on the common pool while the step's forward pass
- * runs: the vocabulary walks take from a few microseconds to a millisecond or more each on a large
- * vocabulary. Keeps the clock for the metrics: how long the work took, and how long the engine
+ * One step's token masks (structured outputs, {@code allowed_token_ids}), worked out on the common
+ * pool while the step's forward pass runs: the vocabulary walks take from a few microseconds to a
+ * millisecond or more each on a large vocabulary. Keeps the clock for the metrics: how long the work took, and how long the engine
  * thread waited for it (the part the forward pass did not hide). Used by the engine thread.
  */
 final class StepMasks {
@@ -22,12 +22,12 @@ final class StepMasks {
     private volatile long finished;
     private long waited;
 
-    private StepMasks(List<ActiveRequest> rows, List<SamplingState> constrained) {
+    private StepMasks(List<ActiveRequest> rows, List<SamplingState> masked) {
         this.rows = rows;
-        this.count = constrained.size();
+        this.count = masked.size();
         // A walk that fails is left to fail again, and fail its own request only, when the sampler asks.
         this.task = ForkJoinPool.commonPool().submit(() -> {
-            constrained.parallelStream().forEach(state -> {
+            masked.parallelStream().forEach(state -> {
                 try {
                     state.allowedTokenMask();
                 } catch (RuntimeException | StackOverflowError e) {
@@ -38,13 +38,13 @@ final class StepMasks {
         });
     }
 
-    /** Starts the masks of the constrained rows among {@code rows}; null when there are none. */
+    /** Starts the masks of the masked rows among {@code rows}; null when there are none. */
     static StepMasks start(List<ActiveRequest> rows) {
-        List<SamplingState> constrained = new ArrayList<>();
+        List<SamplingState> masked = new ArrayList<>();
         for (ActiveRequest r : rows) {
-            if (r != null && r.sampling.constrained()) constrained.add(r.sampling);
+            if (r != null && r.sampling.masked()) masked.add(r.sampling);
         }
-        return constrained.isEmpty() ? null : new StepMasks(rows, constrained);
+        return masked.isEmpty() ? null : new StepMasks(rows, masked);
     }
 
     /** Waits for the masks; afterwards their states are visible to this thread. */
@@ -55,7 +55,7 @@ final class StepMasks {
     }
 
     /**
-     * [S]: each constrained row's mask, null for the others, once worked out. A row whose mask
+     * [S]: each masked row's mask, null for the others, once worked out. A row whose mask
      * could not be worked out gets none: its token is then checked on the host, where the same
      * failure fails its request alone.
      */
@@ -64,7 +64,7 @@ final class StepMasks {
         long[][] out = new long[rows.size()][];
         for (int i = 0; i < out.length; i++) {
             ActiveRequest r = rows.get(i);
-            if (r == null || !r.sampling.constrained()) continue;
+            if (r == null || !r.sampling.masked()) continue;
             try {
                 out[i] = r.sampling.allowedTokenMask();
             } catch (RuntimeException e) {

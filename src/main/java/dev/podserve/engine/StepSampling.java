@@ -57,8 +57,8 @@ final class StepSampling {
     }
 
     /**
-     * @param backendMasks the backend applies structured-output masks where the logits are: a
-     *                     constrained row is then picked there too, by argmax or draw, with no row
+     * @param backendMasks the backend applies token masks (structured outputs, allowed_token_ids) where the logits are: a
+     *                     masked row is then picked there too, by argmax or draw, with no row
      *                     copied back
      */
     static Plan plan(List<ActiveRequest> rows, boolean backendDraws, boolean backendMasks) {

@@ -16,7 +16,8 @@ package dev.podserve.sampling;
  * @param topK               0 when off (as is a top-k of the vocabulary or more)
  * @param topP               1 when off
  * @param uniform            in [0, 1)
- * @param banned             token ids this step bans (EOS and stop ids below min_tokens), at most {@link Sampler#MAX_DEVICE_BANNED}
+ * @param banned             token ids this step bans (EOS and stop ids below min_tokens, the ids bad_words ban
+ *                           here), at most {@link Sampler#MAX_DEVICE_BANNED}
  */
 public record DeviceDraw(double inverseTemperature, double minP, int topK, double topP, double uniform, int[] banned) {
 

@@ -5,8 +5,9 @@ import java.util.Map;
 
 /**
  * The request-specific edits to a logits row that come before the distribution is shaped: logit
- * bias, the EOS / stop-token masks, and the repetition, frequency and presence penalties. Works in
- * place on the sampler's scratch copy.
+ * bias, the EOS / stop-token masks, the repetition, frequency and presence penalties, and the bans
+ * that always hold (a structured output's rule, {@code allowed_token_ids}, {@code bad_words}). Works
+ * in place on the sampler's scratch copy.
  */
 final class LogitsProcessor {
 
@@ -24,10 +25,12 @@ final class LogitsProcessor {
         if (state.outputCounts() != null) {
             applyFrequencyAndPresence(x, state.outputCounts(), p.frequencyPenalty(), p.presencePenalty());
         }
-        // The structured output's rule is never lifted: where it allows only the end while min_tokens
-        // bans it, the fallback without the other masks gives the end.
+        // The structured output's rule, allowed_token_ids and bad_words are never lifted: they are the
+        // client's word on what may appear. Where they allow only the end while min_tokens bans it, the
+        // fallback without the other masks gives the end.
         long[] allowed = state.allowedTokens();
         if (allowed != null) keepAllowed(x, allowed);
+        for (int token : state.wordBans()) x[token] = Float.NEGATIVE_INFINITY;
     }
 
     /** Sets to -inf every entry whose bit in {@code allowed} is clear. */
@@ -45,27 +48,34 @@ final class LogitsProcessor {
 
     /**
      * Whether {@link #apply} can at most ban tokens at this step (the EOS and stop-token masks, a
-     * structured output's rule; no bias, no penalty): a greedy pick is then the raw row's argmax unless {@link #bans} that token.
+     * structured output's rule, allowed_token_ids, bad_words; no bias, no penalty): a greedy pick is
+     * then the raw row's argmax unless {@link #bans} that token.
      */
     static boolean onlyBans(SamplingState state) {
         return state.params().logitBias().isEmpty() && state.seenTokens() == null && state.outputCounts() == null;
     }
 
-    /** Whether {@link #apply} sets {@code token} to -inf at this step (the same rule as {@link #mask}). */
+    /** Whether {@link #apply} sets {@code token} to -inf at this step (the same rules as {@link #mask} and the bans after it). */
     static boolean bans(SamplingState state, int token) {
         SamplingParams p = state.params();
         long[] allowed = state.allowedTokens();
         if (allowed != null && (allowed[token >>> 6] & (1L << token)) == 0) return true;
+        if (java.util.Arrays.binarySearch(state.wordBans(), token) >= 0) return true;
         boolean belowMin = state.numOutputTokens() < p.minTokens();
         return belowMin && (contains(state.eosTokenIds(), token) || contains(state.stopTokenIds(), token));
     }
 
-    /** The ids {@link #apply} sets to -inf at this step, each once (the same rule as {@link #mask}). */
+    /**
+     * The ids {@link #apply} sets to -inf at this step, each once: {@link #mask}'s and bad_words'. Not
+     * the ones a token mask leaves out ({@link SamplingState#allowedTokenMask}), which go as a mask.
+     */
     static int[] banned(SamplingState state) {
         SamplingParams p = state.params();
         boolean belowMin = state.numOutputTokens() < p.minTokens();
-        if (!belowMin) return new int[0];
-        return java.util.stream.IntStream.concat(java.util.Arrays.stream(state.eosTokenIds()), java.util.Arrays.stream(state.stopTokenIds()))
+        int[] words = state.wordBans();
+        if (!belowMin) return words.clone();
+        return java.util.stream.IntStream.concat(java.util.stream.IntStream.concat(java.util.Arrays.stream(state.eosTokenIds()),
+                        java.util.Arrays.stream(state.stopTokenIds())), java.util.Arrays.stream(words))
                 .distinct().toArray();
     }
 

@@ -14,6 +14,8 @@ import java.util.Objects;
  *       (ignore_eos masks nothing: EOS is sampled like any token and generation goes on);</li>
  *   <li>repetition penalty over prompt and output tokens, then frequency and presence penalties
  *       over output tokens;</li>
+ *   <li>the bans that always hold: tokens a structured output's rule or {@code allowed_token_ids}
+ *       leave out, and the tokens that would complete one of {@code bad_words} ({@link WordBans});</li>
  *   <li>log-probabilities are taken here, as log_softmax of this processed row;</li>
  *   <li>greedy (temperature below 1e-5): argmax, ties to the lowest id. Otherwise the row is
  *       divided by the temperature, cut by top-k, top-p and min-p, and one uniform number from the
@@ -29,7 +31,8 @@ import java.util.Objects;
  *
  * <p>If the masks remove every token (for example a vocabulary made only of EOS ids while
  * min_tokens is pending), the row is processed again without the masks: a request must still get
- * a token, and the masks are the only edit that can take all of them away.
+ * a token, and the masks are the only edit that can take all of them away. The bans that always hold
+ * stay: where they leave nothing, the request fails rather than produce what its client ruled out.
  */
 public final class Sampler {
 
@@ -67,9 +70,7 @@ public final class Sampler {
             LogitsProcessor.apply(x, state, false);
             max = max(x, n);
             if (max == Float.NEGATIVE_INFINITY) {
-                throw new IllegalArgumentException(state.constrained()
-                        ? "the response format allows no token the model can produce here"
-                        : "every logit is -inf: there is no token to sample");
+                throw new IllegalArgumentException(noTokenLeft(state));
             }
         }
         SamplingParams p = state.params();
@@ -126,7 +127,7 @@ public final class Sampler {
     /**
      * Whether this step's token for the request can come from the raw logits' argmax taken where the
      * logits are (a GPU): greedy, no logprobs asked, and a logits processing that at most bans tokens
-     * (EOS and stop ids below {@code min_tokens}).
+     * (EOS and stop ids below {@code min_tokens}, a token mask, {@code bad_words}).
      * Banning a token other than the argmax leaves the argmax the largest and the lowest-indexed
      * among equals, so it is the token unless {@link #argmaxBanned} says it was banned; only then is
      * the row needed. A benchmark's {@code ignore_eos} requests are this case, with nothing banned.
@@ -139,7 +140,8 @@ public final class Sampler {
     /**
      * This step's draw as numbers a device can evaluate where the logits are, or null when the
      * request's token must be picked on the host: greedy (see {@link #greedyFromArgmax}), logprobs asked,
-     * a bias or a penalty, or more than {@link #MAX_DEVICE_BANNED} banned ids. When it returns a draw,
+     * a bias or a penalty, a token mask the device does not apply, or more than
+     * {@link #MAX_DEVICE_BANNED} banned ids. When it returns a draw,
      * the request's uniform number for this step has been taken.
      */
     public static DeviceDraw deviceDraw(SamplingState state) {
@@ -148,16 +150,29 @@ public final class Sampler {
 
     /**
      * As {@link #deviceDraw(SamplingState)}; {@code masksOnDevice}: the device applies the request's
-     * structured-output mask before it draws, so a constrained request may be drawn there too.
+     * token mask (structured output, allowed_token_ids) before it draws, so a masked request may be
+     * drawn there too. The draw's banned ids are the rest: EOS and stop ids below min_tokens, and the
+     * ids bad_words ban at this step.
      */
     public static DeviceDraw deviceDraw(SamplingState state, boolean masksOnDevice) {
         SamplingParams p = state.params();
-        if (p.greedy() || p.logprobs() != null || !LogitsProcessor.onlyBans(state) || (state.constrained() && !masksOnDevice)) return null;
+        if (p.greedy() || p.logprobs() != null || !LogitsProcessor.onlyBans(state) || (state.masked() && !masksOnDevice)) return null;
         int[] banned = LogitsProcessor.banned(state);
         if (banned.length > MAX_DEVICE_BANNED) return null;
         // The same "on" test as TruncatedDistribution.draw: a top_k of the vocabulary or more keeps everything.
         int topK = p.topK() >= 1 && p.topK() < state.vocabSize() ? p.topK() : 0;
         return new DeviceDraw(1.0 / p.temperature(), p.minP(), topK, p.topP(), state.nextUniform(), banned);
+    }
+
+    /** Why a row has no token to give: the client's rules together leave none, or the model's row has none. */
+    private static String noTokenLeft(SamplingState state) {
+        java.util.List<String> rules = new java.util.ArrayList<>();
+        if (state.constrained()) rules.add("the response format");
+        if (state.params().allowedTokenIds() != null) rules.add("allowed_token_ids");
+        if (state.hasWordBans()) rules.add("bad_words");
+        if (rules.isEmpty()) return "every logit is -inf: there is no token to sample";
+        return String.join(" and ", rules) + (rules.size() > 1 ? " together allow" : " allows")
+                + " no token the model can produce here";
     }
 
     private static double uniform(SamplingState state, double given) {

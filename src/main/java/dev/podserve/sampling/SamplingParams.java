@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * How one request wants its tokens chosen. Field meanings and defaults follow OpenAI's API, with
  * vLLM's extensions ({@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code min_tokens},
- * {@code stop_token_ids}, {@code ignore_eos}).
+ * {@code stop_token_ids}, {@code ignore_eos}, {@code allowed_token_ids}, {@code bad_words}).
  *
  * <p>The record is immutable: collections are copied on construction. It is not validated on
  * construction, so the API layer can build it from whatever the client sent and then call
@@ -23,12 +23,16 @@ import java.util.Map;
  *                  it, from the raw logits (no bias, penalties or masks: they concern what is
  *                  generated), with the n most likely tokens at that place
  * @param includeStopStrInOutput vLLM's: the stop string that ended the text is kept at its end (dropped by default)
+ * @param allowedTokenIds null: every token may be generated; otherwise only these ids (vLLM's {@code allowed_token_ids})
+ * @param badWordTokenIds vLLM's {@code bad_words}, already tokenized: each entry is one token sequence the
+ *                  output may not complete ({@link WordBans}); empty for none
  */
 public record SamplingParams(double temperature, double topP, int topK, double minP, Long seed,
                              double presencePenalty, double frequencyPenalty, double repetitionPenalty,
                              Map<Integer, Double> logitBias, Integer logprobs, int maxTokens, int minTokens,
                              List<String> stop, List<Integer> stopTokenIds, boolean ignoreEos, Integer promptLogprobs,
-                             boolean includeStopStrInOutput) {
+                             boolean includeStopStrInOutput, List<Integer> allowedTokenIds,
+                             List<List<Integer>> badWordTokenIds) {
 
     /** Below this temperature sampling is greedy; dividing logits by it would overflow anyway. */
     public static final double GREEDY_TEMPERATURE = 1e-5;
@@ -42,6 +46,14 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         logitBias = logitBias == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(logitBias));
         stop = stop == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(stop));
         stopTokenIds = stopTokenIds == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(stopTokenIds));
+        allowedTokenIds = allowedTokenIds == null ? null : Collections.unmodifiableList(new ArrayList<>(allowedTokenIds));
+        if (badWordTokenIds == null) {
+            badWordTokenIds = List.of();
+        } else {
+            List<List<Integer>> words = new ArrayList<>(badWordTokenIds.size());
+            for (List<Integer> w : badWordTokenIds) words.add(w == null ? null : Collections.unmodifiableList(new ArrayList<>(w)));
+            badWordTokenIds = Collections.unmodifiableList(words);
+        }
     }
 
     public static Builder builder() {
@@ -96,6 +108,37 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         }
         validateStop();
         validateStopTokenIds(vocabSize);
+        validateAllowedTokenIds(vocabSize);
+        validateBadWords(vocabSize);
+    }
+
+    /** As vLLM: an empty list would leave nothing to generate, and every id must index the logits. */
+    private void validateAllowedTokenIds(int vocabSize) {
+        if (allowedTokenIds == null) return;
+        if (allowedTokenIds.isEmpty()) {
+            throw new InvalidSamplingParamException("allowed_token_ids", "allowed_token_ids must not be empty.");
+        }
+        for (Integer id : allowedTokenIds) {
+            if (id == null || id < 0 || id >= vocabSize) {
+                throw new InvalidSamplingParamException("allowed_token_ids", "allowed_token_ids entry " + id
+                        + " is not a token id: token ids must be in the range [0, " + vocabSize + ").");
+            }
+        }
+    }
+
+    /** A word the tokenizer gave ids the logits do not cover could never be banned: refused, as in vLLM. */
+    private void validateBadWords(int vocabSize) {
+        for (List<Integer> word : badWordTokenIds) {
+            if (word == null || word.isEmpty()) {
+                throw new InvalidSamplingParamException("bad_words", "bad_words entries must tokenize to at least one token.");
+            }
+            for (Integer id : word) {
+                if (id == null || id < 0 || id >= vocabSize) {
+                    throw new InvalidSamplingParamException("bad_words", "bad_words tokenize to token id " + id
+                            + ", outside the model's vocabulary [0, " + vocabSize + ").");
+                }
+            }
+        }
     }
 
     private void validateLogitBias(int vocabSize) {
@@ -171,6 +214,8 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         private boolean ignoreEos;
         private Integer promptLogprobs;
         private boolean includeStopStrInOutput;
+        private List<Integer> allowedTokenIds;
+        private List<List<Integer>> badWordTokenIds = List.of();
 
         private Builder() {
         }
@@ -193,6 +238,8 @@ public record SamplingParams(double temperature, double topP, int topK, double m
             ignoreEos = p.ignoreEos;
             promptLogprobs = p.promptLogprobs;
             includeStopStrInOutput = p.includeStopStrInOutput;
+            allowedTokenIds = p.allowedTokenIds;
+            badWordTokenIds = p.badWordTokenIds;
         }
 
         public Builder temperature(double v) { temperature = v; return this; }
@@ -212,11 +259,13 @@ public record SamplingParams(double temperature, double topP, int topK, double m
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
         public Builder promptLogprobs(Integer v) { promptLogprobs = v; return this; }
         public Builder includeStopStrInOutput(boolean v) { includeStopStrInOutput = v; return this; }
+        public Builder allowedTokenIds(List<Integer> v) { allowedTokenIds = v; return this; }
+        public Builder badWordTokenIds(List<List<Integer>> v) { badWordTokenIds = v; return this; }
 
         public SamplingParams build() {
             return new SamplingParams(temperature, topP, topK, minP, seed, presencePenalty, frequencyPenalty,
                     repetitionPenalty, logitBias, logprobs, maxTokens, minTokens, stop, stopTokenIds, ignoreEos,
-                    promptLogprobs, includeStopStrInOutput);
+                    promptLogprobs, includeStopStrInOutput, allowedTokenIds, badWordTokenIds);
         }
     }
 }

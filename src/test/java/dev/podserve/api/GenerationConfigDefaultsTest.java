@@ -26,7 +26,7 @@ class GenerationConfigDefaultsTest {
     void minPFromGenerationConfigIsTheDefault() {
         GenerationConfig defaults = GenerationConfig.parse(
                 "{\"temperature\": 0.7, \"top_p\": 0.8, \"top_k\": 20, \"min_p\": 0.05, \"repetition_penalty\": 1.05}");
-        SamplingParams p = SamplingMapper.from(emptyRequest(), 16, null, defaults);
+        SamplingParams p = SamplingMapper.from(emptyRequest(), 16, null, defaults, null);
         assertThat(p.temperature()).isEqualTo(0.7);
         assertThat(p.topP()).isEqualTo(0.8);
         assertThat(p.topK()).isEqualTo(20);
@@ -36,6 +36,6 @@ class GenerationConfigDefaultsTest {
 
     @Test
     void withoutGenerationConfigMinPIsOff() {
-        assertThat(SamplingMapper.from(emptyRequest(), 16, null, GenerationConfig.empty()).minP()).isEqualTo(0.0);
+        assertThat(SamplingMapper.from(emptyRequest(), 16, null, GenerationConfig.empty(), null).minP()).isEqualTo(0.0);
     }
 }

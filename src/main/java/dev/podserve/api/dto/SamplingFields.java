@@ -48,6 +48,15 @@ public interface SamplingFields {
     /** vLLM's extension: score every prompt token, with this many alternatives (not streamed). */
     Integer promptLogprobs();
 
+    /** vLLM's extension: only these token ids may be generated. */
+    List<Integer> allowedTokenIds();
+
+    /** vLLM's extension: words the output may not contain, banned as token sequences. */
+    List<String> badWords();
+
+    /** vLLM's extension: keep only the prompt's last k tokens (-1: as many as the context leaves room for). */
+    Integer truncatePromptTokens();
+
     /** Fields the server does not know, by name; accepted and ignored, as OpenAI clients add new ones. */
     Map<String, Object> unknownFields();
 }
