@@ -1,7 +1,6 @@
 package dev.podserve.backend.cuda;
 
 import java.util.Arrays;
-import java.util.PriorityQueue;
 
 /**
  * {@code auto}'s SM policy for a fused launch, ported from attention_plan.h's choose_pod_policy
@@ -116,8 +115,10 @@ final class PodTicketReplay {
         private final int[] next = new int[2];
         // {time, slot | version << 20} and {decode work done, slot}: ties go to the lower second
         // field, as in attention_plan.h's priority queues of pairs, so both replays pick alike.
-        private final PriorityQueue<double[]> prefillEnds = new PriorityQueue<>(Replay::earlier);
-        private final PriorityQueue<double[]> decodeEnds = new PriorityQueue<>(Replay::earlier);
+        // Every key is unique (a version is pushed once; a slot has one decode end at a time), so
+        // any min-heap pops them in the same order.
+        private final Events prefillEnds;
+        private final Events decodeEnds;
         private int launched;
         private int decoding;
         private double t;
@@ -136,6 +137,8 @@ final class PodTicketReplay {
             rate = new double[slots];
             since = new double[slots];
             tickets = new int[numSms];
+            prefillEnds = new Events(slots);
+            decodeEnds = new Events(slots);
         }
 
         double run() {
@@ -143,16 +146,16 @@ final class PodTicketReplay {
                 for (int sm = 0; sm < tickets.length && launched < total; sm++) start(2 * sm + j);
             }
             while (true) {
-                while (!prefillEnds.isEmpty() && stale(prefillEnds.peek())) prefillEnds.poll();
+                while (prefillEnds.size > 0 && stale(prefillEnds.topKey())) prefillEnds.pop();
                 double decodeRate = decoding > 0
                         ? Math.min(PodSpanRule.DECODE_CTA_KEY_DIMS_PER_US, CARD_DECODE_KEY_DIMS_PER_US / decoding) : 0;
-                double tp = prefillEnds.isEmpty() ? Double.POSITIVE_INFINITY : prefillEnds.peek()[0];
-                double td = decoding > 0 ? t + (decodeEnds.peek()[0] - done) / decodeRate : Double.POSITIVE_INFINITY;
+                double tp = prefillEnds.size == 0 ? Double.POSITIVE_INFINITY : prefillEnds.topTime();
+                double td = decoding > 0 ? t + (decodeEnds.topTime() - done) / decodeRate : Double.POSITIVE_INFINITY;
                 if (tp == Double.POSITIVE_INFINITY && td == Double.POSITIVE_INFINITY) return t;
                 double nt = Math.min(tp, td);
                 done += decodeRate * (nt - t);
                 t = nt;
-                int s = (int) ((long) (tp <= td ? prefillEnds.poll() : decodeEnds.poll())[1] & 0xFFFFF);
+                int s = (int) ((tp <= td ? prefillEnds.pop() : decodeEnds.pop()) & 0xFFFFF);
                 finish(s);
             }
         }
@@ -170,7 +173,7 @@ final class PodTicketReplay {
                 rerate(s);
             } else {
                 decoding++;
-                decodeEnds.add(new double[] {done + dec[id], s});
+                decodeEnds.push(done + dec[id], s);
             }
             if (op[s ^ 1] == 0) rerate(s ^ 1);
         }
@@ -190,17 +193,79 @@ final class PodTicketReplay {
             int mate = op[s ^ 1];
             rate[s] = mate < 0 ? LONE_PREFILL_KEY_DIMS_PER_US
                     : mate == 0 ? PAIRED_PREFILL_KEY_DIMS_PER_US : PodSpanRule.PREFILL_CTA_KEY_DIMS_PER_US;
-            prefillEnds.add(new double[] {t + left[s] / rate[s], s | ((long) ++version[s] << 20)});
+            prefillEnds.push(t + left[s] / rate[s], s | ((long) ++version[s] << 20));
         }
 
-        private boolean stale(double[] end) {
-            long key = (long) end[1];
+        private boolean stale(long key) {
             return (key >> 20) != version[(int) (key & 0xFFFFF)];
         }
+    }
 
-        private static int earlier(double[] a, double[] b) {
-            int c = Double.compare(a[0], b[0]);
-            return c != 0 ? c : Double.compare(a[1], b[1]);
+    /**
+     * A binary min-heap of (time, key) pairs ordered as std::pair's operator&lt; orders them: by time,
+     * then key. Primitive arrays: the replay runs on the scheduler's thread at every fused step,
+     * and a PriorityQueue of boxed entries cost several times as much.
+     */
+    static final class Events {
+        private double[] time;
+        private long[] key;
+        int size;
+
+        Events(int capacity) {
+            time = new double[Math.max(capacity, 4)];
+            key = new long[time.length];
+        }
+
+        double topTime() {
+            return time[0];
+        }
+
+        long topKey() {
+            return key[0];
+        }
+
+        void push(double t, long k) {
+            if (size == time.length) {
+                time = Arrays.copyOf(time, 2 * size);
+                key = Arrays.copyOf(key, 2 * size);
+            }
+            int i = size++;
+            while (i > 0) {
+                int parent = (i - 1) >> 1;
+                if (!before(t, k, time[parent], key[parent])) break;
+                time[i] = time[parent];
+                key[i] = key[parent];
+                i = parent;
+            }
+            time[i] = t;
+            key[i] = k;
+        }
+
+        /** Removes the first pair and returns its key. */
+        long pop() {
+            long first = key[0];
+            int n = --size;
+            double t = time[n];
+            long k = key[n];
+            int i = 0;
+            while (true) {
+                int c = 2 * i + 1;
+                if (c >= n) break;
+                if (c + 1 < n && before(time[c + 1], key[c + 1], time[c], key[c])) c++;
+                if (!before(time[c], key[c], t, k)) break;
+                time[i] = time[c];
+                key[i] = key[c];
+                i = c;
+            }
+            if (n > 0) {
+                time[i] = t;
+                key[i] = k;
+            }
+            return first;
+        }
+
+        private static boolean before(double ta, long ka, double tb, long kb) {
+            return ta < tb || !(tb < ta) && ka < kb;
         }
     }
 }

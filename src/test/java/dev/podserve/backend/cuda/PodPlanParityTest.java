@@ -156,6 +156,75 @@ class PodPlanParityTest {
                 "auto's replay chose each policy somewhere (" + autoFiftyFifty + " fifty-fifty, " + autoReplayedProportional + " proportional)");
     }
 
+    // Reads "numSms P D" then P + D hex doubles per line (the CTAs' work); prints the replay's span
+    // under proportional and fifty-fifty tickets as hex doubles.
+    private static final String SPAN_DRIVER = """
+            #include <stdio.h>
+            #include <vector>
+            #include "attention/attention_plan.h"
+            using namespace ps_attn_plan;
+            int main() {
+                int sms, np, nd;
+                while (scanf("%d %d %d", &sms, &np, &nd) == 3) {
+                    std::vector<double> pre(np), dec(nd);
+                    for (double& x : pre) if (scanf("%la", &x) != 1) return 2;
+                    for (double& x : dec) if (scanf("%la", &x) != 1) return 2;
+                    printf("%a %a\\n", pod_ticket_span_us(pre, dec, sms, kPodProportional),
+                           pod_ticket_span_us(pre, dec, sms, kPodFiftyFifty));
+                }
+                return 0;
+            }
+            """;
+
+    /**
+     * auto's ticket replay (pod_ticket_span_us, PodTicketReplay.spanUs) to the last bit, on random
+     * launches: more prefill than decode CTAs and fewer, one phase used up early (the fall-back),
+     * 1 to 140 SMs, and works drawn from a handful of values or all equal, so that events tie in
+     * time and the priority queues' tie-breaking decides. javaPlansEqualTheHeaders compares only the
+     * policy each batch ends with, which a different span rarely flips.
+     */
+    @Test
+    void ticketReplaySpansEqualTheHeadersBitForBit(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isRegularFile(KERNELS.resolve("attention/attention_plan.h")), "cuda-kernels sources not here");
+        assumeTrue(HostCompiler.available("g++"), "g++ not on the PATH");
+        Path src = dir.resolve("span.cpp");
+        Files.writeString(src, SPAN_DRIVER);
+        Path exe = dir.resolve("span");
+        HostCompiler.run(List.of("g++", "-std=c++17", "-O1", "-Wall", "-Werror", "-I", KERNELS.toAbsolutePath().toString(), "-o",
+                exe.toString(), src.toString()), null);
+        Random rnd = new Random(20261129);
+        double[] values = {10752, 29696, 1e5, 5e5, 1.5e6};
+        StringBuilder input = new StringBuilder();
+        List<double[]> expected = new ArrayList<>();
+        for (int c = 0; c < 600; c++) {
+            int sms = 1 + rnd.nextInt(rnd.nextBoolean() ? 8 : 140);
+            int np = rnd.nextInt(6) == 0 ? 0 : 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 700);
+            int nd = np > 0 && rnd.nextInt(6) == 0 ? 0 : 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 1400);
+            int kind = rnd.nextInt(3);  // 0: any work; 1: a few values; 2: all alike
+            double[] pre = new double[np];
+            double[] dec = new double[nd];
+            for (int i = 0; i < np; i++) pre[i] = kind == 0 ? 1000 + rnd.nextDouble() * 2e6 : kind == 1 ? values[rnd.nextInt(5)] : values[0];
+            for (int i = 0; i < nd; i++) dec[i] = kind == 0 ? 1000 + rnd.nextDouble() * 2e5 : kind == 1 ? values[rnd.nextInt(3)] : values[1];
+            input.append(sms).append(' ').append(np).append(' ').append(nd);
+            for (double w : pre) input.append(' ').append(Double.toHexString(w));
+            for (double w : dec) input.append(' ').append(Double.toHexString(w));
+            input.append('\n');
+            expected.add(new double[] {PodTicketReplay.spanUs(pre, dec, sms, PodPlan.PROPORTIONAL),
+                PodTicketReplay.spanUs(pre, dec, sms, PodPlan.FIFTY_FIFTY)});
+        }
+        Path launches = dir.resolve("launches.txt");
+        Files.writeString(launches, input);
+        List<String> actual = HostCompiler.run(List.of(exe.toString()), launches).lines().toList();
+        assertEquals(expected.size(), actual.size(), "one line per launch");
+        for (int i = 0; i < expected.size(); i++) {
+            String[] spans = actual.get(i).split(" ");
+            String launch = String.join(" ", List.of(input.toString().lines().skip(i).findFirst().orElse("").split(" ", 4)).subList(0, 3))
+                    + " (SMs, prefill CTAs, decode CTAs)";
+            assertEquals(Double.parseDouble(spans[0]), expected.get(i)[0], "launch " + i + ", proportional: " + launch);
+            assertEquals(Double.parseDouble(spans[1]), expected.get(i)[1], "launch " + i + ", fifty-fifty: " + launch);
+        }
+    }
+
     /**
      * The span rule on the H200's 132 SMs (Llama-3-8B heads), decodes at 16,896 keys: a chunk of 512
      * after 15,872 keys beside 20 decodes would end on one prefill CTA per SM walking 16K keys alone
