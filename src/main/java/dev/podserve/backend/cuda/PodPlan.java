@@ -9,7 +9,9 @@ import dev.podserve.attention.StepAttentionChooser;
  * prefill CTAs) and then {@link PodSpanRule}'s (finer where one prefill CTA would outlast the rest
  * of the launch), the decode split until it has {@link #DECODE_ROUNDS} CTAs per SM, or
  * {@link #SMALL_DECODE_ROUNDS} when it has fewer (request, kv head) units than SMs (it shares every SM
- * with prefill tiles, so its pieces must be small for the per-SM tickets to balance it), then the SM policy, the static split's share of SMs, and whether {@code auto} advises
+ * with prefill tiles, so its pieces must be small for the per-SM tickets to balance it), then the SM policy
+ * ({@code auto}: {@link PodTicketReplay}'s pick, made before the span rule, which applies under proportional
+ * tickets only), the static split's share of SMs, and whether {@code auto} advises
  * fusing at all.
  *
  * @param prefill          the prefill phase's plan (requests 0 .. P-1), or null without prefill

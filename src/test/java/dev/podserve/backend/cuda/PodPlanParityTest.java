@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * cuda-kernels sources. Batches span the issue's test space: 0-8 prefill chunks of 1-2048 rows on
  * prefixes of 0-5000, 0-256 decodes of 1-16384 keys (and a few up to 131072), page sizes 1 and 16,
  * GQA 1 to 12, head dims 16, 32, 64 and 128 (the decode's slots per SM depend on it), 78 to 132
- * SMs, every policy, CTAs per SM 2, 4 and auto. Every plan stays within MAX_SPLITS, which the
+ * SMs, every policy, CTAs per SM 2, 4 and auto; and auto's ticket replay at serving shapes, where it must
+ * pick each of proportional and fifty-fifty somewhere. Every plan stays within MAX_SPLITS, which the
  * partial buffers are sized for.
  */
 class PodPlanParityTest {
