@@ -739,12 +739,16 @@ inline double pod_ticket_span_us(const std::vector<double>& pre, const std::vect
 // auto's policy for a fused launch whose phases are planned (the limited prefill splits and the
 // decode's final plan, 2 CTAs per SM): fifty-fifty where the replay ends sooner by
 // kPodFiftyFiftyMinSpeedup, else proportional. With no more prefill CTAs than SMs both policies
-// start every prefill CTA in the first wave, one per SM, and replay the same.
+// start every prefill CTA in the first wave, one per SM, and replay the same; so do they with
+// P <= D < 2P, where proportional's cycle is two tickets. Neither is replayed.
 inline int choose_pod_policy(const int32_t* qoIndptr, const int32_t* kvIndptr, const int32_t* kvLastPageLen,
                              int numPrefill, int numDecode, int pageSize, int numQoHeads, int numKvHeads, int headDim,
                              int numSms, const Launch& prefill, const Launch& decode, int rows) {
     const int prefillCtas = numPrefill > 0 ? (int)(prefill.gridX * prefill.gridY) : 0;
-    if (numDecode == 0 || prefillCtas <= numSms) return kPodProportional;
+    const int decodeCtas = numDecode > 0 ? (int)(decode.gridX * decode.gridY) : 0;
+    // With P <= D < 2P proportional tickets alternate too: the same launch.
+    if (numDecode == 0 || prefillCtas <= numSms || (decodeCtas >= prefillCtas && decodeCtas < 2 * prefillCtas))
+        return kPodProportional;
     const int group = numQoHeads / numKvHeads;
     const int headChunks = (group + PS_ATTN_DECODE_HEADS - 1) / PS_ATTN_DECODE_HEADS;
     std::vector<int> prefillUnits, decodeUnits;

@@ -175,8 +175,9 @@ public final class CudaBackend implements ComputeBackend {
             int podCtas = podCtasPerSmFor(cfg, o.podCtasPerSm());
             int sms = ctx.smCount();
             // auto's tickets for a fused step: the planner's replay of this very launch (PodTicketReplay).
-            this.podAdvisor = (qo, kv, last, ps, p, d) -> SmPolicy.ofCode(PodPlan.plan(qo, kv, last, p, d, ps, cfg.numHeads(),
-                    cfg.numKvHeads(), cfg.headDim(), sms, PodPlan.AUTO, o.podStaticFraction(), podCtas).policy());
+            AutoPodPlans autoPlans = new AutoPodPlans(cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), sms, o.podStaticFraction(),
+                    podCtas);
+            this.podAdvisor = autoPlans;
             StepAttentionChooser ownAttention = new StepAttentionChooser(o.attentionMode(), SmPolicy.ofCode(o.podPolicy()), cfg.numHeads(), cfg.numKvHeads(),
                     cfg.headDim()).withAdvisor(podAdvisor);
             long podCounters = arena.carve("pod counters", 4L * (ctx.smCount() + 3)).address();
@@ -193,7 +194,7 @@ public final class CudaBackend implements ComputeBackend {
             releases.add(profiler::close);
             this.launcher = new StepLauncher(cfg, ctx, copies, weights, act, inputs, rope,
                     new StepLauncher.Kernels(layers, attention, new Projections(gemm, layers, skinnyRows), graphs),
-                    new StepLauncher.PodSettings(ownAttention, o.podStaticFraction(), podCtas, podCounters),
+                    new StepLauncher.PodSettings(ownAttention, autoPlans, podCounters),
                     pageSize, numKvBlocks, stepStart, profiler);
             ctx.synchronize();
             log.info("CUDA backend on {}: arena {} MB ({} MB weights, {} in {} ms), {} KV blocks x {} tokens, CUDA graphs {},"

@@ -34,8 +34,12 @@ final class PodTicketReplay {
                             int numQoHeads, int numKvHeads, int headDim, int numSms, AttentionPlan prefill, AttentionPlan decode,
                             int rows) {
         int prefillCtas = numPrefill > 0 ? prefill.gridX() * prefill.gridY() : 0;
-        // With no more prefill CTAs than SMs both policies start each in the first wave, one per SM.
-        if (numDecode == 0 || prefillCtas <= numSms) return PodPlan.PROPORTIONAL;
+        int decodeCtas = numDecode > 0 ? decode.gridX() * decode.gridY() : 0;
+        // With no more prefill CTAs than SMs both policies start each in the first wave, one per SM;
+        // with P <= D < 2P proportional's cycle is two tickets, fifty-fifty's. Neither needs a replay.
+        if (numDecode == 0 || prefillCtas <= numSms || decodeCtas >= prefillCtas && decodeCtas < 2 * prefillCtas) {
+            return PodPlan.PROPORTIONAL;
+        }
         int group = numQoHeads / numKvHeads;
         int headChunks = (group + AttentionPlan.DECODE_HEADS - 1) / AttentionPlan.DECODE_HEADS;
         int[] items = prefill.workItems();

@@ -26,12 +26,11 @@ final class StepLauncher {
     /**
      * The fused kernel's settings.
      *
-     * @param configured     the mode and policy of batches that come without a scheduler's choice (benchmarks, tests)
-     * @param staticFraction the static policy's share of SMs for prefill; 0 from the phases' estimates
-     * @param ctasPerSm      2, 4 or {@link PodPlan#AUTO_CTAS}
-     * @param counters       int32 [smCount + 3] in the arena: per-SM tickets and per-phase counters, zero between launches
+     * @param configured the mode and policy of batches that come without a scheduler's choice (benchmarks, tests)
+     * @param plans      the fused plans (static fraction and CTAs per SM included), auto's made once per step
+     * @param counters   int32 [smCount + 3] in the arena: per-SM tickets and per-phase counters, zero between launches
      */
-    record PodSettings(StepAttentionChooser configured, double staticFraction, int ctasPerSm, long counters) {
+    record PodSettings(StepAttentionChooser configured, AutoPodPlans plans, long counters) {
     }
 
     private final ModelConfig cfg;
@@ -107,8 +106,7 @@ final class StepLauncher {
         // policy advises against fusing runs as serial.
         StepAttention chosen = b.attention() != null ? b.attention() : pod.configured().choose(b);
         PodPlan fused = chosen.mode() == AttentionMode.POD && P > 0 && D > 0
-                ? PodPlan.plan(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), P, D, pageSize, cfg.numHeads(), cfg.numKvHeads(),
-                        cfg.headDim(), ctx.smCount(), chosen.policy().code(), pod.staticFraction(), pod.ctasPerSm())
+                ? pod.plans().plan(b.qoIndptr(), b.kvIndptr(), b.kvLastPageLen(), P, D, pageSize, chosen.policy().code())
                 : null;
         if (fused != null && !fused.fused()) fused = null;
         stepMode = fused != null ? AttentionMode.POD : chosen.mode() == AttentionMode.STREAMS ? AttentionMode.STREAMS : AttentionMode.SERIAL;
