@@ -686,6 +686,8 @@ inline double pod_ticket_span_us(const std::vector<double>& pre, const std::vect
                            : mate == 0 ? kPodPairedPrefillKeyDimsPerUs : kPodPrefillCtaKeyDimsPerUs;
         prefillEnds.push({t + left[s] / rate[s], (long long)s | ((long long)++version[s] << 20)});
     };
+    // A prefill CTA is re-rated only when its SM-mate's phase changes: a decode CTA followed by
+    // another on the same slot leaves it as it was (most events of a launch).
     auto start = [&](int s) {
         const int sm = s >> 1;
         int o = pod_ticket_op(policy, tickets[sm]++, P, D);
@@ -702,17 +704,20 @@ inline double pod_ticket_span_us(const std::vector<double>& pre, const std::vect
             ++decoding;
             decodeEnds.push({done + dec[id], s});
         }
-        if (op[s ^ 1] == 0) rerate(s ^ 1);
     };
     auto finish = [&](int s) {
-        if (op[s] == 1) --decoding;
+        const int was = op[s];
+        if (was == 1) --decoding;
         op[s] = -1;
         ++version[s];
-        if (op[s ^ 1] == 0) rerate(s ^ 1);
         if (launched < total) start(s);
+        if (op[s ^ 1] == 0 && op[s] != was) rerate(s ^ 1);
     };
     for (int j = 0; j < 2; ++j)
-        for (int sm = 0; sm < numSms && launched < total; ++sm) start(2 * sm + j);
+        for (int sm = 0; sm < numSms && launched < total; ++sm) {
+            start(2 * sm + j);
+            if (op[2 * sm + (j ^ 1)] == 0) rerate(2 * sm + (j ^ 1));
+        }
     const double inf = 1e300;
     for (;;) {
         while (!prefillEnds.empty() && (prefillEnds.top().second >> 20) != version[prefillEnds.top().second & 0xFFFFF])

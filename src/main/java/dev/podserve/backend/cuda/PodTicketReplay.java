@@ -147,7 +147,10 @@ final class PodTicketReplay {
 
         double run() {
             for (int j = 0; j < 2; j++) {
-                for (int sm = 0; sm < tickets.length && launched < total; sm++) start(2 * sm + j);
+                for (int sm = 0; sm < tickets.length && launched < total; sm++) {
+                    start(2 * sm + j);
+                    if (op[2 * sm + (j ^ 1)] == 0) rerate(2 * sm + (j ^ 1));
+                }
             }
             while (true) {
                 while (prefillEnds.size > 0 && stale(prefillEnds.topKey())) prefillEnds.pop();
@@ -179,15 +182,19 @@ final class PodTicketReplay {
                 decoding++;
                 decodeEnds.push(done + dec[id], s);
             }
-            if (op[s ^ 1] == 0) rerate(s ^ 1);
         }
 
+        /**
+         * A prefill CTA is re-rated only when its SM-mate's phase changes: a decode CTA followed by
+         * another on the same slot (most events of a launch) leaves it as it was.
+         */
         private void finish(int s) {
-            if (op[s] == 1) decoding--;
+            int was = op[s];
+            if (was == 1) decoding--;
             op[s] = -1;
             version[s]++;
-            if (op[s ^ 1] == 0) rerate(s ^ 1);
             if (launched < total) start(s);
+            if (op[s ^ 1] == 0 && op[s] != was) rerate(s ^ 1);
         }
 
         /** A prefill CTA's rate follows its SM-mate. */
