@@ -629,7 +629,8 @@ inline int pod_span_prefill_chunk(const int32_t* qoIndptr, const int32_t* kvIndp
 // as proportional at 7 of them, up to 0.89x as slow at others; on the 560-point grid it is at
 // best 1.026x and on average 0.964x. Picking by this replay with a 1.03 margin took fifty-fifty at
 // exactly those 7 serving shapes (1.155x -> 1.201x over serial, the best of the two 1.201x) and at
-// no point of the grid.
+// no point of the grid. Out of sample, 128 serving shapes (chunks 512-1536 after 2K-14K keys beside
+// 4-32 decodes at 8K or 16.9K keys): 1.143x -> 1.167x serial (the best of the two 1.169x).
 // The replay: 2 slots per SM, filled one per SM and then the second, after that each freed slot
 // takes the next CTA, which takes its SM's ticket and the policy's operation (with the fall-back) as
 // the kernel does. A CTA's work is its keys x head dim plus a fixed cost, done at a rate that
