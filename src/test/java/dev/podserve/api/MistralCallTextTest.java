@@ -9,14 +9,9 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
-import dev.podserve.api.dto.ChatCompletionResponse;
 import dev.podserve.api.dto.ChatCompletionResponse.ToolCall;
-import dev.podserve.engine.FinishReason;
-import dev.podserve.engine.RequestOutput;
 import dev.podserve.engine.ServingModel;
 
-import reactor.core.publisher.Flux;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -209,59 +204,17 @@ class MistralCallTextTest {
                 for (int k = rnd.nextInt(12); k >= 0; k--) answer.append(parts[rnd.nextInt(parts.length)]);
             }
             String text = answer.toString();
-            List<Choices.Event> events = new ArrayList<>();
-            for (int i = 0; i < text.length() || events.isEmpty(); ) {
-                int j = Math.min(text.length(), i + 1 + rnd.nextInt(5));
-                events.add(new Choices.Event(0, new RequestOutput("r", text.substring(i, j), new int[1], List.of(),
-                        j == text.length() ? FinishReason.STOP : null, 3, 1)));
-                i = j;
-            }
-            ChatResponses.Meta meta = new ChatResponses.Meta("c", 1, model, 3, false, null, auto, null);
-            List<Choices.Choice> choices = List.of(new Choices.Choice(0, 0, null));
-            ChatCompletionResponse.Choice whole = ChatResponses.collect(meta, choices, Flux.fromIterable(events)).block().choices().get(0);
-
-            StringBuilder content = new StringBuilder();
-            List<String> names = new ArrayList<>();
-            List<StringBuilder> streamedArguments = new ArrayList<>();
-            String finish = null;
             String where = "seed " + SEED + ", <" + text + ">";
-            for (String frame : ChatResponses.stream(meta, choices, Flux.fromIterable(events), StreamUsage.NONE, JSON).collectList().block()) {
-                if (!frame.startsWith("data: {")) continue;
-                JsonNode choice = JSON.readTree(frame.substring(6).strip()).get("choices").get(0);
-                JsonNode delta = choice.get("delta");
-                if (delta.hasNonNull("content")) content.append(delta.get("content").asString());
-                if (delta.has("tool_calls")) {
-                    for (JsonNode c : delta.get("tool_calls")) {
-                        int index = c.get("index").asInt();
-                        if (c.has("id")) {
-                            assertThat(index).as(where).isEqualTo(names.size());
-                            assertThat(c.get("id").asString()).as(where).matches("[A-Za-z0-9]{9}");
-                            assertThat(c.get("type").asString()).isEqualTo("function");
-                            names.add(c.get("function").get("name").asString());
-                            streamedArguments.add(new StringBuilder());
-                        } else {
-                            assertThat(c.get("function").has("name")).as(where).isFalse();
-                        }
-                        streamedArguments.get(index).append(c.get("function").get("arguments").asString());
-                    }
-                }
-                if (!choice.get("finish_reason").isNull()) finish = choice.get("finish_reason").asString();
-            }
-            ChatCompletionResponse.Message m = whole.message();
-            List<String> streamed = new ArrayList<>();
-            for (int i = 0; i < names.size(); i++) streamed.add(names.get(i) + streamedArguments.get(i));
-            List<String> wholeCalls = new ArrayList<>();
-            if (m.toolCalls() != null) m.toolCalls().forEach(c -> wholeCalls.add(c.function().name() + c.function().arguments()));
-            assertThat(streamed).as(where).isEqualTo(wholeCalls);
-            assertThat(content.toString()).as(where).isEqualTo(m.content() == null ? "" : m.content());
-            assertThat(finish).as(where).isEqualTo(whole.finishReason());
+            ChatResponses.Meta meta = new ChatResponses.Meta("c", 1, model, 3, false, null, auto, null);
+            StreamedAgainstWhole.Streamed streamed = StreamedAgainstWhole.check(meta, text, rnd, where, JSON);
+            assertThat(streamed.ids()).as(where).allMatch(id -> id.matches("[A-Za-z0-9]{9}"));
             if (wellFormed) {
-                assertThat(content.toString()).as(where).doesNotContain("[").doesNotContain("ARGS").doesNotContain("{");
-                assertThat(finish).as(where).isEqualTo("tool_calls");
-                for (StringBuilder args : streamedArguments) assertThat(JSON.readTree(args.toString()).isObject()).as(where).isTrue();
-                assertThat(names).as(where).allMatch(n -> n.equals("ping") || n.equals("get_weather"));
+                assertThat(streamed.content()).as(where).doesNotContain("[").doesNotContain("ARGS").doesNotContain("{");
+                assertThat(streamed.finish()).as(where).isEqualTo("tool_calls");
+                for (String args : streamed.arguments()) assertThat(JSON.readTree(args).isObject()).as(where).isTrue();
+                assertThat(streamed.names()).as(where).allMatch(n -> n.equals("ping") || n.equals("get_weather"));
             }
-            if (!wholeCalls.isEmpty()) withCalls++;
+            if (streamed.wholeHasCalls()) withCalls++;
         }
         assertThat(withCalls).as("enough answers must hold calls").isGreaterThan(300);
     }
