@@ -35,14 +35,9 @@ final class SchedulerHarness {
     /** Every sequence submitted and not yet finished, with the tokens it must hold. */
     private final Map<Sequence, List<Integer>> expected = new IdentityHashMap<>();
     private final LinkedHashSet<Sequence> live = new LinkedHashSet<>();
-    /** Model of the scheduler's queues: waiting head first, running in admission order. */
-    private final List<Sequence> modelWaiting = new ArrayList<>();
-    private final List<Sequence> modelRunning = new ArrayList<>();
+    /** Model of the scheduler's queues. */
+    private final SchedulerQueueModel queues;
     private final Map<Sequence, Integer> waitingSince = new IdentityHashMap<>();
-    /** Order of submission, never forgotten (only ever compared among live sequences). */
-    private final Map<Sequence, Integer> submittedAt = new IdentityHashMap<>();
-    /** The priority each sequence was submitted with. */
-    private final Map<Sequence, Integer> priorityOf = new IdentityHashMap<>();
     private final Map<Sequence, Integer> stepTokens = new IdentityHashMap<>();
 
     int step;
@@ -75,6 +70,7 @@ final class SchedulerHarness {
         this.settings = settings;
         this.kv = new KvCacheManager(numBlocks, blockSize, prefixCaching);
         this.scheduler = new ChunkedPrefillScheduler(settings, kv);
+        this.queues = new SchedulerQueueModel(settings.policy());
     }
 
     static int[] prompt(int length, int firstToken) {
@@ -117,9 +113,7 @@ final class SchedulerHarness {
         }
         expected.put(s, tokens);
         live.add(s);
-        submittedAt.put(s, submittedAt.size());
-        priorityOf.put(s, priority);
-        insertWaiting(s);
+        queues.submit(s, priority);
         waitingSince.put(s, step);
         return s;
     }
@@ -146,12 +140,12 @@ final class SchedulerHarness {
         // it found before the step less what was taken before its turn (see cachedPagesAtTurn).
         cachedPagesBefore.clear();
         pagesHeldBefore.clear();
-        for (Sequence w : modelWaiting) {
+        for (Sequence w : queues.waiting) {
             if (kv.prefixCaching() && w.mayUseCachedPrefix()) {
                 cachedPagesBefore.put(w, kv.findCachedPrefix(w.prefixHashes(), w::tokenAt, w.numTokens() - 1).blocks());
             }
         }
-        for (Sequence r : modelRunning) {
+        for (Sequence r : queues.running) {
             pagesHeldBefore.put(r, kv.numBlocksOf(r.requestId()));
         }
         SchedulerOutput out = scheduler.schedule();
@@ -168,7 +162,7 @@ final class SchedulerHarness {
         for (Sequence s : admitted) {
             int waited = step - waitingSince.remove(s);
             maxWaitSteps = Math.max(maxWaitSteps, waited);
-            maxWaitStepsByPriority.merge(priorityOf.get(s), waited, Math::max);
+            maxWaitStepsByPriority.merge(queues.priorityOf(s), waited, Math::max);
         }
         scheduledTokens += out.numScheduledTokens();
         return out;
@@ -242,11 +236,10 @@ final class SchedulerHarness {
         check(kv.numBlocksOf(s.requestId()) == 0, () -> "finished sequence kept blocks: " + s);
         live.remove(s);
         expected.remove(s);
-        modelWaiting.remove(s);
-        modelRunning.remove(s);
+        queues.forget(s);
         waitingSince.remove(s);
-        check(scheduler.numRunning() == modelRunning.size(), () -> "running count after finish");
-        check(scheduler.numWaiting() == modelWaiting.size(), () -> "waiting count after finish");
+        check(scheduler.numRunning() == queues.running.size(), () -> "running count after finish");
+        check(scheduler.numWaiting() == queues.waiting.size(), () -> "waiting count after finish");
     }
 
     void assertDrained() {
@@ -371,11 +364,11 @@ final class SchedulerHarness {
     private List<Sequence> checkPreemptionsAndAdmissions(SchedulerOutput out, Map<Sequence, int[]> before) {
         List<Sequence> preempted = out.preempted();
         numPreemptionsSeen += preempted.size();
-        check(preempted.size() <= modelRunning.size(), () -> "more preempted than running");
-        List<Sequence> runningLeft = new ArrayList<>(modelRunning);
+        check(preempted.size() <= queues.running.size(), () -> "more preempted than running");
+        List<Sequence> runningLeft = new ArrayList<>(queues.running);
         for (int i = 0; i < preempted.size(); i++) {
             Sequence victim = preempted.get(i);
-            Sequence expectedVictim = modelVictim(runningLeft);
+            Sequence expectedVictim = queues.victim(runningLeft);
             check(victim == expectedVictim, () -> "preempted " + victim + " but the policy's victim was " + expectedVictim);
             if (victim != runningLeft.get(runningLeft.size() - 1)) {
                 numVictimsNotNewest++;
@@ -390,8 +383,8 @@ final class SchedulerHarness {
             }
         }
         for (Sequence victim : preempted) {
-            modelRunning.remove(victim);
-            insertWaiting(victim);
+            queues.running.remove(victim);
+            queues.insertWaiting(victim);
             waitingSince.put(victim, step);
         }
         check(scheduler.numPreemptions() == numPreemptionsSeen, () -> "scheduler counts "
@@ -409,14 +402,14 @@ final class SchedulerHarness {
         // (or one admitted before it this step) computes from the same tokens waits in its place; the
         // first other one not admitted stops it, and nothing behind that may be admitted.
         List<Sequence> admitted = new ArrayList<>();
-        List<Sequence> runningThen = new ArrayList<>(modelRunning);
+        List<Sequence> runningThen = new ArrayList<>(queues.running);
         Set<Integer> taken = new HashSet<>();
-        for (Sequence r : modelRunning) {
+        for (Sequence r : queues.running) {
             int[] pages = kv.blocks(r.requestId());
             for (int p = pagesHeldBefore.getOrDefault(r, pages.length); p < pages.length; p++) taken.add(pages[p]);
         }
         Sequence stopped = null;
-        for (Sequence w : modelWaiting) {
+        for (Sequence w : queues.waiting) {
             if (admittedSet.contains(w)) {
                 final Sequence stop = stopped;
                 check(stop == null, () -> "admitted " + w + " behind " + stop + ", which was not admitted");
@@ -436,18 +429,18 @@ final class SchedulerHarness {
         }
         check(admitted.size() == k, () -> "admitted sequences that were not waiting: " + admittedSet);
         for (Sequence a : admitted) {
-            for (Sequence w : modelWaiting) {
-                if (!admittedSet.contains(w) && submittedAt.get(w) < submittedAt.get(a) && priorityOf.get(w) > priorityOf.get(a)) {
+            for (Sequence w : queues.waiting) {
+                if (!admittedSet.contains(w) && queues.earlierAndLessUrgent(w, a)) {
                     numAdmissionsAheadOfEarlierArrivals++;
                     break;
                 }
             }
         }
-        modelWaiting.removeAll(admitted);
-        modelRunning.addAll(admitted);
+        queues.waiting.removeAll(admitted);
+        queues.running.addAll(admitted);
         int budgetLeft = settings.maxNumBatchedTokens() - out.numScheduledTokens();
         if (preempted.isEmpty() && stopped != null && budgetLeft > 0
-                && modelRunning.size() < settings.maxNumSeqs()) {
+                && queues.running.size() < settings.maxNumSeqs()) {
             Sequence head = stopped;
             KvCacheManager.CachedPrefix hit = head.mayUseCachedPrefix()
                     ? kv.findCachedPrefix(head.prefixHashes(), head::tokenAt, head.numTokens() - 1) : KvCacheManager.CachedPrefix.NONE;
@@ -458,39 +451,6 @@ final class SchedulerHarness {
                     + head + " fits (budget left " + budgetLeft + ", " + kv.numFreeBlocks() + " pages free)");
         }
         return admitted;
-    }
-
-    /**
-     * Whether {@code a} comes before {@code b} in the policy's order: earlier arrival under FCFS;
-     * lower priority, then earlier arrival, under PRIORITY.
-     */
-    private boolean before(Sequence a, Sequence b) {
-        if (settings.policy() == SchedulingPolicy.PRIORITY && !priorityOf.get(a).equals(priorityOf.get(b))) {
-            return priorityOf.get(a) < priorityOf.get(b);
-        }
-        return submittedAt.get(a) < submittedAt.get(b);
-    }
-
-    /**
-     * Puts a new or preempted sequence in the model's waiting list ahead of every sequence after it
-     * in the policy's order (under FCFS a new one lands at the tail, a preempted one ahead of
-     * every later arrival).
-     */
-    private void insertWaiting(Sequence s) {
-        int at = 0;
-        while (at < modelWaiting.size() && before(modelWaiting.get(at), s)) at++;
-        modelWaiting.add(at, s);
-    }
-
-    /** The running sequence the policy gives up first: the newest admission, or the last in priority order. */
-    private Sequence modelVictim(List<Sequence> running) {
-        Sequence victim = running.get(running.size() - 1);
-        if (settings.policy() == SchedulingPolicy.PRIORITY) {
-            for (Sequence r : running) {
-                if (before(victim, r)) victim = r;
-            }
-        }
-        return victim;
     }
 
     /** A null salt and an empty one start the same hash chain. */
@@ -538,23 +498,23 @@ final class SchedulerHarness {
      * the head's prompt is prefilled.
      */
     boolean headroomAllows(Sequence head, KvCacheManager.CachedPrefix hit, int afterFirstChunk) {
-        if (settings.kvAdmission() == KvAdmission.GREEDY || modelRunning.isEmpty()) {
+        if (settings.kvAdmission() == KvAdmission.GREEDY || queues.running.isEmpty()) {
             return true;
         }
         int bs = kv.blockSize();
         long pagesNeeded = pagesFor(head.numTokens(), bs) - hit.numBlocks() + hit.numIdle();
         long backlog = head.numTokens() - afterFirstChunk;
-        for (Sequence r : modelRunning) {
+        for (Sequence r : queues.running) {
             pagesNeeded += pagesFor(r.numTokens(), bs) - kv.numBlocksOf(r.requestId());
             backlog += r.numTokens() - r.numComputedTokens() - stepTokens.getOrDefault(r, 0);
         }
-        int decodesAndHead = modelRunning.size() + 1;
+        int decodesAndHead = queues.running.size() + 1;
         long perStep = Math.max(1, settings.maxNumBatchedTokens() - decodesAndHead);
         long ownSteps = -Math.floorDiv(-(long) (head.numTokens() - afterFirstChunk), settings.maxChunkTokens());
         long backlogSteps = -Math.floorDiv(-backlog, perStep);
         long horizon = 1 + Math.max(ownSteps, backlogSteps);
         int cap = scheduler.maxSequenceTokens();
-        for (Sequence r : modelRunning) {
+        for (Sequence r : queues.running) {
             pagesNeeded += pagesFor(Math.min(r.numTokens() + horizon, cap), bs) - pagesFor(r.numTokens(), bs);
         }
         return kv.numFreeBlocks() >= pagesNeeded;
@@ -566,7 +526,7 @@ final class SchedulerHarness {
 
     private void checkRunningProgress(SchedulerOutput out, Map<Sequence, int[]> before) {
         boolean cut = false;
-        for (Sequence s : modelRunning) {
+        for (Sequence s : queues.running) {
             int[] snap = before.get(s);
             if (snap[0] != SequenceStatus.RUNNING.ordinal()) {
                 continue;
@@ -616,11 +576,11 @@ final class SchedulerHarness {
         check(kv.numRequestsWithBlocks() == owners, () -> "owner count");
         int runningFinal = running;
         int waitingFinal = waiting;
-        check(scheduler.numRunning() == runningFinal && modelRunning.size() == runningFinal,
-                () -> "running: scheduler " + scheduler.numRunning() + ", model " + modelRunning.size() + ", seen " + runningFinal);
-        check(scheduler.numWaiting() == waitingFinal && modelWaiting.size() == waitingFinal,
-                () -> "waiting: scheduler " + scheduler.numWaiting() + ", model " + modelWaiting.size() + ", seen " + waitingFinal);
-        for (Sequence s : modelRunning) {
+        check(scheduler.numRunning() == runningFinal && queues.running.size() == runningFinal,
+                () -> "running: scheduler " + scheduler.numRunning() + ", model " + queues.running.size() + ", seen " + runningFinal);
+        check(scheduler.numWaiting() == waitingFinal && queues.waiting.size() == waitingFinal,
+                () -> "waiting: scheduler " + scheduler.numWaiting() + ", model " + queues.waiting.size() + ", seen " + waitingFinal);
+        for (Sequence s : queues.running) {
             check(s.status() == SequenceStatus.RUNNING, () -> "model says running: " + s);
         }
     }
